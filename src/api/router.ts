@@ -1,0 +1,100 @@
+// A small method+path router for the Docker Engine API; paths may hold names with slashes ({name:.*}).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { InvalidParameterError } from '../engine/errors';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  /** Absent for requests that arrived as an HTTP upgrade; use hijack() there. */
+  res?: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The API version the client asked for (from the /v1.NN/ prefix), or the daemon's own. */
+  apiVersion: string;
+  /** Parses the request body as JSON; an empty body gives `undefined`. */
+  json<T = unknown>(): Promise<T | undefined>;
+  /** Takes over the raw connection (attach, exec start), after writing the upgrade response head. */
+  hijack(contentType: string): Duplex;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  get(path: string, handler: Handler): this { return this.add('GET', path, handler); }
+  head(path: string, handler: Handler): this { return this.add('HEAD', path, handler); }
+  post(path: string, handler: Handler): this { return this.add('POST', path, handler); }
+  put(path: string, handler: Handler): this { return this.add('PUT', path, handler); }
+  delete(path: string, handler: Handler): this { return this.add('DELETE', path, handler); }
+
+  /** `{id}` matches one path segment, `{name:.*}` matches the rest including slashes. */
+  add(method: string, path: string, handler: Handler): this {
+    const names: string[] = [];
+    const source = path.replace(/[.+?^$()[\]\\|]/g, '\\$&').replace(/\{(\w+)(:\.\*)?\}/g, (_m, name: string, greedy?: string) => {
+      names.push(name);
+      return greedy ? '(.+)' : '([^/]+)';
+    });
+    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    return this;
+  }
+
+  /** Finds the handler; `allowed` lists the methods that match the path when none matches the method. */
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } {
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
+        allowed.push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      route.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      return { handler: route.handler, params };
+    }
+    return { allowed };
+  }
+}
+
+/** Docker's boolean query parameters: "1", "true", "True" are true; absent, "0", "false" are false. */
+export function queryBool(q: URLSearchParams, name: string, fallback = false): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return fallback;
+  return !['0', 'false', 'False', 'FALSE', 'no'].includes(v);
+}
+
+export function queryInt(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !/^-?\d+$/.test(v.trim())) throw new InvalidParameterError(`invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
+  return n;
+}
+
+/** Docker's `filters` query parameter: {"status":["running"]} or the old {"status":{"running":true}}. */
+export function queryFilters(q: URLSearchParams): Map<string, string[]> {
+  const raw = q.get('filters');
+  const out = new Map<string, string[]>();
+  if (!raw) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidParameterError(`invalid filter: ${raw} is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidParameterError('invalid filter: expected a JSON object');
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (Array.isArray(value)) out.set(key, value.map(String));
+    else if (value && typeof value === 'object') out.set(key, Object.keys(value as object));
+    else throw new InvalidParameterError(`invalid filter '${key}'`);
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+// The Docker Engine API over HTTP: version prefix, routing, JSON bodies, hijacked connections, error bodies.
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { InvalidParameterError, NotFoundError } from '../engine/errors';
+import { messageOf, statusOf } from './errors';
+import { Router, type RequestContext } from './router';
+import { API_VERSION, MIN_API_VERSION } from '../wire/docker';
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+function compareVersions(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am! - bm! || an! - bn!;
+}
+
+export interface ApiLogger {
+  error(msg: string): void;
+}
+
+export function createApiServer(router: Router, log: ApiLogger): http.Server {
+  const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0 });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    void dispatch(router, req, res, undefined, log);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (head.length) socket.unshift(head);
+    void dispatch(router, req, undefined, socket, log);
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{"message":"malformed HTTP request"}\n');
+  });
+  return server;
+}
+
+async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://berth');
+  let path = url.pathname;
+  let apiVersion = API_VERSION;
+  const versioned = VERSION_PREFIX.exec(path);
+  let hijacked = false;
+  const socket: Duplex = upgradeSocket ?? req.socket;
+
+  const ctx: RequestContext = {
+    req,
+    res,
+    params: {},
+    query: url.searchParams,
+    apiVersion,
+    json: <T>() => readJsonBody<T>(req),
+    hijack: (contentType: string) => {
+      hijacked = true;
+      const upgrade = upgradeSocket !== undefined || /upgrade/i.test(String(req.headers.connection ?? ''));
+      const head = upgrade
+        ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
+      if (res) res.detachSocket?.(req.socket);
+      socket.write(head);
+      return socket;
+    },
+  };
+
+  try {
+    if (versioned) {
+      apiVersion = versioned[1]!;
+      path = versioned[2]!;
+      if (compareVersions(apiVersion, API_VERSION) > 0) {
+        throw new InvalidParameterError(`client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`);
+      }
+      if (compareVersions(apiVersion, MIN_API_VERSION) < 0) {
+        throw new InvalidParameterError(`client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+      }
+      ctx.apiVersion = apiVersion;
+    }
+    const found = router.match(req.method ?? 'GET', path);
+    if ('allowed' in found) {
+      if (found.allowed.length) throw new MethodNotAllowed(found.allowed);
+      throw new NotFoundError('page not found');
+    }
+    ctx.params = found.params;
+    const result = await found.handler(ctx);
+    if (hijacked) return;
+    if (res && !res.headersSent) {
+      if (result === undefined) {
+        res.writeHead(res.statusCode && res.statusCode !== 200 ? res.statusCode : 204);
+        res.end();
+      } else {
+        sendJson(res, res.statusCode || 200, result, req.method === 'HEAD');
+      }
+    }
+  } catch (err) {
+    const status = err instanceof MethodNotAllowed ? 405 : statusOf(err);
+    if (status >= 500) log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? messageOf(err)}`);
+    if (hijacked) {
+      socket.destroy();
+      return;
+    }
+    if (res) {
+      if (!res.headersSent) sendJson(res, status, { message: messageOf(err) }, req.method === 'HEAD');
+      else res.destroy();
+    } else if (socket.writable) {
+      const body = JSON.stringify({ message: messageOf(err) }) + '\n';
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+  }
+}
+
+class MethodNotAllowed extends Error {
+  constructor(allowed: string[]) {
+    super(`method not allowed; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+export function sendJson(res: http.ServerResponse, status: number, value: unknown, headOnly = false): void {
+  const body = JSON.stringify(value) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(headOnly ? undefined : body);
+}
+
+const MAX_JSON_BODY = 16 * 1024 * 1024;
+
+async function readJsonBody<T>(req: http.IncomingMessage): Promise<T | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) throw new InvalidParameterError('request body is larger than 16 MiB');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new InvalidParameterError(`invalid JSON in request body: ${messageOf(err)}`);
+  }
+}
