@@ -1,0 +1,334 @@
+// Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
+import type { Duplex } from 'node:stream';
+import type { ContainerCreateBody, ContainerSummary, MountPoint } from '../../wire/docker';
+import type { ContainerRecord } from '../../engine/container-record';
+import { ZERO_TIME } from '../../engine/container-record';
+import { isRunning, type ContainerService } from '../../engine/containers';
+import { InvalidParameterError } from '../../engine/errors';
+import { dockerTimestamp, type LogEntry } from '../../engine/logs';
+import { humanDuration } from '../../util/human';
+import { queryBool, queryFilters, queryInt, type Router } from '../router';
+import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
+
+export function registerContainerRoutes(router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>): void {
+  router.post('/containers/create', async (ctx) => {
+    const body = await ctx.json<ContainerCreateBody>();
+    const out = await containers.create(body as ContainerCreateBody, ctx.query.get('name') ?? undefined);
+    ctx.res!.statusCode = 201;
+    return out;
+  });
+
+  router.get('/containers/json', async (ctx) => {
+    const all = queryBool(ctx.query, 'all');
+    const size = queryBool(ctx.query, 'size');
+    const limit = queryInt(ctx.query, 'limit');
+    const filters = queryFilters(ctx.query);
+    let list = containers.all().filter((c) => all || isRunning(c.state.status) || filters.has('status') || filters.has('exited'));
+    list = list.filter(containerFilter(filters, containers));
+    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    return Promise.all(list.map(async (c) => summary(c, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined)));
+  });
+
+  router.post('/containers/prune', async (ctx) => {
+    const filters = queryFilters(ctx.query);
+    return containers.prune(pruneFilter(filters));
+  });
+
+  router.get('/containers/{id}/json', async (ctx) => {
+    const c = containers.get(ctx.params.id!);
+    const size = queryBool(ctx.query, 'size');
+    return inspect(c, containers, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined);
+  });
+
+  router.post('/containers/{id}/start', async (ctx) => {
+    const started = await containers.start(ctx.params.id!);
+    ctx.res!.statusCode = started ? 204 : 304;
+  });
+
+  router.post('/containers/{id}/stop', async (ctx) => {
+    const stopped = await containers.stop(ctx.params.id!, { timeout: queryInt(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
+    ctx.res!.statusCode = stopped ? 204 : 304;
+  });
+
+  router.post('/containers/{id}/kill', async (ctx) => {
+    await containers.kill(ctx.params.id!, ctx.query.get('signal') ?? 'SIGKILL');
+  });
+
+  router.post('/containers/{id}/restart', async (ctx) => {
+    await containers.restart(ctx.params.id!, queryInt(ctx.query, 't'));
+  });
+
+  router.post('/containers/{id}/pause', async (ctx) => { await containers.pause(ctx.params.id!); });
+  router.post('/containers/{id}/unpause', async (ctx) => { await containers.unpause(ctx.params.id!); });
+
+  router.post('/containers/{id}/rename', async (ctx) => {
+    await containers.rename(ctx.params.id!, ctx.query.get('name') ?? '');
+  });
+
+  router.delete('/containers/{id}', async (ctx) => {
+    await containers.remove(ctx.params.id!, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
+  });
+
+  router.post('/containers/{id}/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') || 'not-running') as 'not-running' | 'next-exit' | 'removed';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    containers.get(ctx.params.id!);
+    const res = ctx.res!;
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    // Headers go out at once: the docker CLI waits for them before it starts the container.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    try {
+      const result = await containers.wait(ctx.params.id!, condition, abort.signal);
+      res.end(JSON.stringify(result) + '\n');
+    } catch (err) {
+      if (!abort.signal.aborted) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
+    }
+  });
+
+  router.get('/containers/{id}/logs', async (ctx) => {
+    const q = ctx.query;
+    const stdout = queryBool(q, 'stdout');
+    const stderr = queryBool(q, 'stderr');
+    if (!stdout && !stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
+    const follow = queryBool(q, 'follow');
+    const timestamps = queryBool(q, 'timestamps');
+    const tailRaw = q.get('tail');
+    const tail = !tailRaw || tailRaw === 'all' ? undefined : Number(tailRaw);
+    if (tail !== undefined && !Number.isInteger(tail)) throw new InvalidParameterError(`invalid tail value: ${tailRaw}`);
+    const abort = new AbortController();
+    const { container, entries } = containers.logs(ctx.params.id!, {
+      follow, tail, sinceNano: parseTime(q.get('since')), untilNano: parseTime(q.get('until')), signal: abort.signal,
+    });
+    const res = ctx.res!;
+    res.on('close', () => abort.abort());
+    const tty = !!container.config.Tty;
+    res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED });
+    res.flushHeaders();
+    for await (const e of entries) {
+      if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
+      if (res.destroyed) break;
+      const ok = res.write(encodeEntry(e, tty, timestamps));
+      if (!ok) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  });
+
+  const attach = async (ctx: import('../router').RequestContext) => {
+    const c = containers.get(ctx.params.id!);
+    const q = ctx.query;
+    const wantStdin = queryBool(q, 'stdin');
+    const wantStdout = queryBool(q, 'stdout');
+    const wantStderr = queryBool(q, 'stderr');
+    const stream = queryBool(q, 'stream');
+    const logs = queryBool(q, 'logs');
+    const tty = !!c.config.Tty;
+    const sock: Duplex = ctx.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+    const abort = new AbortController();
+    sock.on('close', () => abort.abort());
+    sock.on('error', () => abort.abort());
+    containers.emit(c, 'attach');
+    if (wantStdin && c.config.OpenStdin) void containers.attachStdin(c, sock);
+    else sock.resume();
+    const send = (e: LogEntry) => {
+      if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return;
+      if (!sock.destroyed) sock.write(encodeEntry(e, tty, false));
+    };
+    if (logs) {
+      for await (const e of containers.logs(c.id, { follow: false }).entries) send(e);
+    }
+    if (stream) {
+      for await (const e of containers.attachOutput(c, abort.signal)) send(e);
+    }
+    if (!sock.destroyed) sock.end();
+  };
+  router.post('/containers/{id}/attach', attach);
+
+  router.post('/containers/{id}/resize', async (ctx) => {
+    containers.get(ctx.params.id!);
+    return undefined;
+  });
+}
+
+function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {
+  const payload = timestamps ? Buffer.concat([Buffer.from(dockerTimestamp(e.timeNano) + ' '), e.data]) : e.data;
+  return tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload);
+}
+
+/** Docker's since/until: Unix seconds with optional fraction ("1700000000.123456789"). */
+function parseTime(v: string | null): bigint | undefined {
+  if (!v) return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (!m) throw new InvalidParameterError(`invalid timestamp: ${v}`);
+  const nanos = BigInt(m[1]!) * 1_000_000_000n + BigInt(((m[2] ?? '') + '000000000').slice(0, 9));
+  return nanos === 0n ? undefined : nanos;
+}
+
+export function statusText(c: ContainerRecord): string {
+  const s = c.state;
+  const now = Date.now();
+  switch (s.status) {
+    case 'created': return 'Created';
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}${healthSuffix(c)}`;
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    case 'exited':
+      if (s.finishedAt === ZERO_TIME) return 'Created';
+      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+  }
+}
+
+function healthSuffix(c: ContainerRecord): string {
+  const h = c.state.health?.status;
+  if (!h || h === 'none') return '';
+  return h === 'starting' ? ' (health: starting)' : ` (${h})`;
+}
+
+function commandText(c: ContainerRecord): string {
+  if (!c.args.length) return c.path;
+  return `${c.path} ${c.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
+}
+
+function networkName(c: ContainerRecord): string {
+  return c.hostConfig.NetworkMode ?? 'bridge';
+}
+
+function summary(c: ContainerRecord, sizeRw?: number, imageSize?: number): ContainerSummary {
+  const net = networkName(c);
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.config.Image ?? c.imageId,
+    ImageID: c.imageId,
+    Command: commandText(c),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize ?? 0) } : {}),
+    Labels: c.config.Labels ?? {},
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: net },
+    NetworkSettings: { Networks: { [net]: endpoint(c) } },
+    Mounts: [] as MountPoint[],
+  };
+}
+
+function endpoint(c: ContainerRecord) {
+  return {
+    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '',
+    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+function inspect(c: ContainerRecord, containers: ContainerService, sizeRw?: number, imageSize?: number) {
+  const s = c.state;
+  const net = networkName(c);
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: s.status,
+      Running: s.status === 'running' || s.status === 'paused',
+      Paused: s.status === 'paused',
+      Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled,
+      Dead: s.status === 'dead',
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
+    },
+    Image: c.imageId,
+    ResolvConfPath: containers.etcPath(c, 'resolv.conf'),
+    HostnamePath: containers.etcPath(c, 'hostname'),
+    HostsPath: containers.etcPath(c, 'hosts'),
+    LogPath: containers.logPath(c),
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: c.hostConfig,
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: c.lowerDirs.join(':'),
+        MergedDir: containers.mergedDir(c),
+        UpperDir: containers.upperDir(c),
+        WorkDir: containers.workDir(c),
+      },
+    },
+    ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize ?? 0) } : {}),
+    Mounts: [],
+    Config: c.config,
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+      Networks: { [net]: endpoint(c) },
+    },
+  };
+}
+
+function labelMatch(labels: Record<string, string>, f: string): boolean {
+  const [k, v] = f.split(/=(.*)/s);
+  if (!(k! in labels)) return false;
+  return v === undefined || labels[k!] === v;
+}
+
+function containerFilter(filters: Map<string, string[]>, containers: ContainerService): (c: ContainerRecord) => boolean {
+  const known = ['status', 'name', 'label', 'ancestor', 'id', 'exited', 'before', 'since', 'volume', 'network', 'health', 'is-task', 'publish', 'expose'];
+  for (const key of filters.keys()) if (!known.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+  const statuses = filters.get('status');
+  if (statuses) for (const s of statuses) {
+    if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) {
+      throw new InvalidParameterError(`invalid filter 'status=${s}'`);
+    }
+  }
+  const before = filters.get('before')?.map((r) => containers.get(r));
+  const since = filters.get('since')?.map((r) => containers.get(r));
+  return (c) => {
+    const any = (key: string, pred: (v: string) => boolean) => { const vs = filters.get(key); return !vs || vs.some(pred); };
+    return any('status', (s) => c.state.status === s)
+      && any('name', (n) => { try { return new RegExp(n).test(`/${c.name}`); } catch { return c.name.includes(n); } })
+      && (filters.get('label') ?? []).every((l) => labelMatch(c.config.Labels ?? {}, l))
+      && any('ancestor', (a) => c.config.Image === a || c.config.Image === `${a}:latest` || c.imageId === a || c.imageId.replace('sha256:', '').startsWith(a.replace('sha256:', '')) || `${c.config.Image}:latest` === a)
+      && any('id', (i) => c.id.startsWith(i))
+      && any('exited', (e) => c.state.status === 'exited' && String(c.state.exitCode) === e)
+      && (!before || before.every((b) => c.created < b.created))
+      && (!since || since.every((b) => c.created > b.created))
+      && any('network', (n) => networkName(c) === n)
+      && any('health', (h) => (c.state.health?.status ?? 'none') === h);
+  };
+}
+
+function pruneFilter(filters: Map<string, string[]>): (c: ContainerRecord) => boolean {
+  for (const key of filters.keys()) if (!['until', 'label', 'label!'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+  const until = filters.get('until')?.map(parseUntil);
+  return (c) => {
+    if (until && !until.every((t) => Date.parse(c.created) < t)) return false;
+    if (!(filters.get('label') ?? []).every((l) => labelMatch(c.config.Labels ?? {}, l))) return false;
+    if ((filters.get('label!') ?? []).some((l) => labelMatch(c.config.Labels ?? {}, l))) return false;
+    return true;
+  };
+}
+
+/** `until` as a Unix timestamp, an RFC3339 date, or a Go duration ("10m", "24h") before now. */
+export function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const d = /^(\d+)(h|m|s)$/.exec(v);
+  if (d) return Date.now() - Number(d[1]) * ({ h: 3600, m: 60, s: 1 }[d[2] as 'h' | 'm' | 's']) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
+  return t;
+}

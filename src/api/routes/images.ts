@@ -1,0 +1,147 @@
+// Image routes of the Docker Engine API: HTTP in, ImageService calls, Docker's wire types and JSON streams out.
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidParameterError, NotFoundError, errorMessage } from '../../engine/errors';
+import type { ImageService } from '../../engine/images';
+import { parseNormalizedNamed } from '../../image/reference';
+import type { JsonMessage } from '../../wire/docker';
+import { queryBool, queryFilters, type RequestContext, type Router } from '../router';
+
+function versionBelow(v: string, than: string): boolean {
+  const [am, an] = v.split('.').map(Number);
+  const [bm, bn] = than.split('.').map(Number);
+  return am! < bm! || (am === bm && an! < bn!);
+}
+
+/**
+ * A JSON message stream (pull, import, load) whose headers go out with the first message: an error
+ * before that is an ordinary HTTP error, one after it an error message in the stream (as Docker does).
+ */
+class JsonMessageStream {
+  private started = false;
+  constructor(private readonly res: ServerResponse) {}
+
+  write(msg: JsonMessage): void {
+    if (!this.started) {
+      this.res.writeHead(200, { 'Content-Type': 'application/json' });
+      this.started = true;
+    }
+    this.res.write(JSON.stringify(msg) + '\r\n');
+  }
+
+  /** Ends the response; rethrows `err` when nothing was sent yet so the server maps it to a status. */
+  finish(err?: unknown): void {
+    if (err !== undefined) {
+      if (!this.started) throw err;
+      const message = errorMessage(err);
+      this.res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+    }
+    if (!this.started) this.write({});
+    this.res.end();
+  }
+}
+
+async function streamOut(ctx: RequestContext, contentType: string, body: Readable): Promise<void> {
+  const res = ctx.res!;
+  res.writeHead(200, { 'Content-Type': contentType });
+  try {
+    await pipeline(body, res);
+  } catch {
+    res.destroy();
+  }
+}
+
+export function registerImageRoutes(router: Router, images: ImageService): void {
+  // Fixed paths first: the greedy {name:.*} routes below would otherwise swallow them.
+  router.get('/images/json', async (ctx) => {
+    return images.list({
+      all: queryBool(ctx.query, 'all'),
+      filters: queryFilters(ctx.query),
+      sharedSize: queryBool(ctx.query, 'shared-size'),
+    });
+  });
+
+  router.post('/images/create', async (ctx) => {
+    const fromImage = ctx.query.get('fromImage');
+    const fromSrc = ctx.query.get('fromSrc');
+    const stream = new JsonMessageStream(ctx.res!);
+    if (fromImage) {
+      // Registry pulls come later; an image already present is reported as up to date, as Docker does.
+      const tag = ctx.query.get('tag') ?? '';
+      let ref = parseNormalizedNamed(fromImage);
+      if (tag) ref = /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? ref.nameOnly().withDigest(tag) : ref.withTag(tag);
+      ref = ref.withDefaultTag();
+      if (!images.has(ref.toString())) {
+        throw new NotFoundError(`pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': registry pulls are not supported by Berth yet`);
+      }
+      stream.write({ status: `Pulling from ${ref.path}`, id: ref.tag ?? ref.digest ?? 'latest' });
+      stream.write({ status: `Status: Image is up to date for ${ref.familiar()}` });
+      stream.finish();
+      return;
+    }
+    if (fromSrc === null || fromSrc === '') throw new InvalidParameterError('fromImage or fromSrc is required');
+    if (fromSrc !== '-') throw new InvalidParameterError('importing from a URL is not supported by Berth; use fromSrc=- with the tarball as the body');
+    try {
+      const id = await images.importImage(ctx.req, {
+        repo: ctx.query.get('repo') ?? undefined,
+        tag: ctx.query.get('tag') ?? undefined,
+        message: ctx.query.get('message') ?? undefined,
+        changes: ctx.query.getAll('changes'),
+      });
+      stream.write({ status: id });
+      stream.finish();
+    } catch (err) {
+      stream.finish(err);
+    }
+  });
+
+  router.get('/images/get', async (ctx) => {
+    const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
+    const tarStream = await images.save(names);
+    await streamOut(ctx, 'application/x-tar', tarStream);
+  });
+
+  router.post('/images/load', async (ctx) => {
+    const stream = new JsonMessageStream(ctx.res!);
+    try {
+      await images.load(ctx.req, (msg) => stream.write(msg));
+      stream.finish();
+    } catch (err) {
+      // Drain what the client still sends so it sees our answer instead of a reset connection.
+      ctx.req.resume();
+      stream.finish(err);
+    }
+  });
+
+  router.post('/images/prune', async (ctx) => images.prune(queryFilters(ctx.query)));
+
+  router.get('/images/{name:.*}/json', async (ctx) => {
+    const out = await images.inspect(ctx.params.name!);
+    if (!versionBelow(ctx.apiVersion, '1.44')) {
+      delete out.Container;
+      delete out.ContainerConfig;
+      delete out.VirtualSize;
+    }
+    return out;
+  });
+
+  router.get('/images/{name:.*}/history', async (ctx) => images.history(ctx.params.name!));
+
+  router.get('/images/{name:.*}/get', async (ctx) => {
+    const tarStream = await images.save([ctx.params.name!]);
+    await streamOut(ctx, 'application/x-tar', tarStream);
+  });
+
+  router.post('/images/{name:.*}/tag', async (ctx) => {
+    const repo = ctx.query.get('repo') ?? '';
+    if (!repo) throw new InvalidParameterError('repository name must have at least one component');
+    await images.tag(ctx.params.name!, repo, ctx.query.get('tag') ?? '');
+    ctx.res!.statusCode = 201;
+    return undefined;
+  });
+
+  router.delete('/images/{name:.*}', async (ctx) => {
+    return images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), noprune: queryBool(ctx.query, 'noprune') });
+  });
+}

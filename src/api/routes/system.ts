@@ -1,0 +1,104 @@
+// System routes: /_ping, /version, /info, /events, /system/df.
+import * as os from 'node:os';
+import type { EventMessage } from '../../wire/docker';
+import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION, MIN_API_VERSION } from '../../wire/docker';
+import type { EventBus } from '../../engine/events';
+import { InvalidParameterError } from '../../engine/errors';
+import { queryFilters, type Router } from '../router';
+import { startJsonStream } from '../streams';
+
+export interface SystemFacts {
+  /** Figures for /info, gathered when asked. */
+  info(): Promise<Record<string, unknown>>;
+  df(): Promise<Record<string, unknown>>;
+}
+
+export function registerSystemRoutes(router: Router, facts: SystemFacts, events: EventBus): void {
+  const ping = (ctx: import('../router').RequestContext) => {
+    const res = ctx.res!;
+    res.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'API-Version': API_VERSION,
+      'OSType': 'linux',
+      'Docker-Experimental': 'false',
+      'Builder-Version': '1',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      'Pragma': 'no-cache',
+      'Content-Length': ctx.req.method === 'HEAD' ? '0' : '2',
+    });
+    res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+  };
+  router.get('/_ping', ping);
+  router.head('/_ping', ping);
+
+  router.get('/version', () => ({
+    Platform: { Name: 'Berth Engine' },
+    Components: [{
+      Name: 'Engine',
+      Version: COMPAT_DOCKER_VERSION,
+      Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BerthVersion: BERTH_VERSION, Experimental: 'false' },
+    }],
+    Version: COMPAT_DOCKER_VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: `berth-${BERTH_VERSION}`,
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: goArch(),
+    KernelVersion: os.release(),
+    BuildTime: '',
+  }));
+
+  router.get('/info', () => facts.info());
+  router.get('/system/df', () => facts.df());
+
+  router.get('/events', async (ctx) => {
+    const since = eventTime(ctx.query.get('since'));
+    const until = eventTime(ctx.query.get('until'));
+    const filters = queryFilters(ctx.query);
+    const match = eventFilter(filters);
+    const res = ctx.res!;
+    startJsonStream(res);
+    const send = (e: EventMessage) => { if (match(e) && (until === undefined || e.timeNano <= until)) res.write(JSON.stringify(e) + '\n'); };
+    if (since !== undefined) for (const e of events.past(since)) send(e);
+    if (until !== undefined && until <= Date.now() * 1e6) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const unsubscribe = events.subscribe(send);
+      const timer = until !== undefined ? setTimeout(() => res.end(), Math.max(0, until / 1e6 - Date.now())) : undefined;
+      res.on('close', () => { unsubscribe(); if (timer) clearTimeout(timer); resolve(); });
+    });
+  });
+}
+
+export function goArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+/** Event times: Unix seconds with optional fraction, in nanoseconds. */
+function eventTime(v: string | null): number | undefined {
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1e9);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid timestamp: ${v}`);
+  return t * 1e6;
+}
+
+function eventFilter(filters: Map<string, string[]>): (e: EventMessage) => boolean {
+  const known = ['container', 'image', 'event', 'type', 'label', 'volume', 'network', 'daemon', 'plugin', 'scope', 'node', 'service', 'secret', 'config'];
+  for (const key of filters.keys()) if (!known.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+  return (e) => {
+    const any = (key: string, pred: (v: string) => boolean) => { const vs = filters.get(key); return !vs || vs.some(pred); };
+    const a = e.Actor.Attributes;
+    return any('type', (t) => e.Type === t)
+      && any('event', (ev) => e.Action === ev || e.Action.startsWith(`${ev}:`))
+      && any('container', (c) => e.Type === 'container' && (e.Actor.ID.startsWith(c) || a.name === c))
+      && any('image', (i) => (e.Type === 'image' && (e.Actor.ID === i || a.name === i)) || (e.Type === 'container' && a.image === i))
+      && any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v)
+      && any('network', (n) => e.Type === 'network' && (e.Actor.ID.startsWith(n) || a.name === n))
+      && any('scope', (s) => e.scope === s)
+      && (filters.get('label') ?? []).every((l) => { const [k, v] = l.split(/=(.*)/s); return k! in a && (v === undefined || a[k!] === v); });
+  };
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// berthd: parses flags and the config file, starts the daemon, and shuts down on SIGTERM/SIGINT.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { DEFAULT_CONFIG, startDaemon, stderrLogger, type DaemonConfig } from './daemon';
+
+const USAGE = `Usage: berthd [OPTIONS]
+
+Options:
+  --config-file PATH     daemon configuration file (default /etc/berth/daemon.json)
+  --data-root PATH       root of persistent state (default /var/lib/berth)
+  --exec-root PATH       root of runtime state (default /run/berth)
+  -H, --host unix:///PATH  socket to listen on (default unix:///run/berth/berth.sock)
+  --default-runtime NAME  crun (default) or runc
+  --pidfile PATH         write the daemon's PID here (default <exec-root>/berthd.pid)
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
+    const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
+    const key = k === '-H' ? '--host' : k;
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile'].includes(key)) {
+      process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
+      process.exit(2);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) { process.stderr.write(`berthd: flag needs an argument: ${a}\n`); process.exit(2); }
+    flags.set(key, value);
+  }
+  const configFile = flags.get('--config-file') ?? '/etc/berth/daemon.json';
+  const fileCfg: Record<string, unknown> = await fsp.readFile(configFile, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' && !flags.has('--config-file')) return {} as Record<string, unknown>;
+    throw new Error(`cannot read ${configFile}: ${e.message}`);
+  });
+  const cfg: DaemonConfig = { ...DEFAULT_CONFIG };
+  if (typeof fileCfg['data-root'] === 'string') cfg.dataRoot = fileCfg['data-root'];
+  if (typeof fileCfg['exec-root'] === 'string') cfg.runRoot = fileCfg['exec-root'];
+  if (typeof fileCfg['default-runtime'] === 'string') cfg.defaultRuntime = fileCfg['default-runtime'];
+  if (fileCfg.runtimes && typeof fileCfg.runtimes === 'object') {
+    for (const [name, v] of Object.entries(fileCfg.runtimes as Record<string, { path?: string }>)) if (v?.path) cfg.runtimes[name] = v.path;
+  }
+  if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
+  const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
+  if (logOpts?.['max-size']) cfg.logSizeMax = parseBytes(logOpts['max-size']);
+  if (flags.has('--data-root')) cfg.dataRoot = flags.get('--data-root')!;
+  if (flags.has('--exec-root')) {
+    cfg.runRoot = flags.get('--exec-root')!;
+    if (!flags.has('--host') && !fileCfg.hosts) cfg.socket = path.join(cfg.runRoot, 'berth.sock');
+  }
+  if (flags.has('--default-runtime')) cfg.defaultRuntime = flags.get('--default-runtime')!;
+  if (flags.has('--host')) cfg.socket = flags.get('--host')!.replace(/^unix:\/\//, '');
+  const pidfile = flags.get('--pidfile') ?? path.join(cfg.runRoot, 'berthd.pid');
+
+  const daemon = await startDaemon(cfg);
+  await fsp.mkdir(path.dirname(pidfile), { recursive: true });
+  await fsp.writeFile(pidfile, `${process.pid}\n`);
+  let closing = false;
+  const shutdown = async (sig: string) => {
+    if (closing) return;
+    closing = true;
+    stderrLogger.info(`${sig}: shutting down (containers keep running)`);
+    const forced = setTimeout(() => process.exit(0), 3000);
+    forced.unref();
+    await daemon.close().catch(() => undefined);
+    await fsp.rm(pidfile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('uncaughtException', (err) => stderrLogger.error(`uncaught: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stderrLogger.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+}
+
+function parseBytes(s: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(s.trim());
+  if (!m) throw new Error(`invalid log-opts max-size: ${s}`);
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()] ?? 1);
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  stderrLogger.error(err.message);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+// Wires Berth's services together; nothing else constructs them.
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Server } from 'node:http';
+import { createApiServer } from './api/server';
+import { Router } from './api/router';
+import { registerSystemRoutes, goArch } from './api/routes/system';
+import { registerContainerRoutes } from './api/routes/containers';
+import { registerImageRoutes } from './api/routes/images';
+import { EventBus } from './engine/events';
+import { ContainerService, isRunning, type ImageLookup } from './engine/containers';
+import { ImageService } from './engine/images';
+import { OciRuntime } from './runtime/oci-runtime';
+import { connectStdin } from './runtime/stdin';
+import { setKnownCapabilities, CAPABILITY_NAMES } from './runtime/spec';
+import { LinuxMounter } from './host/mount';
+import { prepareHost } from './host/prepare';
+import { createCgroupDriver } from './host/cgroups';
+import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
+import { NotFoundError } from './engine/errors';
+
+export interface DaemonConfig {
+  dataRoot: string;
+  runRoot: string;
+  socket: string;
+  defaultRuntime: string;
+  runtimes: Record<string, string>;
+  conmon: string;
+  /** Default size cap of each container log (bytes; 0 = none). */
+  logSizeMax: number;
+  insecureRegistries: string[];
+}
+
+export const DEFAULT_CONFIG: DaemonConfig = {
+  dataRoot: '/var/lib/berth',
+  runRoot: '/run/berth',
+  socket: '/run/berth/berth.sock',
+  defaultRuntime: 'crun',
+  runtimes: { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' },
+  conmon: '/usr/bin/conmon',
+  logSizeMax: 20 * 1024 * 1024,
+  insecureRegistries: [],
+};
+
+export interface Daemon {
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface Logger { info(msg: string): void; error(msg: string): void }
+
+export const stderrLogger: Logger = {
+  info: (m) => process.stderr.write(`${new Date().toISOString()} info ${m}\n`),
+  error: (m) => process.stderr.write(`${new Date().toISOString()} error ${m}\n`),
+};
+
+export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger): Promise<Daemon> {
+  const mounter = new LinuxMounter();
+  const report = await prepareHost({ dataRoot: cfg.dataRoot, runRoot: cfg.runRoot, mounter });
+  for (const a of report.actions) log.info(`host: ${a}`);
+  const lastCap = Number(await fsp.readFile('/proc/sys/kernel/cap_last_cap', 'utf8').catch(() => '40'));
+  setKnownCapabilities(CAPABILITY_NAMES.slice(0, lastCap + 1));
+
+  const events = new EventBus();
+  const images = new ImageService({ root: cfg.dataRoot, events });
+  await images.init();
+  const cgroups = await createCgroupDriver();
+  const runtimes: Record<string, string> = {};
+  for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
+  const runtime = new OciRuntime({ runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime') });
+  const containers = new ContainerService({
+    root: cfg.dataRoot,
+    runRoot: cfg.runRoot,
+    images: images as ImageLookup,
+    runtime,
+    mounter,
+    events,
+    stdin: connectStdin,
+    cgroups,
+    defaultRuntime: cfg.defaultRuntime,
+    hostResolvConf: '/etc/resolv.conf',
+    hostHosts: '/etc/hosts',
+    logSizeMax: cfg.logSizeMax,
+    log,
+  });
+  await containers.init();
+  images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => c.id));
+
+  const router = new Router();
+  registerSystemRoutes(router, {
+    info: async () => {
+      const all = containers.all();
+      const running = all.filter((c) => c.state.status === 'running').length;
+      const paused = all.filter((c) => c.state.status === 'paused').length;
+      return {
+        ID: await daemonId(cfg.dataRoot),
+        Containers: all.length,
+        ContainersRunning: running,
+        ContainersPaused: paused,
+        ContainersStopped: all.length - running - paused,
+        Images: (await images.list({ all: false })).length,
+        Driver: 'overlay2',
+        DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+        Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+        MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
+        IPv4Forwarding: true, Debug: false, NFd: await countFds(), OomKillDisable: false, NGoroutines: 0,
+        SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file',
+        CgroupDriver: 'cgroupfs', CgroupVersion: report.cgroupMode === 'v2' ? '2' : '1',
+        NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: await osName(), OSVersion: '', OSType: 'linux',
+        Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',
+        RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: [] },
+        NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: cfg.dataRoot,
+        HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
+        Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: COMPAT_DOCKER_VERSION,
+        Runtimes: Object.fromEntries(Object.entries(runtimes).map(([n, p]) => [n, { path: p }])),
+        DefaultRuntime: cfg.defaultRuntime, Swarm: { LocalNodeState: 'inactive', ControlAvailable: false, NodeID: '', NodeAddr: '', Error: '', RemoteManagers: null },
+        LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
+        SecurityOptions: ['name=seccomp,profile=builtin'], Warnings: null,
+        ProductLicense: `Berth ${BERTH_VERSION} (Docker Engine API ${API_VERSION}, ${goArch()})`,
+      };
+    },
+    df: async () => ({
+      LayersSize: 0,
+      Images: await images.list({ all: false }),
+      Containers: [],
+      Volumes: [],
+      BuildCache: [],
+    }),
+  }, events);
+  registerImageRoutes(router, images);
+  registerContainerRoutes(router, containers, async (id) => {
+    try {
+      return (await images.resolve(id)).size;
+    } catch {
+      return 0;
+    }
+  });
+  // Routes for areas that come with later issues answer 404 "No such ..." so clients fall through cleanly.
+  router.get('/networks/{id}', (ctx) => { throw new NotFoundError(`network ${ctx.params.id} not found`); });
+  router.get('/volumes/{name}', (ctx) => { throw new NotFoundError(`get ${ctx.params.name}: no such volume`); });
+
+  const server = createApiServer(router, log);
+  await fsp.mkdir(path.dirname(cfg.socket), { recursive: true });
+  await fsp.rm(cfg.socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.socket, () => resolve());
+  });
+  await fsp.chmod(cfg.socket, 0o660);
+  log.info(`berthd ${BERTH_VERSION} listening on ${cfg.socket} (data ${cfg.dataRoot}, cgroups ${report.cgroupMode})`);
+  const running = containers.all().filter((c) => isRunning(c.state.status)).length;
+  if (running) log.info(`restored ${running} running containers`);
+  events.publish('daemon', 'reload', await daemonId(cfg.dataRoot), { name: os.hostname() });
+
+  return {
+    server,
+    close: async () => {
+      containers.shutdown();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+    },
+  };
+}
+
+async function daemonId(root: string): Promise<string> {
+  const file = path.join(root, 'engine-id');
+  try {
+    return (await fsp.readFile(file, 'utf8')).trim();
+  } catch {
+    const id = randomUUID();
+    await fsp.writeFile(file, id).catch(() => undefined);
+    return id;
+  }
+}
+
+async function osName(): Promise<string> {
+  const text = await fsp.readFile('/etc/os-release', 'utf8').catch(() => '');
+  return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? 'Linux';
+}
+
+async function countFds(): Promise<number> {
+  return (await fsp.readdir('/proc/self/fd').catch(() => [])).length;
+}

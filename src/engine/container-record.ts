@@ -1,0 +1,86 @@
+// The persisted record of one container, and the store that keeps those records crash-safe on disk.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ContainerConfig, HostConfig } from '../wire/docker';
+import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerStateRecord {
+  status: ContainerStatus;
+  pid: number;
+  conmonPid: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** Set when the user stopped it (for unless-stopped and for not restarting). */
+  stoppedByUser: boolean;
+  health?: { status: string; failingStreak: number; log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  /** The image ID (sha256:...) the container was created from. */
+  imageId: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  path: string;
+  args: string[];
+  runtime: string;
+  state: ContainerStateRecord;
+  restartCount: number;
+  /** The image's layer directories, top-most first, fixed at create time. */
+  lowerDirs: string[];
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export class ContainerRecordStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string { return path.join(this.root, id); }
+  file(id: string): string { return path.join(this.root, id, 'container.json'); }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.root, { recursive: true, mode: 0o710 });
+  }
+
+  async save(c: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(this.file(c.id), c);
+  }
+
+  /** Loads every container; a directory without a complete record (a crash during create) is removed. */
+  async loadAll(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const id of await fsp.readdir(this.root)) {
+      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      await removeStaleTemps(this.dir(id));
+      let rec: ContainerRecord | undefined;
+      try {
+        rec = await readJsonIfExists<ContainerRecord>(this.file(id));
+      } catch {
+        rec = undefined;
+      }
+      if (rec) out.push(rec);
+      else await fsp.rm(this.dir(id), { recursive: true, force: true }).catch(() => undefined);
+    }
+    return out;
+  }
+
+  async remove(id: string): Promise<void> {
+    // Rename first so a crash mid-removal never leaves a half-deleted container that still loads.
+    const doomed = path.join(this.root, `.removing-${id}`);
+    await fsp.rename(this.dir(id), doomed).catch(() => undefined);
+    await fsp.rm(doomed, { recursive: true, force: true });
+  }
+
+  async removeLeftovers(): Promise<void> {
+    for (const name of await fsp.readdir(this.root)) {
+      if (name.startsWith('.removing-') || name.startsWith('.tmp-')) await fsp.rm(path.join(this.root, name), { recursive: true, force: true });
+    }
+  }
+}

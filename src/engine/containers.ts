@@ -1,0 +1,788 @@
+// Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit.
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../wire/docker';
+import type { ImageConfig } from '../wire/oci';
+import { ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from './errors';
+import type { EventBus } from './events';
+import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
+import { randomContainerName, validateContainerName } from './names';
+import { parseSignal } from './signals';
+import { readLog, type LogEntry, type ReadOptions } from './logs';
+import { resolveUser } from './user';
+import { buildSpec, effectiveCapabilities } from '../runtime/spec';
+import type { OciRuntime } from '../runtime/oci-runtime';
+import { ExitMonitor } from '../runtime/exit-monitor';
+import { readFileInRoot, mkdirInRoot } from '../host/rootfs';
+import { KeyedMutex } from '../util/mutex';
+
+export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
+
+/** What the container engine needs of the image service. */
+export interface ImageLookup {
+  resolve(ref: string): Promise<ImageRef>;
+  lowerDirs(image: ImageRef): string[];
+}
+
+/** The overlay mounts of container root filesystems (host/mount.ts in production). */
+export interface RootfsMounter {
+  mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void>;
+  umount(target: string): Promise<void>;
+  isMountPoint(target: string): Promise<boolean>;
+}
+
+/** Connects a readable stream to a running container's stdin (runtime/stdin.ts in production). */
+export type StdinConnector = (attachSocketPath: string, input: Readable) => Promise<void>;
+
+/** Cgroup facts read after a container exits (host/cgroups.ts in production). */
+export interface CgroupProbe {
+  oomKilled(cgroupsPath: string): Promise<boolean>;
+}
+
+export interface ContainerServiceOptions {
+  root: string;
+  runRoot: string;
+  images: ImageLookup;
+  runtime: OciRuntime;
+  mounter: RootfsMounter;
+  events: EventBus;
+  stdin: StdinConnector;
+  cgroups?: CgroupProbe;
+  defaultRuntime: string;
+  /** The host's resolver configuration, copied into containers. */
+  hostResolvConf: string;
+  hostHosts: string;
+  /** Size cap of each container's log before conmon starts it afresh (0 = none). */
+  logSizeMax: number;
+  log: { info(msg: string): void; error(msg: string): void };
+}
+
+export interface WaitResult { StatusCode: number; Error: { Message: string } | null }
+type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+const DEFAULT_STOP_TIMEOUT = 10;
+
+export class ContainerService {
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly store: ContainerRecordStore;
+  private readonly lock = new KeyedMutex();
+  private readonly exitWaiters = new Map<string, ((code: number) => void)[]>();
+  private readonly removeWaiters = new Map<string, (() => void)[]>();
+  private readonly exits: ExitMonitor;
+  private readonly exitDir: string;
+  private readonly socketDir: string;
+
+  constructor(private readonly o: ContainerServiceOptions) {
+    this.store = new ContainerRecordStore(path.join(o.root, 'containers'));
+    this.exitDir = path.join(o.runRoot, 'exits');
+    this.socketDir = path.join(o.runRoot, 'sockets');
+    this.exits = new ExitMonitor(this.exitDir, (id, code) => void this.onExit(id, code));
+  }
+
+  // ---------- start-up and reconciliation ----------
+
+  /** Loads containers and reconciles them with reality: exits recorded while berthd was down, dead supervisors. */
+  async init(): Promise<void> {
+    await this.store.init();
+    await this.store.removeLeftovers();
+    for (const c of await this.store.loadAll()) this.records.set(c.id, c);
+    await this.exits.start();
+    for (const c of this.records.values()) {
+      if (c.state.status === 'removing') {
+        await this.finishRemoval(c).catch((e) => this.o.log.error(`removing ${c.id}: ${errorMessage(e)}`));
+        continue;
+      }
+      if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') continue;
+      const code = await this.exits.read(c.id);
+      if (code !== undefined) continue; // scanAll below reports it
+      if (!processAlive(c.state.conmonPid)) {
+        // The supervisor died without recording an exit: the container is gone with it.
+        await this.onExit(c.id, 255, 'container supervisor (conmon) exited unexpectedly');
+      }
+    }
+    await this.exits.scanAll();
+    for (const c of this.records.values()) {
+      if (c.hostConfig.AutoRemove && (c.state.status === 'exited' || c.state.status === 'dead')) {
+        await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
+      }
+    }
+  }
+
+  shutdown(): void {
+    this.exits.stop();
+  }
+
+  // ---------- lookup ----------
+
+  /** Finds a container by full ID, name (with or without "/"), or unique ID prefix. */
+  get(ref: string): ContainerRecord {
+    const c = this.find(ref);
+    if (!c) throw new NotFoundError(`No such container: ${ref}`);
+    return c;
+  }
+
+  find(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const direct = this.records.get(ref);
+    if (direct) return direct;
+    const name = ref.replace(/^\//, '');
+    for (const c of this.records.values()) if (c.name === name) return c;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = [...this.records.values()].filter((c) => c.id.startsWith(ref));
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    return undefined;
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.records.values()].sort((a, b) => (a.created < b.created ? 1 : -1));
+  }
+
+  /** IDs of containers created from an image (for rmi's conflict errors). */
+  usersOfImage(imageId: string): ContainerRecord[] {
+    return [...this.records.values()].filter((c) => c.imageId === imageId);
+  }
+
+  dirOf(c: ContainerRecord): string { return this.store.dir(c.id); }
+  upperDir(c: ContainerRecord): string { return path.join(this.dirOf(c), 'upper'); }
+  mergedDir(c: ContainerRecord): string { return path.join(this.dirOf(c), 'merged'); }
+  workDir(c: ContainerRecord): string { return path.join(this.dirOf(c), 'work'); }
+  logPath(c: ContainerRecord): string { return path.join(this.dirOf(c), 'container.log'); }
+  etcPath(c: ContainerRecord, file: 'hosts' | 'hostname' | 'resolv.conf'): string { return path.join(this.dirOf(c), file); }
+
+  // ---------- create ----------
+
+  async create(body: ContainerCreateBody, nameParam?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body || typeof body !== 'object') throw new InvalidParameterError('config cannot be empty in order to create a container');
+    checkCreateBody(body);
+    if (!body.Image) throw new InvalidParameterError('No command specified');
+    const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
+    const name = nameParam ? validateContainerName(nameParam) : randomContainerName((n) => this.nameTaken(n));
+    const image = await this.o.images.resolve(body.Image);
+    const imageCfg: ContainerConfig = image.config.config ?? {};
+    const config = mergeConfig(body, imageCfg);
+    const { entrypoint, cmd } = commandOf(body, imageCfg);
+    const argv = [...entrypoint, ...cmd];
+    if (argv.length === 0) throw new InvalidParameterError('No command specified');
+    const runtime = hostConfig.Runtime || this.o.defaultRuntime;
+    this.o.runtime.runtimePath(runtime);
+    if (hostConfig.AutoRemove && hostConfig.RestartPolicy?.Name && !['', 'no'].includes(hostConfig.RestartPolicy.Name)) {
+      throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
+    }
+    validateNetworkMode(hostConfig.NetworkMode);
+
+    return this.lock.run('names', async () => {
+      const owner = this.find(name);
+      if (owner && owner.name === name) {
+        throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      const id = randomBytes(32).toString('hex');
+      config.Hostname = config.Hostname || id.slice(0, 12);
+      config.Image = body.Image;
+      config.Entrypoint = entrypoint.length ? entrypoint : null;
+      config.Cmd = cmd.length || !entrypoint.length ? cmd : null;
+      const rec: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        imageId: image.id,
+        config,
+        hostConfig: normalizeHostConfig(hostConfig, runtime),
+        path: argv[0]!,
+        args: argv.slice(1),
+        runtime,
+        restartCount: 0,
+        lowerDirs: this.o.images.lowerDirs(image),
+        state: {
+          status: 'created', pid: 0, conmonPid: 0, exitCode: 0, error: '', oomKilled: false,
+          startedAt: ZERO_TIME, finishedAt: ZERO_TIME, stoppedByUser: false,
+        },
+      };
+      const dir = this.dirOf(rec);
+      await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
+      await Promise.all([
+        fsp.mkdir(this.upperDir(rec), { mode: 0o755 }),
+        fsp.mkdir(this.workDir(rec)),
+        fsp.mkdir(this.mergedDir(rec)),
+      ]);
+      await this.store.save(rec);
+      this.records.set(id, rec);
+      this.emit(rec, 'create');
+      return { Id: id, Warnings: [] };
+    });
+  }
+
+  private nameTaken(name: string): boolean {
+    for (const c of this.records.values()) if (c.name === name) return true;
+    return false;
+  }
+
+  // ---------- start ----------
+
+  /** Starts a container; `false` when it was already running (Docker answers 304). */
+  async start(ref: string): Promise<boolean> {
+    const c = this.get(ref);
+    try {
+      return await this.lock.run(c.id, () => this.startLocked(c));
+    } catch (err) {
+      // As Docker does, a --rm container that cannot start is removed.
+      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<boolean> {
+    if (!this.records.has(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
+    if (c.state.status === 'running' || c.state.status === 'paused') return false;
+    if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
+    await this.exits.clear(c.id);
+    const merged = this.mergedDir(c);
+    try {
+      if (!(await this.o.mounter.isMountPoint(merged))) {
+        await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
+      }
+      const spec = await this.specFor(c, merged);
+      const bundle = path.join(this.dirOf(c), 'bundle');
+      await fsp.mkdir(bundle, { recursive: true });
+      await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
+      const { pid, conmonPid } = await this.o.runtime.create({
+        id: c.id, name: c.name, runtime: c.runtime, bundle,
+        logPath: this.logPath(c), logSizeMax: this.logSizeMax(c),
+        exitDir: this.exitDir, socketDir: this.socketDir,
+        stdin: !!c.config.OpenStdin, terminal: !!c.config.Tty,
+      });
+      c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
+      await this.o.runtime.start(c.runtime, c.id);
+      await this.store.save(c);
+    } catch (err) {
+      const message = errorMessage(err);
+      await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
+      await this.o.mounter.umount(merged).catch(() => undefined);
+      // Docker keeps a container that never ran in 'created', with the error and exit code 127 recorded.
+      const everRan = c.state.status === 'running';
+      c.state = { ...c.state, status: everRan ? 'exited' : 'created', pid: 0, conmonPid: 0, exitCode: 127, error: message, finishedAt: everRan ? new Date().toISOString() : c.state.finishedAt };
+      await this.store.save(c).catch(() => undefined);
+      // Waiters (docker run's wait and attach) learn of the failure as of an exit.
+      this.notifyExit(c.id, c.state.exitCode);
+      throw err instanceof InvalidParameterError || err instanceof NotFoundError ? err : new SystemError(`failed to create task for container: ${message}`);
+    }
+    this.emit(c, 'start');
+    return true;
+  }
+
+  private logSizeMax(c: ContainerRecord): number {
+    const opt = c.hostConfig.LogConfig?.Config?.['max-size'];
+    return opt ? parseSize(opt) : this.o.logSizeMax;
+  }
+
+  private async specFor(c: ContainerRecord, rootfs: string) {
+    const cfg = c.config;
+    const hc = c.hostConfig;
+    const passwd = await readFileInRoot(rootfs, '/etc/passwd');
+    const group = await readFileInRoot(rootfs, '/etc/group');
+    const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
+    const env = [...(cfg.Env ?? [])];
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+    const cwd = cfg.WorkingDir || '/';
+    if (cwd !== '/') await mkdirInRoot(rootfs, cwd);
+    await this.writeEtcFiles(c);
+    const net = netMode(hc.NetworkMode);
+    return buildSpec({
+      id: c.id,
+      rootfs,
+      readonlyRootfs: !!hc.ReadonlyRootfs,
+      args: [c.path, ...c.args],
+      env,
+      cwd,
+      user,
+      hostname: net === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
+      terminal: !!cfg.Tty,
+      network: net === 'host' ? 'host' : 'private',
+      etcFiles: { hosts: this.etcPath(c, 'hosts'), hostname: this.etcPath(c, 'hostname'), resolvConf: this.etcPath(c, 'resolv.conf') },
+      extraMounts: [],
+      cgroupsPath: `/berth/${c.id}`,
+      shmSize: hc.ShmSize || DEFAULT_SHM_SIZE,
+      privileged: !!hc.Privileged,
+      capabilities: effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? []),
+      noNewPrivileges: (hc.SecurityOpt ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      rlimits: (hc.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
+      sysctl: hc.Sysctls ?? {},
+      resources: resourcesOf(hc),
+      annotations: { 'org.berth.container.name': c.name },
+    });
+  }
+
+  private async writeEtcFiles(c: ContainerRecord): Promise<void> {
+    const hc = c.hostConfig;
+    const host = netMode(hc.NetworkMode) === 'host';
+    const hostname = host ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')) : `${c.config.Hostname}\n`;
+    let hosts: string;
+    if (host) {
+      hosts = await fsp.readFile(this.o.hostHosts, 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+    } else {
+      hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+    }
+    for (const extra of hc.ExtraHosts ?? []) {
+      const [h, ip] = extra.split(/:(.*)/s);
+      if (h && ip) hosts += `${ip}\t${h}\n`;
+    }
+    const resolv = await this.resolvConf(c, host);
+    await Promise.all([
+      fsp.writeFile(this.etcPath(c, 'hostname'), hostname),
+      fsp.writeFile(this.etcPath(c, 'hosts'), hosts),
+      fsp.writeFile(this.etcPath(c, 'resolv.conf'), resolv),
+    ]);
+  }
+
+  private async resolvConf(c: ContainerRecord, host: boolean): Promise<string> {
+    const hc = c.hostConfig;
+    const base = await fsp.readFile(this.o.hostResolvConf, 'utf8').catch(() => '');
+    const lines = base.split('\n');
+    let servers = lines.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
+    let search = lines.filter((l) => /^\s*(search|domain)\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+    let options = lines.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+    // A private network namespace cannot reach the host's loopback resolvers; Docker drops them the same way.
+    if (!host) servers = servers.filter((s) => !/^127\.|^::1$/.test(s));
+    if (hc.Dns?.length) servers = hc.Dns;
+    if (hc.DnsSearch?.length) search = hc.DnsSearch.filter((s) => s !== '.');
+    if (hc.DnsOptions?.length) options = hc.DnsOptions;
+    if (!servers.length && !host) servers = ['8.8.8.8', '8.8.4.4'];
+    let out = '';
+    if (search.length) out += `search ${search.join(' ')}\n`;
+    for (const s of servers) out += `nameserver ${s}\n`;
+    if (options.length) out += `options ${options.join(' ')}\n`;
+    return out;
+  }
+
+  // ---------- exits ----------
+
+  /** Called when conmon records an exit, live or found at start-up. */
+  private async onExit(id: string, code: number, error = ''): Promise<void> {
+    const c = this.records.get(id);
+    if (!c) return;
+    await this.lock.run(id, async () => {
+      if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
+      const started = Date.parse(c.state.startedAt);
+      const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
+      await this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`));
+      await this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`));
+      c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: new Date().toISOString() };
+      await this.store.save(c);
+      this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - started) / 1000))) });
+    });
+    this.notifyExit(id, code);
+    if (c.hostConfig.AutoRemove && this.records.has(id)) {
+      await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log.error(`auto-remove ${id}: ${errorMessage(e)}`));
+    }
+  }
+
+  private notifyExit(id: string, code: number): void {
+    for (const w of this.exitWaiters.get(id) ?? []) w(code);
+    this.exitWaiters.delete(id);
+  }
+
+  private nextExit(id: string): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.exitWaiters.set(id, list);
+    });
+  }
+
+  /** A promise that settles when the container next stops running (immediately if it is not running). */
+  stopped(c: ContainerRecord): Promise<void> {
+    if (!isRunning(c.state.status)) return Promise.resolve();
+    return this.nextExit(c.id).then(() => undefined);
+  }
+
+  // ---------- stop, kill, restart ----------
+
+  /** Stops with the stop signal, then SIGKILL after the timeout; `false` if it was not running (304). */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<boolean> {
+    const c = this.get(ref);
+    if (!isRunning(c.state.status)) return false;
+    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    c.state.stoppedByUser = true;
+    const exited = this.nextExit(c.id);
+    if (c.state.status === 'paused') await this.o.runtime.resume(c.runtime, c.id).catch(() => undefined);
+    await this.signal(c, signal).catch(() => undefined);
+    const done = timeout < 0 ? await exited.then(() => true) : await withTimeout(exited, timeout * 1000);
+    if (!done) {
+      await this.signal(c, 9).catch(() => undefined);
+      const killed = await withTimeout(exited, 10_000);
+      if (!killed) throw new SystemError(`cannot stop container ${c.id}: it did not exit after SIGKILL`);
+    }
+    this.emit(c, 'stop');
+    return true;
+  }
+
+  async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
+    const signal = parseSignal(signalName || 'SIGKILL');
+    const c = this.get(ref);
+    if (!isRunning(c.state.status)) throw new StateError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
+    if (signal === 9 || signal === 15) c.state.stoppedByUser = true;
+    await this.signal(c, signal);
+  }
+
+  private async signal(c: ContainerRecord, signal: number): Promise<void> {
+    await this.o.runtime.kill(c.runtime, c.id, String(signal));
+    this.emit(c, 'kill', { signal: String(signal) });
+  }
+
+  async restart(ref: string, timeout?: number): Promise<void> {
+    const c = this.get(ref);
+    await this.stop(c.id, { timeout });
+    await this.start(c.id);
+    this.emit(c, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.id, async () => {
+      if (c.state.status !== 'running') throw new StateError(`Container ${c.id} is not running`);
+      await this.o.runtime.pause(c.runtime, c.id);
+      c.state.status = 'paused';
+      await this.store.save(c);
+    });
+    this.emit(c, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.id, async () => {
+      if (c.state.status !== 'paused') throw new StateError(`Container ${c.id} is not paused`);
+      await this.o.runtime.resume(c.runtime, c.id);
+      c.state.status = 'running';
+      await this.store.save(c);
+    });
+    this.emit(c, 'unpause');
+  }
+
+  // ---------- wait ----------
+
+  async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.get(ref);
+    const result = (): WaitResult => ({ StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null });
+    if (condition === 'removed') {
+      await abortable(new Promise<void>((resolve) => {
+        if (!this.records.has(c.id)) return resolve();
+        const list = this.removeWaiters.get(c.id) ?? [];
+        list.push(resolve);
+        this.removeWaiters.set(c.id, list);
+      }), signal);
+      return result();
+    }
+    if (condition === 'not-running' && !isRunning(c.state.status)) return result();
+    await abortable(this.nextExit(c.id), signal);
+    return result();
+  }
+
+  // ---------- remove, rename, prune ----------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    if (isRunning(c.state.status)) {
+      if (!opts.force) {
+        throw new StateError(`cannot remove container "/${c.name}": container is ${c.state.status}: stop the container before removing or force remove`);
+      }
+      const exited = this.nextExit(c.id);
+      if (c.state.status === 'paused') await this.o.runtime.resume(c.runtime, c.id).catch(() => undefined);
+      await this.signal(c, 9).catch(() => undefined);
+      if (!(await withTimeout(exited, 15_000))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
+    }
+    await this.lock.run(c.id, async () => {
+      if (!this.records.has(c.id)) return;
+      c.state.status = 'removing';
+      await this.store.save(c);
+      await this.finishRemoval(c);
+    });
+  }
+
+  private async finishRemoval(c: ContainerRecord): Promise<void> {
+    await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
+    await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
+    await this.exits.clear(c.id);
+    await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
+    await this.store.remove(c.id);
+    this.records.delete(c.id);
+    this.emit(c, 'destroy');
+    for (const w of this.removeWaiters.get(c.id) ?? []) w();
+    this.removeWaiters.delete(c.id);
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    if (!newName) throw new InvalidParameterError('Neither old nor new names may be empty');
+    const name = validateContainerName(newName);
+    const c = this.get(ref);
+    await this.lock.run('names', async () => {
+      if (c.name === name) throw new ConflictError(`Renaming a container with the same name as its current name`);
+      const owner = this.find(name);
+      if (owner && owner.name === name) {
+        throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      const oldName = c.name;
+      c.name = name;
+      await this.store.save(c);
+      this.emit(c, 'rename', { oldName: `/${oldName}` });
+    });
+  }
+
+  async prune(filter: (c: ContainerRecord) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.all()) {
+      if (isRunning(c.state.status) || !filter(c)) continue;
+      const size = await dirSize(this.upperDir(c));
+      try {
+        await this.remove(c.id, {});
+        deleted.push(c.id);
+        reclaimed += size;
+      } catch (e) {
+        this.o.log.error(`prune ${c.id}: ${errorMessage(e)}`);
+      }
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  // ---------- logs and attach ----------
+
+  logs(ref: string, o: Omit<ReadOptions, 'stopped'>): { container: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
+    const c = this.get(ref);
+    return { container: c, entries: readLog(this.logPath(c), { ...o, stopped: o.follow ? this.stoppedOrRemoved(c) : undefined }) };
+  }
+
+  /** Output from now on (attach), ending when the container stops. */
+  attachOutput(c: ContainerRecord, signal?: AbortSignal): AsyncGenerator<LogEntry> {
+    return readLog(this.logPath(c), { follow: true, fromEnd: true, stopped: this.nextExit(c.id).then(() => undefined), signal });
+  }
+
+  /** Feeds `input` to the container's stdin once it runs (docker run -i attaches before it starts). */
+  async attachStdin(c: ContainerRecord, input: Readable): Promise<void> {
+    if (!c.config.OpenStdin) return;
+    for (let i = 0; i < 600 && c.state.status === 'created'; i++) await sleep(50);
+    if (!isRunning(c.state.status)) return;
+    await this.o.stdin(path.join(this.socketDir, c.id, 'attach'), input);
+  }
+
+  private stoppedOrRemoved(c: ContainerRecord): Promise<void> {
+    if (!isRunning(c.state.status)) return Promise.resolve();
+    return this.nextExit(c.id).then(() => undefined);
+  }
+
+  // ---------- sizes ----------
+
+  async sizeRw(c: ContainerRecord): Promise<number> {
+    return dirSize(this.upperDir(c));
+  }
+
+  emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.o.events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.config.Image ?? '', name: c.name, ...extra });
+  }
+}
+
+// ---------- helpers ----------
+
+export function isRunning(s: ContainerStatus): boolean {
+  return s === 'running' || s === 'paused' || s === 'restarting';
+}
+
+function processAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  const result = await Promise.race([p.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, reject);
+  });
+}
+
+export async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  const seen = new Set<number>();
+  async function walk(d: string): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fsp.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        const st = await fsp.lstat(p).catch(() => undefined);
+        if (st && !seen.has(st.ino)) { seen.add(st.ino); total += st.size; }
+      }
+    }
+  }
+  await walk(dir);
+  return total;
+}
+
+/** Docker's units: "10m", "1g", "512k", "100" (bytes). */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new InvalidParameterError(`invalid size: '${s}'`);
+  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+function netMode(mode: string | undefined): 'host' | 'none' | 'private' {
+  if (mode === 'host') return 'host';
+  if (mode === 'none') return 'none';
+  return 'private';
+}
+
+function validateNetworkMode(mode: string | undefined): void {
+  if (!mode || ['default', 'bridge', 'none', 'host'].includes(mode)) return;
+  throw new NotFoundError(`network ${mode} not found`);
+}
+
+/** Checks the types of the fields Berth reads, so a wrong type is a 400 that names the field, never a crash. */
+function checkCreateBody(b: ContainerCreateBody): void {
+  const arr = (v: unknown, f: string) => {
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
+      throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type []string`);
+    }
+  };
+  const str = (v: unknown, f: string) => {
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type string`);
+  };
+  str(b.Image, 'Config.Image');
+  str(b.User, 'Config.User');
+  str(b.WorkingDir, 'Config.WorkingDir');
+  str(b.Hostname, 'Config.Hostname');
+  arr(b.Env, 'Config.Env');
+  arr(typeof b.Cmd === 'string' ? [b.Cmd] : b.Cmd, 'Config.Cmd');
+  arr(typeof b.Entrypoint === 'string' ? [b.Entrypoint] : b.Entrypoint, 'Config.Entrypoint');
+  if (b.Labels !== undefined && b.Labels !== null && (typeof b.Labels !== 'object' || Array.isArray(b.Labels))) {
+    throw new InvalidParameterError('json: cannot unmarshal into Go struct field Config.Labels of type map[string]string');
+  }
+  if (b.HostConfig !== undefined && b.HostConfig !== null && (typeof b.HostConfig !== 'object' || Array.isArray(b.HostConfig))) {
+    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig of type container.HostConfig');
+  }
+  const hc = b.HostConfig ?? {};
+  arr(hc.Binds, 'HostConfig.Binds');
+  arr(hc.CapAdd, 'HostConfig.CapAdd');
+  arr(hc.CapDrop, 'HostConfig.CapDrop');
+  arr(hc.ExtraHosts, 'HostConfig.ExtraHosts');
+  arr(hc.Dns, 'HostConfig.Dns');
+  str(hc.NetworkMode, 'HostConfig.NetworkMode');
+  for (const f of ['Memory', 'NanoCpus', 'CpuShares', 'ShmSize', 'MemorySwap', 'MemoryReservation'] as const) {
+    const v = hc[f];
+    if (v !== undefined && v !== null && typeof v !== 'number') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${f} of type int64`);
+  }
+  if (b.Env) for (const e of b.Env) if (e.startsWith('=')) throw new InvalidParameterError(`invalid environment variable: ${e}`);
+}
+
+/** ENTRYPOINT and CMD combined as Docker does: a new entrypoint clears the image's CMD. */
+function commandOf(body: ContainerCreateBody, image: ContainerConfig): { entrypoint: string[]; cmd: string[] } {
+  const asList = (v: string[] | string | null | undefined) => (typeof v === 'string' ? [v] : v ?? undefined);
+  let entrypoint = asList(body.Entrypoint);
+  let cmd = asList(body.Cmd);
+  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = [];
+  if (entrypoint !== undefined) {
+    if (cmd === undefined) cmd = [];
+  } else {
+    entrypoint = image.Entrypoint ?? [];
+    if (cmd === undefined || cmd.length === 0) cmd = image.Cmd ?? [];
+  }
+  return { entrypoint, cmd };
+}
+
+/** The container's effective config: the request over the image's config, as `docker inspect` shows it. */
+function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): ContainerConfig {
+  const env = new Map<string, string>();
+  for (const e of image.Env ?? []) env.set(e.split('=')[0]!, e);
+  for (const e of body.Env ?? []) {
+    const key = e.split('=')[0]!;
+    if (e.includes('=')) env.set(key, e);
+    else env.delete(key);
+  }
+  if (![...env.keys()].includes('PATH')) env.set('PATH', DEFAULT_PATH);
+  const labels = { ...(image.Labels ?? {}), ...(body.Labels ?? {}) };
+  return {
+    Hostname: body.Hostname ?? '',
+    Domainname: body.Domainname ?? '',
+    User: body.User || image.User || '',
+    AttachStdin: !!body.AttachStdin,
+    AttachStdout: !!body.AttachStdout,
+    AttachStderr: !!body.AttachStderr,
+    ...(body.ExposedPorts || image.ExposedPorts ? { ExposedPorts: { ...(image.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) } } : {}),
+    Tty: !!body.Tty,
+    OpenStdin: !!body.OpenStdin,
+    StdinOnce: !!body.StdinOnce,
+    Env: [...env.values()],
+    Cmd: null,
+    ...(body.Healthcheck || image.Healthcheck ? { Healthcheck: body.Healthcheck ?? image.Healthcheck } : {}),
+    Image: body.Image,
+    Volumes: body.Volumes ?? image.Volumes ?? null,
+    WorkingDir: body.WorkingDir || image.WorkingDir || '',
+    Entrypoint: null,
+    OnBuild: image.OnBuild ?? null,
+    Labels: labels,
+    ...(body.StopSignal || image.StopSignal ? { StopSignal: body.StopSignal || image.StopSignal } : {}),
+    ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
+  };
+}
+
+function normalizeHostConfig(hc: HostConfig, runtime: string): HostConfig {
+  return {
+    ...hc,
+    NetworkMode: !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode,
+    RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: hc.LogConfig?.Type ? hc.LogConfig : { Type: 'k8s-file', Config: hc.LogConfig?.Config ?? {} },
+    Runtime: runtime,
+  };
+}
+
+function resourcesOf(hc: HostConfig) {
+  const r: NonNullable<NonNullable<import('../wire/oci').RuntimeSpec['linux']>['resources']> = {};
+  if (hc.Memory || hc.MemoryReservation || hc.MemorySwap) {
+    r.memory = {};
+    if (hc.Memory) r.memory.limit = hc.Memory;
+    if (hc.MemoryReservation) r.memory.reservation = hc.MemoryReservation;
+    if (hc.MemorySwap) r.memory.swap = hc.MemorySwap;
+  }
+  if (hc.NanoCpus || hc.CpuShares || hc.CpuQuota || hc.CpusetCpus || hc.CpusetMems) {
+    r.cpu = {};
+    if (hc.CpuShares) r.cpu.shares = hc.CpuShares;
+    if (hc.NanoCpus) { r.cpu.period = 100000; r.cpu.quota = Math.round(hc.NanoCpus / 1e9 * 100000); }
+    if (hc.CpuQuota) r.cpu.quota = hc.CpuQuota;
+    if (hc.CpuPeriod) r.cpu.period = hc.CpuPeriod;
+    if (hc.CpusetCpus) r.cpu.cpus = hc.CpusetCpus;
+    if (hc.CpusetMems) r.cpu.mems = hc.CpusetMems;
+  }
+  if (hc.PidsLimit && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
+  if (hc.BlkioWeight) r.blockIO = { weight: hc.BlkioWeight };
+  return r;
+}

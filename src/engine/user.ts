@@ -1,0 +1,65 @@
+// Resolves Docker's --user ("name", "uid", "name:group", "uid:gid") against the image's /etc/passwd and /etc/group.
+import { InvalidParameterError } from './errors';
+
+export interface ResolvedUser { uid: number; gid: number; additionalGids: number[]; home: string }
+
+interface PasswdEntry { name: string; uid: number; gid: number; home: string }
+interface GroupEntry { name: string; gid: number; members: string[] }
+
+export function parsePasswd(text: string | undefined): PasswdEntry[] {
+  if (!text) return [];
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= 6)
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }));
+}
+
+export function parseGroup(text: string | undefined): GroupEntry[] {
+  if (!text) return [];
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= 3)
+    .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+}
+
+const isNumeric = (s: string) => /^\d+$/.test(s);
+
+export function resolveUser(spec: string, passwdText: string | undefined, groupText: string | undefined, groupAdd: string[] = []): ResolvedUser {
+  const passwd = parsePasswd(passwdText);
+  const groups = parseGroup(groupText);
+  const [userPart = '', groupPart] = (spec || '').split(':', 2);
+  let uid = 0;
+  let gid = 0;
+  let home = '/';
+  let name: string | undefined;
+  if (userPart === '') {
+    const root = passwd.find((p) => p.uid === 0);
+    name = root?.name ?? 'root';
+    home = root?.home ?? '/root';
+  } else if (isNumeric(userPart)) {
+    uid = Number(userPart);
+    const entry = passwd.find((p) => p.uid === uid);
+    if (entry) { gid = entry.gid; home = entry.home; name = entry.name; }
+  } else {
+    const entry = passwd.find((p) => p.name === userPart);
+    if (!entry) throw new InvalidParameterError(`unable to find user ${userPart}: no matching entries in passwd file`);
+    uid = entry.uid; gid = entry.gid; home = entry.home; name = entry.name;
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (isNumeric(groupPart)) gid = Number(groupPart);
+    else {
+      const g = groups.find((x) => x.name === groupPart);
+      if (!g) throw new InvalidParameterError(`unable to find group ${groupPart}: no matching entries in group file`);
+      gid = g.gid;
+    }
+  }
+  const additional = new Set<number>();
+  if (name && (groupPart === undefined || groupPart === '')) {
+    for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
+  }
+  for (const ga of groupAdd) {
+    if (isNumeric(ga)) additional.add(Number(ga));
+    else {
+      const g = groups.find((x) => x.name === ga);
+      if (!g) throw new InvalidParameterError(`Unable to find group ${ga}: no matching entries in group file`);
+      additional.add(g.gid);
+    }
+  }
+  return { uid, gid, additionalGids: [...additional], home };
+}

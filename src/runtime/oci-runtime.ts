@@ -1,0 +1,169 @@
+// The only place that runs the OCI runtime (crun or runc), always under Debian's conmon so the container outlives berthd.
+import { spawn } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
+
+export interface RuntimeBinaries {
+  /** Runtime name → path of its binary, e.g. { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }. */
+  runtimes: Record<string, string>;
+  conmon: string;
+  /** The runtime's state directory (--root), separate from other engines' on the same host. */
+  stateRoot: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  name: string;
+  runtime: string;
+  bundle: string;
+  /** Where conmon writes the k8s-file log. */
+  logPath: string;
+  logSizeMax?: number;
+  /** Directory where conmon writes a file named after the container holding its exit code. */
+  exitDir: string;
+  /** Directory for the attach socket and the ctl/winsz fifos. */
+  socketDir: string;
+  stdin: boolean;
+  terminal: boolean;
+}
+
+export interface RuntimeState { status: 'created' | 'running' | 'stopped' | 'paused' | 'unknown'; pid: number }
+
+export class OciRuntime {
+  constructor(private readonly bin: RuntimeBinaries) {}
+
+  runtimePath(name: string): string {
+    const p = this.bin.runtimes[name];
+    if (!p) throw new InvalidParameterError(`unknown or invalid runtime name: ${name}`);
+    return p;
+  }
+
+  private runtimeRoot(runtime: string): string {
+    return path.join(this.bin.stateRoot, runtime);
+  }
+
+  /**
+   * Creates the container under a new conmon, which double-forks away from berthd and stays its parent.
+   * Resolves with the container's init PID once the runtime's `create` is done.
+   */
+  async create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    const runtimePath = this.runtimePath(o.runtime);
+    await fsp.mkdir(o.exitDir, { recursive: true });
+    await fsp.mkdir(o.socketDir, { recursive: true });
+    const conmonPidFile = path.join(o.bundle, 'conmon.pid');
+    const args = [
+      '--api-version', '1',
+      '-c', o.id, '-u', o.id, '-n', o.name,
+      '-r', runtimePath,
+      '-b', o.bundle,
+      '-p', path.join(o.bundle, 'pidfile'),
+      '--exit-dir', o.exitDir,
+      '--full-attach', '--socket-dir-path', o.socketDir,
+      '-l', `k8s-file:${o.logPath}`,
+      '--log-level', 'error',
+      '--conmon-pidfile', conmonPidFile,
+      '--runtime-arg', `--root=${this.runtimeRoot(o.runtime)}`,
+    ];
+    if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+    if (o.stdin) args.push('-i');
+    if (o.terminal) args.push('-t');
+    const child = spawn(this.bin.conmon, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // conmon writes {"data": pid} (or a negative value and a message) once `create` is done, and keeps the
+    // pipe open until the container exits: take the first complete message, then let go of the pipe.
+    const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    const sync = await new Promise<string>((resolve, reject) => {
+      let data = '';
+      pipe.on('data', (d: Buffer) => {
+        data += d.toString();
+        if (data.includes('}')) resolve(data.slice(0, data.indexOf('}') + 1));
+      });
+      pipe.on('end', () => resolve(data));
+      pipe.on('error', reject);
+      child.on('error', reject);
+      child.on('exit', (code) => { if (code !== 0) setTimeout(() => resolve(data), 50); });
+    });
+    pipe.destroy();
+    child.stderr!.destroy();
+    child.unref();
+    let parsed: { data?: number; message?: string } = {};
+    try {
+      parsed = JSON.parse(sync.trim().split('\n')[0] || '{}');
+    } catch {
+      throw new SystemError(`conmon gave no usable answer: ${sync || stderr}`);
+    }
+    if (!parsed.data || parsed.data < 0) {
+      throw new SystemError(cleanRuntimeMessage(parsed.message ?? stderr ?? 'the OCI runtime failed to create the container'));
+    }
+    const conmonPid = Number((await fsp.readFile(conmonPidFile, 'utf8')).trim());
+    return { pid: parsed.data, conmonPid };
+  }
+
+  async start(runtime: string, id: string): Promise<void> {
+    await this.run(runtime, ['start', id]);
+  }
+
+  async kill(runtime: string, id: string, signal: string, all = false): Promise<void> {
+    await this.run(runtime, ['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  async pause(runtime: string, id: string): Promise<void> { await this.run(runtime, ['pause', id]); }
+  async resume(runtime: string, id: string): Promise<void> { await this.run(runtime, ['resume', id]); }
+
+  /** Removes the runtime's record of the container; a container already gone is not an error. */
+  async delete(runtime: string, id: string): Promise<void> {
+    try {
+      await this.run(runtime, ['delete', '--force', id]);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  async state(runtime: string, id: string): Promise<RuntimeState> {
+    try {
+      const out = await this.run(runtime, ['state', id]);
+      const s = JSON.parse(out) as { status: RuntimeState['status']; pid: number };
+      return { status: s.status, pid: s.pid };
+    } catch (err) {
+      if (err instanceof NotFoundError) return { status: 'unknown', pid: 0 };
+      throw err;
+    }
+  }
+
+  private run(runtime: string, args: string[]): Promise<string> {
+    const bin = this.runtimePath(runtime);
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('error', (e) => reject(new SystemError(`cannot run ${bin}: ${e.message}`)));
+      child.on('close', (code) => {
+        if (code === 0) return resolve(out);
+        const msg = cleanRuntimeMessage(err || out);
+        if (/does not exist|not found|No such file/i.test(msg) && args[0] !== 'start') return reject(new NotFoundError(msg));
+        reject(new SystemError(`${path.basename(bin)} ${args[0]}: ${msg}`));
+      });
+    });
+  }
+}
+
+/** crun prints JSON log lines or "crun: message"; keep only the human text. */
+function cleanRuntimeMessage(raw: string): string {
+  const lines = raw.trim().split('\n').map((l) => {
+    try {
+      const j = JSON.parse(l) as { msg?: string };
+      return j.msg ?? l;
+    } catch {
+      return l;
+    }
+  });
+  return lines.join('; ').replace(/^\S*crun: /, '').trim() || 'unknown runtime error';
+}

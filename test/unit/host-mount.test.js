@@ -1,0 +1,106 @@
+// Unit tests of src/host/mount.ts: mountinfo parsing, overlay option planning, the fake mounter.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const {
+  parseMountInfo, isMountPointIn, planOverlayMount, FakeMounter, MOUNT_DATA_MAX, OVERLAY_MAX_LOWER,
+} = require('../../dist/host/mount');
+const { InvalidParameterError, NotFoundError } = require('../../dist/engine/errors');
+
+// Lines from a Debian 12 host's /proc/self/mountinfo (hybrid cgroups), an overlay with a shared peer
+// group, and a path with a space (escaped \040 by the kernel).
+const MOUNTINFO = [
+  '22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',
+  '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+  '31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+  '39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd',
+  '40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+  '120 29 0:50 / /var/lib/berth/overlay/abc/merged rw,relatime shared:60 master:1 - overlay overlay rw,lowerdir=/l1:/l2,upperdir=/u,workdir=/w,index=off',
+  '121 29 8:1 /data/with\\040space /mnt/my\\040dir rw,relatime - ext4 /dev/sda1 rw',
+  'garbage line',
+  '',
+].join('\n');
+
+test('parseMountInfo reads fields, optional fields and octal escapes', () => {
+  const m = parseMountInfo(MOUNTINFO);
+  assert.equal(m.length, 7);
+  assert.deepEqual(m[1], {
+    id: 30, parentId: 22, device: '0:27', root: '/', mountPoint: '/sys/fs/cgroup',
+    mountOptions: ['rw', 'relatime'], fsType: 'tmpfs', source: 'tmpfs', superOptions: ['rw', 'mode=755'],
+  });
+  const ovl = m[5];
+  assert.equal(ovl.fsType, 'overlay');
+  assert.equal(ovl.mountPoint, '/var/lib/berth/overlay/abc/merged');
+  assert.ok(ovl.superOptions.includes('index=off'));
+  assert.equal(m[6].root, '/data/with space');
+  assert.equal(m[6].mountPoint, '/mnt/my dir');
+  assert.equal(m[6].source, '/dev/sda1');
+});
+
+test('isMountPointIn matches resolved mount points only', () => {
+  const m = parseMountInfo(MOUNTINFO);
+  assert.equal(isMountPointIn(m, '/sys/fs/cgroup/unified'), true);
+  assert.equal(isMountPointIn(m, '/sys/fs/cgroup/unified/'), true);
+  assert.equal(isMountPointIn(m, '/mnt/my dir'), true);
+  assert.equal(isMountPointIn(m, '/sys/fs'), false);
+});
+
+test('planOverlayMount: absolute paths when they fit, lowerdir top-first, index=off', () => {
+  const p = planOverlayMount(['/l/top', '/l/bottom'], '/c/upper', '/c/work');
+  assert.equal(p.options, 'lowerdir=/l/top:/l/bottom,upperdir=/c/upper,workdir=/c/work,index=off');
+  assert.equal(p.cwd, undefined);
+  assert.equal(p.links, undefined);
+});
+
+const hex = (i) => i.toString(16).padStart(64, '0');
+
+test('planOverlayMount: long chains become relative to the common parent', () => {
+  const root = '/var/lib/berth/storage/overlay';
+  const lower = Array.from({ length: 50 }, (_v, i) => `${root}/${hex(i)}/diff`);
+  const p = planOverlayMount(lower, `${root}/ctr/diff`, `${root}/ctr/work`);
+  assert.equal(p.cwd, root);
+  assert.ok(Buffer.byteLength(p.options) <= MOUNT_DATA_MAX);
+  assert.ok(p.options.startsWith(`lowerdir=${hex(0)}/diff:${hex(1)}/diff:`));
+  assert.ok(p.options.endsWith(',upperdir=ctr/diff,workdir=ctr/work,index=off'));
+});
+
+test('planOverlayMount: chains too long even relative go through numbered links', () => {
+  const root = '/var/lib/berth/storage/overlay';
+  const lower = Array.from({ length: 120 }, (_v, i) => `${root}/${hex(i)}/diff`);
+  const p = planOverlayMount(lower, `${root}/ctr/diff`, `${root}/ctr/work`);
+  assert.equal(p.cwd, undefined);
+  assert.deepEqual(p.links, lower);
+  assert.ok(p.options.startsWith('lowerdir=0:1:2:'));
+  assert.ok(p.options.includes(`,upperdir=${root}/ctr/diff,`));
+});
+
+test('planOverlayMount: clear errors for bad input', () => {
+  assert.throws(() => planOverlayMount([], '/u', '/w'), InvalidParameterError);
+  assert.throws(() => planOverlayMount(['rel/dir'], '/u', '/w'), /absolute/);
+  assert.throws(() => planOverlayMount(['/a:b'], '/u', '/w'), InvalidParameterError);
+  assert.throws(() => planOverlayMount(['/a,b'], '/u', '/w'), InvalidParameterError);
+  const many = Array.from({ length: OVERLAY_MAX_LOWER + 1 }, (_v, i) => `/l/${i}`);
+  assert.throws(() => planOverlayMount(many, '/u', '/w'), /at most 500 lower layers/);
+  const longUpper = '/' + 'u'.repeat(4100);
+  assert.throws(() => planOverlayMount(['/l/1'], longUpper, '/w'), /4095-byte limit/);
+});
+
+test('FakeMounter keeps a mount table and records calls', async () => {
+  const fake = new FakeMounter(parseMountInfo(MOUNTINFO));
+  await fake.mount('cgroup', 'cgroup', '/sys/fs/cgroup/hugetlb', ['hugetlb']);
+  assert.equal(await fake.isMountPoint('/sys/fs/cgroup/hugetlb'), true);
+  const m = (await fake.mounts()).find((x) => x.mountPoint === '/sys/fs/cgroup/hugetlb');
+  assert.equal(m.fsType, 'cgroup');
+  assert.ok(m.superOptions.includes('hugetlb'));
+  await fake.mountOverlay(['/l/1', '/l/0'], '/c/u', '/c/w', '/c/merged');
+  assert.equal(await fake.isMountPoint('/c/merged'), true);
+  await fake.umount('/c/merged', { lazy: true });
+  assert.equal(await fake.isMountPoint('/c/merged'), false);
+  await assert.rejects(fake.umount('/c/merged'), NotFoundError);
+  assert.deepEqual(fake.calls, [
+    'mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb',
+    'mount -t overlay -o lowerdir=/l/1:/l/0,upperdir=/c/u,workdir=/c/w,index=off overlay /c/merged',
+    'umount -l /c/merged',
+    'umount /c/merged',
+  ]);
+});
