@@ -11,7 +11,7 @@ import { registerSystemRoutes, goArch } from './api/routes/system';
 import { registerContainerRoutes } from './api/routes/containers';
 import { registerImageRoutes } from './api/routes/images';
 import { EventBus } from './engine/events';
-import { ContainerService, isRunning, type ImageLookup } from './engine/containers';
+import { ContainerService, isRunning } from './engine/containers';
 import { ImageService } from './engine/images';
 import { OciRuntime } from './runtime/oci-runtime';
 import { connectStdin } from './runtime/stdin';
@@ -74,7 +74,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
-    images: images as ImageLookup,
+    images,
     runtime,
     mounter,
     events,
@@ -87,7 +87,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     log,
   });
   await containers.init();
-  images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => c.id));
+  images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
 
   const router = new Router();
   registerSystemRoutes(router, {

@@ -38,10 +38,15 @@ export class Router {
   /** `{id}` matches one path segment, `{name:.*}` matches the rest including slashes. */
   add(method: string, path: string, handler: Handler): this {
     const names: string[] = [];
-    const source = path.replace(/[.+?^$()[\]\\|]/g, '\\$&').replace(/\{(\w+)(:\.\*)?\}/g, (_m, name: string, greedy?: string) => {
-      names.push(name);
-      return greedy ? '(.+)' : '([^/]+)';
-    });
+    const escape = (literal: string) => literal.replace(/[.+?^$()[\]\\|*]/g, '\\$&');
+    let source = '';
+    let last = 0;
+    for (const m of path.matchAll(/\{(\w+)(:\.\*)?\}/g)) {
+      source += escape(path.slice(last, m.index)) + (m[2] ? '(.+)' : '([^/]+)');
+      names.push(m[1]!);
+      last = m.index! + m[0].length;
+    }
+    source += escape(path.slice(last));
     this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
     return this;
   }

@@ -24,6 +24,12 @@ export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] 
 export interface ImageLookup {
   resolve(ref: string): Promise<ImageRef>;
   lowerDirs(image: ImageRef): string[];
+  commit(o: {
+    upperDir: string; parent: ImageRef | null; containerId: string; containerConfig: ContainerConfig;
+    repo?: string; tag?: string; comment?: string; author?: string; changes?: string[];
+  }): Promise<string>;
+  changes(upperDir: string, image: ImageRef): Promise<{ Path: string; Kind: number }[]>;
+  exportRootfs(mergedDir: string): Readable;
 }
 
 /** The overlay mounts of container root filesystems (host/mount.ts in production). */
@@ -568,12 +574,55 @@ export class ContainerService {
     if (!c.config.OpenStdin) return;
     for (let i = 0; i < 600 && c.state.status === 'created'; i++) await sleep(50);
     if (!isRunning(c.state.status)) return;
-    await this.o.stdin(path.join(this.socketDir, c.id, 'attach'), input);
+    await this.o.stdin(path.join(this.dirOf(c), 'bundle', 'attach'), input);
   }
 
   private stoppedOrRemoved(c: ContainerRecord): Promise<void> {
     if (!isRunning(c.state.status)) return Promise.resolve();
     return this.nextExit(c.id).then(() => undefined);
+  }
+
+  // ---------- commit, diff, export ----------
+
+  async commit(ref: string, o: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: ContainerConfig }): Promise<string> {
+    const c = this.get(ref);
+    const pause = o.pause !== false && c.state.status === 'running';
+    if (pause) await this.o.runtime.pause(c.runtime, c.id);
+    try {
+      const parent = await this.o.images.resolve(c.imageId).catch(() => null);
+      const containerConfig = { ...c.config, ...(o.config ?? {}) };
+      const id = await this.o.images.commit({
+        upperDir: this.upperDir(c), parent, containerId: c.id, containerConfig,
+        repo: o.repo, tag: o.tag, comment: o.comment, author: o.author, changes: o.changes,
+      });
+      this.emit(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef: o.repo ? `${o.repo}:${o.tag || 'latest'}` : '' });
+      return id;
+    } finally {
+      if (pause) await this.o.runtime.resume(c.runtime, c.id).catch(() => undefined);
+    }
+  }
+
+  async changes(ref: string): Promise<{ Path: string; Kind: number }[]> {
+    const c = this.get(ref);
+    const image = await this.o.images.resolve(c.imageId).catch(() => null);
+    if (!image) return [];
+    return this.o.images.changes(this.upperDir(c), image);
+  }
+
+  /** A tar of the container's whole filesystem; a stopped container's root is mounted for the time of the export. */
+  async export(ref: string): Promise<Readable> {
+    const c = this.get(ref);
+    const merged = this.mergedDir(c);
+    const mountedHere = !(await this.o.mounter.isMountPoint(merged));
+    if (mountedHere) await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
+    const tar = this.o.images.exportRootfs(merged);
+    if (mountedHere) {
+      const release = () => { if (!isRunning(c.state.status)) void this.o.mounter.umount(merged).catch(() => undefined); };
+      tar.once('close', release);
+      tar.once('end', release);
+    }
+    this.emit(c, 'export');
+    return tar;
   }
 
   // ---------- sizes ----------

@@ -1,5 +1,6 @@
 // Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ContainerCreateBody, ContainerSummary, MountPoint } from '../../wire/docker';
 import type { ContainerRecord } from '../../engine/container-record';
 import { ZERO_TIME } from '../../engine/container-record';
@@ -144,6 +145,28 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     if (!sock.destroyed) sock.end();
   };
   router.post('/containers/{id}/attach', attach);
+
+  router.post('/commit', async (ctx) => {
+    const q = ctx.query;
+    const config = await ctx.json<import('../../wire/docker').ContainerConfig>();
+    const id = await containers.commit(q.get('container') ?? '', {
+      repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, comment: q.get('comment') || undefined,
+      author: q.get('author') || undefined, changes: q.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean),
+      pause: queryBool(q, 'pause', true), config: config ?? undefined,
+    });
+    ctx.res!.statusCode = 201;
+    return { Id: id };
+  });
+
+  router.get('/containers/{id}/changes', async (ctx) => containers.changes(ctx.params.id!));
+
+  router.get('/containers/{id}/export', async (ctx) => {
+    const tar = await containers.export(ctx.params.id!);
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    res.on('close', () => tar.destroy());
+    await pipeline(tar, res).catch(() => undefined);
+  });
 
   router.post('/containers/{id}/resize', async (ctx) => {
     containers.get(ctx.params.id!);

@@ -1,0 +1,33 @@
+# Berth: `make up` installs, builds, prepares the host, starts berthd and runs a container; `make test` runs the suite.
+SHELL := /bin/bash
+DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps
+SOCK ?= /run/berth/berth.sock
+export BERTH_HOST ?= unix://$(SOCK)
+
+.PHONY: up down test bench deps build clean
+
+up: build
+	@scripts/up.sh
+
+down:
+	@scripts/down.sh
+
+test: build
+	@scripts/test.sh
+
+bench: build
+	@PEERS=$(PEERS) scripts/bench.sh
+
+# Debian packages: installed once, only those missing.
+deps:
+	@scripts/deps.sh $(DEB_PACKAGES)
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: deps node_modules/.package-lock.json
+	@npx tsc -p tsconfig.json
+
+clean:
+	rm -rf dist

@@ -1,0 +1,316 @@
+// Unpacks a layer tar into a directory overlayfs can stack, refusing any entry that would escape it.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable, pipeline as pipelineCb } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import * as tar from 'tar-stream';
+import { InvalidParameterError } from '../engine/errors';
+import type { DeviceNode, SpecialFiles, Xattr } from '../host/special-files';
+import { DigestStream } from './content-store';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
+
+export function detectCompression(head: Uint8Array): Compression {
+  const b = Buffer.from(head);
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
+  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return 'none';
+}
+
+/** The stream, decompressed when its magic bytes say gzip (as Docker's DecompressStream; others are refused). */
+export async function decompress(source: Readable | AsyncIterable<Buffer>): Promise<Readable> {
+  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < 6) {
+    const r = await it.next();
+    if (r.done) { done = true; break; }
+    head = Buffer.concat([head, Buffer.from(r.value)]);
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.from(r.value);
+    }
+  }
+  const raw = Readable.from(rest(), { objectMode: false });
+  const kind = detectCompression(head);
+  if (kind === 'none') return raw;
+  if (kind === 'gzip') return pipelineCb(raw, zlib.createGunzip(), () => { /* errors reach the consumer */ });
+  raw.destroy();
+  throw new InvalidParameterError(`unsupported compression format ${kind}`);
+}
+
+export interface UnpackOptions {
+  special: SpecialFiles;
+  /**
+   * 'layer' (default): an image layer: whiteouts become overlayfs whiteouts, owners and devices are kept.
+   * 'archive': a plain archive (docker save/load): regular files, directories and links only, no absolute
+   * names, no absolute symlinks, no ownership.
+   */
+  mode?: 'layer' | 'archive';
+}
+
+export interface UnpackResult {
+  /** sha256 of the uncompressed tar stream. */
+  diffId: string;
+  /** Length of the uncompressed tar stream. */
+  tarSize: number;
+  /** Bytes of content (regular files and symlinks, each inode once), as Docker counts a layer's size. */
+  size: number;
+}
+
+interface DirMeta { abs: string; mtime: Date }
+
+function refuse(entry: string, why: string): never {
+  throw new InvalidParameterError(`refusing to unpack tar entry ${JSON.stringify(entry)}: ${why}`);
+}
+
+/**
+ * Splits a tar name into clean components, refusing any ".." that climbs above the root.
+ * Leading "/" is allowed (names are relative to the root anyway) unless `allowAbsolute` is false.
+ */
+export function cleanEntryPath(name: string, allowAbsolute: boolean): string[] {
+  if (name.includes('\0')) refuse(name, 'NUL in name');
+  if (name.startsWith('/') && !allowAbsolute) refuse(name, 'absolute path');
+  const out: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (!out.length) refuse(name, 'path escapes the target directory');
+      out.pop();
+    } else out.push(part);
+  }
+  return out;
+}
+
+/** True when a relative symlink target, resolved from the link's directory, stays inside the root. */
+export function symlinkStaysInside(linkRel: string[], target: string): boolean {
+  if (target.startsWith('/')) return true;
+  let depth = linkRel.length - 1;
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      depth--;
+      if (depth < 0) return false;
+    } else depth++;
+  }
+  return true;
+}
+
+async function removeExisting(abs: string, keepDir: boolean): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = await fsp.lstat(abs);
+  } catch {
+    return;
+  }
+  if (keepDir && st.isDirectory()) return;
+  await fsp.rm(abs, { recursive: true, force: true });
+}
+
+/**
+ * Unpacks `source` (a tar, gzip detected) into the existing empty directory `dest`. Nothing is written
+ * outside `dest`: escaping names, writes through symlinks and escaping links are refused with an
+ * InvalidParameterError naming the entry.
+ */
+export async function unpack(source: Readable, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
+  const layer = (opts.mode ?? 'layer') === 'layer';
+  const root = path.resolve(dest);
+  const rootStat = await fsp.lstat(root);
+  if (!rootStat.isDirectory()) throw new InvalidParameterError(`${dest} is not a directory`);
+
+  const input = await decompress(source);
+  const hasher = new DigestStream();
+  const extract = tar.extract();
+  const feeding = pipeline(input, hasher, extract);
+  feeding.catch(() => { /* surfaced below */ });
+
+  const symlinks = new Set<string>();
+  const pendingNodes = new Map<string, DeviceNode & { uid: number; gid: number; mtime: Date }>();
+  const xattrs: Xattr[] = [];
+  const dirs: DirMeta[] = [];
+  let size = 0;
+
+  const abs = (parts: string[]) => (parts.length ? path.join(root, ...parts) : root);
+
+  /** Refuses a path whose parent goes through a symlink this tar created; creates missing parents. */
+  const prepareParent = async (entry: string, parts: string[]): Promise<void> => {
+    for (let i = 1; i < parts.length; i++) {
+      if (symlinks.has(parts.slice(0, i).join('/'))) refuse(entry, `parent ${parts.slice(0, i).join('/')} is a symlink`);
+    }
+    if (parts.length > 1) await fsp.mkdir(abs(parts.slice(0, -1)), { recursive: true, mode: 0o755 });
+  };
+
+  const forget = (rel: string) => {
+    symlinks.delete(rel);
+    pendingNodes.delete(abs(rel.split('/')));
+  };
+
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const name = h.name;
+      let parts = cleanEntryPath(name, layer);
+      const mode = (h.mode ?? 0o644) & 0o7777;
+      const uid = h.uid ?? 0;
+      const gid = h.gid ?? 0;
+      const mtime = h.mtime ?? new Date(0);
+      const base = parts[parts.length - 1] ?? '';
+
+      // Whiteouts: Docker/OCI's tar form → overlayfs's form.
+      if (layer && base.startsWith(WHITEOUT_PREFIX)) {
+        entry.resume();
+        await prepareParent(name, parts);
+        const parent = parts.slice(0, -1);
+        if (base === WHITEOUT_OPAQUE) {
+          xattrs.push({ path: abs(parent), name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('y') });
+        } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
+          const target = [...parent, base.slice(WHITEOUT_PREFIX.length)];
+          const rel = target.join('/');
+          await removeExisting(abs(target), false);
+          forget(rel);
+          pendingNodes.set(abs(target), { path: abs(target), type: 'c', major: 0, minor: 0, mode: 0, uid, gid, mtime });
+        }
+        continue;
+      }
+
+      if (!parts.length) {
+        // The root itself ("./"): take its metadata.
+        entry.resume();
+        if (h.type === 'directory') {
+          if (layer) await fsp.lchown(root, uid, gid);
+          await fsp.chmod(root, layer ? mode : 0o755);
+          dirs.push({ abs: root, mtime });
+        }
+        continue;
+      }
+
+      const rel = parts.join('/');
+      const target = abs(parts);
+      await prepareParent(name, parts);
+
+      switch (h.type) {
+        case 'directory': {
+          entry.resume();
+          await removeExisting(target, true);
+          forget(rel);
+          await fsp.mkdir(target, { recursive: true, mode: 0o700 });
+          if (layer) await fsp.lchown(target, uid, gid);
+          await fsp.chmod(target, layer ? mode : 0o755);
+          dirs.push({ abs: target, mtime });
+          break;
+        }
+        case 'file':
+        case 'contiguous-file':
+        case null:
+        case undefined: {
+          await removeExisting(target, false);
+          forget(rel);
+          const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+          await pipeline(entry, fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 }));
+          // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
+          if (layer) await fsp.lchown(target, uid, gid);
+          await fsp.chmod(target, layer ? mode : mode & 0o755);
+          await fsp.utimes(target, mtime, mtime);
+          size += h.size ?? 0;
+          break;
+        }
+        case 'symlink': {
+          entry.resume();
+          const link = h.linkname ?? '';
+          if (!link) refuse(name, 'empty symlink target');
+          if (link.startsWith('/') && !layer) refuse(name, `absolute symlink target ${link}`);
+          if (!symlinkStaysInside(parts, link)) refuse(name, `symlink target ${link} escapes the target directory`);
+          await removeExisting(target, false);
+          forget(rel);
+          await fsp.symlink(link, target);
+          symlinks.add(rel);
+          if (layer) await fsp.lchown(target, uid, gid);
+          await fsp.lutimes(target, mtime, mtime);
+          size += Buffer.byteLength(link);
+          break;
+        }
+        case 'link': {
+          entry.resume();
+          const linkParts = cleanEntryPath(h.linkname ?? '', layer);
+          if (!linkParts.length) refuse(name, 'hard link to the root');
+          for (let i = 1; i <= linkParts.length; i++) {
+            const prefix = linkParts.slice(0, i).join('/');
+            if (i < linkParts.length && symlinks.has(prefix)) refuse(name, `hard link target ${h.linkname} goes through a symlink`);
+          }
+          const linkAbs = abs(linkParts);
+          let st: fs.Stats;
+          try {
+            st = await fsp.lstat(linkAbs);
+          } catch {
+            refuse(name, `hard link target ${h.linkname} does not exist in the layer`);
+          }
+          if (st.isDirectory()) refuse(name, `hard link target ${h.linkname} is a directory`);
+          if (linkAbs === target) break;
+          await removeExisting(target, false);
+          forget(rel);
+          await fsp.link(linkAbs, target);
+          if (symlinks.has(linkParts.join('/'))) symlinks.add(rel);
+          break;
+        }
+        case 'character-device':
+        case 'block-device':
+        case 'fifo': {
+          entry.resume();
+          if (!layer) refuse(name, 'device files are not allowed in an archive');
+          await removeExisting(target, false);
+          forget(rel);
+          const type = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
+          pendingNodes.set(target, { path: target, type, major: h.devmajor ?? 0, minor: h.devminor ?? 0, mode, uid, gid, mtime });
+          break;
+        }
+        default:
+          entry.resume();
+          break;
+      }
+
+      // Extended attributes carried as PAX records (e.g. security.capability).
+      const pax = (h as { pax?: Record<string, string> | null }).pax;
+      if (layer && pax) {
+        for (const [key, value] of Object.entries(pax)) {
+          // tar-stream decodes PAX values as UTF-8: a binary value that did not survive that is skipped.
+          if (key.startsWith('SCHILY.xattr.') && !value.includes('\uFFFD')) xattrs.push({ path: target, name: key.slice(13), value: Buffer.from(value, 'utf8') });
+        }
+      }
+    }
+    await feeding;
+
+    if (pendingNodes.size) {
+      const nodes = [...pendingNodes.values()];
+      await opts.special.mknod(nodes);
+      for (const n of nodes) {
+        await fsp.lchown(n.path, n.uid, n.gid);
+        await fsp.lutimes(n.path, n.mtime, n.mtime);
+      }
+    }
+    await opts.special.setXattrs(xattrs);
+    // Directory times last, deepest first: creating children changed them.
+    for (const d of dirs.reverse()) await fsp.utimes(d.abs, d.mtime, d.mtime);
+  } catch (err) {
+    extract.destroy();
+    await feeding.catch(() => undefined);
+    if (err instanceof Error && !(err instanceof InvalidParameterError) && /Invalid tar header|Unexpected end of data|unexpected end/i.test(err.message)) {
+      throw new InvalidParameterError(`invalid tar archive: ${err.message}`);
+    }
+    throw err;
+  }
+  return { diffId: hasher.digest, tarSize: hasher.size, size };
+}
