@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole suite: unit tests, then integration tests against real berthd daemons (each test file starts its own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Tests that drive a terminal or compare with peers need these; install what is missing, as make up does.
+scripts/deps.sh tmux curl
+exec node --test --test-concurrency=2 --test-timeout=600000 test/unit/ test/integration/

@@ -1,0 +1,125 @@
+// Starts a real berthd for integration tests: its own data root, exec root and socket, busybox:latest imported.
+'use strict';
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const DOCKER = '/usr/local/bin/docker';
+let busyboxTar;
+
+/** The busybox rootfs tar, made once per test process from Debian's busybox-static. */
+function busyboxRootfs() {
+  if (!busyboxTar) {
+    busyboxTar = path.join(os.tmpdir(), `berth-busybox-${process.pid}.tar`);
+    execFileSync('node', [path.join(ROOT, 'dist/tools/busybox-rootfs.js')], { stdio: ['ignore', fs.openSync(busyboxTar, 'w'), 'inherit'] });
+  }
+  return busyboxTar;
+}
+
+class TestDaemon {
+  constructor(name) {
+    const tag = `${name}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+    this.base = fs.mkdtempSync(path.join(os.tmpdir(), `berth-${name}-`));
+    this.dataRoot = path.join(this.base, 'data');
+    // The exec root holds conmon's sockets: keep its path short (unix socket paths are limited to 108 bytes).
+    this.runRoot = `/run/bt-${tag.slice(-12)}`;
+    this.sock = path.join(this.runRoot, 'berth.sock');
+    this.logFile = path.join(this.base, 'berthd.log');
+    this.env = { ...process.env, DOCKER_HOST: `unix://${this.sock}`, BERTH_HOST: `unix://${this.sock}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: path.join(this.base, 'docker-config') };
+    this.proc = undefined;
+  }
+
+  /** Starts berthd and waits until /_ping answers. */
+  async start() {
+    const out = fs.openSync(this.logFile, 'a');
+    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot], { stdio: ['ignore', out, out], detached: true });
+    this.proc.unref();
+    for (let i = 0; i < 200; i++) {
+      if (this.ping()) return this;
+      if (this.proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berthd did not start:\n${fs.readFileSync(this.logFile, 'utf8')}`);
+  }
+
+  ping() {
+    return spawnSync('curl', ['-sf', '--unix-socket', this.sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK';
+  }
+
+  /** Starts the daemon and imports busybox:latest. */
+  async startWithBusybox() {
+    await this.start();
+    const r = this.docker(['import', '--change', 'CMD ["sh"]', busyboxRootfs(), 'busybox:latest']);
+    if (r.code !== 0) throw new Error(`import busybox failed: ${r.stderr}`);
+    return this;
+  }
+
+  /** Runs the real docker CLI v28 against this daemon. */
+  docker(args, opts = {}) {
+    const r = spawnSync(DOCKER, args, { env: this.env, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error };
+  }
+
+  /** Like docker() but throws with the output when the command fails. */
+  dockerOk(args, opts = {}) {
+    const r = this.docker(args, opts);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.error ? r.error.message : ''}`);
+    return r.stdout;
+  }
+
+  /** Runs our own CLI against this daemon. */
+  berth(args, opts = {}) {
+    const r = spawnSync(path.join(ROOT, 'bin/berth'), args, { env: this.env, encoding: 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Raw HTTP through curl: returns { status, body }. */
+  api(method, urlPath, body, headers = {}) {
+    const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--unix-socket', this.sock, '-X', method];
+    for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+    if (body !== undefined) args.push('-H', headers['Content-Type'] ? '' : 'Content-Type: application/json', '--data-binary', typeof body === 'string' ? body : JSON.stringify(body));
+    args.push(`http://berth${urlPath}`);
+    const r = spawnSync('curl', args.filter((a) => a !== ''), { encoding: 'utf8' });
+    const text = r.stdout;
+    const i = text.lastIndexOf('\n');
+    return { status: Number(text.slice(i + 1)), body: text.slice(0, i) };
+  }
+
+  get pid() { return this.proc ? this.proc.pid : undefined; }
+
+  /** SIGKILL the daemon (containers keep running under conmon). */
+  async kill9() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    process.kill(this.proc.pid, 'SIGKILL');
+    await exited;
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    process.kill(this.proc.pid, 'SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  }
+
+  /** Removes every container, stops the daemon, unmounts and deletes what it made. */
+  async cleanup() {
+    if (this.proc && this.proc.exitCode === null && !this.proc.signalCode && this.ping()) {
+      const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) this.docker(['rm', '-f', ...ids]);
+    }
+    await this.stop();
+    // Containers left running by a failed test: stop their supervisors and runtime state.
+    const runtimeRoot = path.join(this.runRoot, 'runtime', 'crun');
+    const list = spawnSync('crun', [`--root=${runtimeRoot}`, 'list', '-q'], { encoding: 'utf8' }).stdout || '';
+    for (const id of list.split('\n').filter(Boolean)) spawnSync('crun', [`--root=${runtimeRoot}`, 'delete', '-f', id]);
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(this.base) || m.startsWith(this.runRoot)));
+    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(this.base, { recursive: true, force: true });
+    fs.rmSync(this.runRoot, { recursive: true, force: true });
+  }
+}
+
+module.exports = { TestDaemon, DOCKER, ROOT, busyboxRootfs };
