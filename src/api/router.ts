@@ -62,10 +62,18 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      route.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      route.names.forEach((n, i) => { params[n] = decodePathParam(m[i + 1]!); });
       return { handler: route.handler, params };
     }
     return { allowed };
+  }
+}
+
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidParameterError(`invalid escape in request path: ${JSON.stringify(raw)}`);
   }
 }
 

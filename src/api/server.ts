@@ -34,8 +34,14 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
 }
 
 async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://berth');
-  let path = url.pathname;
+  // A request target Node's parser accepts but WHATWG URL refuses (e.g. "http://[x") is answered 400 below.
+  let url: URL | undefined;
+  try {
+    url = new URL(req.url ?? '/', 'http://berth');
+  } catch {
+    url = undefined;
+  }
+  let path = url?.pathname ?? '/';
   let apiVersion = API_VERSION;
   const versioned = VERSION_PREFIX.exec(path);
   let hijacked = false;
@@ -45,7 +51,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     req,
     res,
     params: {},
-    query: url.searchParams,
+    query: url?.searchParams ?? new URLSearchParams(),
     apiVersion,
     json: <T>() => readJsonBody<T>(req),
     hijack: (contentType: string) => {
@@ -61,6 +67,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   };
 
   try {
+    if (!url) throw new InvalidParameterError(`invalid request target ${JSON.stringify(req.url)}`);
     if (versioned) {
       apiVersion = versioned[1]!;
       path = versioned[2]!;

@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../wire/docker';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
+import { humanDuration } from '../util/human';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -38,6 +39,25 @@ export interface ContainerRecord {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** The STATUS column of `docker ps`, worded as moby's State.String(): "Up 2 seconds", "Exited (0) 3 minutes ago". */
+export function statusString(s: ContainerStateRecord, now = Date.now()): string {
+  const since = (t: string) => humanDuration(Math.max(0, now - Date.parse(t)));
+  switch (s.status) {
+    case 'running': {
+      const h = s.health?.status;
+      return `Up ${since(s.startedAt)}${!h || h === 'none' ? '' : h === 'starting' ? ' (health: starting)' : ` (${h})`}`;
+    }
+    case 'paused': return `Up ${since(s.startedAt)} (Paused)`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    default:
+      if (s.startedAt === ZERO_TIME) return 'Created';
+      if (s.finishedAt === ZERO_TIME) return '';
+      return `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`;
+  }
+}
 
 export class ContainerRecordStore {
   constructor(readonly root: string) {}

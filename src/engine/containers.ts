@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
-import { ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from './errors';
+import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
 import { randomContainerName, validateContainerName } from './names';
@@ -15,7 +15,7 @@ import { resolveUser } from './user';
 import { buildSpec, effectiveCapabilities } from '../runtime/spec';
 import type { OciRuntime } from '../runtime/oci-runtime';
 import { ExitMonitor } from '../runtime/exit-monitor';
-import { readFileInRoot, mkdirInRoot } from '../host/rootfs';
+import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
@@ -65,6 +65,9 @@ export interface ContainerServiceOptions {
   log: { info(msg: string): void; error(msg: string): void };
 }
 
+/** Someone waiting for a container's next exit; attach streams also end when a start fails. */
+interface ExitWaiter { resolve(code: number): void; startFailure: boolean }
+
 export interface WaitResult { StatusCode: number; Error: { Message: string } | null }
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -76,7 +79,7 @@ export class ContainerService {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly store: ContainerRecordStore;
   private readonly lock = new KeyedMutex();
-  private readonly exitWaiters = new Map<string, ((code: number) => void)[]>();
+  private readonly exitWaiters = new Map<string, ExitWaiter[]>();
   private readonly removeWaiters = new Map<string, (() => void)[]>();
   private readonly exits: ExitMonitor;
   private readonly exitDir: string;
@@ -86,7 +89,7 @@ export class ContainerService {
     this.store = new ContainerRecordStore(path.join(o.root, 'containers'));
     this.exitDir = path.join(o.runRoot, 'exits');
     this.socketDir = path.join(o.runRoot, 'sockets');
-    this.exits = new ExitMonitor(this.exitDir, (id, code) => void this.onExit(id, code));
+    this.exits = new ExitMonitor(this.exitDir, (id, code, exitedAt) => this.onExit(id, code, '', exitedAt));
   }
 
   // ---------- start-up and reconciliation ----------
@@ -105,7 +108,7 @@ export class ContainerService {
       if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') continue;
       const code = await this.exits.read(c.id);
       if (code !== undefined) continue; // scanAll below reports it
-      if (!processAlive(c.state.conmonPid)) {
+      if (!processAlive(c.state.conmonPid) && (await this.exits.read(c.id)) === undefined) {
         // The supervisor died without recording an exit: the container is gone with it.
         await this.onExit(c.id, 255, 'container supervisor (conmon) exited unexpectedly');
       }
@@ -274,9 +277,10 @@ export class ContainerService {
       const everRan = c.state.status === 'running';
       c.state = { ...c.state, status: everRan ? 'exited' : 'created', pid: 0, conmonPid: 0, exitCode: 127, error: message, finishedAt: everRan ? new Date().toISOString() : c.state.finishedAt };
       await this.store.save(c).catch(() => undefined);
-      // Waiters (docker run's wait and attach) learn of the failure as of an exit.
-      this.notifyExit(c.id, c.state.exitCode);
-      throw err instanceof InvalidParameterError || err instanceof NotFoundError ? err : new SystemError(`failed to create task for container: ${message}`);
+      // Attach streams end; waits for the next exit keep waiting, as in Docker (the container never ran).
+      this.notifyExit(c.id, c.state.exitCode, true);
+      if (err instanceof BerthError) throw err;
+      throw new SystemError(`failed to create task for container: ${message}`);
     }
     this.emit(c, 'start');
     return true;
@@ -293,10 +297,14 @@ export class ContainerService {
     const passwd = await readFileInRoot(rootfs, '/etc/passwd');
     const group = await readFileInRoot(rootfs, '/etc/group');
     const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
-    const env = [...(cfg.Env ?? [])];
-    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+    const env = processEnv(cfg, user.home);
     const cwd = cfg.WorkingDir || '/';
-    if (cwd !== '/') await mkdirInRoot(rootfs, cwd);
+    if (cwd !== '/') {
+      await mkdirInRoot(rootfs, cwd).catch(async (e) => {
+        const st = await fsp.stat(await resolveInRoot(rootfs, cwd)).catch(() => undefined);
+        throw st && !st.isDirectory() ? new SystemError(`Cannot mkdir: ${cwd} is not a directory`) : e;
+      });
+    }
     await this.writeEtcFiles(c);
     const net = netMode(hc.NetworkMode);
     return buildSpec({
@@ -369,7 +377,7 @@ export class ContainerService {
   // ---------- exits ----------
 
   /** Called when conmon records an exit, live or found at start-up. */
-  private async onExit(id: string, code: number, error = ''): Promise<void> {
+  private async onExit(id: string, code: number, error = '', exitedAt = new Date()): Promise<void> {
     const c = this.records.get(id);
     if (!c) return;
     await this.lock.run(id, async () => {
@@ -378,7 +386,7 @@ export class ContainerService {
       const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
       await this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`));
       await this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`));
-      c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: new Date().toISOString() };
+      c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
       await this.store.save(c);
       this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - started) / 1000))) });
     });
@@ -388,15 +396,19 @@ export class ContainerService {
     }
   }
 
-  private notifyExit(id: string, code: number): void {
-    for (const w of this.exitWaiters.get(id) ?? []) w(code);
-    this.exitWaiters.delete(id);
+  private notifyExit(id: string, code: number, startFailure = false): void {
+    const waiters = this.exitWaiters.get(id) ?? [];
+    const keep = startFailure ? waiters.filter((w) => !w.startFailure) : [];
+    for (const w of waiters) if (!keep.includes(w)) w.resolve(code);
+    if (keep.length) this.exitWaiters.set(id, keep);
+    else this.exitWaiters.delete(id);
   }
 
-  private nextExit(id: string): Promise<number> {
+  /** Settles at the container's next exit (and, with `orStartFailure`, when a start fails). */
+  private nextExit(id: string, orStartFailure = false): Promise<number> {
     return new Promise((resolve) => {
       const list = this.exitWaiters.get(id) ?? [];
-      list.push(resolve);
+      list.push({ resolve, startFailure: orStartFailure });
       this.exitWaiters.set(id, list);
     });
   }
@@ -566,7 +578,7 @@ export class ContainerService {
 
   /** Output from now on (attach), ending when the container stops. */
   attachOutput(c: ContainerRecord, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-    return readLog(this.logPath(c), { follow: true, fromEnd: true, stopped: this.nextExit(c.id).then(() => undefined), signal });
+    return readLog(this.logPath(c), { follow: true, fromEnd: true, stopped: this.nextExit(c.id, true).then(() => undefined), signal });
   }
 
   /** Feeds `input` to the container's stdin once it runs (docker run -i attaches before it starts). */
@@ -753,31 +765,31 @@ function checkCreateBody(b: ContainerCreateBody): void {
   if (b.Env) for (const e of b.Env) if (e.startsWith('=')) throw new InvalidParameterError(`invalid environment variable: ${e}`);
 }
 
-/** ENTRYPOINT and CMD combined as Docker does: a new entrypoint clears the image's CMD. */
-function commandOf(body: ContainerCreateBody, image: ContainerConfig): { entrypoint: string[]; cmd: string[] } {
+/**
+ * ENTRYPOINT and CMD combined as moby's merge does: without an entrypoint in the request, an empty CMD takes the
+ * image's and an absent entrypoint the image's; any entrypoint in the request drops the image's CMD.
+ * `--entrypoint ""` (sent as [""]) clears the entrypoint.
+ */
+export function commandOf(body: Pick<ContainerCreateBody, 'Entrypoint' | 'Cmd'>, image: ContainerConfig): { entrypoint: string[]; cmd: string[] } {
   const asList = (v: string[] | string | null | undefined) => (typeof v === 'string' ? [v] : v ?? undefined);
   let entrypoint = asList(body.Entrypoint);
-  let cmd = asList(body.Cmd);
-  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = [];
-  if (entrypoint !== undefined) {
-    if (cmd === undefined) cmd = [];
-  } else {
-    entrypoint = image.Entrypoint ?? [];
-    if (cmd === undefined || cmd.length === 0) cmd = image.Cmd ?? [];
+  let cmd = asList(body.Cmd) ?? [];
+  if (!entrypoint || entrypoint.length === 0) {
+    if (cmd.length === 0) cmd = image.Cmd ?? [];
+    if (entrypoint === undefined) entrypoint = image.Entrypoint ?? [];
   }
+  if (entrypoint.length === 1 && entrypoint[0] === '') entrypoint = [];
   return { entrypoint, cmd };
 }
 
-/** The container's effective config: the request over the image's config, as `docker inspect` shows it. */
-function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): ContainerConfig {
-  const env = new Map<string, string>();
-  for (const e of image.Env ?? []) env.set(e.split('=')[0]!, e);
-  for (const e of body.Env ?? []) {
-    const key = e.split('=')[0]!;
-    if (e.includes('=')) env.set(key, e);
-    else env.delete(key);
-  }
-  if (![...env.keys()].includes('PATH')) env.set('PATH', DEFAULT_PATH);
+/**
+ * The container's effective config, as `docker inspect` shows it: the request over the image's config.
+ * Env follows moby's merge: the request's variables first, then the image's whose names the request does not set.
+ */
+export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): ContainerConfig {
+  const userEnv = body.Env ?? [];
+  const userKeys = new Set(userEnv.map(envKey));
+  const env = userEnv.length ? [...userEnv, ...(image.Env ?? []).filter((e) => !userKeys.has(envKey(e)))] : [...(image.Env ?? [])];
   const labels = { ...(image.Labels ?? {}), ...(body.Labels ?? {}) };
   return {
     Hostname: body.Hostname ?? '',
@@ -790,7 +802,7 @@ function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): Contain
     Tty: !!body.Tty,
     OpenStdin: !!body.OpenStdin,
     StdinOnce: !!body.StdinOnce,
-    Env: [...env.values()],
+    Env: env.length ? env : null,
     Cmd: null,
     ...(body.Healthcheck || image.Healthcheck ? { Healthcheck: body.Healthcheck ?? image.Healthcheck } : {}),
     Image: body.Image,
@@ -802,6 +814,29 @@ function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): Contain
     ...(body.StopSignal || image.StopSignal ? { StopSignal: body.StopSignal || image.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
   };
+}
+
+function envKey(e: string): string {
+  const i = e.indexOf('=');
+  return i < 0 ? e : e.slice(0, i);
+}
+
+/**
+ * The process environment (moby's CreateDaemonEnvironment): PATH, HOSTNAME and, with a TTY, TERM=xterm, each
+ * replaced by the container's own value when it sets one; then HOME from the user's passwd entry if still unset.
+ * A bare name in Env ("FOO") removes the variable, as in Docker.
+ */
+export function processEnv(cfg: ContainerConfig, home: string): string[] {
+  const env = new Map<string, string>();
+  env.set('PATH', DEFAULT_PATH);
+  env.set('HOSTNAME', `HOSTNAME=${cfg.Hostname ?? ''}`);
+  if (cfg.Tty) env.set('TERM', 'TERM=xterm');
+  for (const e of cfg.Env ?? []) {
+    if (e.includes('=')) env.set(envKey(e), e);
+    else env.delete(e);
+  }
+  if (!env.has('HOME')) env.set('HOME', `HOME=${home || '/'}`);
+  return [...env.values()];
 }
 
 function normalizeHostConfig(hc: HostConfig, runtime: string): HostConfig {

@@ -5,19 +5,20 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { HostSpecialFiles, type SpecialFiles } from '../host/special-files';
-import { ContentStore, VerifyDigestStream, isDigest, sha256Digest } from '../image/content-store';
-import { addTarEntry, changes as overlayChanges, layerTarFromUpper, tarDirectory, type Change } from '../image/diff';
+import { ContentStore, VerifyDigestStream, sha256Digest } from '../image/content-store';
+import { changes as overlayChanges, layerTarFromUpper, tarDirectory, type Change } from '../image/diff';
 import { ImageStore } from '../image/image-store';
 import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord } from '../image/layer-store';
 import {
-  ImageReference, familiarMatch, parseAnyReference, parseNormalizedNamed, repoTagReference, truncateId,
+  ImageReference, familiarMatch, parseAnyReference, repoTagReference, truncateId,
 } from '../image/reference';
-import { cleanEntryPath, decompress, unpack } from '../image/unpack';
+import { archivePath, readArchive, writeArchive, type SaveImage } from '../image/archive';
+import { decompress, unpack } from '../image/unpack';
+import { failpoint } from '../store/failpoint';
 import { KeyedMutex } from '../util/mutex';
 import { COMPAT_DOCKER_VERSION, type ContainerConfig, type HistoryItem, type ImageSummary, type JsonMessage } from '../wire/docker';
-import { MediaTypes, type Descriptor, type HistoryEntry, type ImageConfig, type Index, type Manifest } from '../wire/oci';
+import type { HistoryEntry, ImageConfig } from '../wire/oci';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
 
@@ -129,6 +130,8 @@ export class ImageService {
   /** Digests and ChainIDs in-flight operations hold (refcounted): the sweep never removes them. */
   private readonly leases = new Map<string, number>();
   private usage: (imageId: string) => ContainerUse[] = () => [];
+  /** False until the container service answers for its containers: until then no retained image is released. */
+  private usageKnown = false;
 
   constructor(opts: ImageServiceOptions) {
     this.root = path.join(opts.root, 'image');
@@ -138,6 +141,11 @@ export class ImageService {
     this.layers = new LayerStore(this.root, this.special);
     this.store = new ImageStore(this.root, this.content);
     this.tmpDir = path.join(this.root, 'tmp');
+    // The layers of an image removed while a container used it (rmi -f) go with the last such container.
+    this.events.subscribe((ev) => {
+      if (ev.Type !== 'container' || ev.Action !== 'destroy' || !Object.keys(this.store.retained()).length) return;
+      void this.mutex.run('store', () => this.sweep()).catch(() => undefined);
+    });
   }
 
   /** Opens the stores and repairs what a crash left: half-written blobs, layers, temps, images missing parts. */
@@ -157,6 +165,7 @@ export class ImageService {
   /** Who uses an image, for rmi's conflicts (the container service provides it). */
   setUsageProbe(fn: (imageId: string) => ContainerUse[]): void {
     this.usage = fn;
+    this.usageKnown = true;
   }
 
   // ---------- lookup ----------
@@ -448,6 +457,7 @@ export class ImageService {
     const labels = config.config?.Labels ?? {};
     const stillUsed = this.users(imgId).length > 0;
     await this.store.delete(imgId, stillUsed ? top : undefined);
+    failpoint('rmi-deleted');
     this.events.publish('image', 'delete', imgId, { ...labels, name: imgId });
     records.push({ Deleted: imgId });
     const removed = await this.sweep();
@@ -520,6 +530,8 @@ export class ImageService {
           }
         }
       }
+      // Also what nothing holds any more without an image being deleted now (a failed import's blob...).
+      for (const l of topFirst(await this.sweep())) deleted.push({ Deleted: l.chainId });
       let reclaimed = 0;
       for (const item of deleted) if (item.Deleted && sizes.has(item.Deleted)) reclaimed += sizes.get(item.Deleted)!;
       return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
@@ -537,8 +549,10 @@ export class ImageService {
     // Docker records where an import came from when no message is given ("Imported from -" for a body).
     const message = opts.message || 'Imported from -';
     const lease: Lease = new Set();
+    let failed = true;
     try {
       const layer = await this.addLayer(null, body, lease);
+      failpoint('import-layer');
       const created = opts.created ?? new Date().toISOString();
       const config: ImageConfig = {
         architecture: hostArchitecture(),
@@ -550,15 +564,14 @@ export class ImageService {
         os: 'linux',
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       };
-      const id = await this.addImage(config, lease);
-      if (ref) await this.mutex.run('store', async () => {
-        await this.store.setReference(ref, id, new Date().toISOString());
-        this.event('tag', id, ref.familiar());
-      });
+      const { id } = await this.addImage(config, lease, { refs: ref ? [ref] : [] });
+      failpoint('import-done');
+      if (ref) this.event('tag', id, ref.familiar());
       this.event('import', id, id);
+      failed = false;
       return id;
     } finally {
-      this.release(lease);
+      await this.finish(lease, failed);
     }
   }
 
@@ -566,6 +579,7 @@ export class ImageService {
   async commit(opts: CommitOptions): Promise<string> {
     const ref = opts.repo ? repoTagReference(opts.repo, opts.tag ?? '') : undefined;
     const lease: Lease = new Set();
+    let sweepAfter = true;
     try {
       const parentConfig = opts.parent?.config;
       const parentDiffIds = parentConfig?.rootfs?.diff_ids ?? [];
@@ -576,7 +590,10 @@ export class ImageService {
       });
       const tarStream = await layerTarFromUpper(opts.upperDir, this.special);
       const layer = await this.addLayer(parentTop, tarStream, lease);
+      failpoint('commit-layer');
       const empty = layer.diffId === EMPTY_LAYER_DIFF_ID;
+      // An empty diff adds no layer: the one just stored for it is swept when the commit ends.
+      if (empty) sweepAfter = true;
       const config = applyChanges(opts.containerConfig, opts.changes ?? []);
       const created = new Date().toISOString();
       const history: HistoryEntry = { created };
@@ -598,23 +615,21 @@ export class ImageService {
         rootfs: { type: 'layers', diff_ids: empty ? parentDiffIds : [...parentDiffIds, layer.diffId] },
         ...(parentConfig?.variant ? { variant: parentConfig.variant } : {}),
       };
-      const id = await this.addImage(image, lease, opts.parent?.id);
-      if (ref) await this.mutex.run('store', async () => {
-        await this.store.setReference(ref, id, new Date().toISOString());
-        this.event('tag', id, ref.familiar());
-      });
+      const { id } = await this.addImage(image, lease, { parent: opts.parent?.id, refs: ref ? [ref] : [] });
+      failpoint('commit-done');
+      if (ref) this.event('tag', id, ref.familiar());
+      sweepAfter = empty;
       return id;
     } finally {
-      this.release(lease);
+      await this.finish(lease, sweepAfter);
     }
   }
 
   // ---------- save / load ----------
 
   /**
-   * `docker save`: a docker-archive as Docker 25+ writes it — manifest.json and repositories for the
-   * legacy readers, index.json, oci-layout and blobs/sha256 for OCI ones. Names are resolved before
-   * the stream starts, so a missing image fails the request cleanly.
+   * `docker save`: a docker-archive as Docker 25+ writes it (see image/archive.ts). Names are resolved
+   * before the stream starts, so a missing image fails the request cleanly.
    */
   async save(names: string[]): Promise<Readable> {
     if (!names.length) throw new InvalidParameterError('no images specified');
@@ -637,112 +652,47 @@ export class ImageService {
       add(id, this.store.lookup(lookup) === id ? lookup : undefined);
     }
     const lease: Lease = new Set();
-    const blobs = new Map<string, { size: number; data?: Buffer }>();
-    const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
-    const index: Index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
-    const repositories: Record<string, Record<string, string>> = {};
-    await this.mutex.run('store', async () => {
-      for (const id of order) {
-        const config = this.store.config(id);
-        const diffIds = config.rootfs?.diff_ids ?? [];
-        this.take(lease, id);
-        for (const d of diffIds) this.take(lease, d);
-        const configInfo = await this.content.info(id);
-        blobs.set(id, { size: configInfo.size });
-        const layerDescs: Descriptor[] = [];
-        for (const d of diffIds) {
-          const info = await this.content.info(d);
-          blobs.set(d, { size: info.size });
-          layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: d, size: info.size });
+    const images: SaveImage[] = [];
+    try {
+      await this.mutex.run('store', async () => {
+        for (const id of order) {
+          const diffIds = this.store.config(id).rootfs?.diff_ids ?? [];
+          this.take(lease, id);
+          for (const d of diffIds) this.take(lease, d);
+          const layers = [];
+          for (const d of diffIds) layers.push({ diffId: d, size: (await this.content.info(d)).size });
+          images.push({ id, configSize: (await this.content.info(id)).size, layers, refs: refsOf.get(id)! });
         }
-        const manifest: Manifest = {
-          schemaVersion: 2,
-          mediaType: MediaTypes.ociManifest,
-          config: { mediaType: MediaTypes.ociConfig, digest: id, size: configInfo.size },
-          layers: layerDescs,
-        };
-        const manifestBytes = Buffer.from(JSON.stringify(manifest));
-        const manifestDigest = sha256Digest(manifestBytes);
-        blobs.set(manifestDigest, { size: manifestBytes.length, data: manifestBytes });
-        const refs = refsOf.get(id)!;
-        const tags = refs.filter((r) => r.tag !== undefined);
-        const desc = { mediaType: MediaTypes.ociManifest, digest: manifestDigest, size: manifestBytes.length };
-        if (!refs.length) index.manifests.push(desc);
-        for (const r of refs) {
-          const annotations: Record<string, string> = { 'io.containerd.image.name': r.toString() };
-          if (r.tag !== undefined) annotations['org.opencontainers.image.ref.name'] = r.tag;
-          index.manifests.push({ ...desc, annotations });
-        }
-        manifestJson.push({
-          Config: `blobs/sha256/${id.slice(7)}`,
-          RepoTags: tags.length ? tags.map((r) => r.familiar()) : null,
-          Layers: diffIds.map((d) => `blobs/sha256/${d.slice(7)}`),
-        });
-        if (diffIds.length) {
-          for (const r of tags) {
-            (repositories[r.familiarName] ??= {})[r.tag!] = diffIds[diffIds.length - 1]!.slice(7);
-          }
-        }
-      }
+      });
+    } catch (err) {
+      this.release(lease);
+      throw err;
+    }
+    return writeArchive(images, (digest) => this.content.path(digest), (err) => {
+      this.release(lease);
+      if (!err) for (const id of order) this.event('save', id, id);
     });
-    const pack = tar.pack();
-    const mtime = new Date(0);
-    const put = (name: string, data: Buffer | string) => addTarEntry(pack, { name, mtime, mode: 0o644 }, data);
-    const produce = async () => {
-      await addTarEntry(pack, { name: 'blobs/', type: 'directory', mtime, mode: 0o755 });
-      await addTarEntry(pack, { name: 'blobs/sha256/', type: 'directory', mtime, mode: 0o755 });
-      for (const digest of [...blobs.keys()].sort()) {
-        const b = blobs.get(digest)!;
-        const name = `blobs/sha256/${digest.slice(7)}`;
-        if (b.data) await put(name, b.data);
-        else await addTarEntry(pack, { name, size: b.size, mtime, mode: 0o644 }, { file: this.content.path(digest) });
-      }
-      await put('index.json', JSON.stringify(index));
-      await put('manifest.json', JSON.stringify(manifestJson));
-      await put('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-      if (Object.keys(repositories).length) await put('repositories', JSON.stringify(repositories));
-      pack.finalize();
-      for (const id of order) this.event('save', id, id);
-    };
-    produce().catch((err: Error) => pack.destroy(err)).finally(() => this.release(lease));
-    return Readable.from(pack, { objectMode: false });
   }
 
   /**
    * `docker load`: a docker-archive (legacy `<id>/layer.tar` layout or Docker 25+'s blobs/ layout) or an
-   * OCI image layout. The archive is unpacked (refusing escapes) into a private staging directory first.
+   * OCI image layout. The archive is unpacked (refusing escapes) into a private staging directory first;
+   * each image and its names are recorded in one write, so a crash never leaves a half-loaded image.
    */
   async load(body: Readable, progress: (msg: JsonMessage) => void): Promise<string[]> {
     const staging = path.join(this.tmpDir, `load-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(staging, { recursive: true, mode: 0o700 });
     const lease: Lease = new Set();
     const loaded: string[] = [];
+    let failed = true;
     try {
       await unpack(body, staging, { special: this.special, mode: 'archive' });
-      const manifestPath = path.join(staging, 'manifest.json');
-      const images: { configBytes: Buffer; layers: { file: string; digest?: string; mediaType?: string }[]; names: ImageReference[] }[] = [];
-      if (fs.existsSync(manifestPath)) {
-        const manifest = await readArchiveJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(staging, 'manifest.json');
-        if (!Array.isArray(manifest)) throw new InvalidParameterError('invalid manifest.json: expected a list');
-        for (const m of manifest) {
-          const configBytes = await fsp.readFile(await archivePath(staging, m.Config));
-          const names = (m.RepoTags ?? []).map((t) => {
-            const r = parseNormalizedNamed(t);
-            if (r.tag === undefined || r.digest !== undefined) throw new InvalidParameterError(`invalid tag ${JSON.stringify(t)}`);
-            return r;
-          });
-          images.push({ configBytes, layers: (m.Layers ?? []).map((file) => ({ file })), names });
-        }
-      } else if (fs.existsSync(path.join(staging, 'index.json'))) {
-        images.push(...(await readOciLayout(staging)));
-      } else {
-        throw new InvalidParameterError('invalid archive: neither manifest.json nor index.json found');
-      }
-
+      failpoint('load-staged');
+      const images = await readArchive(staging, hostArchitecture());
       for (const img of images) {
         const id = sha256Digest(img.configBytes);
-        const config = JSON.parse(img.configBytes.toString('utf8')) as ImageConfig;
-        const diffIds = config.rootfs?.diff_ids ?? [];
+        const config = img.config;
+        const diffIds = config.rootfs.diff_ids;
         if (diffIds.length !== img.layers.length) {
           throw new InvalidParameterError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${img.layers.length}`);
         }
@@ -761,26 +711,25 @@ export class ImageService {
             if (m && !/^layer /.test(errorMessage(err))) throw new InvalidParameterError(`invalid diffID for layer ${i}: expected "${m[1]}", got "${m[2]}"`);
             throw err;
           }
+          failpoint('load-layer');
           parent = chain;
         }
-        await this.addImage(config, lease, undefined, img.configBytes);
-        await this.mutex.run('store', async () => {
-          for (const ref of img.names) {
-            const prev = this.store.lookup(ref);
-            if (prev && prev !== id) {
-              progress({ stream: `The image ${ref.familiar()} already exists, renaming the old one with ID ${prev} to empty string\n` });
-            }
-            await this.store.setReference(ref, id, new Date().toISOString());
+        const { previous } = await this.addImage(config, lease, { configBytes: img.configBytes, refs: img.names });
+        for (const [i, ref] of img.names.entries()) {
+          const prev = previous[i];
+          if (prev && prev !== id) {
+            progress({ stream: `The image ${ref.familiar()} already exists, renaming the old one with ID ${prev} to empty string\n` });
           }
-        });
+        }
         if (!img.names.length) progress({ stream: `Loaded image ID: ${id}\n` });
         for (const ref of img.names) progress({ stream: `Loaded image: ${ref.familiar()}\n` });
         this.event('load', id, id);
         loaded.push(id);
       }
+      failed = false;
       return loaded;
     } finally {
-      this.release(lease);
+      await this.finish(lease, failed);
       await fsp.rm(staging, { recursive: true, force: true });
     }
   }
@@ -844,19 +793,34 @@ export class ImageService {
     });
   }
 
-  /** Writes the config blob and records the image (its layers are leased by the caller). */
-  private async addImage(config: ImageConfig, lease: Lease, parent?: string, configBytes?: Buffer): Promise<string> {
-    const bytes = configBytes ?? Buffer.from(canonicalConfigJson(config));
+  /**
+   * Writes the config blob and records the image with its references in one index write, so a crash
+   * leaves either nothing or the whole image, named (its layers are leased by the caller). `previous`
+   * lists the images the references pointed at before.
+   */
+  private async addImage(config: ImageConfig, lease: Lease, opts: { parent?: string; configBytes?: Buffer; refs?: ImageReference[] } = {}): Promise<{ id: string; previous: (string | undefined)[] }> {
+    const bytes = opts.configBytes ?? Buffer.from(canonicalConfigJson(config));
     const pending = await this.content.ingest(Readable.from([bytes]));
     const id = pending.digest;
-    await this.mutex.run('store', async () => {
+    return this.mutex.run('store', async () => {
       await pending.commit();
       this.take(lease, id);
+      failpoint('image-config');
       const diffIds = config.rootfs?.diff_ids ?? [];
       for (const c of chainIdsOf(diffIds)) if (!this.layers.has(c)) throw new SystemError(`layer ${c} of image ${id} is missing`);
-      await this.store.add(id, config, parent && this.store.has(parent) ? { parent } : {});
+      const parent = opts.parent && this.store.has(opts.parent) ? opts.parent : undefined;
+      const previous = await this.store.add(id, config, parent ? { parent } : {}, opts.refs ?? [], new Date().toISOString());
+      return { id, previous };
     });
-    return id;
+  }
+
+  /**
+   * Ends an import, load or commit: releases its lease and, when it failed (or stored something it did
+   * not use), sweeps what nothing else uses: the blob of a refused tar must not wait for the next rmi.
+   */
+  private async finish(lease: Lease, sweep: boolean): Promise<void> {
+    this.release(lease);
+    if (sweep) await this.mutex.run('store', () => this.sweep()).catch(() => undefined);
   }
 
   /**
@@ -872,7 +836,7 @@ export class ImageService {
     }
     const released: string[] = [];
     for (const [id, top] of Object.entries(this.store.retained())) {
-      if (this.users(id).length === 0) { released.push(id); continue; }
+      if (this.usageKnown && this.users(id).length === 0) { released.push(id); continue; }
       for (let c = top; c !== null && this.layers.has(c); c = this.layers.get(c).parent) liveChains.add(c);
     }
     await this.store.release(released);
@@ -886,7 +850,9 @@ export class ImageService {
     for (const l of this.layers.list()) liveBlobs.add(l.diffId);
     for (const key of this.leases.keys()) liveBlobs.add(key);
     for (const digest of await this.content.list()) {
-      if (!liveBlobs.has(digest)) await this.content.delete(digest);
+      if (liveBlobs.has(digest)) continue;
+      failpoint('sweep-blob');
+      await this.content.delete(digest);
     }
     return removed;
   }
@@ -1000,87 +966,6 @@ export function dockerContainerConfig(c: ContainerConfig): ContainerConfig {
   if (c.StopSignal) out.StopSignal = c.StopSignal;
   if (c.StopTimeout !== undefined && c.StopTimeout !== null) out.StopTimeout = c.StopTimeout;
   if (c.Shell?.length) out.Shell = c.Shell;
-  return out;
-}
-
-// ---------- archives ----------
-
-/** A path named inside an archive, resolved inside the staging directory (never outside it). */
-async function archivePath(staging: string, name: string): Promise<string> {
-  if (typeof name !== 'string' || !name) throw new InvalidParameterError('invalid archive: empty path in manifest');
-  const parts = cleanEntryPath(name, false);
-  const joined = path.join(staging, ...parts);
-  let real: string;
-  try {
-    real = await fsp.realpath(joined);
-  } catch {
-    throw new InvalidParameterError(`invalid archive: ${name} not found`);
-  }
-  const root = await fsp.realpath(staging);
-  if (real !== root && !real.startsWith(root + path.sep)) throw new InvalidParameterError(`invalid archive: ${name} points outside the archive`);
-  return real;
-}
-
-async function readArchiveJson<T>(staging: string, name: string): Promise<T> {
-  const text = await fsp.readFile(await archivePath(staging, name), 'utf8');
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new InvalidParameterError(`invalid archive: ${name}: ${errorMessage(err)}`);
-  }
-}
-
-async function readVerifiedBlob(staging: string, digest: string): Promise<Buffer> {
-  if (!isDigest(digest)) throw new InvalidParameterError(`invalid archive: unsupported digest ${JSON.stringify(digest)}`);
-  const bytes = await fsp.readFile(await archivePath(staging, `blobs/sha256/${digest.slice(7)}`));
-  const actual = sha256Digest(bytes);
-  if (actual !== digest) throw new InvalidParameterError(`invalid archive: digest mismatch: expected ${digest}, got ${actual}`);
-  return bytes;
-}
-
-/** Images of an OCI image layout: index.json → (nested index →) manifest → config and layers. */
-async function readOciLayout(staging: string): Promise<{ configBytes: Buffer; layers: { file: string; digest?: string }[]; names: ImageReference[] }[]> {
-  const index = await readArchiveJson<Index>(staging, 'index.json');
-  const out: { configBytes: Buffer; layers: { file: string; digest?: string }[]; names: ImageReference[] }[] = [];
-  const byManifest = new Map<string, number>();
-  const arch = hostArchitecture();
-  const visit = async (desc: Descriptor, name: ImageReference | undefined): Promise<void> => {
-    const isIndex = desc.mediaType === MediaTypes.ociIndex || desc.mediaType === MediaTypes.dockerManifestList;
-    const bytes = await readVerifiedBlob(staging, desc.digest);
-    if (isIndex) {
-      const sub = JSON.parse(bytes.toString('utf8')) as Index;
-      const pick = sub.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch)
-        ?? sub.manifests.find((m) => !m.platform);
-      if (!pick) throw new InvalidParameterError(`no image for linux/${arch} in the archive`);
-      return visit(pick, name);
-    }
-    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    let idx = byManifest.get(desc.digest);
-    if (idx === undefined) {
-      const configBytes = await readVerifiedBlob(staging, manifest.config.digest);
-      const layers = manifest.layers.map((l) => {
-        if (/zstd/.test(l.mediaType)) throw new InvalidParameterError(`unsupported layer media type ${l.mediaType}`);
-        return { file: `blobs/sha256/${l.digest.slice(7)}`, digest: l.digest };
-      });
-      idx = out.push({ configBytes, layers, names: [] }) - 1;
-      byManifest.set(desc.digest, idx);
-    }
-    if (name && !out[idx]!.names.some((n) => n.toString() === name.toString())) out[idx]!.names.push(name);
-  };
-  for (const desc of index.manifests ?? []) {
-    const a = desc.annotations ?? {};
-    let name: ImageReference | undefined;
-    const candidate = a['io.containerd.image.name'] ?? (/[/:]/.test(a['org.opencontainers.image.ref.name'] ?? '') ? a['org.opencontainers.image.ref.name'] : undefined);
-    if (candidate) {
-      try {
-        const r = parseNormalizedNamed(candidate);
-        if (r.digest === undefined) name = r.withDefaultTag();
-      } catch {
-        name = undefined;
-      }
-    }
-    await visit(desc, name);
-  }
   return out;
 }
 

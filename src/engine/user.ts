@@ -28,12 +28,9 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
   let gid = 0;
   let home = '/';
   let name: string | undefined;
-  if (userPart === '') {
-    const root = passwd.find((p) => p.uid === 0);
-    name = root?.name ?? 'root';
-    home = root?.home ?? '/root';
-  } else if (isNumeric(userPart)) {
-    uid = Number(userPart);
+  if (userPart === '' || isNumeric(userPart)) {
+    // No user means root; a number need not be in passwd (then gid 0 and HOME=/, as libcontainer's defaults).
+    uid = userPart === '' ? 0 : Number(userPart);
     const entry = passwd.find((p) => p.uid === uid);
     if (entry) { gid = entry.gid; home = entry.home; name = entry.name; }
   } else {
@@ -49,9 +46,11 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
       gid = g.gid;
     }
   }
-  const additional = new Set<number>();
+  // moby's getUser: the primary group first (so setgroups never drops it), then the groups listing the user
+  // by name (only when no group was given), then --group-add.
+  const additional = new Set<number>([gid]);
   if (name && (groupPart === undefined || groupPart === '')) {
-    for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
+    for (const g of groups) if (g.members.includes(name)) additional.add(g.gid);
   }
   for (const ga of groupAdd) {
     if (isNumeric(ga)) additional.add(Number(ga));

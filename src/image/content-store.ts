@@ -7,6 +7,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { fsyncDir } from '../store/atomic';
+import { failpoint } from '../store/failpoint';
 
 export interface BlobInfo {
   digest: string;
@@ -141,6 +142,7 @@ export class ContentStore {
     try {
       await pipeline(source, hasher, fs.createWriteStream(ingest, { flags: 'wx', mode: 0o644 }));
       // (A FileHandle's own write stream with autoClose:false makes FileHandle.close() hang on Node 20.)
+      failpoint('ingest-written');
       const fh = await fsp.open(ingest, 'r+');
       try {
         await fh.sync();
@@ -168,6 +170,7 @@ export class ContentStore {
           throw err;
         }
         await fsyncDir(this.blobsDir);
+        failpoint('blob-committed');
       },
       abort: () => fsp.rm(ingest, { force: true }),
     };

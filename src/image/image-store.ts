@@ -88,16 +88,25 @@ export class ImageStore {
     return c;
   }
 
-  /** Records an image whose config blob and layers are already stored. */
-  async add(id: string, config: ImageConfig, meta: StoredImage = {}): Promise<boolean> {
-    const existed = this.has(id);
-    if (!existed) {
-      this.index.images[id] = meta;
+  /**
+   * Records an image whose config blob and layers are already stored, and points `refs` at it, in one
+   * index write. Returns, for each reference, the image it pointed at before (if any).
+   */
+  async add(id: string, config: ImageConfig, meta: StoredImage = {}, refs: readonly ImageReference[] = [], tagTime?: string): Promise<(string | undefined)[]> {
+    if (!this.has(id)) {
+      this.index.images[id] = { ...meta };
       this.configs.set(id, config);
       delete this.index.retained[id];
-      await this.flush();
     }
-    return !existed;
+    const previous = refs.map((ref) => {
+      const key = ref.toString();
+      const prev = this.index.references[key];
+      this.index.references[key] = id;
+      return prev;
+    });
+    if (refs.length && tagTime) this.index.images[id]!.lastTagTime = tagTime;
+    await this.flush();
+    return previous;
   }
 
   async setParent(id: string, parent: string): Promise<void> {

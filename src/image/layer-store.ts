@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import type { SpecialFiles } from '../host/special-files';
 import { fsyncDir, writeJsonAtomic } from '../store/atomic';
+import { failpoint } from '../store/failpoint';
 import { unpack } from './unpack';
 
 export interface LayerRecord {
@@ -150,6 +151,7 @@ export class LayerStore {
       if (opts.expectedDiffId !== undefined && res.diffId !== opts.expectedDiffId) {
         throw new InvalidParameterError(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${res.diffId}`);
       }
+      failpoint('layer-unpacked');
       rec = { chainId: chainIdNext(parent, res.diffId), diffId: res.diffId, parent, size: res.size, tarSize: res.tarSize };
       if (opts.compressedDigest) rec.compressedDigest = opts.compressedDigest;
       await writeJsonAtomic(path.join(tmp, LAYER_META), rec);
@@ -182,6 +184,7 @@ export class LayerStore {
           // Registered concurrently by someone else: theirs is identical.
         }
         await fsyncDir(this.layersDir);
+        failpoint('layer-committed');
         this.layers.set(rec.chainId, rec);
         return rec;
       },
@@ -201,6 +204,7 @@ export class LayerStore {
       throw err;
     }
     await fsyncDir(this.layersDir);
+    failpoint('layer-doomed');
     await fsp.rm(doomed, { recursive: true, force: true });
   }
 

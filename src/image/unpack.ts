@@ -6,7 +6,7 @@ import { Readable, pipeline as pipelineCb } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../engine/errors';
 import type { DeviceNode, SpecialFiles, Xattr } from '../host/special-files';
 import { DigestStream } from './content-store';
 
@@ -74,17 +74,18 @@ export interface UnpackResult {
 
 interface DirMeta { abs: string; mtime: Date }
 
+type TarEntry = tar.ExtractEvents['entry'][1];
+
 function refuse(entry: string, why: string): never {
   throw new InvalidParameterError(`refusing to unpack tar entry ${JSON.stringify(entry)}: ${why}`);
 }
 
 /**
- * Splits a tar name into clean components, refusing any ".." that climbs above the root.
- * Leading "/" is allowed (names are relative to the root anyway) unless `allowAbsolute` is false.
+ * Splits a tar name into clean components, refusing any ".." that climbs above the root and, unless
+ * `allowAbsolute`, a leading "/" (no tool Docker knows writes one; a tar that does is not to be trusted).
  */
 export function cleanEntryPath(name: string, allowAbsolute: boolean): string[] {
   if (name.includes('\0')) refuse(name, 'NUL in name');
-  if (name.startsWith('/') && !allowAbsolute) refuse(name, 'absolute path');
   const out: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
@@ -93,8 +94,17 @@ export function cleanEntryPath(name: string, allowAbsolute: boolean): string[] {
       out.pop();
     } else out.push(part);
   }
+  if (name.startsWith('/') && !allowAbsolute) refuse(name, 'absolute path');
   return out;
 }
+
+/** True when `p` is `dir` or lies below it (both absolute, normalized). */
+function isAtOrBelow(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith('/') ? dir : dir + '/');
+}
+
+/** Errors of the filesystem that a malformed tar causes (a file where its entries need a directory...). */
+const ENTRY_ERRORS = new Set(['ENOTDIR', 'EISDIR', 'EEXIST', 'ENOENT', 'ELOOP', 'ENAMETOOLONG', 'EINVAL', 'EPERM', 'EMLINK']);
 
 /** True when a relative symlink target, resolved from the link's directory, stays inside the root. */
 export function symlinkStaysInside(linkRel: string[], target: string): boolean {
@@ -110,15 +120,17 @@ export function symlinkStaysInside(linkRel: string[], target: string): boolean {
   return true;
 }
 
-async function removeExisting(abs: string, keepDir: boolean): Promise<void> {
+/** Removes what is at `abs` (a directory is kept with `keepDir`); true if something was removed. */
+async function removeExisting(abs: string, keepDir: boolean): Promise<boolean> {
   let st: fs.Stats;
   try {
     st = await fsp.lstat(abs);
   } catch {
-    return;
+    return false;
   }
-  if (keepDir && st.isDirectory()) return;
+  if (keepDir && st.isDirectory()) return false;
   await fsp.rm(abs, { recursive: true, force: true });
+  return true;
 }
 
 /**
@@ -128,9 +140,10 @@ async function removeExisting(abs: string, keepDir: boolean): Promise<void> {
  */
 export async function unpack(source: Readable, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
   const layer = (opts.mode ?? 'layer') === 'layer';
-  const root = path.resolve(dest);
-  const rootStat = await fsp.lstat(root);
+  const rootStat = await fsp.lstat(dest);
   if (!rootStat.isDirectory()) throw new InvalidParameterError(`${dest} is not a directory`);
+  // The real path: the final check below compares real paths of parents against their names under it.
+  const root = await fsp.realpath(dest);
 
   const input = await decompress(source);
   const hasher = new DigestStream();
@@ -154,156 +167,69 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
     if (parts.length > 1) await fsp.mkdir(abs(parts.slice(0, -1)), { recursive: true, mode: 0o755 });
   };
 
+  /** Removes what is at `rel` before an entry takes its place; what was queued for it or below goes with it. */
+  const replace = async (rel: string, keepDir: boolean) => {
+    const a = abs(rel.split('/'));
+    pendingNodes.delete(a);
+    if (await removeExisting(a, keepDir)) forget(rel);
+  };
   const forget = (rel: string) => {
-    symlinks.delete(rel);
-    pendingNodes.delete(abs(rel.split('/')));
+    const a = abs(rel.split('/'));
+    for (const s of symlinks) if (s === rel || s.startsWith(rel + '/')) symlinks.delete(s);
+    for (const p of pendingNodes.keys()) if (isAtOrBelow(p, a)) pendingNodes.delete(p);
+    for (let i = xattrs.length - 1; i >= 0; i--) if (isAtOrBelow(xattrs[i]!.path, a)) xattrs.splice(i, 1);
+    for (let i = dirs.length - 1; i >= 0; i--) if (isAtOrBelow(dirs[i]!.abs, a)) dirs.splice(i, 1);
+  };
+
+  /**
+   * The deferred steps (mknod, xattrs, directory times) act on paths by name: refuse any whose parent is
+   * no longer a real directory under the root, so they can never act through a symlink to the outside.
+   */
+  const checkedParents = new Map<string, boolean>();
+  const parentIsReal = async (p: string): Promise<boolean> => {
+    const parent = path.dirname(p);
+    if (p === root) return true;
+    let ok = checkedParents.get(parent);
+    if (ok === undefined) {
+      ok = await fsp.realpath(parent).then((r) => r === parent && isAtOrBelow(r, root), () => false);
+      checkedParents.set(parent, ok);
+    }
+    return ok;
+  };
+  const guard = async (p: string): Promise<void> => {
+    if (!(await parentIsReal(p))) refuse(path.relative(root, p), 'a parent directory was replaced by a link');
   };
 
   try {
     for await (const entry of extract) {
       const h = entry.header;
       const name = h.name;
-      let parts = cleanEntryPath(name, layer);
-      const mode = (h.mode ?? 0o644) & 0o7777;
-      const uid = h.uid ?? 0;
-      const gid = h.gid ?? 0;
-      const mtime = h.mtime ?? new Date(0);
-      const base = parts[parts.length - 1] ?? '';
-
-      // Whiteouts: Docker/OCI's tar form → overlayfs's form.
-      if (layer && base.startsWith(WHITEOUT_PREFIX)) {
-        entry.resume();
-        await prepareParent(name, parts);
-        const parent = parts.slice(0, -1);
-        if (base === WHITEOUT_OPAQUE) {
-          xattrs.push({ path: abs(parent), name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('y') });
-        } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
-          const target = [...parent, base.slice(WHITEOUT_PREFIX.length)];
-          const rel = target.join('/');
-          await removeExisting(abs(target), false);
-          forget(rel);
-          pendingNodes.set(abs(target), { path: abs(target), type: 'c', major: 0, minor: 0, mode: 0, uid, gid, mtime });
-        }
-        continue;
-      }
-
-      if (!parts.length) {
-        // The root itself ("./"): take its metadata.
-        entry.resume();
-        if (h.type === 'directory') {
-          if (layer) await fsp.lchown(root, uid, gid);
-          await fsp.chmod(root, layer ? mode : 0o755);
-          dirs.push({ abs: root, mtime });
-        }
-        continue;
-      }
-
-      const rel = parts.join('/');
-      const target = abs(parts);
-      await prepareParent(name, parts);
-
-      switch (h.type) {
-        case 'directory': {
-          entry.resume();
-          await removeExisting(target, true);
-          forget(rel);
-          await fsp.mkdir(target, { recursive: true, mode: 0o700 });
-          if (layer) await fsp.lchown(target, uid, gid);
-          await fsp.chmod(target, layer ? mode : 0o755);
-          dirs.push({ abs: target, mtime });
-          break;
-        }
-        case 'file':
-        case 'contiguous-file':
-        case null:
-        case undefined: {
-          await removeExisting(target, false);
-          forget(rel);
-          const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-          await pipeline(entry, fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 }));
-          // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
-          if (layer) await fsp.lchown(target, uid, gid);
-          await fsp.chmod(target, layer ? mode : mode & 0o755);
-          await fsp.utimes(target, mtime, mtime);
-          size += h.size ?? 0;
-          break;
-        }
-        case 'symlink': {
-          entry.resume();
-          const link = h.linkname ?? '';
-          if (!link) refuse(name, 'empty symlink target');
-          if (link.startsWith('/') && !layer) refuse(name, `absolute symlink target ${link}`);
-          if (!symlinkStaysInside(parts, link)) refuse(name, `symlink target ${link} escapes the target directory`);
-          await removeExisting(target, false);
-          forget(rel);
-          await fsp.symlink(link, target);
-          symlinks.add(rel);
-          if (layer) await fsp.lchown(target, uid, gid);
-          await fsp.lutimes(target, mtime, mtime);
-          size += Buffer.byteLength(link);
-          break;
-        }
-        case 'link': {
-          entry.resume();
-          const linkParts = cleanEntryPath(h.linkname ?? '', layer);
-          if (!linkParts.length) refuse(name, 'hard link to the root');
-          for (let i = 1; i <= linkParts.length; i++) {
-            const prefix = linkParts.slice(0, i).join('/');
-            if (i < linkParts.length && symlinks.has(prefix)) refuse(name, `hard link target ${h.linkname} goes through a symlink`);
-          }
-          const linkAbs = abs(linkParts);
-          let st: fs.Stats;
-          try {
-            st = await fsp.lstat(linkAbs);
-          } catch {
-            refuse(name, `hard link target ${h.linkname} does not exist in the layer`);
-          }
-          if (st.isDirectory()) refuse(name, `hard link target ${h.linkname} is a directory`);
-          if (linkAbs === target) break;
-          await removeExisting(target, false);
-          forget(rel);
-          await fsp.link(linkAbs, target);
-          if (symlinks.has(linkParts.join('/'))) symlinks.add(rel);
-          break;
-        }
-        case 'character-device':
-        case 'block-device':
-        case 'fifo': {
-          entry.resume();
-          if (!layer) refuse(name, 'device files are not allowed in an archive');
-          await removeExisting(target, false);
-          forget(rel);
-          const type = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
-          pendingNodes.set(target, { path: target, type, major: h.devmajor ?? 0, minor: h.devminor ?? 0, mode, uid, gid, mtime });
-          break;
-        }
-        default:
-          entry.resume();
-          break;
-      }
-
-      // Extended attributes carried as PAX records (e.g. security.capability).
-      const pax = (h as { pax?: Record<string, string> | null }).pax;
-      if (layer && pax) {
-        for (const [key, value] of Object.entries(pax)) {
-          // tar-stream decodes PAX values as UTF-8: a binary value that did not survive that is skipped.
-          if (key.startsWith('SCHILY.xattr.') && !value.includes('\uFFFD')) xattrs.push({ path: target, name: key.slice(13), value: Buffer.from(value, 'utf8') });
-        }
+      try {
+        await unpackEntry(entry, h, name);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && ENTRY_ERRORS.has(code)) refuse(name, errorMessage(err));
+        throw err;
       }
     }
     await feeding;
 
     if (pendingNodes.size) {
       const nodes = [...pendingNodes.values()];
+      for (const n of nodes) await guard(n.path);
       await opts.special.mknod(nodes);
       for (const n of nodes) {
         await fsp.lchown(n.path, n.uid, n.gid);
         await fsp.lutimes(n.path, n.mtime, n.mtime);
       }
     }
+    for (const a of xattrs) await guard(a.path);
     await opts.special.setXattrs(xattrs);
     // Directory times last, deepest first: creating children changed them.
-    for (const d of dirs.reverse()) await fsp.utimes(d.abs, d.mtime, d.mtime);
+    for (const d of dirs.reverse()) {
+      await guard(d.abs);
+      await fsp.lutimes(d.abs, d.mtime, d.mtime);
+    }
   } catch (err) {
     extract.destroy();
     await feeding.catch(() => undefined);
@@ -313,4 +239,134 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
     throw err;
   }
   return { diffId: hasher.digest, tarSize: hasher.size, size };
+
+  async function unpackEntry(entry: TarEntry, h: tar.Header, name: string): Promise<void> {
+    const parts = cleanEntryPath(name, false);
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const uid = h.uid ?? 0;
+    const gid = h.gid ?? 0;
+    const mtime = h.mtime ?? new Date(0);
+    const base = parts[parts.length - 1] ?? '';
+
+    // Whiteouts: Docker/OCI's tar form → overlayfs's form.
+    if (layer && base.startsWith(WHITEOUT_PREFIX)) {
+      entry.resume();
+      await prepareParent(name, parts);
+      const parent = parts.slice(0, -1);
+      if (base === WHITEOUT_OPAQUE) {
+        xattrs.push({ path: abs(parent), name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('y') });
+      } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
+        const hidden = base.slice(WHITEOUT_PREFIX.length);
+        if (hidden === '' || hidden === '.' || hidden === '..') refuse(name, 'invalid whiteout name');
+        const target = [...parent, hidden];
+        const rel = target.join('/');
+        await replace(rel, false);
+        pendingNodes.set(abs(target), { path: abs(target), type: 'c', major: 0, minor: 0, mode: 0, uid, gid, mtime });
+      }
+      return;
+    }
+
+    if (!parts.length) {
+      // The root itself ("./"): take its metadata.
+      entry.resume();
+      if (h.type === 'directory') {
+        if (layer) await fsp.lchown(root, uid, gid);
+        await fsp.chmod(root, layer ? mode : 0o755);
+        dirs.push({ abs: root, mtime });
+      }
+      return;
+    }
+
+    const rel = parts.join('/');
+    const target = abs(parts);
+    await prepareParent(name, parts);
+
+    switch (h.type) {
+      case 'directory': {
+        entry.resume();
+        await replace(rel, true);
+        await fsp.mkdir(target, { recursive: true, mode: 0o700 });
+        if (layer) await fsp.lchown(target, uid, gid);
+        await fsp.chmod(target, layer ? mode : 0o755);
+        dirs.push({ abs: target, mtime });
+        break;
+      }
+      case 'file':
+      case 'contiguous-file':
+      case null:
+      case undefined: {
+        await replace(rel, false);
+        const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+        await pipeline(entry, fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 }));
+        // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
+        if (layer) await fsp.lchown(target, uid, gid);
+        await fsp.chmod(target, layer ? mode : mode & 0o755);
+        await fsp.utimes(target, mtime, mtime);
+        size += h.size ?? 0;
+        break;
+      }
+      case 'symlink': {
+        entry.resume();
+        const link = h.linkname ?? '';
+        if (!link) refuse(name, 'empty symlink target');
+        if (link.startsWith('/') && !layer) refuse(name, `absolute symlink target ${link}`);
+        if (!symlinkStaysInside(parts, link)) refuse(name, `symlink target ${link} escapes the target directory`);
+        await replace(rel, false);
+        await fsp.symlink(link, target);
+        symlinks.add(rel);
+        if (layer) await fsp.lchown(target, uid, gid);
+        await fsp.lutimes(target, mtime, mtime);
+        size += Buffer.byteLength(link);
+        break;
+      }
+      case 'link': {
+        entry.resume();
+        const linkParts = cleanEntryPath(h.linkname ?? '', false);
+        if (!linkParts.length) refuse(name, 'hard link to the root');
+        for (let i = 1; i <= linkParts.length; i++) {
+          const prefix = linkParts.slice(0, i).join('/');
+          if (i < linkParts.length && symlinks.has(prefix)) refuse(name, `hard link target ${h.linkname} goes through a symlink`);
+        }
+        const linkAbs = abs(linkParts);
+        let st: fs.Stats;
+        try {
+          st = await fsp.lstat(linkAbs);
+        } catch {
+          refuse(name, `hard link target ${h.linkname} does not exist in the layer`);
+        }
+        if (st.isDirectory()) refuse(name, `hard link target ${h.linkname} is a directory`);
+        if (linkAbs === target) return;
+        await replace(rel, false);
+        await fsp.link(linkAbs, target);
+        if (symlinks.has(linkParts.join('/'))) symlinks.add(rel);
+        break;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        entry.resume();
+        if (!layer) refuse(name, 'device files are not allowed in an archive');
+        await replace(rel, false);
+        const type = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
+        pendingNodes.set(target, { path: target, type, major: h.devmajor ?? 0, minor: h.devminor ?? 0, mode, uid, gid, mtime });
+        break;
+      }
+      default:
+        entry.resume();
+        break;
+    }
+
+    // Extended attributes carried as PAX records (e.g. security.capability).
+    const pax = (h as { pax?: Record<string, string> | null }).pax;
+    if (layer && pax) {
+      for (const [key, value] of Object.entries(pax)) {
+        // tar-stream decodes PAX values as UTF-8: a binary value that did not survive that is skipped.
+        // overlayfs's own attributes would redirect lookups or fake whiteouts: only .wh. entries make those.
+        if (!key.startsWith('SCHILY.xattr.') || value.includes('\uFFFD')) continue;
+        const attr = key.slice(13);
+        if (attr.startsWith('trusted.overlay.')) continue;
+        xattrs.push({ path: target, name: attr, value: Buffer.from(value, 'utf8') });
+      }
+    }
+  }
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
-export type ExitListener = (id: string, exitCode: number) => void;
+/** `exitedAt` is when conmon wrote the exit file: the real exit time, also for exits while berthd was down. */
+export type ExitListener = (id: string, exitCode: number, exitedAt: Date) => Promise<void> | void;
 
 export class ExitMonitor {
   private watcher?: fs.FSWatcher;
@@ -41,7 +42,7 @@ export class ExitMonitor {
     await fsp.rm(path.join(this.exitDir, id), { force: true });
   }
 
-  /** Reports exits that happened while nobody watched (daemon down). */
+  /** Reports exits that happened while nobody watched (daemon down), resolving once they are all handled. */
   async scanAll(): Promise<void> {
     for (const name of await fsp.readdir(this.exitDir).catch(() => [] as string[])) await this.check(name);
   }
@@ -51,6 +52,7 @@ export class ExitMonitor {
     const code = await this.read(id);
     if (code === undefined || this.seen.has(id)) return;
     this.seen.add(id);
-    this.onExit(id, code);
+    const st = await fsp.stat(path.join(this.exitDir, id)).catch(() => undefined);
+    await this.onExit(id, code, st?.mtime ?? new Date());
   }
 }

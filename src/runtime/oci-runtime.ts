@@ -99,7 +99,7 @@ export class OciRuntime {
       throw new SystemError(`conmon gave no usable answer: ${sync || stderr}`);
     }
     if (!parsed.data || parsed.data < 0) {
-      throw new SystemError(cleanRuntimeMessage(parsed.message ?? stderr ?? 'the OCI runtime failed to create the container'));
+      throw new RuntimeCreateError(o.runtime, cleanRuntimeMessage(parsed.message || stderr || 'the OCI runtime failed to create the container'));
     }
     const conmonPid = Number((await fsp.readFile(conmonPidFile, 'utf8')).trim());
     return { pid: parsed.data, conmonPid };
@@ -155,15 +155,37 @@ export class OciRuntime {
   }
 }
 
+/**
+ * The runtime could not create the container's process (missing executable, bad working directory...). The
+ * message is worded as containerd and runc word it under Docker, because the docker CLI reads it: "executable file
+ * not found" or "no such file or directory" make `docker run` exit 127, "permission denied" 126.
+ */
+export class RuntimeCreateError extends SystemError {
+  constructor(runtime: string, readonly detail: string) {
+    super(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtime} create failed: unable to start container process: ${detail}: unknown`);
+  }
+}
+
+/** crun's strerror texts in Go's lower-case wording; crun's "executable file `x` not found" in runc's. */
+export function goStyleRuntimeMessage(msg: string): string {
+  const notFound = /executable file `(.*)` not found in \$PATH(?:: No such file or directory)?/.exec(msg);
+  if (notFound) return `exec: "${notFound[1]}": executable file not found in $PATH`;
+  return msg.replace(/: (No such file or directory|Permission denied|Is a directory|Not a directory|Operation not permitted)\b/g, (_m, e: string) => `: ${e.toLowerCase()}`);
+}
+
 /** crun prints JSON log lines or "crun: message"; keep only the human text. */
-function cleanRuntimeMessage(raw: string): string {
-  const lines = raw.trim().split('\n').map((l) => {
+export function cleanRuntimeMessage(raw: string): string {
+  const lines = raw.trim().split('\n').filter(Boolean).map((l) => {
     try {
       const j = JSON.parse(l) as { msg?: string };
       return j.msg ?? l;
     } catch {
-      return l;
+      // runc logs logfmt: time="..." level=error msg="runc create failed: ..."
+      const m = /\blevel=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(l);
+      if (!m) return l;
+      try { return JSON.parse(`"${m[1]}"`) as string; } catch { return m[1]!; }
     }
   });
-  return lines.join('; ').replace(/^\S*crun: /, '').trim() || 'unknown runtime error';
+  const text = lines.join('; ').replace(/^\S*crun: /, '').replace(/^runc create failed: unable to start container process: /, '').trim();
+  return goStyleRuntimeMessage(text) || 'unknown runtime error';
 }

@@ -1,11 +1,23 @@
 // Feeds a stream into a container's stdin through conmon's attach socket (a SOCK_SEQPACKET socket, which Node
 // cannot open itself; Debian's socat bridges it).
 import { spawn } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 
-export function connectStdin(attachSocketPath: string, input: Readable): Promise<void> {
+/**
+ * The socket's full path can exceed the 108 bytes a unix socket address holds (conmon's --full-attach puts it in
+ * the bundle), so socat runs in its directory and connects by the relative name.
+ */
+export async function connectStdin(attachSocketPath: string, input: Readable): Promise<void> {
+  const dir = path.dirname(attachSocketPath);
+  const name = path.basename(attachSocketPath);
+  for (let i = 0; i < 100; i++) {
+    if (await fsp.stat(attachSocketPath).then((s) => s.isSocket(), () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return new Promise((resolve) => {
-    const child = spawn('socat', ['-u', 'STDIN', `UNIX-CONNECT:${attachSocketPath},type=5`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn('socat', ['-u', 'STDIN', `UNIX-CONNECT:${name},type=5`], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
     child.on('error', () => resolve());
     child.on('close', () => resolve());
     child.stdin.on('error', () => undefined);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { failpoint } from './failpoint';
 
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.tmp-${path.basename(target)}-${randomBytes(6).toString('hex')}`);
@@ -18,6 +19,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   } finally {
     await fh.close();
   }
+  failpoint('atomic-temp');
   try {
     await fsp.rename(tmp, target);
   } catch (err) {

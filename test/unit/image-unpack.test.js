@@ -100,6 +100,11 @@ const escapes = [
   ['hard link through a symlink', [{ name: 's', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 's/passwd' }], /through a symlink/],
   ['relative symlink escaping', [{ name: 'a/', type: 'directory' }, { name: 'a/s', type: 'symlink', linkname: '../../etc/passwd' }], /escapes/],
   ['whiteout escaping', [{ name: '../.wh.x', data: '' }], /escapes/],
+  ['whiteout of ".." (would remove the parent of the layer)', [{ name: '.wh...', data: '' }], /invalid whiteout name/],
+  ['whiteout of its own directory', [{ name: 'a/.wh.', data: '' }], /invalid whiteout name/],
+  ['absolute name', [{ name: '/etc/passwd', data: 'x' }], /absolute path/],
+  ['hard link to an absolute name', [{ name: 'f', data: 'x' }, { name: 'h', type: 'link', linkname: '/f' }], /absolute path/],
+  ['entry below a regular file', [{ name: 'f', data: 'x' }, { name: 'f/g', data: 'y' }], /EEXIST|not a directory/],
 ];
 
 for (const [what, entries, pattern] of escapes) {
@@ -135,3 +140,34 @@ test('a corrupt tar is an InvalidParameterError', () => withDirs(async (dest) =>
   await assert.rejects(unpack(Readable.from([junk]), dest, { special: new FakeSpecialFiles() }), { name: 'InvalidParameterError' });
 }));
 
+
+test('a directory replaced by a symlink drops what was queued below it: nothing is made through the link', () => withDirs(async (dest, base) => {
+  const outside = path.join(base, 'outside');
+  fs.mkdirSync(outside);
+  const fake = new FakeSpecialFiles();
+  const t = await makeTar([
+    { name: 'd/', type: 'directory' },
+    { name: 'd/.wh.x', data: '' },
+    { name: 'd/node', type: 'character-device', devmajor: 1, devminor: 3 },
+    { name: 'd', type: 'symlink', linkname: outside },
+  ]);
+  await unpack(Readable.from([t]), dest, { special: fake });
+  assert.deepEqual(fs.readdirSync(outside), []);
+  assert.deepEqual([...fake.nodes.keys()], []);
+  assert.equal(fs.readlinkSync(path.join(dest, 'd')), outside);
+}));
+
+test('a repeated directory entry keeps what was queued below it', () => withDirs(async (dest) => {
+  const fake = new FakeSpecialFiles();
+  const t = await makeTar([{ name: 'a/', type: 'directory' }, { name: 'a/.wh.x', data: '' }, { name: 'a/', type: 'directory' }]);
+  await unpack(Readable.from([t]), dest, { special: fake });
+  assert.deepEqual([...fake.nodes.keys()].map((p) => path.relative(dest, p)), ['a/x']);
+}));
+
+test('overlayfs attributes in PAX records are dropped, others kept', () => withDirs(async (dest) => {
+  const fake = new FakeSpecialFiles();
+  const t = await makeTar([{ name: 'f', data: 'x', pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.user.k': 'v' } }]);
+  await unpack(Readable.from([t]), dest, { special: fake });
+  const attrs = fake.xattrs.get(path.join(dest, 'f'));
+  assert.deepEqual([...attrs.keys()], ['user.k']);
+}));

@@ -3,11 +3,10 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerCreateBody, ContainerSummary, MountPoint } from '../../wire/docker';
 import type { ContainerRecord } from '../../engine/container-record';
-import { ZERO_TIME } from '../../engine/container-record';
+import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../engine/errors';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
-import { humanDuration } from '../../util/human';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
 
@@ -188,28 +187,6 @@ function parseTime(v: string | null): bigint | undefined {
   return nanos === 0n ? undefined : nanos;
 }
 
-export function statusText(c: ContainerRecord): string {
-  const s = c.state;
-  const now = Date.now();
-  switch (s.status) {
-    case 'created': return 'Created';
-    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}${healthSuffix(c)}`;
-    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
-    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
-    case 'removing': return 'Removal In Progress';
-    case 'dead': return 'Dead';
-    case 'exited':
-      if (s.finishedAt === ZERO_TIME) return 'Created';
-      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
-  }
-}
-
-function healthSuffix(c: ContainerRecord): string {
-  const h = c.state.health?.status;
-  if (!h || h === 'none') return '';
-  return h === 'starting' ? ' (health: starting)' : ` (${h})`;
-}
-
 function commandText(c: ContainerRecord): string {
   if (!c.args.length) return c.path;
   return `${c.path} ${c.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
@@ -232,7 +209,7 @@ function summary(c: ContainerRecord, sizeRw?: number, imageSize?: number): Conta
     ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize ?? 0) } : {}),
     Labels: c.config.Labels ?? {},
     State: c.state.status,
-    Status: statusText(c),
+    Status: statusString(c.state),
     HostConfig: { NetworkMode: net },
     NetworkSettings: { Networks: { [net]: endpoint(c) } },
     Mounts: [] as MountPoint[],

@@ -92,6 +92,8 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
       stream.write({ status: id });
       stream.finish();
     } catch (err) {
+      // Drain what the client still sends so it sees our answer instead of a reset connection.
+      ctx.req.resume();
       stream.finish(err);
     }
   });

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# make bench: times `run --rm busybox true` through Berth beside a raw-crun floor (and Debian's dockerd and podman
+# with PEERS=1), then daemon memory fresh and with idle containers; prints a table and ratios.
+# Everything it makes (daemons, containers, mounts, dirs, cgroups) is removed at exit, failed or not.
+# Knobs: PEERS=1, BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100). See docs/decisions/bench-method.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PEERS=${PEERS:-}
+[ "$PEERS" = 0 ] && PEERS=
+RUNS=${BENCH_RUNS:-40}
+WARMUP=${BENCH_WARMUP:-5}
+IDLE=${BENCH_IDLE:-100}
+DOCKER=/usr/local/bin/docker   # the docker CLI v28: the client for Berth and for dockerd alike
+RUN_ARGS=(run --rm --network none busybox true)
+
+[ "$(id -u)" = 0 ] || { echo "make bench needs root (it mounts overlays and runs containers)" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+scripts/deps.sh jq curl
+if [ -n "$PEERS" ]; then
+  say "PEERS=1: Debian's docker.io and podman (installed if missing)"
+  scripts/deps.sh docker.io podman || { say "could not install docker.io/podman: the peers will be n/a"; }
+  # docker.io ships /usr/bin/docker (20.10); the v28 CLI in /usr/local/bin must be the one used, and untouched.
+  "$DOCKER" --version | grep -q 'version 2[89]\.' || { say "$DOCKER is not the docker CLI v28 any more"; exit 1; }
+fi
+
+BASE=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
+RES=$BASE/results
+mkdir -p "$RES/rss" "$RES/idle"
+BRUN=/run/berth-bench-$$          # berthd's exec root; short, for conmon's socket paths
+BSOCK=$BRUN/berth.sock
+DRUN=/run/bench-dockerd           # dockerd's exec root (its containerd's state lives inside)
+DSOCK=/run/bench-dockerd.sock
+PRUN=/run/bench-podman-$$         # podman's run root and tmpdir
+TAR=$BASE/busybox.tar
+FLOOR=$BASE/floor
+export DOCKER_CONFIG=$BASE/docker-config   # keep the CLI away from ~/.docker (podman reads it too, so it must exist)
+mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+PODMAN=(podman --root "$BASE/podman/root" --runroot "$PRUN/run" --tmpdir "$PRUN/tmp"
+  --cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
+# Root here lacks CAP_SYS_RESOURCE: podman's default rlimits (raised from the host's) cannot be set.
+PODMAN_RUN=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+BERTHD_PID='' DOCKERD_PID='' PODMAN_OK=''
+note() { echo "$*" >>"$RES/notes.txt"; say "$*"; }
+
+# ---------- what the host had before, so teardown removes only what the bench made ----------
+# dockerd's shims and podman's crun use fixed paths under /run; the engines make cgroup parents of their own.
+HOST_PATHS=(/run/docker /run/containerd /run/containers /run/crun)
+CGROUP_PARENTS=(docker libpod_parent)
+made_paths=()
+for p in "${HOST_PATHS[@]}"; do [ -e "$p" ] || made_paths+=("$p"); done
+made_cgroups=()
+for h in /sys/fs/cgroup/*/; do
+  for c in "${CGROUP_PARENTS[@]}"; do [ -d "$h$c" ] || [ ! -e "$h/cgroup.procs" ] || made_cgroups+=("$h$c"); done
+done
+net_state() { { iptables -S; iptables -t nat -S; ip -o link show; } 2>/dev/null | sed 's/^[0-9]*: //' | sort; }
+NET_BEFORE=$(net_state)
+
+# Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds.
+stop_pid() {
+  local pid=$1 secs=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+# PIDs of processes named `exe` whose command line holds `text`: the supervisors our own daemons started.
+pids_of() { node bench/rss.js --exe "$1" --cmdline-has "$2" | jq -r '.pids[]'; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  say "cleaning up"
+  if [ -n "$PODMAN_OK" ]; then timeout 120 "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1; fi
+  if [ -n "$DOCKERD_PID" ]; then
+    bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER"
+    stop_pid "$DOCKERD_PID" 20
+    for p in $(pids_of containerd-shim-runc-v2 "$DRUN") $(pids_of containerd "$DRUN"); do stop_pid "$p" 5; done
+  fi
+  if [ -n "$BERTHD_PID" ]; then
+    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER"
+    stop_pid "$BERTHD_PID" 5
+    for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
+    for id in $(crun --root="$BRUN/runtime/crun" list -q 2>/dev/null); do crun --root="$BRUN/runtime/crun" delete -f "$id"; done
+  fi
+  for s in state state-plain; do crun --root="$FLOOR/$s" delete -f bench-floor >/dev/null 2>&1; done
+  bench/umount-under.sh "$BASE" "$BRUN" "$DRUN" "$PRUN"
+  rm -rf "$BASE" "$BRUN" "$DRUN" "$DSOCK" "$PRUN"
+  for p in "${made_paths[@]}"; do
+    bench/umount-under.sh "$p"
+    rm -rf "$p"
+  done
+  for c in "${made_cgroups[@]}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  if [ "$(net_state)" != "$NET_BEFORE" ]; then
+    say "WARNING: links or iptables rules differ from before the bench:"
+    diff <(echo "$NET_BEFORE") <(net_state) >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------- Berth ----------
+say "building the busybox rootfs tar (Debian's busybox-static), the same bytes for every engine"
+node dist/tools/busybox-rootfs.js >"$TAR"
+say "starting berthd (data $BASE/berth, exec root $BRUN)"
+BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth/data" "$BRUN" "$BASE/berthd.log") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
+bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
+bdocker import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null
+
+# The floor's bundle is Berth's own config.json for this very command, pointed at a rootfs of its own.
+say "making the raw-crun floor's bundle from Berth's spec"
+floor_ok=''
+if cid=$(bdocker run -d --network none busybox true) && bdocker wait "$cid" >/dev/null &&
+  node bench/floor-bundle.js "$BASE/berth/data/containers/$cid" "$TAR" "$FLOOR" && bench/floor-run.sh "$FLOOR"; then
+  floor_ok=1
+else
+  note "floor: could not make the bundle from Berth's container $cid: the floor is n/a"
+fi
+[ -n "${cid:-}" ] && bdocker rm -f "$cid" >/dev/null 2>&1 || true
+
+# ---------- peers ----------
+ddocker() { DOCKER_HOST="unix://$DSOCK" "$DOCKER" "$@"; }
+start_dockerd() {
+  command -v dockerd >/dev/null || { note "dockerd: not installed: n/a"; return 1; }
+  if curl -sf --unix-socket "$DSOCK" http://docker/_ping >/dev/null 2>&1; then note "dockerd: $DSOCK already answers (another bench?): n/a"; return 1; fi
+  rm -f "$DSOCK"
+  say "starting Debian's dockerd (data $BASE/dockerd, exec root $DRUN, no bridge, no iptables)"
+  DOCKERD_PID=$(bench/start-dockerd.sh "$BASE/dockerd" "$DRUN" "$DSOCK" "$BASE/dockerd.log") || { note "dockerd: did not start: n/a ($(tail -n 1 "$BASE/dockerd.log"))"; return 1; }
+  ddocker import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null || { note "dockerd: import failed: n/a"; return 1; }
+  ddocker "${RUN_ARGS[@]}" >/dev/null 2>"$BASE/dockerd-run.err" || { note "dockerd: run failed: n/a ($(tail -n 1 "$BASE/dockerd-run.err"))"; return 1; }
+}
+start_podman() {
+  command -v podman >/dev/null || { note "podman: not installed: n/a"; return 1; }
+  mkdir -p "$BASE/podman" "$PRUN"
+  PODMAN_OK=1   # from here on, teardown asks podman to remove its containers
+  "${PODMAN[@]}" import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null 2>"$BASE/podman.err" || { note "podman: import failed: n/a ($(tail -n 1 "$BASE/podman.err"))"; return 1; }
+  "${PODMAN[@]}" run --rm --network none "${PODMAN_RUN[@]}" busybox true >/dev/null 2>"$BASE/podman.err" || { note "podman: run failed: n/a ($(tail -n 1 "$BASE/podman.err"))"; return 1; }
+}
+dockerd_ok='' podman_ok=''
+if [ -n "$PEERS" ]; then
+  start_dockerd && dockerd_ok=1 || true
+  start_podman && podman_ok=1 || true
+fi
+
+# ---------- memory, fresh ----------
+rss_of() { # label phase rss.js-args...
+  local label=$1 phase=$2; shift 2
+  node bench/rss.js "$@" >"$RES/rss/$label-$phase.json"
+}
+measure_rss() { # phase
+  sleep 2   # let the daemons settle (timers, GC) before reading
+  rss_of berthd "$1" --pid "$BERTHD_PID"
+  rss_of conmon "$1" --exe conmon --cmdline-has "$BRUN"
+  if [ -n "$dockerd_ok" ]; then
+    rss_of dockerd "$1" --pid "$DOCKERD_PID"
+    rss_of containerd "$1" --exe containerd --cmdline-has "$DRUN"
+    rss_of shim "$1" --exe containerd-shim-runc-v2 --cmdline-has "$DRUN"
+  fi
+}
+measure_rss fresh
+
+# ---------- timing: every contender in every round ----------
+say "timing \`${RUN_ARGS[*]}\`: $WARMUP warm-up + $RUNS rounds, contenders interleaved"
+{
+  contender() { # name env-json argv...
+    local name=$1 env=$2; shift 2
+    printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
+  }
+  contender berth-docker "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" "${RUN_ARGS[@]}"
+  contender berth-cli "{\"BERTH_HOST\":\"unix://$BSOCK\"}" "$ROOT/bin/berth" "${RUN_ARGS[@]}"
+  # The client's own share: the v28 CLI starting and making two trivial API calls (/_ping, /version) to berthd.
+  contender docker-cli "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" version
+  [ -n "$dockerd_ok" ] && contender dockerd "{\"DOCKER_HOST\":\"unix://$DSOCK\"}" "$DOCKER" "${RUN_ARGS[@]}"
+  [ -n "$podman_ok" ] && contender podman '{}' "${PODMAN[@]}" run --rm --network none "${PODMAN_RUN[@]}" busybox true
+  if [ -n "$floor_ok" ]; then
+    contender floor '{}' "$ROOT/bench/floor-run.sh" "$FLOOR"
+    contender crun-only '{}' crun --root="$FLOOR/state-plain" run --bundle "$FLOOR/bundle-plain" bench-floor
+  fi
+} | jq -s --argjson runs "$RUNS" --argjson warmup "$WARMUP" '{runs: $runs, warmup: $warmup, contenders: .}' >"$BASE/timing-spec.json"
+node bench/timeit.js "$BASE/timing-spec.json" >"$RES/timing.json"
+measure_rss after
+
+# ---------- memory with idle containers ----------
+say "starting $IDLE idle containers on Berth"
+bench/idle-containers.sh "$IDLE" env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >"$RES/idle/berth" 2>>"$BASE/idle.err" || note "Berth: only $(cat "$RES/idle/berth") of $IDLE idle containers started ($(tail -n 1 "$BASE/idle.err"))"
+if [ -n "$dockerd_ok" ]; then
+  say "starting $IDLE idle containers on dockerd"
+  bench/idle-containers.sh "$IDLE" env DOCKER_HOST="unix://$DSOCK" "$DOCKER" >"$RES/idle/dockerd" 2>>"$BASE/idle.err" || note "dockerd: only $(cat "$RES/idle/dockerd") of $IDLE idle containers started ($(tail -n 1 "$BASE/idle.err"))"
+fi
+measure_rss idle
+say "removing the idle containers"
+bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" || note "Berth: removing the idle containers failed"
+[ -n "$dockerd_ok" ] && { bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER" || note "dockerd: removing the idle containers failed"; }
+
+# ---------- report ----------
+{
+  echo "berthd $(node -p "require('./package.json').version") on node $(node --version), $(crun --version | head -n 1), conmon $(conmon --version | head -n 1 | awk '{print $3}')"
+  [ -n "$dockerd_ok" ] && echo "$(dockerd --version), containerd $(containerd --version | awk '{print $3}'), $(runc --version | head -n 1)"
+  [ -n "$podman_ok" ] && echo "$(podman --version), runtime $("${PODMAN[@]}" info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null)"
+  echo "docker CLI $("$DOCKER" --version | awk '{print $3}' | tr -d ,); kernel $(uname -r); $(nproc) CPUs"
+} >"$RES/versions.txt"
+jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" --arg peers "$PEERS" --arg command "${RUN_ARGS[*]}" \
+  '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command}' >"$RES/config.json"
+node bench/report.js "$RES"

@@ -1,0 +1,339 @@
+// The container half of the engine core, driven by the real docker CLI v28 against one berthd: run flags, ps, logs,
+// inspect, stop/kill/restart/rm/wait/rename/prune, commit/diff/export, Docker's messages, and isolation.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { TestDaemon } = require('../helpers/daemon');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` (which returns a truthy value when done) every 100 ms, for at most `tries` times. */
+async function until(check, what, tries = 100) {
+  for (let i = 0; i < tries; i++) {
+    const v = check();
+    if (v) return v;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_000 }, async (t) => {
+  const d = new TestDaemon('ctr');
+  t.after(() => d.cleanup());
+  await d.startWithBusybox();
+  const ok = (args, opts) => d.dockerOk(args, opts);
+  const out = (args, opts) => ok(args, opts).trim();
+  const inspect = (name, fmt) => out(['inspect', '-f', fmt, name]);
+  const logsOf = (name) => d.docker(['logs', name]).stdout;
+
+  await t.test('run --rm prints the output, returns the exit code and removes the container', () => {
+    assert.equal(ok(['run', '--rm', '--name', 'rm1', 'busybox', 'echo', 'hello']), 'hello\n');
+    d.env.FROMHOST = 'from host';
+    const r = d.docker(['run', '--rm', '--name', 'rm2', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(out(['ps', '-aq', '--filter', 'name=^/rm[12]$']), '');
+  });
+
+  await t.test('run flags: -e, --env-file, -w, -u, --hostname, --label, --entrypoint', () => {
+    const envFile = path.join(d.base, 'env.list');
+    fs.writeFileSync(envFile, '# a comment\nFROMFILE=file value\nFROMHOST\n\n');
+    const script = 'echo "$FOO|$FROMFILE|$FROMHOST|$HOSTNAME|$HOME"; pwd; id; hostname; cat /etc/hostname';
+    d.env.FROMHOST = 'from host';
+    const r = d.docker(['run', '--name', 'flags', '-e', 'FOO=bar', '--env-file', envFile, '-w', '/work/dir', '-u', 'nobody',
+      '--hostname', 'myhost', '--label', 'com.example.team=blue', '--label', 'plain', 'busybox', 'sh', '-c', script]);
+    delete d.env.FROMHOST;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n'), [
+      'bar|file value|from host|myhost|/home', '/work/dir', 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)', 'myhost', 'myhost', '',
+    ]);
+    assert.equal(inspect('flags', '{{json .Config.Labels}}'), '{"com.example.team":"blue","plain":""}');
+    assert.equal(inspect('flags', '{{.Config.User}} {{.Config.WorkingDir}} {{.Config.Hostname}}'), 'nobody /work/dir myhost');
+    assert.deepEqual(JSON.parse(inspect('flags', '{{json .Config.Env}}')), ['FOO=bar', 'FROMFILE=file value', 'FROMHOST=from host']);
+    // root gets its supplementary groups, the primary one first (as moby's getUser)
+    assert.equal(out(['run', '--rm', 'busybox', 'id']), 'uid=0(root) gid=0(root) groups=0(root),10(wheel)');
+    assert.equal(out(['run', '--rm', '-u', '1234:99', 'busybox', 'id']), 'uid=1234 gid=99 groups=99');
+    // the default hostname is the short ID, and HOSTNAME/PATH/HOME are set as Docker sets them
+    const id = out(['create', '--name', 'hn', 'busybox', 'sh', '-c', 'hostname; env']);
+    const envOut = out(['start', '-a', 'hn']).split('\n');
+    assert.equal(envOut[0], id.slice(0, 12));
+    for (const v of [`HOSTNAME=${id.slice(0, 12)}`, 'HOME=/root', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']) assert.ok(envOut.includes(v), v);
+    assert.equal(ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']), 'a b\n');
+    const u = d.docker(['run', '--rm', '-u', 'ghost', 'busybox', 'true']);
+    assert.equal(u.code, 125);
+    assert.match(u.stderr, /docker: Error response from daemon: unable to find user ghost: no matching entries in passwd file/);
+  });
+
+  await t.test('ENTRYPOINT and CMD of an image combine as in Docker', () => {
+    ok(['create', '--name', 'epbase', 'busybox']);
+    ok(['commit', '--change', 'ENTRYPOINT ["echo", "ep"]', '--change', 'CMD ["c1", "c2"]', 'epbase', 'eptest:1']);
+    assert.equal(ok(['run', '--rm', 'eptest:1']), 'ep c1 c2\n');
+    assert.equal(ok(['run', '--rm', 'eptest:1', 'x']), 'ep x\n');
+    assert.equal(ok(['run', '--rm', '--entrypoint', 'echo', 'eptest:1']), '\n'); // a new entrypoint drops the image's CMD
+    assert.equal(ok(['run', '--rm', '--entrypoint', '', 'eptest:1', 'echo', 'plain']), 'plain\n');
+    ok(['create', '--name', 'ep', 'eptest:1', 'y']);
+    assert.equal(inspect('ep', '{{.Path}} {{json .Args}} {{json .Config.Entrypoint}} {{json .Config.Cmd}}'), 'echo ["ep","y"] ["echo","ep"] ["y"]');
+    ok(['rm', 'ep', 'epbase']);
+  });
+
+  await t.test('-i feeds piped stdin and closes it at EOF', () => {
+    assert.equal(ok(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], { input: 'line one\nline two\n' }), 'line one\nline two\ndone\n');
+    const big = Buffer.alloc(3 << 20, 'x');
+    assert.equal(out(['run', '-i', '--rm', 'busybox', 'wc', '-c'], { input: big }), String(big.length));
+  });
+
+  await t.test('ps: table, -a, -q, -s and filters by status, name, label, ancestor', async () => {
+    ok(['run', '-d', '--name', 'ps-run', '--label', 'tier=web', 'busybox', 'sleep', '1000']);
+    ok(['run', '--name', 'ps-exit', '--label', 'tier=db', 'busybox', 'sh', '-c', 'exit 3']);
+    ok(['create', '--name', 'ps-new', 'busybox', 'true']);
+    const table = ok(['ps']).split('\n');
+    assert.match(table[0], /^CONTAINER ID {3}IMAGE {5}COMMAND {14}CREATED {8}STATUS {8}PORTS {5}NAMES\s*$/);
+    const row = table.find((l) => l.endsWith('ps-run'));
+    assert.match(row, /^[0-9a-f]{12} {3}busybox {3}"sleep 1000" {3}.* ago {3}Up (Less than a second|\d+ seconds?) +ps-run$/);
+    assert.ok(!table.some((l) => l.includes('ps-exit')), 'ps without -a lists running containers only');
+    const all = ok(['ps', '-a']);
+    assert.match(all, /Exited \(3\) (Less than a second|\d+ seconds?) ago +ps-exit\n/);
+    assert.match(all, /"true" .* Created +ps-new\n/);
+    const ids = out(['ps', '-q']).split('\n');
+    assert.ok(ids.every((i) => /^[0-9a-f]{12}$/.test(i)));
+    assert.ok(ids.includes(inspect('ps-run', '{{.Id}}').slice(0, 12)));
+    const sized = ok(['ps', '-s', '--filter', 'name=ps-run']).split('\n');
+    assert.match(sized[0], /NAMES {5}SIZE$/);
+    assert.match(sized[1], /ps-run +0B \(virtual \d+(\.\d+)?MB\)$/);
+    const names = (filter) => out(['ps', '-a', '--format', '{{.Names}}', ...filter.flatMap((f) => ['--filter', f])]).split('\n').filter(Boolean).sort();
+    assert.deepEqual(names(['status=exited', 'name=ps-']), ['ps-exit']);
+    assert.deepEqual(names(['status=running', 'name=ps-']), ['ps-run']);
+    assert.deepEqual(names(['status=created', 'name=ps-']), ['ps-new']);
+    assert.deepEqual(names(['label=tier']), ['ps-exit', 'ps-run']);
+    assert.deepEqual(names(['label=tier=db']), ['ps-exit']);
+    assert.deepEqual(names(['ancestor=busybox', 'name=ps-']), ['ps-exit', 'ps-new', 'ps-run']);
+    assert.deepEqual(names(['ancestor=busybox:latest', 'name=ps-e']), ['ps-exit']);
+    assert.deepEqual(names(['ancestor=eptest:1']), []);
+    assert.equal(out(['ps', '--filter', 'status=exited', '--filter', 'name=ps-exit', '--format', '{{.Status}}']).replace(/\d+ seconds?|Less than a second/, 'N'), 'Exited (3) N ago');
+    const bad = d.docker(['ps', '--filter', 'status=bogus']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, "Error response from daemon: invalid filter 'status=bogus'\n");
+    ok(['rm', '-f', 'ps-run', 'ps-exit', 'ps-new']);
+  });
+
+  await t.test('logs: streams, --tail, -t, --since, -f until the container exits', async () => {
+    ok(['run', '--name', 'lg', 'busybox', 'sh', '-c', 'echo one; echo two >&2; echo three; sleep 1.2; echo late']);
+    const r = d.docker(['logs', 'lg']);
+    assert.equal(r.stdout, 'one\nthree\nlate\n');
+    assert.equal(r.stderr, 'two\n');
+    assert.equal(ok(['logs', '--tail', '2', 'lg']), 'three\nlate\n');
+    assert.equal(ok(['logs', '--tail', '0', 'lg']), '');
+    const stamped = ok(['logs', '-t', 'lg']).split('\n').filter(Boolean);
+    assert.equal(stamped.length, 3);
+    for (const l of stamped) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z (one|three|late)$/);
+    const lateAt = stamped[2].split(' ')[0];
+    assert.equal(ok(['logs', '--since', lateAt, 'lg']), 'late\n');
+    assert.equal(ok(['logs', '--until', stamped[1].split(' ')[0], 'lg']), 'one\nthree\n');
+    // -f keeps following a running container and returns when it exits
+    ok(['run', '-d', '--name', 'lgf', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo n$i; sleep 0.2; done']);
+    assert.equal(ok(['logs', '-f', 'lgf']), 'n1\nn2\nn3\nn4\nn5\n');
+    assert.equal(ok(['logs', '-f', '--tail', '1', 'lgf']), 'n5\n');
+    ok(['rm', 'lg', 'lgf']);
+  });
+
+  await t.test('inspect: a live PID whose root is the overlay of the image layers plus the rw layer', async () => {
+    ok(['run', '-d', '--name', 'insp', 'busybox', 'sh', '-c', 'echo data > /rwfile; echo ready; sleep 1000']);
+    await until(() => logsOf('insp').includes('ready'), 'insp ready');
+    const info = JSON.parse(ok(['inspect', 'insp']))[0];
+    assert.equal(info.Name, '/insp');
+    assert.equal(info.State.Status, 'running');
+    assert.equal(info.State.Running, true);
+    assert.equal(info.Path, 'sh');
+    assert.equal(info.Config.Image, 'busybox');
+    assert.match(info.Image, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(info.State.Pid > 0);
+    process.kill(info.State.Pid, 0); // alive
+    const upper = info.GraphDriver.Data.UpperDir;
+    const merged = info.GraphDriver.Data.MergedDir;
+    assert.equal(fs.readFileSync(path.join(upper, 'rwfile'), 'utf8'), 'data\n', 'the write went to the rw layer');
+    assert.equal(fs.readFileSync(`/proc/${info.State.Pid}/root/rwfile`, 'utf8'), 'data\n');
+    assert.ok(fs.existsSync(`/proc/${info.State.Pid}/root/bin/busybox`), 'the image layer is visible');
+    const rootMount = fs.readFileSync(`/proc/${info.State.Pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+    assert.match(rootMount, / - overlay overlay /);
+    assert.ok(rootMount.includes(`upperdir=${upper}`), rootMount);
+    assert.ok(rootMount.includes(`lowerdir=${info.GraphDriver.Data.LowerDir}`), rootMount);
+    assert.ok(fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${merged} overlay `), 'the merged dir is mounted on the host');
+    assert.equal(fs.readFileSync(info.HostnamePath, 'utf8'), `${info.Config.Hostname}\n`);
+    ok(['rm', '-f', 'insp']);
+    assert.ok(!fs.readFileSync('/proc/self/mounts', 'utf8').includes(merged), 'rm unmounts the root');
+    assert.ok(!fs.existsSync(upper), 'rm deletes the rw layer');
+    assert.throws(() => process.kill(info.State.Pid, 0));
+    const missing = d.docker(['inspect', 'insp']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'Error: No such object: insp\n');
+  });
+
+  await t.test('stop sends SIGTERM, then SIGKILL after -t; kill -s; restart; wait', async () => {
+    ok(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', "trap 'echo got TERM; exit 0' TERM; trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.1; done"]);
+    ok(['run', '-d', '--name', 'deaf', 'busybox', 'sh', '-c', "trap '' TERM; echo ready; while true; do sleep 0.1; done"]);
+    await until(() => logsOf('trap').includes('ready') && logsOf('deaf').includes('ready'), 'ready');
+    const startedAt = inspect('trap', '{{.State.StartedAt}}');
+    const pid1 = Number(inspect('trap', '{{.State.Pid}}'));
+    assert.equal(out(['kill', '-s', 'USR1', 'trap']), 'trap');
+    await until(() => logsOf('trap').includes('got USR1'), 'USR1 handled');
+    assert.equal(inspect('trap', '{{.State.Status}}'), 'running');
+    const badSig = d.docker(['kill', '-s', 'NOPE', 'trap']);
+    assert.equal(badSig.code, 1);
+    assert.equal(badSig.stderr, 'Error response from daemon: Invalid signal: NOPE\n');
+    assert.equal(out(['stop', 'trap']), 'trap');
+    assert.equal(inspect('trap', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 0');
+    assert.match(logsOf('trap'), /got TERM\n$/);
+    assert.equal(out(['stop', '-t', '1', 'deaf']), 'deaf');
+    assert.equal(inspect('deaf', '{{.State.ExitCode}}'), '137');
+    assert.equal(out(['stop', 'deaf']), 'deaf', 'stopping a stopped container is not an error');
+    const k = d.docker(['kill', 'deaf']);
+    assert.equal(k.code, 1);
+    assert.equal(k.stderr, `Error response from daemon: Cannot kill container: deaf: container ${inspect('deaf', '{{.Id}}')} is not running\n`);
+    assert.equal(out(['restart', 'trap']), 'trap');
+    await until(() => logsOf('trap').split('ready').length === 3, 'second run ready');
+    assert.equal(inspect('trap', '{{.State.Status}}'), 'running');
+    assert.notEqual(inspect('trap', '{{.State.StartedAt}}'), startedAt);
+    assert.notEqual(Number(inspect('trap', '{{.State.Pid}}')), pid1);
+    assert.equal(out(['kill', 'trap']), 'trap');
+    assert.equal(out(['wait', 'trap']), '137');
+    ok(['run', '-d', '--name', 'w7', 'busybox', 'sh', '-c', 'sleep 0.5; exit 7']);
+    assert.equal(out(['wait', 'w7']), '7');
+    assert.equal(out(['wait', 'w7']), '7', 'wait on an exited container returns at once');
+    ok(['rm', 'trap', 'deaf', 'w7']);
+  });
+
+  await t.test('create, start, rm, rename and their error messages', () => {
+    const id = out(['create', '--name', 'c1', 'busybox', 'echo', 'created']);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(inspect('c1', '{{.State.Status}}'), 'created');
+    const dup = d.docker(['create', '--name', 'c1', 'busybox']);
+    assert.equal(dup.code, 125);
+    assert.equal(dup.stderr, `docker: Error response from daemon: Conflict. The container name "/c1" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n\nRun 'docker create --help' for more information\n`);
+    assert.equal(out(['start', 'c1']), 'c1');
+    assert.equal(out(['wait', 'c1']), '0');
+    assert.equal(logsOf('c1'), 'created\n');
+    ok(['rename', 'c1', 'c2']);
+    assert.equal(inspect(id.slice(0, 8), '{{.Name}}'), '/c2');
+    assert.equal(d.docker(['logs', 'c1']).stderr, 'Error response from daemon: No such container: c1\n');
+    ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
+    const ren = d.docker(['rename', 'c2', 'busy']);
+    assert.equal(ren.code, 1);
+    assert.match(ren.stderr, /^Error response from daemon: Conflict\. The container name "\/busy" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\nError: failed to rename container named c2\n$/);
+    const rm = d.docker(['rm', 'busy']);
+    assert.equal(rm.code, 1);
+    assert.equal(rm.stderr, 'Error response from daemon: cannot remove container "/busy": container is running: stop the container before removing or force remove\n');
+    assert.equal(out(['rm', '-f', 'busy']), 'busy');
+    assert.equal(out(['rm', 'c2']), 'c2');
+    for (const verb of [['logs'], ['stop'], ['start'], ['kill'], ['restart'], ['wait'], ['rm'], ['diff'], ['export']]) {
+      const r = d.docker([...verb, 'nosuch']);
+      assert.notEqual(r.code, 0, verb[0]);
+      assert.match(r.stderr, /^Error response from daemon: No such container: nosuch\n/, verb[0]);
+    }
+    assert.equal(d.docker(['rm', '-f', 'nosuch']).code, 0, 'rm -f of a missing container is not an error');
+    const notFound = d.docker(['run', '--rm', 'busybox', 'nosuchcmd']);
+    assert.equal(notFound.code, 127);
+    assert.match(notFound.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/);
+    assert.equal(d.docker(['run', '--rm', 'busybox', '/etc/passwd']).code, 126);
+    const never = d.docker(['run', '--name', 'never', 'busybox', 'nosuchcmd']);
+    assert.equal(never.code, 127);
+    assert.equal(inspect('never', '{{.State.Status}} {{.State.ExitCode}}'), 'created 127');
+    assert.match(inspect('never', '{{.State.Error}}'), /executable file not found/);
+    ok(['rm', 'never']);
+  });
+
+  await t.test('container prune removes stopped containers only', () => {
+    ok(['run', '-d', '--name', 'keep', 'busybox', 'sleep', '1000']);
+    const gone1 = out(['create', '--name', 'gone1', 'busybox']);
+    ok(['run', '--name', 'gone2', 'busybox', 'sh', '-c', 'echo 12345 > /f']);
+    const gone2 = inspect('gone2', '{{.Id}}');
+    const text = ok(['container', 'prune', '-f']);
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'Deleted Containers:');
+    assert.deepEqual(lines.slice(1, 3).sort(), [gone1, gone2].sort());
+    assert.match(text, /\n\nTotal reclaimed space: \d+(\.\d+)?k?B\n$/);
+    assert.deepEqual(out(['ps', '-a', '--format', '{{.Names}}']).split('\n'), ['keep']);
+    ok(['rm', '-f', 'keep']);
+  });
+
+  await t.test('commit (-m, -a, --change), diff and export of the rw layer', () => {
+    ok(['run', '--name', 'cm', 'busybox', 'sh', '-c', 'echo hi > /newfile; mkdir -p /etc/extra; rm /bin/ls']);
+    const diff = out(['diff', 'cm']).split('\n');
+    for (const l of ['A /newfile', 'C /etc', 'A /etc/extra', 'C /bin', 'D /bin/ls']) assert.ok(diff.includes(l), `${l} in ${diff}`);
+    const imageId = out(['commit', '-m', 'my message', '-a', 'Jane <j@example.com>', '--change', 'ENV COLOR=blue', '--change', 'CMD ["cat", "/newfile"]', 'cm', 'committed:v1']);
+    assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
+    const img = JSON.parse(ok(['image', 'inspect', 'committed:v1']))[0];
+    assert.equal(img.Comment, 'my message');
+    assert.equal(img.Author, 'Jane <j@example.com>');
+    assert.ok(img.Config.Env.includes('COLOR=blue'));
+    assert.deepEqual(img.Config.Cmd, ['cat', '/newfile']);
+    assert.equal(ok(['run', '--rm', 'committed:v1']), 'hi\n');
+    assert.equal(ok(['run', '--rm', 'committed:v1', 'sh', '-c', 'echo $COLOR; ls /bin/ls 2>&1 || true']), 'blue\nls: /bin/ls: No such file or directory\n');
+    const tar = path.join(d.base, 'cm.tar');
+    ok(['export', '-o', tar, 'cm']);
+    const list = require('node:child_process').execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    assert.ok(list.includes('newfile'), 'export has the rw layer');
+    assert.ok(list.includes('bin/busybox'), 'export has the image layers');
+    assert.ok(!list.includes('bin/ls'), 'export honours deletions');
+    const piped = d.docker(['export', 'cm'], { encoding: 'buffer' });
+    assert.equal(piped.code, 0);
+    assert.equal(piped.stdout.length, fs.statSync(tar).size);
+    ok(['rm', 'cm']);
+    ok(['rmi', 'committed:v1', 'eptest:1']);
+  });
+
+  await t.test('isolation: own pid, mount, uts, ipc and net namespaces; /dev, /proc, /sys, /etc files as Docker sets them', () => {
+    const script = 'for n in pid mnt uts ipc net; do readlink /proc/self/ns/$n; done; echo pid=$$; ip -o link | cut -d: -f2; ip -o addr show lo | grep -c "inet 127.0.0.1"; '
+      + 'cat /etc/hostname; cat /etc/hosts; grep -c nameserver /etc/resolv.conf; ls /dev | tr "\\n" " "; echo; '
+      + 'grep -E " /(proc|sys|dev|dev/pts|dev/shm|etc/hosts|etc/hostname|etc/resolv.conf) " /proc/mounts | cut -d" " -f2,3,4 | cut -d, -f1';
+    const host = Object.fromEntries(['pid', 'mnt', 'uts', 'ipc', 'net'].map((n) => [n, fs.readlinkSync(`/proc/self/ns/${n}`)]));
+    const run = (...flags) => out(['run', '--rm', '--name', 'iso', ...flags, 'busybox', 'sh', '-c', script]).split('\n');
+    const o = run();
+    assert.deepEqual(o.slice(0, 5).map((l, i) => l === host[['pid', 'mnt', 'uts', 'ipc', 'net'][i]]), [false, false, false, false, false], `namespaces ${o.slice(0, 5)} vs host ${Object.values(host)}`);
+    assert.equal(o[5], 'pid=1');
+    assert.equal(o[6].trim(), 'lo', 'the default network is a private namespace with loopback only');
+    assert.equal(o[7], '1', 'loopback is up with 127.0.0.1');
+    const hostname = o[8];
+    assert.match(hostname, /^[0-9a-f]{12}$/);
+    const rest = o.slice(9).join('\n');
+    assert.match(rest, /^127\.0\.0\.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n/);
+    assert.match(rest, /\n[1-9]\n/, 'resolv.conf has nameservers');
+    for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'shm', 'mqueue', 'ptmx', 'fd', 'stdin', 'stdout', 'stderr']) assert.match(rest, new RegExp(`(^| )${dev} `), dev);
+    for (const m of ['/proc proc rw', '/dev tmpfs rw', '/dev/pts devpts rw', '/dev/shm tmpfs rw', '/sys sysfs ro', '/etc/hosts ', '/etc/hostname ', '/etc/resolv.conf ']) assert.ok(rest.includes(m), m);
+    const none = run('--network', 'none');
+    assert.notEqual(none[4], host.net);
+    assert.equal(none[6].trim(), 'lo');
+    const hostNet = run('--network', 'host');
+    assert.equal(hostNet[4], host.net, '--network host shares the host network namespace');
+    assert.notEqual(hostNet[0], host.pid);
+    assert.equal(hostNet[8], fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    const bad = d.docker(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /network nosuchnet not found/);
+  });
+
+  await t.test('--runtime runc runs a container under runc', async () => {
+    ok(['run', '-d', '--name', 'rc', '--runtime', 'runc', 'busybox', 'sh', '-c', 'echo ready; sleep 1000']);
+    await until(() => logsOf('rc').includes('ready'), 'runc container ready');
+    assert.equal(inspect('rc', '{{.HostConfig.Runtime}} {{.State.Status}}'), 'runc running');
+    const id = inspect('rc', '{{.Id}}');
+    assert.ok(fs.existsSync(path.join(d.runRoot, 'runtime', 'runc', id)), 'runc holds the state');
+    assert.ok(!fs.existsSync(path.join(d.runRoot, 'runtime', 'crun', id)), 'crun does not');
+    assert.notEqual(out(['run', '--rm', '--runtime', 'runc', 'busybox', 'readlink', '/proc/self/ns/pid']), fs.readlinkSync('/proc/self/ns/pid'));
+    assert.equal(out(['stop', '-t', '1', 'rc']), 'rc');
+    assert.equal(inspect('rc', '{{.State.ExitCode}}'), '137');
+    ok(['rm', 'rc']);
+    const bad = d.docker(['run', '--rm', '--runtime', 'nope', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /unknown or invalid runtime name: nope/);
+  });
+
+  await t.test('nothing is left mounted once every container is gone', () => {
+    assert.equal(out(['ps', '-aq']), '');
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(d.dataRoot) && l.includes('/containers/'));
+    assert.deepEqual(mounts, []);
+  });
+});
