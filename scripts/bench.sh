@@ -46,8 +46,13 @@ note() { echo "$*" >>"$RES/notes.txt"; say "$*"; }
 
 # ---------- what the host had before, so teardown removes only what the bench made ----------
 # dockerd's shims and podman's crun use fixed paths under /run; the engines make cgroup parents of their own.
-HOST_PATHS=(/run/docker /run/containerd /run/containers /run/crun)
-CGROUP_PARENTS=(docker libpod_parent)
+# Only the peers make these, and teardown removes only the empty directories among them (never a file), since
+# another user of crun's default root (/run/crun) could have come along meanwhile.
+HOST_PATHS=() CGROUP_PARENTS=()
+if [ -n "$PEERS" ]; then
+  HOST_PATHS=(/run/docker /run/containerd /run/containers /run/crun)
+  CGROUP_PARENTS=(docker libpod_parent)
+fi
 made_paths=()
 for p in "${HOST_PATHS[@]}"; do [ -e "$p" ] || made_paths+=("$p"); done
 made_cgroups=()
@@ -56,6 +61,7 @@ for h in /sys/fs/cgroup/*/; do
 done
 net_state() { { iptables -S; iptables -t nat -S; ip -o link show; } 2>/dev/null | sed 's/^[0-9]*: //' | sort; }
 NET_BEFORE=$(net_state)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds.
 stop_pid() {
@@ -93,8 +99,8 @@ cleanup() {
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN" "$PRUN"
   rm -rf "$BASE" "$BRUN" "$DRUN" "$DSOCK" "$PRUN"
   for p in "${made_paths[@]}"; do
-    bench/umount-under.sh "$p"
-    rm -rf "$p"
+    [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
+    [ -e "$p" ] && say "left $p in place: it holds files that are not the bench's to remove"
   done
   for c in "${made_cgroups[@]}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
   if [ "$(net_state)" != "$NET_BEFORE" ]; then
@@ -201,10 +207,11 @@ bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" || note "Berth: re
 
 # ---------- report ----------
 {
-  echo "berthd $(node -p "require('./package.json').version") on node $(node --version), $(crun --version | head -n 1), conmon $(conmon --version | head -n 1 | awk '{print $3}')"
+  echo "berthd $(node -p "require('./package.json').version") on node $(node --version), $(crun --root="$BASE/crun-version" --version | head -n 1), conmon $(conmon --version | head -n 1 | awk '{print $3}')"
   [ -n "$dockerd_ok" ] && echo "$(dockerd --version), containerd $(containerd --version | awk '{print $3}'), $(runc --version | head -n 1)"
   [ -n "$podman_ok" ] && echo "$(podman --version), runtime $("${PODMAN[@]}" info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null)"
   echo "docker CLI $("$DOCKER" --version | awk '{print $3}' | tr -d ,); kernel $(uname -r); $(nproc) CPUs"
+  echo "load average (1/5/15 min) at start: $LOAD_BEFORE; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RES/versions.txt"
 jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" --arg peers "$PEERS" --arg command "${RUN_ARGS[*]}" \
   '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command}' >"$RES/config.json"

@@ -136,12 +136,12 @@ export function describeError(err: unknown): string {
  * Runs `fn` for each name as docker's multi-target verbs do (stop, rm, kill...): prints the name on
  * success, the error on stderr otherwise, and exits 1 at the end if anything failed.
  */
-export async function forEach(cli: Cli, names: string[], fn: (name: string) => Promise<void | string>, opts: { parallel?: boolean; quiet?: boolean } = {}): Promise<void> {
+export async function forEach(cli: Cli, names: string[], fn: (name: string) => Promise<void | string>, opts: { parallel?: boolean; quiet?: boolean; hide?: (name: string) => boolean } = {}): Promise<void> {
   let failed = false;
   const one = async (name: string) => {
     try {
       const shown = await fn(name);
-      if (!opts.quiet) cli.out.write(`${shown ?? name}\n`);
+      if (!opts.quiet && !opts.hide?.(name)) cli.out.write(`${shown ?? name}\n`);
     } catch (err) {
       failed = true;
       cli.err.write(`${describeError(err)}\n`);

@@ -536,9 +536,9 @@ export class ContainerService {
   }
 
   async rename(ref: string, newName: string): Promise<void> {
-    if (!newName) throw new InvalidParameterError('Neither old nor new names may be empty');
-    const name = validateContainerName(newName);
+    if (!ref || !newName) throw new InvalidParameterError('Neither old nor new names may be empty');
     const c = this.get(ref);
+    const name = validateContainerName(newName);
     await this.lock.run('names', async () => {
       if (c.name === name) throw new ConflictError(`Renaming a container with the same name as its current name`);
       const owner = this.find(name);

@@ -1,7 +1,7 @@
 // Container state verbs: stop, kill, restart, pause, unpause, wait, rename, rm, update, container prune.
 import { Command } from 'commander';
-import { encodeFilters } from '../api-client';
-import { BerthCommand, Cli, collect, forEach, StatusError } from '../command';
+import { DaemonError, encodeFilters } from '../api-client';
+import { BerthCommand, Cli, collect, describeError, forEach, StatusError } from '../command';
 import { parseRestartPolicy } from '../container-options';
 import { humanSize, ramInBytes } from '../format/units';
 import { confirm } from '../prompt';
@@ -66,7 +66,12 @@ export function renameCommand(cli: Cli, name = 'rename'): Command {
     .argument('<new-name>')
     .action(async (container: string, newName: string) => {
       if (!newName.trim()) throw new StatusError(1, 'Error: neither old nor new names may be empty');
-      await cli.api.call('POST', `${path(container)}/rename`, { query: { name: newName } });
+      try {
+        await cli.api.call('POST', `${path(container)}/rename`, { query: { name: newName } });
+      } catch (err) {
+        cli.err.write(`${describeError(err)}\n`);
+        throw new StatusError(1, `Error: failed to rename container named ${container}`);
+      }
     });
 }
 
@@ -78,9 +83,17 @@ export function rmCommand(cli: Cli, name = 'rm'): Command {
     .option('-l, --link', 'Remove the specified link')
     .option('-v, --volumes', 'Remove anonymous volumes associated with the container')
     .action(async (names: string[], o: { force?: boolean; link?: boolean; volumes?: boolean }) => {
-      await forEach(cli, names, (n) => cli.api.call('DELETE', path(n), {
-        query: { force: o.force || undefined, link: o.link || undefined, v: o.volumes || undefined },
-      }), { parallel: true });
+      // As docker does, -f reports a missing container on stderr without failing.
+      const missing: string[] = [];
+      await forEach(cli, names, async (n) => {
+        try {
+          await cli.api.call('DELETE', path(n), { query: { force: o.force || undefined, link: o.link || undefined, v: o.volumes || undefined } });
+        } catch (err) {
+          if (!o.force || !(err instanceof DaemonError) || err.statusCode !== 404) throw err;
+          cli.err.write(`${describeError(err)}\n`);
+          missing.push(n);
+        }
+      }, { parallel: true, hide: (n) => missing.includes(n) });
     });
 }
 

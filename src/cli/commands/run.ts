@@ -62,7 +62,7 @@ export function registerWait(cli: Cli, id: string, condition: string): { registe
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };
-      if (body.Error?.Message) cli.err.write(`${body.Error.Message}\n`);
+      if (body.Error?.Message) cli.err.write(logrusError(`Error waiting for container: ${body.Error.Message}`));
       return body.StatusCode ?? 0;
     } catch (err) {
       clearTimeout(timer);
@@ -72,6 +72,12 @@ export function registerWait(cli: Cli, id: string, condition: string): { registe
   })();
   status.catch(() => { /* observed by the caller */ });
   return { registered, status };
+}
+
+/** An error line as the docker CLI's logrus prints it: time="2024-05-01T10:00:00Z" level=error msg="...". */
+export function logrusError(msg: string, now = new Date()): string {
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `time="${time}" level=error msg=${JSON.stringify(msg)}\n`;
 }
 
 /** Forwards SIGINT/SIGTERM to a non-TTY container (--sig-proxy), returning the function that stops it. */
@@ -105,6 +111,8 @@ async function runOrCreate(cli: Cli, verb: 'run' | 'create', image: string, args
   try {
     id = await createContainer(cli, req, flags.pull, !!flags.quiet);
   } catch (err) {
+    // docker create reports a daemon's refusal as a plain error (exit 1); docker run with its usage hint (125).
+    if (verb === 'create') throw err;
     throw runFailure(verb, err);
   }
   if (flags.cidfile) fs.writeFileSync(flags.cidfile, id, { flag: 'wx' });
