@@ -69,8 +69,12 @@ export class ContainerRecordStore {
     await fsp.mkdir(this.root, { recursive: true, mode: 0o710 });
   }
 
+  /**
+   * Not fsynced: the rename keeps the record whole if berthd is killed, and the state it holds is reconciled at
+   * start-up with what conmon recorded; an fsync on every start and exit would cost more than the container run.
+   */
   async save(c: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.file(c.id), c);
+    await writeJsonAtomic(this.file(c.id), c, { durable: false });
   }
 
   /** Loads every container; a directory without a complete record (a crash during create) is removed. */

@@ -384,8 +384,10 @@ export class ContainerService {
       if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
       const started = Date.parse(c.state.startedAt);
       const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
-      await this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`));
-      await this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`));
+      await Promise.all([
+        this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`)),
+        this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`)),
+      ]);
       c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
       await this.store.save(c);
       this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - started) / 1000))) });
@@ -525,7 +527,7 @@ export class ContainerService {
 
   private async finishRemoval(c: ContainerRecord): Promise<void> {
     await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
-    await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
+    if (await this.o.mounter.isMountPoint(this.mergedDir(c))) await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
     await this.exits.clear(c.id);
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);

@@ -1,5 +1,4 @@
 // Crash-safe file writes: write a temporary file, fsync it, rename it over the target, fsync the directory.
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,13 +8,23 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.tmp-${path.basename(target)}-${randomBytes(6).toString('hex')}`);
 }
 
+export interface WriteOptions {
+  mode?: number;
+  /**
+   * fsync the file and its directory (default). Without it the rename is still atomic against a crash of the
+   * process, which is what state that is re-derived at start-up needs; only a power loss could lose the write.
+   */
+  durable?: boolean;
+}
+
 /** Replaces `target` with `data` so that a crash leaves either the old or the new content, never a mix. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: WriteOptions | number = {}): Promise<void> {
+  const { mode = 0o644, durable = true } = typeof opts === 'number' ? { mode: opts } : opts;
   const tmp = tempPathFor(target);
   const fh = await fsp.open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -26,11 +35,11 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await fsp.rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(path.dirname(target));
+  if (durable) await fsyncDir(path.dirname(target));
 }
 
-export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
-  await writeFileAtomic(target, JSON.stringify(value, null, 1));
+export async function writeJsonAtomic(target: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
+  await writeFileAtomic(target, JSON.stringify(value, null, 1), opts);
 }
 
 export async function readJson<T>(file: string): Promise<T> {
@@ -47,14 +56,14 @@ export async function readJsonIfExists<T>(file: string): Promise<T | undefined> 
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number | undefined;
+  let fh: fsp.FileHandle | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
   } catch {
     // Some filesystems refuse fsync on directories; the rename is still atomic there.
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    await fh?.close();
   }
 }
 
