@@ -58,7 +58,7 @@ class TestDaemon {
 
   /** Runs the real docker CLI v28 against this daemon. */
   docker(args, opts = {}) {
-    const r = spawnSync(DOCKER, args, { env: this.env, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
+    const r = spawnSync(DOCKER, args, { env: { ...this.env, ...(opts.env ?? {}) }, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error };
   }
 
@@ -71,7 +71,7 @@ class TestDaemon {
 
   /** Runs our own CLI against this daemon. */
   berth(args, opts = {}) {
-    const r = spawnSync(path.join(ROOT, 'bin/berth'), args, { env: this.env, encoding: 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000 });
+    const r = spawnSync(path.join(ROOT, 'bin/berth'), args, { env: { ...this.env, ...(opts.env ?? {}) }, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -92,16 +92,21 @@ class TestDaemon {
   /** SIGKILL the daemon (containers keep running under conmon). */
   async kill9() {
     if (!this.proc || this.proc.exitCode !== null) return;
+    // The child is unref'd so a test can end while it runs; hold the loop open until its exit is seen.
+    this.proc.ref();
     const exited = new Promise((r) => this.proc.once('exit', r));
     process.kill(this.proc.pid, 'SIGKILL');
     await exited;
+    this.proc.unref();
   }
 
   async stop() {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return;
+    this.proc.ref();
     const exited = new Promise((r) => this.proc.once('exit', r));
     process.kill(this.proc.pid, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    this.proc.unref();
   }
 
   /** Removes every container, stops the daemon, unmounts and deletes what it made. */
