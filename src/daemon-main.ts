@@ -2,6 +2,7 @@
 // berthd: parses flags and the config file, starts the daemon, and shuts down on SIGTERM/SIGINT.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { ramInBytes } from './util/units';
 import { DEFAULT_CONFIG, startDaemon, stderrLogger, type DaemonConfig } from './daemon';
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -44,7 +45,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
-  if (logOpts?.['max-size']) cfg.logSizeMax = parseBytes(logOpts['max-size']);
+  if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);
   if (flags.has('--data-root')) cfg.dataRoot = flags.get('--data-root')!;
   if (flags.has('--exec-root')) {
     cfg.runRoot = flags.get('--exec-root')!;
@@ -72,12 +73,6 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('uncaughtException', (err) => stderrLogger.error(`uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => stderrLogger.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
-}
-
-function parseBytes(s: string): number {
-  const m = /^(\d+)([kmg]?)b?$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid log-opts max-size: ${s}`);
-  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()] ?? 1);
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {

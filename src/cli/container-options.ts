@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, MountSpec, PortBinding, RestartPolicy, Ulimit } from '../wire/docker';
 import { collect } from './command';
-import { parseGoDuration, ramInBytes } from './format/units';
+import { parseGoDuration, ramInBytes } from '../util/units';
 
 /** A bad flag value: run/create exit 125 with it. */
 export class InvalidFlagError extends Error {}

@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../wire/docker';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
-import { humanDuration } from '../util/human';
+import { humanDuration } from '../util/units';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 

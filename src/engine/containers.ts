@@ -17,6 +17,7 @@ import type { OciRuntime } from '../runtime/oci-runtime';
 import { ExitMonitor } from '../runtime/exit-monitor';
 import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
+import { ramInBytes } from '../util/units';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -711,12 +712,13 @@ export async function dirSize(dir: string): Promise<number> {
   return total;
 }
 
-/** Docker's units: "10m", "1g", "512k", "100" (bytes). */
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(s.trim());
-  if (!m) throw new InvalidParameterError(`invalid size: '${s}'`);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+/** A size in Docker's units ("10m", "1g"); bad input is a 400 that names it. */
+function parseSize(s: string): number {
+  try {
+    return ramInBytes(s.trim());
+  } catch {
+    throw new InvalidParameterError(`invalid size: '${s}'`);
+  }
 }
 
 function netMode(mode: string | undefined): 'host' | 'none' | 'private' {

@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Readable, PassThrough } = require('node:stream');
-const units = require('../../dist/cli/format/units');
+const units = require('../../dist/util/units');
 const { Template } = require('../../dist/cli/format/template');
 const { tabwrite, renderRows } = require('../../dist/cli/format/table');
 const { displayablePorts, ContainerRow, PS_HEADERS } = require('../../dist/cli/commands/ps');

@@ -11,7 +11,7 @@ import { BerthCommand, Cli, collect, StatusError } from '../command';
 import { loadConfig } from '../config-file';
 import { displayJsonMessages, JsonMessageError } from '../format/progress';
 import { labelsFrom } from '../container-options';
-import { ramInBytes } from '../format/units';
+import { ramInBytes } from '../../util/units';
 import { DockerIgnore, packPath } from '../tar-context';
 import { quietSink } from './pull';
 

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { jsonValues } from '../api-client';
 import { BerthCommand, Cli, StatusError } from '../command';
 import { renderRows, tabwrite } from '../format/table';
-import { bytesSize, humanSize, shortId } from '../format/units';
+import { bytesSize, humanSize, shortId } from '../../util/units';
 
 const cpath = (n: string) => `/containers/${encodeURIComponent(n)}`;
 

@@ -4,7 +4,7 @@ import type { HistoryItem, ImageSummary } from '../../wire/docker';
 import { encodeFilters } from '../api-client';
 import { BerthCommand, Cli, collect, describeError, StatusError } from '../command';
 import { renderRows } from '../format/table';
-import { ellipsis, humanSize, shortId, timeAgo } from '../format/units';
+import { ellipsis, humanSize, shortId, timeAgo } from '../../util/units';
 import { confirm } from '../prompt';
 import { parseReference } from '../reference';
 import { goTimeString } from './ps';

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { DaemonError, encodeFilters } from '../api-client';
 import { BerthCommand, Cli, collect, describeError, forEach, StatusError } from '../command';
 import { parseRestartPolicy } from '../container-options';
-import { humanSize, ramInBytes } from '../format/units';
+import { humanSize, ramInBytes } from '../../util/units';
 import { confirm } from '../prompt';
 
 const path = (name: string) => `/containers/${encodeURIComponent(name)}`;

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { BerthCommand, Cli } from '../command';
-import { apiTimestamp } from '../format/units';
+import { apiTimestamp } from '../../util/units';
 import { StreamDemultiplexer } from '../stdcopy';
 import { inspectContainer } from './start';
 

@@ -4,7 +4,7 @@ import { encodeFilters } from '../api-client';
 import { BerthCommand, Cli, collect, forEach } from '../command';
 import { labelsFrom } from '../container-options';
 import { renderRows } from '../format/table';
-import { shortId } from '../format/units';
+import { shortId } from '../../util/units';
 import { confirm } from '../prompt';
 import { typedInspectCommand } from './inspect';
 import { printPruned } from './lifecycle';

@@ -4,7 +4,7 @@ import type { ContainerSummary, Port } from '../../wire/docker';
 import { encodeFilters } from '../api-client';
 import { BerthCommand, Cli, collect } from '../command';
 import { renderRows } from '../format/table';
-import { ellipsis, humanSize, shortId, timeAgo } from '../format/units';
+import { ellipsis, humanSize, shortId, timeAgo } from '../../util/units';
 
 export const PS_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',

@@ -6,7 +6,7 @@ import { DaemonError, encodeFilters, jsonValues } from '../api-client';
 import { BerthCommand, Cli, collect } from '../command';
 import { renderRows } from '../format/table';
 import { Template, unescapeFormat } from '../format/template';
-import { apiTimestamp, humanSize } from '../format/units';
+import { apiTimestamp, humanSize } from '../../util/units';
 import { confirm } from '../prompt';
 import { printImagesDeleted, pruneImages } from './images';
 import { printPruned } from './lifecycle';

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { JsonMessage } from '../../wire/docker';
 import { jsonValues } from '../api-client';
-import { humanSize } from './units';
+import { humanSize } from '../../util/units';
 
 /** An error the daemon reported inside a JSON message stream. */
 export class JsonMessageError extends Error {
