@@ -2,35 +2,68 @@
 // `berth`: the command tree (top-level verbs and docker's management commands) and the one place
 // errors become messages and exit statuses.
 import { Command } from 'commander';
-import * as checkConfig from '../host/check-config';
 import { BERTH_VERSION } from '../wire/docker';
 import { ConnectionError, DaemonError } from './api-client';
 import { BerthCommand, Cli, isCommanderExit, StatusError, UsageError } from './command';
 import { InvalidFlagError } from './container-options';
 import { JsonMessageError } from './format/progress';
 import { TemplateError } from './format/template';
-import { cpCommand, exportCommand } from './commands/archive';
-import { buildCommand } from './commands/build';
-import { diffCommand, portCommand, statsCommand, topCommand } from './commands/container-info';
-import { execCommand } from './commands/exec';
-import { commitCommand, importCommand, loadCommand, saveCommand } from './commands/image-archive';
-import { historyCommand, imagePruneCommand, imagesCommand, rmiCommand, tagCommand } from './commands/images';
-import { inspectCommand, typedInspectCommand } from './commands/inspect';
-import {
-  containerPruneCommand, killCommand, pauseCommand, renameCommand, restartCommand, rmCommand, stopCommand,
-  unpauseCommand, updateCommand, waitCommand,
-} from './commands/lifecycle';
-import { loginCommand, logoutCommand } from './commands/login';
-import { logsCommand } from './commands/logs';
-import { networkCommand } from './commands/network';
-import { psCommand } from './commands/ps';
-import { pullCommand, pushCommand } from './commands/pull';
-import { createCommand, runCommand } from './commands/run';
-import { attachCommand, startCommand } from './commands/start';
-import { dfCommand, eventsCommand, infoCommand, systemPruneCommand, versionCommand } from './commands/system';
-import { volumeCommand } from './commands/volume';
-
 type Factory = (cli: Cli, name?: string) => Command;
+
+/**
+ * Each verb's module is loaded only when the command line names it: a `berth run` should not pay for
+ * loading `build`, `cp` and `stats` (node's module loading is most of a short CLI call).
+ */
+function lazy(module: string, exportName: string): Factory {
+  return (cli, name) => (require(module) as Record<string, Factory>)[exportName]!(cli, name);
+}
+
+const attachCommand = lazy('./commands/start', 'attachCommand');
+const startCommand = lazy('./commands/start', 'startCommand');
+const commitCommand = lazy('./commands/image-archive', 'commitCommand');
+const importCommand = lazy('./commands/image-archive', 'importCommand');
+const loadCommand = lazy('./commands/image-archive', 'loadCommand');
+const saveCommand = lazy('./commands/image-archive', 'saveCommand');
+const cpCommand = lazy('./commands/archive', 'cpCommand');
+const exportCommand = lazy('./commands/archive', 'exportCommand');
+const createCommand = lazy('./commands/run', 'createCommand');
+const runCommand = lazy('./commands/run', 'runCommand');
+const diffCommand = lazy('./commands/container-info', 'diffCommand');
+const portCommand = lazy('./commands/container-info', 'portCommand');
+const statsCommand = lazy('./commands/container-info', 'statsCommand');
+const topCommand = lazy('./commands/container-info', 'topCommand');
+const execCommand = lazy('./commands/exec', 'execCommand');
+const killCommand = lazy('./commands/lifecycle', 'killCommand');
+const pauseCommand = lazy('./commands/lifecycle', 'pauseCommand');
+const renameCommand = lazy('./commands/lifecycle', 'renameCommand');
+const restartCommand = lazy('./commands/lifecycle', 'restartCommand');
+const rmCommand = lazy('./commands/lifecycle', 'rmCommand');
+const stopCommand = lazy('./commands/lifecycle', 'stopCommand');
+const unpauseCommand = lazy('./commands/lifecycle', 'unpauseCommand');
+const updateCommand = lazy('./commands/lifecycle', 'updateCommand');
+const waitCommand = lazy('./commands/lifecycle', 'waitCommand');
+const containerPruneCommand = lazy('./commands/lifecycle', 'containerPruneCommand');
+const logsCommand = lazy('./commands/logs', 'logsCommand');
+const buildCommand = lazy('./commands/build', 'buildCommand');
+const historyCommand = lazy('./commands/images', 'historyCommand');
+const imagePruneCommand = lazy('./commands/images', 'imagePruneCommand');
+const imagesCommand = lazy('./commands/images', 'imagesCommand');
+const rmiCommand = lazy('./commands/images', 'rmiCommand');
+const tagCommand = lazy('./commands/images', 'tagCommand');
+const pullCommand = lazy('./commands/pull', 'pullCommand');
+const pushCommand = lazy('./commands/pull', 'pushCommand');
+const psCommand = lazy('./commands/ps', 'psCommand');
+const inspectCommand = lazy('./commands/inspect', 'inspectCommand');
+const typedInspectCommand = lazy('./commands/inspect', 'typedInspectCommand');
+const loginCommand = lazy('./commands/login', 'loginCommand');
+const logoutCommand = lazy('./commands/login', 'logoutCommand');
+const versionCommand = lazy('./commands/system', 'versionCommand');
+const infoCommand = lazy('./commands/system', 'infoCommand');
+const eventsCommand = lazy('./commands/system', 'eventsCommand');
+const dfCommand = lazy('./commands/system', 'dfCommand');
+const systemPruneCommand = lazy('./commands/system', 'systemPruneCommand');
+const networkCommand = lazy('./commands/network', 'networkCommand');
+const volumeCommand = lazy('./commands/volume', 'volumeCommand');
 
 /** Verbs that exist both at the top level and under `container` (docker's aliases). */
 const CONTAINER_VERBS: [string, Factory][] = [
@@ -47,7 +80,23 @@ const IMAGE_VERBS: [string, Factory][] = [
   ['pull', pullCommand], ['push', pushCommand], ['save', saveCommand], ['tag', tagCommand],
 ];
 
-export function buildProgram(cli: Cli): Command {
+/** The verb a command line names (skipping the global flags), or undefined when there is none. */
+export function verbOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-H' || a === '--host' || a === '-l' || a === '--log-level') { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
+}
+
+/** The command tree; with `verb`, only that verb's branch (the rest would load modules for nothing). */
+export function buildProgram(cli: Cli, verb?: string): Command {
+  const known = new Set([...CONTAINER_VERBS.map(([n]) => n), ...IMAGE_VERBS.map(([n]) => n),
+    'ps', 'images', 'rmi', 'inspect', 'login', 'logout', 'version', 'info', 'events', 'container', 'image',
+    'network', 'volume', 'system', 'check-config']);
+  const want = (name: string) => verb === undefined || !known.has(verb) || verb === name;
   const program = new BerthCommand('berth')
     .description('A self-sufficient runtime for containers')
     .usage('[OPTIONS] COMMAND')
@@ -59,25 +108,28 @@ export function buildProgram(cli: Cli): Command {
     cli.hostFlag = program.opts<{ host?: string }>().host;
   });
 
-  for (const [name, make] of CONTAINER_VERBS) program.addCommand(make(cli, name));
-  for (const [name, make] of IMAGE_VERBS) program.addCommand(make(cli, name));
-  program.addCommand(psCommand(cli, 'ps'));
-  program.addCommand(imagesCommand(cli, 'images'));
-  program.addCommand(rmiCommand(cli, 'rmi'));
-  program.addCommand(inspectCommand(cli));
-  program.addCommand(loginCommand(cli));
-  program.addCommand(logoutCommand(cli));
-  program.addCommand(versionCommand(cli));
-  program.addCommand(infoCommand(cli));
-  program.addCommand(eventsCommand(cli));
+  for (const [name, make] of CONTAINER_VERBS) if (want(name)) program.addCommand(make(cli, name));
+  for (const [name, make] of IMAGE_VERBS) if (want(name)) program.addCommand(make(cli, name));
+  if (want('ps')) program.addCommand(psCommand(cli, 'ps'));
+  if (want('images')) program.addCommand(imagesCommand(cli, 'images'));
+  if (want('rmi')) program.addCommand(rmiCommand(cli, 'rmi'));
+  if (want('inspect')) program.addCommand(inspectCommand(cli));
+  if (want('login')) program.addCommand(loginCommand(cli));
+  if (want('logout')) program.addCommand(logoutCommand(cli));
+  if (want('version')) program.addCommand(versionCommand(cli));
+  if (want('info')) program.addCommand(infoCommand(cli));
+  if (want('events')) program.addCommand(eventsCommand(cli));
 
+  if (want('container')) {
   const container = new BerthCommand('container').description('Manage containers');
   for (const [name, make] of CONTAINER_VERBS) container.addCommand(make(cli, name));
   container.addCommand(psCommand(cli, 'ls').aliases(['ps', 'list']));
   container.addCommand(typedInspectCommand(cli, 'container'));
   container.addCommand(containerPruneCommand(cli));
   program.addCommand(container);
+  }
 
+  if (want('image')) {
   const image = new BerthCommand('image').description('Manage images');
   for (const [name, make] of IMAGE_VERBS) image.addCommand(make(cli, name));
   image.addCommand(imagesCommand(cli, 'ls').aliases(['images', 'list']));
@@ -85,24 +137,26 @@ export function buildProgram(cli: Cli): Command {
   image.addCommand(typedInspectCommand(cli, 'image'));
   image.addCommand(imagePruneCommand(cli));
   program.addCommand(image);
+  }
 
-  program.addCommand(networkCommand(cli));
-  program.addCommand(volumeCommand(cli));
+  if (want('network')) program.addCommand(networkCommand(cli));
+  if (want('volume')) program.addCommand(volumeCommand(cli));
 
+  if (want('system')) {
   const system = new BerthCommand('system').description('Manage Berth');
   system.addCommand(dfCommand(cli));
   system.addCommand(eventsCommand(cli));
   system.addCommand(infoCommand(cli));
   system.addCommand(systemPruneCommand(cli));
   program.addCommand(system);
+  }
 
   // The one verb that runs locally: it inspects this host, like Docker's check-config.sh.
-  program.addCommand(new BerthCommand('check-config')
+  if (want('check-config')) program.addCommand(new BerthCommand('check-config')
     .description('Check that this host has what Berth needs (kernel, cgroups, tools)')
     .action(async () => {
-      const run = (checkConfig as unknown as { runCheckConfig?: () => Promise<number> }).runCheckConfig;
-      if (!run) throw new StatusError(1, 'check-config is not available in this build');
-      const code = await run();
+      const { runCheckConfig } = require('../host/check-config') as typeof import('../host/check-config');
+      const code = await runCheckConfig();
       if (code !== 0) throw new StatusError(code);
     }));
   return program;
@@ -110,7 +164,7 @@ export function buildProgram(cli: Cli): Command {
 
 /** Runs the CLI on argv and resolves with the exit status (printing errors as docker does). */
 export async function main(argv: string[], cli = new Cli()): Promise<number> {
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, verbOf(argv.slice(2)));
   try {
     if (argv.length <= 2) {
       program.outputHelp();
