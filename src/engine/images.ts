@@ -13,7 +13,7 @@ import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord } from
 import {
   ImageReference, familiarMatch, parseAnyReference, repoTagReference, truncateId,
 } from '../image/reference';
-import { archivePath, readArchive, writeArchive, type SaveImage } from '../image/archive';
+import { archivePath, assertContainerConfig, readArchive, writeArchive, type SaveImage } from '../image/archive';
 import { decompress, unpack } from '../image/unpack';
 import { failpoint } from '../store/failpoint';
 import { KeyedMutex } from '../util/mutex';
@@ -389,7 +389,7 @@ export class ImageService {
 
   /** `docker rmi`: untags by name, deletes by ID or when the last tag goes; Docker's conflict rules. */
   async remove(refOrId: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
-    return this.mutex.run('store', () => this.removeLocked(refOrId, !!opts.force, !opts.noprune));
+    return this.mutex.run('store', () => this.store.batch(() => this.removeLocked(refOrId, !!opts.force, !opts.noprune)));
   }
 
   private async removeLocked(imageRef: string, force: boolean, prune: boolean): Promise<ImageDeleteItem[]> {
@@ -457,9 +457,11 @@ export class ImageService {
     const labels = config.config?.Labels ?? {};
     const stillUsed = this.users(imgId).length > 0;
     await this.store.delete(imgId, stillUsed ? top : undefined);
-    failpoint('rmi-deleted');
     this.events.publish('image', 'delete', imgId, { ...labels, name: imgId });
     records.push({ Deleted: imgId });
+    // The untag and the delete reach the disk together, before any layer goes.
+    await this.store.flushNow();
+    failpoint('rmi-deleted');
     const removed = await this.sweep();
     for (const l of topFirst(removed)) records.push({ Deleted: l.chainId });
     if (!prune || !parent || !this.store.has(parent)) return;
@@ -517,14 +519,14 @@ export class ImageService {
           if (!shouldDelete) continue;
           for (const r of refs) {
             try {
-              deleted.push(...(await this.removeLocked(r.toString(), false, true)));
+              deleted.push(...(await this.store.batch(() => this.removeLocked(r.toString(), false, true))));
             } catch (err) {
               if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
             }
           }
         } else {
           try {
-            deleted.push(...(await this.removeLocked(id.slice(7), false, true)));
+            deleted.push(...(await this.store.batch(() => this.removeLocked(id.slice(7), false, true))));
           } catch (err) {
             if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
           }
@@ -578,6 +580,7 @@ export class ImageService {
   /** `docker commit`: the container's changes become one layer on top of its image. */
   async commit(opts: CommitOptions): Promise<string> {
     const ref = opts.repo ? repoTagReference(opts.repo, opts.tag ?? '') : undefined;
+    assertContainerConfig(opts.containerConfig, 'invalid commit config');
     const lease: Lease = new Set();
     let sweepAfter = true;
     try {

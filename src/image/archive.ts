@@ -113,6 +113,13 @@ export function parseImageConfig(bytes: Buffer, what = 'image config'): ImageCon
   return config;
 }
 
+/** Refuses a container config (commit's body, an image's config) whose fields have the wrong JSON types. */
+export function assertContainerConfig(v: unknown, what: string): void {
+  checkContainerConfig(v, 'config', (field, expected) => {
+    throw new InvalidParameterError(`${what}: ${field} must be ${expected}`);
+  });
+}
+
 function checkContainerConfig(v: unknown, where: string, bad: (field: string, expected: string) => never): void {
   if (!isObject(v)) bad(where, 'an object');
   const cc = v as Record<keyof ContainerConfig, unknown>;
@@ -272,5 +279,7 @@ export function writeArchive(images: SaveImage[], blobPath: (digest: string) => 
     pack.finalize();
   };
   produce().then(() => onEnd(), (err: Error) => { pack.destroy(err); onEnd(err); });
-  return Readable.from(pack, { objectMode: false });
+  const out = Readable.from(pack, { objectMode: false });
+  out.once('close', () => { if (!out.readableEnded) pack.destroy(); });
+  return out;
 }

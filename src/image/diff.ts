@@ -123,9 +123,13 @@ export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: B
     const entry = pack.entry(header);
     await new Promise<void>((resolve, reject) => {
       const src = fs.createReadStream(content.file);
-      src.on('error', (err) => { entry.destroy(err); reject(err); });
-      entry.on('error', reject);
-      entry.on('finish', () => resolve());
+      // A pack closed by its consumer (a client gone mid-download) never drains: stop reading, fail.
+      const onPackClose = () => { src.destroy(); reject(new Error('archive stream closed')); };
+      pack.once('close', onPackClose);
+      const settle = () => pack.off('close', onPackClose);
+      src.on('error', (err) => { settle(); entry.destroy(err); reject(err); });
+      entry.on('error', (err) => { settle(); reject(err); });
+      entry.on('finish', () => { settle(); resolve(); });
       src.on('data', (chunk) => { if (!entry.write(chunk as Buffer)) { src.pause(); entry.once('drain', () => src.resume()); } });
       src.on('end', () => (entry as unknown as { end(): void }).end());
     });

@@ -32,6 +32,8 @@ export class ImageStore {
   private index: IndexFile = { version: 1, images: {}, references: {}, retained: {} };
   private readonly configs = new Map<string, ImageConfig>();
   private writing: Promise<void> = Promise.resolve();
+  private batching = 0;
+  private dirty = false;
 
   constructor(root: string, private readonly content: ContentStore) {
     this.dir = path.join(root, 'images');
@@ -62,13 +64,15 @@ export class ImageStore {
         dropped.push(id);
       }
     }
+    // Written back only when repaired: a clean start changes nothing on disk.
+    let changed = dropped.length > 0 || !loaded;
     for (const [ref, id] of Object.entries(this.index.references)) {
-      if (!this.index.images[id]) delete this.index.references[ref];
+      if (!this.index.images[id]) { delete this.index.references[ref]; changed = true; }
     }
     for (const img of Object.values(this.index.images)) {
-      if (img.parent && !this.index.images[img.parent]) delete img.parent;
+      if (img.parent && !this.index.images[img.parent]) { delete img.parent; changed = true; }
     }
-    await this.flush();
+    if (changed) await this.flush();
     return dropped;
   }
 
@@ -184,10 +188,37 @@ export class ImageStore {
     return this.ids().filter((id) => id.slice(7).startsWith(hex));
   }
 
-  /** Writes are serialized so that the file always holds a complete, recent state. */
+  /**
+   * Runs `fn` with its changes written in one index write at the end (or at an earlier `flushNow`), so
+   * that e.g. an rmi's untag and delete reach the disk together.
+   */
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    this.batching++;
+    try {
+      return await fn();
+    } finally {
+      this.batching--;
+      if (this.batching === 0 && this.dirty) await this.flushNow();
+    }
+  }
+
+  /** Writes what a batch changed so far (before acting on it elsewhere, e.g. removing layers). */
+  async flushNow(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.write();
+  }
+
   private flush(): Promise<void> {
+    this.dirty = true;
+    if (this.batching > 0) return Promise.resolve();
+    return this.flushNow();
+  }
+
+  /** Writes are serialized so that the file always holds a complete, recent state. */
+  private write(): Promise<void> {
     const snapshot = JSON.parse(JSON.stringify(this.index)) as IndexFile;
-    this.writing = this.writing.catch(() => undefined).then(() => writeJsonAtomic(this.indexPath, snapshot));
+    this.writing = this.writing.catch(() => undefined).then(() => writeJsonAtomic(this.indexPath, snapshot, { crashPoint: 'index-temp' }));
     return this.writing;
   }
 }

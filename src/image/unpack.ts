@@ -150,6 +150,9 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
   const extract = tar.extract();
   const feeding = pipeline(input, hasher, extract);
   feeding.catch(() => { /* surfaced below */ });
+  // Rejects when the input fails: an entry the extractor destroyed before we piped it never ends on its own.
+  const inputFailed = new Promise<never>((_resolve, reject) => { feeding.catch(reject); });
+  inputFailed.catch(() => undefined);
 
   const symlinks = new Set<string>();
   const pendingNodes = new Map<string, DeviceNode & { uid: number; gid: number; mtime: Date }>();
@@ -297,7 +300,12 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
       case undefined: {
         await replace(rel, false);
         const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-        await pipeline(entry, fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 }));
+        const out = fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 });
+      try {
+        await Promise.race([pipeline(entry, out), inputFailed]);
+      } finally {
+        if (!out.closed) out.destroy();
+      }
         // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
         if (layer) await fsp.lchown(target, uid, gid);
         await fsp.chmod(target, layer ? mode : mode & 0o755);

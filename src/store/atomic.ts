@@ -15,11 +15,13 @@ export interface WriteOptions {
    * process, which is what state that is re-derived at start-up needs; only a power loss could lose the write.
    */
   durable?: boolean;
+  /** The failpoint between the written temporary file and the rename (crash tests; see failpoint.ts). */
+  crashPoint?: string;
 }
 
 /** Replaces `target` with `data` so that a crash leaves either the old or the new content, never a mix. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: WriteOptions | number = {}): Promise<void> {
-  const { mode = 0o644, durable = true } = typeof opts === 'number' ? { mode: opts } : opts;
+  const { mode = 0o644, durable = true, crashPoint } = typeof opts === 'number' ? { mode: opts } as WriteOptions : opts;
   const tmp = tempPathFor(target);
   const fh = await fsp.open(tmp, 'w', mode);
   try {
@@ -28,7 +30,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   } finally {
     await fh.close();
   }
-  failpoint('atomic-temp');
+  if (crashPoint) failpoint(crashPoint);
   try {
     await fsp.rename(tmp, target);
   } catch (err) {

@@ -105,7 +105,7 @@ test('malformed requests and unknown names get a clear 4xx; the daemon keeps ans
   const r = d.docker(['image', 'inspect', 'nosuch']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /No such image: nosuch/);
-  const bad = d.docker(['rmi', 'a//b']);
+  const bad = d.docker(['rmi', 'Upper:tag']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /invalid reference format/);
 });
