@@ -169,6 +169,7 @@ export class ContainerService {
 
   async create(body: ContainerCreateBody, nameParam?: string): Promise<{ Id: string; Warnings: string[] }> {
     if (!body || typeof body !== 'object') throw new InvalidParameterError('config cannot be empty in order to create a container');
+    if (Array.isArray(body)) throw new InvalidParameterError('invalid JSON: the container config must be an object, not an array');
     checkCreateBody(body);
     if (!body.Image) throw new InvalidParameterError('No command specified');
     const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
@@ -601,10 +602,16 @@ export class ContainerService {
 
   async commit(ref: string, o: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: ContainerConfig }): Promise<string> {
     const c = this.get(ref);
+    if (o.config !== undefined && (o.config === null || typeof o.config !== 'object' || Array.isArray(o.config))) {
+      throw new InvalidParameterError('invalid JSON: the commit body must be a container config object');
+    }
+    // Without its image the container's lower layers have no image to name as the new image's parent.
+    const parent = await this.o.images.resolve(c.imageId).catch(() => {
+      throw new ConflictError(`cannot commit container ${c.id}: its image ${c.imageId} has been removed`);
+    });
     const pause = o.pause !== false && c.state.status === 'running';
     if (pause) await this.o.runtime.pause(c.runtime, c.id);
     try {
-      const parent = await this.o.images.resolve(c.imageId).catch(() => null);
       const containerConfig = { ...c.config, ...(o.config ?? {}) };
       const id = await this.o.images.commit({
         upperDir: this.upperDir(c), parent, containerId: c.id, containerConfig,

@@ -14,6 +14,8 @@ function busyboxRootfs() {
   if (!busyboxTar) {
     busyboxTar = path.join(os.tmpdir(), `berth-busybox-${process.pid}.tar`);
     execFileSync('node', [path.join(ROOT, 'dist/tools/busybox-rootfs.js')], { stdio: ['ignore', fs.openSync(busyboxTar, 'w'), 'inherit'] });
+    const tar = busyboxTar;
+    process.on('exit', () => fs.rmSync(tar, { force: true }));
   }
   return busyboxTar;
 }
@@ -79,9 +81,12 @@ class TestDaemon {
   api(method, urlPath, body, headers = {}) {
     const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--unix-socket', this.sock, '-X', method];
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-    if (body !== undefined) args.push('-H', headers['Content-Type'] ? '' : 'Content-Type: application/json', '--data-binary', typeof body === 'string' ? body : JSON.stringify(body));
+    if (body !== undefined) {
+      if (!headers['Content-Type']) args.push('-H', 'Content-Type: application/json');
+      args.push('--data-binary', typeof body === 'string' ? body : JSON.stringify(body));
+    }
     args.push(`http://berth${urlPath}`);
-    const r = spawnSync('curl', args.filter((a) => a !== ''), { encoding: 'utf8' });
+    const r = spawnSync('curl', args, { encoding: 'utf8' });
     const text = r.stdout;
     const i = text.lastIndexOf('\n');
     return { status: Number(text.slice(i + 1)), body: text.slice(0, i) };
@@ -91,7 +96,7 @@ class TestDaemon {
 
   /** SIGKILL the daemon (containers keep running under conmon). */
   async kill9() {
-    if (!this.proc || this.proc.exitCode !== null) return;
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     // The child is unref'd so a test can end while it runs; hold the loop open until its exit is seen.
     this.proc.ref();
     const exited = new Promise((r) => this.proc.once('exit', r));

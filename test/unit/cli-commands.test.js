@@ -4,6 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const fs = require('node:fs');
+const { tempDir } = require('../helpers/tmp');
 const os = require('node:os');
 const path = require('node:path');
 const { PassThrough, Readable } = require('node:stream');
@@ -16,7 +17,7 @@ const ID = 'c'.repeat(64);
 
 /** A fake berthd: records requests; `routes` answers them; attach echoes stdin back as stdout frames. */
 async function fakeDaemon(routes = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
+  const dir = tempDir('berth-cli-');
   const sock = path.join(dir, 'd.sock');
   const log = [];
   const state = { hasImage: false, tty: false, sockets: [] };
@@ -76,7 +77,7 @@ function fakeCli(stdinText) {
   let out = ''; let err = '';
   stdout.on('data', (c) => { out += c; });
   stderr.on('data', (c) => { err += c; });
-  const cli = new Cli({ stdin, stdout, stderr }, { HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'berth-home-')) });
+  const cli = new Cli({ stdin, stdout, stderr }, { HOME: tempDir('berth-home-') });
   return { cli, out: () => out, err: () => err };
 }
 

@@ -2,6 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const { tempDir } = require('../helpers/tmp');
 const os = require('node:os');
 const path = require('node:path');
 const { parseRunArgs } = require('../../dist/cli/commands/run');
@@ -30,7 +31,7 @@ const fixtures = fs.readdirSync(path.join(__dirname, 'fixtures')).filter((f) => 
 for (const file of fixtures) {
   test(`create body matches docker CLI: ${file}`, () => {
     const fx = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', file), 'utf8'));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
+    const dir = tempDir('berth-cli-');
     const envFile = path.join(dir, 'envfile');
     fs.writeFileSync(envFile, fx.envFile);
     const argv = fx.argv.map((a) => (a === 'ENVFILE' ? envFile : a));
