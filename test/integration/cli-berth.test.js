@@ -7,16 +7,7 @@ const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 const { TestDaemon, ROOT } = require('../helpers/daemon');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check, what, tries = 100) {
-  for (let i = 0; i < tries; i++) {
-    const v = check();
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { sleep, until } = require('../helpers/wait');
 
 /** Output with what differs between two runs of the same thing (IDs, ages, sizes of random names) made equal. */
 function normalize(text) {

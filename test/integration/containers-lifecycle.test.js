@@ -8,17 +8,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` (which returns a truthy value when done) every 100 ms, for at most `tries` times. */
-async function until(check, what, tries = 100) {
-  for (let i = 0; i < tries; i++) {
-    const v = check();
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { sleep, until } = require('../helpers/wait');
 
 test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('ctr');

@@ -6,16 +6,7 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const { TestDaemon, DOCKER } = require('../helpers/daemon');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check, what, tries = 100) {
-  for (let i = 0; i < tries; i++) {
-    const v = check();
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { sleep, until } = require('../helpers/wait');
 
 function alive(pid) {
   try {
