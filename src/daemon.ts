@@ -9,16 +9,28 @@ import { createApiServer } from './api/server';
 import { Router } from './api/router';
 import { registerSystemRoutes, goArch } from './api/routes/system';
 import { registerContainerRoutes } from './api/routes/containers';
+import { registerContainerOpsRoutes } from './api/routes/container-ops';
+import { ContainerArchive } from './engine/archive';
+import { ContainerStats } from './engine/container-stats';
+import { ContainerUpdate } from './engine/container-update';
+import { RestartManager } from './engine/restart-manager';
+import { HealthMonitor } from './engine/health';
+import { HostSpecialFiles } from './host/special-files';
+import { registerExecRoutes } from './api/routes/exec';
 import { registerImageRoutes } from './api/routes/images';
 import { EventBus } from './engine/events';
 import { ContainerService, isRunning } from './engine/containers';
 import { ImageService } from './engine/images';
 import { OciRuntime } from './runtime/oci-runtime';
 import { connectStdin } from './runtime/stdin';
+import { startExecProcess } from './runtime/exec-process';
+import { resizeConsole } from './runtime/console';
+import { ExecService } from './engine/exec';
 import { setKnownCapabilities, CAPABILITY_NAMES } from './runtime/spec';
 import { LinuxMounter } from './host/mount';
 import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
+import { readHostResources } from './host/resources';
 import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
 import { NotFoundError } from './engine/errors';
 
@@ -62,7 +74,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const report = await prepareHost({ dataRoot: cfg.dataRoot, runRoot: cfg.runRoot, mounter });
   for (const a of report.actions) log.info(`host: ${a}`);
   const lastCap = Number(await fsp.readFile('/proc/sys/kernel/cap_last_cap', 'utf8').catch(() => '40'));
-  setKnownCapabilities(CAPABILITY_NAMES.slice(0, lastCap + 1));
+  const hostResources = await readHostResources(CAPABILITY_NAMES.slice(0, lastCap + 1));
+  // --privileged gets every capability berthd itself may pass on: the kernel's, less what its bounding set lacks.
+  setKnownCapabilities(hostResources.boundingCapabilities);
 
   const events = new EventBus();
   const images = new ImageService({ root: cfg.dataRoot, events });
@@ -70,7 +84,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
-  const runtime = new OciRuntime({ runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime') });
+  const runtimeBinaries = { runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime') };
+  const runtime = new OciRuntime(runtimeBinaries);
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -80,13 +95,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     events,
     stdin: connectStdin,
     cgroups,
+    hostResources,
     defaultRuntime: cfg.defaultRuntime,
     hostResolvConf: '/etc/resolv.conf',
     hostHosts: '/etc/hosts',
     logSizeMax: cfg.logSizeMax,
     log,
   });
+  const restarts = new RestartManager(containers, events, log);
+  restarts.watch();
   await containers.init();
+  restarts.restoreAll();
+  const health = new HealthMonitor(containers, runtime, events, log);
+  health.watch();
   images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
 
   const router = new Router();
@@ -131,6 +152,15 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     }),
   }, events);
   registerImageRoutes(router, images);
+  const execs = new ExecService({
+    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
+  });
+  registerExecRoutes(router, execs);
+  registerContainerOpsRoutes(router, {
+    archive: new ContainerArchive(containers, mounter, new HostSpecialFiles()),
+    stats: new ContainerStats(containers, cgroups),
+    update: new ContainerUpdate(containers, runtime),
+  });
   registerContainerRoutes(router, containers, async (id) => {
     try {
       return (await images.resolve(id)).size;
@@ -158,6 +188,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   return {
     server,
     close: async () => {
+      restarts.stop();
+      health.stop();
       containers.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

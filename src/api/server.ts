@@ -53,7 +53,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     params: {},
     query: url?.searchParams ?? new URLSearchParams(),
     apiVersion,
-    json: <T>() => readJsonBody<T>(req),
+    json: <T>() => (upgradeSocket ? readUpgradeBody<T>(req, upgradeSocket) : readJsonBody<T>(req)),
     hijack: (contentType: string) => {
       hijacked = true;
       const upgrade = upgradeSocket !== undefined || /upgrade/i.test(String(req.headers.connection ?? ''));
@@ -126,6 +126,38 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
+/**
+ * An upgrade request (exec start) carries its JSON body on the raw socket, which Node hands over unparsed:
+ * take exactly Content-Length bytes and leave the rest, which is the client's stdin.
+ */
+async function readUpgradeBody<T>(req: http.IncomingMessage, socket: Duplex): Promise<T | undefined> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(length) || length <= 0) return undefined;
+  if (length > MAX_JSON_BODY) throw new InvalidParameterError('request body is larger than 16 MiB');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size < length) {
+    const chunk = socket.read() as Buffer | null;
+    if (chunk === null) {
+      if (socket.readableEnded || socket.destroyed) break;
+      await new Promise<void>((resolve) => {
+        const done = () => { socket.off('readable', done); socket.off('end', done); socket.off('close', done); resolve(); };
+        socket.on('readable', done);
+        socket.on('end', done);
+        socket.on('close', done);
+      });
+      continue;
+    }
+    const need = length - size;
+    if (chunk.length > need) {
+      chunks.push(chunk.subarray(0, need));
+      socket.unshift(chunk.subarray(need));
+    } else chunks.push(chunk);
+    size += Math.min(chunk.length, need);
+  }
+  return parseJsonBody<T>(chunks);
+}
+
 async function readJsonBody<T>(req: http.IncomingMessage): Promise<T | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -134,6 +166,10 @@ async function readJsonBody<T>(req: http.IncomingMessage): Promise<T | undefined
     if (size > MAX_JSON_BODY) throw new InvalidParameterError('request body is larger than 16 MiB');
     chunks.push(chunk);
   }
+  return parseJsonBody<T>(chunks);
+}
+
+function parseJsonBody<T>(chunks: Buffer[]): T | undefined {
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (!text) return undefined;
   try {

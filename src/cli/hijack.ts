@@ -2,22 +2,9 @@
 // stdin piped in (half-closing the socket at EOF), the terminal in raw mode, resizes, detach keys.
 import type { ApiClient, HijackedStream } from './api-client';
 import { StreamDemultiplexer } from './stdcopy';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../wire/detach-keys';
 
-export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
-
-/** Docker's detach key syntax: "ctrl-p,ctrl-q", "a", "ctrl-@" → bytes. */
-export function parseDetachKeys(spec: string): Buffer {
-  const out: number[] = [];
-  for (const key of spec.split(',')) {
-    const k = key.trim().toLowerCase();
-    if (k.length === 1) out.push(k.charCodeAt(0));
-    else if (/^ctrl-[a-z@[\\\]^_]$/.test(k)) {
-      const c = k[5];
-      out.push(c === '@' ? 0 : c >= 'a' && c <= 'z' ? c.charCodeAt(0) - 96 : c.charCodeAt(0) - 64);
-    } else throw new Error(`Unknown character: '${key}'`);
-  }
-  return Buffer.from(out);
-}
+export { DEFAULT_DETACH_KEYS, parseDetachKeys };
 
 export interface HijackOptions {
   tty: boolean;

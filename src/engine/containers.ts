@@ -13,8 +13,13 @@ import { parseSignal } from './signals';
 import { readLog, type LogEntry, type ReadOptions } from './logs';
 import { resolveUser } from './user';
 import { buildSpec, effectiveCapabilities } from '../runtime/spec';
+import { checkSecurity, securitySpecOf, tmpfsMounts } from './security';
+import { checkResources } from './resources';
+import type { HostResources } from '../host/resources';
+import { initMounts, withInit } from '../runtime/init';
 import type { OciRuntime } from '../runtime/oci-runtime';
 import { ExitMonitor } from '../runtime/exit-monitor';
+import { resizeConsole } from '../runtime/console';
 import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
 import { ramInBytes } from '../util/units';
@@ -57,6 +62,8 @@ export interface ContainerServiceOptions {
   events: EventBus;
   stdin: StdinConnector;
   cgroups?: CgroupProbe;
+  /** The host's CPUs, cgroup features and berthd's own limits, that resource limits are checked against. */
+  hostResources?: HostResources;
   defaultRuntime: string;
   /** The host's resolver configuration, copied into containers. */
   hostResolvConf: string;
@@ -186,6 +193,8 @@ export class ContainerService {
       throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
     }
     validateNetworkMode(hostConfig.NetworkMode);
+    const warnings = checkResources(hostConfig, this.o.hostResources);
+    checkSecurity(hostConfig, this.o.hostResources?.kernel ?? '');
 
     return this.lock.run('names', async () => {
       const owner = this.find(name);
@@ -224,7 +233,7 @@ export class ContainerService {
       await this.store.save(rec);
       this.records.set(id, rec);
       this.emit(rec, 'create');
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: warnings };
     });
   }
 
@@ -266,7 +275,7 @@ export class ContainerService {
         id: c.id, name: c.name, runtime: c.runtime, bundle,
         logPath: this.logPath(c), logSizeMax: this.logSizeMax(c),
         exitDir: this.exitDir, socketDir: this.socketDir,
-        stdin: !!c.config.OpenStdin, terminal: !!c.config.Tty,
+        stdin: !!c.config.OpenStdin, terminal: !!c.config.Tty, leaveStdinOpen: !!c.config.Tty || !c.config.StdinOnce,
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
       await this.o.runtime.start(c.runtime, c.id);
@@ -309,11 +318,12 @@ export class ContainerService {
     }
     await this.writeEtcFiles(c);
     const net = netMode(hc.NetworkMode);
+    const capabilities = effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? []);
     return buildSpec({
       id: c.id,
       rootfs,
       readonlyRootfs: !!hc.ReadonlyRootfs,
-      args: [c.path, ...c.args],
+      args: withInit(hc.Init, [c.path, ...c.args]),
       env,
       cwd,
       user,
@@ -321,12 +331,12 @@ export class ContainerService {
       terminal: !!cfg.Tty,
       network: net === 'host' ? 'host' : 'private',
       etcFiles: { hosts: this.etcPath(c, 'hosts'), hostname: this.etcPath(c, 'hostname'), resolvConf: this.etcPath(c, 'resolv.conf') },
-      extraMounts: [],
+      extraMounts: [...initMounts(hc.Init), ...tmpfsMounts(hc.Tmpfs)],
       cgroupsPath: `/berth/${c.id}`,
       shmSize: hc.ShmSize || DEFAULT_SHM_SIZE,
       privileged: !!hc.Privileged,
-      capabilities: effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? []),
-      noNewPrivileges: (hc.SecurityOpt ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      capabilities,
+      ...(await securitySpecOf(hc, hc.Privileged ? [] : capabilities, this.o.hostResources?.kernel ?? '')),
       rlimits: (hc.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
       sysctl: hc.Sysctls ?? {},
       resources: resourcesOf(hc),
@@ -392,6 +402,8 @@ export class ContainerService {
       ]);
       c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
       await this.store.save(c);
+      // Docker reports the kernel's OOM kill as an `oom` event before the `die`.
+      if (oom) this.emit(c, 'oom');
       this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - started) / 1000))) });
     });
     this.notifyExit(id, code);
@@ -428,6 +440,7 @@ export class ContainerService {
   /** Stops with the stop signal, then SIGKILL after the timeout; `false` if it was not running (304). */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<boolean> {
     const c = this.get(ref);
+    if (c.state.status === 'restarting') return this.cancelRestart(c, 'stop');
     if (!isRunning(c.state.status)) return false;
     const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
@@ -448,6 +461,7 @@ export class ContainerService {
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
     const signal = parseSignal(signalName || 'SIGKILL');
     const c = this.get(ref);
+    if (c.state.status === 'restarting') { await this.cancelRestart(c, 'kill'); return; }
     if (!isRunning(c.state.status)) throw new StateError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
     if (signal === 9 || signal === 15) c.state.stoppedByUser = true;
     await this.signal(c, signal);
@@ -463,6 +477,37 @@ export class ContainerService {
     await this.stop(c.id, { timeout });
     await this.start(c.id);
     this.emit(c, 'restart');
+  }
+
+  /** Restart policy (restart-manager.ts): an exited container waits out its back-off as 'restarting'. */
+  async markRestarting(c: ContainerRecord): Promise<void> {
+    await this.lock.run(c.id, async () => {
+      if (c.state.status !== 'exited') return;
+      c.state.status = 'restarting';
+      await this.store.save(c);
+    });
+  }
+
+  /** Restart policy: starts the container again and counts it in RestartCount. */
+  async restartByPolicy(c: ContainerRecord): Promise<void> {
+    c.restartCount++;
+    await this.start(c.id);
+  }
+
+  /** A stop, kill or removal of a container waiting to be restarted: it stays down. */
+  private async cancelRestart(c: ContainerRecord, action?: 'stop' | 'kill'): Promise<boolean> {
+    await this.lock.run(c.id, async () => {
+      c.state.stoppedByUser = true;
+      if (c.state.status === 'restarting') c.state.status = 'exited';
+      await this.store.save(c);
+    });
+    if (action) this.emit(c, action);
+    return true;
+  }
+
+  /** Persists a change made by another engine module (health status). */
+  async saveRecord(c: ContainerRecord): Promise<void> {
+    await this.lock.run(c.id, () => this.store.save(c));
   }
 
   async pause(ref: string): Promise<void> {
@@ -510,6 +555,7 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
+    if (c.state.status === 'restarting' && opts.force) await this.cancelRestart(c);
     if (isRunning(c.state.status)) {
       if (!opts.force) {
         throw new StateError(`cannot remove container "/${c.name}": container is ${c.state.status}: stop the container before removing or force remove`);
@@ -591,6 +637,14 @@ export class ContainerService {
     for (let i = 0; i < 600 && c.state.status === 'created'; i++) await sleep(50);
     if (!isRunning(c.state.status)) return;
     await this.o.stdin(path.join(this.dirOf(c), 'bundle', 'attach'), input);
+  }
+
+  /** POST /containers/{id}/resize: the TTY's new size, through conmon's ctl fifo. */
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (!isRunning(c.state.status)) throw new StateError(`Container ${c.id} is not running`);
+    if (!c.config.Tty) return;
+    await resizeConsole(path.join(this.dirOf(c), 'bundle'), height, width);
   }
 
   private stoppedOrRemoved(c: ContainerRecord): Promise<void> {
@@ -860,7 +914,7 @@ function normalizeHostConfig(hc: HostConfig, runtime: string): HostConfig {
   };
 }
 
-function resourcesOf(hc: HostConfig) {
+export function resourcesOf(hc: HostConfig) {
   const r: NonNullable<NonNullable<import('../wire/oci').RuntimeSpec['linux']>['resources']> = {};
   if (hc.Memory || hc.MemoryReservation || hc.MemorySwap) {
     r.memory = {};

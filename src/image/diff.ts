@@ -145,7 +145,7 @@ export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: B
 type HeaderFor = (e: WalkEntry) => TarHeader[] | null;
 
 /** A tar of the tree under `root`, entries sorted, only mtimes kept (reproducible); `convert` may rewrite headers. */
-function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[]): Readable {
+function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[], as?: string): Readable {
   const pack = tar.pack();
   const seenInodes = new Map<string, string>();
   const headerFor: HeaderFor = (e) => {
@@ -169,7 +169,8 @@ function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHea
     return null; // sockets are not archived
   };
   const produce = async () => {
-    for await (const e of walk(root)) {
+    const entries = as === undefined ? walk(root) : named(root, as);
+    for await (const e of entries) {
       const headers = headerFor(e);
       if (!headers) continue;
       for (const h of convert ? convert(e, headers[0]!) : headers) {
@@ -199,6 +200,19 @@ export async function layerTarFromUpper(upperDir: string, special: SpecialFiles 
     }
     return [h];
   });
+}
+
+/** `abs` itself under the name `as`, then (a directory) its tree with names below `as`. */
+async function* named(abs: string, as: string): AsyncGenerator<WalkEntry> {
+  const st = await fsp.lstat(abs);
+  yield { rel: as, abs, st };
+  if (!st.isDirectory()) return;
+  for await (const e of walk(abs)) yield { ...e, rel: `${as}/${e.rel}` };
+}
+
+/** A tar of one file, link or directory tree, its entries named from `as` (docker cp's archive GET). */
+export function tarPathAs(abs: string, as: string): Readable {
+  return packTree(abs, undefined, as);
 }
 
 /** A tar of a whole directory (a mounted rootfs, for `docker export`). */

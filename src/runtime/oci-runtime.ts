@@ -26,6 +26,8 @@ export interface CreateOptions {
   socketDir: string;
   stdin: boolean;
   terminal: boolean;
+  /** Keep the container's stdin open when an attached client disconnects (Docker closes it only for StdinOnce without a TTY). */
+  leaveStdinOpen?: boolean;
 }
 
 export interface RuntimeState { status: 'created' | 'running' | 'stopped' | 'paused' | 'unknown'; pid: number }
@@ -71,6 +73,7 @@ export class OciRuntime {
     if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
     if (o.stdin) args.push('-i');
     if (o.terminal) args.push('-t');
+    if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
     const child = spawn(this.bin.conmon, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
@@ -118,6 +121,40 @@ export class OciRuntime {
 
   async pause(runtime: string, id: string): Promise<void> { await this.run(runtime, ['pause', id]); }
   async resume(runtime: string, id: string): Promise<void> { await this.run(runtime, ['resume', id]); }
+
+  /** Changes a running container's cgroup limits (`crun update --resources`, an OCI linux.resources JSON). */
+  async update(runtime: string, id: string, resources: object, scratchDir: string): Promise<void> {
+    const file = path.join(scratchDir, `resources-${process.pid}-${Date.now()}.json`);
+    await fsp.writeFile(file, JSON.stringify(resources));
+    try {
+      await this.run(runtime, ['update', '--resources', file, id]);
+    } finally {
+      await fsp.rm(file, { force: true });
+    }
+  }
+
+  /**
+   * Runs a process in the container (`crun exec`), capturing its output up to `maxOutput` bytes; killed after
+   * `timeoutMs` (then `timedOut`). For health checks until the exec service takes them.
+   */
+  exec(runtime: string, id: string, args: string[], env: string[], timeoutMs: number, maxOutput = 4096): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const bin = this.runtimePath(runtime);
+    const envArgs = env.flatMap((e) => ['--env', e]);
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, 'exec', ...envArgs, id, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let output = '';
+      let timedOut = false;
+      const take = (d: Buffer) => { if (output.length < maxOutput) output += d.toString().slice(0, maxOutput - output.length); };
+      child.stdout.on('data', take);
+      child.stderr.on('data', take);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      }, timeoutMs);
+      child.on('error', (e) => { clearTimeout(timer); reject(new SystemError(`cannot run ${bin}: ${e.message}`)); });
+      child.on('close', (code) => { clearTimeout(timer); resolve({ exitCode: code ?? -1, output, timedOut }); });
+    });
+  }
 
   /** Removes the runtime's record of the container; a container already gone is not an error. */
   async delete(runtime: string, id: string): Promise<void> {

@@ -54,6 +54,11 @@ export interface SpecInput {
   sysctl: Record<string, string>;
   resources: NonNullable<NonNullable<RuntimeSpec['linux']>['resources']>;
   annotations: Record<string, string>;
+  /** linux.seccomp; none for --privileged or seccomp=unconfined. */
+  seccomp?: unknown;
+  /** Device nodes created in the container (--device; the host's for --privileged) and their cgroup rules. */
+  devices?: NonNullable<NonNullable<RuntimeSpec['linux']>['devices']>;
+  deviceRules?: NonNullable<NonNullable<NonNullable<RuntimeSpec['linux']>['resources']>['devices']>;
 }
 
 export function buildSpec(i: SpecInput): RuntimeSpec {
@@ -95,7 +100,9 @@ export function buildSpec(i: SpecInput): RuntimeSpec {
     linux: {
       namespaces,
       cgroupsPath: i.cgroupsPath,
-      resources: { ...i.resources, devices: i.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES },
+      resources: { ...i.resources, devices: i.privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...(i.deviceRules ?? [])] },
+      ...(i.devices?.length ? { devices: i.devices } : {}),
+      ...(i.seccomp ? { seccomp: i.seccomp } : {}),
       ...(Object.keys(i.sysctl).length ? { sysctl: i.sysctl } : {}),
       ...(i.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },

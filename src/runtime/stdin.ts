@@ -22,6 +22,8 @@ export async function connectStdin(attachSocketPath: string, input: Readable): P
     child.on('close', () => resolve());
     child.stdin.on('error', () => undefined);
     input.on('error', () => child.stdin.end());
+    // A client that goes away without half-closing (detach, dropped connection) ends the bridge too.
+    input.on('close', () => { if (!child.stdin.writableEnded) child.stdin.end(); });
     input.pipe(child.stdin);
   });
 }

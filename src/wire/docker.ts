@@ -241,3 +241,20 @@ export interface EventMessage {
   id?: string;
   from?: string;
 }
+
+/** POST /containers/{id}/exec */
+export interface ExecCreateBody {
+  AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean;
+  ConsoleSize?: [number, number] | null; DetachKeys?: string; Tty?: boolean;
+  Env?: string[] | null; Cmd?: string[] | string | null; Privileged?: boolean; User?: string; WorkingDir?: string;
+}
+
+/** POST /exec/{id}/start */
+export interface ExecStartBody { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null }
+
+/** GET /exec/{id}/json */
+export interface ExecInspect {
+  CanRemove: boolean; ContainerID: string; DetachKeys: string; ExitCode: number | null; ID: string;
+  OpenStderr: boolean; OpenStdin: boolean; OpenStdout: boolean; Running: boolean; Pid: number;
+  ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
+}

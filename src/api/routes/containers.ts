@@ -9,6 +9,7 @@ import { InvalidParameterError } from '../../engine/errors';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
+import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 
 export function registerContainerRoutes(router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>): void {
   router.post('/containers/create', async (ctx) => {
@@ -124,16 +125,21 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const stream = queryBool(q, 'stream');
     const logs = queryBool(q, 'logs');
     const tty = !!c.config.Tty;
+    const keys = detachKeysOf(q.get('detachKeys'));
     const sock: Duplex = ctx.hijack(tty ? RAW_STREAM : MULTIPLEXED);
     const abort = new AbortController();
     sock.on('close', () => abort.abort());
     sock.on('error', () => abort.abort());
     containers.emit(c, 'attach');
-    if (wantStdin && c.config.OpenStdin) void containers.attachStdin(c, sock);
-    else sock.resume();
+    let detached = false;
+    if (wantStdin && c.config.OpenStdin) {
+      // Detach keys are watched here, as dockerd does: the client's connection ends, the container runs on.
+      const input = filterDetachKeys(sock, keys, () => { detached = true; abort.abort(); sock.end(); });
+      void containers.attachStdin(c, input);
+    } else sock.resume();
     const send = (e: LogEntry) => {
       if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return;
-      if (!sock.destroyed) sock.write(encodeEntry(e, tty, false));
+      if (!sock.destroyed && !detached) sock.write(encodeEntry(e, tty, false));
     };
     if (logs) {
       for await (const e of containers.logs(c.id, { follow: false }).entries) send(e);
@@ -168,8 +174,10 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   });
 
   router.post('/containers/{id}/resize', async (ctx) => {
-    containers.get(ctx.params.id!);
-    return undefined;
+    const h = queryInt(ctx.query, 'h');
+    const w = queryInt(ctx.query, 'w');
+    if (h === undefined || w === undefined || h < 0 || w < 0) throw new InvalidParameterError('invalid resize dimensions: h and w are required');
+    await containers.resize(ctx.params.id!, h, w);
   });
 }
 

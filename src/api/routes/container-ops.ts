@@ -1,0 +1,65 @@
+// Container routes for operations on a container's contents and resources: archive (cp), top, stats, update.
+import { pipeline } from 'node:stream/promises';
+import type { ContainerArchive, PathStat } from '../../engine/archive';
+import type { ContainerStats } from '../../engine/container-stats';
+import type { ContainerUpdate, UpdateConfig } from '../../engine/container-update';
+import { InvalidParameterError } from '../../engine/errors';
+import { queryBool, type Router } from '../router';
+import { startJsonStream } from '../streams';
+
+export interface ContainerOps { archive: ContainerArchive; stats: ContainerStats; update: ContainerUpdate }
+
+const STAT_HEADER = 'X-Docker-Container-Path-Stat';
+
+function encodeStat(s: PathStat): string {
+  return Buffer.from(JSON.stringify(s)).toString('base64');
+}
+
+function pathParam(q: URLSearchParams): string {
+  const p = q.get('path');
+  if (!p) throw new InvalidParameterError('path parameter is required');
+  return p;
+}
+
+export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): void {
+  router.head('/containers/{id}/archive', async (ctx) => {
+    const stat = await ops.archive.stat(ctx.params.id!, pathParam(ctx.query));
+    ctx.res!.writeHead(200, { [STAT_HEADER]: encodeStat(stat), 'Content-Type': 'application/json' });
+    ctx.res!.end();
+  });
+
+  router.get('/containers/{id}/archive', async (ctx) => {
+    const { stat, tar } = await ops.archive.get(ctx.params.id!, pathParam(ctx.query));
+    const res = ctx.res!;
+    res.writeHead(200, { [STAT_HEADER]: encodeStat(stat), 'Content-Type': 'application/x-tar' });
+    res.on('close', () => tar.destroy());
+    await pipeline(tar, res).catch(() => undefined);
+  });
+
+  router.put('/containers/{id}/archive', async (ctx) => {
+    await ops.archive.put(ctx.params.id!, pathParam(ctx.query), ctx.req, { noOverwriteDirNonDir: queryBool(ctx.query, 'noOverwriteDirNonDir') });
+    ctx.res!.statusCode = 200;
+    ctx.res!.end();
+  });
+
+  router.get('/containers/{id}/top', async (ctx) => ops.stats.top(ctx.params.id!, ctx.query.get('ps_args') ?? ''));
+
+  router.get('/containers/{id}/stats', async (ctx) => {
+    const stream = queryBool(ctx.query, 'stream', true);
+    const oneShot = queryBool(ctx.query, 'one-shot');
+    if (oneShot && stream) throw new InvalidParameterError('cannot have stream=true and one-shot=true');
+    const abort = new AbortController();
+    const samples = ops.stats.stats(ctx.params.id!, { stream, oneShot, signal: abort.signal });
+    const res = ctx.res!;
+    res.on('close', () => abort.abort());
+    // Headers at once: `docker stats` shows its table as soon as the response starts.
+    startJsonStream(res);
+    for await (const s of samples) {
+      if (res.destroyed) break;
+      res.write(JSON.stringify(s) + '\n');
+    }
+    res.end();
+  });
+
+  router.post('/containers/{id}/update', async (ctx) => ops.update.update(ctx.params.id!, await ctx.json<UpdateConfig>()));
+}

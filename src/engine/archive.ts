@@ -1,0 +1,170 @@
+// `docker cp`: stat, read and write paths inside a container's root filesystem (running or stopped) as tar streams.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerRecord } from './container-record';
+import { isRunning, type ContainerService, type RootfsMounter } from './containers';
+import { InvalidParameterError, NotFoundError } from './errors';
+import { resolveInRoot } from '../host/rootfs';
+import type { SpecialFiles } from '../host/special-files';
+import { tarPathAs } from '../image/diff';
+import { unpack } from '../image/unpack';
+
+/** Docker's container.PathStat, sent base64-encoded JSON in X-Docker-Container-Path-Stat. */
+export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+// Go's os.FileMode type bits: the docker CLI reads them (IsDir, symlink) from the stat header.
+const GO_MODE_DIR = 2 ** 31;
+const GO_MODE_SYMLINK = 2 ** 27;
+const GO_MODE_DEVICE = 2 ** 26;
+const GO_MODE_NAMED_PIPE = 2 ** 25;
+const GO_MODE_SOCKET = 2 ** 24;
+const GO_MODE_SETUID = 2 ** 23;
+const GO_MODE_SETGID = 2 ** 22;
+const GO_MODE_CHAR_DEVICE = 2 ** 21;
+const GO_MODE_STICKY = 2 ** 20;
+
+export function goFileMode(st: fs.Stats): number {
+  let m = st.mode & 0o777;
+  if (st.isDirectory()) m += GO_MODE_DIR;
+  if (st.isSymbolicLink()) m += GO_MODE_SYMLINK;
+  if (st.isBlockDevice()) m += GO_MODE_DEVICE;
+  if (st.isCharacterDevice()) m += GO_MODE_DEVICE + GO_MODE_CHAR_DEVICE;
+  if (st.isFIFO()) m += GO_MODE_NAMED_PIPE;
+  if (st.isSocket()) m += GO_MODE_SOCKET;
+  if (st.mode & 0o4000) m += GO_MODE_SETUID;
+  if (st.mode & 0o2000) m += GO_MODE_SETGID;
+  if (st.mode & 0o1000) m += GO_MODE_STICKY;
+  return m;
+}
+
+export class ContainerArchive {
+  /** Stopped containers whose root this module mounted, with the number of operations using it. */
+  private readonly mountUsers = new Map<string, number>();
+
+  constructor(private readonly containers: ContainerService, private readonly mounter: RootfsMounter, private readonly special: SpecialFiles) {}
+
+  /** HEAD /containers/{id}/archive. */
+  async stat(ref: string, p: string): Promise<PathStat> {
+    const c = this.containers.get(ref);
+    return this.withRoot(c, (root) => this.statIn(root, ref, p));
+  }
+
+  /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
+  async get(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
+    const c = this.containers.get(ref);
+    const release = await this.acquire(c);
+    try {
+      const root = this.containers.mergedDir(c);
+      const stat = await this.statIn(root, ref, p);
+      const { resolved, base } = await resolvePath(root, p);
+      const tar = tarPathAs(resolved, base);
+      let released = false;
+      const done = () => { if (!released) { released = true; void release(); } };
+      tar.once('close', done);
+      tar.once('end', done);
+      tar.once('error', done);
+      this.containers.emit(c, 'archive-path');
+      return { stat, tar };
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  /** PUT /containers/{id}/archive: extracts a tar into the existing directory `p`. */
+  async put(ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
+    const c = this.containers.get(ref);
+    if (c.hostConfig.ReadonlyRootfs) throw new InvalidParameterError('container rootfs is marked read-only');
+    await this.withRoot(c, async (root) => {
+      const dest = await resolveInRoot(root, p);
+      const st = await fsp.stat(dest).catch(() => undefined);
+      if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
+      if (!st.isDirectory()) throw new InvalidParameterError('extraction point is not a directory');
+      // The unpacker writes only into a directory it owns: a staging directory on the same filesystem, whose
+      // entries are then moved into place without following any link the container has in the destination.
+      const staging = await fsp.mkdtemp(path.join(dest, '.berth-cp-'));
+      try {
+        await unpack(body, staging, { special: this.special, mode: 'layer' });
+        await mergeInto(staging, dest, !!o.noOverwriteDirNonDir);
+      } finally {
+        await fsp.rm(staging, { recursive: true, force: true });
+      }
+    });
+    this.containers.emit(c, 'extract-to-dir');
+  }
+
+  private async statIn(root: string, ref: string, p: string): Promise<PathStat> {
+    const { resolved } = await resolvePath(root, p);
+    const st = await fsp.lstat(resolved).catch(() => undefined);
+    if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
+    let linkTarget = '';
+    if (st.isSymbolicLink()) linkTarget = '/' + path.relative(root, await resolveInRoot(root, p));
+    return { name: path.posix.basename(p) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
+  }
+
+  private async withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    const release = await this.acquire(c);
+    try {
+      return await fn(this.containers.mergedDir(c));
+    } finally {
+      await release();
+    }
+  }
+
+  /** Makes sure the container's root is mounted; the returned release unmounts what was mounted here, last user out. */
+  private async acquire(c: ContainerRecord): Promise<() => Promise<void>> {
+    const merged = this.containers.mergedDir(c);
+    const users = this.mountUsers.get(c.id);
+    if (users !== undefined) {
+      this.mountUsers.set(c.id, users + 1);
+    } else if (!(await this.mounter.isMountPoint(merged))) {
+      await this.mounter.mountOverlay(c.lowerDirs, this.containers.upperDir(c), this.containers.workDir(c), merged);
+      this.mountUsers.set(c.id, 1);
+    } else {
+      return async () => undefined;
+    }
+    return async () => {
+      const n = (this.mountUsers.get(c.id) ?? 1) - 1;
+      if (n > 0) { this.mountUsers.set(c.id, n); return; }
+      this.mountUsers.delete(c.id);
+      if (!isRunning(c.state.status)) await this.mounter.umount(merged).catch(() => undefined);
+    };
+  }
+}
+
+/**
+ * Docker's ResolvePath: the parent directories resolved through symlinks inside the root, the last component
+ * kept as is (a symlink is archived as a symlink), unless the path ends in "/" or "/.".
+ */
+export async function resolvePath(root: string, p: string): Promise<{ resolved: string; base: string }> {
+  const trimmed = p.replace(/\/+$/, '');
+  const base = path.posix.basename(p.endsWith('/') ? `${trimmed}/.` : p) || '/';
+  if (p.endsWith('/') || p.endsWith('/.') || trimmed === '' || base === '..') {
+    return { resolved: await resolveInRoot(root, p), base: base === '/' ? '.' : base };
+  }
+  const dir = await resolveInRoot(root, path.posix.dirname(trimmed));
+  return { resolved: path.join(dir, path.posix.basename(trimmed)), base };
+}
+
+/** Moves the staged tree into `dest`: directories merge, anything else replaces (refused over a directory with `noOverwriteDirNonDir`). */
+async function mergeInto(staged: string, dest: string, noOverwriteDirNonDir: boolean): Promise<void> {
+  for (const name of await fsp.readdir(staged)) {
+    const from = path.join(staged, name);
+    const to = path.join(dest, name);
+    const [src, dst] = await Promise.all([fsp.lstat(from), fsp.lstat(to).catch(() => undefined)]);
+    if (dst && src.isDirectory() && dst.isDirectory()) {
+      await mergeInto(from, to, noOverwriteDirNonDir);
+      await fsp.chmod(to, src.mode & 0o7777);
+      await fsp.lchown(to, src.uid, src.gid);
+      await fsp.utimes(to, src.atime, src.mtime);
+      continue;
+    }
+    if (dst && noOverwriteDirNonDir && dst.isDirectory() !== src.isDirectory()) {
+      throw new InvalidParameterError(`cannot overwrite ${dst.isDirectory() ? 'directory' : 'non-directory'} "${to}" with ${src.isDirectory() ? 'directory' : 'non-directory'} "${name}"`);
+    }
+    if (dst) await fsp.rm(to, { recursive: true, force: true });
+    await fsp.rename(from, to);
+  }
+}

@@ -1,0 +1,239 @@
+// Exec use-cases (`docker exec`): sessions created in a running container, started, resized, inspected.
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ExecCreateBody, ExecInspect } from '../wire/docker';
+import type { ContainerRecord } from './container-record';
+import { ConflictError, InvalidParameterError, NotFoundError, StateError, errorMessage } from './errors';
+import { isRunning, processEnv, type ContainerService, type StdinConnector } from './containers';
+import { readLog, type LogEntry } from './logs';
+import { resolveUser } from './user';
+import { readFileInRoot } from '../host/rootfs';
+import { effectiveCapabilities } from '../runtime/spec';
+import { execAttachPath, execLogPath, ExecStartError, type ExecProcess, type ExecProcessOptions, type ProcessSpec } from '../runtime/exec-process';
+
+/** Starts an exec'd process (runtime/exec-process.ts in production). */
+export type ExecRunner = (o: ExecProcessOptions) => Promise<ExecProcess>;
+/** Resizes the terminal of a conmon-supervised process by its directory (runtime/console.ts in production). */
+export type ConsoleResizer = (dir: string, height: number, width: number) => Promise<void>;
+
+export interface ExecServiceOptions {
+  runRoot: string;
+  containers: ContainerService;
+  run: ExecRunner;
+  resize: ConsoleResizer;
+  stdin: StdinConnector;
+  log: { error(msg: string): void };
+}
+
+interface ExecSession {
+  id: string;
+  containerId: string;
+  cmd: string[];
+  user: string;
+  workingDir: string;
+  env: string[];
+  privileged: boolean;
+  tty: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  detachKeys: string;
+  consoleSize: [number, number] | null;
+  state: 'created' | 'running' | 'exited';
+  pid: number;
+  exitCode: number | null;
+  dir: string;
+  exited?: Promise<number>;
+  /** Readers of the session's log; its directory is removed once the process ended and they are done. */
+  readers: number;
+}
+
+export interface ExecStream {
+  session: ExecSession;
+  tty: boolean;
+  /** The process's output, from its start to its end. */
+  output: AsyncGenerator<LogEntry>;
+  /** Feeds the process's stdin (when the session attached it). */
+  attachStdin(input: Readable): Promise<void>;
+}
+
+export class ExecService {
+  private readonly sessions = new Map<string, ExecSession>();
+
+  constructor(private readonly o: ExecServiceOptions) {}
+
+  /** POST /containers/{id}/exec */
+  create(ref: string, body: ExecCreateBody | undefined): { Id: string } {
+    const c = this.o.containers.get(ref);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('config cannot be empty in order to create an exec');
+    const cmd = typeof body.Cmd === 'string' ? [body.Cmd] : body.Cmd ?? [];
+    if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === 'string')) throw new InvalidParameterError('json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string');
+    if (cmd.length === 0) throw new InvalidParameterError('No exec command specified');
+    if (body.Env != null && !(Array.isArray(body.Env) && body.Env.every((e) => typeof e === 'string'))) {
+      throw new InvalidParameterError('json: cannot unmarshal into Go struct field ExecConfig.Env of type []string');
+    }
+    for (const e of body.Env ?? []) if (e.startsWith('=') || e === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
+    this.checkRunning(c);
+    const id = randomBytes(32).toString('hex');
+    const s: ExecSession = {
+      id, containerId: c.id, cmd, user: body.User ?? '', workingDir: body.WorkingDir ?? '', env: body.Env ?? [],
+      privileged: !!body.Privileged, tty: !!body.Tty, attachStdin: !!body.AttachStdin,
+      attachStdout: !!body.AttachStdout, attachStderr: !!body.AttachStderr, detachKeys: body.DetachKeys ?? '',
+      consoleSize: Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? body.ConsoleSize : null,
+      state: 'created', pid: 0, exitCode: null, dir: path.join(this.o.runRoot, 'exec', id.slice(0, 16)), readers: 0,
+    };
+    this.sessions.set(id, s);
+    this.o.containers.emit(c, `exec_create: ${cmd.join(' ')}`, { execID: id });
+    return { Id: id };
+  }
+
+  get(id: string): ExecSession {
+    const s = this.sessions.get(id);
+    // A session lives as long as its container (Docker forgets them with the container).
+    if (!s || !this.o.containers.find(s.containerId)) {
+      this.sessions.delete(id);
+      throw new NotFoundError(`No such exec instance: ${id}`);
+    }
+    return s;
+  }
+
+  /** GET /exec/{id}/json */
+  inspect(id: string): ExecInspect {
+    const s = this.get(id);
+    return {
+      CanRemove: false, ContainerID: s.containerId, DetachKeys: s.detachKeys, ExitCode: s.exitCode, ID: s.id,
+      OpenStderr: s.attachStderr, OpenStdin: s.attachStdin, OpenStdout: s.attachStdout,
+      Running: s.state === 'running', Pid: s.pid,
+      ProcessConfig: { arguments: s.cmd.slice(1), entrypoint: s.cmd[0]!, privileged: s.privileged, tty: s.tty, user: s.user },
+    };
+  }
+
+  /** Exec IDs of a container, for `docker inspect`'s ExecIDs. */
+  idsOf(containerId: string): string[] | null {
+    const ids = [...this.sessions.values()].filter((s) => s.containerId === containerId && s.state !== 'exited').map((s) => s.id);
+    return ids.length ? ids : null;
+  }
+
+  /**
+   * POST /exec/{id}/start. Detached, the process runs on its own; attached, the caller gets its output from
+   * the session's log and may feed its stdin. A process that cannot start is reported in `startError`,
+   * with the exit code Docker gives it (127 for a missing command, 126 otherwise), as dockerd does.
+   */
+  async start(id: string, o: { detach: boolean; consoleSize?: [number, number] | null; signal?: AbortSignal }): Promise<ExecStream & { startError?: string }> {
+    const s = this.get(id);
+    if (s.state === 'running') throw new ConflictError(`Error: Exec command ${id} is already running`);
+    if (s.state === 'exited') throw new ConflictError(`Error: Exec command ${id} has already run`);
+    const c = this.o.containers.get(s.containerId);
+    this.checkRunning(c);
+    if (o.consoleSize && o.consoleSize.length === 2) s.consoleSize = o.consoleSize;
+    s.state = 'running';
+    const stream = (startError?: string): ExecStream & { startError?: string } => ({
+      session: s, tty: s.tty, startError,
+      output: o.detach || startError ? emptyLog() : this.output(s, o.signal),
+      attachStdin: (input) => this.attachStdin(s, input),
+    });
+    let proc: ExecProcess;
+    try {
+      const spec = await this.processSpec(c, s);
+      this.o.containers.emit(c, `exec_start: ${s.cmd.join(' ')}`, { execID: s.id });
+      proc = await this.o.run({
+        containerId: c.id, execId: s.id, runtime: c.runtime, dir: s.dir, process: spec,
+        stdin: s.attachStdin && !o.detach, terminal: s.tty,
+      });
+    } catch (err) {
+      const message = errorMessage(err);
+      s.state = 'exited';
+      s.exitCode = /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
+      await fsp.rm(s.dir, { recursive: true, force: true }).catch(() => undefined);
+      this.o.containers.emit(c, 'exec_die', { execID: s.id, exitCode: String(s.exitCode) });
+      if (err instanceof ExecStartError || err instanceof InvalidParameterError) return stream(message);
+      throw err;
+    }
+    s.pid = proc.pid;
+    s.exited = proc.exited.then((code) => {
+      s.state = 'exited';
+      s.exitCode = code;
+      s.pid = 0;
+      const live = this.o.containers.find(s.containerId);
+      if (live) this.o.containers.emit(live, 'exec_die', { execID: s.id, exitCode: String(code) });
+      this.release(s);
+      return code;
+    });
+    if (s.tty && s.consoleSize && s.consoleSize[0] > 0 && s.consoleSize[1] > 0) {
+      await this.o.resize(s.dir, s.consoleSize[0], s.consoleSize[1]).catch(() => undefined);
+    }
+    return stream();
+  }
+
+  /** POST /exec/{id}/resize */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const s = this.get(id);
+    if (!Number.isFinite(height) || !Number.isFinite(width) || height < 0 || width < 0) throw new InvalidParameterError('invalid resize dimensions');
+    if (s.state !== 'running') {
+      if (s.state === 'created') { s.consoleSize = [height, width]; return; }
+      throw new StateError(`exec ${id} is not running`);
+    }
+    if (!s.tty) return;
+    await this.o.resize(s.dir, height, width).catch((e) => {
+      if (s.state === 'running') throw e;
+    });
+  }
+
+  private checkRunning(c: ContainerRecord): void {
+    if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused, unpause the container before exec`);
+    if (c.state.status === 'restarting') throw new ConflictError(`container ${c.id} is restarting, wait until the container is running`);
+    if (!isRunning(c.state.status)) throw new ConflictError(`container ${c.id} is not running`);
+  }
+
+  /** The container's own process spec (capabilities, rlimits, security settings) with the exec's command, user, env and cwd. */
+  private async processSpec(c: ContainerRecord, s: ExecSession): Promise<ProcessSpec> {
+    const bundleSpec = JSON.parse(await fsp.readFile(path.join(this.o.containers.dirOf(c), 'bundle', 'config.json'), 'utf8')) as { process: ProcessSpec };
+    const rootfs = this.o.containers.mergedDir(c);
+    const userSpec = s.user || c.config.User || '';
+    const user = resolveUser(userSpec, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'), c.hostConfig.GroupAdd ?? []);
+    const env = processEnv({ ...c.config, Tty: s.tty, Env: [...(c.config.Env ?? []), ...s.env] }, user.home);
+    const base = bundleSpec.process;
+    const caps = s.privileged ? effectiveCapabilities(['ALL'], []) : undefined;
+    return {
+      ...base,
+      terminal: s.tty,
+      args: s.cmd,
+      env,
+      cwd: s.workingDir || c.config.WorkingDir || '/',
+      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+      ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps } } : {}),
+      ...(s.tty && s.consoleSize && s.consoleSize[0] > 0 ? { consoleSize: { height: s.consoleSize[0], width: s.consoleSize[1] } } : {}),
+    } as ProcessSpec;
+  }
+
+  private output(s: ExecSession, signal?: AbortSignal): AsyncGenerator<LogEntry> {
+    s.readers++;
+    const inner = readLog(execLogPath(s.dir), { follow: true, stopped: s.exited!.then(() => undefined), signal });
+    const release = () => { s.readers--; this.release(s); };
+    return (async function* () {
+      try {
+        yield* inner;
+      } finally {
+        release();
+      }
+    })();
+  }
+
+  private async attachStdin(s: ExecSession, input: Readable): Promise<void> {
+    if (!s.attachStdin || s.state !== 'running') {
+      input.resume();
+      return;
+    }
+    await this.o.stdin(execAttachPath(s.dir), input);
+  }
+
+  /** The session's files go once the process has ended and nobody reads its log any more. */
+  private release(s: ExecSession): void {
+    if (s.state !== 'exited' || s.readers > 0) return;
+    void fsp.rm(s.dir, { recursive: true, force: true }).catch((e) => this.o.log.error(`exec ${s.id}: ${errorMessage(e)}`));
+  }
+}
+
+async function* emptyLog(): AsyncGenerator<LogEntry> { /* nothing to read */ }

@@ -1,0 +1,83 @@
+// Host facts from /proc and procps for `docker stats` and `docker top`: system CPU time, a process's network counters, ps.
+import { execFile } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import { InvalidParameterError } from '../engine/errors';
+
+const CLOCK_TICKS = 100; // USER_HZ: what Docker's getSystemCPUUsage assumes too.
+
+/** The host's total CPU time in nanoseconds (the first line of /proc/stat), as Docker's system_cpu_usage. */
+export async function systemCpuNanos(): Promise<number> {
+  const text = await fsp.readFile('/proc/stat', 'utf8');
+  const line = text.slice(0, text.indexOf('\n'));
+  const ticks = line.trim().split(/\s+/).slice(1, 8).reduce((a, v) => a + Number(v), 0);
+  return (ticks * 1e9) / CLOCK_TICKS;
+}
+
+export function onlineCpus(): number {
+  return os.cpus().length || 1;
+}
+
+export function hostMemory(): number {
+  return os.totalmem();
+}
+
+export interface NetDevCounters {
+  rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number;
+  tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
+}
+
+/** /proc/<pid>/net/dev parsed, loopback left out as Docker leaves it out. */
+export function parseNetDev(text: string): Record<string, NetDevCounters> {
+  const out: Record<string, NetDevCounters> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const i = line.indexOf(':');
+    if (i < 0) continue;
+    const name = line.slice(0, i).trim();
+    if (name === 'lo') continue;
+    const v = line.slice(i + 1).trim().split(/\s+/).map(Number);
+    out[name] = {
+      rx_bytes: v[0] ?? 0, rx_packets: v[1] ?? 0, rx_errors: v[2] ?? 0, rx_dropped: v[3] ?? 0,
+      tx_bytes: v[8] ?? 0, tx_packets: v[9] ?? 0, tx_errors: v[10] ?? 0, tx_dropped: v[11] ?? 0,
+    };
+  }
+  return out;
+}
+
+export async function netDev(pid: number): Promise<Record<string, NetDevCounters> | undefined> {
+  const text = await fsp.readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseNetDev(text);
+}
+
+/** Runs the host's ps with the user's arguments (as moby does) and returns its output. */
+export function runPs(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('ps', args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new InvalidParameterError(`ps: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * moby's parsePSOutput: the header gives the titles and the PID column; rows whose PID is in `pids` are
+ * kept, split into as many fields as there are titles (the last takes the rest of the line).
+ */
+export function parsePsOutput(output: string, pids: number[]): { Titles: string[]; Processes: string[][] } {
+  const lines = output.split('\n');
+  const titles = (lines[0] ?? '').trim().split(/\s+/).filter(Boolean);
+  const pidIndex = titles.indexOf('PID');
+  if (pidIndex < 0) throw new InvalidParameterError(`Couldn't find PID field in ps output`);
+  const want = new Set(pids);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    if (!line.trim()) continue;
+    const fields = line.trim().split(/\s+/);
+    const pid = Number(fields[pidIndex]);
+    if (!want.has(pid)) continue;
+    const row = fields.slice(0, titles.length - 1);
+    row.push(fields.slice(titles.length - 1).join(' '));
+    processes.push(row);
+  }
+  return { Titles: titles, Processes: processes };
+}
