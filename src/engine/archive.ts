@@ -140,9 +140,10 @@ export class ContainerArchive {
  */
 export async function resolvePath(root: string, p: string): Promise<{ resolved: string; base: string }> {
   const trimmed = p.replace(/\/+$/, '');
-  const base = path.posix.basename(p.endsWith('/') ? `${trimmed}/.` : p) || '/';
-  if (p.endsWith('/') || p.endsWith('/.') || trimmed === '' || base === '..') {
-    return { resolved: await resolveInRoot(root, p), base: base === '/' ? '.' : base };
+  // Go's filepath.Base, as moby names the archive's top entry: trailing slashes dropped, "/." kept as ".".
+  const base = path.posix.basename(trimmed) || '.';
+  if (p.endsWith('/') || base === '.' || base === '..') {
+    return { resolved: await resolveInRoot(root, p), base: base === '..' ? '.' : base };
   }
   const dir = await resolveInRoot(root, path.posix.dirname(trimmed));
   return { resolved: path.join(dir, path.posix.basename(trimmed)), base };

@@ -91,12 +91,12 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     ok(['kill', 'ev2']);
     ok(['wait', 'ev2']);
     ok(['commit', 'ev2', 'evimage']);
-    d.docker(['export', '-o', '/dev/null', 'ev2']);
+    ok(['export', '-o', require('node:path').join(d.base, 'ev2.tar'), 'ev2']);
     ok(['rm', 'ev2']);
     const id = out(['create', '--name', 'evx', 'busybox', 'true']);
     ok(['start', 'evx']);
     const events = out(['events', '--since', '60s', '--until', '0s', '--filter', 'container=evx', '--format', '{{.Action}}']).split('\n');
-    assert.ok(events.includes('create') && events.includes('start'), events.join(',') + ' | ' + out(['events', '--since', '60s', '--until', '0s', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.TimeNano}}']) + ' now ' + Date.now());
+    assert.ok(events.includes('create') && events.includes('start'), events.join(','));
     const all = out(['events', '--since', '60s', '--until', '0s', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}']).split('\n');
     for (const want of ['create ev', 'start ev', 'pause ev', 'unpause ev', 'top ev', 'update ev', 'rename ev2', 'stop ev2', 'restart ev2', 'kill ev2', 'die ev2', 'commit ev2', 'export ev2', 'destroy ev2']) {
       assert.ok(all.includes(want), `${want} in ${all.join(', ')}`);

@@ -54,14 +54,17 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
 
   router.get('/events', async (ctx) => {
     const since = eventTime(ctx.query.get('since'));
-    const until = eventTime(ctx.query.get('until'));
+    const untilRaw = eventTime(ctx.query.get('until'));
+    // The CLI sends `--until 0s` as whole seconds ("now" truncated): a whole-second until covers its whole
+    // second, so what happened just before the command is listed. The stream still ends at once.
+    const until = untilRaw !== undefined && /^\d+$/.test(ctx.query.get('until') ?? '') ? untilRaw + 999_999_999 : untilRaw;
     const filters = queryFilters(ctx.query);
     const match = eventFilter(filters);
     const res = ctx.res!;
     startJsonStream(res);
     const send = (e: EventMessage) => { if (match(e) && (until === undefined || e.timeNano <= until)) res.write(JSON.stringify(e) + '\n'); };
     if (since !== undefined) for (const e of events.past(since)) send(e);
-    if (until !== undefined && until <= Date.now() * 1e6) {
+    if (untilRaw !== undefined && untilRaw <= Date.now() * 1e6) {
       res.end();
       return;
     }

@@ -1,0 +1,66 @@
+// Restart policies: no, always, on-failure[:N], unless-stopped, RestartCount, user stops, and restarts across a kill -9 of berthd.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { TestDaemon } = require('../helpers/daemon');
+const { sleep, until } = require('../helpers/wait');
+
+test('restart policies on berthd', { timeout: 120_000 }, async (t) => {
+  const d = new TestDaemon('restart');
+  t.after(() => d.cleanup());
+  await d.startWithBusybox();
+  const ok = (args, opts) => d.dockerOk(args, opts);
+  const out = (args, opts) => ok(args, opts).trim();
+  const state = (name) => out(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name]);
+
+  await t.test('on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
+    ok(['run', '-d', '--name', 'fail2', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
+    await until(() => state('fail2') === 'exited 2', 'two restarts then exited', 200);
+    assert.equal(out(['inspect', '-f', '{{.State.ExitCode}}', 'fail2']), '3');
+    await sleep(1000);
+    assert.equal(state('fail2'), 'exited 2');
+  });
+
+  await t.test('on-failure leaves a clean exit alone; no never restarts', async () => {
+    ok(['run', '-d', '--name', 'clean', '--restart', 'on-failure', 'busybox', 'true']);
+    ok(['run', '-d', '--name', 'never', 'busybox', 'sh', '-c', 'exit 1']);
+    ok(['wait', 'clean']);
+    ok(['wait', 'never']);
+    await sleep(500);
+    assert.equal(state('clean'), 'exited 0');
+    assert.equal(state('never'), 'exited 0');
+  });
+
+  await t.test('always restarts with a growing back-off; a user stop is final', async () => {
+    ok(['run', '-d', '--name', 'always', '--restart', 'always', 'busybox', 'true']);
+    await until(() => Number(state('always').split(' ')[1]) >= 3, 'three restarts', 200);
+    assert.match(out(['ps', '-a', '--filter', 'name=always', '--format', '{{.Status}}']), /^(Up|Restarting|Exited)/);
+    ok(['stop', 'always']);
+    const count = state('always').split(' ')[1];
+    await sleep(1500);
+    assert.equal(state('always'), `exited ${count}`);
+  });
+
+  await t.test('--restart with --rm is refused with Docker\'s wording', () => {
+    const r = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body).message, /can't create 'AutoRemove' container with restart policy/);
+    const cli = d.docker(['run', '--rm', '--restart', 'always', 'busybox', 'true']);
+    assert.notEqual(cli.code, 0);
+    assert.match(cli.stderr, /Conflicting options/i);
+  });
+
+  await t.test('across a kill -9 of berthd: always and unless-stopped come back, a user stop stays', async () => {
+    ok(['run', '-d', '--name', 'dies', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 2; exit 1']);
+    ok(['run', '-d', '--name', 'unless', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']);
+    ok(['run', '-d', '--name', 'stopped', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']);
+    ok(['stop', '-t', '0', 'stopped']);
+    await until(() => state('dies') === 'running 0', 'dies running');
+    await d.kill9();
+    await sleep(3000); // "dies" exits while berthd is down
+    await d.start();
+    await until(() => /^running [1-9]/.test(state('dies')), 'dies restarted after berthd came back', 200);
+    assert.equal(state('unless'), 'running 0');
+    assert.equal(state('stopped'), 'exited 0');
+  });
+});
