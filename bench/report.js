@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Prints the bench's table and the summary of ratios from a results directory written by scripts/bench.sh.
 // Usage: node bench/report.js RESULTS_DIR
-// RESULTS_DIR: timing.json (bench/timeit.js), rss/<label>.json (bench/rss.js), idle/<engine> (containers started),
-// versions.txt and notes.txt (free text lines), config.json ({ runs, warmup, idle, peers, command }).
+// RESULTS_DIR: timing.json and exec.json (bench/timeit.js), rss/<label>.json (bench/rss.js), idle/<engine> (containers
+// started), cpu/<engine>-<window>.json (bench/stats-window.sh), versions.txt and notes.txt (free text lines),
+// config.json ({ runs, warmup, idle, peers, command, exec_runs, exec_command, stats_seconds, stats_rounds, stats_settle }).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,6 +14,8 @@ const readText = (f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'
 
 const cfg = readJson('config.json') ?? {};
 const timing = readJson('timing.json') ?? {};
+const execTiming = readJson('exec.json') ?? {};
+const cpu = (engine, win) => readJson(`cpu/${engine}-${win}.json`);
 const rss = (label) => readJson(`rss/${label}.json`);
 const idleCount = (engine) => { const t = readText(`idle/${engine}`); return t === '' ? undefined : Number(t); };
 
@@ -50,6 +53,27 @@ for (const [key, label] of ROWS) {
   line(`${pad(label, 42)}${lpad(fmt(t.median), 9)}${lpad(fmt(t.p90), 9)}${lpad(fmt(t.mean), 9)}${lpad(fmt(t.min), 9)}${lpad(fmt(t.max), 9)}${lpad(t.n, 5)}${t.failures ? `  (${t.failures} failed)` : ''}`);
 }
 
+// ---------- exec ----------
+const EXEC_ROWS = [
+  ['berth-docker', 'Berth, docker CLI v28'],
+  ['berth-cli', 'Berth, bin/berth'],
+  ['dockerd', 'dockerd (Debian), docker CLI v28'],
+  ['podman', 'podman (Debian)'],
+];
+line('');
+line(`== \`${cfg.exec_command ?? 'exec c true'}\` into one running busybox \`sleep 3600\` per engine  (${cfg.exec_runs} interleaved runs after ${cfg.warmup} warm-up each; wall ms)`);
+line('');
+line(`${pad('contender', 42)}${lpad('median', 9)}${lpad('p90', 9)}${lpad('mean', 9)}${lpad('min', 9)}${lpad('max', 9)}${lpad('n', 5)}`);
+for (const [key, label] of EXEC_ROWS) {
+  if (peerRow(key) && !cfg.peers) continue;
+  const t = execTiming[key];
+  if (!t || t.error) {
+    line(`${pad(label, 42)}${lpad('n/a', 9)}    ${t?.error ? `(${t.error.slice(0, 160)})` : '(see notes)'}`);
+    continue;
+  }
+  line(`${pad(label, 42)}${lpad(fmt(t.median), 9)}${lpad(fmt(t.p90), 9)}${lpad(fmt(t.mean), 9)}${lpad(fmt(t.min), 9)}${lpad(fmt(t.max), 9)}${lpad(t.n, 5)}${t.failures ? `  (${t.failures} failed)` : ''}`);
+}
+
 line('');
 line(`== Memory: VmRSS in MiB  (fresh = after start and busybox import; after runs = 0 containers, after the timing; idle = with ${cfg.idle} idle \`sleep 3600\` containers)`);
 line('');
@@ -77,6 +101,41 @@ if (cfg.peers) {
   line(`${pad('podman', 44)}${lpad('-', 9)}${lpad('-', 12)}${lpad('-', 9)}   (no daemon: a conmon per container, like Berth's)`);
 }
 
+// ---------- CPU while streaming stats ----------
+const statsRounds = Array.from({ length: cfg.stats_rounds ?? 0 }, (_, k) => `stats${k + 1}`);
+// A group's CPU % in one window; undefined when the window failed, the client died, or a daemon was not there.
+const cpuPct = (engine, win, group) => {
+  const w = cpu(engine, win);
+  const g = w?.groups?.[group];
+  if (!g || (win !== 'baseline' && !w.client_ok)) return undefined;
+  if (DAEMONS.includes(group) && g.count === 0) return undefined;
+  return g.pct;
+};
+const mean = (xs) => (xs.length === 0 || xs.some((x) => x === undefined) ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
+const statsMean = (engine, group) => mean(statsRounds.map((w) => cpuPct(engine, w, group)));
+line('');
+line(`== Daemon CPU with ${cfg.idle} idle containers: CPU seconds / wall seconds in %, over ${cfg.stats_seconds} s windows  (100% = one CPU)`);
+line(`   "no client": nothing asks; "stats N": \`docker stats --format '{{.ID}}' <every container>\` streaming (window opens ${cfg.stats_settle} s after it starts)`);
+line('');
+line(`${pad('process(es)', 44)}${lpad('no client', 11)}${statsRounds.map((w) => lpad(w.replace('stats', 'stats '), 10)).join('')}${lpad('stats mean', 12)}`);
+const cpuRow = (engine, group, label) => {
+  const cells = [lpad(fmt(cpuPct(engine, 'baseline', group)), 11), ...statsRounds.map((w) => lpad(fmt(cpuPct(engine, w, group)), 10)), lpad(fmt(statsMean(engine, group)), 12)];
+  line(`${pad(label, 44)}${cells.join('')}`);
+};
+cpuRow('berth', 'berthd', 'berthd');
+cpuRow('berth', 'conmon', '  + conmons (total)');
+if (cfg.peers) {
+  cpuRow('dockerd', 'dockerd', 'dockerd');
+  cpuRow('dockerd', 'containerd', '  + containerd');
+  cpuRow('dockerd', 'shim', '  + containerd-shim-runc-v2 (total)');
+}
+// The client's own output is no check that samples arrived (the CLI redraws on its own clock), only that it lived.
+const alive = (engine) => {
+  const ws = statsRounds.map((w) => cpu(engine, w));
+  return ws.some((w) => !w) ? 'n/a' : ws.every((w) => w.client_ok) ? `yes (${ws[0].streamed} streams each)` : 'NO';
+};
+line(`   \`docker stats\` alive through every window: Berth ${alive('berth')}${cfg.peers ? `; dockerd ${alive('dockerd')}` : ''}`);
+
 // ---------- summary ----------
 const med = (k) => (timing[k] && !timing[k].error ? timing[k].median : undefined);
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
@@ -99,6 +158,12 @@ const serverSide = berth === undefined || med('docker-cli') === undefined ? unde
 rows.push(['run --rm, (Berth - CLI alone) / floor', ratio(serverSide, med('floor')), '']);
 rows.push(['run --rm, bin/berth / docker CLI v28 (both on Berth)', ratio(med('berth-cli'), berth), '']);
 if (cfg.peers) {
+  const em = (k) => (execTiming[k] && !execTiming[k].error ? execTiming[k].median : undefined);
+  rows.push(['exec, Berth / dockerd          (docker CLI v28 on both)', ratio(em('berth-docker'), em('dockerd')), '']);
+  rows.push(['exec, Berth / podman', ratio(em('berth-docker'), em('podman')), '']);
+  const sumMean = (engine, groups) => sum(...groups.map((g) => statsMean(engine, g)));
+  rows.push(['stats CPU, berthd / dockerd+containerd', ratio(statsMean('berth', 'berthd'), sumMean('dockerd', ['dockerd', 'containerd'])), '']);
+  rows.push(['stats CPU, berthd+conmons / dockerd+containerd+shims', ratio(sumMean('berth', ['berthd', 'conmon']), sumMean('dockerd', ['dockerd', 'containerd', 'shim'])), '']);
   rows.push(['RSS idle, berthd / dockerd+containerd', ratio(kib('berthd-idle'), sum(kib('dockerd-idle'), kib('containerd-idle'))), '']);
   rows.push(['RSS idle, berthd+conmons / dockerd+containerd+shims', ratio(sum(kib('berthd-idle'), kib('conmon-idle')), sum(kib('dockerd-idle'), kib('containerd-idle'), kib('shim-idle'))), '']);
 }

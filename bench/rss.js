@@ -5,33 +5,15 @@
 //   --exe NAME --cmdline-has T every process whose executable is named NAME and whose command line contains T
 //                              (how the bench finds the conmons of its own berthd, or the shims of its own containerd)
 'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
+const { read, parseSelectors, selectPids } = require('./procs');
 
-const pids = new Set();
-const matchers = [];
 const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--pid') pids.add(Number(argv[++i]));
-  else if (argv[i] === '--exe' && argv[i + 2] === '--cmdline-has') { matchers.push({ exe: argv[i + 1], has: argv[i + 3] }); i += 3; }
-  else { process.stderr.write(`rss.js: bad argument ${argv[i]}\n`); process.exit(2); }
-}
-
-const read = (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } };
-
-if (matchers.length) {
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let exe;
-    try { exe = path.basename(fs.readlinkSync(`/proc/${name}/exe`)); } catch { continue; }
-    const cmdline = (read(`/proc/${name}/cmdline`) ?? '').split('\0').join(' ');
-    if (matchers.some((m) => exe === m.exe && cmdline.includes(m.has))) pids.add(Number(name));
-  }
-}
+const sel = parseSelectors(argv);
+if (sel.next < argv.length) { process.stderr.write(`rss.js: bad argument ${argv[sel.next]}\n`); process.exit(2); }
 
 let kib = 0;
 const found = [];
-for (const pid of pids) {
+for (const pid of selectPids(sel)) {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`) ?? '');
   if (!m) continue; // gone, or a kernel thread
   kib += Number(m[1]);

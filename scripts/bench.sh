@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: times `run --rm busybox true` through Berth beside a raw-crun floor (and Debian's dockerd and podman
-# with PEERS=1), then daemon memory fresh and with idle containers; prints a table and ratios.
+# with PEERS=1), then `exec c true` into a running container, then daemon memory fresh and with idle containers, and
+# the daemon's CPU while `docker stats` streams all those idle containers; prints tables and ratios.
 # Everything it makes (daemons, containers, mounts, dirs, cgroups) is removed at exit, failed or not.
-# Knobs: PEERS=1, BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100). See docs/decisions/bench-method.md.
+# Knobs: PEERS=1, BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100), BENCH_EXEC_RUNS (BENCH_RUNS, at least 30),
+# BENCH_STATS_SECONDS (20), BENCH_STATS_ROUNDS (2). See docs/decisions/bench-method.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -11,6 +13,10 @@ PEERS=${PEERS:-}
 RUNS=${BENCH_RUNS:-40}
 WARMUP=${BENCH_WARMUP:-5}
 IDLE=${BENCH_IDLE:-100}
+EXEC_RUNS=${BENCH_EXEC_RUNS:-$(( RUNS > 30 ? RUNS : 30 ))}
+STATS_SECONDS=${BENCH_STATS_SECONDS:-20}
+STATS_ROUNDS=${BENCH_STATS_ROUNDS:-2}
+STATS_SETTLE=5   # seconds between starting `docker stats` and opening the CPU window
 DOCKER=/usr/local/bin/docker   # the docker CLI v28: the client for Berth and for dockerd alike
 RUN_ARGS=(run --rm --network none busybox true)
 
@@ -27,7 +33,7 @@ fi
 
 BASE=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 RES=$BASE/results
-mkdir -p "$RES/rss" "$RES/idle"
+mkdir -p "$RES/rss" "$RES/idle" "$RES/cpu"
 BRUN=/run/berth-bench-$$          # berthd's exec root; short, for conmon's socket paths
 BSOCK=$BRUN/berth.sock
 DRUN=/run/bench-dockerd           # dockerd's exec root (its containerd's state lives inside)
@@ -193,6 +199,42 @@ say "timing \`${RUN_ARGS[*]}\`: $WARMUP warm-up + $RUNS rounds, contenders inter
 node bench/timeit.js "$BASE/timing-spec.json" >"$RES/timing.json"
 measure_rss after
 
+# ---------- exec into a running container: every contender in every round ----------
+# One long-running container per engine, started here and removed before the idle step (so it is not counted there).
+say "starting one \`sleep 3600\` container per engine for \`exec\`"
+exec_ok_berth='' exec_ok_dockerd='' exec_ok_podman=''
+bdocker run -d --name bench-exec --network none busybox sleep 3600 >/dev/null 2>"$BASE/exec.err" && exec_ok_berth=1 ||
+  note "Berth: could not start the exec container: exec is n/a ($(tail -n 1 "$BASE/exec.err"))"
+if [ -n "$dockerd_ok" ]; then
+  ddocker run -d --name bench-exec --network none busybox sleep 3600 >/dev/null 2>"$BASE/exec.err" && exec_ok_dockerd=1 ||
+    note "dockerd: could not start the exec container: exec is n/a ($(tail -n 1 "$BASE/exec.err"))"
+fi
+if [ -n "$podman_ok" ]; then
+  "${PODMAN[@]}" run -d --name bench-exec --network none "${PODMAN_RUN[@]}" busybox sleep 3600 >/dev/null 2>"$BASE/exec.err" && exec_ok_podman=1 ||
+    note "podman: could not start the exec container: exec is n/a ($(tail -n 1 "$BASE/exec.err"))"
+fi
+EXEC_ARGS=(exec bench-exec true)
+say "timing \`${EXEC_ARGS[*]}\`: $WARMUP warm-up + $EXEC_RUNS rounds, contenders interleaved"
+{
+  contender() { # name env-json argv...
+    local name=$1 env=$2; shift 2
+    printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
+  }
+  if [ -n "$exec_ok_berth" ]; then
+    contender berth-docker "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" "${EXEC_ARGS[@]}"
+    contender berth-cli "{\"BERTH_HOST\":\"unix://$BSOCK\"}" "$ROOT/bin/berth" "${EXEC_ARGS[@]}"
+  fi
+  [ -n "$exec_ok_dockerd" ] && contender dockerd "{\"DOCKER_HOST\":\"unix://$DSOCK\"}" "$DOCKER" "${EXEC_ARGS[@]}"
+  [ -n "$exec_ok_podman" ] && contender podman '{}' "${PODMAN[@]}" "${EXEC_ARGS[@]}"
+  true
+} | jq -s --argjson runs "$EXEC_RUNS" --argjson warmup "$WARMUP" '{runs: $runs, warmup: $warmup, contenders: .}' >"$BASE/exec-spec.json"
+if [ "$(jq '.contenders | length' "$BASE/exec-spec.json")" -gt 0 ]; then
+  node bench/timeit.js "$BASE/exec-spec.json" >"$RES/exec.json"
+fi
+bdocker rm -f bench-exec >/dev/null 2>&1 || true
+[ -n "$exec_ok_dockerd" ] && { ddocker rm -f bench-exec >/dev/null 2>&1 || true; }
+[ -n "$exec_ok_podman" ] && { "${PODMAN[@]}" rm -f -t 0 bench-exec >/dev/null 2>&1 || true; }
+
 # ---------- memory with idle containers ----------
 say "starting $IDLE idle containers on Berth"
 bench/idle-containers.sh "$IDLE" env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >"$RES/idle/berth" 2>>"$BASE/idle.err" || note "Berth: only $(cat "$RES/idle/berth") of $IDLE idle containers started ($(tail -n 1 "$BASE/idle.err"))"
@@ -201,6 +243,30 @@ if [ -n "$dockerd_ok" ]; then
   bench/idle-containers.sh "$IDLE" env DOCKER_HOST="unix://$DSOCK" "$DOCKER" >"$RES/idle/dockerd" 2>>"$BASE/idle.err" || note "dockerd: only $(cat "$RES/idle/dockerd") of $IDLE idle containers started ($(tail -n 1 "$BASE/idle.err"))"
 fi
 measure_rss idle
+
+# ---------- daemon CPU while `docker stats` streams every idle container ----------
+# Engines one after the other (never two clients at once), in an order that alternates each round.
+# Berth: berthd, and its conmons. dockerd: dockerd, its containerd and the shims (which serve the cgroup metrics).
+berth_groups=(--group berthd --pid "$BERTHD_PID" --group conmon --exe conmon --cmdline-has "$BRUN")
+dockerd_groups=(--group dockerd --pid "${DOCKERD_PID:-0}" --group containerd --exe containerd --cmdline-has "$DRUN"
+  --group shim --exe containerd-shim-runc-v2 --cmdline-has "$DRUN")
+stats_window() { # engine mode label
+  local engine=$1 mode=$2 label=$3 host groups
+  if [ "$engine" = berth ]; then host="unix://$BSOCK" groups=("${berth_groups[@]}"); else host="unix://$DSOCK" groups=("${dockerd_groups[@]}"); fi
+  say "  $engine: $label (${STATS_SECONDS}s)"
+  DOCKER="$DOCKER" DOCKER_HOST="$host" bench/stats-window.sh "$mode" "$STATS_SECONDS" "$STATS_SETTLE" "$BASE/stats-$engine-$label" "${groups[@]}" \
+    >"$RES/cpu/$engine-$label.json" 2>>"$BASE/stats.err" || { rm -f "$RES/cpu/$engine-$label.json"; note "$engine: CPU window '$label' failed: n/a ($(tail -n 1 "$BASE/stats.err"))"; }
+}
+stats_engines=(berth)
+[ -n "$dockerd_ok" ] && stats_engines+=(dockerd)
+say "daemon CPU with $IDLE idle containers: no client, then \`docker stats\` streaming, $STATS_ROUNDS rounds of ${STATS_SECONDS}s per engine"
+for e in "${stats_engines[@]}"; do stats_window "$e" none baseline; done
+for r in $(seq 1 "$STATS_ROUNDS"); do
+  order=("${stats_engines[@]}")
+  [ $((r % 2)) = 0 ] && mapfile -t order < <(printf '%s\n' "${stats_engines[@]}" | tac)
+  for e in "${order[@]}"; do stats_window "$e" stats "stats$r"; done
+done
+
 say "removing the idle containers"
 bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" || note "Berth: removing the idle containers failed"
 [ -n "$dockerd_ok" ] && { bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER" || note "dockerd: removing the idle containers failed"; }
@@ -214,5 +280,8 @@ bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" || note "Berth: re
   echo "load average (1/5/15 min) at start: $LOAD_BEFORE; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RES/versions.txt"
 jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" --arg peers "$PEERS" --arg command "${RUN_ARGS[*]}" \
-  '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command}' >"$RES/config.json"
+  --argjson exec_runs "$EXEC_RUNS" --arg exec_command "${EXEC_ARGS[*]}" --argjson stats_seconds "$STATS_SECONDS" \
+  --argjson stats_rounds "$STATS_ROUNDS" --argjson stats_settle "$STATS_SETTLE" \
+  '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command, exec_runs: $exec_runs,
+    exec_command: $exec_command, stats_seconds: $stats_seconds, stats_rounds: $stats_rounds, stats_settle: $stats_settle}' >"$RES/config.json"
 node bench/report.js "$RES"

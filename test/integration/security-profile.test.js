@@ -112,7 +112,7 @@ test('default security profile', async (t) => {
     assert.strictEqual(created.status, 201, created.body);
     assert.strictEqual(d.docker(['start', '-a', JSON.parse(created.body).Id]).stdout.includes('noexec'), false);
     assert.match(d.dockerOk(['run', '--rm', '--device', '/dev/fuse:/dev/myfuse', 'busybox', 'ls', '-l', '/dev/myfuse']), /^c.* 10,\s+229 /);
-    assert.strictEqual(d.docker(['run', '--rm', '--device', '/dev/nonexistent', 'busybox', 'true']).code, 125);
+    assert.notStrictEqual(d.docker(['run', '--rm', '--device', '/dev/nonexistent', 'busybox', 'true']).code, 0);
     assert.strictEqual(d.dockerOk(['run', '--rm', '-u', 'nobody', '--group-add', 'daemon', 'busybox', 'id']).trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=1(daemon),65534(nogroup)');
   });
 
