@@ -6,7 +6,7 @@ const { spawnSync } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
 
 const tmux = (...args) => spawnSync('tmux', args, { encoding: 'utf8' });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('../helpers/wait');
 
 /** Polls the pane until `pattern` shows up; fails with the pane's text if it never does. */
 async function waitForPane(session, pattern, what) {
