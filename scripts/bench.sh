@@ -96,6 +96,10 @@ cleanup() {
     for p in $(pids_of containerd-shim-runc-v2 "$DRUN") $(pids_of containerd "$DRUN"); do stop_pid "$p" 5; done
   fi
   if [ -n "$BERTHD_PID" ]; then
+    # A berthd that died during the bench leaves its log where the next person can read it.
+    if ! kill -0 "$BERTHD_PID" 2>/dev/null && [ -f "$BASE/berthd.log" ]; then
+      cp "$BASE/berthd.log" "/var/tmp/berth-bench-berthd-died-$$.log" && say "berthd died during the bench: its log is /var/tmp/berth-bench-berthd-died-$$.log"
+    fi
     kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER"
     stop_pid "$BERTHD_PID" 5
     for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
