@@ -74,6 +74,8 @@ export async function startExecProcess(bin: RuntimeBinaries, o: ExecProcessOptio
   const child = spawn(bin.conmon, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    // conmon may write files (`oom`) into its working directory: keep them in the exec session's directory.
+    cwd: o.dir,
     detached: true,
   });
   let stderr = '';

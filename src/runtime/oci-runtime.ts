@@ -77,6 +77,8 @@ export class OciRuntime {
     const child = spawn(this.bin.conmon, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      // conmon writes an `oom` file into its working directory when the container is OOM-killed: keep it in the bundle.
+      cwd: o.bundle,
       detached: true,
     });
     let stderr = '';
