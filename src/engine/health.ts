@@ -5,6 +5,8 @@ import type { ContainerRecord } from './container-record';
 import { processEnv, type ContainerService } from './containers';
 import type { EventBus } from './events';
 import { errorMessage } from './errors';
+import { resolveUser } from './user';
+import { readFileInRoot } from '../host/rootfs';
 
 const DEFAULT_INTERVAL_NS = 30e9;
 const DEFAULT_TIMEOUT_NS = 30e9;
@@ -94,7 +96,12 @@ export class HealthMonitor {
     let exitCode: number;
     let output: string;
     try {
-      const r = await this.runtime.exec(c.runtime, c.id, argv, processEnv(c.config, ''), timeoutNs / 1e6, MAX_OUTPUT);
+      // As Docker's probes, with the container's user, working directory and environment.
+      const rootfs = this.containers.mergedDir(c);
+      const user = resolveUser(c.config.User ?? '', await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'));
+      const r = await this.runtime.exec(c.runtime, c.id, argv, {
+        env: processEnv(c.config, user.home), user, cwd: c.config.WorkingDir || undefined, timeoutMs: timeoutNs / 1e6, maxOutput: MAX_OUTPUT,
+      });
       exitCode = r.timedOut ? -1 : r.exitCode;
       output = r.timedOut ? `Health check exceeded timeout (${timeoutNs / 1e9}s)` : r.output;
     } catch (e) {

@@ -137,13 +137,18 @@ export class OciRuntime {
 
   /**
    * Runs a process in the container (`crun exec`), capturing its output up to `maxOutput` bytes; killed after
-   * `timeoutMs` (then `timedOut`). For health checks until the exec service takes them.
+   * `timeoutMs` (then `timedOut`). Health probes use it: short, output-capped, no session to keep, no conmon.
    */
-  exec(runtime: string, id: string, args: string[], env: string[], timeoutMs: number, maxOutput = 4096): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+  exec(runtime: string, id: string, args: string[], o: { env: string[]; user?: { uid: number; gid: number }; cwd?: string; timeoutMs: number; maxOutput?: number }): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
     const bin = this.runtimePath(runtime);
-    const envArgs = env.flatMap((e) => ['--env', e]);
+    const maxOutput = o.maxOutput ?? 4096;
+    const timeoutMs = o.timeoutMs;
+    const opts = o.env.flatMap((e) => ['--env', e]);
+    // crun exec has no flag for supplementary groups; the probe runs with the user's uid and primary gid.
+    if (o.user) opts.push('--user', `${o.user.uid}:${o.user.gid}`);
+    if (o.cwd) opts.push('--cwd', o.cwd);
     return new Promise((resolve, reject) => {
-      const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, 'exec', ...envArgs, id, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, 'exec', ...opts, id, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let output = '';
       let timedOut = false;
       const take = (d: Buffer) => { if (output.length < maxOutput) output += d.toString().slice(0, maxOutput - output.length); };

@@ -37,6 +37,12 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     assert.match(out(['ps', '--filter', 'name=h2', '--format', '{{.Status}}']), /\(unhealthy\)$/);
   });
 
+  await t.test('the probe runs as the container\'s user, in its working directory, with its environment', async () => {
+    ok(['run', '-d', '--name', 'h-user', '--user', '1234:2345', '-w', '/tmp', '-e', 'PROBE=yes', '--health-cmd', 'echo "$(id -u):$(id -g) $(pwd) $PROBE"', '--health-interval', '300ms', 'busybox', 'sleep', '1000']);
+    await until(() => health('h-user').Status === 'healthy', 'h-user healthy', 200);
+    assert.equal(health('h-user').Log.at(-1).Output, '1234:2345 /tmp yes\n');
+  });
+
   await t.test('a check that runs too long times out', async () => {
     ok(['run', '-d', '--name', 'h3', '--health-cmd', 'sleep 5', '--health-interval', '300ms', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '1000']);
     await until(() => health('h3').Status === 'unhealthy', 'h3 unhealthy', 200);
