@@ -14,6 +14,7 @@ Options:
   -H, --host unix:///PATH  socket to listen on (default unix:///run/berth/berth.sock)
   --default-runtime NAME  crun (default) or runc
   --pidfile PATH         write the daemon's PID here (default <exec-root>/berthd.pid)
+  --bridge NAME          the default bridge's interface name (default berth0; at most 15 characters)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -23,7 +24,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
   if (fileCfg.runtimes && typeof fileCfg.runtimes === 'object') {
     for (const [name, v] of Object.entries(fileCfg.runtimes as Record<string, { path?: string }>)) if (v?.path) cfg.runtimes[name] = v.path;
   }
+  if (typeof fileCfg.bridge === 'string') cfg.bridge = fileCfg.bridge;
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
     cfg.runRoot = flags.get('--exec-root')!;
     if (!flags.has('--host') && !fileCfg.hosts) cfg.socket = path.join(cfg.runRoot, 'berth.sock');
   }
+  if (flags.has('--bridge')) cfg.bridge = flags.get('--bridge')!;
   if (flags.has('--default-runtime')) cfg.defaultRuntime = flags.get('--default-runtime')!;
   if (flags.has('--host')) cfg.socket = flags.get('--host')!.replace(/^unix:\/\//, '');
   const pidfile = flags.get('--pidfile') ?? path.join(cfg.runRoot, 'berthd.pid');

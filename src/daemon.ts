@@ -18,6 +18,17 @@ import { HealthMonitor } from './engine/health';
 import { HostSpecialFiles } from './host/special-files';
 import { registerExecRoutes } from './api/routes/exec';
 import { registerImageRoutes } from './api/routes/images';
+import { registerBuildRoutes } from './api/routes/build';
+import { BuildService, containerEngineOf } from './build/service';
+import { registerVolumeRoutes } from './api/routes/volumes';
+import { registerNetworkRoutes } from './api/routes/networks';
+import { NetworkService } from './engine/networks';
+import { NetworkStore } from './network/network-store';
+import { DEFAULT_AARDVARK, DEFAULT_NETAVARK, Netavark } from './network/netavark';
+import { LinuxNetns } from './network/netns';
+import { SocketHostPorts } from './network/ports';
+import { probeHostRoutes } from './network/host-routes';
+import { VolumeService } from './engine/volumes';
 import { EventBus } from './engine/events';
 import { ContainerService, isRunning } from './engine/containers';
 import { ImageService } from './engine/images';
@@ -44,6 +55,8 @@ export interface DaemonConfig {
   /** Default size cap of each container log (bytes; 0 = none). */
   logSizeMax: number;
   insecureRegistries: string[];
+  /** The default bridge's interface name (--bridge, daemon.json "bridge"); unique per daemon on one host. */
+  bridge: string;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -55,6 +68,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   conmon: '/usr/bin/conmon',
   logSizeMax: 20 * 1024 * 1024,
   insecureRegistries: [],
+  bridge: 'berth0',
 };
 
 export interface Daemon {
@@ -86,6 +100,21 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
   const runtimeBinaries = { runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime') };
   const runtime = new OciRuntime(runtimeBinaries);
+  const specialFiles = new HostSpecialFiles();
+  const volumes = new VolumeService({ root: cfg.dataRoot, mounter, events, special: specialFiles, log });
+  await volumes.init();
+  const networks = new NetworkService({
+    store: new NetworkStore(path.join(cfg.dataRoot, 'networks')),
+    // netavark's config dir holds aardvark-dns's entries: per daemon, on the exec root's tmpfs.
+    driver: new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: path.join(cfg.runRoot, 'netavark') }),
+    netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')),
+    ports: new SocketHostPorts(),
+    routes: probeHostRoutes,
+    events,
+    bridgeName: cfg.bridge,
+    log,
+  });
+  await networks.init();
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -101,14 +130,20 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     hostHosts: '/etc/hosts',
     logSizeMax: cfg.logSizeMax,
     log,
+    volumes,
+    networks,
   });
+  networks.setContainers(containers);
   const restarts = new RestartManager(containers, events, log);
   restarts.watch();
   await containers.init();
+  await networks.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
   const health = new HealthMonitor(containers, runtime, events, log);
   health.watch();
   images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
+  const builds = new BuildService({ root: cfg.dataRoot, images, containers: containerEngineOf(containers), mounter });
+  await builds.init();
 
   const router = new Router();
   registerSystemRoutes(router, {
@@ -125,7 +160,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         Images: (await images.list({ all: false })).length,
         Driver: 'overlay2',
         DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-        Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
         MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
         IPv4Forwarding: true, Debug: false, NFd: await countFds(), OomKillDisable: false, NGoroutines: 0,
         SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file',
@@ -147,17 +182,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       LayersSize: 0,
       Images: await images.list({ all: false }),
       Containers: [],
-      Volumes: [],
-      BuildCache: [],
+      Volumes: await volumes.usage(),
+      BuildCache: await builds.usage(),
     }),
   }, events);
   registerImageRoutes(router, images);
+  registerBuildRoutes(router, builds);
+  registerVolumeRoutes(router, volumes);
   const execs = new ExecService({
     runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
   });
   registerExecRoutes(router, execs);
   registerContainerOpsRoutes(router, {
-    archive: new ContainerArchive(containers, mounter, new HostSpecialFiles()),
+    archive: new ContainerArchive(containers, mounter, specialFiles),
     stats: new ContainerStats(containers, cgroups),
     update: new ContainerUpdate(containers, runtime),
   });
@@ -168,9 +205,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       return 0;
     }
   });
-  // Routes for areas that come with later issues answer 404 "No such ..." so clients fall through cleanly.
-  router.get('/networks/{id}', (ctx) => { throw new NotFoundError(`network ${ctx.params.id} not found`); });
-  router.get('/volumes/{name}', (ctx) => { throw new NotFoundError(`get ${ctx.params.name}: no such volume`); });
+  registerNetworkRoutes(router, networks);
 
   const server = createApiServer(router, log);
   await fsp.mkdir(path.dirname(cfg.socket), { recursive: true });

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { ContainerRecord } from './container-record';
 import { isRunning, type ContainerService, type RootfsMounter } from './containers';
 import { InvalidParameterError, NotFoundError } from './errors';
-import { resolveInRoot } from '../host/rootfs';
+import { resolveInContainer, sourceMounts } from './container-mounts';
 import type { SpecialFiles } from '../host/special-files';
 import { tarPathAs } from '../image/diff';
 import { unpack } from '../image/unpack';
@@ -48,7 +48,7 @@ export class ContainerArchive {
   /** HEAD /containers/{id}/archive. */
   async stat(ref: string, p: string): Promise<PathStat> {
     const c = this.containers.get(ref);
-    return this.withRoot(c, (root) => this.statIn(root, ref, p));
+    return this.withRoot(c, (root) => this.statIn(root, ref, p, sourceMounts(c.mounts)));
   }
 
   /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
@@ -57,8 +57,9 @@ export class ContainerArchive {
     const release = await this.acquire(c);
     try {
       const root = this.containers.mergedDir(c);
-      const stat = await this.statIn(root, ref, p);
-      const { resolved, base } = await resolvePath(root, p);
+      const mounts = sourceMounts(c.mounts);
+      const stat = await this.statIn(root, ref, p, mounts);
+      const { resolved, base } = await resolvePath(root, p, mounts);
       const tar = tarPathAs(resolved, base);
       let released = false;
       const done = () => { if (!released) { released = true; void release(); } };
@@ -76,9 +77,14 @@ export class ContainerArchive {
   /** PUT /containers/{id}/archive: extracts a tar into the existing directory `p`. */
   async put(ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     const c = this.containers.get(ref);
-    if (c.hostConfig.ReadonlyRootfs) throw new InvalidParameterError('container rootfs is marked read-only');
+    const mounts = sourceMounts(c.mounts);
     await this.withRoot(c, async (root) => {
-      const dest = await resolveInRoot(root, p);
+      // Paths inside a volume or bind land there, as in Docker; only the rootfs itself can be read-only.
+      const where = await resolveInContainer(root, mounts, p);
+      const dest = where.hostPath;
+      const into = mountHolding(c.mounts ?? [], where.containerPath);
+      if (into && !into.rw) throw new InvalidParameterError('mounted volume is marked read-only');
+      if (!into && c.hostConfig.ReadonlyRootfs) throw new InvalidParameterError('container rootfs is marked read-only');
       const st = await fsp.stat(dest).catch(() => undefined);
       if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
       if (!st.isDirectory()) throw new InvalidParameterError('extraction point is not a directory');
@@ -87,7 +93,7 @@ export class ContainerArchive {
       const staging = await fsp.mkdtemp(path.join(dest, '.berth-cp-'));
       try {
         await unpack(body, staging, { special: this.special, mode: 'layer' });
-        await mergeInto(staging, dest, !!o.noOverwriteDirNonDir);
+        await mergeInto(staging, dest, !!o.noOverwriteDirNonDir, where.containerPath, (cp) => mounts.find((m) => m.destination === cp)?.source);
       } finally {
         await fsp.rm(staging, { recursive: true, force: true });
       }
@@ -95,12 +101,12 @@ export class ContainerArchive {
     this.containers.emit(c, 'extract-to-dir');
   }
 
-  private async statIn(root: string, ref: string, p: string): Promise<PathStat> {
-    const { resolved } = await resolvePath(root, p);
+  private async statIn(root: string, ref: string, p: string, mounts: { destination: string; source: string }[]): Promise<PathStat> {
+    const { resolved } = await resolvePath(root, p, mounts);
     const st = await fsp.lstat(resolved).catch(() => undefined);
     if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
     let linkTarget = '';
-    if (st.isSymbolicLink()) linkTarget = '/' + path.relative(root, await resolveInRoot(root, p));
+    if (st.isSymbolicLink()) linkTarget = (await resolveInContainer(root, mounts, p)).containerPath;
     return { name: path.posix.basename(p) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
   }
 
@@ -138,25 +144,37 @@ export class ContainerArchive {
  * Docker's ResolvePath: the parent directories resolved through symlinks inside the root, the last component
  * kept as is (a symlink is archived as a symlink), unless the path ends in "/" or "/.".
  */
-export async function resolvePath(root: string, p: string): Promise<{ resolved: string; base: string }> {
+export async function resolvePath(root: string, p: string, mounts: { destination: string; source: string }[] = []): Promise<{ resolved: string; base: string }> {
   const trimmed = p.replace(/\/+$/, '');
   // Go's filepath.Base, as moby names the archive's top entry: trailing slashes dropped, "/." kept as ".".
   const base = path.posix.basename(trimmed) || '.';
   if (p.endsWith('/') || base === '.' || base === '..') {
-    return { resolved: await resolveInRoot(root, p), base: base === '..' ? '.' : base };
+    return { resolved: (await resolveInContainer(root, mounts, p)).hostPath, base: base === '..' ? '.' : base };
   }
-  const dir = await resolveInRoot(root, path.posix.dirname(trimmed));
-  return { resolved: path.join(dir, path.posix.basename(trimmed)), base };
+  // The last component is kept as it is (a symlink is archived as a symlink); a mount's destination is its source.
+  return { resolved: (await resolveInContainer(root, mounts, trimmed, false)).hostPath, base };
+}
+
+/** The bind or volume whose destination holds `containerPath`, if any (the deepest one). */
+function mountHolding<T extends { destination: string; type: string }>(mounts: T[], containerPath: string): T | undefined {
+  return mounts.filter((m) => m.type !== 'tmpfs' && (containerPath === m.destination || containerPath.startsWith(m.destination + '/')))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
 }
 
 /** Moves the staged tree into `dest`: directories merge, anything else replaces (refused over a directory with `noOverwriteDirNonDir`). */
-async function mergeInto(staged: string, dest: string, noOverwriteDirNonDir: boolean): Promise<void> {
+async function mergeInto(
+  staged: string, dest: string, noOverwriteDirNonDir: boolean, at = '/', mountAt: (containerPath: string) => string | undefined = () => undefined,
+): Promise<void> {
   for (const name of await fsp.readdir(staged)) {
     const from = path.join(staged, name);
-    const to = path.join(dest, name);
+    const inContainer = path.posix.join(at, name);
+    // An entry over a mount point goes into what is mounted there, as the container sees it.
+    const mounted = mountAt(inContainer);
+    const to = mounted ?? path.join(dest, name);
     const [src, dst] = await Promise.all([fsp.lstat(from), fsp.lstat(to).catch(() => undefined)]);
+    if (mounted && !src.isDirectory()) throw new InvalidParameterError(`cannot overwrite mount point "${inContainer}" with non-directory "${name}"`);
     if (dst && src.isDirectory() && dst.isDirectory()) {
-      await mergeInto(from, to, noOverwriteDirNonDir);
+      await mergeInto(from, to, noOverwriteDirNonDir, inContainer, mountAt);
       await fsp.chmod(to, src.mode & 0o7777);
       await fsp.lchown(to, src.uid, src.gid);
       await fsp.utimes(to, src.atime, src.mtime);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../wire/docker';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
 import { humanDuration } from '../util/units';
+import type { ContainerMount } from './container-mounts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -36,6 +37,38 @@ export interface ContainerRecord {
   restartCount: number;
   /** The image's layer directories, top-most first, fixed at create time. */
   lowerDirs: string[];
+  /** Binds, volumes and tmpfs mounts, resolved at create (absent on records made before volumes). */
+  mounts?: ContainerMount[];
+  /** Networks asked for at create/connect and what the running container got (engine/networks.ts). */
+  network?: ContainerNetwork;
+}
+
+/** A container's network endpoints (in attach order; the first is NetworkMode's) and its sandbox while it runs. */
+export interface ContainerNetwork {
+  endpoints: EndpointRecord[];
+  /** The network namespace file while running ('' otherwise): Docker's SandboxKey. */
+  sandboxKey: string;
+  sandboxId: string;
+  /** Host ports held for the running container. */
+  ports: { hostIp: string; hostPort: number; containerPort: number; proto: 'tcp' | 'udp' | 'sctp' }[];
+}
+
+export interface EndpointRecord {
+  network: string;
+  networkId: string;
+  /** Asked for: --network-alias, --ip, --mac-address, --link (user networks), driver options. */
+  aliases: string[];
+  ipv4Address: string;
+  macAddress: string;
+  links: string[];
+  driverOpts: Record<string, string> | null;
+  /** What the running container got; empty when it is not running. */
+  endpointId: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  dnsNames: string[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -1,5 +1,6 @@
 // Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit.
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,7 +23,10 @@ import { ExitMonitor } from '../runtime/exit-monitor';
 import { resizeConsole } from '../runtime/console';
 import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
+import { ContainerMountSetup, type ContainerVolumes } from './container-mounts';
+import type { RuntimeMount } from '../wire/oci';
 import { ramInBytes } from '../util/units';
+import type { NetworkService } from './networks';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -71,6 +75,10 @@ export interface ContainerServiceOptions {
   /** Size cap of each container's log before conmon starts it afresh (0 = none). */
   logSizeMax: number;
   log: { info(msg: string): void; error(msg: string): void };
+  /** Volumes for the containers' mounts (engine/volumes.ts in production). */
+  volumes: ContainerVolumes;
+  /** Bridge networks, published ports and DNS (engine/networks.ts); without it a container gets loopback only. */
+  networks?: NetworkService;
 }
 
 /** Someone waiting for a container's next exit; attach streams also end when a start fails. */
@@ -92,8 +100,10 @@ export class ContainerService {
   private readonly exits: ExitMonitor;
   private readonly exitDir: string;
   private readonly socketDir: string;
+  private readonly mounts: ContainerMountSetup;
 
   constructor(private readonly o: ContainerServiceOptions) {
+    this.mounts = new ContainerMountSetup(o.volumes);
     this.store = new ContainerRecordStore(path.join(o.root, 'containers'));
     this.exitDir = path.join(o.runRoot, 'exits');
     this.socketDir = path.join(o.runRoot, 'sockets');
@@ -107,6 +117,7 @@ export class ContainerService {
     await this.store.init();
     await this.store.removeLeftovers();
     for (const c of await this.store.loadAll()) this.records.set(c.id, c);
+    await this.mounts.restore([...this.records.values()].map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused', mounts: c.mounts ?? [] })));
     await this.exits.start();
     for (const c of this.records.values()) {
       if (c.state.status === 'removing') {
@@ -192,9 +203,22 @@ export class ContainerService {
     if (hostConfig.AutoRemove && hostConfig.RestartPolicy?.Name && !['', 'no'].includes(hostConfig.RestartPolicy.Name)) {
       throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
     }
-    validateNetworkMode(hostConfig.NetworkMode);
+    const network = this.o.networks
+      ? this.o.networks.prepare(name, hostConfig, body, (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, import('../wire/docker').EndpointConfigBody>)
+      : (validateNetworkMode(hostConfig.NetworkMode), undefined);
+    // container:<name> shares that container's network and so its hostname, as in Docker.
+    const joined = network && hostConfig.NetworkMode?.startsWith('container:') ? this.find(hostConfig.NetworkMode.slice('container:'.length)) : undefined;
+    if (joined) config.Hostname = joined.config.Hostname;
     const warnings = checkResources(hostConfig, this.o.hostResources);
     checkSecurity(hostConfig, this.o.hostResources?.kernel ?? '');
+    const plannedMounts = this.mounts.plan({
+      hostConfig, volumes: config.Volumes, sourceExists: (p) => fs.existsSync(p),
+      mountsOf: (ref) => {
+        const from = this.find(ref);
+        if (!from) throw new InvalidParameterError(`No such container: ${ref}`);
+        return from.mounts ?? [];
+      },
+    });
 
     return this.lock.run('names', async () => {
       const owner = this.find(name);
@@ -202,6 +226,7 @@ export class ContainerService {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
       const id = randomBytes(32).toString('hex');
+      const mounts = await this.mounts.attach(plannedMounts, id);
       config.Hostname = config.Hostname || id.slice(0, 12);
       config.Image = body.Image;
       config.Entrypoint = entrypoint.length ? entrypoint : null;
@@ -218,19 +243,26 @@ export class ContainerService {
         runtime,
         restartCount: 0,
         lowerDirs: this.o.images.lowerDirs(image),
+        mounts,
+        ...(network ? { network } : {}),
         state: {
           status: 'created', pid: 0, conmonPid: 0, exitCode: 0, error: '', oomKilled: false,
           startedAt: ZERO_TIME, finishedAt: ZERO_TIME, stoppedByUser: false,
         },
       };
       const dir = this.dirOf(rec);
-      await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
-      await Promise.all([
-        fsp.mkdir(this.upperDir(rec), { mode: 0o755 }),
-        fsp.mkdir(this.workDir(rec)),
-        fsp.mkdir(this.mergedDir(rec)),
-      ]);
-      await this.store.save(rec);
+      try {
+        await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
+        await Promise.all([
+          fsp.mkdir(this.upperDir(rec), { mode: 0o755 }),
+          fsp.mkdir(this.workDir(rec)),
+          fsp.mkdir(this.mergedDir(rec)),
+        ]);
+        await this.store.save(rec);
+      } catch (err) {
+        await this.mounts.forget(id, mounts, true).catch(() => undefined);
+        throw err;
+      }
       this.records.set(id, rec);
       this.emit(rec, 'create');
       return { Id: id, Warnings: warnings };
@@ -266,7 +298,10 @@ export class ContainerService {
       if (!(await this.o.mounter.isMountPoint(merged))) {
         await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
       }
-      const spec = await this.specFor(c, merged);
+      const mounts = await this.mounts.setup(c.id, c.mounts, merged);
+      this.mounts.copiedUp(c.mounts);
+      await this.o.networks?.attach(c);
+      const spec = await this.specFor(c, merged, mounts);
       const bundle = path.join(this.dirOf(c), 'bundle');
       await fsp.mkdir(bundle, { recursive: true });
       await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
@@ -284,6 +319,8 @@ export class ContainerService {
       const message = errorMessage(err);
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
       await this.o.mounter.umount(merged).catch(() => undefined);
+      await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
+      await this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
       // Docker keeps a container that never ran in 'created', with the error and exit code 127 recorded.
       const everRan = c.state.status === 'running';
       c.state = { ...c.state, status: everRan ? 'exited' : 'created', pid: 0, conmonPid: 0, exitCode: 127, error: message, finishedAt: everRan ? new Date().toISOString() : c.state.finishedAt };
@@ -302,13 +339,15 @@ export class ContainerService {
     return opt ? parseSize(opt) : this.o.logSizeMax;
   }
 
-  private async specFor(c: ContainerRecord, rootfs: string) {
+  private async specFor(c: ContainerRecord, rootfs: string, mounts: RuntimeMount[] = []) {
     const cfg = c.config;
     const hc = c.hostConfig;
     const passwd = await readFileInRoot(rootfs, '/etc/passwd');
     const group = await readFileInRoot(rootfs, '/etc/group');
     const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
-    const env = processEnv(cfg, user.home);
+    // Legacy --link variables come first; the container's own Env overrides them, as in moby.
+    const linkEnv = this.o.networks?.linkEnv(c) ?? [];
+    const env = processEnv(linkEnv.length ? { ...cfg, Env: [...linkEnv, ...(cfg.Env ?? [])] } : cfg, user.home);
     const cwd = cfg.WorkingDir || '/';
     if (cwd !== '/') {
       await mkdirInRoot(rootfs, cwd).catch(async (e) => {
@@ -329,9 +368,9 @@ export class ContainerService {
       user,
       hostname: net === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
       terminal: !!cfg.Tty,
-      network: net === 'host' ? 'host' : 'private',
+      network: this.o.networks ? this.o.networks.specNetwork(c) : net === 'host' ? 'host' : 'private',
       etcFiles: { hosts: this.etcPath(c, 'hosts'), hostname: this.etcPath(c, 'hostname'), resolvConf: this.etcPath(c, 'resolv.conf') },
-      extraMounts: [...initMounts(hc.Init), ...tmpfsMounts(hc.Tmpfs)],
+      extraMounts: [...initMounts(hc.Init), ...tmpfsMounts(hc.Tmpfs), ...mounts],
       cgroupsPath: `/berth/${c.id}`,
       shmSize: hc.ShmSize || DEFAULT_SHM_SIZE,
       privileged: !!hc.Privileged,
@@ -356,9 +395,16 @@ export class ContainerService {
     }
     for (const extra of hc.ExtraHosts ?? []) {
       const [h, ip] = extra.split(/:(.*)/s);
-      if (h && ip) hosts += `${ip}\t${h}\n`;
+      if (h && ip) hosts += `${ip === 'host-gateway' ? this.o.networks?.hostGateway() || ip : ip}\t${h}\n`;
     }
-    const resolv = await this.resolvConf(c, host);
+    if (!host) hosts += this.o.networks?.hostsEntries(c) ?? '';
+    let resolv = await this.resolvConf(c, host);
+    // container:<name> shares that container's /etc/hosts and resolv.conf along with its network.
+    const joined = this.o.networks?.joinedContainer(c);
+    if (joined) {
+      hosts = await fsp.readFile(this.etcPath(joined, 'hosts'), 'utf8').catch(() => hosts);
+      resolv = await fsp.readFile(this.etcPath(joined, 'resolv.conf'), 'utf8').catch(() => resolv);
+    }
     await Promise.all([
       fsp.writeFile(this.etcPath(c, 'hostname'), hostname),
       fsp.writeFile(this.etcPath(c, 'hosts'), hosts),
@@ -380,6 +426,12 @@ export class ContainerService {
     if (hc.DnsOptions?.length) options = hc.DnsOptions;
     if (!servers.length && !host) servers = ['8.8.8.8', '8.8.4.4'];
     let out = '';
+    // On user networks aardvark-dns answers (Docker's 127.0.0.11): it resolves containers and forwards the rest.
+    const internal = host ? [] : this.o.networks?.dnsServers(c) ?? [];
+    if (internal.length) {
+      out += `# ExtServers: [${hc.Dns?.length ? servers.join(' ') : `host(${servers.join(' ')})`}]\n`;
+      servers = internal;
+    }
     if (search.length) out += `search ${search.join(' ')}\n`;
     for (const s of servers) out += `nameserver ${s}\n`;
     if (options.length) out += `options ${options.join(' ')}\n`;
@@ -399,6 +451,8 @@ export class ContainerService {
       await Promise.all([
         this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`)),
         this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`)),
+        this.mounts.teardown(c.id, c.mounts).catch((e) => this.o.log.error(`volumes of ${id}: ${errorMessage(e)}`)),
+        this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${id}: ${errorMessage(e)}`)),
       ]);
       c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
       await this.store.save(c);
@@ -569,17 +623,20 @@ export class ContainerService {
       if (!this.records.has(c.id)) return;
       c.state.status = 'removing';
       await this.store.save(c);
-      await this.finishRemoval(c);
+      await this.finishRemoval(c, !!opts.volumes);
     });
   }
 
-  private async finishRemoval(c: ContainerRecord): Promise<void> {
+  private async finishRemoval(c: ContainerRecord, removeVolumes = false): Promise<void> {
     await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
     if (await this.o.mounter.isMountPoint(this.mergedDir(c))) await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
+    await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
+    await this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
     await this.exits.clear(c.id);
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);
     this.records.delete(c.id);
+    await this.mounts.forget(c.id, c.mounts, removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
     this.emit(c, 'destroy');
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
@@ -871,7 +928,8 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): 
     Cmd: null,
     ...(body.Healthcheck || image.Healthcheck ? { Healthcheck: body.Healthcheck ?? image.Healthcheck } : {}),
     Image: body.Image,
-    Volumes: body.Volumes ?? image.Volumes ?? null,
+    // moby's merge: the image's volumes and the request's together.
+    Volumes: body.Volumes || image.Volumes ? { ...(image.Volumes ?? {}), ...(body.Volumes ?? {}) } : null,
     WorkingDir: body.WorkingDir || image.WorkingDir || '',
     Entrypoint: null,
     OnBuild: image.OnBuild ?? null,

@@ -71,6 +71,27 @@ export interface CommitOptions {
   changes?: string[];
 }
 
+/** One build step's commit (see ImageService.commitBuildStep). */
+export interface BuildStepCommit {
+  /** The image the step ran on; null for `FROM scratch`. */
+  parent: { id: string; config: ImageConfig } | null;
+  /** The step's changes (an overlay upper dir); absent for a step that changes only the config. */
+  upperDir?: string;
+  /** The stage's config after the step: the new image's config. */
+  config: ContainerConfig;
+  /** The history line (Docker's "/bin/sh -c #(nop) ..." form). */
+  createdBy: string;
+  author?: string;
+  /** The image's and the history entry's creation time (RFC 3339). */
+  created: string;
+  /** Seconds since the epoch: later mtimes in the layer tar are written as this. */
+  clampMtime?: number;
+  /** Entries of the upper dir to leave out of the layer (runtime mount-point stubs). */
+  exclude?: (rel: string, st: fs.Stats) => boolean;
+  /** OS and architecture of an image built FROM scratch. */
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
 export interface ImportOptions {
   /** "name" or "name:tag" (Docker's `repo` query parameter). */
   repo?: string;
@@ -581,47 +602,88 @@ export class ImageService {
   async commit(opts: CommitOptions): Promise<string> {
     const ref = opts.repo ? repoTagReference(opts.repo, opts.tag ?? '') : undefined;
     assertContainerConfig(opts.containerConfig, 'invalid commit config');
+    const config = applyChanges(opts.containerConfig, opts.changes ?? []);
+    const createdBy = (opts.containerConfig.Cmd ?? []).join(' ');
+    const id = await this.commitImage({
+      parent: opts.parent,
+      layer: () => layerTarFromUpper(opts.upperDir, this.special),
+      config,
+      created: new Date().toISOString(),
+      history: { ...(opts.author ? { author: opts.author } : {}), ...(createdBy ? { created_by: createdBy } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
+      author: opts.author,
+      comment: opts.comment,
+      container: opts.containerId,
+      refs: ref ? [ref] : [],
+    });
+    if (ref) this.event('tag', id, ref.familiar());
+    return id;
+  }
+
+  /**
+   * One step of a build (moby's CommitBuildStep/CreateImage): the step's changes, if any, become a layer on
+   * top of the parent and the stage's config the new image's config, recorded as an untagged child of the
+   * parent. Nothing of the build host is written (no container ID, no container config), and with
+   * `clampMtime` the layer's mtimes are clamped, so the same inputs give the same image ID.
+   */
+  async commitBuildStep(o: BuildStepCommit): Promise<string> {
+    assertContainerConfig(o.config, 'invalid build step config');
+    const upper = o.upperDir;
+    return this.commitImage({
+      parent: o.parent,
+      layer: upper === undefined ? undefined : () => layerTarFromUpper(upper, this.special, { clampMtime: o.clampMtime, exclude: o.exclude }),
+      config: o.config,
+      created: o.created,
+      history: { ...(o.author ? { author: o.author } : {}), created_by: o.createdBy },
+      author: o.author,
+      platform: o.platform,
+      refs: [],
+    });
+  }
+
+  /** The shared end of commit and build steps: the layer stored (unless empty), the config written, the image recorded. */
+  private async commitImage(o: {
+    parent: { id: string; config: ImageConfig } | null; layer?: () => Promise<Readable>; config: ContainerConfig; created: string;
+    history: HistoryEntry; author?: string; comment?: string; container?: string; refs: ImageReference[];
+    platform?: { os: string; architecture: string; variant?: string };
+  }): Promise<string> {
     const lease: Lease = new Set();
     let sweepAfter = true;
     try {
-      const parentConfig = opts.parent?.config;
+      const parentConfig = o.parent?.config;
       const parentDiffIds = parentConfig?.rootfs?.diff_ids ?? [];
       const parentTop = chainIdOf(parentDiffIds);
       await this.mutex.run('store', async () => {
         if (parentTop !== null && !this.layers.has(parentTop)) throw new NotFoundError(`parent layer ${parentTop} does not exist`);
         for (const c of chainIdsOf(parentDiffIds)) this.take(lease, c);
       });
-      const tarStream = await layerTarFromUpper(opts.upperDir, this.special);
-      const layer = await this.addLayer(parentTop, tarStream, lease);
-      failpoint('commit-layer');
-      const empty = layer.diffId === EMPTY_LAYER_DIFF_ID;
-      // An empty diff adds no layer: the one just stored for it is swept when the commit ends.
-      if (empty) sweepAfter = true;
-      const config = applyChanges(opts.containerConfig, opts.changes ?? []);
-      const created = new Date().toISOString();
-      const history: HistoryEntry = { created };
-      if (opts.author) history.author = opts.author;
-      const createdBy = (opts.containerConfig.Cmd ?? []).join(' ');
-      if (createdBy) history.created_by = createdBy;
-      if (opts.comment) history.comment = opts.comment;
+      let empty = true;
+      let diffId = '';
+      if (o.layer) {
+        const layer = await this.addLayer(parentTop, await o.layer(), lease);
+        failpoint('commit-layer');
+        diffId = layer.diffId;
+        // An empty diff adds no layer: the one just stored for it is swept when the commit ends.
+        empty = diffId === EMPTY_LAYER_DIFF_ID;
+      }
+      const history: HistoryEntry = { created: o.created, ...o.history };
       if (empty) history.empty_layer = true;
+      const variant = parentConfig ? parentConfig.variant : o.platform?.variant;
       const image: ImageConfig = {
-        architecture: parentConfig?.architecture ?? hostArchitecture(),
-        ...(opts.author ? { author: opts.author } : {}),
-        ...(opts.comment ? { comment: opts.comment } : {}),
-        config: dockerContainerConfig(config),
-        container: opts.containerId,
-        created,
+        architecture: parentConfig?.architecture ?? o.platform?.architecture ?? hostArchitecture(),
+        ...(o.author ? { author: o.author } : {}),
+        ...(o.comment ? { comment: o.comment } : {}),
+        config: dockerContainerConfig(o.config),
+        ...(o.container ? { container: o.container } : {}),
+        created: o.created,
         docker_version: COMPAT_DOCKER_VERSION,
         history: [...(parentConfig?.history ?? []), history],
-        os: parentConfig?.os ?? 'linux',
-        rootfs: { type: 'layers', diff_ids: empty ? parentDiffIds : [...parentDiffIds, layer.diffId] },
-        ...(parentConfig?.variant ? { variant: parentConfig.variant } : {}),
+        os: parentConfig?.os ?? o.platform?.os ?? 'linux',
+        rootfs: { type: 'layers', diff_ids: empty ? parentDiffIds : [...parentDiffIds, diffId] },
+        ...(variant ? { variant } : {}),
       };
-      const { id } = await this.addImage(image, lease, { parent: opts.parent?.id, refs: ref ? [ref] : [] });
+      const { id } = await this.addImage(image, lease, { parent: o.parent?.id, refs: o.refs });
       failpoint('commit-done');
-      if (ref) this.event('tag', id, ref.familiar());
-      sweepAfter = empty;
+      sweepAfter = empty && o.layer !== undefined;
       return id;
     } finally {
       await this.finish(lease, sweepAfter);

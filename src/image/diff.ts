@@ -183,13 +183,30 @@ function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHea
   return Readable.from(pack, { objectMode: false });
 }
 
+export interface LayerTarOptions {
+  /**
+   * Seconds since the epoch: every mtime later than this is written as this (SOURCE_DATE_EPOCH, for
+   * reproducible builds). Absent: mtimes as they are, truncated to seconds (docker commit).
+   */
+  clampMtime?: number;
+  /** Leaves an entry (and, for a directory, what is below it) out of the tar: runtime mount-point stubs. */
+  exclude?: (rel: string, st: fs.Stats) => boolean;
+}
+
 /**
  * The layer tar of a container's changes: overlayfs whiteouts (char 0:0) become `.wh.<name>` files and
  * opaque directories get a `.wh..wh..opq` entry, as moby's overlay whiteout converter writes them.
  */
-export async function layerTarFromUpper(upperDir: string, special: SpecialFiles = new HostSpecialFiles()): Promise<Readable> {
+export async function layerTarFromUpper(upperDir: string, special: SpecialFiles = new HostSpecialFiles(), opts: LayerTarOptions = {}): Promise<Readable> {
   const opaque = await opaqueDirs(upperDir, special);
+  const clamp = opts.clampMtime;
+  const excluded: string[] = [];
   return packTree(upperDir, (e, h) => {
+    if (opts.exclude) {
+      if (excluded.some((x) => e.rel.startsWith(x + '/'))) return [];
+      if (opts.exclude(e.rel, e.st)) { excluded.push(e.rel); return []; }
+    }
+    if (clamp !== undefined && h.mtime && h.mtime.getTime() > clamp * 1000) h = { ...h, mtime: new Date(clamp * 1000) };
     if (isWhiteout(e.st)) {
       const dir = path.posix.dirname(e.rel);
       const name = (dir === '.' ? '' : dir + '/') + WHITEOUT_PREFIX + path.posix.basename(e.rel);

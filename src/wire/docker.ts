@@ -61,7 +61,7 @@ export interface MountSpec {
   Consistency?: string;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
 }
 
 export interface HostConfig {
@@ -174,6 +174,32 @@ export interface MountPoint {
   Propagation: string;
 }
 
+/** GET /volumes/{name}, an entry of GET /volumes (moby api/types/volume.Volume). */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  /** RFC 3339, seconds. */
+  CreatedAt?: string;
+  Status?: Record<string, unknown>;
+  Labels: Record<string, string> | null;
+  Scope: 'local' | 'global';
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+/** POST /volumes/create */
+export interface VolumeCreateBody {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+export interface VolumeListResponse { Volumes: Volume[]; Warnings: string[] | null }
+
+export interface VolumePruneResponse { VolumesDeleted: string[] | null; SpaceReclaimed: number }
+
 export interface Port { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
 
 export interface ContainerSummary {
@@ -258,3 +284,58 @@ export interface ExecInspect {
   OpenStderr: boolean; OpenStdin: boolean; OpenStdout: boolean; Running: boolean; Pid: number;
   ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
 }
+
+/** POST /networks/create (moby api/types/network.CreateRequest). */
+export interface NetworkCreateBody {
+  Name?: string;
+  CheckDuplicate?: boolean;
+  Driver?: string;
+  Scope?: string;
+  EnableIPv4?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: IPAMConfig[] | null; Options?: Record<string, string> | null } | null;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+export interface IPAMConfig { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+
+/** GET /networks/{id}, an entry of GET /networks (moby api/types/network.Inspect). */
+export interface NetworkResource {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: string;
+  EnableIPv4: boolean;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IPAMConfig[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+}
+
+/** An endpoint's settings as a request gives them (create's NetworkingConfig, network connect). */
+export interface EndpointConfigBody {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+}
+
+/** POST /networks/{id}/connect */
+export interface NetworkConnectBody { Container?: string; EndpointConfig?: EndpointConfigBody | null }
+
+/** POST /networks/{id}/disconnect */
+export interface NetworkDisconnectBody { Container?: string; Force?: boolean }

@@ -13,6 +13,7 @@ export const MediaTypes = {
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   dockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
 } as const;
 
 export interface Descriptor {
@@ -22,6 +23,8 @@ export interface Descriptor {
   urls?: string[];
   annotations?: Record<string, string>;
   platform?: Platform;
+  artifactType?: string;
+  data?: string;
 }
 
 export interface Platform { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }
@@ -41,6 +44,8 @@ export interface Index {
   mediaType?: string;
   manifests: Descriptor[];
   annotations?: Record<string, string>;
+  subject?: Descriptor;
+  artifactType?: string;
 }
 
 export interface HistoryEntry {

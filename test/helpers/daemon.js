@@ -28,6 +28,8 @@ class TestDaemon {
     // The exec root holds conmon's sockets: keep its path short (unix socket paths are limited to 108 bytes).
     this.runRoot = `/run/bt-${tag.slice(-12)}`;
     this.sock = path.join(this.runRoot, 'berth.sock');
+    // Its own default bridge: the production berthd (berth0) and other test daemons run beside it (names ≤ 15 chars).
+    this.bridge = `bt${process.pid.toString(36)}${Math.random().toString(36).slice(2, 7)}`;
     this.logFile = path.join(this.base, 'berthd.log');
     this.env = { ...process.env, DOCKER_HOST: `unix://${this.sock}`, BERTH_HOST: `unix://${this.sock}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: path.join(this.base, 'docker-config') };
     this.proc = undefined;
@@ -36,7 +38,7 @@ class TestDaemon {
   /** Starts berthd and waits until /_ping answers. */
   async start() {
     const out = fs.openSync(this.logFile, 'a');
-    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot], { stdio: ['ignore', out, out], detached: true });
+    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge], { stdio: ['ignore', out, out], detached: true });
     this.proc.unref();
     for (let i = 0; i < 200; i++) {
       if (this.ping()) return this;
@@ -127,6 +129,10 @@ class TestDaemon {
     for (const id of list.split('\n').filter(Boolean)) spawnSync('crun', [`--root=${runtimeRoot}`, 'delete', '-f', id]);
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(this.base) || m.startsWith(this.runRoot)));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+    // A failed test can leave this daemon's aardvark-dns and default bridge behind.
+    const dns = spawnSync('pgrep', ['-f', `aardvark-dns --config ${path.join(this.runRoot, 'netavark')}`], { encoding: 'utf8' }).stdout || '';
+    for (const pid of dns.split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    if (fs.existsSync(`/sys/class/net/${this.bridge}`)) spawnSync('ip', ['link', 'del', this.bridge]);
     fs.rmSync(this.base, { recursive: true, force: true });
     fs.rmSync(this.runRoot, { recursive: true, force: true });
   }

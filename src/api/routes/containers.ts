@@ -1,8 +1,9 @@
 // Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ContainerCreateBody, ContainerSummary, MountPoint } from '../../wire/docker';
-import type { ContainerRecord } from '../../engine/container-record';
+import type { ContainerCreateBody, ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
+import type { ContainerRecord, EndpointRecord } from '../../engine/container-record';
+import { portList, portMap } from '../../engine/networks';
 import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../engine/errors';
@@ -10,6 +11,7 @@ import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
+import { mountPointsOf, usesVolume } from '../../engine/container-mounts';
 
 export function registerContainerRoutes(router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>): void {
   router.post('/containers/create', async (ctx) => {
@@ -213,22 +215,43 @@ function summary(c: ContainerRecord, sizeRw?: number, imageSize?: number): Conta
     ImageID: c.imageId,
     Command: commandText(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: portList(c),
     ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize ?? 0) } : {}),
     Labels: c.config.Labels ?? {},
     State: c.state.status,
     Status: statusString(c.state),
     HostConfig: { NetworkMode: net },
-    NetworkSettings: { Networks: { [net]: endpoint(c) } },
-    Mounts: [] as MountPoint[],
+    NetworkSettings: { Networks: networksOf(c) },
+    Mounts: mountPointsOf(c.mounts) as MountPoint[],
   };
 }
 
-function endpoint(c: ContainerRecord) {
+/** NetworkSettings.Networks: the container's endpoints, with address and MAC while it runs. */
+function networksOf(c: ContainerRecord): Record<string, EndpointSettings> {
+  if (!c.network) {
+    const mode = networkName(c);
+    return mode.startsWith('container:') ? {} : { [mode]: endpoint(undefined) };
+  }
+  return Object.fromEntries(c.network.endpoints.map((e) => [e.network, endpoint(e)]));
+}
+
+function endpoint(e: EndpointRecord | undefined): EndpointSettings {
   return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '',
-    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+    IPAMConfig: e?.ipv4Address ? { IPv4Address: e.ipv4Address } : null,
+    Links: e?.links.length ? e.links : null,
+    Aliases: e?.aliases.length ? e.aliases : null,
+    MacAddress: e?.mac || e?.macAddress || '',
+    DriverOpts: e?.driverOpts ?? null,
+    NetworkID: e?.networkId ?? '', EndpointID: e?.endpointId ?? '',
+    Gateway: e?.gateway ?? '', IPAddress: e?.ip ?? '', IPPrefixLen: e?.prefixLen ?? 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: e?.dnsNames.length ? e.dnsNames : null,
   };
+}
+
+/** The deprecated top-level address fields: filled from the default bridge only, as dockerd does. */
+function defaultBridgeEndpoint(c: ContainerRecord): EndpointSettings {
+  const e = c.network?.endpoints.find((x) => x.network === 'bridge');
+  return endpoint(e);
 }
 
 function inspect(c: ContainerRecord, containers: ContainerService, sizeRw?: number, imageSize?: number) {
@@ -277,14 +300,15 @@ function inspect(c: ContainerRecord, containers: ContainerService, sizeRw?: numb
       },
     },
     ...(sizeRw !== undefined ? { SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize ?? 0) } : {}),
-    Mounts: [],
+    Mounts: mountPointsOf(c.mounts),
     Config: c.config,
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-      Networks: { [net]: endpoint(c) },
-    },
+    NetworkSettings: ((d: EndpointSettings) => ({
+      Bridge: '', SandboxID: c.network?.sandboxId ?? '', SandboxKey: c.network?.sandboxKey ?? '', Ports: portMap(c), HairpinMode: false,
+      LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      EndpointID: d.EndpointID, Gateway: d.Gateway, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+      IPAddress: d.IPAddress, IPPrefixLen: d.IPPrefixLen, IPv6Gateway: '', MacAddress: d.EndpointID ? d.MacAddress : '',
+      Networks: networksOf(c),
+    }))(defaultBridgeEndpoint(c)),
   };
 }
 
@@ -315,7 +339,8 @@ function containerFilter(filters: Map<string, string[]>, containers: ContainerSe
       && any('exited', (e) => c.state.status === 'exited' && String(c.state.exitCode) === e)
       && (!before || before.every((b) => c.created < b.created))
       && (!since || since.every((b) => c.created > b.created))
-      && any('network', (n) => networkName(c) === n)
+      && any('network', (n) => networkName(c) === n || !!c.network?.endpoints.some((e) => e.network === n || e.networkId.startsWith(n)))
+      && any('volume', (v) => usesVolume(c.mounts, v))
       && any('health', (h) => (c.state.health?.status ?? 'none') === h);
   };
 }

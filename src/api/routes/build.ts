@@ -1,0 +1,160 @@
+// Build routes of the Docker Engine API (the classic builder, as the docker CLI uses it with DOCKER_BUILDKIT=0):
+// POST /build streams Docker's JSON messages; POST /build/prune and /build/cancel.
+import type { ServerResponse } from 'node:http';
+import { InvalidParameterError, NotImplementedError, errorMessage } from '../../engine/errors';
+import type { BuildOptions, BuildOutput } from '../../build/executor';
+import { RunStepError } from '../../build/executor';
+import type { BuildService } from '../../build/service';
+import type { JsonMessage } from '../../wire/docker';
+import { queryBool, queryFilters, type Router } from '../router';
+
+function jsonParam<T>(q: URLSearchParams, name: string, what: string, check: (v: unknown) => boolean): T | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidParameterError(`error reading ${what}: ${errorMessage(err)}`);
+  }
+  if (v === null) return undefined;
+  if (!check(v)) throw new InvalidParameterError(`error reading ${what}: unexpected JSON ${raw}`);
+  return v as T;
+}
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function int(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw new InvalidParameterError(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
+/** moby's newImageBuildOptions: the query parameters of POST /build. */
+export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: boolean } {
+  const buildArgs = jsonParam<Record<string, string | null>>(q, 'buildargs', 'build args', (v) => isObject(v) && Object.values(v as object).every((x) => x === null || typeof x === 'string')) ?? {};
+  const labels = jsonParam<Record<string, string>>(q, 'labels', 'labels', (v) => isObject(v) && Object.values(v as object).every((x) => typeof x === 'string')) ?? {};
+  jsonParam<string[]>(q, 'cachefrom', 'cache-from', (v) => Array.isArray(v));
+  const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(q, 'ulimits', 'ulimit settings', (v) => Array.isArray(v));
+  if (q.getAll('securityopt').length) throw new InvalidParameterError('security options are not supported on linux');
+  const version = q.get('version');
+  if (version && version !== '1') {
+    if (version === '2') throw new NotImplementedError('BuildKit is not supported by Berth: build with the classic builder (DOCKER_BUILDKIT=0)');
+    throw new InvalidParameterError(`invalid version ${JSON.stringify(version)}`);
+  }
+  if (queryBool(q, 'squash')) throw new InvalidParameterError('squash is only supported with experimental mode');
+  if (q.get('remote')) throw new NotImplementedError('remote build contexts are not supported by Berth: send the context as the request body');
+  const forceRemove = queryBool(q, 'forcerm');
+  const rm = q.get('rm');
+  return {
+    dockerfile: q.get('dockerfile') ?? '',
+    tags: q.getAll('t').filter(Boolean),
+    buildArgs: new Map(Object.entries(buildArgs)),
+    ...(q.get('target') ? { target: q.get('target')! } : {}),
+    noCache: queryBool(q, 'nocache'),
+    labels,
+    remove: forceRemove || rm === null || rm === '' ? true : queryBool(q, 'rm'),
+    forceRemove,
+    ...(q.get('networkmode') ? { networkMode: q.get('networkmode')! } : {}),
+    ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+    extraHosts: q.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean),
+    shmSize: int(q, 'shmsize'),
+    memory: int(q, 'memory'),
+    memorySwap: int(q, 'memswap'),
+    cpuShares: int(q, 'cpushares'),
+    cpusetCpus: q.get('cpusetcpus') || undefined,
+    cpuPeriod: int(q, 'cpuperiod'),
+    cpuQuota: int(q, 'cpuquota'),
+    ...(ulimits ? { ulimits } : {}),
+    quiet: queryBool(q, 'q'),
+  };
+}
+
+/**
+ * The response of a build: headers go out with the first message, so an error before that (a bad Dockerfile) is
+ * an ordinary HTTP error. With `q` the progress is held back and sent only if the build fails (as Docker does).
+ */
+class BuildStream implements BuildOutput {
+  private started = false;
+  private readonly held: JsonMessage[] = [];
+
+  constructor(private readonly res: ServerResponse, private readonly quiet: boolean) {}
+
+  private write(msg: JsonMessage, force = false): void {
+    if (this.quiet && !force) { this.held.push(msg); return; }
+    if (this.res.destroyed || this.res.writableEnded) return;
+    if (!this.started) {
+      this.res.writeHead(200, { 'Content-Type': 'application/json' });
+      this.started = true;
+    }
+    this.res.write(JSON.stringify(msg) + '\r\n');
+  }
+
+  stream(text: string): void { this.write({ stream: text }); }
+  aux(id: string): void { this.write({ aux: { ID: id } }); }
+  progress(msg: JsonMessage): void { this.write(msg); }
+
+  succeed(imageId: string): void {
+    if (this.quiet) this.write({ stream: `${imageId}\n` }, true);
+    this.end();
+  }
+
+  /** Sends the error in the stream, or rethrows it when nothing was sent (the server answers with its status). */
+  fail(err: unknown): void {
+    if (this.quiet) for (const m of this.held.splice(0)) this.write(m, true);
+    if (!this.started) throw err;
+    const message = errorMessage(err);
+    const detail: { code?: number; message: string } = err instanceof RunStepError ? { code: err.code, message } : { message };
+    this.write({ errorDetail: detail, error: message }, true);
+    this.end();
+  }
+
+  private end(): void {
+    if (!this.started && !this.res.destroyed) this.write({}, true);
+    if (!this.res.writableEnded) this.res.end();
+  }
+}
+
+export function registerBuildRoutes(router: Router, builds: BuildService): void {
+  router.post('/build', async (ctx) => {
+    let opts: ReturnType<typeof buildOptionsFrom>;
+    try {
+      opts = buildOptionsFrom(ctx.query);
+    } catch (err) {
+      ctx.req.resume();
+      throw err;
+    }
+    const res = ctx.res!;
+    const out = new BuildStream(res, opts.quiet);
+    const abort = new AbortController();
+    let done = false;
+    // The client hanging up (Ctrl-C) cancels the build: the step's container is stopped and removed.
+    res.on('close', () => { if (!done) abort.abort(); });
+    try {
+      const id = await builds.build(ctx.req, opts, out, abort.signal);
+      done = true;
+      out.succeed(id);
+    } catch (err) {
+      done = true;
+      ctx.req.resume();
+      if (abort.signal.aborted) { res.destroy(); return; }
+      out.fail(err);
+    }
+  });
+
+  router.post('/build/prune', async (ctx) => {
+    const filters = queryFilters(ctx.query);
+    for (const key of filters.keys()) {
+      if (!['until', 'unused-for', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'].includes(key)) {
+        throw new InvalidParameterError(`invalid filter '${key}'`);
+      }
+    }
+    return builds.prune(queryBool(ctx.query, 'all'));
+  });
+
+  router.post('/build/cancel', async (ctx) => {
+    if (!ctx.query.get('id')) throw new InvalidParameterError('build ID not provided');
+    return undefined;
+  });
+}

@@ -1,0 +1,35 @@
+// Volume routes of the Docker Engine API: HTTP in, VolumeService calls, Docker's wire types out.
+import type { VolumeCreateBody } from '../../wire/docker';
+import type { VolumeService } from '../../engine/volumes';
+import { queryBool, queryFilters, type Router } from '../router';
+
+export function registerVolumeRoutes(router: Router, volumes: VolumeService): void {
+  router.get('/volumes', (ctx) => volumes.list(queryFilters(ctx.query)));
+
+  router.post('/volumes/create', async (ctx) => {
+    const body = (await ctx.json<VolumeCreateBody>()) ?? {};
+    const v = await volumes.create(body);
+    ctx.res!.statusCode = 201;
+    return v;
+  });
+
+  router.post('/volumes/prune', async (ctx) => {
+    const filters = queryFilters(ctx.query);
+    // Before API 1.42 prune removed every unused volume; since, only anonymous ones unless all=true.
+    if (olderThan(ctx.apiVersion, '1.42')) filters.set('all', ['true']);
+    return volumes.prune(filters);
+  });
+
+  router.get('/volumes/{name:.*}', (ctx) => volumes.inspect(ctx.params.name!));
+
+  router.delete('/volumes/{name:.*}', async (ctx) => {
+    await volumes.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force') });
+    ctx.res!.statusCode = 204;
+  });
+}
+
+function olderThan(v: string, than: string): boolean {
+  const [a1, a2] = v.split('.').map(Number);
+  const [b1, b2] = than.split('.').map(Number);
+  return a1! < b1! || (a1 === b1 && a2! < b2!);
+}

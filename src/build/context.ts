@@ -1,0 +1,115 @@
+// The build context: the client's tar unpacked into a private directory under the data root, its Dockerfile read,
+// .dockerignore applied, and COPY/ADD sources resolved inside it and nowhere else.
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { InvalidParameterError } from '../engine/errors';
+import { resolveInRoot } from '../host/rootfs';
+import { decompressAny, extractTar, looksLikeTar, peek } from './untar';
+
+/** Docker's .dockerignore matcher (dockerignore.ts). */
+export interface IgnoreMatcher {
+  ignores(relPath: string): boolean;
+  /** Whether a "!" pattern may re-include something below an ignored directory. */
+  mayHaveExceptionsUnder(dir: string): boolean;
+}
+
+export type IgnoreParser = (text: string) => IgnoreMatcher;
+
+export const DEFAULT_DOCKERFILE = 'Dockerfile';
+
+export class BuildContext {
+  private constructor(readonly root: string, readonly dockerfileText: string, readonly dockerfilePath: string) {}
+
+  /**
+   * Unpacks the uploaded context (a tar, plain or compressed) into a new directory below `tmpDir`, reads the
+   * Dockerfile at `dockerfile` (a path inside the context) and removes what .dockerignore excludes.
+   */
+  static async fromUpload(body: Readable, tmpDir: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
+    const root = path.join(tmpDir, `context-${randomBytes(8).toString('hex')}`);
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    try {
+      const { stream } = await decompressAny(body);
+      const { head, stream: tarStream } = await peek(stream, 512);
+      if (head.length === 0) throw new InvalidParameterError('the build context is empty: send a tar of the context directory');
+      if (!looksLikeTar(head)) throw new InvalidParameterError('the build context is not a tar archive');
+      await extractTar(tarStream, root, { keepOwnership: false });
+      return await BuildContext.open(root, dockerfile || DEFAULT_DOCKERFILE, parseIgnore);
+    } catch (err) {
+      await fsp.rm(root, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** A context already on disk at `root` (the directory then belongs to the context and goes with close()). */
+  static async open(root: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
+    const ignoreText = await fsp.readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => undefined);
+    const ignore = ignoreText === undefined ? undefined : parseIgnore(ignoreText);
+    let rel = cleanContextPath(dockerfile);
+    let text = await readInContext(root, rel);
+    if (text === undefined && dockerfile === DEFAULT_DOCKERFILE) {
+      rel = 'dockerfile';
+      text = await readInContext(root, rel);
+    }
+    if (text === undefined) throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${dockerfile}`);
+    if (ignore) await prune(root, ignore);
+    return new BuildContext(root, text, rel);
+  }
+
+  /**
+   * A COPY/ADD source path (already expanded, wildcards not) resolved inside the context: "../x" and anything
+   * whose symlinks lead out are refused as Docker refuses them.
+   */
+  async resolve(src: string): Promise<string> {
+    const rel = src.replace(/^\/+/, '').replace(/^\.\/+/, '');
+    if (escapes(rel)) throw new InvalidParameterError(`forbidden path outside the build context: ${src} ()`);
+    return resolveInRoot(this.root, rel);
+  }
+
+  async close(): Promise<void> {
+    await fsp.rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/** True when a relative path climbs above its root through "..". */
+export function escapes(rel: string): boolean {
+  let depth = 0;
+  for (const part of rel.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') { if (--depth < 0) return true; } else depth++;
+  }
+  return false;
+}
+
+function cleanContextPath(p: string): string {
+  const rel = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^\/+/, '');
+  if (escapes(rel) || rel.startsWith('..')) throw new InvalidParameterError(`forbidden path outside the build context: ${p} ()`);
+  return rel;
+}
+
+async function readInContext(root: string, rel: string): Promise<string | undefined> {
+  const abs = await resolveInRoot(root, rel);
+  const st = await fsp.stat(abs).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  return fsp.readFile(abs, 'utf8');
+}
+
+/** Removes what .dockerignore excludes (the client normally left it out already; other clients may not). */
+async function prune(root: string, ignore: IgnoreMatcher): Promise<void> {
+  const walk = async (relDir: string): Promise<void> => {
+    const abs = relDir ? path.join(root, relDir) : root;
+    const entries = await fsp.readdir(abs, { withFileTypes: true });
+    for (const e of entries) {
+      const rel = relDir ? `${relDir}/${e.name}` : e.name;
+      const isDir = e.isDirectory();
+      if (ignore.ignores(rel)) {
+        if (isDir && ignore.mayHaveExceptionsUnder(rel)) { await walk(rel); continue; }
+        await fsp.rm(path.join(root, rel), { recursive: true, force: true });
+        continue;
+      }
+      if (isDir) await walk(rel);
+    }
+  };
+  await walk('');
+}

@@ -1,0 +1,148 @@
+// The builder as the API sees it: a build from an uploaded context, the build cache's listing and pruning.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerService } from '../engine/containers';
+import { ConflictError, NotFoundError } from '../engine/errors';
+import type { ImageService } from '../engine/images';
+import { BuildCache } from './cache';
+import { BuildContext } from './context';
+import { dockerignoreMatcher, parseDockerignore } from './dockerignore';
+import { Builder, type BuildContainerEngine, type BuildOptions, type BuildOutput, type BuilderDeps } from './executor';
+
+/** `docker system df`'s BuildCache items (moby's build.CacheRecord). */
+export interface CacheRecord {
+  ID: string; Parents: string[] | null; Type: string; Description: string; InUse: boolean; Shared: boolean;
+  Size: number; CreatedAt: string; LastUsedAt: string | null; UsageCount: number;
+}
+
+export interface PruneReport { CachesDeleted: string[] | null; SpaceReclaimed: number }
+
+/** The RUN side of the container service, as the builder uses it. */
+export function containerEngineOf(containers: ContainerService): BuildContainerEngine {
+  return {
+    create: (body) => containers.create(body),
+    start: (id) => containers.start(id),
+    output: async function* (id) {
+      for await (const e of containers.logs(id, { follow: true }).entries) yield { stream: e.stream, data: e.data };
+    },
+    wait: (id) => containers.wait(id),
+    remove: (id) => containers.remove(id, { force: true, volumes: true }),
+    upperDir: (id) => containers.upperDir(containers.get(id)),
+  };
+}
+
+export interface BuildServiceOptions {
+  /** The daemon's data root: the cache index and scratch space live in `<root>/builder`. */
+  root: string;
+  images: ImageService;
+  containers: BuildContainerEngine;
+  mounter: BuilderDeps['mounter'];
+  fetchBase?: BuilderDeps['fetchBase'];
+}
+
+export class BuildService {
+  private readonly dir: string;
+  private readonly tmpDir: string;
+  private readonly cache: BuildCache;
+  private readonly builder: Builder;
+
+  constructor(private readonly o: BuildServiceOptions) {
+    this.dir = path.join(o.root, 'builder');
+    this.tmpDir = path.join(this.dir, 'tmp');
+    this.cache = new BuildCache(this.dir);
+    this.builder = new Builder({
+      images: o.images, containers: o.containers, mounter: o.mounter, cache: this.cache, tmpDir: this.tmpDir, fetchBase: o.fetchBase,
+    });
+  }
+
+  /** Opens the cache index; scratch space a crash left behind is removed (its mounts first). */
+  async init(): Promise<void> {
+    await this.cache.init();
+    await this.cleanTmp();
+    await fsp.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+  }
+
+  private async cleanTmp(): Promise<void> {
+    const names = await fsp.readdir(this.tmpDir).catch(() => [] as string[]);
+    for (const n of names) {
+      const merged = path.join(this.tmpDir, n, 'merged');
+      if (await this.o.mounter.isMountPoint(merged).catch(() => false)) {
+        try {
+          await this.o.mounter.umount(merged);
+        } catch {
+          continue; // never remove through a live overlay
+        }
+      }
+      await fsp.rm(path.join(this.tmpDir, n), { recursive: true, force: true });
+    }
+  }
+
+  /** Unpacks the context and builds; the context directory is removed whatever happens. */
+  async build(body: Readable, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
+    const parseIgnore = (text: string) => dockerignoreMatcher(parseDockerignore(text));
+    const ctx = await BuildContext.fromUpload(body, this.tmpDir, opts.dockerfile, parseIgnore);
+    try {
+      return await this.builder.build(ctx, opts, out, signal);
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  /** The cache entries as `docker system df -v` lists them. */
+  async usage(): Promise<CacheRecord[]> {
+    const sizes = new Map((await this.o.images.list({ all: true })).map((i) => [i.Id, i]));
+    const used = this.usedImages(sizes);
+    return this.cache.all().map(([key, e]) => {
+      const img = sizes.get(e.image);
+      const parent = img?.ParentId ? sizes.get(img.ParentId) : undefined;
+      return {
+        ID: key.slice(7, 32), Parents: e.parent ? [e.parent] : null, Type: 'regular', Description: e.description,
+        InUse: used.has(e.image), Shared: false, Size: Math.max(0, (img?.Size ?? 0) - (parent?.Size ?? 0)),
+        CreatedAt: e.createdAt, LastUsedAt: e.lastUsedAt, UsageCount: 1,
+      };
+    });
+  }
+
+  /** Images a tagged image is built on (or is): the cache entries they back are in use. */
+  private usedImages(byId: Map<string, { ParentId: string; RepoTags: string[] }>): Set<string> {
+    const used = new Set<string>();
+    for (const [id, img] of byId) {
+      if (!img.RepoTags.length) continue;
+      for (let cur: string | undefined = id; cur && !used.has(cur); cur = byId.get(cur)?.ParentId) used.add(cur);
+    }
+    return used;
+  }
+
+  /**
+   * `docker builder prune`: forgets cache entries (all of them with `all`, else those no tagged image is built on)
+   * and removes the images only they kept: untagged, without children or containers.
+   */
+  async prune(all: boolean): Promise<PruneReport> {
+    const before = new Map((await this.o.images.list({ all: true })).map((i) => [i.Id, i]));
+    const used = this.usedImages(before);
+    const dropped = this.cache.all().filter(([, e]) => all || !used.has(e.image));
+    this.cache.remove(dropped.map(([k]) => k));
+    await this.cache.flush();
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    const candidates = [...new Set(dropped.map(([, e]) => e.image))];
+    for (const id of candidates) {
+      const img = before.get(id);
+      if (!img || img.RepoTags.length || img.RepoDigests.length) continue;
+      try {
+        const items = await this.o.images.remove(id.slice(7));
+        for (const item of items) {
+          if (!item.Deleted?.startsWith('sha256:') || !before.has(item.Deleted)) continue;
+          const gone = before.get(item.Deleted)!;
+          const parent = gone.ParentId ? before.get(gone.ParentId) : undefined;
+          reclaimed += Math.max(0, gone.Size - (parent?.Size ?? 0));
+          deleted.push(item.Deleted);
+        }
+      } catch (err) {
+        if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+}

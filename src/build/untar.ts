@@ -1,0 +1,179 @@
+// Extracts a tar (build context, ADD archive) into a directory as if chrooted there: every path is resolved with
+// the directory as "/", so neither ".." nor a symlink (from the tar or already present) can lead outside it.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import * as tar from 'tar-stream';
+import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { decompressWithTool } from '../host/decompress';
+import { resolveInRoot } from '../host/rootfs';
+import { cleanEntryPath, detectCompression, type Compression } from '../image/unpack';
+
+export interface ExtractOptions {
+  /** Keep the tar's uid/gid (ADD of an archive); otherwise everything belongs to the daemon's user (root). */
+  keepOwnership: boolean;
+  /** Called with each entry's clean relative path before it is written; return false to skip it. */
+  filter?: (rel: string, type: string) => boolean;
+}
+
+/** Reads the first bytes of a stream without consuming them: the stream returned yields everything. */
+export async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < n) {
+    const r = await it.next();
+    if (r.done) { done = true; break; }
+    head = Buffer.concat([head, Buffer.from(r.value)]);
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.from(r.value);
+    }
+  }
+  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** The stream decompressed by its magic bytes (gzip, bzip2, xz, zstd, or none), and what it was. */
+export async function decompressAny(source: Readable): Promise<{ kind: Compression; stream: Readable }> {
+  const { head, stream } = await peek(source, 6);
+  const kind = detectCompression(head);
+  if (kind === 'none') return { kind, stream };
+  if (kind === 'gzip') {
+    const gunzip = zlib.createGunzip();
+    stream.on('error', (e) => gunzip.destroy(e));
+    return { kind, stream: stream.pipe(gunzip) };
+  }
+  return { kind, stream: decompressWithTool(kind, stream) };
+}
+
+/** True when the bytes start like a tar header (ustar magic, or an old-style header whose checksum adds up). */
+export function looksLikeTar(head: Buffer): boolean {
+  if (head.length < 512) return false;
+  const magic = head.toString('latin1', 257, 262);
+  if (magic === 'ustar') return true;
+  const stored = parseInt(head.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8);
+  if (!Number.isFinite(stored)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : head[i]!;
+  return sum === stored;
+}
+
+/** Extracts `input` (a tar, compression detected) into the existing directory `root`. */
+export async function extractTar(input: Readable, root: string, opts: ExtractOptions): Promise<void> {
+  const { stream } = await decompressAny(input);
+  const extract = tar.extract();
+  const feeding = pipeline(stream, extract);
+  feeding.catch(() => { /* surfaced below */ });
+  const dirTimes: { abs: string; mtime: Date }[] = [];
+  // Resolved parent directories, valid until an entry makes or removes a symlink or replaces a directory.
+  const parents = new Map<string, string>();
+  const resolveParent = async (rel: string): Promise<string> => {
+    if (rel === '') return root;
+    let abs = parents.get(rel);
+    if (abs === undefined) {
+      abs = await resolveInRoot(root, rel);
+      await fsp.mkdir(abs, { recursive: true, mode: 0o755 });
+      parents.set(rel, abs);
+    }
+    return abs;
+  };
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      try {
+        await extractEntry(entry, h);
+      } catch (err) {
+        entry.resume();
+        if (err instanceof InvalidParameterError) throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code) throw new InvalidParameterError(`cannot extract ${JSON.stringify(h.name)}: ${errorMessage(err)}`);
+        throw err;
+      }
+    }
+    await feeding;
+  } catch (err) {
+    extract.destroy();
+    await feeding.catch(() => undefined);
+    if (err instanceof Error && !(err instanceof InvalidParameterError) && /tar header|end of data|unexpected end|decompression failed|incorrect header|invalid/i.test(err.message)) {
+      throw new InvalidParameterError(`invalid tar archive: ${err.message}`);
+    }
+    throw err;
+  }
+  for (const d of dirTimes.reverse()) await fsp.utimes(d.abs, d.mtime, d.mtime).catch(() => undefined);
+
+  async function extractEntry(entry: tar.ExtractEvents['entry'][1], h: tar.Header): Promise<void> {
+    const parts = cleanEntryPath(h.name, true);
+    const type = h.type ?? 'file';
+    const rel = parts.join('/');
+    if (opts.filter && rel && !opts.filter(rel, type)) { entry.resume(); return; }
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const mtime = h.mtime ?? new Date(0);
+    const own = async (p: string) => { if (opts.keepOwnership) await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0); };
+    if (!parts.length) {
+      entry.resume();
+      if (type === 'directory') { await own(root); await fsp.chmod(root, mode); dirTimes.push({ abs: root, mtime }); }
+      return;
+    }
+    const dir = await resolveParent(parts.slice(0, -1).join('/'));
+    const target = path.join(dir, parts[parts.length - 1]!);
+    const existing = await fsp.lstat(target).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && type === 'directory')) {
+      await fsp.rm(target, { recursive: true, force: true });
+      if (existing.isDirectory() || existing.isSymbolicLink()) parents.clear();
+    }
+    switch (type) {
+      case 'directory':
+        entry.resume();
+        if (!existing?.isDirectory()) await fsp.mkdir(target, { mode: 0o700 });
+        await own(target);
+        await fsp.chmod(target, mode);
+        dirTimes.push({ abs: target, mtime });
+        return;
+      case 'file':
+      case 'contiguous-file': {
+        const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+        const out = fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 });
+        try {
+          await pipeline(entry, out);
+        } finally {
+          if (!out.closed) out.destroy();
+        }
+        await own(target);
+        await fsp.chmod(target, mode);
+        await fsp.utimes(target, mtime, mtime);
+        return;
+      }
+      case 'symlink':
+        entry.resume();
+        if (!h.linkname) throw new InvalidParameterError(`refusing tar entry ${JSON.stringify(h.name)}: empty symlink target`);
+        await fsp.symlink(h.linkname, target);
+        await own(target);
+        await fsp.lutimes(target, mtime, mtime);
+        parents.clear();
+        return;
+      case 'link': {
+        entry.resume();
+        const linkParts = cleanEntryPath(h.linkname ?? '', true);
+        if (!linkParts.length) throw new InvalidParameterError(`refusing tar entry ${JSON.stringify(h.name)}: hard link to the root`);
+        const linkDir = await resolveInRoot(root, linkParts.slice(0, -1).join('/'));
+        const linkAbs = path.join(linkDir, linkParts[linkParts.length - 1]!);
+        const st = await fsp.lstat(linkAbs).catch(() => undefined);
+        if (!st || st.isDirectory()) throw new InvalidParameterError(`refusing tar entry ${JSON.stringify(h.name)}: hard link target ${h.linkname} is missing or a directory`);
+        await fsp.link(linkAbs, target);
+        return;
+      }
+      default:
+        // Devices, fifos and other special entries have no place in a build context or an ADD.
+        entry.resume();
+        return;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// The network stack adapter: podman's netavark (bridges, veths, iptables NAT and port forwarding) and aardvark-dns.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { SystemError } from '../engine/errors';
+
+/** One network as netavark takes it ("network_info"). */
+export interface NetavarkNetwork {
+  name: string;
+  id: string;
+  driver: 'bridge';
+  network_interface: string;
+  subnets: { subnet: string; gateway: string }[];
+  ipv6_enabled: false;
+  internal: boolean;
+  dns_enabled: boolean;
+  options?: Record<string, string>;
+  ipam_options: { driver: 'host-local' };
+}
+
+export interface NetavarkPortMapping { host_ip: string; container_port: number; host_port: number; range: number; protocol: 'tcp' | 'udp' | 'sctp' }
+
+/** netavark's network options: what `setup` and `teardown` read (the same document for both). */
+export interface NetavarkOptions {
+  container_id: string;
+  container_name: string;
+  networks: Record<string, { interface_name: string; static_ips: string[]; static_mac?: string; aliases?: string[] }>;
+  network_info: Record<string, NetavarkNetwork>;
+  port_mappings?: NetavarkPortMapping[];
+  dns_servers?: string[];
+}
+
+/** What `setup` reports per network: the interfaces made in the namespace, with MAC and addresses. */
+export type NetavarkStatus = Record<string, {
+  interfaces?: Record<string, { mac_address: string; subnets?: { ipnet: string; gateway?: string }[] }>;
+  dns_server_ips?: string[];
+  dns_search_domains?: string[];
+}>;
+
+/** Sets up and tears down a container's interfaces, rules and DNS entries in a network namespace. */
+export interface NetworkDriver {
+  setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus>;
+  teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
+}
+
+export interface NetavarkPaths {
+  netavark: string;
+  aardvark: string;
+  /** netavark's config directory (aardvark-dns's entries and lock): per daemon, on tmpfs. */
+  configDir: string;
+}
+
+export const DEFAULT_NETAVARK = '/usr/lib/podman/netavark';
+export const DEFAULT_AARDVARK = '/usr/lib/podman/aardvark-dns';
+
+export class Netavark implements NetworkDriver {
+  constructor(private readonly p: NetavarkPaths) {}
+
+  async setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus> {
+    const out = await this.run('setup', netnsPath, opts);
+    try {
+      return JSON.parse(out) as NetavarkStatus;
+    } catch {
+      throw new SystemError(`netavark setup printed no status: ${out.slice(0, 200)}`);
+    }
+  }
+
+  async teardown(netnsPath: string, opts: NetavarkOptions): Promise<void> {
+    try {
+      await this.run('teardown', netnsPath, opts);
+    } finally {
+      await repairIsolationJump().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs netavark with the options in a file and its output in files, not pipes: netavark starts aardvark-dns with
+   * its own stdio inherited, and a pipe held open by that daemon would never end.
+   */
+  private async run(verb: 'setup' | 'teardown', netnsPath: string, opts: NetavarkOptions): Promise<string> {
+    await fsp.mkdir(path.join(this.p.configDir, 'aardvark-dns'), { recursive: true });
+    const tag = randomBytes(6).toString('hex');
+    const input = path.join(this.p.configDir, `.opts-${tag}.json`);
+    const output = path.join(this.p.configDir, `.out-${tag}`);
+    await fsp.writeFile(input, JSON.stringify(opts));
+    const outFd = fs.openSync(output, 'w');
+    const logFd = fs.openSync(path.join(this.p.configDir, 'netavark.log'), 'a');
+    try {
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(this.p.netavark, ['--config', this.p.configDir, '-a', this.p.aardvark, '-f', input, verb, netnsPath], {
+          stdio: ['ignore', outFd, logFd],
+          // A short PATH: netavark looks iptables up for each of its ~30 calls.
+          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+        });
+        child.once('error', reject);
+        child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+      });
+      const text = await fsp.readFile(output, 'utf8').catch(() => '');
+      if (code !== 0) throw new SystemError(`netavark ${verb}: ${errorText(text) || `exit code ${code}`}`);
+      return text;
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(logFd);
+      await Promise.all([fsp.rm(input, { force: true }), fsp.rm(output, { force: true })]);
+    }
+  }
+}
+
+/**
+ * netavark 1.4 deletes FORWARD's jump to NETAVARK_ISOLATION_1 when any one isolated network is torn down completely,
+ * although other networks (ours, another berthd's, podman's) still have isolation rules there: until the next
+ * setup re-inserts it, those networks could reach each other. Put the jump back while the chain has rules.
+ */
+async function repairIsolationJump(): Promise<void> {
+  const chain = await iptables(['-S', ISOLATION_CHAIN]);
+  if (chain.code !== 0 || !chain.stdout.includes(`-A ${ISOLATION_CHAIN} `)) return;
+  if ((await iptables(['-C', 'FORWARD', '-j', ISOLATION_CHAIN])).code === 0) return;
+  await iptables(['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN]);
+}
+
+const ISOLATION_CHAIN = 'NETAVARK_ISOLATION_1';
+
+function iptables(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('iptables', ['-w', ...args], { encoding: 'utf8' }, (err, stdout) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout });
+    });
+  });
+}
+
+/** netavark prints {"error": "..."} on failure. */
+function errorText(out: string): string {
+  try {
+    const j = JSON.parse(out) as { error?: string };
+    if (j.error) return j.error.replace(/\n\t/g, '; ').trim();
+  } catch {
+    // not JSON: the raw text says more than nothing
+  }
+  return out.trim();
+}

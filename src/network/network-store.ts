@@ -1,0 +1,107 @@
+// Networks and the sandboxes attached to them, kept crash-safe in the data root.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
+import type { NetavarkOptions } from './netavark';
+import type { PublishedPort } from './ports';
+
+export type NetworkDriverName = 'bridge' | 'host' | 'null';
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  created: string;
+  driver: NetworkDriverName;
+  /** Predefined networks (bridge, host, none) cannot be removed. */
+  builtin: boolean;
+  /** The Linux bridge's name (bridge driver only). */
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  /** --ip-range: the part of the subnet addresses are handed out from ('' = all of it). */
+  ipRange: string;
+  internal: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  ipamOptions: Record<string, string>;
+}
+
+/** One network a running container is attached to: the options netavark set it up with, and what it got. */
+export interface Attachment {
+  networkId: string;
+  networkName: string;
+  endpointId: string;
+  interfaceName: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  dnsNames: string[];
+  /** The exact document given to `netavark setup`, replayed for `teardown`. */
+  opts: NetavarkOptions;
+  /** Whether setup finished (false: written ahead of setup, so a crash in between still gets torn down). */
+  ready: boolean;
+}
+
+/** A running container's network sandbox: its namespace, attachments and held host ports. */
+export interface SandboxRecord {
+  containerId: string;
+  sandboxId: string;
+  netns: string;
+  attachments: Attachment[];
+  ports: PublishedPort[];
+}
+
+export class NetworkStore {
+  private readonly sandboxDir: string;
+
+  constructor(private readonly root: string) {
+    this.sandboxDir = path.join(root, 'sandboxes');
+  }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.sandboxDir, { recursive: true, mode: 0o700 });
+    await removeStaleTemps(this.root);
+    await removeStaleTemps(this.sandboxDir);
+  }
+
+  private networkFile(id: string): string { return path.join(this.root, `${id}.json`); }
+  private sandboxFile(id: string): string { return path.join(this.sandboxDir, `${id}.json`); }
+
+  async loadNetworks(): Promise<NetworkRecord[]> {
+    return this.loadDir<NetworkRecord>(this.root);
+  }
+
+  /** Durable: a network that was announced as created must still be there after a power loss. */
+  async saveNetwork(n: NetworkRecord): Promise<void> {
+    await writeJsonAtomic(this.networkFile(n.id), n);
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await fsp.rm(this.networkFile(id), { force: true });
+  }
+
+  async loadSandboxes(): Promise<SandboxRecord[]> {
+    return this.loadDir<SandboxRecord>(this.sandboxDir);
+  }
+
+  /** Not fsynced: what it records lives in /run and the kernel, which a power loss clears as well. */
+  async saveSandbox(s: SandboxRecord): Promise<void> {
+    await writeJsonAtomic(this.sandboxFile(s.containerId), s, { durable: false });
+  }
+
+  async removeSandbox(containerId: string): Promise<void> {
+    await fsp.rm(this.sandboxFile(containerId), { force: true });
+  }
+
+  private async loadDir<T>(dir: string): Promise<T[]> {
+    const out: T[] = [];
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const rec = await readJsonIfExists<T>(path.join(dir, name)).catch(() => undefined);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,457 @@
+// The registry's content model over a storage driver: blobs by digest, repositories linking to them, uploads, manifests, tags, referrers.
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { KeyedMutex } from '../util/mutex';
+import type { ReferrerDescriptor } from '../wire/distribution';
+import { MediaTypes } from '../wire/oci';
+import {
+  RegistryError, assertSha256, detectMediaType, isValidName, isValidTag, parseManifest, type ParsedManifest,
+} from './manifests';
+import { storagePath, type StorageDriver } from './storage-driver';
+
+/**
+ * The layout is the reference registry's (distribution 2.x), so its tools read a Berth root and the other
+ * way round; only the insides of `_uploads` and `_referrers` are Berth's own.
+ */
+export const ROOT = '/docker/registry/v2';
+const CHUNK_NAME_WIDTH = 16;
+const UPLOAD_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const paths = {
+  blobData: (digest: string) => storagePath(ROOT, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7), 'data'),
+  blobDir: (digest: string) => storagePath(ROOT, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7)),
+  blobsRoot: () => storagePath(ROOT, 'blobs', 'sha256'),
+  repositories: () => storagePath(ROOT, 'repositories'),
+  repo: (name: string) => storagePath(ROOT, 'repositories', name),
+  layerLink: (name: string, digest: string) => storagePath(ROOT, 'repositories', name, '_layers', 'sha256', digest.slice(7), 'link'),
+  layersDir: (name: string) => storagePath(ROOT, 'repositories', name, '_layers', 'sha256'),
+  revisionLink: (name: string, digest: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'revisions', 'sha256', digest.slice(7), 'link'),
+  revisionsDir: (name: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'revisions', 'sha256'),
+  revisionDir: (name: string, digest: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'revisions', 'sha256', digest.slice(7)),
+  tagsDir: (name: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'tags'),
+  tagDir: (name: string, tag: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'tags', tag),
+  tagCurrent: (name: string, tag: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'tags', tag, 'current', 'link'),
+  tagIndex: (name: string, tag: string, digest: string) => storagePath(ROOT, 'repositories', name, '_manifests', 'tags', tag, 'index', 'sha256', digest.slice(7), 'link'),
+  uploadsDir: (name: string) => storagePath(ROOT, 'repositories', name, '_uploads'),
+  upload: (name: string, id: string) => storagePath(ROOT, 'repositories', name, '_uploads', id),
+  uploadStarted: (name: string, id: string) => storagePath(ROOT, 'repositories', name, '_uploads', id, 'startedat'),
+  uploadChunks: (name: string, id: string) => storagePath(ROOT, 'repositories', name, '_uploads', id, 'chunks'),
+  uploadChunk: (name: string, id: string, offset: number) => storagePath(ROOT, 'repositories', name, '_uploads', id, 'chunks', String(offset).padStart(CHUNK_NAME_WIDTH, '0')),
+  referrersDir: (name: string, subject: string) => storagePath(ROOT, 'repositories', name, '_referrers', 'sha256', subject.slice(7)),
+  referrer: (name: string, subject: string, digest: string) => storagePath(ROOT, 'repositories', name, '_referrers', 'sha256', subject.slice(7), digest.slice(7)),
+};
+
+interface Chunk { offset: number; size: number }
+
+/** What the server knows of an upload between requests: its chunks and, while it lasts, the running hash. */
+interface UploadSession {
+  chunks: Chunk[];
+  offset: number;
+  /** sha256 state over bytes [0, offset); null once lost (a restart, a failed chunk): then the chunks are re-read. */
+  hash: Hash | null;
+}
+
+export interface ByteRange { start: number; end: number }
+
+export interface StoredManifest {
+  body: Buffer;
+  digest: string;
+  mediaType: string;
+}
+
+export interface RegistryStoreOptions {
+  /** Allow deleting manifests, tags and blobs (the reference registry's storage.delete.enabled). */
+  deleteEnabled?: boolean;
+}
+
+function sha256(data: Buffer | string): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+/** A pass-through that feeds a hash (when there is one) and counts bytes. */
+class Tee extends Transform {
+  size = 0;
+  constructor(private readonly hash: Hash | null) { super(); }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash?.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+/** Fails at the end of the stream when the bytes do not hash to `expected` (before the consumer sees the end). */
+class Verify extends Transform {
+  private readonly hash = createHash('sha256');
+  constructor(private readonly expected: string) { super(); }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const actual = 'sha256:' + this.hash.digest('hex');
+    cb(actual === this.expected ? null : new RegistryError('DIGEST_INVALID', `digest mismatch: expected ${this.expected}, got ${actual}`));
+  }
+}
+
+export class RegistryStore {
+  private readonly sessions = new Map<string, UploadSession>();
+  private readonly locks = new KeyedMutex();
+  readonly deleteEnabled: boolean;
+
+  constructor(readonly driver: StorageDriver, opts: RegistryStoreOptions = {}) {
+    this.deleteEnabled = !!opts.deleteEnabled;
+  }
+
+  // ---------- blobs ----------
+
+  /** The size of a blob linked into `name`, or null (absent, or not in this repository). */
+  async statBlob(name: string, digest: string): Promise<number | null> {
+    assertSha256(digest);
+    const link = await this.driver.getContent(paths.layerLink(name, digest));
+    if (!link || link.toString('utf8').trim() !== digest) return null;
+    const info = await this.driver.stat(paths.blobData(digest));
+    return info ? info.size : null;
+  }
+
+  async blobReader(digest: string, offset?: number, length?: number): Promise<Readable> {
+    const r = await this.driver.reader(paths.blobData(digest), offset, length);
+    if (!r) throw new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`, { digest });
+    return r;
+  }
+
+  private async linkBlob(name: string, digest: string): Promise<void> {
+    await this.driver.putContent(paths.layerLink(name, digest), digest);
+  }
+
+  /** Unlinks a blob from a repository (the data goes with the next garbage collection). */
+  async deleteBlob(name: string, digest: string): Promise<void> {
+    this.assertDelete();
+    if ((await this.statBlob(name, digest)) === null) throw new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`, { digest });
+    await this.driver.delete(storagePath(paths.layersDir(name), digest.slice(7)));
+  }
+
+  /** Links a blob of `from` into `name`; null when `from` does not hold it (the caller starts an upload instead). */
+  async mountBlob(name: string, from: string, digest: string): Promise<number | null> {
+    if (!isValidName(from)) return null;
+    assertSha256(digest);
+    const size = await this.statBlob(from, digest);
+    if (size === null) return null;
+    await this.linkBlob(name, digest);
+    return size;
+  }
+
+  // ---------- uploads ----------
+
+  async startUpload(name: string): Promise<string> {
+    const id = randomUUID();
+    await this.driver.putContent(paths.uploadStarted(name, id), new Date().toISOString());
+    this.sessions.set(`${name}\0${id}`, { chunks: [], offset: 0, hash: createHash('sha256') });
+    return id;
+  }
+
+  private async session(name: string, id: string): Promise<UploadSession> {
+    const key = `${name}\0${id}`;
+    const known = this.sessions.get(key);
+    if (known) return known;
+    if (!UPLOAD_ID_RE.test(id) || !(await this.driver.stat(paths.uploadStarted(name, id)))) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${id}`, { uuid: id });
+    }
+    // Rebuilt from storage (after a restart): chunks in order, contiguous; the hash is recomputed at the end.
+    const chunks: Chunk[] = [];
+    let offset = 0;
+    for (const n of await this.driver.list(paths.uploadChunks(name, id))) {
+      if (!/^\d+$/.test(n)) continue;
+      const info = await this.driver.stat(paths.uploadChunk(name, id, Number(n)));
+      if (!info || Number(n) !== offset) break;
+      chunks.push({ offset, size: info.size });
+      offset += info.size;
+    }
+    const s: UploadSession = { chunks, offset, hash: offset === 0 ? createHash('sha256') : null };
+    this.sessions.set(key, s);
+    return s;
+  }
+
+  /** The number of bytes an upload holds (GET on the upload URL answers "Range: 0-<offset-1>"). */
+  async uploadOffset(name: string, id: string): Promise<number> {
+    return this.locks.run(id, async () => (await this.session(name, id)).offset);
+  }
+
+  /**
+   * Appends a chunk (PATCH, or the body of the closing PUT). A chunk that does not start where the upload
+   * ends is refused with 416; one that arrives incomplete is dropped whole, so the client resumes from the
+   * offset the upload status reports.
+   */
+  async appendUpload(name: string, id: string, body: Readable, range?: ByteRange, contentLength?: number): Promise<number> {
+    return this.locks.run(id, () => this.appendLocked(name, id, body, range, contentLength));
+  }
+
+  private async appendLocked(name: string, id: string, body: Readable, range?: ByteRange, contentLength?: number): Promise<number> {
+    const s = await this.session(name, id);
+    if (range) {
+      if (range.start !== s.offset || range.end < range.start - 1) {
+        body.resume();
+        throw new RegistryError('BLOB_UPLOAD_INVALID', `range ${range.start}-${range.end} does not follow the ${s.offset} bytes uploaded`, { offset: s.offset }, 416);
+      }
+      if (contentLength !== undefined && range.end - range.start + 1 !== contentLength) {
+        body.resume();
+        throw new RegistryError('SIZE_INVALID', `Content-Range ${range.start}-${range.end} does not match Content-Length ${contentLength}`);
+      }
+    }
+    if (contentLength === 0) {
+      body.resume();
+      return s.offset;
+    }
+    const hash = s.hash ? s.hash.copy() : null;
+    const tee = new Tee(hash);
+    const chunkPath = paths.uploadChunk(name, id, s.offset);
+    // The tee's error reaches putStream's pipeline; this listener only keeps an early one from going uncaught.
+    tee.on('error', () => undefined);
+    body.on('error', (err) => tee.destroy(err));
+    body.on('aborted', () => tee.destroy(new RegistryError('BLOB_UPLOAD_INVALID', 'upload interrupted')));
+    const written = await this.driver.putStream(chunkPath, body.pipe(tee));
+    const expected = range ? range.end - range.start + 1 : contentLength;
+    if (expected !== undefined && written !== expected) {
+      await this.driver.delete(chunkPath);
+      throw new RegistryError('SIZE_INVALID', `received ${written} bytes, expected ${expected}`);
+    }
+    if (written === 0) {
+      await this.driver.delete(chunkPath);
+      return s.offset;
+    }
+    s.chunks.push({ offset: s.offset, size: written });
+    s.offset += written;
+    s.hash = hash;
+    return s.offset;
+  }
+
+  /**
+   * Closes an upload (PUT ?digest=): appends the body if any, verifies the digest over everything uploaded,
+   * and moves the content into place. A mismatch fails with DIGEST_INVALID and the upload is discarded.
+   */
+  async completeUpload(name: string, id: string, digest: string, body?: Readable, range?: ByteRange, contentLength?: number): Promise<number> {
+    return this.locks.run(id, async () => {
+      const s = await this.session(name, id);
+      try {
+        assertSha256(digest);
+      } catch (err) {
+        body?.resume();
+        throw err;
+      }
+      if (body && contentLength !== 0) await this.appendLocked(name, id, body, range, contentLength);
+      else body?.resume();
+      const actual = s.hash ? 'sha256:' + s.hash.copy().digest('hex') : await this.rehash(name, id, s);
+      if (actual !== digest) {
+        await this.discard(name, id);
+        throw new RegistryError('DIGEST_INVALID', `digest mismatch: expected ${digest}, got ${actual}`, { digest, actual });
+      }
+      const target = paths.blobData(digest);
+      const existing = await this.driver.stat(target);
+      if (!existing) {
+        if (s.chunks.length === 0) await this.driver.putContent(target, Buffer.alloc(0));
+        else if (s.chunks.length === 1) await this.driver.move(paths.uploadChunk(name, id, 0), target);
+        else {
+          const verify = new Verify(digest);
+          verify.on('error', () => undefined);
+          await this.driver.putStream(target, this.chunksReader(name, id, s).pipe(verify));
+        }
+      }
+      await this.linkBlob(name, digest);
+      await this.discard(name, id);
+      return s.offset;
+    });
+  }
+
+  private chunksReader(name: string, id: string, s: UploadSession): Readable {
+    const driver = this.driver;
+    const chunks = [...s.chunks];
+    const out = new PassThrough();
+    void (async () => {
+      try {
+        for (const c of chunks) {
+          const r = await driver.reader(paths.uploadChunk(name, id, c.offset));
+          if (!r) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk at ${c.offset} is missing`);
+          for await (const buf of r) if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+        }
+        out.end();
+      } catch (err) {
+        out.destroy(err as Error);
+      }
+    })();
+    return out;
+  }
+
+  private async rehash(name: string, id: string, s: UploadSession): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const buf of this.chunksReader(name, id, s)) hash.update(buf as Buffer);
+    return 'sha256:' + hash.digest('hex');
+  }
+
+  private async discard(name: string, id: string): Promise<void> {
+    this.sessions.delete(`${name}\0${id}`);
+    await this.driver.delete(paths.upload(name, id));
+  }
+
+  async cancelUpload(name: string, id: string): Promise<void> {
+    await this.locks.run(id, async () => {
+      await this.session(name, id);
+      await this.discard(name, id);
+    });
+  }
+
+  // ---------- manifests ----------
+
+  /** Resolves a tag or digest to a digest held by the repository, or null. */
+  async resolve(name: string, reference: string): Promise<string | null> {
+    if (reference.includes(':')) {
+      assertSha256(reference);
+      const link = await this.driver.getContent(paths.revisionLink(name, reference));
+      return link ? reference : null;
+    }
+    if (!isValidTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(reference)}`, { tag: reference });
+    const link = await this.driver.getContent(paths.tagCurrent(name, reference));
+    if (!link) return null;
+    const digest = link.toString('utf8').trim();
+    return (await this.driver.getContent(paths.revisionLink(name, digest))) ? digest : null;
+  }
+
+  async getManifest(name: string, reference: string): Promise<StoredManifest> {
+    const digest = await this.resolve(name, reference);
+    const body = digest ? await this.driver.getContent(paths.blobData(digest)) : null;
+    if (!digest || !body) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`, reference.includes(':') ? { digest: reference } : { tag: reference });
+    return { body, digest, mediaType: detectMediaType(body) };
+  }
+
+  /**
+   * Stores a manifest under a tag or its digest: checks it (media type, JSON, digest of a by-digest PUT) and
+   * that every blob and child manifest it names is in the repository (MANIFEST_BLOB_UNKNOWN otherwise).
+   * Written content first, then the revision link, then the tag: a crash leaves at most unreferenced data.
+   */
+  async putManifest(name: string, reference: string, body: Buffer, contentType: string | undefined, extraTags: string[] = []): Promise<{ digest: string; parsed: ParsedManifest; tags: string[] }> {
+    const byDigest = reference.includes(':');
+    if (!byDigest && !isValidTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(reference)}`, { tag: reference });
+    if (byDigest) assertSha256(reference);
+    for (const t of extraTags) if (!isValidTag(t)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(t)}`, { tag: t });
+    const parsed = parseManifest(body, contentType);
+    const digest = sha256(body);
+    if (byDigest && reference !== digest) {
+      throw new RegistryError('DIGEST_INVALID', `manifest digest ${digest} does not match ${reference}`, { digest: reference, actual: digest });
+    }
+    const missing: string[] = [];
+    for (const b of parsed.blobs) {
+      const ok = /^sha256:[a-f0-9]{64}$/.test(b.digest) && (await this.statBlob(name, b.digest)) !== null;
+      if (!ok) missing.push(b.digest);
+    }
+    for (const m of parsed.manifests) {
+      const ok = /^sha256:[a-f0-9]{64}$/.test(m.digest) && (await this.driver.getContent(paths.revisionLink(name, m.digest))) !== null;
+      if (!ok) missing.push(m.digest);
+    }
+    if (missing.length) {
+      const err = new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest blob unknown: ${missing[0]}`, { digest: missing[0] });
+      (err as RegistryError & { all?: string[] }).all = missing;
+      throw err;
+    }
+    if (!(await this.driver.stat(paths.blobData(digest)))) await this.driver.putContent(paths.blobData(digest), body);
+    await this.driver.putContent(paths.revisionLink(name, digest), digest);
+    if (parsed.subject && /^sha256:[a-f0-9]{64}$/.test(parsed.subject.digest)) {
+      const entry: ReferrerDescriptor = { mediaType: parsed.mediaType, digest, size: body.length };
+      if (parsed.artifactType) entry.artifactType = parsed.artifactType;
+      if (parsed.annotations && Object.keys(parsed.annotations).length) entry.annotations = parsed.annotations;
+      await this.driver.putContent(paths.referrer(name, parsed.subject.digest, digest), JSON.stringify(entry));
+    }
+    const tags = [...(byDigest ? [] : [reference]), ...extraTags];
+    for (const tag of tags) {
+      await this.driver.putContent(paths.tagIndex(name, tag, digest), digest);
+      await this.driver.putContent(paths.tagCurrent(name, tag), digest);
+    }
+    return { digest, parsed, tags };
+  }
+
+  /** DELETE by tag removes the tag; by digest removes the manifest and every tag pointing at it. */
+  async deleteManifest(name: string, reference: string): Promise<void> {
+    this.assertDelete();
+    if (!reference.includes(':')) {
+      if (!isValidTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(reference)}`, { tag: reference });
+      if (!(await this.driver.getContent(paths.tagCurrent(name, reference)))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`, { tag: reference });
+      await this.driver.delete(paths.tagDir(name, reference));
+      return;
+    }
+    assertSha256(reference);
+    if (!(await this.driver.getContent(paths.revisionLink(name, reference)))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`, { digest: reference });
+    for (const tag of await this.driver.list(paths.tagsDir(name))) {
+      const cur = await this.driver.getContent(paths.tagCurrent(name, tag));
+      if (cur && cur.toString('utf8').trim() === reference) await this.driver.delete(paths.tagDir(name, tag));
+    }
+    const body = await this.driver.getContent(paths.blobData(reference));
+    if (body) {
+      try {
+        const subject = (JSON.parse(body.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
+        if (subject && /^sha256:[a-f0-9]{64}$/.test(subject)) await this.driver.delete(paths.referrer(name, subject, reference));
+      } catch {
+        // Not JSON: no referrer entry to drop.
+      }
+    }
+    await this.driver.delete(paths.revisionDir(name, reference));
+  }
+
+  private assertDelete(): void {
+    if (!this.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'The operation is unsupported: deletion is disabled (serve with --delete)');
+  }
+
+  // ---------- discovery ----------
+
+  async repositoryExists(name: string): Promise<boolean> {
+    return (await this.driver.list(paths.repo(name))).some((n) => n.startsWith('_'));
+  }
+
+  /** Tags in Go's sort.Strings order; NAME_UNKNOWN for a repository that does not exist. */
+  async tags(name: string): Promise<string[]> {
+    if (!(await this.repositoryExists(name))) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`, { name });
+    const out: string[] = [];
+    for (const tag of await this.driver.list(paths.tagsDir(name))) {
+      if (isValidTag(tag) && (await this.driver.getContent(paths.tagCurrent(name, tag)))) out.push(tag);
+    }
+    return out.sort(byBytes);
+  }
+
+  /** Every repository holding manifests, in Go's sort.Strings order. */
+  async repositories(): Promise<string[]> {
+    const out: string[] = [];
+    const visit = async (rel: string): Promise<void> => {
+      const names = await this.driver.list(rel ? paths.repo(rel) : paths.repositories());
+      if (rel && names.includes('_manifests')) out.push(rel);
+      for (const n of names) if (!n.startsWith('_')) await visit(rel ? `${rel}/${n}` : n);
+    };
+    await visit('');
+    return out.filter(isValidName).sort(byBytes);
+  }
+
+  /** The manifests in `name` whose subject is `digest`, optionally of one artifactType. */
+  async referrers(name: string, digest: string, artifactType?: string): Promise<ReferrerDescriptor[]> {
+    assertSha256(digest);
+    const out: ReferrerDescriptor[] = [];
+    for (const hex of await this.driver.list(paths.referrersDir(name, digest))) {
+      if (!/^[a-f0-9]{64}$/.test(hex)) continue;
+      const ref = `sha256:${hex}`;
+      const raw = await this.driver.getContent(paths.referrer(name, digest, ref));
+      if (!raw || !(await this.driver.getContent(paths.revisionLink(name, ref)))) continue;
+      try {
+        const d = JSON.parse(raw.toString('utf8')) as ReferrerDescriptor;
+        if (artifactType && d.artifactType !== artifactType) continue;
+        out.push(d);
+      } catch {
+        // A torn entry cannot exist (writes are atomic); skip anything unreadable all the same.
+      }
+    }
+    return out;
+  }
+}
+
+/** Go's sort.Strings: byte order. */
+export function byBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An empty OCI index for the referrers API. */
+export function referrersIndex(manifests: ReferrerDescriptor[]): { schemaVersion: 2; mediaType: string; manifests: ReferrerDescriptor[] } {
+  return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
+}
