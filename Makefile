@@ -1,6 +1,6 @@
 # Berth: `make up` installs, builds, prepares the host, starts berthd and runs a container; `make test` runs the suite.
 SHELL := /bin/bash
-DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps curl tini netavark aardvark-dns iproute2
+DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps curl tini netavark aardvark-dns iproute2 docker-registry podman mmdebstrap
 SOCK ?= /run/berth/berth.sock
 export BERTH_HOST ?= unix://$(SOCK)
 

@@ -25,8 +25,8 @@ import { validateDockerfile } from './validate';
 import { download } from './download';
 import { Workspace } from './workspace';
 
-/** The network RUN steps use unless the request names one: the host's, until bridge networking is in place. */
-export const DEFAULT_BUILD_NETWORK = 'host';
+/** The network RUN steps use unless the request names one: `docker run`'s default (the bridge), as moby's builder. */
+export const DEFAULT_BUILD_NETWORK = 'default';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -495,7 +495,7 @@ class BuildRun {
     if (this.probe(state, key)) return;
 
     const hostConfig: HostConfig = {
-      NetworkMode: this.opts.networkMode && this.opts.networkMode !== 'default' ? this.opts.networkMode : DEFAULT_BUILD_NETWORK,
+      NetworkMode: this.opts.networkMode || DEFAULT_BUILD_NETWORK,
       LogConfig: { Type: 'k8s-file', Config: {} },
       ...(this.opts.extraHosts.length ? { ExtraHosts: this.opts.extraHosts } : {}),
       ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
