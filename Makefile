@@ -1,6 +1,8 @@
 # Berth: `make up` installs, builds, prepares the host, starts berthd and runs a container; `make test` runs the suite.
 SHELL := /bin/bash
 DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps curl tini netavark aardvark-dns iproute2 docker-registry podman mmdebstrap
+# The libraries of trixie's criu that bookworm provides (scripts/criu.sh installs criu itself).
+CRIU_LIBS := libbsd0 libgnutls30 libnftables1 libnet1 libnl-3-200 libprotobuf-c1 libuuid1 tar
 SOCK ?= /run/berth/berth.sock
 export BERTH_HOST ?= unix://$(SOCK)
 
@@ -20,7 +22,8 @@ bench: build
 
 # Debian packages: installed once, only those missing.
 deps:
-	@scripts/deps.sh $(DEB_PACKAGES)
+	@scripts/deps.sh $(DEB_PACKAGES) $(CRIU_LIBS)
+	@scripts/criu.sh
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
