@@ -18,6 +18,8 @@ import { HealthMonitor } from './engine/health';
 import { HostSpecialFiles } from './host/special-files';
 import { registerExecRoutes } from './api/routes/exec';
 import { registerImageRoutes } from './api/routes/images';
+import { registerDistributionRoutes, registryPull } from './api/routes/distribution';
+import { DistributionService } from './engine/distribution';
 import { registerBuildRoutes } from './api/routes/build';
 import { BuildService, containerEngineOf } from './build/service';
 import { registerVolumeRoutes } from './api/routes/volumes';
@@ -167,7 +169,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         CgroupDriver: 'cgroupfs', CgroupVersion: report.cgroupMode === 'v2' ? '2' : '1',
         NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: await osName(), OSVersion: '', OSType: 'linux',
         Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',
-        RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: [] },
+        RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8', ...cfg.insecureRegistries.filter((r) => r.includes('/'))], IndexConfigs: Object.fromEntries(cfg.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), Mirrors: [] },
         NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: cfg.dataRoot,
         HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
         Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: COMPAT_DOCKER_VERSION,
@@ -186,7 +188,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       BuildCache: await builds.usage(),
     }),
   }, events);
-  registerImageRoutes(router, images);
+  const distribution = new DistributionService({
+    images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
+  });
+  images.setPuller((ref, progress) => distribution.pull(ref, { progress }));
+  registerImageRoutes(router, images, registryPull(distribution));
+  registerDistributionRoutes(router, distribution);
   registerBuildRoutes(router, builds);
   registerVolumeRoutes(router, volumes);
   const execs = new ExecService({

@@ -132,7 +132,7 @@ export interface ImageInspect {
   VirtualSize?: number;
 }
 
-type Lease = Set<string>;
+export type Lease = Set<string>;
 
 export function hostArchitecture(): string {
   const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -797,6 +797,84 @@ export class ImageService {
       await this.finish(lease, failed);
       await fsp.rm(staging, { recursive: true, force: true });
     }
+  }
+
+  // ---------- registry pull and push (engine/distribution.ts drives them) ----------
+
+  /** A set of digests and ChainIDs an operation holds: the sweep leaves them alone until endLease(). */
+  beginLease(): Lease {
+    return new Set();
+  }
+
+  /** Releases a lease; after a failure, sweeps what only the failed operation held. */
+  endLease(lease: Lease, failed: boolean): Promise<void> {
+    return this.finish(lease, failed);
+  }
+
+  /** Whether the layer `diffId` on top of `parent` is unpacked and its tar kept (a pull skips it: "Already exists"). */
+  hasLayer(parent: string | null, diffId: string): boolean {
+    return this.layers.has(chainIdNext(parent, diffId)) && this.content.has(diffId);
+  }
+
+  /** Stores a pulled layer blob (gzip or plain tar), refusing content whose uncompressed digest is not `diffId`. */
+  async storeLayer(lease: Lease, parent: string | null, blob: Readable, diffId: string, compressedDigest: string): Promise<void> {
+    await this.addLayer(parent, blob, lease, diffId, compressedDigest);
+  }
+
+  /** Records a pulled image (its layers stored under `lease`) with its references in one write. */
+  async storeImage(lease: Lease, configBytes: Buffer, refs: ImageReference[]): Promise<{ id: string; previous: (string | undefined)[] }> {
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch (err) {
+      throw new InvalidParameterError(`invalid image config: ${errorMessage(err)}`);
+    }
+    const out = await this.addImage(config, lease, { configBytes, refs });
+    for (const ref of refs) if (ref.digest === undefined) this.event('tag', out.id, ref.familiar());
+    this.event('pull', out.id, refs[0]?.familiar() ?? out.id);
+    return out;
+  }
+
+  /** For a push: leases an image's config and layer tars so no rmi removes them mid-push; returns the config's bytes. */
+  async leaseImage(lease: Lease, id: string): Promise<Buffer> {
+    return this.mutex.run('store', async () => {
+      const diffIds = this.store.config(id).rootfs?.diff_ids ?? [];
+      this.take(lease, id);
+      for (const d of diffIds) this.take(lease, d);
+      return this.content.readBlob(id);
+    });
+  }
+
+  /** A leased layer tar, uncompressed, with its length. */
+  async layerTar(diffId: string): Promise<{ size: number; open: () => Readable }> {
+    const info = await this.content.info(diffId);
+    return { size: info.size, open: () => this.content.reader(diffId) };
+  }
+
+  /** Points references at an image (the repo@digest a push or pull by digest records). */
+  async addReferences(id: string, refs: ImageReference[]): Promise<void> {
+    await this.mutex.run('store', async () => {
+      if (!this.store.has(id)) return;
+      for (const ref of refs) await this.store.setReference(ref, id);
+    });
+  }
+
+  /** Where partly downloaded blobs wait for a resumed pull: inside the content store's ingest, kept across restarts. */
+  get partialDir(): string {
+    return this.content.partialDir;
+  }
+
+  private puller: ((ref: string, progress: (msg: JsonMessage) => void) => Promise<string>) | undefined;
+
+  /** The daemon wires the registry pull in here; the builder's FROM may pull through it. */
+  setPuller(fn: (ref: string, progress: (msg: JsonMessage) => void) => Promise<string>): void {
+    this.puller = fn;
+  }
+
+  /** Pulls `ref` from its registry (anonymously) and resolves to the image ID. */
+  async pull(ref: string, progress: (msg: JsonMessage) => void = () => undefined): Promise<string> {
+    if (!this.puller) throw new NotFoundError(`pull access denied for ${ref}: no registry client is configured`);
+    return this.puller(ref, progress);
   }
 
   // ---------- internals ----------

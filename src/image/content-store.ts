@@ -81,11 +81,19 @@ export class ContentStore {
     this.ingestDir = path.join(root, 'ingest');
   }
 
-  /** Creates the directories and drops ingests a crash left behind. */
+  /** Partly downloaded registry blobs, by digest: a resumed pull continues them with a Range request. */
+  get partialDir(): string {
+    return path.join(this.ingestDir, 'partial');
+  }
+
+  /** Creates the directories and drops ingests a crash left behind (partial downloads stay, to be resumed). */
   async init(): Promise<void> {
     await fsp.mkdir(this.blobsDir, { recursive: true });
-    await fsp.rm(this.ingestDir, { recursive: true, force: true });
     await fsp.mkdir(this.ingestDir, { recursive: true });
+    for (const name of await fsp.readdir(this.ingestDir)) {
+      if (name !== 'partial') await fsp.rm(path.join(this.ingestDir, name), { recursive: true, force: true });
+    }
+    await fsp.mkdir(this.partialDir, { recursive: true });
   }
 
   path(digest: string): string {

@@ -18,7 +18,7 @@ function versionBelow(v: string, than: string): boolean {
  * A JSON message stream (pull, import, load) whose headers go out with the first message: an error
  * before that is an ordinary HTTP error, one after it an error message in the stream (as Docker does).
  */
-class JsonMessageStream {
+export class JsonMessageStream {
   private started = false;
   constructor(private readonly res: ServerResponse) {}
 
@@ -52,7 +52,10 @@ async function streamOut(ctx: RequestContext, contentType: string, body: Readabl
   }
 }
 
-export function registerImageRoutes(router: Router, images: ImageService): void {
+/** A registry pull for POST /images/create?fromImage= (the daemon wires engine/distribution.ts in). */
+export type PullHandler = (ref: string, opts: { auth: string | string[] | undefined; platform?: string; progress: (msg: JsonMessage) => void }) => Promise<unknown>;
+
+export function registerImageRoutes(router: Router, images: ImageService, pull?: PullHandler): void {
   // Fixed paths first: the greedy {name:.*} routes below would otherwise swallow them.
   router.get('/images/json', async (ctx) => {
     return images.list({
@@ -67,11 +70,20 @@ export function registerImageRoutes(router: Router, images: ImageService): void 
     const fromSrc = ctx.query.get('fromSrc');
     const stream = new JsonMessageStream(ctx.res!);
     if (fromImage) {
-      // Registry pulls come later; an image already present is reported as up to date, as Docker does.
       const tag = ctx.query.get('tag') ?? '';
       let ref = parseNormalizedNamed(fromImage);
       if (tag) ref = /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? ref.nameOnly().withDigest(tag) : ref.withTag(tag);
       ref = ref.withDefaultTag();
+      if (pull) {
+        // A registry pull (engine/distribution.ts); errors before the first message are HTTP errors.
+        try {
+          await pull(ref.toString(), { auth: ctx.req.headers['x-registry-auth'], platform: ctx.query.get('platform') || undefined, progress: (m) => stream.write(m) });
+          stream.finish();
+        } catch (err) {
+          stream.finish(err);
+        }
+        return;
+      }
       if (!images.has(ref.toString())) {
         throw new NotFoundError(`pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': registry pulls are not supported by Berth yet`);
       }

@@ -1,0 +1,37 @@
+// Registry routes of the Docker Engine API: push, login (POST /auth) and search; pull is POST /images/create (routes/images.ts).
+import { InvalidParameterError } from '../../engine/errors';
+import { decodeRegistryAuth, type DistributionService } from '../../engine/distribution';
+import type { AuthConfig } from '../../wire/distribution';
+import { queryInt, type Router } from '../router';
+import { JsonMessageStream, type PullHandler } from './images';
+
+/** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
+export function registryPull(distribution: DistributionService): PullHandler {
+  return (ref, opts) => distribution.pull(ref, { auth: decodeRegistryAuth(opts.auth), platform: opts.platform, progress: opts.progress });
+}
+
+export function registerDistributionRoutes(router: Router, distribution: DistributionService): void {
+  router.post('/images/{name:.*}/push', async (ctx) => {
+    const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+    const stream = new JsonMessageStream(ctx.res!);
+    try {
+      await distribution.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, progress: (m) => stream.write(m) });
+      stream.finish();
+    } catch (err) {
+      stream.finish(err);
+    }
+  });
+
+  router.post('/auth', async (ctx) => {
+    const body = await ctx.json<AuthConfig>();
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('the body must be a JSON AuthConfig object');
+    return distribution.login(body);
+  });
+
+  router.get('/images/search', async (ctx) => {
+    const term = ctx.query.get('term') ?? '';
+    const limit = queryInt(ctx.query, 'limit') ?? 25;
+    if (limit < 1 || limit > 100) throw new InvalidParameterError(`limit ${limit} is outside the range of [1, 100]`);
+    return distribution.search(term, limit, decodeRegistryAuth(ctx.req.headers['x-registry-auth']));
+  });
+}
