@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
@@ -66,11 +66,62 @@ export function looksLikeTar(head: Buffer): boolean {
   return sum === stored;
 }
 
+/**
+ * Completes a tar that stops right after an entry's data or at a header boundary, without its padding or its two
+ * zero blocks, as Go's archive/tar accepts it: the docker CLI sends such a tar for `docker build -f - dir`. A tar
+ * cut inside a header or inside an entry's data is left as it is, to fail as truncated.
+ */
+export class TarTerminator extends Transform {
+  private total = 0;
+  /** Offset of the next header block, and the end of the current entry's data (before its padding). */
+  private nextHeader = 0;
+  private dataEnd = 0;
+  private header = Buffer.alloc(0);
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      const at = this.total + pos;
+      if (at < this.nextHeader) { pos += Math.min(chunk.length - pos, this.nextHeader - at); continue; }
+      const take = Math.min(512 - this.header.length, chunk.length - pos);
+      this.header = Buffer.concat([this.header, chunk.subarray(pos, pos + take)]);
+      pos += take;
+      if (this.header.length === 512) {
+        const size = headerSize(this.header);
+        this.dataEnd = this.nextHeader + 512 + size;
+        this.nextHeader += 512 + Math.ceil(size / 512) * 512;
+        this.header = Buffer.alloc(0);
+      }
+    }
+    this.total += chunk.length;
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    const atBoundary = this.header.length === 0 && this.total === this.nextHeader;
+    const afterData = this.header.length === 0 && this.total >= this.dataEnd && this.total < this.nextHeader;
+    if (atBoundary || afterData) done(null, Buffer.alloc(this.nextHeader - this.total + 1024));
+    else done();
+  }
+}
+
+/** An entry's size from its header: octal, or base-256 when the first byte's high bit is set. */
+function headerSize(h: Buffer): number {
+  const field = h.subarray(124, 136);
+  if (field[0]! & 0x80) {
+    let n = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
+    return n;
+  }
+  const n = parseInt(field.toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 /** Extracts `input` (a tar, compression detected) into the existing directory `root`. */
 export async function extractTar(input: Readable, root: string, opts: ExtractOptions): Promise<void> {
   const { stream } = await decompressAny(input);
   const extract = tar.extract();
-  const feeding = pipeline(stream, extract);
+  const feeding = pipeline(stream, new TarTerminator(), extract);
   feeding.catch(() => { /* surfaced below */ });
   const dirTimes: { abs: string; mtime: Date }[] = [];
   // Resolved parent directories, valid until an entry makes or removes a symlink or replaces a directory.
