@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
     for (const [name, v] of Object.entries(fileCfg.runtimes as Record<string, { path?: string }>)) if (v?.path) cfg.runtimes[name] = v.path;
   }
   if (typeof fileCfg.bridge === 'string') cfg.bridge = fileCfg.bridge;
+  if (typeof fileCfg.experimental === 'boolean') cfg.experimental = fileCfg.experimental;
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);

@@ -10,6 +10,8 @@ import { Router } from './api/router';
 import { registerSystemRoutes, goArch } from './api/routes/system';
 import { registerContainerRoutes } from './api/routes/containers';
 import { registerContainerOpsRoutes } from './api/routes/container-ops';
+import { registerCheckpointRoutes } from './api/routes/checkpoints';
+import { CheckpointService } from './engine/checkpoints';
 import { ContainerArchive } from './engine/archive';
 import { ContainerStats } from './engine/container-stats';
 import { ContainerUpdate } from './engine/container-update';
@@ -59,6 +61,10 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** The default bridge's interface name (--bridge, daemon.json "bridge"); unique per daemon on one host. */
   bridge: string;
+  /** The criu binary runc checkpoints and restores with (scripts/criu.sh installs it). */
+  criu: string;
+  /** Reported as Docker's experimental mode (daemon.json "experimental"); the docker CLI shows `checkpoint` only then. */
+  experimental: boolean;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -71,6 +77,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   logSizeMax: 20 * 1024 * 1024,
   insecureRegistries: [],
   bridge: 'berth0',
+  criu: '/usr/local/lib/berth/criu/bin/criu',
+  experimental: true,
 };
 
 export interface Daemon {
@@ -100,7 +108,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
-  const runtimeBinaries = { runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime') };
+  const runtimeBinaries = { runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime'), criu: cfg.criu };
   const runtime = new OciRuntime(runtimeBinaries);
   const specialFiles = new HostSpecialFiles();
   const volumes = new VolumeService({ root: cfg.dataRoot, mounter, events, special: specialFiles, log });
@@ -172,7 +180,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8', ...cfg.insecureRegistries.filter((r) => r.includes('/'))], IndexConfigs: Object.fromEntries(cfg.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), Mirrors: [] },
         NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: cfg.dataRoot,
         HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
-        Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: COMPAT_DOCKER_VERSION,
+        Name: os.hostname(), Labels: [], ExperimentalBuild: cfg.experimental, ServerVersion: COMPAT_DOCKER_VERSION,
         Runtimes: Object.fromEntries(Object.entries(runtimes).map(([n, p]) => [n, { path: p }])),
         DefaultRuntime: cfg.defaultRuntime, Swarm: { LocalNodeState: 'inactive', ControlAvailable: false, NodeID: '', NodeAddr: '', Error: '', RemoteManagers: null },
         LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
@@ -187,7 +195,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       Volumes: await volumes.usage(),
       BuildCache: await builds.usage(),
     }),
-  }, events);
+  }, events, cfg.experimental);
   const distribution = new DistributionService({
     images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
   });
@@ -205,13 +213,15 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     stats: new ContainerStats(containers, cgroups),
     update: new ContainerUpdate(containers, runtime),
   });
+  const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });
+  if (cfg.experimental) registerCheckpointRoutes(router, checkpoints);
   registerContainerRoutes(router, containers, async (id) => {
     try {
       return (await images.resolve(id)).size;
     } catch {
       return 0;
     }
-  });
+  }, (ref, name, dir) => checkpoints.start(ref, name, dir));
   registerNetworkRoutes(router, networks);
 
   const server = createApiServer(router, log);

@@ -64,6 +64,7 @@ const dfCommand = lazy('./commands/system', 'dfCommand');
 const systemPruneCommand = lazy('./commands/system', 'systemPruneCommand');
 const networkCommand = lazy('./commands/network', 'networkCommand');
 const volumeCommand = lazy('./commands/volume', 'volumeCommand');
+const checkpointCommand = lazy('./commands/checkpoint', 'checkpointCommand');
 const registryCommand = lazy('./commands/registry', 'registryCommand');
 
 /** Verbs that exist both at the top level and under `container` (docker's aliases). */
@@ -96,7 +97,7 @@ export function verbOf(args: string[]): string | undefined {
 export function buildProgram(cli: Cli, verb?: string): Command {
   const known = new Set([...CONTAINER_VERBS.map(([n]) => n), ...IMAGE_VERBS.map(([n]) => n),
     'ps', 'images', 'rmi', 'inspect', 'login', 'logout', 'version', 'info', 'events', 'container', 'image',
-    'network', 'volume', 'system', 'check-config', 'registry']);
+    'network', 'volume', 'system', 'check-config', 'registry', 'checkpoint']);
   const want = (name: string) => verb === undefined || !known.has(verb) || verb === name;
   const program = new BerthCommand('berth')
     .description('A self-sufficient runtime for containers')
@@ -142,6 +143,7 @@ export function buildProgram(cli: Cli, verb?: string): Command {
 
   if (want('network')) program.addCommand(networkCommand(cli));
   if (want('volume')) program.addCommand(volumeCommand(cli));
+  if (want('checkpoint')) program.addCommand(checkpointCommand(cli));
   if (want('registry')) program.addCommand(registryCommand(cli));
 
   if (want('system')) {

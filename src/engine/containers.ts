@@ -276,11 +276,14 @@ export class ContainerService {
 
   // ---------- start ----------
 
-  /** Starts a container; `false` when it was already running (Docker answers 304). */
-  async start(ref: string): Promise<boolean> {
+  /**
+   * Starts a container; `false` when it was already running (Docker answers 304). With `restoreFrom` (a checkpoint's
+   * CRIU image directory, engine/checkpoints.ts) its processes are restored from the checkpoint instead.
+   */
+  async start(ref: string, opts: { restoreFrom?: string } = {}): Promise<boolean> {
     const c = this.get(ref);
     try {
-      return await this.lock.run(c.id, () => this.startLocked(c));
+      return await this.lock.run(c.id, () => this.startLocked(c, opts.restoreFrom));
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
@@ -288,7 +291,7 @@ export class ContainerService {
     }
   }
 
-  private async startLocked(c: ContainerRecord): Promise<boolean> {
+  private async startLocked(c: ContainerRecord, restoreFrom?: string): Promise<boolean> {
     if (!this.records.has(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
     if (c.state.status === 'running' || c.state.status === 'paused') return false;
     if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
@@ -311,9 +314,11 @@ export class ContainerService {
         logPath: this.logPath(c), logSizeMax: this.logSizeMax(c),
         exitDir: this.exitDir, socketDir: this.socketDir,
         stdin: !!c.config.OpenStdin, terminal: !!c.config.Tty, leaveStdinOpen: !!c.config.Tty || !c.config.StdinOnce,
+        ...(restoreFrom ? { restoreFrom } : {}),
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
-      await this.o.runtime.start(c.runtime, c.id);
+      // A restored container already runs when `runc restore --detach` returns.
+      if (!restoreFrom) await this.o.runtime.start(c.runtime, c.id);
       await this.store.save(c);
     } catch (err) {
       const message = errorMessage(err);

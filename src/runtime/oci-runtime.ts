@@ -1,5 +1,6 @@
 // The only place that runs the OCI runtime (crun or runc), always under Debian's conmon so the container outlives berthd.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
@@ -10,6 +11,8 @@ export interface RuntimeBinaries {
   conmon: string;
   /** The runtime's state directory (--root), separate from other engines' on the same host. */
   stateRoot: string;
+  /** The criu binary runc is given (--criu) for checkpoint and restore (scripts/criu.sh installs it). */
+  criu?: string;
 }
 
 export interface CreateOptions {
@@ -28,6 +31,8 @@ export interface CreateOptions {
   terminal: boolean;
   /** Keep the container's stdin open when an attached client disconnects (Docker closes it only for StdinOnce without a TTY). */
   leaveStdinOpen?: boolean;
+  /** Restore the container from this checkpoint (CRIU image directory) instead of creating it afresh. */
+  restoreFrom?: string;
 }
 
 export interface RuntimeState { status: 'created' | 'running' | 'stopped' | 'paused' | 'unknown'; pid: number }
@@ -74,6 +79,8 @@ export class OciRuntime {
     if (o.stdin) args.push('-i');
     if (o.terminal) args.push('-t');
     if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
+    // conmon runs `<runtime> restore --detach --image-path <dir> --work-path <bundle>`: the container runs when it returns.
+    if (o.restoreFrom) args.push('--restore', o.restoreFrom, '--runtime-arg', `--criu=${this.criuFor(o.runtime)}`);
     const child = spawn(this.bin.conmon, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
@@ -119,6 +126,39 @@ export class OciRuntime {
 
   async kill(runtime: string, id: string, signal: string, all = false): Promise<void> {
     await this.run(runtime, ['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  /** Why the runtime cannot checkpoint and restore, or undefined when it can (runc, with a criu binary). */
+  checkpointUnsupported(runtime: string): string | undefined {
+    const bin = this.runtimePath(runtime);
+    // Debian bookworm's crun 1.8 is built without libcriu (`crun --version` lacks +CRIU); runc runs the criu binary.
+    if (path.basename(bin) !== 'runc') return `checkpoint and restore need the runc runtime (this container runs under ${runtime}, built without CRIU); create the container with --runtime runc`;
+    if (!this.bin.criu || !fs.existsSync(this.bin.criu)) return `criu is not installed (${this.bin.criu ?? 'no path configured'}); make deps installs it`;
+    return undefined;
+  }
+
+  private criuFor(runtime: string): string {
+    const why = this.checkpointUnsupported(runtime);
+    if (why) throw new InvalidParameterError(why);
+    return this.bin.criu!;
+  }
+
+  /**
+   * Checkpoints the running container with CRIU into `imagePath` (`runc checkpoint`); unless `leaveRunning`, its
+   * processes end once dumped and conmon records the exit. criu's own log stays in `workPath`.
+   */
+  async checkpoint(runtime: string, id: string, o: { imagePath: string; workPath: string; leaveRunning: boolean }): Promise<void> {
+    const criu = this.criuFor(runtime);
+    const args = [`--criu=${criu}`, 'checkpoint', '--image-path', o.imagePath, '--work-path', o.workPath];
+    if (o.leaveRunning) args.push('--leave-running');
+    try {
+      await this.run(runtime, [...args, id]);
+    } catch (err) {
+      // runc says only "criu failed: type NOTIFY errno 0"; the reason is in criu's log.
+      const log = await fsp.readFile(path.join(o.workPath, 'dump.log'), 'utf8').catch(() => '');
+      const reasons = log.split('\n').filter((l) => /\bError\b/.test(l)).slice(-3).map((l) => l.replace(/^\([\d.]+\)\s*/, '').trim());
+      throw new SystemError(`${errorText(err)}${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
+    }
   }
 
   async pause(runtime: string, id: string): Promise<void> { await this.run(runtime, ['pause', id]); }
@@ -187,6 +227,8 @@ export class OciRuntime {
   }
 
   private run(runtime: string, args: string[]): Promise<string> {
+    // Global flags (--criu=...) come before the command; the command names the error.
+    const command = args.find((a) => !a.startsWith('-')) ?? args[0];
     const bin = this.runtimePath(runtime);
     return new Promise((resolve, reject) => {
       const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -198,8 +240,8 @@ export class OciRuntime {
       child.on('close', (code) => {
         if (code === 0) return resolve(out);
         const msg = cleanRuntimeMessage(err || out);
-        if (/does not exist|not found|No such file/i.test(msg) && args[0] !== 'start') return reject(new NotFoundError(msg));
-        reject(new SystemError(`${path.basename(bin)} ${args[0]}: ${msg}`));
+        if (/does not exist|not found|No such file/i.test(msg) && command !== 'start' && command !== 'checkpoint') return reject(new NotFoundError(msg));
+        reject(new SystemError(`${path.basename(bin)} ${command}: ${msg}`));
       });
     });
   }
@@ -217,6 +259,8 @@ export class RuntimeCreateError extends SystemError {
 }
 
 /** crun's strerror texts in Go's lower-case wording; crun's "executable file `x` not found" in runc's. */
+function errorText(err: unknown): string { return err instanceof Error ? err.message : String(err); }
+
 export function goStyleRuntimeMessage(msg: string): string {
   const notFound = /executable file `(.*)` not found in \$PATH(?:: No such file or directory)?/.exec(msg);
   if (notFound) return `exec: "${notFound[1]}": executable file not found in $PATH`;

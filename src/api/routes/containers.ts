@@ -13,7 +13,11 @@ import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 import { mountPointsOf, usesVolume } from '../../engine/container-mounts';
 
-export function registerContainerRoutes(router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>): void {
+export function registerContainerRoutes(
+  router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>,
+  /** `start?checkpoint=NAME`: restore from a checkpoint (engine/checkpoints.ts); `false` when already running. */
+  startFromCheckpoint?: (ref: string, checkpoint: string, checkpointDir: string) => Promise<boolean>,
+): void {
   router.post('/containers/create', async (ctx) => {
     const body = await ctx.json<ContainerCreateBody>();
     const out = await containers.create(body as ContainerCreateBody, ctx.query.get('name') ?? undefined);
@@ -44,7 +48,12 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   });
 
   router.post('/containers/{id}/start', async (ctx) => {
-    const started = await containers.start(ctx.params.id!);
+    const checkpoint = ctx.query.get('checkpoint') ?? '';
+    const checkpointDir = ctx.query.get('checkpoint-dir') ?? '';
+    if ((checkpoint || checkpointDir) && !startFromCheckpoint) throw new InvalidParameterError('checkpoint is only supported in experimental mode');
+    const started = checkpoint || checkpointDir
+      ? await startFromCheckpoint!(ctx.params.id!, checkpoint, checkpointDir)
+      : await containers.start(ctx.params.id!);
     ctx.res!.statusCode = started ? 204 : 304;
   });
 

@@ -13,14 +13,14 @@ export interface SystemFacts {
   df(): Promise<Record<string, unknown>>;
 }
 
-export function registerSystemRoutes(router: Router, facts: SystemFacts, events: EventBus): void {
+export function registerSystemRoutes(router: Router, facts: SystemFacts, events: EventBus, experimental = false): void {
   const ping = (ctx: import('../router').RequestContext) => {
     const res = ctx.res!;
     res.writeHead(200, {
       'Content-Type': 'text/plain; charset=utf-8',
       'API-Version': API_VERSION,
       'OSType': 'linux',
-      'Docker-Experimental': 'false',
+      'Docker-Experimental': String(experimental),
       'Builder-Version': '1',
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       'Pragma': 'no-cache',
@@ -36,7 +36,7 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     Components: [{
       Name: 'Engine',
       Version: COMPAT_DOCKER_VERSION,
-      Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BerthVersion: BERTH_VERSION, Experimental: 'false' },
+      Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BerthVersion: BERTH_VERSION, Experimental: String(experimental) },
     }],
     Version: COMPAT_DOCKER_VERSION,
     ApiVersion: API_VERSION,
@@ -46,6 +46,7 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     Os: 'linux',
     Arch: goArch(),
     KernelVersion: os.release(),
+    ...(experimental ? { Experimental: true } : {}),
     BuildTime: '',
   }));
 

@@ -55,7 +55,11 @@ export function startCommand(cli: Cli, name = 'start'): Command {
     .option('-a, --attach', "Attach STDOUT/STDERR and forward signals")
     .option('-i, --interactive', "Attach container's STDIN")
     .option('--detach-keys <keys>', 'Override the key sequence for detaching a container')
-    .action(async (names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
+    .option('--checkpoint <checkpoint>', 'Restore from this checkpoint')
+    .option('--checkpoint-dir <dir>', 'Use a custom checkpoint storage directory')
+    .action(async (names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string; checkpoint?: string; checkpointDir?: string }) => {
+      const fromCheckpoint = { checkpoint: o.checkpoint || undefined, 'checkpoint-dir': o.checkpointDir || undefined };
+      if ((o.checkpoint || o.checkpointDir) && names.length > 1) throw new StatusError(1, 'you cannot restore multiple containers at once');
       if (o.attach || o.interactive) {
         if (names.length > 1) throw new StatusError(1, 'you cannot start and attach multiple containers at once');
         const status = await attachAndWait(cli, names[0], { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, sigProxy: true });
@@ -65,8 +69,9 @@ export function startCommand(cli: Cli, name = 'start'): Command {
       const failed: string[] = [];
       for (const n of names) {
         try {
-          await cli.api.call('POST', `/containers/${encodeURIComponent(n)}/start`);
-          cli.out.write(`${n}\n`);
+          await cli.api.call('POST', `/containers/${encodeURIComponent(n)}/start`, { query: fromCheckpoint });
+          // As docker's, a restore prints nothing.
+          if (!o.checkpoint && !o.checkpointDir) cli.out.write(`${n}\n`);
         } catch (err) {
           cli.err.write(`${describeError(err)}\n`);
           failed.push(n);
