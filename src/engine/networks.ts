@@ -291,8 +291,20 @@ export class NetworkService {
 
   // ---------- container create: which networks, validated ----------
 
-  /** Checks a create request's network settings (Docker's errors) and returns the endpoints to record. */
+  /**
+   * Checks a create request's network settings (Docker's errors) and returns the endpoints to record. What it names
+   * and cannot find is a 400, not a 404: the docker CLI takes any 404 from create for a missing image and pulls.
+   */
   prepare(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined> = {}): ContainerNetwork {
+    try {
+      return this.prepareChecked(name, hc, config, endpointsConfig);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
+      throw err;
+    }
+  }
+
+  private prepareChecked(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined>): ContainerNetwork {
     const mode = networkModeOf(hc.NetworkMode);
     const out: ContainerNetwork = { endpoints: [], sandboxKey: '', sandboxId: '', ports: [] };
     const published = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
@@ -317,7 +329,8 @@ export class NetworkService {
     }
     const primary = this.get(mode.ref);
     if (primary.driver !== 'bridge') throw new NotFoundError(`network ${mode.ref} not found`);
-    const asked = endpointsConfig[mode.ref] ?? endpointsConfig[primary.name] ?? endpointsConfig[primary.id] ?? {};
+    // The docker CLI files --ip, --alias and --mac-address of the default network under "default".
+    const asked = endpointsConfig[hc.NetworkMode || 'default'] ?? endpointsConfig[mode.ref] ?? endpointsConfig[primary.name] ?? endpointsConfig[primary.id] ?? {};
     const first = { ...asked, MacAddress: asked.MacAddress || config.MacAddress || '' };
     out.endpoints.push(this.checkedEndpoint(primary, first));
     for (const [ref, ep] of Object.entries(endpointsConfig)) {

@@ -1,6 +1,6 @@
 // The network stack adapter: podman's netavark (bridges, veths, iptables NAT and port forwarding) and aardvark-dns.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -72,6 +72,7 @@ export class Netavark implements NetworkDriver {
       await this.run('teardown', netnsPath, opts);
     } finally {
       await repairIsolationJump().catch(() => undefined);
+      await Promise.all(Object.values(opts.network_info).map((n) => removeIdleChains(n.name))).catch(() => undefined);
     }
   }
 
@@ -121,6 +122,21 @@ async function repairIsolationJump(): Promise<void> {
 }
 
 const ISOLATION_CHAIN = 'NETAVARK_ISOLATION_1';
+
+/**
+ * netavark 1.4 leaves a network's port-forwarding chain (nat NETAVARK-DN-<hash>) behind, empty, when the last
+ * container that published a port leaves before the network's last container does. `-X` deletes a chain only when it
+ * is empty and nothing jumps to it, so asking after every teardown removes exactly the leftovers.
+ */
+async function removeIdleChains(networkName: string): Promise<void> {
+  const hash = chainHash(networkName);
+  await Promise.all([`NETAVARK-DN-${hash}`, `NETAVARK-${hash}`].map((chain) => iptables(['-t', 'nat', '-X', chain])));
+}
+
+/** netavark's chain suffix for a network: the first 13 hex digits (upper case) of the SHA-512 of its name. */
+export function chainHash(networkName: string): string {
+  return createHash('sha512').update(networkName).digest('hex').toUpperCase().slice(0, 13);
+}
 
 function iptables(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {

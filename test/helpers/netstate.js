@@ -1,0 +1,132 @@
+// What one test daemon has made in the host's network stack: interfaces, iptables rules, namespaces, leases and DNS
+// entries — so network tests can compare before and after, and assert that nothing is left behind.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+function sh(file, args) {
+  const r = spawnSync(file, args, { encoding: 'utf8' });
+  return r.stdout || '';
+}
+
+/**
+ * Tracks a daemon's bridges, subnets and netavark chains. Other daemons (other tests, other sessions) share the host,
+ * so everything is matched by what is this daemon's own: its bridge names, its subnets, the chains seen using them.
+ */
+class NetState {
+  constructor(d) {
+    this.d = d;
+    this.bridges = new Set([d.bridge]);
+    this.subnets = new Set();
+    this.chains = new Set();
+  }
+
+  /** Learns the daemon's networks (bridges and subnets) from the API; call while they exist. */
+  learn() {
+    const r = this.d.api('GET', '/networks');
+    if (r.status !== 200) return this;
+    for (const n of JSON.parse(r.body)) {
+      const bridge = n.Options?.['com.docker.network.bridge.name'] || (n.Driver === 'bridge' ? `br-${n.Id.slice(0, 12)}` : '');
+      if (bridge) this.bridges.add(bridge);
+      for (const c of n.IPAM?.Config ?? []) if (c.Subnet) this.subnets.add(c.Subnet);
+      // netavark names a network's nat chains after the SHA-512 of the name it is given (Berth gives the ID).
+      const hash = createHash('sha512').update(n.Id).digest('hex').toUpperCase().slice(0, 13);
+      if (n.Driver === 'bridge') this.chains.add(`NETAVARK-${hash}`).add(`NETAVARK-DN-${hash}`);
+    }
+    for (const line of this.rules()) this.chainsOf(line);
+    return this;
+  }
+
+  chainsOf(line) {
+    for (const m of line.matchAll(/(?:-A|-j|-I) (NETAVARK-[A-Z0-9-]+)/g)) {
+      if (/^NETAVARK-(DN-)?[0-9A-F]{13}$/.test(m[1])) this.chains.add(m[1]);
+    }
+  }
+
+  /** Prefixes that match addresses of the subnets (/24 or wider: whole octets). */
+  prefixes() {
+    return [...this.subnets].map((s) => {
+      const [ip, bits] = s.split('/');
+      const octets = Math.floor(Number(bits) / 8);
+      return `${ip.split('.').slice(0, Math.max(1, octets)).join('.')}.`;
+    });
+  }
+
+  /** iptables lines (both tables) naming one of our bridges, subnets or chains. */
+  rules() {
+    const text = sh('iptables-save', []);
+    const prefixes = this.prefixes();
+    const out = [];
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const mine = prefixes.some((p) => line.includes(` ${p}`) || line.includes(`:${p}`) || line.includes(`=${p}`))
+        || [...this.bridges].some((b) => new RegExp(`(-i|-o) ${b.replace(/\./g, '\\.')}( |$)`).test(line))
+        || [...this.chains].some((c) => line.includes(c));
+      if (mine) out.push(line.replace(/\[\d+:\d+\]/, '').trim());
+    }
+    for (const l of out) this.chainsOf(l);
+    return out.sort();
+  }
+
+  /** `ip -o link` entries that are our bridges or are enslaved to them (the host ends of veths). */
+  links() {
+    const out = [];
+    for (const line of sh('ip', ['-o', 'link']).split('\n')) {
+      const m = /^\d+: ([^:@]+)(?:@[^:]+)?: /.exec(line);
+      if (!m) continue;
+      const name = m[1];
+      const master = / master (\S+) /.exec(line)?.[1];
+      if (this.bridges.has(name) || (master && this.bridges.has(master))) out.push(master ? `${name} master ${master}` : name);
+    }
+    return out.sort();
+  }
+
+  /** Veth names (host side) attached to one bridge. */
+  vethsOn(bridge) {
+    return this.links().filter((l) => l.endsWith(` master ${bridge}`)).map((l) => l.split(' ')[0]);
+  }
+
+  netns() {
+    const dir = path.join(this.d.runRoot, 'netns');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  }
+
+  /** The lease store: one sandbox record per running container, holding its addresses and host ports. */
+  leases() {
+    const dir = path.join(this.d.dataRoot, 'networks/sandboxes');
+    const out = [];
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : []) {
+      const s = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      out.push(`${s.containerId.slice(0, 12)} ${s.attachments.map((a) => `${a.networkName}=${a.ip}`).join(',')} ${s.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}/${p.proto}`).join(',')}`);
+    }
+    return out;
+  }
+
+  /** aardvark-dns's entries (one file per user network; a line per container). */
+  dns() {
+    const dir = path.join(this.d.runRoot, 'netavark/aardvark-dns');
+    const out = [];
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+      const p = path.join(dir, f);
+      if (!fs.statSync(p).isFile()) continue;
+      for (const line of fs.readFileSync(p, 'utf8').split('\n').slice(1).filter(Boolean)) out.push(`${f.slice(0, 12)} ${line}`);
+    }
+    return out.sort();
+  }
+
+  /** Everything at once, for before/after comparisons. */
+  snapshot() {
+    return { links: this.links(), rules: this.rules(), netns: this.netns(), leases: this.leases(), dns: this.dns() };
+  }
+
+  /** What is left once every container is gone (and with `networksGone` every user network): should be empty. */
+  leftovers() {
+    const s = this.snapshot();
+    return [...s.links.map((l) => `link ${l}`), ...s.rules.map((r) => `rule ${r}`), ...s.netns.map((n) => `netns ${n}`),
+      ...s.leases.map((l) => `lease ${l}`), ...s.dns.map((e) => `dns ${e}`)];
+  }
+}
+
+module.exports = { NetState };
