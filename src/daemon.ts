@@ -24,6 +24,9 @@ import { registerDistributionRoutes, registryPull } from './api/routes/distribut
 import { DistributionService } from './engine/distribution';
 import { registerBuildRoutes } from './api/routes/build';
 import { BuildService, containerEngineOf } from './build/service';
+import { baseImageFetcher } from './build/base-image';
+import { DebianBootstrap, bootstrapSettings } from './image/bootstrap';
+import { registerBootstrapRoutes } from './api/routes/bootstrap';
 import { registerVolumeRoutes } from './api/routes/volumes';
 import { registerNetworkRoutes } from './api/routes/networks';
 import { NetworkService } from './engine/networks';
@@ -35,7 +38,7 @@ import { probeHostRoutes } from './network/host-routes';
 import { VolumeService } from './engine/volumes';
 import { EventBus } from './engine/events';
 import { ContainerService, isRunning } from './engine/containers';
-import { ImageService } from './engine/images';
+import { ImageService, hostArchitecture } from './engine/images';
 import { OciRuntime } from './runtime/oci-runtime';
 import { connectStdin } from './runtime/stdin';
 import { startExecProcess } from './runtime/exec-process';
@@ -152,7 +155,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const health = new HealthMonitor(containers, runtime, events, log);
   health.watch();
   images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
-  const builds = new BuildService({ root: cfg.dataRoot, images, containers: containerEngineOf(containers), mounter });
+  const debian = new DebianBootstrap({ images, ...bootstrapSettings(process.env, cfg.dataRoot), architecture: hostArchitecture() });
+  const builds = new BuildService({
+    root: cfg.dataRoot, images, containers: containerEngineOf(containers), mounter,
+    fetchBase: baseImageFetcher((ref, progress) => images.pull(ref, progress), debian),
+  });
   await builds.init();
 
   const router = new Router();
@@ -203,6 +210,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerImageRoutes(router, images, registryPull(distribution));
   registerDistributionRoutes(router, distribution);
   registerBuildRoutes(router, builds);
+  registerBootstrapRoutes(router, debian);
   registerVolumeRoutes(router, volumes);
   const execs = new ExecService({
     runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,

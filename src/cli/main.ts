@@ -66,6 +66,7 @@ const networkCommand = lazy('./commands/network', 'networkCommand');
 const volumeCommand = lazy('./commands/volume', 'volumeCommand');
 const checkpointCommand = lazy('./commands/checkpoint', 'checkpointCommand');
 const registryCommand = lazy('./commands/registry', 'registryCommand');
+const bootstrapCommand = lazy('./commands/bootstrap', 'bootstrapCommand');
 
 /** Verbs that exist both at the top level and under `container` (docker's aliases). */
 const CONTAINER_VERBS: [string, Factory][] = [
@@ -138,6 +139,7 @@ export function buildProgram(cli: Cli, verb?: string): Command {
   image.addCommand(rmiCommand(cli, 'rm').aliases(['rmi', 'remove']));
   image.addCommand(typedInspectCommand(cli, 'image'));
   image.addCommand(imagePruneCommand(cli));
+  image.addCommand(bootstrapCommand(cli));
   program.addCommand(image);
   }
 
