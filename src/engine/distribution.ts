@@ -427,7 +427,8 @@ export class DistributionService {
   private pullError(err: unknown, ref: ImageReference): Error {
     if (err instanceof RegistryResponseError) {
       if (err.status === 401 || err.status === 403 || err.code === 'NAME_UNKNOWN') {
-        return new UnauthorizedError(`pull access denied for ${ref.nameOnly().familiar()}, repository does not exist or may require 'docker login': ${err.message}`);
+        // Docker answers these as not found (404), not 401: the CLI would otherwise prompt for a login.
+        return new NotFoundError(`pull access denied for ${ref.nameOnly().familiar()}, repository does not exist or may require 'docker login': ${err.message}`);
       }
       if (err.status === 404) return new NotFoundError(`manifest for ${ref.familiar()} not found: ${err.message}`);
       return new SystemError(err.message);
@@ -630,7 +631,6 @@ export class DistributionService {
       }
     } catch (err) {
       if (err instanceof RegistryResponseError) {
-        if (err.status === 401) throw new UnauthorizedError(err.message);
         throw new SystemError(`Error searching ${host}: ${err.message}`);
       }
       if (err instanceof RegistryUnreachableError) throw new SystemError(err.message);

@@ -21,7 +21,9 @@ function busyboxRootfs() {
 }
 
 class TestDaemon {
-  constructor(name) {
+  /** `opts.args`: extra berthd flags (e.g. a --config-file). */
+  constructor(name, opts = {}) {
+    this.extraArgs = opts.args ?? [];
     const tag = `${name}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
     this.base = fs.mkdtempSync(path.join(os.tmpdir(), `berth-${name}-`));
     this.dataRoot = path.join(this.base, 'data');
@@ -38,7 +40,7 @@ class TestDaemon {
   /** Starts berthd and waits until /_ping answers. */
   async start() {
     const out = fs.openSync(this.logFile, 'a');
-    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge], { stdio: ['ignore', out, out], detached: true });
+    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true });
     this.proc.unref();
     for (let i = 0; i < 200; i++) {
       if (this.ping()) return this;
