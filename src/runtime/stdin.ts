@@ -17,7 +17,11 @@ export async function connectStdin(attachSocketPath: string, input: Readable): P
     await new Promise((r) => setTimeout(r, 50));
   }
   return new Promise((resolve) => {
-    const child = spawn('socat', ['-u', 'STDIN', `UNIX-CONNECT:${name},type=5`], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
+    // Bidirectional on purpose, with what conmon sends back thrown away: conmon 2.1 copies the container's output
+    // to every attach connection, and a failed write there (to a `socat -u`, which never reads) marks the
+    // connection unwritable, after which conmon's EOF handling frees it before deciding to close the container's
+    // stdin, so `docker run -i` sometimes never saw its EOF. -t: keep reading after our EOF until conmon is done.
+    const child = spawn('socat', ['-t', '30', '-', `UNIX-CONNECT:${name},type=5`], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
     child.on('error', () => resolve());
     child.on('close', () => resolve());
     child.stdin.on('error', () => undefined);

@@ -299,7 +299,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
       assert.notEqual(o[ns], host[ns], `own ${ns} namespace`);
     }
     assert.equal(o.self, '1', 'the command is PID 1');
-    assert.equal(o.links.trim(), 'lo', 'the default network is a private namespace with loopback only');
+    assert.match(o.links.trim(), /^lo eth0@if\d+$/, 'the default network is a private namespace: loopback and one bridge interface');
     assert.equal(o.lo, '1', 'loopback has 127.0.0.1');
     assert.match(o.lostate, /\bUP\b/, 'loopback is up');
     assert.match(o.hostname, /^[0-9a-f]{12}$/);
