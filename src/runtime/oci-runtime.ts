@@ -157,7 +157,9 @@ export class OciRuntime {
       // runc says only "criu failed: type NOTIFY errno 0"; the reason is in criu's log.
       const log = await fsp.readFile(path.join(o.workPath, 'dump.log'), 'utf8').catch(() => '');
       const reasons = log.split('\n').filter((l) => /\bError\b/.test(l)).slice(-3).map((l) => l.replace(/^\([\d.]+\)\s*/, '').trim());
-      throw new SystemError(`${errorText(err)}${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
+      // The checkpoint directory (and the log runc points at) is removed after a failure: quote the log instead.
+      const msg = errorText(err).replace(/;?\s*log file: \S+/, '').replace(/container still running; /, '');
+      throw new SystemError(`${msg}${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
     }
   }
 

@@ -96,6 +96,15 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
     assert.match(fails(['checkpoint', 'create', 'tty', 'c1']), /not supported for containers with a TTY/);
     assert.equal(out(['inspect', '-f', '{{.State.Running}}', 'oncrun']), 'true');
 
+    // What criu cannot dump is named from its log, and the container keeps running (criu thaws it).
+    ok(['run', '-d', '--name', 'srv', 'busybox', 'sh', '-c', 'while true; do sleep 1000; done | nc -l -p 8080']);
+    const ip = out(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'srv']);
+    ok(['run', '-d', '--name', 'tcp', '--runtime', 'runc', 'busybox', 'sh', '-c', `while ! nc ${ip} 8080 -e sh -c 'echo connected >&2; sleep 1000'; do sleep 0.2; done`]);
+    await until(() => d.docker(['logs', 'tcp']).stderr.includes('connected'), 'the TCP connection');
+    assert.match(fails(['checkpoint', 'create', 'tcp', 't1']), /Cannot checkpoint container tcp: .*Connected TCP socket, consider using --tcp-established/);
+    assert.equal(out(['inspect', '-f', '{{.State.Running}}', 'tcp']), 'true');
+    assert.match(ok(['checkpoint', 'ls', 'tcp']), /^CHECKPOINT NAME\n$/);
+
     const r = d.api('POST', '/containers/counter/checkpoints', { CheckpointID: 7 });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.body).message, /CheckpointID must be a string/);
