@@ -1,0 +1,96 @@
+// CheckpointService with a fake runtime and container table: names, states, directories, failure clean-up.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { CheckpointService, validateCheckpointId } = require('../../dist/engine/checkpoints');
+const { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError } = require('../../dist/engine/errors');
+
+function setup({ experimental = true, runtimeFails = false, unsupported } = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ckpt-unit-'));
+  const c = { id: 'a'.repeat(64), name: 'box', runtime: 'runc', config: {}, state: { status: 'running', stoppedByUser: false } };
+  const calls = [];
+  const containers = {
+    get: (ref) => { if (ref !== 'box') throw new NotFoundError(`No such container: ${ref}`); return c; },
+    dirOf: () => root,
+    stopped: () => Promise.resolve(),
+    emit: (_c, action) => calls.push(['emit', action]),
+    start: async (ref, o) => { calls.push(['start', ref, o.restoreFrom]); return true; },
+  };
+  const runtime = {
+    checkpointUnsupported: () => unsupported,
+    checkpoint: async (rt, id, o) => {
+      calls.push(['checkpoint', rt, id, o]);
+      fs.writeFileSync(path.join(o.imagePath, 'inventory.img'), '');
+      if (runtimeFails) throw new SystemError('runc checkpoint: criu failed');
+    },
+  };
+  const svc = new CheckpointService({ containers, runtime, experimental });
+  return { svc, c, calls, root, done: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+test('checkpoint IDs follow Docker\'s restricted name pattern', () => {
+  for (const ok of ['cp1', 'a.b', 'x_y-z', '0a']) validateCheckpointId(ok);
+  for (const bad of ['', 'a', 'x.', '-a', '.a', 'a/b', '../x', 'a b']) assert.throws(() => validateCheckpointId(bad), InvalidParameterError, bad);
+});
+
+test('create dumps into <container dir>/checkpoints/<name>, stops the container on purpose, and lists it', async () => {
+  const { svc, c, calls, root, done } = setup();
+  await svc.create('box', { CheckpointID: 'cp1' });
+  const imagePath = path.join(root, 'checkpoints', 'cp1');
+  assert.deepEqual(calls[0], ['checkpoint', 'runc', c.id, { imagePath, workPath: imagePath, leaveRunning: false }]);
+  assert.deepEqual(calls[1], ['emit', 'checkpoint']);
+  assert.equal(c.state.stoppedByUser, true);
+  assert.deepEqual(await svc.list('box'), [{ Name: 'cp1' }]);
+  await assert.rejects(svc.create('box', { CheckpointID: 'cp1' }), ConflictError);
+  await svc.create('box', { CheckpointID: 'cp0', Exit: false });
+  assert.equal(calls.at(-2)[3].leaveRunning, true);
+  assert.deepEqual(await svc.list('box'), [{ Name: 'cp0' }, { Name: 'cp1' }]);
+  await svc.remove('box', 'cp0');
+  await assert.rejects(svc.remove('box', 'cp0'), NotFoundError);
+  done();
+});
+
+test('a failed dump leaves no checkpoint behind and the restart policy as it was', async () => {
+  const { svc, c, root, done } = setup({ runtimeFails: true });
+  await assert.rejects(svc.create('box', { CheckpointID: 'cp1' }), /Cannot checkpoint container box: runc checkpoint: criu failed/);
+  assert.equal(fs.existsSync(path.join(root, 'checkpoints', 'cp1')), false);
+  assert.equal(c.state.stoppedByUser, false);
+  done();
+});
+
+test('create refuses what cannot be checkpointed', async () => {
+  const s = setup();
+  s.c.state.status = 'exited';
+  await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1' }), (e) => e instanceof ConflictError && /is not running/.test(e.message));
+  s.c.state.status = 'running';
+  s.c.config.Tty = true;
+  await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1' }), /TTY/);
+  await assert.rejects(s.svc.create('box', { CheckpointID: 1 }), InvalidParameterError);
+  await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1', Exit: 'yes' }), InvalidParameterError);
+  await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1', CheckpointDir: 'relative' }), InvalidParameterError);
+  await assert.rejects(s.svc.create('nosuch', { CheckpointID: 'cp1' }), NotFoundError);
+  s.done();
+  const u = setup({ unsupported: 'needs runc' });
+  await assert.rejects(u.svc.create('box', { CheckpointID: 'cp1' }), /Cannot checkpoint container box: needs runc/);
+  u.done();
+});
+
+test('start --checkpoint restores from the named checkpoint, after Docker\'s checks', async () => {
+  const { svc, c, calls, root, done } = setup();
+  fs.mkdirSync(path.join(root, 'checkpoints', 'cp1'), { recursive: true });
+  c.state.status = 'exited';
+  await assert.rejects(svc.start('box', 'nope', ''), (e) => e instanceof NotFoundError && e.message === 'checkpoint nope does not exist for container box');
+  await assert.rejects(svc.start('box', 'cp1', '/tmp'), ForbiddenError);
+  await assert.rejects(svc.start('box', 'bad/x', ''), InvalidParameterError);
+  assert.equal(await svc.start('box', 'cp1', ''), true);
+  assert.deepEqual(calls.at(-1), ['start', 'box', path.join(root, 'checkpoints', 'cp1')]);
+  c.state.status = 'running';
+  assert.equal(await svc.start('box', 'cp1', ''), false);
+  done();
+  const off = setup({ experimental: false });
+  await assert.rejects(off.svc.start('box', 'cp1', ''), /checkpoint is only supported in experimental mode/);
+  off.done();
+});
