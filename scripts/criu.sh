@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Debian trixie's criu (with trixie's glibc beside it) into a private prefix for checkpoint/restore.
 #
-# Why: bookworm's criu 3.17.1 cannot run on kernels that map [vvar_vclock] (6.14+): `criu check` fails with
+# Why: bookworm's criu 3.17.1 cannot run on kernels that map [vvar_vclock] (6.18 here): `criu check` fails with
 # "vdso: Unexpected rt vDSO area bounds". criu learnt that mapping in 4.1. trixie's criu 4.1.1 needs glibc 2.38
 # and bookworm has 2.36, so the trixie .debs of criu and libc6 are unpacked under $PREFIX/root (nothing in the
 # system's dpkg database or apt configuration changes) and $PREFIX/bin/criu runs criu through trixie's dynamic
