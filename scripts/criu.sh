@@ -8,7 +8,7 @@
 # loader, trixie's libc first and bookworm's libraries (DEB_PACKAGES in the Makefile) for the rest. runc is
 # given that wrapper with its --criu flag. The packages come through apt with a private sources list and
 # state directory, so the archive signature is checked against Debian's keyring as for any apt download.
-# See docs/decisions/0011-checkpoint-restore.md.
+# See docs/decisions/0007-checkpoint-restore.md.
 set -euo pipefail
 PREFIX=${BERTH_CRIU_PREFIX:-/usr/local/lib/berth/criu}
 SUITE=${BERTH_CRIU_SUITE:-trixie}
