@@ -1,0 +1,310 @@
+// docker push/pull/login/logout/search through berthd against Berth's registry: an image committed on one engine,
+// pushed with token auth, pulled by a second engine (another data root and socket) and by podman, runs the same;
+// by tag and digest, OCI and Docker manifests, a multi-platform index, shared layers skipped, the JSON progress
+// stream and berth's own bars, a pull that resumes with Range after the connection drops, a corrupted blob refused,
+// TLS and plain HTTP only for insecure registries.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { TestDaemon } = require('../helpers/daemon');
+const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../helpers/registry');
+const { tempDir } = require('../helpers/tmp');
+
+const work = tempDir('berth-reg-engine-');
+const hostIp = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));
+const { cert, key } = selfSignedCert(work);
+const acl = path.join(work, 'acl.json');
+fs.writeFileSync(acl, JSON.stringify([{ account: 'bob', name: '*', actions: ['*'] }, { account: 'bob', name: 'registry:catalog', actions: ['*'] }]));
+// One registry with token auth (the done-when), one open one on all addresses (plain HTTP), one over TLS.
+const secure = new TestRegistry(['--htpasswd', htpasswd(path.join(work, 'htpasswd'), 'bob', 'builder'), '--token-key', path.join(work, 'token.pem'), '--acl', acl]);
+const open = new TestRegistry([], { addr: '0.0.0.0:0' });
+const tls = new TestRegistry(['--tls-cert', cert, '--tls-key', key], { addr: '0.0.0.0:0' });
+const a = new TestDaemon('rega');
+let b;
+let P; // the secure registry's host:port
+let O; // the open registry, by loopback
+let podmanBase;
+
+before(async () => {
+  await Promise.all([secure.start(), open.start(), tls.start()]);
+  P = secure.host;
+  O = `127.0.0.1:${new URL(open.url).port}`;
+  // B trusts the open and TLS registries on the host's own address; A does not.
+  const cfg = path.join(work, 'daemon-b.json');
+  fs.writeFileSync(cfg, JSON.stringify({ 'insecure-registries': [`${hostIp}:${new URL(open.url).port}`, `${hostIp}:${new URL(tls.url).port}`] }));
+  b = new TestDaemon('regb', { args: ['--config-file', cfg] });
+  await Promise.all([a.startWithBusybox(), b.start()]);
+});
+
+after(async () => {
+  if (podmanBase) spawnSync('podman', [...podmanArgs(), 'rm', '-af'], { stdio: 'ignore' });
+  await Promise.all([a.cleanup(), b.cleanup(), secure.cleanup(), open.cleanup(), tls.cleanup()]);
+  if (podmanBase) {
+    for (const m of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(podmanBase)).reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(podmanBase, { recursive: true, force: true });
+    fs.rmSync(`/run/podman-reg-${process.pid}`, { recursive: true, force: true });
+  }
+});
+
+function podmanArgs() {
+  return ['--root', path.join(podmanBase, 'root'), '--runroot', `/run/podman-reg-${process.pid}/run`, '--tmpdir', `/run/podman-reg-${process.pid}/tmp`,
+    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay'];
+}
+function podman(args, opts = {}) {
+  podmanBase ??= tempDir('berth-reg-podman-');
+  const r = spawnSync('podman', [...podmanArgs(), ...args], { encoding: 'utf8', timeout: 180_000, ...opts });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const login = (d, host) => d.dockerOk(['login', '-u', 'bob', '--password-stdin', host], { input: 'builder' });
+
+let appId;
+let appDigest;
+
+test('done-when: an image committed on engine A, pushed with auth, pulled by engine B and by podman, runs the same', async () => {
+  a.dockerOk(['run', '--name', 'mk', 'busybox', 'sh', '-c', 'echo built-on-A > /greeting && mkdir /data && dd if=/dev/urandom of=/data/r bs=1k count=256 2>/dev/null']);
+  appId = a.dockerOk(['commit', '--change', 'CMD ["cat", "/greeting"]', 'mk', `${P}/team/app:1`]).trim();
+  a.dockerOk(['rm', 'mk']);
+  const expected = a.dockerOk(['run', '--rm', `${P}/team/app:1`]);
+  assert.equal(expected, 'built-on-A\n');
+
+  // Without a login the registry refuses the push.
+  const anon = a.docker(['push', `${P}/team/app:1`]);
+  assert.notEqual(anon.code, 0);
+  assert.match(anon.stderr, /unauthorized|authentication required/);
+  // A wrong password fails the login; the right one is stored as Docker stores it.
+  const wrong = a.docker(['login', '-u', 'bob', '--password-stdin', P], { input: 'nope' });
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, /401|unauthorized/i);
+  assert.match(login(a, P), /Login Succeeded/);
+  const config = JSON.parse(fs.readFileSync(path.join(a.env.DOCKER_CONFIG, 'config.json'), 'utf8'));
+  assert.equal(config.auths[P].auth, Buffer.from('bob:builder').toString('base64'));
+
+  const push = a.dockerOk(['push', `${P}/team/app:1`]);
+  assert.match(push, new RegExp(`The push refers to repository \\[${P.replace(/\./g, '\\.')}/team/app\\]`));
+  assert.match(push, /: Pushed/);
+  const m = /1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(push);
+  assert.ok(m, push);
+  appDigest = m[1];
+  assert.ok(JSON.parse(a.dockerOk(['image', 'inspect', `${P}/team/app:1`]))[0].RepoDigests.includes(`${P}/team/app@${appDigest}`));
+
+  // Engine B: nothing local; pulls by tag, same image ID, same output.
+  login(b, P);
+  const pull = b.dockerOk(['pull', `${P}/team/app:1`]);
+  assert.match(pull, /1: Pulling from team\/app/);
+  assert.match(pull, /Pull complete/);
+  assert.match(pull, new RegExp(`Digest: ${appDigest}`));
+  assert.match(pull, /Status: Downloaded newer image for/);
+  assert.equal(b.dockerOk(['image', 'inspect', '--format', '{{.Id}}', `${P}/team/app:1`]).trim(), appId);
+  assert.equal(b.dockerOk(['run', '--rm', `${P}/team/app:1`]), expected);
+  // Again: up to date, and every layer already there.
+  const again = b.dockerOk(['pull', `${P}/team/app:1`]);
+  assert.match(again, /Status: Image is up to date/);
+
+  // podman, an independent client, with the same credentials.
+  const pp = podman(['pull', '--tls-verify=false', '--creds', 'bob:builder', `${P}/team/app:1`]);
+  assert.equal(pp.code, 0, pp.stderr);
+  const pr = podman(['run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', `${P}/team/app:1`]);
+  assert.equal(pr.code, 0, pr.stderr);
+  assert.equal(pr.stdout, expected);
+});
+
+test('pull by digest; a second push finds "Layer already exists", another repository gets "Mounted from"', async () => {
+  b.dockerOk(['rmi', `${P}/team/app:1`]);
+  const byDigest = b.dockerOk(['pull', `${P}/team/app@${appDigest}`]);
+  assert.match(byDigest, /Downloaded newer image|Image is up to date/);
+  assert.equal(b.dockerOk(['image', 'inspect', '--format', '{{.Id}}', `${P}/team/app@${appDigest}`]).trim(), appId);
+  const wrongDigest = b.docker(['pull', `${P}/team/app@sha256:${'0'.repeat(64)}`]);
+  assert.notEqual(wrongDigest.code, 0);
+  assert.match(wrongDigest.stderr, /not found|manifest unknown/);
+
+  const again = a.dockerOk(['push', `${P}/team/app:1`]);
+  assert.match(again, /Layer already exists/);
+  assert.doesNotMatch(again, /: Pushed/);
+  a.dockerOk(['tag', `${P}/team/app:1`, `${P}/other/copy:2`]);
+  const mounted = a.dockerOk(['push', `${P}/other/copy:2`]);
+  assert.match(mounted, /Mounted from team\/app/);
+  // The same manifest bytes, so the same digest.
+  assert.match(mounted, new RegExp(`2: digest: ${appDigest}`));
+});
+
+test('shared layers are skipped on pull ("Already exists"); progress is Docker\'s JSON stream; berth draws its own', async () => {
+  a.dockerOk(['run', '--name', 'mk2', `${P}/team/app:1`, 'sh', '-c', 'echo second > /second']);
+  a.dockerOk(['commit', '--change', 'CMD ["cat", "/second"]', 'mk2', `${P}/team/app:2`]);
+  a.dockerOk(['rm', 'mk2']);
+  a.dockerOk(['push', `${P}/team/app:2`]);
+  const auth = Buffer.from(JSON.stringify({ username: 'bob', password: 'builder', serveraddress: P })).toString('base64url');
+  const res = b.api('POST', `/images/create?fromImage=${encodeURIComponent(`${P}/team/app`)}&tag=2`, undefined, { 'X-Registry-Auth': auth });
+  assert.equal(res.status, 200);
+  const msgs = res.body.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l));
+  assert.ok(msgs.some((x) => x.status === 'Already exists'), res.body);
+  assert.ok(msgs.some((x) => x.status === 'Downloading' && x.progressDetail && x.progressDetail.total > 0 && typeof x.progress === 'string'), res.body);
+  assert.ok(msgs.some((x) => x.status === 'Pull complete'));
+  assert.ok(msgs.some((x) => /^Digest: sha256:/.test(x.status ?? '')));
+  assert.equal(msgs.filter((x) => x.status === 'Already exists').length, 2, 'the two layers of team/app:1 are not fetched again');
+  assert.equal(b.dockerOk(['run', '--rm', `${P}/team/app:2`]), 'second\n');
+
+  // berth's own client renders the stream (bars on a terminal, lines otherwise).
+  b.dockerOk(['rmi', `${P}/team/app:2`]);
+  const own = b.berth(['pull', `${P}/team/app:2`], { env: { BERTH_CONFIG: path.join(b.base, 'berth-config') } });
+  assert.notEqual(own.code, 0, 'berth keeps its own credentials: not logged in yet');
+  const bl = b.berth(['login', '-u', 'bob', '--password-stdin', P], { input: 'builder', env: { BERTH_CONFIG: path.join(b.base, 'berth-config') } });
+  assert.equal(bl.code, 0, bl.stderr);
+  const ok = b.berth(['pull', `${P}/team/app:2`], { env: { BERTH_CONFIG: path.join(b.base, 'berth-config') } });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Pull complete/);
+  assert.match(ok.stdout, /Status: Downloaded newer image/);
+  const push = b.berth(['push', `${P}/team/app:2`], { env: { BERTH_CONFIG: path.join(b.base, 'berth-config') } });
+  assert.equal(push.code, 0, push.stderr);
+  assert.match(push.stdout, /Layer already exists/);
+});
+
+test('docker search lists the registry\'s catalog; logout forgets the credentials', async () => {
+  const out = b.dockerOk(['search', `${P}/team`]);
+  assert.match(out, new RegExp(`${P.replace(/\./g, '\\.')}/team/app`));
+  assert.doesNotMatch(out, /other\/copy/);
+  assert.match(b.dockerOk(['logout', P]), /Removing login credentials/);
+  const config = JSON.parse(fs.readFileSync(path.join(b.env.DOCKER_CONFIG, 'config.json'), 'utf8'));
+  assert.equal(config.auths?.[P], undefined);
+  const denied = b.docker(['pull', `${P}/team/app:1`]);
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /pull access denied|unauthorized/);
+});
+
+test('OCI manifests (copied by skopeo) and a multi-platform index resolved to linux/amd64', async () => {
+  a.dockerOk(['tag', `${P}/team/app:1`, `${O}/plain/app:1`]);
+  a.dockerOk(['push', `${O}/plain/app:1`]);
+  execFileSync('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--format', 'oci', `docker://${O}/plain/app:1`, `docker://${O}/plain/oci:1`], { stdio: 'pipe' });
+  const ociManifest = await fetch(`http://${O}/v2/plain/oci/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  assert.equal(ociManifest.headers.get('content-type'), 'application/vnd.oci.image.manifest.v1+json');
+  const ociBytes = Buffer.from(await ociManifest.arrayBuffer());
+  b.dockerOk(['pull', `${O}/plain/oci:1`]);
+  assert.equal(b.dockerOk(['run', '--rm', `${O}/plain/oci:1`]), 'built-on-A\n');
+
+  // An index with an arm64 entry first and the amd64 one second.
+  const cfg = JSON.parse(await (await fetch(`http://${O}/v2/plain/oci/blobs/${JSON.parse(ociBytes).config.digest}`)).text());
+  cfg.architecture = 'arm64';
+  const armCfg = Buffer.from(JSON.stringify(cfg));
+  const up = await fetch(`http://${O}/v2/plain/oci/blobs/uploads/?digest=${sha256(armCfg)}`, { method: 'POST', body: armCfg, headers: { 'Content-Type': 'application/octet-stream' } });
+  assert.equal(up.status, 201);
+  const armManifest = Buffer.from(JSON.stringify({ ...JSON.parse(ociBytes), config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: armCfg.length, digest: sha256(armCfg) } }));
+  assert.equal((await fetch(`http://${O}/v2/plain/oci/manifests/${sha256(armManifest)}`, { method: 'PUT', body: armManifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: armManifest.length, digest: sha256(armManifest), platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: ociBytes.length, digest: sha256(ociBytes), platform: { architecture: 'amd64', os: 'linux' } },
+    ],
+  }));
+  assert.equal((await fetch(`http://${O}/v2/plain/oci/manifests/multi`, { method: 'PUT', body: index, headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } })).status, 201);
+  const pulled = b.dockerOk(['pull', `${O}/plain/oci:multi`]);
+  assert.match(pulled, new RegExp(`Digest: ${sha256(index)}`));
+  const img = JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`]))[0];
+  assert.equal(img.Architecture, 'amd64');
+  assert.ok(img.RepoDigests.includes(`${O}/plain/oci@${sha256(index)}`));
+  const arm = b.dockerOk(['pull', '--platform', 'linux/arm64/v8', `${O}/plain/oci:multi`]);
+  assert.match(arm, /Status: Downloaded newer image/);
+  assert.equal(JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`]))[0].Architecture, 'arm64');
+  const none = b.docker(['pull', '--platform', 'linux/s390x', `${O}/plain/oci:multi`]);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no matching manifest for linux\/s390x/);
+});
+
+/** The docker CLI without blocking this process; resolves to stdout, rejects with stderr. */
+function dockerAsync(d, args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('/usr/local/bin/docker', args, { env: d.env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.stderr.on('data', (c) => { err += c; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 180_000);
+    p.on('close', (code) => { clearTimeout(timer); if (code === 0) resolve(out); else reject(new Error(`docker ${args.join(' ')} exited ${code}: ${err}`)); });
+  });
+}
+
+/** A TCP proxy to `target` that cuts, once, the first response longer than `cutAfter` bytes. */
+function cuttingProxy(target, cutAfter) {
+  const [host, port] = target.split(':');
+  let cut = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    let sent = 0;
+    client.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      sent += chunk.length;
+      if (!cut && sent > cutAfter) { cut = true; client.destroy(); upstream.destroy(); return; }
+      client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port, wasCut: () => cut })));
+}
+
+test('a pull whose connection drops mid-layer resumes with a Range request and verifies the whole', async () => {
+  a.dockerOk(['run', '--name', 'big', 'busybox', 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=12 2>/dev/null']);
+  a.dockerOk(['commit', 'big', `${O}/plain/big:1`]);
+  a.dockerOk(['rm', 'big']);
+  a.dockerOk(['push', `${O}/plain/big:1`]);
+  const proxy = await cuttingProxy(O, 4 * 1024 * 1024);
+  try {
+    const via = `127.0.0.1:${proxy.port}`;
+    // Not spawnSync: the proxy lives in this process and must keep forwarding meanwhile.
+    const out = await dockerAsync(b, ['pull', `${via}/plain/big:1`]);
+    assert.ok(proxy.wasCut(), 'the proxy dropped a connection');
+    assert.match(out, /Pull complete/);
+    assert.match(open.log(), /GET \/v2\/plain\/big\/blobs\/sha256:[a-f0-9]{64} 206/, 'the download continued from where it stopped');
+    assert.equal(b.dockerOk(['run', '--rm', `${via}/plain/big:1`, 'sh', '-c', 'wc -c < /big']).trim(), String(12 * 1024 * 1024));
+    // Nothing partial is left behind once the pull is done.
+    assert.deepEqual(fs.readdirSync(path.join(b.dataRoot, 'image/ingest/partial')), []);
+  } finally {
+    proxy.server.close();
+  }
+});
+
+test('a blob corrupted in the registry is refused by digest and nothing is kept', async () => {
+  a.dockerOk(['run', '--name', 'bad', 'busybox', 'sh', '-c', 'echo corrupt-me > /f']);
+  a.dockerOk(['commit', 'bad', `${O}/plain/corrupt:1`]);
+  a.dockerOk(['rm', 'bad']);
+  a.dockerOk(['push', `${O}/plain/corrupt:1`]);
+  const manifest = await (await fetch(`http://${O}/v2/plain/corrupt/manifests/1`)).json();
+  const layer = manifest.layers[manifest.layers.length - 1].digest;
+  const file = path.join(open.root, 'docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length - 5] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+  const r = b.docker(['pull', `${O}/plain/corrupt:1`]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /verification failed for digest/);
+  assert.notEqual(b.docker(['image', 'inspect', `${O}/plain/corrupt:1`]).code, 0);
+  assert.deepEqual(fs.readdirSync(path.join(b.dataRoot, 'image/ingest/partial')), []);
+  // The daemon keeps serving.
+  assert.equal(b.api('GET', '/_ping').body, 'OK');
+});
+
+test('plain HTTP and untrusted TLS only for loopback and the insecure-registries of daemon.json', async () => {
+  const httpHost = `${hostIp}:${new URL(open.url).port}`;
+  const tlsHost = `${hostIp}:${new URL(tls.url).port}`;
+  a.dockerOk(['tag', 'busybox', `${O}/plain/bb:1`]);
+  a.dockerOk(['push', `${O}/plain/bb:1`]);
+  // A does not list them: HTTPS is required and the self-signed certificate is refused.
+  const refusedHttp = a.docker(['pull', `${httpHost}/plain/bb:1`]);
+  assert.notEqual(refusedHttp.code, 0);
+  const refusedTls = a.docker(['pull', `${tlsHost}/plain/bb:1`]);
+  assert.notEqual(refusedTls.code, 0);
+  assert.match(refusedTls.stderr, /certificate|self.signed/i);
+  // B lists both.
+  b.dockerOk(['pull', `${httpHost}/plain/bb:1`]);
+  b.dockerOk(['tag', `${httpHost}/plain/bb:1`, `${tlsHost}/secure/bb:1`]);
+  assert.match(b.dockerOk(['push', `${tlsHost}/secure/bb:1`]), /digest: sha256:/);
+  assert.match(tls.log(), /PUT \/v2\/secure\/bb\/manifests\/1 201/);
+  b.dockerOk(['rmi', `${tlsHost}/secure/bb:1`]);
+  b.dockerOk(['pull', `${tlsHost}/secure/bb:1`]);
+  assert.equal(b.dockerOk(['run', '--rm', `${tlsHost}/secure/bb:1`, 'echo', 'over tls']), 'over tls\n');
+});
