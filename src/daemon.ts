@@ -223,13 +223,17 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });
   if (cfg.experimental) registerCheckpointRoutes(router, checkpoints);
-  registerContainerRoutes(router, containers, async (id) => {
-    try {
-      return (await images.resolve(id)).size;
-    } catch {
-      return 0;
-    }
-  }, (ref, name, dir) => checkpoints.start(ref, name, dir));
+  registerContainerRoutes(router, containers, {
+    imageSize: async (id) => {
+      try {
+        return (await images.resolve(id)).size;
+      } catch {
+        return 0;
+      }
+    },
+    startFromCheckpoint: (ref, name, dir) => checkpoints.start(ref, name, dir),
+    execIds: (id) => execs.idsOf(id),
+  });
   registerNetworkRoutes(router, networks);
 
   const server = createApiServer(router, log);

@@ -54,6 +54,7 @@ test('docker exec', async (t) => {
     assert.equal(before.Running, false);
     assert.equal(before.ExitCode, null);
     assert.deepEqual(before.ProcessConfig, { arguments: ['-c', 'exit 5'], entrypoint: 'sh', privileged: false, tty: false, user: '' });
+    assert.ok(JSON.parse(d.dockerOk(['inspect', '-f', '{{json .ExecIDs}}', 'ex1'])).includes(id), 'the container lists its exec session');
     assert.equal(d.api('POST', `/v1.47/exec/${id}/start`, { Detach: true }).status < 300, true);
     let info;
     for (let i = 0; i < 100; i++) {

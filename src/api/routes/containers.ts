@@ -13,11 +13,17 @@ import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 import { mountPointsOf, usesVolume } from '../../engine/container-mounts';
 
-export function registerContainerRoutes(
-  router: Router, containers: ContainerService, imageSize: (imageId: string) => Promise<number>,
+/** What the container routes need from services other than ContainerService. */
+export interface ContainerRouteDeps {
+  imageSize(imageId: string): Promise<number>;
   /** `start?checkpoint=NAME`: restore from a checkpoint (engine/checkpoints.ts); `false` when already running. */
-  startFromCheckpoint?: (ref: string, checkpoint: string, checkpointDir: string) => Promise<boolean>,
-): void {
+  startFromCheckpoint?(ref: string, checkpoint: string, checkpointDir: string): Promise<boolean>;
+  /** The container's live exec sessions, for inspect's ExecIDs (engine/exec.ts). */
+  execIds?(containerId: string): string[] | null;
+}
+
+export function registerContainerRoutes(router: Router, containers: ContainerService, deps: ContainerRouteDeps): void {
+  const { imageSize, startFromCheckpoint } = deps;
   router.post('/containers/create', async (ctx) => {
     const body = await ctx.json<ContainerCreateBody>();
     const out = await containers.create(body as ContainerCreateBody, ctx.query.get('name') ?? undefined);
@@ -44,7 +50,7 @@ export function registerContainerRoutes(
   router.get('/containers/{id}/json', async (ctx) => {
     const c = containers.get(ctx.params.id!);
     const size = queryBool(ctx.query, 'size');
-    return inspect(c, containers, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined);
+    return inspect(c, containers, deps.execIds?.(c.id) ?? null, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined);
   });
 
   router.post('/containers/{id}/start', async (ctx) => {
@@ -263,7 +269,7 @@ function defaultBridgeEndpoint(c: ContainerRecord): EndpointSettings {
   return endpoint(e);
 }
 
-function inspect(c: ContainerRecord, containers: ContainerService, sizeRw?: number, imageSize?: number) {
+function inspect(c: ContainerRecord, containers: ContainerService, execIds: string[] | null, sizeRw?: number, imageSize?: number) {
   const s = c.state;
   const net = networkName(c);
   return {
@@ -297,7 +303,7 @@ function inspect(c: ContainerRecord, containers: ContainerService, sizeRw?: numb
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds,
     HostConfig: c.hostConfig,
     GraphDriver: {
       Name: 'overlay2',
