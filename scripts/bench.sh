@@ -289,3 +289,5 @@ jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" -
   '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command, exec_runs: $exec_runs,
     exec_command: $exec_command, stats_seconds: $stats_seconds, stats_rounds: $stats_rounds, stats_settle: $stats_settle}' >"$RES/config.json"
 node bench/report.js "$RES"
+# The builder: first, cached and one-file-changed builds of a 20-step Dockerfile, with its own daemons.
+PEERS="$PEERS" bench/build.sh "$RES"
