@@ -28,7 +28,8 @@ function context(name, files) {
 const inspect = (ref) => JSON.parse(d.dockerOk(['image', 'inspect', ref]))[0];
 function build(args, opts) {
   const r = d.docker(['build', ...args], { timeout: 300_000, ...opts });
-  return { ...r, all: `${r.stdout}${r.stderr}` };
+  // Without the colour codes around the steps' stderr (sent in chunks, each wrapped as Docker wraps it).
+  return { ...r, all: `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
 }
 function buildOk(args, opts) {
   const r = build(args, opts);
