@@ -291,3 +291,5 @@ jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" -
 node bench/report.js "$RES"
 # The builder: first, cached and one-file-changed builds of a 20-step Dockerfile, with its own daemons.
 PEERS="$PEERS" bench/build.sh "$RES"
+# The registry: push and pull of a 1 GiB image through Berth's registry, against skopeo and a plain copy.
+bench/registry.sh "$RES"

@@ -1,5 +1,5 @@
 // Pull, push, login and search against OCI distribution registries, with Docker's JSON progress; the HTTP is registry/client.ts.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -358,14 +358,22 @@ export class DistributionService {
       await fsp.mkdir(this.images.partialDir, { recursive: true });
       const file = path.join(this.images.partialDir, desc.digest.slice(7));
       let lastError: unknown;
+      // The hash runs along with the download; after a failed attempt it is rebuilt from the bytes on disk.
+      let hash: Hash | null = null;
+      let hashed = 0;
       for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
-        const have = await fsp.stat(file).then((s) => s.size, () => 0);
+        const have = await fsp.stat(file).then((st) => st.size, () => 0);
         if (have > desc.size) await fsp.truncate(file, 0);
         const offset = have > desc.size ? 0 : have;
+        if (hash === null || hashed !== offset) {
+          hash = createHash('sha256');
+          if (offset > 0) for await (const c of fs.createReadStream(file, { end: offset - 1 })) hash.update(c as Buffer);
+          hashed = offset;
+        }
         if (offset === desc.size) break;
         try {
           const reply = await session.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, {
-            scope, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, ok: (s) => s === 200 || s === 206,
+            scope, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, ok: (st) => st === 200 || st === 206,
           });
           const res = reply.res;
           let start = 0;
@@ -377,10 +385,20 @@ export class DistributionService {
             // No usable range (200, or a range elsewhere): start over from the first byte.
             if (start !== 0) { res.resume(); if (res.statusCode === 206) continue; }
             await fsp.truncate(file, 0).catch(() => undefined);
+            hash = createHash('sha256');
+            hashed = 0;
           }
-          const base = res.statusCode === 206 ? offset : 0;
+          const base = hashed;
+          const h = hash;
           const counter = new Counter((n) => bar.bytes('Downloading', base + n, desc.size));
-          await pipeline(res, counter, fs.createWriteStream(file, { flags: base > 0 ? 'a' : 'w' }));
+          const feed = new Transform({ transform(chunk: Buffer, _e, cb) { h.update(chunk); cb(null, chunk); } });
+          try {
+            await pipeline(res, counter, feed, fs.createWriteStream(file, { flags: base > 0 ? 'a' : 'w' }));
+          } catch (err) {
+            hash = null;
+            throw err;
+          }
+          hashed = base + counter.count;
           lastError = undefined;
         } catch (err) {
           lastError = err;
@@ -389,15 +407,13 @@ export class DistributionService {
           await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
         }
       }
-      const size = await fsp.stat(file).then((s) => s.size, () => 0);
-      if (size !== desc.size) {
+      const size = await fsp.stat(file).then((st) => st.size, () => 0);
+      if (size !== desc.size || hash === null || hashed !== size) {
         if (size > desc.size) await fsp.rm(file, { force: true });
         throw new SystemError(`failed to download layer ${desc.digest} of ${ref.familiar()}: got ${size} of ${desc.size} bytes${lastError ? `: ${errorMessage(lastError)}` : ''}`);
       }
       bar.status('Verifying Checksum');
-      const hasher = new Hasher();
-      await pipeline(fs.createReadStream(file), hasher, async function* (src) { for await (const _ of src) { /* hashing */ } });
-      const actual = 'sha256:' + hasher.hash.digest('hex');
+      const actual = 'sha256:' + hash.digest('hex');
       if (actual !== desc.digest) {
         await fsp.rm(file, { force: true });
         throw new InvalidParameterError(`filesystem layer verification failed for digest ${desc.digest}: got ${actual}`);

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# make bench, the registry: push and pull of a 1 GiB image (4 layers of incompressible bytes) through Berth's own
+# registry on loopback, by Berth's engine (docker CLI v28 -> berthd), by skopeo under the same conditions (same
+# registry, same bytes: push from a docker-archive, pull into a dir:), and a plain copy of the same bytes with
+# fsync (the floor). Each round starts the registry on an empty root, so every push uploads everything.
+# Usage: bench/registry.sh [RESULTS_DIR]     Knobs: BENCH_REGISTRY_ROUNDS (3), BENCH_REGISTRY_MIB (1024).
+# Self-contained: its own berthd (own data root, exec root, socket, bridge) and registry; all removed at the end.
+# Neither dockerd nor podman is used, so it takes no flock.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+ROUNDS=${BENCH_REGISTRY_ROUNDS:-3}
+MIB=${BENCH_REGISTRY_MIB:-1024}
+LAYERS=4
+DOCKER=/usr/local/bin/docker
+say() { echo "bench/registry: $*" >&2; }
+[ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
+command -v skopeo >/dev/null || { say "skopeo is missing (make deps)"; exit 1; }
+
+BASE=$(mktemp -d /var/tmp/berth-bench-registry.XXXXXX)
+RES=${1:-$BASE/results}
+mkdir -p "$RES"
+BRUN=/run/bbr-$$ BSOCK=/run/bbr-$$/berth.sock BRIDGE=bbr$$
+export DOCKER_CONFIG=$BASE/docker-config
+mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+BERTHD_PID='' REG_PID=''
+
+stop_pid() { # pid secs
+  local pid=$1 secs=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+}
+cleanup() {
+  trap - EXIT INT TERM
+  stop_pid "$REG_PID" 5
+  if [ -n "$BERTHD_PID" ]; then
+    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >/dev/null 2>&1
+    stop_pid "$BERTHD_PID" 5
+  fi
+  bench/umount-under.sh "$BASE" "$BRUN"
+  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
+  rm -rf "$BRUN" "$BASE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+R=127.0.0.1:$PORT
+start_registry() { # fresh root each time
+  stop_pid "$REG_PID" 5
+  rm -rf "$BASE/reg"
+  bin/berth registry serve --addr "$R" --root "$BASE/reg" --quiet >>"$BASE/registry.log" 2>&1 </dev/null &
+  REG_PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://$R/v2/" && return 0; sleep 0.1; done
+  say "the registry did not start: $(tail -n 3 "$BASE/registry.log")"; return 1
+}
+
+# ---------- the image: a docker-archive of LAYERS layers of random bytes ----------
+say "making a ${MIB} MiB image in $LAYERS layers"
+IMG=$BASE/img
+mkdir -p "$IMG"
+diff_ids=() layer_files=()
+for i in $(seq 1 "$LAYERS"); do
+  mkdir -p "$BASE/l$i/data"
+  head -c $((MIB / LAYERS))M /dev/urandom >"$BASE/l$i/data/blob$i"
+  tar -C "$BASE/l$i" -cf "$IMG/layer$i.tar" data
+  rm -rf "$BASE/l$i"
+  diff_ids+=("\"sha256:$(sha256sum "$IMG/layer$i.tar" | cut -d' ' -f1)\"")
+  layer_files+=("\"layer$i.tar\"")
+done
+join() { local IFS=,; echo "$*"; }
+printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"created":"2026-01-01T00:00:00Z","rootfs":{"type":"layers","diff_ids":[%s]}}' "$(join "${diff_ids[@]}")" >"$IMG/config.json"
+cfg=$(sha256sum "$IMG/config.json" | cut -d' ' -f1)
+mv "$IMG/config.json" "$IMG/$cfg.json"
+printf '[{"Config":"%s.json","RepoTags":["%s/bench/big:1"],"Layers":[%s]}]' "$cfg" "$R" "$(join "${layer_files[@]}")" >"$IMG/manifest.json"
+tar -C "$IMG" -cf "$BASE/big.tar" .
+BYTES=$(cat "$IMG"/layer*.tar | wc -c)
+
+say "starting berthd (data $BASE/berth, exec root $BRUN) and loading the image"
+setsid bin/berthd --data-root "$BASE/berth" --exec-root "$BRUN" --bridge "$BRIDGE" >>"$BASE/berthd.log" 2>&1 </dev/null &
+BERTHD_PID=$!
+bench/await-daemon.sh berthd "$BERTHD_PID" "$BSOCK" "$BASE/berthd.log" 100 || exit 1
+bdocker load -i "$BASE/big.tar" >/dev/null || { say "docker load failed"; exit 1; }
+
+# ---------- rounds: every contender in each, the order rotating ----------
+push_berth=() push_skopeo=() floor=() pull_berth=() pull_skopeo=()
+timed() { # array-name command...
+  local name=$1 t0 t1; shift
+  t0=$(now_ms)
+  "$@" >>"$BASE/commands.log" 2>&1 || { say "failed: $* ($(tail -n 2 "$BASE/commands.log" | tr '\n' ' '))"; return 1; }
+  t1=$(now_ms)
+  eval "$name+=($((t1 - t0)))"
+}
+do_floor() { cat "$IMG"/layer*.tar | dd of="$BASE/floor.copy" bs=4M conv=fsync status=none && rm -f "$BASE/floor.copy"; }
+do_pull_berth() { bdocker rmi -f "$R/bench/big:1" >/dev/null && bdocker pull "$R/bench/big:1"; }
+do_pull_skopeo() { rm -rf "$BASE/skopeo-out" && skopeo copy --quiet --src-tls-verify=false "docker://$R/skopeo/big:1" "dir:$BASE/skopeo-out"; }
+for r in $(seq 1 "$ROUNDS"); do
+  say "round $r of $ROUNDS"
+  start_registry || exit 1
+  if [ $((r % 2)) = 1 ]; then
+    timed push_berth bdocker push "$R/bench/big:1"
+    timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
+    timed floor do_floor
+    timed pull_berth do_pull_berth
+    timed pull_skopeo do_pull_skopeo
+  else
+    timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
+    timed push_berth bdocker push "$R/bench/big:1"
+    timed floor do_floor
+    timed pull_skopeo do_pull_skopeo
+    timed pull_berth do_pull_berth
+  fi
+done
+
+m() { printf '%s\n' "$@" | median; }
+printf '{"bytes": %s, "layers": %s, "rounds": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s}\n' \
+  "$BYTES" "$LAYERS" "$ROUNDS" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" >"$RES/registry.json"
+node - "$RES/registry.json" <<'JS'
+const r = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+const s = (ms) => (ms == null ? "n/a" : (ms / 1000).toFixed(1));
+const mibs = (ms) => (ms ? (r.bytes / 1048576 / (ms / 1000)).toFixed(0) : "n/a");
+const x = (a, b) => (a && b ? (a / b).toFixed(2) + "x" : "n/a");
+console.log(`\nregistry: ${(r.bytes / 1048576).toFixed(0)} MiB image in ${r.layers} layers of random bytes, Berth's registry on loopback, median of ${r.rounds}`);
+console.log("| | s | MiB/s | Berth / it |");
+console.log("|---|---|---|---|");
+console.log(`| push, Berth (docker push via berthd) | ${s(r.push_berth)} | ${mibs(r.push_berth)} | 1 |`);
+console.log(`| push, skopeo (docker-archive -> registry) | ${s(r.push_skopeo)} | ${mibs(r.push_skopeo)} | ${x(r.push_berth, r.push_skopeo)} |`);
+console.log(`| pull, Berth (docker pull via berthd, unpacked) | ${s(r.pull_berth)} | ${mibs(r.pull_berth)} | 1 |`);
+console.log(`| pull, skopeo (registry -> dir:, not unpacked) | ${s(r.pull_skopeo)} | ${mibs(r.pull_skopeo)} | ${x(r.pull_berth, r.pull_skopeo)} |`);
+console.log(`| plain copy of the same bytes with fsync (the floor) | ${s(r.floor)} | ${mibs(r.floor)} | push ${x(r.push_berth, r.floor)}, pull ${x(r.pull_berth, r.floor)} |`);
+JS
