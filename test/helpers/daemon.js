@@ -40,7 +40,9 @@ class TestDaemon {
   /** Starts berthd and waits until /_ping answers. */
   async start() {
     const out = fs.openSync(this.logFile, 'a');
-    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true });
+    // Debian bootstrap tarballs (berth image bootstrap, FROM debian:*) are shared by all test daemons and runs.
+    const env = { ...process.env, BERTH_BOOTSTRAP_CACHE: process.env.BERTH_BOOTSTRAP_CACHE || '/var/tmp/berth-bootstrap-cache' };
+    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true, env });
     this.proc.unref();
     for (let i = 0; i < 200; i++) {
       if (this.ping()) return this;
