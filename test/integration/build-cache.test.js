@@ -9,25 +9,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
 const { tempDir } = require('../helpers/tmp');
+const { writeContext, builds } = require('../helpers/build');
 
 const d = new TestDaemon('build-cache');
 const work = tempDir('berth-build-cache-');
 
-function context(name, files) {
-  const dir = path.join(work, name);
-  for (const [rel, content] of Object.entries(files)) {
-    const abs = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, content);
-  }
-  return dir;
-}
-const inspect = (ref) => JSON.parse(d.dockerOk(['image', 'inspect', ref]))[0];
-function buildOk(args) {
-  const r = d.docker(['build', ...args], { timeout: 300_000 });
-  if (r.code !== 0) throw new Error(`docker build ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const context = (name, files) => writeContext(work, name, files);
+const { inspect, buildOk: buildOkResult } = builds(d);
+const buildOk = (args) => buildOkResult(args).stdout;
 /** For each step of a build's output: "cache" when it was reused, "run" when executed, "-" for FROM and global ARGs. */
 function stepKinds(out) {
   const parts = out.split(/^Step \d+\/\d+ : /m).slice(1);

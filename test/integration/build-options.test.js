@@ -11,31 +11,14 @@ const zlib = require('node:zlib');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { TestDaemon, DOCKER } = require('../helpers/daemon');
 const { tempDir } = require('../helpers/tmp');
+const { writeContext, builds } = require('../helpers/build');
 const { until } = require('../helpers/wait');
 
 const d = new TestDaemon('build-opt');
 const work = tempDir('berth-build-opt-');
 
-function context(name, files) {
-  const dir = path.join(work, name);
-  for (const [rel, content] of Object.entries(files)) {
-    const abs = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, content);
-  }
-  return dir;
-}
-const inspect = (ref) => JSON.parse(d.dockerOk(['image', 'inspect', ref]))[0];
-function build(args, opts) {
-  const r = d.docker(['build', ...args], { timeout: 300_000, ...opts });
-  // Without the colour codes around the steps' stderr (sent in chunks, each wrapped as Docker wraps it).
-  return { ...r, all: `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
-}
-function buildOk(args, opts) {
-  const r = build(args, opts);
-  if (r.code !== 0) throw new Error(`docker build ${args.join(' ')} exited ${r.code}:\n${r.all}`);
-  return r;
-}
+const context = (name, files) => writeContext(work, name, files);
+const { build, buildOk, inspect } = builds(d);
 const imageIds = () => d.dockerOk(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean).sort();
 const containerIds = () => d.dockerOk(['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean);
 /** Build scratch directories (workspaces, contexts) left under the data root. */

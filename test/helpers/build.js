@@ -1,0 +1,35 @@
+// Build tests' helpers: contexts written from a map of files, and `docker build` through a TestDaemon.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Writes a build context below `root`: { 'path': content (string|Buffer) }; a trailing '/' makes a directory. */
+function writeContext(root, name, files) {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    const abs = path.join(dir, rel);
+    if (rel.endsWith('/')) { fs.mkdirSync(abs, { recursive: true }); continue; }
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, content);
+  }
+  return dir;
+}
+
+/** `docker build` on daemon `d`: { code, stdout, stderr, all } with `all` the output without stderr's colour codes. */
+function builds(d) {
+  const build = (args, opts) => {
+    const r = d.docker(['build', ...args], { timeout: 300_000, ...opts });
+    // A step's stderr comes in chunks, each wrapped in colour codes as Docker's classic builder wraps them.
+    return { ...r, all: `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
+  };
+  const buildOk = (args, opts) => {
+    const r = build(args, opts);
+    if (r.code !== 0) throw new Error(`docker build ${args.join(' ')} exited ${r.code}:\n${r.all}`);
+    return r;
+  };
+  const inspect = (ref) => JSON.parse(d.dockerOk(['image', 'inspect', ref]))[0];
+  return { build, buildOk, inspect };
+}
+
+module.exports = { writeContext, builds };
