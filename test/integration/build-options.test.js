@@ -139,6 +139,7 @@ test('a malformed Dockerfile: the error names the line and the problem', () => {
     ['FROM busybox\nCOPY ../outside.txt /x\n', /forbidden path outside the build context|outside the build context/],
     ['FROM busybox\nCOPY missing.txt /x\n', /missing\.txt.*(not found|does not exist)/],
     ['', /cannot be empty|empty/],
+    ['FROM --platform=linux/s390x busybox\n', /platform linux\/s390x is not supported/],
   ];
   fs.writeFileSync(path.join(work, 'outside.txt'), 'secret\n');
   const before = imageIds();
@@ -188,4 +189,22 @@ test('a build cancelled by the client stops its step container and cleans up', a
   assert.equal(listed, '');
   assert.deepEqual(imageIds(), imagesBefore);
   assert.ok(d.ping());
+});
+
+test('berth build prints what docker build prints; -q gives the ID; a failure exits with the step\'s code', () => {
+  const ctx = context('berth-cli', { Dockerfile: 'FROM busybox\nRUN echo from-berth-build | tee /b\nCMD ["cat", "/b"]\n' });
+  const r = d.berth(['build', '--no-cache', '-t', 'opt/berth-cli', ctx], { timeout: 300_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Step 1\/3 : FROM busybox$/m);
+  assert.match(r.stdout, /^ ---> Running in [0-9a-f]{12}$/m);
+  assert.match(r.stdout, /^from-berth-build$/m);
+  assert.match(r.stdout, /^Successfully tagged opt\/berth-cli:latest$/m);
+  assert.equal(d.dockerOk(['run', '--rm', 'opt/berth-cli']), 'from-berth-build\n');
+  const q = d.berth(['build', '-q', ctx], { timeout: 300_000 });
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout.trim(), inspect('opt/berth-cli').Id);
+  const fail = context('berth-cli-fail', { Dockerfile: 'FROM busybox\nRUN exit 5\n' });
+  const f = d.berth(['build', '--force-rm', fail], { timeout: 300_000 });
+  assert.equal(f.code, 5);
+  assert.match(f.stderr, /returned a non-zero code: 5/);
 });

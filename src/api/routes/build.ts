@@ -92,7 +92,8 @@ class BuildStream implements BuildOutput {
   }
 
   stream(text: string): void { this.write({ stream: text }); }
-  aux(id: string): void { this.write({ aux: { ID: id } }); }
+  // The image IDs go out even with `q`, as moby's aux formatter writes past the quiet buffer (clients take the ID from them).
+  aux(id: string): void { this.write({ aux: { ID: id } }, true); }
   progress(msg: JsonMessage): void { this.write(msg); }
 
   succeed(imageId: string): void {
