@@ -268,6 +268,58 @@ test('a pull whose connection drops mid-layer resumes with a Range request and v
   }
 });
 
+/** A TCP proxy to `target` that stops forwarding responses (holds the connection) after `stallAfter` bytes. */
+function stallingProxy(target, stallAfter) {
+  const [host, port] = target.split(':');
+  const sockets = [];
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    sockets.push(client, upstream);
+    let sent = 0;
+    client.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      if (sent > stallAfter) return;
+      sent += chunk.length;
+      client.write(chunk);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port,
+    close: () => { for (const s of sockets) s.destroy(); server.close(); },
+  })));
+}
+
+test('a pull cut short by a daemon killed mid-download is continued by the next pull, from the bytes kept', async () => {
+  a.dockerOk(['run', '--name', 'big2', 'busybox', 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=12 2>/dev/null']);
+  a.dockerOk(['commit', 'big2', `${O}/plain/big2:1`]);
+  a.dockerOk(['rm', 'big2']);
+  a.dockerOk(['push', `${O}/plain/big2:1`]);
+  const manifest = await (await fetch(`http://${O}/v2/plain/big2/manifests/1`)).json();
+  const big = manifest.layers[manifest.layers.length - 1];
+  const proxy = await stallingProxy(O, 5 * 1024 * 1024);
+  const partial = path.join(b.dataRoot, 'image/ingest/partial', big.digest.slice(7));
+  try {
+    const pulling = dockerAsync(b, ['pull', `127.0.0.1:${proxy.port}/plain/big2:1`]).catch(() => undefined);
+    for (let i = 0; i < 200 && !(fs.existsSync(partial) && fs.statSync(partial).size > 1024 * 1024); i++) await new Promise((r) => setTimeout(r, 50));
+    const kept = fs.statSync(partial).size;
+    assert.ok(kept > 0 && kept < big.size, `part of the layer is on disk (${kept} of ${big.size})`);
+    await b.kill9();
+    await pulling;
+    await b.start();
+    assert.ok(fs.statSync(partial).size >= kept, 'the restart kept the partial blob');
+  } finally {
+    proxy.close();
+  }
+  const ranged = () => open.log().split('\n').filter((l) => l.includes(`GET /v2/plain/big2/blobs/${big.digest} 206`)).length;
+  const before = ranged();
+  b.dockerOk(['pull', `${O}/plain/big2:1`]);
+  assert.equal(ranged(), before + 1, 'the next pull asked only for the rest');
+  assert.ok(!fs.existsSync(partial));
+  assert.equal(b.dockerOk(['run', '--rm', `${O}/plain/big2:1`, 'sh', '-c', 'wc -c < /big']).trim(), String(12 * 1024 * 1024));
+});
+
 test('a blob corrupted in the registry is refused by digest and nothing is kept', async () => {
   a.dockerOk(['run', '--name', 'bad', 'busybox', 'sh', '-c', 'echo corrupt-me > /f']);
   a.dockerOk(['commit', 'bad', `${O}/plain/corrupt:1`]);
