@@ -137,8 +137,7 @@ export class RegistrySession {
       }
       lastError = new RegistryUnreachableError(`${url.href} answered ${res.statusCode}: not an OCI distribution registry`);
     }
-    const why = (lastError as Error)?.message ?? String(lastError);
-    throw new RegistryUnreachableError(`Get "https://${this.host}/v2/": ${why}`);
+    throw lastError instanceof RegistryUnreachableError ? lastError : new RegistryUnreachableError(`Get "https://${this.host}/v2/": ${String(lastError)}`);
   }
 
   /** Signs in: the ping's challenge answered with the credentials (a token fetched for no scope, or basic auth on /v2/). */
@@ -353,7 +352,8 @@ export class RegistryClient {
       const req = (isHttps ? https : http).request(url, {
         method, headers: h, agent: isHttps ? this.httpsAgent(url.host, insecure) : this.httpAgent,
       }, resolve);
-      req.on('error', (err) => reject(new RegistryUnreachableError(`${method} ${url.origin}${url.pathname}: ${err.message}`)));
+      // Go's wording, as dockerd reports it: Get "https://host/v2/": <cause>.
+      req.on('error', (err) => reject(new RegistryUnreachableError(`${method[0]}${method.slice(1).toLowerCase()} "${url.origin}${url.pathname}": ${err.message}`)));
       // A stalled registry (no byte in five minutes) fails the transfer instead of hanging it.
       req.setTimeout(300_000, () => req.destroy(new Error('timed out')));
       if (!body) req.end();
