@@ -93,7 +93,12 @@ export class ContentStore {
     for (const name of await fsp.readdir(this.ingestDir)) {
       if (name !== 'partial') await fsp.rm(path.join(this.ingestDir, name), { recursive: true, force: true });
     }
-    await fsp.mkdir(this.partialDir, { recursive: true });
+    // A download nobody resumed within a week is dropped.
+    for (const name of await fsp.readdir(this.partialDir).catch(() => [] as string[])) {
+      const file = path.join(this.partialDir, name);
+      const st = await fsp.stat(file).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 7 * 24 * 3600_000) await fsp.rm(file, { force: true });
+    }
   }
 
   path(digest: string): string {
