@@ -60,6 +60,7 @@ export class Netavark implements NetworkDriver {
 
   async setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus> {
     const out = await this.run('setup', netnsPath, opts);
+    await Promise.all(Object.values(opts.network_info).map((n) => pinBridgeMac(n.network_interface)));
     try {
       return JSON.parse(out) as NetavarkStatus;
     } catch {
@@ -122,6 +123,26 @@ async function repairIsolationJump(): Promise<void> {
 }
 
 const ISOLATION_CHAIN = 'NETAVARK_ISOLATION_1';
+
+/**
+ * A Linux bridge whose MAC was never set takes the lowest MAC of its ports, so it changes as containers come and go,
+ * and the containers already running keep the gateway's old MAC in their ARP cache: their packets to the gateway
+ * (NAT, published ports, aardvark-dns) are dropped until the entry is probed again, seconds later. netavark 1.4 does
+ * not fix the bridge's MAC (Docker does); setting it to the one it has now pins it for the bridge's life.
+ */
+async function pinBridgeMac(bridge: string): Promise<void> {
+  const dir = path.join('/sys/class/net', bridge);
+  const assigned = (await fsp.readFile(path.join(dir, 'addr_assign_type'), 'utf8').catch(() => '')).trim();
+  // 3: NET_ADDR_SET, a MAC set from user space, which the bridge keeps.
+  if (!assigned || assigned === '3') return;
+  const mac = (await fsp.readFile(path.join(dir, 'address'), 'utf8')).trim();
+  await new Promise<void>((resolve, reject) => {
+    execFile('ip', ['link', 'set', 'dev', bridge, 'address', mac], { encoding: 'utf8' }, (err, _o, stderr) => {
+      if (err) reject(new SystemError(`cannot fix the MAC address of bridge ${bridge}: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+  });
+}
 
 /**
  * netavark 1.4 leaves a network's port-forwarding chain (nat NETAVARK-DN-<hash>) behind, empty, when the last

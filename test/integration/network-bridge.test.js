@@ -100,6 +100,8 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     // On the host: the bridge holds the gateway address and one veth per container.
     assert.ok(spawnSync('ip', ['-o', '-4', 'addr', 'show', d.bridge], { encoding: 'utf8' }).stdout.includes(`inet ${gateway}/24`));
     assert.equal(state.vethsOn(d.bridge).length, 2);
+    // Its MAC is fixed (set from user space), so it does not follow its ports as containers come and go.
+    assert.equal(fs.readFileSync(`/sys/class/net/${d.bridge}/addr_assign_type`, 'utf8').trim(), '3');
     // The containers reach each other, and the world through the host's masquerade.
     ok(['exec', 'a1', 'ping', '-c1', '-W2', n2.IPAddress]);
     assert.ok(state.rules().some((r) => r.includes(`-s ${subnet}`)), 'a NAT rule for the subnet');
