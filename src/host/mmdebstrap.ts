@@ -6,7 +6,8 @@ export interface MmdebstrapOptions {
   suite: string;
   /** mmdebstrap's --variant (minbase: Essential:yes packages plus apt). */
   variant: string;
-  mirror: string;
+  /** apt source lines ("deb URL SUITE COMPONENTS"); they become the image's sources.list too. */
+  sources: string[];
   /** The tarball to write (mmdebstrap picks the format from the name: ".tar" is an uncompressed tar). */
   output: string;
   /** SOURCE_DATE_EPOCH: with it mmdebstrap's output is the same for the same options and mirror content. */
@@ -23,7 +24,7 @@ export interface MmdebstrapOptions {
 /** mmdebstrap failed: its last lines say why. */
 export class MmdebstrapError extends BerthError {}
 
-export function mmdebstrapArgs(o: Pick<MmdebstrapOptions, 'suite' | 'variant' | 'mirror' | 'output' | 'dpkgOptions'>): string[] {
+export function mmdebstrapArgs(o: Pick<MmdebstrapOptions, 'suite' | 'variant' | 'sources' | 'output' | 'dpkgOptions'>): string[] {
   return [
     '--mode=root', `--variant=${o.variant}`, '--format=tar',
     // No translations: smaller lists, nothing that depends on the host's locale.
@@ -37,7 +38,7 @@ export function mmdebstrapArgs(o: Pick<MmdebstrapOptions, 'suite' | 'variant' | 
     // apt's partial directories belong to _apt, as apt's own postinst leaves them, whether or not apt could drop
     // to _apt while mmdebstrap downloaded (it cannot when the output's directory is private to root).
     '--customize-hook=if chroot "$1" getent passwd _apt >/dev/null; then chroot "$1" chown _apt:root /var/cache/apt/archives/partial /var/lib/apt/lists/partial; fi',
-    o.suite, o.output, o.mirror,
+    o.suite, o.output, ...o.sources,
   ];
 }
 

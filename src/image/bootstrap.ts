@@ -27,7 +27,7 @@ const SLIM_DPKG_OPTIONS = [
 ];
 
 /** Bumped when the mmdebstrap options change: a tarball made with other options is not reused. */
-const RECIPE = 3;
+const RECIPE = 4;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -68,6 +68,8 @@ export interface DebianBootstrapOptions {
   /** Where tarballs are kept (they outlive the images made from them; tests share one directory). */
   cacheDir: string;
   mirror: string;
+  /** Where `<suite>-security` is (Debian's security archive is not on every mirror). */
+  securityMirror: string;
   /** SOURCE_DATE_EPOCH of the tarball and the image's `created`. */
   epoch: number;
   architecture: string;
@@ -105,9 +107,19 @@ export class DebianBootstrap {
     });
   }
 
+  /**
+   * The suite, its updates and its security archive, as Docker's images list them: the bootstrap installs the
+   * fixes, and `apt-get` in a build sees them. Unstable has neither; before bullseye security was named otherwise.
+   */
+  private sources(suite: string): string[] {
+    const main = [`deb ${this.o.mirror} ${suite} main`];
+    if (suite === 'sid' || suite === 'buster') return main;
+    return [...main, `deb ${this.o.mirror} ${suite}-updates main`, `deb ${this.o.securityMirror} ${suite}-security main`];
+  }
+
   /** The cached tarball for the target, made by mmdebstrap when missing (written aside, then renamed). */
   private async tarball(t: DebianTarget, progress: (msg: JsonMessage) => void, signal: AbortSignal): Promise<string> {
-    const name = `debian-${t.suite}${t.slim ? '-slim' : ''}-${this.o.architecture}-${this.o.epoch}-${mirrorTag(this.o.mirror)}-r${RECIPE}.tar`;
+    const name = `debian-${t.suite}${t.slim ? '-slim' : ''}-${this.o.architecture}-${this.o.epoch}-${mirrorTag(`${this.o.mirror} ${this.o.securityMirror}`)}-r${RECIPE}.tar`;
     const file = path.join(this.o.cacheDir, name);
     if (await fsp.stat(file).then((st) => st.isFile(), () => false)) {
       progress({ status: `Using the cached bootstrap ${name}` });
@@ -119,7 +131,7 @@ export class DebianBootstrap {
       progress({ status: `Bootstrapping debian:${t.tag} (${t.suite}${t.slim ? ', slim' : ''}) from ${this.o.mirror} with mmdebstrap` });
       const partial = path.join(work, name);
       await (this.o.mmdebstrap ?? runMmdebstrap)({
-        suite: t.suite, variant: 'minbase', mirror: this.o.mirror, output: partial, epoch: this.o.epoch,
+        suite: t.suite, variant: 'minbase', sources: this.sources(t.suite), output: partial, epoch: this.o.epoch,
         dpkgOptions: t.slim ? SLIM_DPKG_OPTIONS : [], tmpDir: work, signal, onLine: (line) => progress({ status: line }),
       });
       await fsp.rename(partial, file);
@@ -135,12 +147,16 @@ function mirrorTag(mirror: string): string {
   return mirror.replace(/^[a-z]+:\/\//i, '').replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60);
 }
 
-/** The bootstrap's settings from the daemon's environment: BERTH_DEBIAN_MIRROR, BERTH_BOOTSTRAP_CACHE, SOURCE_DATE_EPOCH. */
-export function bootstrapSettings(env: NodeJS.ProcessEnv, dataRoot: string): Pick<DebianBootstrapOptions, 'cacheDir' | 'mirror' | 'epoch'> {
+/**
+ * The bootstrap's settings from the daemon's environment: BERTH_DEBIAN_MIRROR, BERTH_DEBIAN_SECURITY_MIRROR,
+ * BERTH_BOOTSTRAP_CACHE, SOURCE_DATE_EPOCH.
+ */
+export function bootstrapSettings(env: NodeJS.ProcessEnv, dataRoot: string): Pick<DebianBootstrapOptions, 'cacheDir' | 'mirror' | 'securityMirror' | 'epoch'> {
   const epoch = env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : 0;
   return {
     cacheDir: env.BERTH_BOOTSTRAP_CACHE || path.join(dataRoot, 'bootstrap'),
     mirror: env.BERTH_DEBIAN_MIRROR || 'http://deb.debian.org/debian',
+    securityMirror: env.BERTH_DEBIAN_SECURITY_MIRROR || 'http://deb.debian.org/debian-security',
     epoch,
   };
 }

@@ -23,12 +23,12 @@ test('debian:<suite>[-slim] and Docker\'s number and alias tags; anything else i
 });
 
 test('mmdebstrap options: minbase, merged-/usr without usrmerge, no host files, slim excludes as dpkg options', () => {
-  const args = mmdebstrapArgs({ suite: 'bookworm', variant: 'minbase', mirror: 'http://m/debian', output: '/o.tar', dpkgOptions: ['path-exclude=/usr/share/doc/*'] });
+  const args = mmdebstrapArgs({ suite: 'bookworm', variant: 'minbase', sources: ['deb http://m/debian bookworm main', 'deb http://s/debian-security bookworm-security main'], output: '/o.tar', dpkgOptions: ['path-exclude=/usr/share/doc/*'] });
   assert.ok(args.includes('--variant=minbase'));
   assert.ok(args.includes('--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr'));
   assert.ok(args.includes('--dpkgopt=path-exclude=/usr/share/doc/*'));
   assert.ok(args.some((a) => a.startsWith('--customize-hook=rm -f "$1/etc/resolv.conf" "$1/etc/hostname"')));
-  assert.deepEqual(args.slice(-3), ['bookworm', '/o.tar', 'http://m/debian']);
+  assert.deepEqual(args.slice(-4), ['bookworm', '/o.tar', 'deb http://m/debian bookworm main', 'deb http://s/debian-security bookworm-security main']);
 });
 
 test('the tarball is made once and kept; concurrent requests share one run; the image is tagged and dated', async () => {
@@ -54,7 +54,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
     o.onLine('I: success');
     fs.writeFileSync(o.output, `rootfs of ${o.suite} ${o.dpkgOptions.length}`);
   };
-  const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', epoch: 1700000000, architecture: 'amd64', mmdebstrap });
+  const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', securityMirror: 'http://s/debian-security', epoch: 1700000000, architecture: 'amd64', mmdebstrap });
   const msgs = [];
   const signal = new AbortController().signal;
   const [id1, id2] = await Promise.all([
@@ -64,6 +64,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
   assert.equal(id1, id2);
   assert.equal(runs.length, 1);
   assert.equal(runs[0].epoch, 1700000000);
+  assert.deepEqual(runs[0].sources, ['deb http://m/debian bookworm main', 'deb http://m/debian bookworm-updates main', 'deb http://s/debian-security bookworm-security main']);
   assert.ok(runs[0].dpkgOptions.includes('path-exclude=/usr/share/man/*'));
   assert.equal(imported.length, 1);
   assert.deepEqual(imported[0].opts.changes, ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]']);
@@ -84,7 +85,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
 test('a failed mmdebstrap leaves no tarball behind', async () => {
   const cacheDir = tempDir('berth-bootstrap-fail-');
   const images = { has: () => false, resolveId: () => '', importImage: async () => assert.fail('not imported') };
-  const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', epoch: 0, architecture: 'amd64', mmdebstrap: async (o) => { fs.writeFileSync(o.output, 'partial'); throw new Error('mirror unreachable'); } });
+  const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', securityMirror: 'http://s/debian-security', epoch: 0, architecture: 'amd64', mmdebstrap: async (o) => { fs.writeFileSync(o.output, 'partial'); throw new Error('mirror unreachable'); } });
   await assert.rejects(b.bootstrap('debian:bookworm', () => {}, new AbortController().signal), /mirror unreachable/);
   assert.deepEqual(fs.readdirSync(cacheDir), []);
   assert.equal(bootstrapSettings({}, '/data').cacheDir, path.join('/data', 'bootstrap'));
