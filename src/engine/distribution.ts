@@ -278,6 +278,21 @@ export class DistributionService {
     return id;
   }
 
+  /** `docker pull --all-tags`: every tag of the repository, one after the other. */
+  async pullAllTags(refString: string, opts: PullOptions = {}): Promise<void> {
+    const repo = parseNormalizedNamed(refString).nameOnly();
+    const session = this.client.session(registryHost(repo.domain), opts.auth ?? {});
+    let tags: string[];
+    try {
+      const r = await session.request('GET', `/v2/${repo.path}/tags/list`, { scope: scopeOf(repo, 'pull') });
+      tags = ((JSON.parse((await readSmall(r.res, 16 << 20)).toString('utf8')) as { tags?: string[] }).tags ?? []).filter((t) => typeof t === 'string');
+    } catch (err) {
+      throw this.pullError(err, repo.withDefaultTag());
+    }
+    if (!tags.length) throw new NotFoundError(`no tags found in ${repo.familiar()}`);
+    for (const tag of tags) await this.pull(repo.withTag(tag).toString(), opts);
+  }
+
   private choosePlatform(index: Index, want: { os: string; architecture: string; variant?: string }): Descriptor {
     const entries = Array.isArray(index.manifests) ? index.manifests : [];
     const matching = entries.filter((m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture && SHA256_RE.test(m.digest));

@@ -130,6 +130,12 @@ test('pull by digest; a second push finds "Layer already exists", another reposi
   assert.match(mounted, /Mounted from team\/app/);
   // The same manifest bytes, so the same digest.
   assert.match(mounted, new RegExp(`2: digest: ${appDigest}`));
+  // --all-tags both ways.
+  a.dockerOk(['tag', `${P}/team/app:1`, `${P}/other/copy:3`]);
+  assert.match(a.dockerOk(['push', '--all-tags', `${P}/other/copy`]), /2: digest: [\s\S]*3: digest: /);
+  const all = b.dockerOk(['pull', '--all-tags', `${P}/other/copy`]);
+  assert.match(all, /2: Pulling from other\/copy[\s\S]*3: Pulling from other\/copy/);
+  assert.deepEqual(b.dockerOk(['images', '--format', '{{.Tag}}', `${P}/other/copy`]).trim().split('\n').sort(), ['2', '3']);
 });
 
 test('shared layers are skipped on pull ("Already exists"); progress is Docker\'s JSON stream; berth draws its own', async () => {

@@ -7,7 +7,10 @@ import { JsonMessageStream, type PullHandler } from './images';
 
 /** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
 export function registryPull(distribution: DistributionService): PullHandler {
-  return (ref, opts) => distribution.pull(ref, { auth: decodeRegistryAuth(opts.auth), platform: opts.platform, progress: opts.progress });
+  return (ref, opts) => {
+    const pullOpts = { auth: decodeRegistryAuth(opts.auth), platform: opts.platform, progress: opts.progress };
+    return opts.allTags ? distribution.pullAllTags(ref, pullOpts) : distribution.pull(ref, pullOpts);
+  };
 }
 
 export function registerDistributionRoutes(router: Router, distribution: DistributionService): void {

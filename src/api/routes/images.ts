@@ -53,7 +53,7 @@ async function streamOut(ctx: RequestContext, contentType: string, body: Readabl
 }
 
 /** A registry pull for POST /images/create?fromImage= (the daemon wires engine/distribution.ts in). */
-export type PullHandler = (ref: string, opts: { auth: string | string[] | undefined; platform?: string; progress: (msg: JsonMessage) => void }) => Promise<unknown>;
+export type PullHandler = (ref: string, opts: { auth: string | string[] | undefined; platform?: string; allTags?: boolean; progress: (msg: JsonMessage) => void }) => Promise<unknown>;
 
 export function registerImageRoutes(router: Router, images: ImageService, pull?: PullHandler): void {
   // Fixed paths first: the greedy {name:.*} routes below would otherwise swallow them.
@@ -73,11 +73,13 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
       const tag = ctx.query.get('tag') ?? '';
       let ref = parseNormalizedNamed(fromImage);
       if (tag) ref = /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? ref.nameOnly().withDigest(tag) : ref.withTag(tag);
+      // A bare name with no tag parameter is `docker pull --all-tags`.
+      const allTags = ref.isNameOnly;
       ref = ref.withDefaultTag();
       if (pull) {
         // A registry pull (engine/distribution.ts); errors before the first message are HTTP errors.
         try {
-          await pull(ref.toString(), { auth: ctx.req.headers['x-registry-auth'], platform: ctx.query.get('platform') || undefined, progress: (m) => stream.write(m) });
+          await pull(ref.toString(), { auth: ctx.req.headers['x-registry-auth'], platform: ctx.query.get('platform') || undefined, allTags, progress: (m) => stream.write(m) });
           stream.finish();
         } catch (err) {
           stream.finish(err);
