@@ -366,3 +366,26 @@ test('plain HTTP and untrusted TLS only for loopback and the insecure-registries
   b.dockerOk(['pull', `${tlsHost}/secure/bb:1`]);
   assert.equal(b.dockerOk(['run', '--rm', `${tlsHost}/secure/bb:1`, 'echo', 'over tls']), 'over tls\n');
 });
+
+test('Berth\'s registry runs as a Berth container (scripts/registry-image.sh) and serves both engines', async () => {
+  const made = spawnSync(path.join(__dirname, '../../scripts/registry-image.sh'), ['berth/registry:test'], { env: a.env, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(made.status, 0, made.stderr);
+  const port = await new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+  a.dockerOk(['run', '-d', '--name', 'registry', '-p', `127.0.0.1:${port}:5000`, 'berth/registry:test']);
+  try {
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(up, `the registry container answers: ${a.docker(['logs', 'registry']).stderr}`);
+    const C = `127.0.0.1:${port}`;
+    a.dockerOk(['tag', `${P}/team/app:1`, `${C}/in/container:1`]);
+    assert.match(a.dockerOk(['push', `${C}/in/container:1`]), /1: digest: sha256:/);
+    b.dockerOk(['pull', `${C}/in/container:1`]);
+    assert.equal(b.dockerOk(['run', '--rm', `${C}/in/container:1`]), 'built-on-A\n');
+    assert.match(a.docker(['logs', 'registry']).stderr, /PUT \/v2\/in\/container\/manifests\/1 201/);
+  } finally {
+    a.docker(['rm', '-f', '-v', 'registry']);
+  }
+});
