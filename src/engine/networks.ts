@@ -7,6 +7,7 @@ import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './contai
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
 import { KeyedMutex } from '../util/mutex';
+import { failpoint } from '../store/failpoint';
 import {
   contains, firstHost, freeSubnets, hostRange, intToIp, ipToInt, nextFreeAddress, overlaps, parseSubnet, subnetString, type Subnet4,
 } from '../network/addresses';
@@ -405,6 +406,7 @@ export class NetworkService {
       await this.o.store.saveSandbox(sandbox);
       await this.o.netns.create(c.id);
       for (const a of sandbox.attachments) await this.setup(sandbox, a);
+      failpoint('network-attached');
       await this.o.store.saveSandbox(sandbox);
     } catch (err) {
       await this.teardownSandbox(sandbox);
