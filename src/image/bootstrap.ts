@@ -107,6 +107,14 @@ export class DebianBootstrap {
     });
   }
 
+  /** Tarballs made with older options are never read again: they go when a new one is made. */
+  private async dropStaleTarballs(): Promise<void> {
+    for (const n of await fsp.readdir(this.o.cacheDir).catch(() => [] as string[])) {
+      const m = /^debian-.*-r(\d+)\.tar$/.exec(n);
+      if (m && Number(m[1]) < RECIPE) await fsp.rm(path.join(this.o.cacheDir, n), { force: true });
+    }
+  }
+
   /**
    * The suite, its updates and its security archive, as Docker's images list them: the bootstrap installs the
    * fixes, and `apt-get` in a build sees them. Unstable has neither; before bullseye security was named otherwise.
@@ -135,6 +143,7 @@ export class DebianBootstrap {
         dpkgOptions: t.slim ? SLIM_DPKG_OPTIONS : [], tmpDir: work, signal, onLine: (line) => progress({ status: line }),
       });
       await fsp.rename(partial, file);
+      await this.dropStaleTarballs();
       return file;
     } finally {
       await fsp.rm(work, { recursive: true, force: true });

@@ -55,6 +55,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
     fs.writeFileSync(o.output, `rootfs of ${o.suite} ${o.dpkgOptions.length}`);
   };
   const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', securityMirror: 'http://s/debian-security', epoch: 1700000000, architecture: 'amd64', mmdebstrap });
+  fs.writeFileSync(path.join(cacheDir, 'debian-bookworm-slim-amd64-0-m_debian-r1.tar'), 'made with older options');
   const msgs = [];
   const signal = new AbortController().signal;
   const [id1, id2] = await Promise.all([
@@ -67,6 +68,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
   assert.deepEqual(runs[0].sources, ['deb http://m/debian bookworm main', 'deb http://m/debian bookworm-updates main', 'deb http://s/debian-security bookworm-security main']);
   assert.ok(runs[0].dpkgOptions.includes('path-exclude=/usr/share/man/*'));
   assert.equal(imported.length, 1);
+  assert.equal(fs.readdirSync(cacheDir).filter((n) => n.endsWith('-r1.tar')).length, 0, 'the stale tarball is gone');
   assert.deepEqual(imported[0].opts.changes, ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]']);
   assert.equal(imported[0].opts.created, '2023-11-14T22:13:20Z');
   assert.ok(msgs.includes('I: success'));
