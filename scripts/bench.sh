@@ -293,3 +293,5 @@ node bench/report.js "$RES"
 PEERS="$PEERS" bench/build.sh "$RES"
 # The registry: push and pull of a 1 GiB image through Berth's registry, against skopeo and a plain copy.
 bench/registry.sh "$RES"
+# The network: run --rm on the default bridge against --network none (and dockerd's), 1 GiB through a published port.
+PEERS="$PEERS" bench/network.sh "$RES"
