@@ -1,6 +1,7 @@
 // Debian base images without a registry: `debian:<suite>[-slim]` made from Debian's mirror with mmdebstrap
 // (minbase), reproducibly (SOURCE_DATE_EPOCH, no host files, a fixed config), once: the tarball is kept in a cache
 // directory and imported as an ordinary image, tagged as asked.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -27,7 +28,7 @@ const SLIM_DPKG_OPTIONS = [
 ];
 
 /** Bumped when the mmdebstrap options change: a tarball made with other options is not reused. */
-const RECIPE = 4;
+const RECIPE = 5;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -151,9 +152,10 @@ export class DebianBootstrap {
   }
 }
 
-/** A short stable name for a mirror URL, so tarballs from different mirrors do not mix. */
-function mirrorTag(mirror: string): string {
-  return mirror.replace(/^[a-z]+:\/\//i, '').replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60);
+/** A short stable name for the mirrors, so tarballs from different mirrors do not mix: readable, then a hash. */
+function mirrorTag(mirrors: string): string {
+  const readable = mirrors.split(' ')[0]!.replace(/^[a-z]+:\/\//i, '').replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40);
+  return `${readable}-${createHash('sha256').update(mirrors).digest('hex').slice(0, 8)}`;
 }
 
 /**
