@@ -5,8 +5,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import { BlobSources } from '../image/blob-sources';
+import { AdaptiveGzip } from '../image/gzip';
 import { chainIdNext } from '../image/layer-store';
 import { parseNormalizedNamed, truncateId, type ImageReference } from '../image/reference';
 import { RegistryClient, RegistryResponseError, RegistryUnreachableError, readSmall, type RegistrySession } from '../registry/client';
@@ -574,7 +574,7 @@ export class DistributionService {
     const hasher = new Hasher();
     const counter = new Counter((n) => bar.bytes('Pushing', n, tar.size));
     const source = tar.open();
-    const gzip = zlib.createGzip();
+    const gzip = new AdaptiveGzip();
     const body = source.pipe(counter).pipe(gzip).pipe(hasher);
     for (const s of [source, counter, gzip]) s.on('error', (err) => hasher.destroy(err));
     const patched = await this.wrap(session.request('PATCH', location, { scope, body, headers: { 'Content-Type': 'application/octet-stream' } }), ref);

@@ -66,7 +66,7 @@ let appId;
 let appDigest;
 
 test('done-when: an image committed on engine A, pushed with auth, pulled by engine B and by podman, runs the same', async () => {
-  a.dockerOk(['run', '--name', 'mk', 'busybox', 'sh', '-c', 'echo built-on-A > /greeting && mkdir /data && dd if=/dev/urandom of=/data/r bs=1k count=256 2>/dev/null']);
+  a.dockerOk(['run', '--name', 'mk', 'busybox', 'sh', '-c', 'echo built-on-A > /greeting && mkdir /data && dd if=/dev/urandom of=/data/r bs=1k count=2048 2>/dev/null && yes berth | head -c 3000000 > /data/text']);
   appId = a.dockerOk(['commit', '--change', 'CMD ["cat", "/greeting"]', 'mk', `${P}/team/app:1`]).trim();
   a.dockerOk(['rm', 'mk']);
   const expected = a.dockerOk(['run', '--rm', `${P}/team/app:1`]);
