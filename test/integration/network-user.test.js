@@ -42,6 +42,10 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(id, /^[0-9a-f]{64}$/);
     ok(['network', 'create', '--internal', '--label', 'team=b', 'back']);
     ok(['network', 'create', 'other']);
+    ok(['network', 'create', '--subnet', '10.214.9.0/24', '--ip-range', '10.214.9.128/25', 'ranged']);
+    assert.deepEqual(netInspect('ranged').IPAM.Config, [{ Subnet: '10.214.9.0/24', IPRange: '10.214.9.128/25', Gateway: '10.214.9.1' }]);
+    assert.equal(ok(['run', '--rm', '--network', 'ranged', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0']).match(/inet (\S+)\//)[1], '10.214.9.129');
+    ok(['network', 'rm', 'ranged']);
     const n = netInspect('front');
     assert.equal(n.Id, id);
     assert.equal(n.Driver, 'bridge');
