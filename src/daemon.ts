@@ -152,7 +152,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   await containers.init();
   await networks.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
-  const health = new HealthMonitor(containers, runtime, events, log);
+  const execs = new ExecService({
+    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
+  });
+  const health = new HealthMonitor(containers, execs, events, log);
   health.watch();
   images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
   const debian = new DebianBootstrap({ images, ...bootstrapSettings(process.env, cfg.dataRoot), architecture: hostArchitecture() });
@@ -212,9 +215,6 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerBuildRoutes(router, builds);
   registerBootstrapRoutes(router, debian);
   registerVolumeRoutes(router, volumes);
-  const execs = new ExecService({
-    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
-  });
   registerExecRoutes(router, execs);
   registerContainerOpsRoutes(router, {
     archive: new ContainerArchive(containers, mounter, specialFiles),

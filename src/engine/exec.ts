@@ -45,6 +45,8 @@ interface ExecSession {
   pid: number;
   exitCode: number | null;
   dir: string;
+  /** Signals the running process (set once it started). */
+  kill?: (signal: NodeJS.Signals) => void;
   exited?: Promise<number>;
   /** Readers of the session's log; its directory is removed once the process ended and they are done. */
   readers: number;
@@ -58,6 +60,9 @@ export interface ExecStream {
   /** Feeds the process's stdin (when the session attached it). */
   attachStdin(input: Readable): Promise<void>;
 }
+
+/** What a health probe gives: its exit code (-1 when it timed out or could not start) and its output, capped. */
+export interface ProbeResult { exitCode: number; output: string; timedOut: boolean }
 
 export class ExecService {
   private readonly sessions = new Map<string, ExecSession>();
@@ -152,6 +157,7 @@ export class ExecService {
       throw err;
     }
     s.pid = proc.pid;
+    s.kill = proc.kill;
     s.exited = proc.exited.then((code) => {
       s.state = 'exited';
       s.exitCode = code;
@@ -165,6 +171,40 @@ export class ExecService {
       await this.o.resize(s.dir, s.consoleSize[0], s.consoleSize[1]).catch(() => undefined);
     }
     return stream();
+  }
+
+  /**
+   * A health probe, as moby's cmdProbe.run makes it: an exec session with the container's user, working directory
+   * and environment; stdout and stderr together, kept up to `maxOutput` bytes ("..." marks a cut); SIGKILLed once
+   * it has run `timeoutMs` (counted from its start). A probe that cannot start gives -1 and the start error.
+   * The session is forgotten with its result: probes come every interval and nobody inspects them.
+   */
+  async probe(ref: string, cmd: string[], o: { timeoutMs: number; maxOutput: number }): Promise<ProbeResult> {
+    const { Id } = this.create(ref, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const s = this.sessions.get(Id)!;
+    try {
+      const st = await this.start(Id, { detach: false });
+      if (st.startError) return { exitCode: -1, output: st.startError, timedOut: false };
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let truncated = false;
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; s.kill?.('SIGKILL'); }, o.timeoutMs);
+      try {
+        for await (const e of st.output) {
+          const keep = Math.min(o.maxOutput - kept, e.data.length);
+          if (keep > 0) { chunks.push(e.data.subarray(0, keep)); kept += keep; }
+          if (keep < e.data.length) truncated = true;
+        }
+        const code = await s.exited!;
+        const output = Buffer.concat(chunks).toString() + (truncated ? '...' : '');
+        return { exitCode: timedOut ? -1 : code, output, timedOut };
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      this.sessions.delete(Id);
+    }
   }
 
   /** POST /exec/{id}/resize */

@@ -1,12 +1,11 @@
 // Health checks: runs a container's HEALTHCHECK probe on its interval, keeps State.Health, publishes health_status events.
 import type { HealthConfig } from '../wire/docker';
-import type { OciRuntime } from '../runtime/oci-runtime';
 import type { ContainerRecord } from './container-record';
-import { processEnv, type ContainerService } from './containers';
+import type { ContainerService } from './containers';
 import type { EventBus } from './events';
 import { errorMessage } from './errors';
-import { resolveUser } from './user';
-import { readFileInRoot } from '../host/rootfs';
+import type { ExecService } from './exec';
+import { formatGoDuration } from '../util/units';
 
 const DEFAULT_INTERVAL_NS = 30e9;
 const DEFAULT_TIMEOUT_NS = 30e9;
@@ -34,7 +33,8 @@ export class HealthMonitor {
   private readonly monitors = new Map<string, Monitor>();
   private unsubscribe?: () => void;
 
-  constructor(private readonly containers: ContainerService, private readonly runtime: OciRuntime, private readonly events: EventBus, private readonly log: { error(msg: string): void }) {}
+  /** Probes run as `docker exec` sessions do (exec.ts), with moby's probe settings. */
+  constructor(private readonly containers: ContainerService, private readonly execs: Pick<ExecService, 'probe'>, private readonly events: EventBus, private readonly log: { error(msg: string): void }) {}
 
   /** Follows container starts and exits; containers already running (berthd restarted) are monitored at once. */
   watch(): void {
@@ -96,14 +96,9 @@ export class HealthMonitor {
     let exitCode: number;
     let output: string;
     try {
-      // As Docker's probes, with the container's user, working directory and environment.
-      const rootfs = this.containers.mergedDir(c);
-      const user = resolveUser(c.config.User ?? '', await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'));
-      const r = await this.runtime.exec(c.runtime, c.id, argv, {
-        env: processEnv(c.config, user.home), user, cwd: c.config.WorkingDir || undefined, timeoutMs: timeoutNs / 1e6, maxOutput: MAX_OUTPUT,
-      });
-      exitCode = r.timedOut ? -1 : r.exitCode;
-      output = r.timedOut ? `Health check exceeded timeout (${timeoutNs / 1e9}s)` : r.output;
+      const r = await this.execs.probe(c.id, argv, { timeoutMs: timeoutNs / 1e6, maxOutput: MAX_OUTPUT });
+      exitCode = r.exitCode;
+      output = r.timedOut ? `Health check exceeded timeout (${formatGoDuration(timeoutNs)})${r.output ? `: ${r.output}` : ''}` : r.output;
     } catch (e) {
       exitCode = -1;
       output = errorMessage(e);

@@ -27,6 +27,8 @@ export interface ExecProcess {
   pid: number;
   /** Settles with the exit code once conmon has recorded it (and written the rest of the log). */
   exited: Promise<number>;
+  /** Signals the process while it runs (a no-op once it has exited, so a reused PID is never hit). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 /** The runtime could not start the process (missing executable, bad working directory...). */
@@ -120,8 +122,10 @@ export async function startExecProcess(bin: RuntimeBinaries, o: ExecProcessOptio
     const text = await fsp.readFile(path.join(o.dir, 'exit'), 'utf8').catch(() => '');
     return text.trim() === '' ? undefined : Number(text.trim());
   };
+  let running = true;
   const exited = (async () => {
     const last = await nextMessage(1);
+    running = false;
     pipe.destroy();
     const fromFile = await readExitFile();
     if (fromFile !== undefined && Number.isFinite(fromFile)) return fromFile;
@@ -129,5 +133,10 @@ export async function startExecProcess(bin: RuntimeBinaries, o: ExecProcessOptio
     // conmon went away without a word: the process went with it.
     return 255;
   })();
-  return { pid: first.data, exited };
+  const pid = first.data;
+  const kill = (signal: NodeJS.Signals) => {
+    if (!running) return;
+    try { process.kill(pid, signal); } catch { /* gone meanwhile */ }
+  };
+  return { pid, exited, kill };
 }

@@ -177,34 +177,6 @@ export class OciRuntime {
     }
   }
 
-  /**
-   * Runs a process in the container (`crun exec`), capturing its output up to `maxOutput` bytes; killed after
-   * `timeoutMs` (then `timedOut`). Health probes use it: short, output-capped, no session to keep, no conmon.
-   */
-  exec(runtime: string, id: string, args: string[], o: { env: string[]; user?: { uid: number; gid: number }; cwd?: string; timeoutMs: number; maxOutput?: number }): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
-    const bin = this.runtimePath(runtime);
-    const maxOutput = o.maxOutput ?? 4096;
-    const timeoutMs = o.timeoutMs;
-    const opts = o.env.flatMap((e) => ['--env', e]);
-    // crun exec has no flag for supplementary groups; the probe runs with the user's uid and primary gid.
-    if (o.user) opts.push('--user', `${o.user.uid}:${o.user.gid}`);
-    if (o.cwd) opts.push('--cwd', o.cwd);
-    return new Promise((resolve, reject) => {
-      const child = spawn(bin, [`--root=${this.runtimeRoot(runtime)}`, 'exec', ...opts, id, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      let output = '';
-      let timedOut = false;
-      const take = (d: Buffer) => { if (output.length < maxOutput) output += d.toString().slice(0, maxOutput - output.length); };
-      child.stdout.on('data', take);
-      child.stderr.on('data', take);
-      const timer = setTimeout(() => {
-        timedOut = true;
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-      }, timeoutMs);
-      child.on('error', (e) => { clearTimeout(timer); reject(new SystemError(`cannot run ${bin}: ${e.message}`)); });
-      child.on('close', (code) => { clearTimeout(timer); resolve({ exitCode: code ?? -1, output, timedOut }); });
-    });
-  }
-
   /** Removes the runtime's record of the container; a container already gone is not an error. */
   async delete(runtime: string, id: string): Promise<void> {
     // Both crun and runc keep a directory per container under --root; without one there is nothing to delete,

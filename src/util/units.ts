@@ -78,6 +78,26 @@ export function timeAgo(unixSeconds: number, now = Date.now()): string {
   return `${humanDuration(Math.max(0, now - unixSeconds * 1000))} ago`;
 }
 
+/** Go's time.Duration.String ("300ms", "1.5s", "1m30s"), given nanoseconds: Docker prints durations this way. */
+export function formatGoDuration(ns: number): string {
+  let u = Math.round(Math.abs(ns));
+  if (u === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  // Whole units and up to nine fractional digits, trailing zeros dropped, as Go's fmtFrac.
+  const frac = (v: number, div: number) => {
+    const f = v % div;
+    return `${Math.floor(v / div)}${f ? `.${String(f).padStart(String(div).length - 1, '0').replace(/0+$/, '')}` : ''}`;
+  };
+  if (u < 1e3) return `${sign}${u}ns`;
+  if (u < 1e6) return `${sign}${frac(u, 1e3)}µs`;
+  if (u < 1e9) return `${sign}${frac(u, 1e6)}ms`;
+  const h = Math.floor(u / 3600e9);
+  u -= h * 3600e9;
+  const m = Math.floor(u / 60e9);
+  u -= m * 60e9;
+  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${frac(u, 1e9)}s`;
+}
+
 const DURATION_UNITS: Record<string, number> = {
   ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
 };

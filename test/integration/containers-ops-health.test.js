@@ -44,9 +44,28 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
   });
 
   await t.test('a check that runs too long times out', async () => {
-    ok(['run', '-d', '--name', 'h3', '--health-cmd', 'sleep 5', '--health-interval', '300ms', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '1000']);
+    ok(['run', '-d', '--name', 'h3', '--health-cmd', 'sleep 2; touch /tmp/survived', '--health-interval', '300ms', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '1000']);
     await until(() => health('h3').Status === 'unhealthy', 'h3 unhealthy', 200);
-    assert.match(health('h3').Log.at(-1).Output, /Health check exceeded timeout/);
+    assert.match(health('h3').Log.at(-1).Output, /^Health check exceeded timeout \(300ms\)$/);
+    // The timeout kills the probe (its shell): no probe lives long enough to touch the file.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.notEqual(d.docker(['exec', 'h3', 'test', '-e', '/tmp/survived']).code, 0, 'a timed-out probe ran to its end');
+    // Probes are exec sessions: Docker's exec events, and the sessions are not kept once done.
+    const ev = out(['events', '--since', '60s', '--until', '0s', '--filter', 'container=h3', '--format', '{{.Action}}']);
+    assert.match(ev, /^exec_create: \/bin\/sh -c sleep 2; touch \/tmp\/survived$/m);
+    assert.match(ev, /^exec_die$/m);
+    assert.ok(Number(out(['inspect', '-f', '{{len .ExecIDs}}', 'h3'])) <= 1);
+  });
+
+  await t.test('a probe that cannot start is a failure with the runtime\'s error', async () => {
+    const r = d.api('POST', '/containers/create?name=h7', { Image: 'busybox', Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', '/no/such/probe'], Interval: 300e6, Retries: 1 } });
+    assert.equal(r.status, 201, r.body);
+    ok(['start', 'h7']);
+    await until(() => health('h7').Status === 'unhealthy', 'h7 unhealthy', 200);
+    const last = health('h7').Log.at(-1);
+    assert.equal(last.ExitCode, -1);
+    assert.match(last.Output, /no such file or directory|not found/i);
+    ok(['rm', '-f', 'h7']);
   });
 
   await t.test('HEALTHCHECK from the image config', async () => {
