@@ -280,10 +280,11 @@ export class ContainerService {
    * Starts a container; `false` when it was already running (Docker answers 304). With `restoreFrom` (a checkpoint's
    * CRIU image directory, engine/checkpoints.ts) its processes are restored from the checkpoint instead.
    */
-  async start(ref: string, opts: { restoreFrom?: string } = {}): Promise<boolean> {
+  /** Starts a container; a start that is not the restart policy's (`byPolicy`) resets RestartCount, as moby's containerStart does. */
+  async start(ref: string, opts: { restoreFrom?: string; byPolicy?: boolean } = {}): Promise<boolean> {
     const c = this.get(ref);
     try {
-      return await this.lock.run(c.id, () => this.startLocked(c, opts.restoreFrom));
+      return await this.lock.run(c.id, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
@@ -291,10 +292,12 @@ export class ContainerService {
     }
   }
 
-  private async startLocked(c: ContainerRecord, restoreFrom?: string): Promise<boolean> {
+  private async startLocked(c: ContainerRecord, restoreFrom?: string, byPolicy = false): Promise<boolean> {
     if (!this.records.has(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
     if (c.state.status === 'running' || c.state.status === 'paused') return false;
     if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
+    // A user's start or restart begins the policy afresh: count and back-off (restart-manager.ts reads the count).
+    if (!byPolicy) c.restartCount = 0;
     await this.exits.clear(c.id);
     const merged = this.mergedDir(c);
     try {
@@ -550,7 +553,7 @@ export class ContainerService {
   /** Restart policy: starts the container again and counts it in RestartCount. */
   async restartByPolicy(c: ContainerRecord): Promise<void> {
     c.restartCount++;
-    await this.start(c.id);
+    await this.start(c.id, { byPolicy: true });
   }
 
   /** A stop, kill or removal of a container waiting to be restarted: it stays down. */

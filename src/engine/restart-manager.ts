@@ -75,7 +75,9 @@ export class RestartManager {
         return;
       }
       const ran = Date.parse(c.state.finishedAt) - Date.parse(c.state.startedAt);
-      let delay = this.delays.get(id) ?? 0;
+      // RestartCount 0: the container was started by a user (or created) since the last policy restart, and
+      // moby's fresh restart manager starts its back-off over.
+      let delay = c.restartCount === 0 ? 0 : this.delays.get(id) ?? 0;
       delay = ran >= RESET_AFTER_MS || delay === 0 ? FIRST_DELAY_MS : Math.min(delay * 2, MAX_DELAY_MS);
       this.delays.set(id, delay);
       this.schedule(c, delay);

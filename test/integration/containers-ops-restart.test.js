@@ -41,6 +41,21 @@ test('restart policies on berthd', { timeout: 120_000 }, async (t) => {
     assert.equal(state('always'), `exited ${count}`);
   });
 
+  await t.test('a user\'s restart or start resets RestartCount, as moby\'s containerStart does', async () => {
+    // Fails once (restarted by the policy: RestartCount 1), then runs.
+    const once = ['sh', '-c', 'test -e /ran && exec sleep 1000; touch /ran; exit 1'];
+    ok(['run', '-d', '--name', 'once', '--restart', 'on-failure', 'busybox', ...once]);
+    ok(['run', '-d', '--name', 'once2', '--restart', 'on-failure', 'busybox', ...once]);
+    await until(() => state('once') === 'running 1' && state('once2') === 'running 1', 'one policy restart each', 200);
+    ok(['restart', '-t', '0', 'once']);
+    assert.equal(state('once'), 'running 0');
+    ok(['stop', '-t', '0', 'once2']);
+    assert.equal(state('once2'), 'exited 1');
+    ok(['start', 'once2']);
+    assert.equal(state('once2'), 'running 0');
+    ok(['rm', '-f', 'once', 'once2']);
+  });
+
   await t.test('--restart with --rm is refused with Docker\'s wording', () => {
     const r = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } });
     assert.equal(r.status, 400);
