@@ -1,0 +1,108 @@
+// Subnets and addresses, the host's routes as `ip -j` prints them, published-port requests, legacy links,
+// netavark's chain names, and host ports held by real sockets.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } = require('../../dist/network/addresses');
+const { parseIpRoutes, parseIpAddrs } = require('../../dist/network/host-routes');
+const { portRequests, portMap, parseLink, parsePortKey, networkModeOf } = require('../../dist/engine/networks');
+const { chainHash } = require('../../dist/network/netavark');
+const { SocketHostPorts } = require('../../dist/network/ports');
+
+test('subnets parse as Docker takes them; host bits and junk are refused with the reason', () => {
+  assert.equal(subnetString(parseSubnet('10.1.2.0/24')), '10.1.2.0/24');
+  assert.throws(() => parseSubnet('10.1.2.3/24'), /has host bits set \(did you mean 10\.1\.2\.0\/24\?\)/);
+  assert.throws(() => parseSubnet('10.1.2.0/33'), /expected an IPv4 CIDR/);
+  assert.throws(() => parseSubnet('nonsense'), /invalid subnet nonsense/);
+  assert.deepEqual(hostRange(parseSubnet('10.0.0.0/30')).map(intToIp), ['10.0.0.1', '10.0.0.2']);
+  assert.equal(intToIp(ipToInt('192.168.255.1')), '192.168.255.1');
+  assert.deepEqual(parseRouteDst('10.9.8.7/16'), parseSubnet('10.9.0.0/16'));
+  assert.deepEqual(parseRouteDst('default'), { base: 0, prefix: 0 });
+});
+
+test('overlap, free subnets around used ones, and the next free address wrapping round', () => {
+  assert.ok(overlaps(parseSubnet('10.0.0.0/16'), parseSubnet('10.0.5.0/24')));
+  assert.ok(!overlaps(parseSubnet('10.0.0.0/24'), parseSubnet('10.0.1.0/24')));
+  const pool = parseSubnet('10.210.0.0/22');
+  const used = [parseSubnet('10.210.1.0/24'), parseSubnet('10.210.2.0/23'), { base: 0, prefix: 0 }];
+  // The default route says nothing local and is ignored; the start index rotates through the pool.
+  assert.deepEqual([...freeSubnets(pool, 24, used, 0)].map(subnetString), ['10.210.0.0/24']);
+  assert.deepEqual([...freeSubnets(pool, 24, [], 2)].map(subnetString), ['10.210.2.0/24', '10.210.3.0/24', '10.210.0.0/24', '10.210.1.0/24']);
+  const range = hostRange(parseSubnet('10.0.0.0/29')); // .1 … .6
+  const taken = new Set([ipToInt('10.0.0.1'), ipToInt('10.0.0.3')]);
+  assert.equal(intToIp(nextFreeAddress(range, taken)), '10.0.0.2');
+  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.2'))), '10.0.0.4');
+  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.6'))), '10.0.0.2', 'wraps after the last');
+  assert.equal(nextFreeAddress(range, new Set([1, 2, 3, 4, 5, 6].map((i) => ipToInt(`10.0.0.${i}`)))), undefined);
+});
+
+test('the host\'s routes and addresses from `ip -j` output', () => {
+  const routes = parseIpRoutes([
+    { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
+    { dst: '172.17.0.0/16', dev: 'docker0', protocol: 'kernel' },
+    { dst: '10.8.0.1', dev: 'tun0' },
+    { dst: 'fe80::/64', dev: 'eth0' },
+  ]);
+  assert.deepEqual(routes.map((r) => `${subnetString(r.dst)} ${r.dev}`), ['172.17.0.0/16 docker0', '10.8.0.1/32 tun0']);
+  const addrs = parseIpAddrs([
+    { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
+    { ifname: 'eth0', addr_info: [{ family: 'inet', local: '192.0.2.2', prefixlen: 24 }, { family: 'inet6', local: 'fd00::2', prefixlen: 64 }] },
+  ]);
+  assert.deepEqual(addrs.map((r) => `${subnetString(r.dst)} ${r.dev}`), ['127.0.0.0/8 lo', '192.0.2.0/24 eth0']);
+  assert.deepEqual(parseIpRoutes('not json'), []);
+});
+
+test('published-port requests from -p and -P; the port map inspect shows', () => {
+  const c = {
+    config: { ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9000/tcp': {} } },
+    hostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '' }], '53/udp': [{ HostIp: '::', HostPort: '53' }] }, PublishAllPorts: true },
+  };
+  assert.deepEqual(portRequests(c), [
+    { hostIp: '', hostPortLow: 8080, hostPortHigh: 8080, containerPort: 80, proto: 'tcp' },
+    { hostIp: '127.0.0.1', hostPortLow: 0, hostPortHigh: 0, containerPort: 80, proto: 'tcp' },
+    // IPv6 bindings are left out (Berth's networks are IPv4); -P adds only the ports with no binding.
+    { hostIp: '', hostPortLow: 0, hostPortHigh: 0, containerPort: 9000, proto: 'tcp' },
+  ]);
+  assert.throws(() => portRequests({ config: {}, hostConfig: { PortBindings: { '80/tcp': [{ HostPort: '9-1' }] } } }), /invalid host port: 9-1/);
+  assert.throws(() => portRequests({ config: {}, hostConfig: { PortBindings: { '70000/tcp': [] } } }), /invalid port specification/);
+  const running = { ...c, state: { status: 'running' }, network: { sandboxKey: '/run/x', ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }] } };
+  assert.deepEqual(portMap(running), { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '53/udp': null, '9000/tcp': null });
+  assert.deepEqual(portMap({ ...running, state: { status: 'exited' } }), {});
+  assert.deepEqual(parsePortKey('53/udp'), { port: 53, proto: 'udp' });
+  assert.equal(parsePortKey('53/icmp'), undefined);
+});
+
+test('links, network modes and netavark\'s chain names', () => {
+  assert.deepEqual(parseLink('db'), { name: 'db', alias: 'db' });
+  assert.deepEqual(parseLink('/db:/web/database'), { name: 'db', alias: 'database' });
+  assert.deepEqual(networkModeOf('default'), { kind: 'network', ref: 'bridge' });
+  assert.deepEqual(networkModeOf('container:abc'), { kind: 'container', ref: 'abc' });
+  // netavark 1.4 names a network's chains NETAVARK-<13 hex of SHA-512(name)>: seen on a live host for this name.
+  assert.equal(chainHash('3912a97cb22a8b38b948020d9fdc06537de299f02a1849f3389fbf2f53fe75bc'), 'CEAF516C46BF4');
+});
+
+test('host ports are held by real sockets: a taken port is refused, all or none, and freed on release', async () => {
+  const ports = new SocketHostPorts();
+  const [p] = await ports.reserve('a', [{ hostIp: '127.0.0.1', hostPortLow: 0, hostPortHigh: 0, containerPort: 80, proto: 'tcp' }]);
+  assert.ok(p.hostPort > 0);
+  // Another owner asking for it, or a host process binding it, finds it taken.
+  await assert.rejects(ports.reserve('b', [{ hostIp: '', hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: 80, proto: 'tcp' }]), /Bind for 0\.0\.0\.0:\d+ failed: port is already allocated/);
+  const probe = net.createServer();
+  await assert.rejects(new Promise((resolve, reject) => { probe.once('error', reject); probe.listen(p.hostPort, '127.0.0.1', resolve); }), /EADDRINUSE/);
+  // All or none: the second request fails, so the first (free) one is not kept either.
+  const [q] = await ports.reserve('tmp', [{ hostIp: '127.0.0.1', hostPortLow: 0, hostPortHigh: 0, containerPort: 1, proto: 'tcp' }]);
+  await ports.release('tmp');
+  await assert.rejects(ports.reserve('c', [
+    { hostIp: '127.0.0.1', hostPortLow: q.hostPort, hostPortHigh: q.hostPort, containerPort: 1, proto: 'tcp' },
+    { hostIp: '127.0.0.1', hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: 2, proto: 'tcp' },
+  ]), /already allocated/);
+  const [again] = await ports.reserve('d', [{ hostIp: '127.0.0.1', hostPortLow: q.hostPort, hostPortHigh: q.hostPort, containerPort: 1, proto: 'udp' }]);
+  assert.equal(again.hostPort, q.hostPort, 'udp and tcp ports are apart');
+  await ports.release('a');
+  await ports.release('d');
+  const [mine] = await ports.reserve('e', [{ hostIp: '127.0.0.1', hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: 80, proto: 'tcp' }]);
+  assert.equal(mine.hostPort, p.hostPort, 'released ports can be taken again');
+  await ports.release('e');
+  await assert.rejects(ports.reserve('f', [{ hostIp: '192.0.2.254', hostPortLow: 1, hostPortHigh: 1, containerPort: 1, proto: 'tcp' }]), /the host has no such address|already allocated/);
+});
