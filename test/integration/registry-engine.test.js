@@ -346,6 +346,39 @@ test('a blob corrupted in the registry is refused by digest and nothing is kept'
   assert.equal(b.api('GET', '/_ping').body, 'OK');
 });
 
+test('what is not a container image is refused by name: an artifact, a zstd layer, a bad auth header', async () => {
+  const put = async (repo, tag, body, type) => {
+    const res = await fetch(`http://${O}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body, headers: { 'Content-Type': type } });
+    assert.equal(res.status, 201, await res.text());
+  };
+  const blob = async (repo, data) => {
+    const res = await fetch(`http://${O}/v2/${repo}/blobs/uploads/?digest=${sha256(data)}`, { method: 'POST', body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(res.status, 201);
+    return { size: data.length, digest: sha256(data) };
+  };
+  const empty = await blob('odd/things', Buffer.from('{}'));
+  const layer = await blob('odd/things', Buffer.from('not really zstd'));
+  await put('odd/things', 'artifact', Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.sbom',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty }, layers: [],
+  })), 'application/vnd.oci.image.manifest.v1+json');
+  const cfg = await blob('odd/things', Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256('x')] } })));
+  await put('odd/things', 'zstd', Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', ...layer }],
+  })), 'application/vnd.oci.image.manifest.v1+json');
+  const artifact = b.docker(['pull', `${O}/odd/things:artifact`]);
+  assert.notEqual(artifact.code, 0);
+  assert.match(artifact.stderr, /not a container image: its config media type is "application\/vnd\.oci\.empty\.v1\+json"/);
+  const zstd = b.docker(['pull', `${O}/odd/things:zstd`]);
+  assert.notEqual(zstd.code, 0);
+  assert.match(zstd.stderr, /unsupported layer media type "application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd"/);
+  const badAuth = b.api('POST', `/images/create?fromImage=${encodeURIComponent(`${O}/odd/things`)}&tag=zstd`, undefined, { 'X-Registry-Auth': '%%%' });
+  assert.equal(badAuth.status, 400);
+  assert.match(JSON.parse(badAuth.body).message, /X-Registry-Auth/);
+  assert.equal(b.api('GET', '/_ping').body, 'OK');
+});
+
 test('plain HTTP and untrusted TLS only for loopback and the insecure-registries of daemon.json', async () => {
   const httpHost = `${hostIp}:${new URL(open.url).port}`;
   const tlsHost = `${hostIp}:${new URL(tls.url).port}`;
