@@ -227,7 +227,12 @@ export class DistributionService {
     progress({ status: `Pulling from ${ref.path}`, id: reference });
 
     const configBytes = await this.fetchSmallBlob(session, ref, manifest.config, scope, MAX_CONFIG);
-    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch (err) {
+      throw new InvalidParameterError(`invalid image config ${manifest.config.digest} for ${ref.familiar()}: ${errorMessage(err)}`);
+    }
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || !diffIds.every((d) => SHA256_RE.test(d))) {
       throw new InvalidParameterError(`invalid image config ${manifest.config.digest}: ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
@@ -256,6 +261,8 @@ export class DistributionService {
       const slot = semaphore(DOWNLOAD_CONCURRENCY);
       const downloads = new Map(missing.map((i) => [i, slot(() => this.downloadBlob(session, ref, manifest.layers[i]!, scope, bars[i]!))]));
       for (const p of downloads.values()) p.catch(() => undefined);
+      // On failure every downloaded blob stays: the layers extracted so far go with the failed pull's lease,
+      // and the next pull takes them from the partial area instead of the network.
       try {
         for (const i of missing) {
           const file = await downloads.get(i)!;
@@ -270,6 +277,8 @@ export class DistributionService {
       refs.push(ref.nameOnly().withDigest(top.digest));
       await this.images.storeImage(lease, configBytes, refs);
       failed = false;
+      // Only now: a layer may appear twice in one manifest, and its download serves both.
+      for (const i of missing) await fsp.rm(path.join(this.images.partialDir, manifest.layers[i]!.digest.slice(7)), { force: true });
     } finally {
       await this.images.endLease(lease, failed);
     }
@@ -450,7 +459,6 @@ export class DistributionService {
     }
     bar.bytes('Extracting', desc.size, desc.size, true);
     bar.status('Pull complete');
-    await fsp.rm(file, { force: true });
     await this.sources.add(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: registryHost(ref.domain), repository: ref.path });
   }
 
