@@ -510,7 +510,7 @@ export class NetworkService {
 
   private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
     if (netnsLive) {
-      await this.o.driver.teardown(s.netns, a.opts).catch((e) => {
+      await this.o.driver.teardown(s.netns, a.opts, this.lastOn(a.networkId, s)).catch((e) => {
         if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
       });
       return;
@@ -522,12 +522,21 @@ export class NetworkService {
       const path = await this.o.netns.create(scratch);
       const { port_mappings: _ignored, ...bare } = a.opts;
       await this.o.driver.setup(path, bare).catch(() => undefined);
-      await this.o.driver.teardown(path, a.opts);
+      await this.o.driver.teardown(path, a.opts, this.lastOn(a.networkId, s));
     } catch (e) {
       this.o.log.error(`network cleanup of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
     } finally {
       await this.o.netns.remove(scratch).catch(() => undefined);
     }
+  }
+
+  /**
+   * Whether no sandbox but `s` has a set-up endpoint on the network: netavark then removes the network's rules,
+   * and Berth mends what it gets wrong doing so. When unsure (an endpoint half set up) it answers yes: mending is
+   * harmless.
+   */
+  private lastOn(networkId: string, s: SandboxRecord): boolean {
+    return ![...this.sandboxes.values()].some((o) => o !== s && o.containerId !== s.containerId && o.attachments.some((x) => x.networkId === networkId && x.ready));
   }
 
   // ---------- network connect and disconnect ----------

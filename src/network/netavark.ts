@@ -42,7 +42,8 @@ export type NetavarkStatus = Record<string, {
 /** Sets up and tears down a container's interfaces, rules and DNS entries in a network namespace. */
 export interface NetworkDriver {
   setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus>;
-  teardown(netnsPath: string, opts: NetavarkOptions): Promise<void>;
+  /** `last`: no other container is on these networks any more, so netavark removes the networks' rules too. */
+  teardown(netnsPath: string, opts: NetavarkOptions, last?: boolean): Promise<void>;
 }
 
 export interface NetavarkPaths {
@@ -68,12 +69,16 @@ export class Netavark implements NetworkDriver {
     }
   }
 
-  async teardown(netnsPath: string, opts: NetavarkOptions): Promise<void> {
+  async teardown(netnsPath: string, opts: NetavarkOptions, last = true): Promise<void> {
     try {
       await this.run('teardown', netnsPath, opts);
     } finally {
-      await repairIsolationJump().catch(() => undefined);
-      await Promise.all(Object.values(opts.network_info).map((n) => removeIdleChains(n.name))).catch(() => undefined);
+      // netavark's slips below: the jump goes when it tears a network down completely; the port-forwarding chain
+      // is left empty when a container with published ports leaves (and then never removed, if it was not the last).
+      if (last) await repairIsolationJump().catch(() => undefined);
+      if (last || opts.port_mappings?.length) {
+        await Promise.all(Object.values(opts.network_info).map((n) => removeIdleChains(n.name))).catch(() => undefined);
+      }
     }
   }
 
