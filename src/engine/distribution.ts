@@ -449,7 +449,8 @@ export class DistributionService {
 
   private async extract(lease: Lease, parent: string | null, diffId: string, desc: Descriptor, file: string, bar: LayerProgress, ref: ImageReference): Promise<void> {
     const counter = new Counter((n) => bar.bytes('Extracting', n, desc.size));
-    const source = fs.createReadStream(file).pipe(counter);
+    // Large reads: the tar is hashed, stored and unpacked chunk by chunk, and each chunk costs calls.
+    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
     try {
       await this.images.storeLayer(lease, parent, source, diffId, desc.digest);
     } catch (err) {

@@ -139,7 +139,7 @@ export class FilesystemDriver implements StorageDriver {
     });
     if (!st || !st.isFile()) return null;
     if (length === 0) return Readable.from([]);
-    return fs.createReadStream(file, { start: offset, end: length === undefined ? undefined : offset + length - 1 });
+    return fs.createReadStream(file, { start: offset, end: length === undefined ? undefined : offset + length - 1, highWaterMark: 1 << 20 });
   }
 
   async list(dir: string): Promise<string[]> {
