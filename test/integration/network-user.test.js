@@ -84,6 +84,7 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     spawnSync('ip', ['link', 'add', br, 'type', 'bridge']);
     t.after(() => spawnSync('ip', ['link', 'del', br]));
     assert.equal(spawnSync('ip', ['addr', 'add', `${hostBase}.1/24`, 'dev', br]).status, 0);
+    spawnSync('ip', ['link', 'set', br, 'up']);
     assert.match(fail(['network', 'create', '--subnet', `${hostBase}.0/24`, 'routed']), new RegExp(`overlaps .*the host routes ${hostBase.replace(/\./g, '\\.')}\\.0/24 via ${br}`));
     spawnSync('ip', ['link', 'del', br]);
     assert.match(fail(['network', 'create', '--subnet', '10.214.0.0/24', '--gateway', '10.214.0.255', 'gwout']), /invalid gateway 10\.214\.0\.255: it is not a host address of subnet 10\.214\.0\.0\/24/);

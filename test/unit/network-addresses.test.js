@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } = require('../../dist/network/addresses');
-const { parseIpRoutes, parseIpAddrs } = require('../../dist/network/host-routes');
+const { parseProcNetRoute, addressSubnets, probeHostRoutes } = require('../../dist/network/host-routes');
 const { portRequests, portMap, parseLink, parsePortKey, networkModeOf } = require('../../dist/engine/networks');
 const { chainHash } = require('../../dist/network/netavark');
 const { SocketHostPorts } = require('../../dist/network/ports');
@@ -37,20 +37,23 @@ test('overlap, free subnets around used ones, and the next free address wrapping
   assert.equal(nextFreeAddress(range, new Set([1, 2, 3, 4, 5, 6].map((i) => ipToInt(`10.0.0.${i}`)))), undefined);
 });
 
-test('the host\'s routes and addresses from `ip -j` output', () => {
-  const routes = parseIpRoutes([
-    { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
-    { dst: '172.17.0.0/16', dev: 'docker0', protocol: 'kernel' },
-    { dst: '10.8.0.1', dev: 'tun0' },
-    { dst: 'fe80::/64', dev: 'eth0' },
-  ]);
-  assert.deepEqual(routes.map((r) => `${subnetString(r.dst)} ${r.dev}`), ['172.17.0.0/16 docker0', '10.8.0.1/32 tun0']);
-  const addrs = parseIpAddrs([
-    { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-    { ifname: 'eth0', addr_info: [{ family: 'inet', local: '192.0.2.2', prefixlen: 24 }, { family: 'inet6', local: 'fd00::2', prefixlen: 64 }] },
-  ]);
+test('the host\'s routes from /proc/net/route and the subnets of its addresses', async () => {
+  const text = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+    'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+    'tun0\t0100080A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0',
+    'odd0\t0000000A\t00000000\t0001\t0\t0\t0\t00FF00FF\t0\t0\t0',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseProcNetRoute(text).map((r) => `${subnetString(r.dst)} ${r.dev}`), ['172.17.0.0/16 docker0', '10.8.0.1/32 tun0']);
+  const addrs = addressSubnets({
+    lo: [{ family: 'IPv4', address: '127.0.0.1', cidr: '127.0.0.1/8', internal: true }],
+    eth0: [{ family: 'IPv4', address: '192.0.2.2', cidr: '192.0.2.2/24' }, { family: 'IPv6', address: 'fd00::2', cidr: 'fd00::2/64' }],
+  });
   assert.deepEqual(addrs.map((r) => `${subnetString(r.dst)} ${r.dev}`), ['127.0.0.0/8 lo', '192.0.2.0/24 eth0']);
-  assert.deepEqual(parseIpRoutes('not json'), []);
+  // On this host: loopback's subnet is always there.
+  assert.ok((await probeHostRoutes()).some((r) => subnetString(r.dst) === '127.0.0.0/8'));
 });
 
 test('published-port requests from -p and -P; the port map inspect shows', () => {
