@@ -4,7 +4,23 @@
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
+
+/** A TCP port nobody listens on right now (the kernel picks it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '0.0.0.0', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** An HTTP GET through curl (5 s at most): its exit code and body. */
+function curl(url) {
+  const r = spawnSync('curl', ['-s', '-m', '5', url], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout };
+}
 
 function sh(file, args) {
   const r = spawnSync(file, args, { encoding: 'utf8' });
@@ -129,4 +145,4 @@ class NetState {
   }
 }
 
-module.exports = { NetState };
+module.exports = { NetState, freePort, curl };

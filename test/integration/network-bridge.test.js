@@ -13,17 +13,9 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
-const { NetState } = require('../helpers/netstate');
+const { NetState, freePort, curl } = require('../helpers/netstate');
 const { until } = require('../helpers/wait');
 
-/** A TCP port nobody listens on right now (the kernel picks it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 /** The host's own first IPv4 address that is not loopback and not one of the daemons' bridges. */
 function defaultDev() {
@@ -37,10 +29,6 @@ function hostAddress() {
   return a.address;
 }
 
-function curl(url) {
-  const r = spawnSync('curl', ['-s', '-m', '5', url], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout };
-}
 
 /** Sends a UDP datagram and waits for the echo; UDP may drop one, so up to three tries a second apart. */
 function udpEcho(host, port, text) {

@@ -8,16 +8,9 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const net = require('node:net');
 const { TestDaemon } = require('../helpers/daemon');
-const { NetState } = require('../helpers/netstate');
+const { NetState, freePort, curl } = require('../helpers/netstate');
 const { until } = require('../helpers/wait');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 /** Whether a host process can take the TCP port (nobody holds it). */
 function portFree(port) {
@@ -28,9 +21,6 @@ function portFree(port) {
   });
 }
 
-function curl(url) {
-  return spawnSync('curl', ['-s', '-m', '5', url], { encoding: 'utf8' }).stdout;
-}
 
 test('networks across berthd restarts and crashes', { timeout: 600_000 }, async (t) => {
   const d = new TestDaemon('netrst');
@@ -51,7 +41,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
   ok(['run', '-d', '--name', 'db', '--network', 'keep', '--network-alias', 'database', 'busybox', 'sleep', '3000']);
   ok(['run', '-d', '--name', 'app', '--network', 'keep', 'busybox', 'sleep', '3000']);
   state.learn();
-  await until(() => curl(`http://127.0.0.1:${port}/`) === 'kept-page\n', 'httpd to answer');
+  await until(() => curl(`http://127.0.0.1:${port}/`).out === 'kept-page\n', 'httpd to answer');
   const view = () => ({
     networks: ok(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.Labels}}']),
     keep: JSON.parse(ok(['network', 'inspect', 'keep']))[0],
@@ -65,7 +55,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     const appPid = inspect('app').State.Pid;
     await d.stop();
     assert.equal(d.ping(), false);
-    assert.equal(curl(`http://127.0.0.1:${port}/`), 'kept-page\n');
+    assert.equal(curl(`http://127.0.0.1:${port}/`).out, 'kept-page\n');
     const r = inside(appPid, ['/bin/ping', '-c1', '-W2', 'database']);
     assert.equal(r.status, 0, `app → database with berthd down: ${r.stdout}${r.stderr}`);
     const out = inside(appPid, ['/bin/sh', '-c', 'wget -qO- http://deb.debian.org/debian/dists/bookworm/Release | head -1']);
@@ -77,7 +67,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     assert.match(d.docker(['run', '--rm', '-p', `${port}:80`, 'busybox', 'true']).stderr, /port is already allocated/);
     ok(['run', '--rm', '--network', 'keep', 'busybox', 'ping', '-c1', '-W2', 'db']);
     ok(['exec', 'db', 'ping', '-c1', '-W2', 'app']);
-    assert.equal(curl(`http://127.0.0.1:${port}/`), 'kept-page\n');
+    assert.equal(curl(`http://127.0.0.1:${port}/`).out, 'kept-page\n');
     for (const id of ok(['ps', '-aq', '--filter', 'status=created']).split('\n').filter(Boolean)) ok(['rm', id]);
   });
 
@@ -99,11 +89,11 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     assert.deepEqual(state.snapshot(), snap, 'no veth, rule, namespace, lease or DNS entry of the dead container');
     assert.equal(await portFree(vport), true, 'its host port is free again');
     // The others were left alone.
-    assert.equal(curl(`http://127.0.0.1:${port}/`), 'kept-page\n');
+    assert.equal(curl(`http://127.0.0.1:${port}/`).out, 'kept-page\n');
     ok(['exec', 'app', 'ping', '-c1', '-W2', 'db']);
     // And the container starts again cleanly, with its port.
     ok(['start', 'victim']);
-    await until(() => curl(`http://127.0.0.1:${vport}/`) === 'kept-page\n', 'the restarted victim to answer');
+    await until(() => curl(`http://127.0.0.1:${vport}/`).out === 'kept-page\n', 'the restarted victim to answer');
     ok(['rm', '-f', 'victim']);
     assert.deepEqual(state.snapshot(), snap);
   });
@@ -130,7 +120,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     assert.equal(await portFree(hport), true);
     assert.notEqual(inspect('half').State.Status, 'running');
     ok(['start', 'half']);
-    await until(() => curl(`http://127.0.0.1:${hport}/`) === 'kept-page\n', 'half to answer once started');
+    await until(() => curl(`http://127.0.0.1:${hport}/`).out === 'kept-page\n', 'half to answer once started');
     ok(['rm', '-f', 'half']);
     assert.deepEqual(state.snapshot(), snap);
   });
