@@ -122,7 +122,8 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     // The resolver is aardvark-dns on the gateway; it forwards other names to the host's servers.
     assert.match(ok(['exec', 'c2', 'cat', '/etc/resolv.conf']), new RegExp(`^nameserver ${base.replace(/\./g, '\\.')}\\.254$`, 'm'));
     assert.match(ok(['exec', 'c2', 'nslookup', 'deb.debian.org']), /Name:\s+deb\.debian\.org/);
-    // --dns on a user network: aardvark-dns still answers first and forwards to the servers given (Docker's way).
+    // --dns on a user network: aardvark-dns stays the resolver, the servers noted as Docker notes them (aardvark-dns
+    // 1.4 forwards other names to the host's resolvers, not to these: see the README).
     const resolv = ok(['run', '--rm', '--network', 'front', '--dns', '10.1.2.3', '--dns-search', 'corp.example', 'busybox', 'cat', '/etc/resolv.conf']);
     assert.equal(resolv, `# ExtServers: [10.1.2.3]\nsearch corp.example\nnameserver ${base}.254\n`);
     assert.notEqual(d.docker(['exec', 'c2', 'nslookup', 'ghost-ctr']).code, 0);
