@@ -37,6 +37,9 @@ iptables -S >"$IPT_BEFORE.filter"
 iptables -t nat -S >"$IPT_BEFORE.nat"
 NF_BEFORE=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true)
 FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
+# dockerd and its containerd make these fixed directories; the ones that were not there go again (if empty).
+made_paths=()
+for p in /run/docker /run/containerd; do [ -e "$p" ] || made_paths+=("$p"); done
 
 stop_pid() { # pid secs
   local pid=$1 secs=$2
@@ -74,6 +77,7 @@ stop_dockerd() {
   [ -e "/sys/class/net/$DBRIDGE" ] && ip link del "$DBRIDGE" 2>/dev/null
   bench/umount-under.sh "$BASE/dockerd" "$DRUN"
   rm -rf "$DRUN" "$DSOCK"
+  for p in "${made_paths[@]}"; do [ -d "$p" ] && find "$p" -depth -type d -empty -exec rmdir {} \; 2>/dev/null; done
   if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
 }
 cleanup() {
