@@ -218,7 +218,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerExecRoutes(router, execs);
   registerContainerOpsRoutes(router, {
     archive: new ContainerArchive(containers, mounter, specialFiles),
-    stats: new ContainerStats(containers, cgroups),
+    stats: new ContainerStats(containers, cgroups, log),
     update: new ContainerUpdate(containers, runtime),
   });
   const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });

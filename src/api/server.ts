@@ -27,9 +27,16 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
     if (head.length) socket.unshift(head);
     void dispatch(router, req, undefined, socket, log);
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{"message":"malformed HTTP request"}\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: http.ServerResponse }) => {
+    // As Node's own handler: a 400 only for a malformed request, never into a response already under way (a
+    // stats stream whose client reset), and the socket always goes, so nothing is left open.
+    const inFlight = socket._httpMessage?.headersSent ?? false;
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE' && socket.writable && !inFlight) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}\n', () => socket.destroy());
+    } else socket.destroy();
   });
+  // After listen: a failed accept (EMFILE) costs that connection, logged, never the daemon.
+  server.on('error', (err) => log.error(`API server: ${err.message}`));
   return server;
 }
 

@@ -1,7 +1,7 @@
 // `docker stats` and `docker top`: a running container's cgroup figures in Docker's stats JSON, and ps filtered to its cgroup.
 import type { ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
-import { StateError } from './errors';
+import { NotFoundError, StateError, errorMessage } from './errors';
 import type { CgroupDriver, CgroupStats } from '../host/cgroups';
 import { hostMemory, netDev, onlineCpus, parsePsOutput, runPs, systemCpuNanos, type NetDevCounters } from '../host/procfs';
 
@@ -31,26 +31,61 @@ export interface StatsJSON {
 
 const emptyCpu = (): CpuStats => ({ cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
 
+/** How long one read of /proc/stat serves every sample: moby's collector also reads it once per tick for all. */
+const SYSTEM_CPU_TTL_MS = 100;
+
+/** Containers the collector samples at once: each sample reads several cgroup files. */
+const SAMPLE_CONCURRENCY = 4;
+
+/** One stream's mailbox: the latest sample (or the error of its tick) and who waits for it. */
+interface Subscriber { latest?: StatsJSON | Error; wake?: () => void }
+
 export class ContainerStats {
-  constructor(private readonly containers: ContainerService, private readonly cgroups: CgroupDriver) {}
+  private systemCpu?: { at: number; value: Promise<number> };
+  private readonly watched = new Map<string, { c: ContainerRecord; subscribers: Set<Subscriber> }>();
+  private ticking?: NodeJS.Timeout;
+  private inTick = false;
+  /** Every sample, streamed or not, goes through it: the host reads in flight stay bounded. */
+  private readonly limiter = new Limiter(SAMPLE_CONCURRENCY);
+
+  constructor(private readonly containers: ContainerService, private readonly cgroups: CgroupDriver, private readonly log?: { error(msg: string): void }) {}
+
+  /** The host's CPU time, shared by the samples of one tick (100 streams cost one open of /proc/stat, not 100). */
+  private systemCpuNanos(): Promise<number> {
+    const now = Date.now();
+    if (!this.systemCpu || now - this.systemCpu.at > SYSTEM_CPU_TTL_MS) {
+      const value = systemCpuNanos();
+      this.systemCpu = { at: now, value };
+      value.catch(() => { if (this.systemCpu?.value === value) this.systemCpu = undefined; });
+    }
+    return this.systemCpu.value;
+  }
 
   private cgroupsPath(c: ContainerRecord): string { return `/berth/${c.id}`; }
 
   /** One sample; `prev` becomes its precpu_stats. A container that is not running gives Docker's zeroed sample. */
   async sample(c: ContainerRecord, prev?: StatsJSON): Promise<StatsJSON> {
+    return withPrev(await this.limiter.run(() => this.rawSample(c)), prev);
+  }
+
+  /** A sample without its precpu_stats (each stream adds its own, as moby's stats route does). */
+  private async rawSample(c: ContainerRecord): Promise<StatsJSON> {
     const base: StatsJSON = {
-      read: ZERO_TIME, preread: prev?.read ?? ZERO_TIME, pids_stats: {}, blkio_stats: { io_service_bytes_recursive: null },
-      num_procs: 0, storage_stats: {}, cpu_stats: emptyCpu(), precpu_stats: prev?.cpu_stats ?? emptyCpu(), memory_stats: {},
+      read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, blkio_stats: { io_service_bytes_recursive: null },
+      num_procs: 0, storage_stats: {}, cpu_stats: emptyCpu(), precpu_stats: emptyCpu(), memory_stats: {},
       name: `/${c.name}`, id: c.id,
     };
     if (c.state.status !== 'running' && c.state.status !== 'paused') return base;
     let s: CgroupStats;
     try {
       s = await this.cgroups.stats(this.cgroupsPath(c));
-    } catch {
-      return base;
+    } catch (e) {
+      // The cgroup is gone (the container is just stopping): Docker's zeroed sample. Any other failure (EMFILE)
+      // is the host's, and a zeroed sample would show the container as using nothing.
+      if (e instanceof NotFoundError) return base;
+      throw e;
     }
-    const [system, networks] = await Promise.all([systemCpuNanos(), c.state.pid ? netDev(c.state.pid) : undefined]);
+    const [system, networks] = await Promise.all([this.systemCpuNanos(), c.state.pid ? netDev(c.state.pid) : undefined]);
     base.read = new Date().toISOString();
     base.cpu_stats = { ...emptyCpu(), cpu_usage: { total_usage: s.cpu?.usageNanos ?? 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: system, online_cpus: onlineCpus() };
     if (s.memory) base.memory_stats = { usage: s.memory.usage, limit: s.memory.limit ?? hostMemory(), stats: s.memory.stat };
@@ -70,25 +105,84 @@ export class ContainerStats {
    * client leaves; without it one sample, taken a second after a first so the CPU figures have a base (unless `oneShot`).
    */
   stats(ref: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
-    return this.samples(this.containers.get(ref), o);
+    const c = this.containers.get(ref);
+    return o.stream ? this.follow(c, o.signal) : this.once(c, o);
   }
 
-  private async *samples(c: ContainerRecord, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
+  private async *once(c: ContainerRecord, o: { oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
     let prev: StatsJSON | undefined;
-    if (!o.stream) {
-      if (!o.oneShot && c.state.status === 'running') {
-        prev = await this.sample(c);
-        await sleep(1000, o.signal);
-      }
-      yield await this.sample(c, prev);
-      return;
-    }
-    while (!o.signal.aborted) {
-      const s = await this.sample(c, prev);
-      yield s;
-      if (c.state.status !== 'running' && c.state.status !== 'paused') return;
-      prev = s;
+    if (!o.oneShot && c.state.status === 'running') {
+      prev = await this.sample(c);
       await sleep(1000, o.signal);
+    }
+    yield await this.sample(c, prev);
+  }
+
+  /** A stream: the collector's samples of `c`, each with the stream's previous one as its precpu_stats. */
+  private async *follow(c: ContainerRecord, signal: AbortSignal): AsyncGenerator<StatsJSON> {
+    // The first sample at once (`docker stats` waits for one of each container before it shows its table), the
+    // next ones from the collector's ticks.
+    const sub: Subscriber = { latest: await this.limiter.run(() => this.rawSample(c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))) };
+    const leave = this.subscribe(c, sub);
+    let prev: StatsJSON | undefined;
+    let failed = false;
+    try {
+      while (!signal.aborted) {
+        const r = await nextSample(sub, signal);
+        if (r === undefined) return;
+        if (r instanceof Error) {
+          // A host read that failed (EMFILE under load) costs this tick, not the stream, as in moby's collector.
+          // Said once per stream, not every second.
+          if (!failed) this.log?.error(`stats of ${c.id}: ${errorMessage(r)} (the sample is skipped)`);
+          failed = true;
+        } else {
+          yield withPrev(r, prev);
+          prev = r;
+        }
+        if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+      }
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * moby's stats collector: while anyone streams, one loop samples every streamed container once a second,
+   * SAMPLE_CONCURRENCY at a time, and hands the sample to each of its streams. Many clients cost one sample per
+   * container, and the host reads (files open at once) stay bounded however many streams there are.
+   */
+  private subscribe(c: ContainerRecord, sub: Subscriber): () => void {
+    let w = this.watched.get(c.id);
+    if (!w) this.watched.set(c.id, (w = { c, subscribers: new Set() }));
+    w.subscribers.add(sub);
+    if (!this.ticking && !this.inTick) this.ticking = setTimeout(() => void this.tick(), 1000);
+    return () => {
+      const cur = this.watched.get(c.id);
+      if (!cur) return;
+      cur.subscribers.delete(sub);
+      if (cur.subscribers.size === 0) this.watched.delete(c.id);
+      if (this.watched.size === 0 && this.ticking) {
+        clearTimeout(this.ticking);
+        this.ticking = undefined;
+      }
+    };
+  }
+
+  private async tick(): Promise<void> {
+    this.ticking = undefined;
+    this.inTick = true;
+    const started = Date.now();
+    try {
+      await Promise.all([...this.watched.values()].map(async (w) => {
+        const r = await this.limiter.run(() => this.rawSample(w.c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+        for (const sub of w.subscribers) { sub.latest = r; sub.wake?.(); }
+      }));
+    } catch (e) {
+      this.log?.error(`stats collector: ${errorMessage(e)}`);
+    } finally {
+      // Whatever happened in this tick, the streams get the next one.
+      this.inTick = false;
+      if (this.watched.size) this.ticking = setTimeout(() => void this.tick(), Math.max(0, 1000 - (Date.now() - started)));
     }
   }
 
@@ -105,9 +199,48 @@ export class ContainerStats {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The next sample for a stream (only the latest is kept: a slow stream skips, never queues); undefined once aborted. */
+function nextSample(sub: Subscriber, signal: AbortSignal): Promise<StatsJSON | Error | undefined> {
+  const take = () => { const v = sub.latest; sub.latest = undefined; return v; };
+  if (sub.latest) return Promise.resolve(take());
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = () => { sub.wake = undefined; resolve(undefined); };
+    sub.wake = () => { sub.wake = undefined; signal.removeEventListener('abort', onAbort); resolve(take()); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A sample as one stream sends it: its previous sample's CPU figures and read time (moby's getStatJSON). */
+function withPrev(s: StatsJSON, prev?: StatsJSON): StatsJSON {
+  return { ...s, preread: prev?.read ?? ZERO_TIME, precpu_stats: prev?.cpu_stats ?? emptyCpu() };
+}
+
+/** Runs at most `n` tasks at a time; the others wait their turn in order. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly n: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.n) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // The slot passes to the next waiter as it is, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
 }

@@ -1,4 +1,6 @@
 // Container routes for operations on a container's contents and resources: archive (cp), top, stats, update.
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerArchive, PathStat } from '../../engine/archive';
 import type { ContainerStats } from '../../engine/container-stats';
@@ -19,6 +21,11 @@ function pathParam(q: URLSearchParams): string {
   const p = q.get('path');
   if (!p) throw new InvalidParameterError('path parameter is required');
   return p;
+}
+
+/** Resolves once `res` can take more, or the client is gone. */
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return once(res, 'drain', { signal }).then(() => undefined, () => undefined);
 }
 
 export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): void {
@@ -51,14 +58,18 @@ export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): v
     const abort = new AbortController();
     const samples = ops.stats.stats(ctx.params.id!, { stream, oneShot, signal: abort.signal });
     const res = ctx.res!;
+    // The client may go at any moment (a killed `docker stats`): sampling stops at once, nothing is written after.
     res.on('close', () => abort.abort());
+    res.on('error', () => abort.abort());
     // Headers at once: `docker stats` shows its table as soon as the response starts.
     startJsonStream(res);
     for await (const s of samples) {
-      if (res.destroyed) break;
-      res.write(JSON.stringify(s) + '\n');
+      if (res.destroyed || res.writableEnded) break;
+      // A client that stops reading holds the next sample back, as Go's blocking write does in dockerd: the
+      // daemon never queues samples for it without bound.
+      if (!res.write(JSON.stringify(s) + '\n')) await drained(res, abort.signal);
     }
-    res.end();
+    if (!res.destroyed && !res.writableEnded) res.end();
   });
 
   router.post('/containers/{id}/update', async (ctx) => ops.update.update(ctx.params.id!, await ctx.json<UpdateConfig>()));

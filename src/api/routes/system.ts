@@ -63,7 +63,11 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     const match = eventFilter(filters);
     const res = ctx.res!;
     startJsonStream(res);
-    const send = (e: EventMessage) => { if (match(e) && (until === undefined || e.timeNano <= until)) res.write(JSON.stringify(e) + '\n'); };
+    // An event can come between the end (the until timer) or the client's leaving and the 'close' that unsubscribes.
+    const send = (e: EventMessage) => {
+      if (res.writableEnded || res.destroyed) return;
+      if (match(e) && (until === undefined || e.timeNano <= until)) res.write(JSON.stringify(e) + '\n');
+    };
     if (since !== undefined) for (const e of events.past(since)) send(e);
     if (untilRaw !== undefined && untilRaw <= Date.now() * 1e6) {
       res.end();
