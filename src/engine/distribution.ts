@@ -5,6 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { decompressWithTool } from '../host/decompress';
 import { BlobSources } from '../image/blob-sources';
 import { AdaptiveGzip } from '../image/gzip';
 import { chainIdNext } from '../image/layer-store';
@@ -31,7 +32,7 @@ const MAX_CONFIG = 8 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 100;
 
 const MANIFEST_ACCEPT = [MediaTypes.dockerManifest, MediaTypes.dockerManifestList, MediaTypes.ociManifest, MediaTypes.ociIndex].join(', ');
-const LAYER_TYPES: readonly string[] = [MediaTypes.dockerLayerGzip, MediaTypes.dockerLayer, MediaTypes.ociLayer, MediaTypes.ociLayerGzip,
+const LAYER_TYPES: readonly string[] = [MediaTypes.dockerLayerGzip, MediaTypes.dockerLayer, MediaTypes.ociLayer, MediaTypes.ociLayerGzip, MediaTypes.ociLayerZstd,
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'application/vnd.oci.image.layer.nondistributable.v1.tar'];
 const CONFIG_TYPES: readonly string[] = [MediaTypes.dockerConfig, MediaTypes.ociConfig];
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
@@ -450,7 +451,9 @@ export class DistributionService {
   private async extract(lease: Lease, parent: string | null, diffId: string, desc: Descriptor, file: string, bar: LayerProgress, ref: ImageReference): Promise<void> {
     const counter = new Counter((n) => bar.bytes('Extracting', n, desc.size));
     // Large reads: the tar is hashed, stored and unpacked chunk by chunk, and each chunk costs calls.
-    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
+    let source: Readable = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
+    // Node has no zstd: Debian's zstd decompresses (the layer store then sees a plain tar).
+    if (desc.mediaType === MediaTypes.ociLayerZstd) source = decompressWithTool('zstd', source);
     try {
       await this.images.storeLayer(lease, parent, source, diffId, desc.digest);
     } catch (err) {
@@ -555,7 +558,8 @@ export class DistributionService {
   }
 
   private async pushLayer(session: RegistrySession, host: string, ref: ImageReference, scope: string, diffId: string, bar: LayerProgress): Promise<Descriptor> {
-    const known = await this.sources.lookup(diffId, host, ref.path);
+    // A zstd blob cannot go in a Docker v2 schema 2 manifest: such a layer is pushed again as gzip.
+    const known = (await this.sources.lookup(diffId, host, ref.path)).filter((k) => k.mediaType !== MediaTypes.ociLayerZstd);
     for (const s of known.filter((k) => k.repository === ref.path)) {
       if (await this.blobExists(session, ref, scope, s.digest)) {
         bar.status('Layer already exists');

@@ -346,7 +346,7 @@ test('a blob corrupted in the registry is refused by digest and nothing is kept'
   assert.equal(b.api('GET', '/_ping').body, 'OK');
 });
 
-test('what is not a container image is refused by name: an artifact, a zstd layer, a bad auth header', async () => {
+test('what is not a container image is refused by name: an artifact, a corrupt zstd layer, an unknown layer type, a bad auth header', async () => {
   const put = async (repo, tag, body, type) => {
     const res = await fetch(`http://${O}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body, headers: { 'Content-Type': type } });
     assert.equal(res.status, 201, await res.text());
@@ -372,7 +372,15 @@ test('what is not a container image is refused by name: an artifact, a zstd laye
   assert.match(artifact.stderr, /not a container image: its config media type is "application\/vnd\.oci\.empty\.v1\+json"/);
   const zstd = b.docker(['pull', `${O}/odd/things:zstd`]);
   assert.notEqual(zstd.code, 0);
-  assert.match(zstd.stderr, /unsupported layer media type "application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd"/);
+  assert.match(zstd.stderr, /zstd decompression failed/);
+  assert.deepEqual(fs.readdirSync(path.join(b.dataRoot, 'image/ingest/partial')), []);
+  await put('odd/things', 'unknown', Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: [{ mediaType: 'application/vnd.example.layer', ...layer }],
+  })), 'application/vnd.oci.image.manifest.v1+json');
+  const unknown = b.docker(['pull', `${O}/odd/things:unknown`]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unsupported layer media type "application\/vnd\.example\.layer"/);
   const badAuth = b.api('POST', `/images/create?fromImage=${encodeURIComponent(`${O}/odd/things`)}&tag=zstd`, undefined, { 'X-Registry-Auth': '%%%' });
   assert.equal(badAuth.status, 400);
   assert.match(JSON.parse(badAuth.body).message, /X-Registry-Auth/);

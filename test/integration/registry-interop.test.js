@@ -139,20 +139,35 @@ test('podman pushes to Berth\'s registry and pulls from it; Berth runs what podm
   const imp = podman(['import', '--change', 'CMD ["sh"]', busyboxRootfs(), 'localhost/bb:1']);
   assert.equal(imp.code, 0, imp.stderr);
   const creds = ['--tls-verify=false', '--creds', 'ann:secret'];
+  b.dockerOk(['login', '-u', 'ann', '--password-stdin', R], { input: 'secret' });
   const push = podman(['push', ...creds, 'localhost/bb:1', `docker://${R}/podman/bb:1`]);
   assert.equal(push.code, 0, push.stderr);
   const pushV2 = podman(['push', ...creds, '--format', 'v2s2', 'localhost/bb:1', `docker://${R}/podman/bb:v2s2`]);
   assert.equal(pushV2.code, 0, pushV2.stderr);
+  // zstd layers (OCI only): Berth unpacks them with Debian's zstd, and pushes the layer back as gzip.
+  // (A layer of its own: podman would reuse the gzip blob it already pushed for the busybox layer.)
+  assert.equal(podman(['run', '--name', 'z', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', 'localhost/bb:1', 'sh', '-c', 'echo zstd-layer > /z']).code, 0);
+  assert.equal(podman(['commit', 'z', 'localhost/bbz:1']).code, 0);
+  podman(['rm', 'z']);
+  const pushZstd = podman(['push', ...creds, '--format', 'oci', '--compression-format', 'zstd', 'localhost/bbz:1', `docker://${R}/podman/bb:zstd`]);
+  assert.equal(pushZstd.code, 0, pushZstd.stderr);
   podman(['rmi', '-f', 'localhost/bb:1']);
   const pull = podman(['pull', ...creds, `${R}/podman/bb:1`]);
   assert.equal(pull.code, 0, pull.stderr);
   const run = podman(['run', ...PODMAN_RUN, `${R}/podman/bb:1`, 'echo', 'podman-ran']);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, 'podman-ran\n');
-  for (const tag of ['1', 'v2s2']) {
+  const zraw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:zstd`], { encoding: 'utf8' }));
+  assert.equal(zraw.layers[zraw.layers.length - 1].mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
+  for (const tag of ['1', 'v2s2', 'zstd']) {
     b.dockerOk(['pull', `${R}/podman/bb:${tag}`]);
     assert.equal(b.dockerOk(['run', '--rm', `${R}/podman/bb:${tag}`, 'echo', 'berth-ran']), 'berth-ran\n');
   }
+  b.dockerOk(['tag', `${R}/podman/bb:zstd`, `${R}/podman/bb:regzipped`]);
+  assert.match(b.dockerOk(['push', `${R}/podman/bb:regzipped`]), /regzipped: digest: /);
+  const regz = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:regzipped`], { encoding: 'utf8' }));
+  assert.ok(regz.layers.every((l) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip'), JSON.stringify(regz.layers));
+  assert.equal(b.dockerOk(['run', '--rm', `${R}/podman/bb:zstd`, 'cat', '/z']), 'zstd-layer\n');
   // And the other way: Berth pushes, podman pulls and runs it.
   b.dockerOk(['tag', `${R}/podman/bb:1`, `${R}/berth/bb:1`]);
   b.dockerOk(['push', `${R}/berth/bb:1`]);
