@@ -213,6 +213,13 @@ function reportError(cli: Cli, err: unknown): number {
 
 /** Runs the CLI as a program: bin/berth calls this. */
 export function runAsProgram(): void {
+  // A reader that went away (`berth logs c | head`) ends the program quietly, as SIGPIPE ends docker's CLI.
+  for (const out of [process.stdout, process.stderr]) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141);
+      throw err;
+    });
+  }
   main(process.argv).then((code) => {
     // Let stdout drain before exiting: piped output must not be cut short.
     process.exitCode = code;

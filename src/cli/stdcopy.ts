@@ -20,7 +20,8 @@ export class StreamDemultiplexer extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const waits: Promise<void>[] = [];
+    // One wait per target with a full buffer, however many frames this chunk held.
+    const full = new Set<NodeJS.WritableStream>();
     try {
       for (;;) {
         if (this.pending.length < 8) break;
@@ -32,13 +33,13 @@ export class StreamDemultiplexer extends Writable {
         if (type === SYSTEMERR) throw new StreamFrameError(`error from daemon in stream: ${payload.toString('utf8')}`);
         if (type !== STDIN && type !== STDOUT && type !== STDERR) throw new StreamFrameError(`Unrecognized input header: ${type}`);
         const target = type === STDERR ? this.stderr : this.stdout;
-        if (!target.write(payload)) waits.push(new Promise((r) => target.once('drain', () => r())));
+        if (!target.write(payload)) full.add(target);
       }
     } catch (err) {
       done(err as Error);
       return;
     }
-    if (waits.length) Promise.all(waits).then(() => done(), done);
+    if (full.size) Promise.all([...full].map((t) => new Promise<void>((r) => t.once('drain', () => r())))).then(() => done(), done);
     else done();
   }
 }

@@ -62,6 +62,14 @@ test('berth runs the container verbs against berthd as the docker CLI does', { t
     assert.equal(berthOk(['run', '-i', '--rm', 'busybox', 'wc', '-c'], { input: big }).trim(), String(big.length));
   });
 
+  await t.test('a reader that goes away ends berth quietly, as SIGPIPE ends docker', () => {
+    const r = require('node:child_process').spawnSync('bash', ['-c', `set -o pipefail; ${path.join(ROOT, 'bin/berth')} run --rm busybox seq 1 200000 | head -n 1`],
+      { env: d.env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.stdout, '1\n');
+    assert.equal(r.stderr, '', 'no EPIPE trace and no listener-leak warning');
+    assert.equal(r.status, 141);
+  });
+
   await t.test('run -d, ps, logs -f, stop, rm -f', async () => {
     const id = berthOk(['run', '-d', '--name', 'bd', '--label', 'k=v', 'busybox', 'sh', '-c', 'for i in 1 2 3 4; do echo tick $i; echo tock $i >&2; sleep 0.3; done; sleep 1000']).trim();
     assert.match(id, /^[0-9a-f]{64}$/);
