@@ -1,4 +1,5 @@
 // Cgroups: the host's cgroup layout (v1, v2 or hybrid) and one CgroupDriver over v1 and v2 for container stats and freezing.
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
@@ -169,7 +170,10 @@ const FREEZE_TIMEOUT_MS = 10_000;
 abstract class CgroupFiles {
   protected async read(dir: string, cgroupsPath: string, file: string): Promise<string | null> {
     try {
-      return await fsp.readFile(path.join(dir, file), 'utf8');
+      // One synchronous read: cgroup files are a few hundred bytes made by the kernel on the spot, and the
+      // promise API's open/fstat/read/close round trips through the thread pool cost `docker stats` of 100
+      // containers several times more CPU than the reads themselves.
+      return fs.readFileSync(path.join(dir, file), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await this.exists(dir, cgroupsPath);

@@ -1,5 +1,6 @@
 // Host facts from /proc and procps for `docker stats` and `docker top`: system CPU time, a process's network counters, ps.
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import { InvalidParameterError } from '../engine/errors';
@@ -14,8 +15,13 @@ export async function systemCpuNanos(): Promise<number> {
   return (ticks * 1e9) / CLOCK_TICKS;
 }
 
+let cpus: { at: number; n: number } | undefined;
+
+/** The online CPUs, looked up at most once a second: os.cpus() parses /proc/cpuinfo, and every stats sample asks. */
 export function onlineCpus(): number {
-  return os.cpus().length || 1;
+  const now = Date.now();
+  if (!cpus || now - cpus.at > 1000) cpus = { at: now, n: os.cpus().length || 1 };
+  return cpus.n;
 }
 
 export function hostMemory(): number {
@@ -45,8 +51,14 @@ export function parseNetDev(text: string): Record<string, NetDevCounters> {
 }
 
 export async function netDev(pid: number): Promise<Record<string, NetDevCounters> | undefined> {
-  const text = await fsp.readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : parseNetDev(text);
+  // One synchronous read of a small procfs file (see CgroupFiles.read); a process gone gives undefined.
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseNetDev(text);
 }
 
 /** Runs the host's ps with the user's arguments (as moby does) and returns its output. */
