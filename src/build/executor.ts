@@ -14,6 +14,7 @@ import { mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../image/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
+import { formatGoDuration } from '../util/units';
 import { BuildArgs, prependEnvOnCmd } from './args';
 import { BuildCache, stepKey } from './cache';
 import type { BuildContext } from './context';
@@ -761,34 +762,9 @@ function goQuoteList(list: readonly string[] | null | undefined): string {
   return `[${(list ?? []).map((s) => JSON.stringify(s)).join(' ')}]`;
 }
 
-/** Go's time.Duration String(). */
-export function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const neg = ns < 0;
-  let n = Math.abs(ns);
-  let out: string;
-  if (n < 1e9) {
-    if (n < 1e3) out = `${n}ns`;
-    else if (n < 1e6) out = `${trimFloat(n / 1e3)}µs`;
-    else out = `${trimFloat(n / 1e6)}ms`;
-  } else {
-    const h = Math.floor(n / 3.6e12);
-    n -= h * 3.6e12;
-    const m = Math.floor(n / 6e10);
-    n -= m * 6e10;
-    const s = `${trimFloat(n / 1e9)}s`;
-    out = h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function trimFloat(x: number): string {
-  return String(Number(x.toFixed(9)));
-}
-
 /** moby's "HEALTHCHECK %+v" of the health config. */
 function goHealthString(h: HealthConfig): string {
-  return `&{Test:[${(h.Test ?? []).join(' ')}] Interval:${goDuration(h.Interval ?? 0)} Timeout:${goDuration(h.Timeout ?? 0)} StartPeriod:${goDuration(h.StartPeriod ?? 0)} StartInterval:${goDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`;
+  return `&{Test:[${(h.Test ?? []).join(' ')}] Interval:${formatGoDuration(h.Interval ?? 0)} Timeout:${formatGoDuration(h.Timeout ?? 0)} StartPeriod:${formatGoDuration(h.StartPeriod ?? 0)} StartInterval:${formatGoDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`;
 }
 
 /**
