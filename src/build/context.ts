@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidParameterError } from '../engine/errors';
 import { resolveInRoot } from '../host/rootfs';
-import { decompressAny, extractTar, looksLikeTar, peek } from './untar';
+import { peek } from '../util/streams';
+import { decompressAny, extractTar, looksLikeTar } from './untar';
 
 /** Docker's .dockerignore matcher (dockerignore.ts). */
 export interface IgnoreMatcher {

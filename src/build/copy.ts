@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { InvalidParameterError } from '../engine/errors';
 import { parseGroup, parsePasswd } from '../engine/user';
 import { readFileInRoot, resolveInRoot } from '../host/rootfs';
-import { decompressAny, extractTar, looksLikeTar, peek } from './untar';
+import { peek } from '../util/streams';
+import { decompressAny, extractTar, looksLikeTar } from './untar';
 
 export interface Owner { uid: number; gid: number }
 

@@ -11,34 +11,13 @@ import { InvalidParameterError, errorMessage } from '../engine/errors';
 import { decompressWithTool } from '../host/decompress';
 import { resolveInRoot } from '../host/rootfs';
 import { cleanEntryPath, detectCompression, type Compression } from '../image/unpack';
+import { peek } from '../util/streams';
 
 export interface ExtractOptions {
   /** Keep the tar's uid/gid (ADD of an archive); otherwise everything belongs to the daemon's user (root). */
   keepOwnership: boolean;
   /** Called with each entry's clean relative path before it is written; return false to skip it. */
   filter?: (rel: string, type: string) => boolean;
-}
-
-/** Reads the first bytes of a stream without consuming them: the stream returned yields everything. */
-export async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < n) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.from(r.value);
-    }
-  }
-  return { head, stream: Readable.from(rest(), { objectMode: false }) };
 }
 
 /** The stream decompressed by its magic bytes (gzip, bzip2, xz, zstd, or none), and what it was. */

@@ -8,6 +8,7 @@ import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { InvalidParameterError, errorMessage } from '../engine/errors';
 import type { DeviceNode, SpecialFiles, Xattr } from '../host/special-files';
+import { peek } from '../util/streams';
 import { DigestStream } from './content-store';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -28,24 +29,7 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /** The stream, decompressed when its magic bytes say gzip (as Docker's DecompressStream; others are refused). */
 export async function decompress(source: Readable | AsyncIterable<Buffer>): Promise<Readable> {
-  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < 6) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.from(r.value);
-    }
-  }
-  const raw = Readable.from(rest(), { objectMode: false });
+  const { head, stream: raw } = await peek(source, 6);
   const kind = detectCompression(head);
   if (kind === 'none') return raw;
   // 1 MiB output chunks: with zlib's default 16 KiB, hashing, writing and tar parsing pay per tiny chunk.
