@@ -6,6 +6,7 @@ import type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse 
 import type { SpecialFiles } from '../host/special-files';
 import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from './errors';
 import type { EventBus } from './events';
+import { labelMatch } from './filters';
 import type { ContainerMount, ContainerVolumes, PlannedMount } from './container-mounts';
 import { KeyedMutex } from '../util/mutex';
 import { LocalVolumeDriver, needsMount, validateVolumeName, validateVolumeOptions, type LocalVolume, type VolumeMounter } from '../volume/local';
@@ -327,13 +328,6 @@ function regexMatch(pattern: string, s: string): boolean {
   } catch {
     return false;
   }
-}
-
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const i = f.indexOf('=');
-  if (i < 0) return f in labels;
-  const k = f.slice(0, i);
-  return k in labels && labels[k] === f.slice(i + 1);
 }
 
 /** Go's time.Format(time.RFC3339) in the host's zone: "2024-05-31T13:05:48Z" or "...+02:00". */

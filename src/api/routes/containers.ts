@@ -7,6 +7,7 @@ import { portList, portMap } from '../../engine/networks';
 import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../engine/errors';
+import { labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
@@ -325,12 +326,6 @@ function inspect(c: ContainerRecord, containers: ContainerService, execIds: stri
       Networks: networksOf(c),
     }))(defaultBridgeEndpoint(c)),
   };
-}
-
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const [k, v] = f.split(/=(.*)/s);
-  if (!(k! in labels)) return false;
-  return v === undefined || labels[k!] === v;
 }
 
 function containerFilter(filters: Map<string, string[]>, containers: ContainerService): (c: ContainerRecord) => boolean {

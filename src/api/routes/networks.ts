@@ -3,6 +3,7 @@ import type { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, Netw
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError } from '../../engine/errors';
+import { labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from './containers';
 
@@ -82,12 +83,6 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     Options: n.options,
     Labels: n.labels,
   };
-}
-
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const [k, v] = f.split(/=(.*)/s);
-  if (!(k! in labels)) return false;
-  return v === undefined || labels[k!] === v;
 }
 
 /** GET /networks filters: driver, id, label, name, scope, type (custom|builtin), dangling. */

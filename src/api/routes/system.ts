@@ -4,6 +4,7 @@ import type { EventMessage } from '../../wire/docker';
 import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION, MIN_API_VERSION } from '../../wire/docker';
 import type { EventBus } from '../../engine/events';
 import { InvalidParameterError } from '../../engine/errors';
+import { labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { startJsonStream } from '../streams';
 
@@ -107,6 +108,6 @@ function eventFilter(filters: Map<string, string[]>): (e: EventMessage) => boole
       && any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v)
       && any('network', (n) => e.Type === 'network' && (e.Actor.ID.startsWith(n) || a.name === n))
       && any('scope', (s) => e.scope === s)
-      && (filters.get('label') ?? []).every((l) => { const [k, v] = l.split(/=(.*)/s); return k! in a && (v === undefined || a[k!] === v); });
+      && (filters.get('label') ?? []).every((l) => labelMatch(a, l));
   };
 }
