@@ -14,6 +14,7 @@ RUNS=${BENCH_BUILD_RUNS:-5}
 DOCKER=/usr/local/bin/docker
 export DOCKER_BUILDKIT=0
 say() { echo "bench/build: $*" >&2; }
+. bench/lib.sh
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 
 BASE=$(mktemp -d /var/tmp/berth-bench-build.XXXXXX)
@@ -24,34 +25,17 @@ DRUN=/run/bench-dockerd-build DSOCK=/run/bench-dockerd-build.sock
 export DOCKER_CONFIG=$BASE/docker-config
 mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 BERTHD_PID='' DOCKERD_PID='' KEEP=''
-made_paths=()
-for p in /run/docker /run/containerd; do [ -e "$p" ] || made_paths+=("$p"); done
+note_made_paths /run/docker /run/containerd
 
-stop_pid() { # pid secs
-  local pid=$1 secs=$2
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
-}
-pids_of() { pgrep -f "$2" | while read -r p; do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"; done; }
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$DOCKERD_PID" ]; then
-    bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER" >/dev/null 2>&1
-    stop_pid "$DOCKERD_PID" 20
-    for p in $(pids_of containerd-shim-runc-v2 "$DRUN") $(pids_of containerd "$DRUN"); do stop_pid "$p" 5; done
-  fi
-  if [ -n "$BERTHD_PID" ]; then
-    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >/dev/null 2>&1
-    stop_pid "$BERTHD_PID" 5
-    for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
-  fi
+  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
+  stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN"
   [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
   rm -rf "$BRUN" "$DRUN" "$DSOCK"
   if [ -n "${KEEP:-}" ]; then say "kept $BASE for a look (logs)"; else rm -rf "$BASE"; fi
-  for p in "${made_paths[@]}"; do [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  remove_made_paths
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -94,7 +78,6 @@ ms() { # command...: runs it, prints its wall time in ms (nothing and status 1 w
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000000))
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 
 # bench_engine NAME HOST: fills $RES/build-NAME.json with the medians of the three cases
 bench_engine() {
@@ -114,8 +97,8 @@ bench_engine() {
     say "  $name round $i: first ${first[-1]:-?} ms, cached ${cached[-1]:-?} ms, one file changed ${changed[-1]:-?} ms"
   done
   printf '{"first": %s, "cached": %s, "changed": %s, "runs": %s}\n' \
-    "$(printf '%s\n' "${first[@]}" | median)" "$(printf '%s\n' "${cached[@]}" | median)" \
-    "$(printf '%s\n' "${changed[@]}" | median)" "$RUNS" >"$RES/build-$name.json"
+    "$(printf '%s\n' "${first[@]}" | median int)" "$(printf '%s\n' "${cached[@]}" | median int)" \
+    "$(printf '%s\n' "${changed[@]}" | median int)" "$RUNS" >"$RES/build-$name.json"
 }
 
 say "Berth: its own berthd"

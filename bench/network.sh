@@ -22,6 +22,7 @@ BYTES=$((MIB * 1048576))
 DOCKER=/usr/local/bin/docker
 LOCK=/run/berth-bench.lock
 say() { echo "bench/network: $*" >&2; }
+. bench/lib.sh
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 
 BASE=$(mktemp -d /var/tmp/berth-bench-network.XXXXXX)
@@ -38,17 +39,7 @@ iptables -t nat -S >"$IPT_BEFORE.nat"
 NF_BEFORE=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true)
 FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
 # dockerd and its containerd make these fixed directories; the ones that were not there go again (if empty).
-made_paths=()
-for p in /run/docker /run/containerd; do [ -e "$p" ] || made_paths+=("$p"); done
-
-stop_pid() { # pid secs
-  local pid=$1 secs=$2
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
-}
-pids_of() { node bench/rss.js --exe "$1" --cmdline-has "$2" | jq -r '.pids[]'; }
+note_made_paths /run/docker /run/containerd
 
 # dockerd's iptables rules and chains that were not there before it started: deleted rule by rule, then the chains.
 remove_dockerd_rules() {
@@ -67,26 +58,22 @@ remove_dockerd_rules() {
   [ -n "$FWD_POLICY" ] && iptables -w -P FORWARD "$FWD_POLICY"
   [ -n "$NF_BEFORE" ] && echo "$NF_BEFORE" >/proc/sys/net/bridge/bridge-nf-call-iptables
 }
-stop_dockerd() {
+teardown_dockerd() {
   [ -n "$DOCKERD_PID" ] || return 0
-  kill -0 "$DOCKERD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER" >/dev/null 2>&1
-  stop_pid "$DOCKERD_PID" 20
-  for p in $(pids_of containerd-shim-runc-v2 "$DRUN") $(pids_of containerd "$DRUN"); do stop_pid "$p" 5; done
+  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
   DOCKERD_PID=''
   remove_dockerd_rules
   [ -e "/sys/class/net/$DBRIDGE" ] && ip link del "$DBRIDGE" 2>/dev/null
   bench/umount-under.sh "$BASE/dockerd" "$DRUN"
   rm -rf "$DRUN" "$DSOCK"
-  for p in "${made_paths[@]}"; do [ -d "$p" ] && find "$p" -depth -type d -empty -exec rmdir {} \; 2>/dev/null; done
+  remove_made_paths
   if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
 }
 cleanup() {
   trap - EXIT INT TERM
-  stop_dockerd
+  teardown_dockerd
   if [ -n "$BERTHD_PID" ]; then
-    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >/dev/null 2>&1
-    stop_pid "$BERTHD_PID" 5
-    for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
+    stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
     for p in $(pgrep -f "aardvark-dns --config $BRUN/" || true); do stop_pid "$p" 2; done
   fi
   bench/umount-under.sh "$BASE" "$BRUN"
@@ -101,7 +88,6 @@ trap 'exit 130' INT TERM
 
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 ddocker() { DOCKER_HOST="unix://$DSOCK" "$DOCKER" "$@"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"0.0.0.0",()=>{console.log(s.address().port);s.close()})'; }
 # A /24 under 10.216.0.0/16 that the host routes nowhere, for dockerd's bridge.
 free_subnet() {
@@ -154,10 +140,6 @@ fi
 # ---------- (1) start-up: the default bridge against --network none ----------
 say "timing \`run --rm busybox true\` on the bridge and with --network none: $WARMUP warm-up + $RUNS rounds, interleaved"
 {
-  contender() { # name env-json argv...
-    local name=$1 env=$2; shift 2
-    printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
-  }
   contender berth-bridge "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" run --rm busybox true
   contender berth-none "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" run --rm --network none busybox true
   if [ -n "$dockerd_ok" ]; then
@@ -207,7 +189,7 @@ done
   done
   printf '\n}\n'
 } >"$RES/network-throughput.json"
-stop_dockerd
+teardown_dockerd
 
 # ---------- report ----------
 node - "$RES/network-start.json" "$RES/network-throughput.json" "$BYTES" "$RUNS" "$ROUNDS" <<'JS'

@@ -22,6 +22,7 @@ RUN_ARGS=(run --rm --network none busybox true)
 
 [ "$(id -u)" = 0 ] || { echo "make bench needs root (it mounts overlays and runs containers)" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
+. bench/lib.sh
 
 scripts/deps.sh jq curl
 if [ -n "$PEERS" ]; then
@@ -59,8 +60,7 @@ if [ -n "$PEERS" ]; then
   HOST_PATHS=(/run/docker /run/containerd /run/containers /run/crun)
   CGROUP_PARENTS=(docker libpod_parent)
 fi
-made_paths=()
-for p in "${HOST_PATHS[@]}"; do [ -e "$p" ] || made_paths+=("$p"); done
+note_made_paths "${HOST_PATHS[@]}"
 made_cgroups=()
 for h in /sys/fs/cgroup/*/; do
   for c in "${CGROUP_PARENTS[@]}"; do [ -d "$h$c" ] || [ ! -e "$h/cgroup.procs" ] || made_cgroups+=("$h$c"); done
@@ -69,49 +69,25 @@ net_state() { { iptables -S; iptables -t nat -S; ip -o link show; } 2>/dev/null 
 NET_BEFORE=$(net_state)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds.
-stop_pid() {
-  local pid=$1 secs=$2
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 $((secs * 10))); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-# PIDs of processes named `exe` whose command line holds `text`: the supervisors our own daemons started.
-pids_of() { node bench/rss.js --exe "$1" --cmdline-has "$2" | jq -r '.pids[]'; }
-
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   say "cleaning up"
   if [ -n "$PODMAN_OK" ]; then timeout 120 "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1; fi
-  if [ -n "$DOCKERD_PID" ]; then
-    bench/remove-all.sh env DOCKER_HOST="unix://$DSOCK" "$DOCKER"
-    stop_pid "$DOCKERD_PID" 20
-    for p in $(pids_of containerd-shim-runc-v2 "$DRUN") $(pids_of containerd "$DRUN"); do stop_pid "$p" 5; done
-  fi
+  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN"
   if [ -n "$BERTHD_PID" ]; then
     # A berthd that died during the bench leaves its log where the next person can read it.
     if ! kill -0 "$BERTHD_PID" 2>/dev/null && [ -f "$BASE/berthd.log" ]; then
       cp "$BASE/berthd.log" "/var/tmp/berth-bench-berthd-died-$$.log" && say "berthd died during the bench: its log is /var/tmp/berth-bench-berthd-died-$$.log"
     fi
-    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER"
-    stop_pid "$BERTHD_PID" 5
-    for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
+    stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN"
     for id in $(crun --root="$BRUN/runtime/crun" list -q 2>/dev/null); do crun --root="$BRUN/runtime/crun" delete -f "$id"; done
   fi
   for s in state state-plain; do crun --root="$FLOOR/$s" delete -f bench-floor >/dev/null 2>&1; done
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN" "$PRUN"
   rm -rf "$BASE" "$BRUN" "$DRUN" "$DSOCK" "$PRUN"
-  for p in "${made_paths[@]}"; do
-    [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
-    [ -e "$p" ] && say "left $p in place: it holds files that are not the bench's to remove"
-  done
+  remove_made_paths
   for c in "${made_cgroups[@]}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
   if [ "$(net_state)" != "$NET_BEFORE" ]; then
     say "WARNING: links or iptables rules differ from before the bench:"
@@ -185,10 +161,6 @@ measure_rss fresh
 # ---------- timing: every contender in every round ----------
 say "timing \`${RUN_ARGS[*]}\`: $WARMUP warm-up + $RUNS rounds, contenders interleaved"
 {
-  contender() { # name env-json argv...
-    local name=$1 env=$2; shift 2
-    printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
-  }
   contender berth-docker "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" "${RUN_ARGS[@]}"
   contender berth-cli "{\"BERTH_HOST\":\"unix://$BSOCK\"}" "$ROOT/bin/berth" "${RUN_ARGS[@]}"
   # The client's own share: the v28 CLI starting and making two trivial API calls (/_ping, /version) to berthd.
@@ -220,10 +192,6 @@ fi
 EXEC_ARGS=(exec bench-exec true)
 say "timing \`${EXEC_ARGS[*]}\`: $WARMUP warm-up + $EXEC_RUNS rounds, contenders interleaved"
 {
-  contender() { # name env-json argv...
-    local name=$1 env=$2; shift 2
-    printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
-  }
   if [ -n "$exec_ok_berth" ]; then
     contender berth-docker "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" "${EXEC_ARGS[@]}"
     contender berth-cli "{\"BERTH_HOST\":\"unix://$BSOCK\"}" "$ROOT/bin/berth" "${EXEC_ARGS[@]}"

@@ -1,0 +1,77 @@
+# What the bench scripts share: sourced (from the repository's root) by scripts/bench.sh, bench/build.sh and
+# bench/network.sh. The caller sets DOCKER (the docker CLI v28) and say (its messages on stderr).
+
+# Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds. A zombie counts as stopped.
+stop_pid() { # pid secs
+  local pid=$1 secs=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# PIDs of processes whose executable is named `exe` and whose command line holds `text`: the supervisors our own
+# daemons started (conmon, containerd, containerd-shim-runc-v2). By the executable's full name (bench/procs.js),
+# not /proc/PID/comm, which the kernel cuts to 15 characters.
+pids_of() { # exe text
+  node -e 'const { parseSelectors, selectPids } = require("./bench/procs");
+for (const pid of selectPids(parseSelectors(process.argv.slice(1)))) console.log(pid);' -- --exe "$1" --cmdline-has "$2"
+}
+
+# Stops a berthd the bench started: its containers removed while it still answers, then berthd, then the conmons
+# left under its exec root.
+stop_berthd() { # pid socket exec-root
+  local pid=$1 sock=$2 run=$3 p
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then bench/remove-all.sh env DOCKER_HOST="unix://$sock" "$DOCKER"; fi
+  stop_pid "$pid" 5
+  for p in $(pids_of conmon "$run"); do stop_pid "$p" 2; done
+}
+
+# Stops a dockerd the bench started, likewise: its containers, dockerd, then its containerd's shims and containerd.
+stop_dockerd() { # pid socket exec-root
+  local pid=$1 sock=$2 run=$3 p
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then bench/remove-all.sh env DOCKER_HOST="unix://$sock" "$DOCKER"; fi
+  stop_pid "$pid" 20
+  for p in $(pids_of containerd-shim-runc-v2 "$run") $(pids_of containerd "$run"); do stop_pid "$p" 5; done
+}
+
+# Fixed host directories a peer engine makes (dockerd's /run/docker and /run/containerd, podman's...): the ones not
+# there yet are kept in made_paths, for remove_made_paths at the end.
+note_made_paths() { # path...
+  made_paths=()
+  local p
+  for p in "$@"; do [ -e "$p" ] || made_paths+=("$p"); done
+}
+# Removes what note_made_paths found missing, if it holds only (empty) directories: never a file, since another user
+# of the same fixed path could have come along meanwhile.
+remove_made_paths() {
+  local p
+  for p in "${made_paths[@]}"; do
+    [ -d "$p" ] && find "$p" -depth -type d -empty -exec rmdir {} \; 2>/dev/null
+    [ -e "$p" ] && say "left $p in place: it holds files that are not the bench's to remove"
+  done
+  return 0
+}
+
+# One contender of a bench/timeit.js spec, as a line of JSON.
+contender() { # name env-json argv...
+  local name=$1 env=$2
+  shift 2
+  printf '%s\n' "$@" | jq -R . | jq -cs --arg name "$name" --argjson env "$env" '{name: $name, env: $env, argv: .}'
+}
+
+# The median of the numbers on stdin, one a line ("null" when there are none); with `int`, the mean of the two
+# middle ones is cut to a whole number.
+median() { # [int]
+  sort -n | awk -v whole="${1:-}" '{ a[NR] = $1 } END {
+    if (NR == 0) print "null"
+    else if (NR % 2) print a[(NR + 1) / 2]
+    else if (whole != "") print int((a[NR / 2] + a[NR / 2 + 1]) / 2)
+    else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
