@@ -1,5 +1,6 @@
 // Starts a real berthd for integration tests: its own data root, exec root and socket, busybox:latest imported.
 'use strict';
+const assert = require('node:assert/strict');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -75,6 +76,13 @@ class TestDaemon {
     const r = this.docker(args, opts);
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.error ? r.error.message : ''}`);
     return r.stdout;
+  }
+
+  /** Like docker() but asserts that the command fails, and returns its stderr. */
+  dockerFail(args, opts = {}) {
+    const r = this.docker(args, opts);
+    assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
+    return r.stderr;
   }
 
   /** Runs our own CLI against this daemon. */

@@ -25,11 +25,7 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
   t.after(() => d.cleanup());
   await d.startWithBusybox();
   const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => {
-    const r = d.docker(args);
-    assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-    return r.stderr;
-  };
+  const fail = (args) => d.dockerFail(args);
   const inspect = (name) => JSON.parse(ok(['inspect', name]))[0];
   const netInspect = (name) => JSON.parse(ok(['network', 'inspect', name]))[0];
   const base = unroutedSubnet(process.pid % 256);

@@ -6,22 +6,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
-
-/** Mounts below `dir` in berthd's (and so our) mount namespace. */
-function mountsUnder(dir) {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
-}
+const { mountsUnder } = require('../helpers/mounts');
 
 test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
   const d = new TestDaemon('volcli');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
   const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => {
-    const r = d.docker(args);
-    assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-    return r.stderr;
-  };
+  const fail = (args) => d.dockerFail(args);
   const since = String(Math.floor(Date.now() / 1000) - 1);
 
   await t.test('create, inspect and ls: Docker\'s fields, labels, options, filters', () => {

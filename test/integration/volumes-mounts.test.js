@@ -6,21 +6,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
-
-function mountsUnder(dir) {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
-}
+const { mountsUnder } = require('../helpers/mounts');
 
 test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('volmnt');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
   const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => {
-    const r = d.docker(args);
-    assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-    return r.stderr;
-  };
+  const fail = (args) => d.dockerFail(args);
   const mountsOf = (name) => JSON.parse(ok(['inspect', name]))[0].Mounts;
 
   await t.test('a named volume keeps its data across containers', () => {
