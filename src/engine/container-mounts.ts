@@ -8,6 +8,7 @@ import type { HostConfig, MountPoint, MountSpec } from '../wire/docker';
 import type { RuntimeMount } from '../wire/oci';
 import { InvalidParameterError, SystemError, errorMessage } from './errors';
 import { tmpfsMounts } from './security';
+import { resolveInContainer } from '../host/rootfs';
 
 export type MountType = 'bind' | 'volume' | 'tmpfs';
 
@@ -315,51 +316,6 @@ export function usesVolume(mounts: ContainerMount[] | undefined, value: string):
 }
 
 // ---------- paths as the container sees them ----------
-
-const MAX_SYMLINKS = 40;
-
-export interface ContainerPath {
-  /** Where the path lives on the host: under the rootfs, or under a mount's source. */
-  hostPath: string;
-  /** The path inside the container, with every symlink resolved (or the last one kept, without followLast). */
-  containerPath: string;
-}
-
-/**
- * Resolves `p` as the container sees it: symlinks followed inside the container's view (absolute ones from its
- * root), and a mount's source standing in for everything at and below its destination. The host path is always
- * inside `root` or inside a mount's source: `..` never climbs above the container's root.
- */
-export async function resolveInContainer(
-  root: string, mounts: { destination: string; source: string }[], p: string, followLast = true,
-): Promise<ContainerPath> {
-  const table = mounts.map((m) => ({ parts: m.destination.split('/').filter(Boolean), source: m.source }))
-    .sort((a, b) => b.parts.length - a.parts.length);
-  const hostOf = (parts: string[]): string => {
-    for (const m of table) {
-      if (m.parts.length <= parts.length && m.parts.every((x, i) => parts[i] === x)) return path.join(m.source, ...parts.slice(m.parts.length));
-    }
-    return path.join(root, ...parts);
-  };
-  const pending = p.split('/').filter((s) => s && s !== '.');
-  const resolved: string[] = [];
-  let followed = 0;
-  while (pending.length) {
-    const part = pending.shift()!;
-    if (part === '..') { resolved.pop(); continue; }
-    const candidate = [...resolved, part];
-    let target: string | undefined;
-    if (followLast || pending.length) {
-      const st = await fsp.lstat(hostOf(candidate)).catch(() => undefined);
-      if (st?.isSymbolicLink()) target = await fsp.readlink(hostOf(candidate));
-    }
-    if (target === undefined) { resolved.push(part); continue; }
-    if (++followed > MAX_SYMLINKS) throw new InvalidParameterError(`too many levels of symbolic links resolving ${p}`);
-    if (target.startsWith('/')) resolved.length = 0;
-    pending.unshift(...target.split('/').filter((s) => s && s !== '.'));
-  }
-  return { hostPath: hostOf(resolved), containerPath: '/' + resolved.join('/') };
-}
 
 /** The container's bind and volume mounts with a host source, as resolveInContainer takes them. */
 export function sourceMounts(mounts: ContainerMount[] | undefined): { destination: string; source: string }[] {

@@ -1,40 +1,64 @@
 // Reads files inside a container's root filesystem without ever following a symlink out of it.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { InvalidParameterError } from '../engine/errors';
 
 const MAX_SYMLINKS = 40;
 
+export interface ContainerPath {
+  /** Where the path lives on the host: under the rootfs, or under a mount's source. */
+  hostPath: string;
+  /** The path inside the container, with every symlink resolved (or the last one kept, without followLast). */
+  containerPath: string;
+}
+
 /**
- * Resolves `p` as the container would see it, with `root` as "/": symlinks (absolute or relative) are followed
- * but clamped to the root, so the result always lies inside `root`. Missing trailing components are allowed.
+ * Resolves `p` as the container sees it: symlinks followed inside the container's view (absolute ones from its
+ * root), and a mount's source standing in for everything at and below its destination. The host path is always
+ * inside `root` or inside a mount's source: `..` never climbs above the container's root. Missing components are
+ * allowed (the caller decides what a missing file means).
  */
-export async function resolveInRoot(root: string, p: string): Promise<string> {
-  const parts = p.split('/').filter((s) => s && s !== '.');
+export async function resolveInContainer(
+  root: string, mounts: { destination: string; source: string }[], p: string, followLast = true,
+): Promise<ContainerPath> {
+  const table = mounts.map((m) => ({ parts: m.destination.split('/').filter(Boolean), source: m.source }))
+    .sort((a, b) => b.parts.length - a.parts.length);
+  const hostOf = (parts: string[]): string => {
+    for (const m of table) {
+      if (m.parts.length <= parts.length && m.parts.every((x, i) => parts[i] === x)) return path.join(m.source, ...parts.slice(m.parts.length));
+    }
+    return path.join(root, ...parts);
+  };
+  const pending = p.split('/').filter((s) => s && s !== '.');
   const resolved: string[] = [];
   let followed = 0;
-  while (parts.length) {
-    const part = parts.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = path.join(root, ...resolved, part);
+  while (pending.length) {
+    const part = pending.shift()!;
+    if (part === '..') { resolved.pop(); continue; }
+    const candidate = [...resolved, part];
     let target: string | undefined;
-    try {
-      const st = await fsp.lstat(candidate);
-      if (st.isSymbolicLink()) target = await fsp.readlink(candidate);
-    } catch {
-      // Missing: keep the name, the caller decides what a missing file means.
+    if (followLast || pending.length) {
+      try {
+        const st = await fsp.lstat(hostOf(candidate));
+        if (st.isSymbolicLink()) target = await fsp.readlink(hostOf(candidate));
+      } catch {
+        // Missing: keep the name.
+      }
     }
-    if (target === undefined) {
-      resolved.push(part);
-      continue;
-    }
-    if (++followed > MAX_SYMLINKS) throw new Error(`too many levels of symbolic links resolving ${p}`);
+    if (target === undefined) { resolved.push(part); continue; }
+    if (++followed > MAX_SYMLINKS) throw new InvalidParameterError(`too many levels of symbolic links resolving ${p}`);
     if (target.startsWith('/')) resolved.length = 0;
-    parts.unshift(...target.split('/').filter((s) => s && s !== '.'));
+    pending.unshift(...target.split('/').filter((s) => s && s !== '.'));
   }
-  return path.join(root, ...resolved);
+  return { hostPath: hostOf(resolved), containerPath: '/' + resolved.join('/') };
+}
+
+/**
+ * Resolves `p` as the container would see it, with `root` as "/" and nothing mounted: symlinks (absolute or
+ * relative) are followed but clamped to the root, so the result always lies inside `root`.
+ */
+export async function resolveInRoot(root: string, p: string): Promise<string> {
+  return (await resolveInContainer(root, [], p)).hostPath;
 }
 
 export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {

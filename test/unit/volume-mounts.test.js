@@ -7,8 +7,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  parseBind, parseMountSpec, parseVolumesFrom, planMounts, validMountMode, resolveInContainer, ociMount, mountPointsOf, usesVolume, sortMounts,
+  parseBind, parseMountSpec, parseVolumesFrom, planMounts, validMountMode, ociMount, mountPointsOf, usesVolume, sortMounts,
 } = require('../../dist/engine/container-mounts');
+const { resolveInContainer, resolveInRoot } = require('../../dist/host/rootfs');
 const { tempDir } = require('../helpers/tmp');
 
 const exists = () => true;
@@ -178,5 +179,10 @@ test('paths resolve as the container sees them, never outside its root or its mo
   fs.symlinkSync('loop2', path.join(root, 'loop1'));
   fs.symlinkSync('loop1', path.join(root, 'loop2'));
   await assert.rejects(r('/loop1/x'), /too many levels of symbolic links/);
+  // resolveInRoot is the same walk with nothing mounted: /data is the rootfs's own directory.
+  assert.equal(await resolveInRoot(root, '/todata'), path.join(root, 'data/inner'));
+  assert.equal(await resolveInRoot(root, '/up/../abs/passwd'), path.join(root, 'etc/passwd'));
+  assert.equal(await resolveInRoot(root, 'abs/missing/x'), path.join(root, 'etc/missing/x'));
+  await assert.rejects(resolveInRoot(root, '/loop2'), /too many levels of symbolic links/);
   assert.ok(os.tmpdir());
 });
