@@ -81,6 +81,8 @@ export class ExecService {
     }
     for (const e of body.Env ?? []) if (e.startsWith('=') || e === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
     this.checkRunning(c);
+    // Sessions live as long as their container (Docker forgets them with it): those of removed containers go here.
+    for (const [sid, old] of this.sessions) if (!this.o.containers.find(old.containerId)) this.sessions.delete(sid);
     const id = randomBytes(32).toString('hex');
     const s: ExecSession = {
       id, containerId: c.id, cmd, user: body.User ?? '', workingDir: body.WorkingDir ?? '', env: body.Env ?? [],

@@ -66,6 +66,11 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     assert.equal(last.ExitCode, -1);
     assert.match(last.Output, /no such file or directory|not found/i);
     ok(['rm', '-f', 'h7']);
+    // Output beyond 4096 bytes is cut, and the cut marked with "...", as moby's limitedBuffer does.
+    ok(['run', '-d', '--name', 'h8', '--health-cmd', 'head -c 5000 /dev/zero | tr "\\0" a', '--health-interval', '300ms', 'busybox', 'sleep', '1000']);
+    await until(() => health('h8').Status === 'healthy', 'h8 healthy', 200);
+    assert.equal(health('h8').Log.at(-1).Output, 'a'.repeat(4096) + '...');
+    ok(['rm', '-f', 'h8']);
   });
 
   await t.test('HEALTHCHECK from the image config', async () => {
