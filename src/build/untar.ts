@@ -5,12 +5,11 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { InvalidParameterError, errorMessage } from '../engine/errors';
 import { decompressWithTool } from '../host/decompress';
 import { resolveInRoot } from '../host/rootfs';
-import { cleanEntryPath, detectCompression, type Compression } from '../image/unpack';
+import { cleanEntryPath, detectCompression, gunzip, type Compression } from '../image/unpack';
 import { peek } from '../util/streams';
 
 export interface ExtractOptions {
@@ -25,11 +24,7 @@ export async function decompressAny(source: Readable): Promise<{ kind: Compressi
   const { head, stream } = await peek(source, 6);
   const kind = detectCompression(head);
   if (kind === 'none') return { kind, stream };
-  if (kind === 'gzip') {
-    const gunzip = zlib.createGunzip();
-    stream.on('error', (e) => gunzip.destroy(e));
-    return { kind, stream: stream.pipe(gunzip) };
-  }
+  if (kind === 'gzip') return { kind, stream: gunzip(stream) };
   return { kind, stream: decompressWithTool(kind, stream) };
 }
 

@@ -27,13 +27,18 @@ export function detectCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
+/** The gunzipped stream; an error of either side ends it with that error. */
+export function gunzip(source: Readable): Readable {
+  // 1 MiB output chunks: with zlib's default 16 KiB, hashing, writing and tar parsing pay per tiny chunk.
+  return pipelineCb(source, zlib.createGunzip({ chunkSize: 1 << 20 }), () => { /* errors reach the consumer */ });
+}
+
 /** The stream, decompressed when its magic bytes say gzip (as Docker's DecompressStream; others are refused). */
 export async function decompress(source: Readable | AsyncIterable<Buffer>): Promise<Readable> {
   const { head, stream: raw } = await peek(source, 6);
   const kind = detectCompression(head);
   if (kind === 'none') return raw;
-  // 1 MiB output chunks: with zlib's default 16 KiB, hashing, writing and tar parsing pay per tiny chunk.
-  if (kind === 'gzip') return pipelineCb(raw, zlib.createGunzip({ chunkSize: 1 << 20 }), () => { /* errors reach the consumer */ });
+  if (kind === 'gzip') return gunzip(raw);
   raw.destroy();
   throw new InvalidParameterError(`unsupported compression format ${kind}`);
 }
