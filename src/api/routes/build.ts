@@ -7,6 +7,7 @@ import { RunStepError } from '../../build/executor';
 import type { BuildService } from '../../build/service';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type Router } from '../router';
+import { JsonMessageStream } from './images';
 
 function jsonParam<T>(q: URLSearchParams, name: string, what: string, check: (v: unknown) => boolean): T | undefined {
   const raw = q.get(name);
@@ -76,19 +77,16 @@ export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: bo
  * an ordinary HTTP error. With `q` the progress is held back and sent only if the build fails (as Docker does).
  */
 class BuildStream implements BuildOutput {
-  private started = false;
+  private readonly json: JsonMessageStream;
   private readonly held: JsonMessage[] = [];
 
-  constructor(private readonly res: ServerResponse, private readonly quiet: boolean) {}
+  constructor(res: ServerResponse, private readonly quiet: boolean) {
+    this.json = new JsonMessageStream(res);
+  }
 
   private write(msg: JsonMessage, force = false): void {
     if (this.quiet && !force) { this.held.push(msg); return; }
-    if (this.res.destroyed || this.res.writableEnded) return;
-    if (!this.started) {
-      this.res.writeHead(200, { 'Content-Type': 'application/json' });
-      this.started = true;
-    }
-    this.res.write(JSON.stringify(msg) + '\r\n');
+    this.json.write(msg);
   }
 
   stream(text: string): void { this.write({ stream: text }); }
@@ -98,22 +96,13 @@ class BuildStream implements BuildOutput {
 
   succeed(imageId: string): void {
     if (this.quiet) this.write({ stream: `${imageId}\n` }, true);
-    this.end();
+    this.json.finish();
   }
 
   /** Sends the error in the stream, or rethrows it when nothing was sent (the server answers with its status). */
   fail(err: unknown): void {
     if (this.quiet) for (const m of this.held.splice(0)) this.write(m, true);
-    if (!this.started) throw err;
-    const message = errorMessage(err);
-    const detail: { code?: number; message: string } = err instanceof RunStepError ? { code: err.code, message } : { message };
-    this.write({ errorDetail: detail, error: message }, true);
-    this.end();
-  }
-
-  private end(): void {
-    if (!this.started && !this.res.destroyed) this.write({}, true);
-    if (!this.res.writableEnded) this.res.end();
+    this.json.finish(err, err instanceof RunStepError ? err.code : undefined);
   }
 }
 

@@ -15,14 +15,16 @@ function versionBelow(v: string, than: string): boolean {
 }
 
 /**
- * A JSON message stream (pull, import, load) whose headers go out with the first message: an error
- * before that is an ordinary HTTP error, one after it an error message in the stream (as Docker does).
+ * A JSON message stream (pull, import, load, build) whose headers go out with the first message: an error
+ * before that is an ordinary HTTP error, one after it an error message in the stream (as Docker does). Nothing is
+ * written once the client has gone.
  */
 export class JsonMessageStream {
   private started = false;
   constructor(private readonly res: ServerResponse) {}
 
   write(msg: JsonMessage): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
     if (!this.started) {
       this.res.writeHead(200, { 'Content-Type': 'application/json' });
       this.started = true;
@@ -30,15 +32,18 @@ export class JsonMessageStream {
     this.res.write(JSON.stringify(msg) + '\r\n');
   }
 
-  /** Ends the response; rethrows `err` when nothing was sent yet so the server maps it to a status. */
-  finish(err?: unknown): void {
+  /**
+   * Ends the response; rethrows `err` when nothing was sent yet so the server maps it to a status. `code` goes into
+   * the error's errorDetail (a build's failed RUN: its exit status).
+   */
+  finish(err?: unknown, code?: number): void {
     if (err !== undefined) {
       if (!this.started) throw err;
       const message = errorMessage(err);
-      this.res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+      this.write({ errorDetail: code === undefined ? { message } : { code, message }, error: message });
     }
     if (!this.started) this.write({});
-    this.res.end();
+    if (!this.res.writableEnded) this.res.end();
   }
 }
 
