@@ -18,6 +18,11 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<void> {
+  // The daemon never dies of one request's bug: an error nobody handled is logged and serving goes on. Set before
+  // start-up, which already runs restored containers' health checks, restart timers and exit monitors in the
+  // background (a failure of start-up itself is awaited below and ends berthd with its message).
+  process.on('uncaughtException', (err) => stderrLogger.error(`uncaught: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stderrLogger.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -75,8 +80,6 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('uncaughtException', (err) => stderrLogger.error(`uncaught: ${err.stack ?? err.message}`));
-  process.on('unhandledRejection', (err) => stderrLogger.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
