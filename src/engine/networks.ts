@@ -482,7 +482,7 @@ export class NetworkService {
   private showLive(net: ContainerNetwork, a: Attachment): void {
     const ep = net.endpoints.find((e) => e.networkId === a.networkId);
     if (!ep) return;
-    Object.assign(ep, { endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, mac: a.mac, dnsNames: a.dnsNames });
+    Object.assign(ep, liveFields(a));
   }
 
   /** Undoes attach: interfaces, rules, DNS entries, addresses, namespace, host ports. Safe to call twice. */
@@ -493,7 +493,7 @@ export class NetworkService {
     net.sandboxKey = '';
     net.sandboxId = '';
     net.ports = [];
-    for (const ep of net.endpoints) Object.assign(ep, { endpointId: '', ip: '', prefixLen: 0, gateway: '', mac: '', dnsNames: [] });
+    for (const ep of net.endpoints) Object.assign(ep, liveFields());
   }
 
   private async teardownSandbox(s: SandboxRecord): Promise<void> {
@@ -717,8 +717,15 @@ function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody)
   return {
     network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '', macAddress: ep.MacAddress ?? '',
     links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
-    endpointId: '', ip: '', prefixLen: 0, gateway: '', mac: '', dnsNames: [],
+    ...liveFields(),
   };
+}
+
+/** What an endpoint shows of its attachment while the container runs; blank when it does not. */
+function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'mac' | 'dnsNames'> {
+  return a
+    ? { endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, mac: a.mac, dnsNames: a.dnsNames }
+    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', mac: '', dnsNames: [] };
 }
 
 function checkedGateway(gw: string, subnet: Subnet4): string {
