@@ -11,7 +11,7 @@ const https = require('node:https');
 const net = require('node:net');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../helpers/registry');
 const { tempDir } = require('../helpers/tmp');
 
@@ -482,7 +482,8 @@ test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', a
   const s3dir = tempDir('berth-s3rver-');
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: 'registry' }] });
   const addr = await s3.run();
-  const r = new TestRegistry(['--storage', 's3', '--s3-endpoint', `http://127.0.0.1:${addr.port}`, '--s3-bucket', 'registry', '--s3-access-key', 'S3RVER', '--s3-secret-key', 'S3RVER']);
+  const s3flags = ['--storage', 's3', '--s3-endpoint', `http://127.0.0.1:${addr.port}`, '--s3-bucket', 'registry', '--s3-access-key', 'S3RVER', '--s3-secret-key', 'S3RVER'];
+  const r = new TestRegistry([...s3flags, '--delete']);
   await r.start();
   try {
     const big = crypto.randomBytes(6 * 1024 * 1024);
@@ -513,6 +514,15 @@ test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', a
     walk(s3dir);
     assert.ok(objects.some((o) => o.includes(sha256(big).slice(7))), 'the bucket holds the blob');
     assert.ok(!objects.some((o) => o.includes(sha256('the content').slice(7))));
+    // Deletion and GC on S3: the deleted image's layer leaves the bucket; nothing else of v1 was shared.
+    assert.equal((await fetch(`${r.url}/v2/s3/img/manifests/${img.digest}`, { method: 'DELETE' })).status, 202);
+    await r.stop();
+    // Not execFileSync: s3rver runs in this process and must answer meanwhile.
+    const gc = await new Promise((resolve, reject) => execFile(path.join(__dirname, '../../bin/berth'), ['registry', 'gc', ...s3flags], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out))));
+    assert.match(gc, /freed \d+ bytes/);
+    objects.length = 0;
+    walk(s3dir);
+    assert.ok(!objects.some((o) => o.includes(img.layerDigests[0].slice(7))), 'the unreferenced layer is gone from the bucket');
   } finally {
     await r.cleanup();
     await s3.close();
