@@ -204,10 +204,9 @@ export class VolumeService implements ContainerVolumes {
     const name = m.name!;
     await this.lock.run(name, async () => {
       const v = this.get(name);
-      const users = this.active.get(name) ?? new Set<string>();
+      const users = this.activeOf(name);
       if (needsMount(v) && !users.size) await this.driver.mountDevice(v);
       users.add(containerId);
-      this.active.set(name, users);
     });
     this.o.events.publish('volume', 'mount', name, {
       container: containerId, destination: m.destination, driver: DRIVER, propagation: m.propagation, 'read/write': String(m.rw),
@@ -244,11 +243,7 @@ export class VolumeService implements ContainerVolumes {
       for (const m of c.mounts) {
         if (m.type !== 'volume' || !m.name || !this.volumes.has(m.name)) continue;
         this.refsOf(m.name).add(c.id);
-        if (c.running) {
-          const users = this.active.get(m.name) ?? new Set<string>();
-          users.add(c.id);
-          this.active.set(m.name, users);
-        }
+        if (c.running) this.activeOf(m.name).add(c.id);
       }
     }
     for (const v of this.volumes.values()) {
@@ -273,9 +268,11 @@ export class VolumeService implements ContainerVolumes {
   }
 
   private refsOf(name: string): Set<string> {
-    let s = this.refs.get(name);
-    if (!s) { s = new Set(); this.refs.set(name, s); }
-    return s;
+    return setIn(this.refs, name);
+  }
+
+  private activeOf(name: string): Set<string> {
+    return setIn(this.active, name);
   }
 
   private view(v: LocalVolume): Volume {
@@ -314,6 +311,13 @@ export class VolumeService implements ContainerVolumes {
       return true;
     };
   }
+}
+
+/** The set kept under `key`, made (empty) when there is none yet. */
+function setIn(map: Map<string, Set<string>>, key: string): Set<string> {
+  let s = map.get(key);
+  if (!s) { s = new Set(); map.set(key, s); }
+  return s;
 }
 
 function parseBool(v: string, key: string): boolean {
