@@ -1,4 +1,5 @@
 // The engine's HTTP client for OCI distribution registries: scheme choice, the /v2/ ping, basic and bearer-token auth, the spec's errors.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -321,10 +322,11 @@ export class RegistryClient {
   }
 
   private httpsAgent(host: string, insecure: boolean): https.Agent {
-    const key = `${insecure ? 'insecure' : 'verify'}\0${host}`;
+    // The certs.d files are looked at on every request, as Docker does: a CA added later is used at once.
+    const ca = this.caFor(host);
+    const key = `${insecure ? 'insecure' : 'verify'}\0${host}\0${createHash('sha256').update(Buffer.concat(ca)).digest('hex')}`;
     let a = this.httpsAgents.get(key);
     if (!a) {
-      const ca = this.caFor(host);
       a = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !insecure, ...(ca.length ? { ca: [...(https.globalAgent.options.ca as Buffer[] | undefined ?? []), ...ca] } : {}) });
       this.httpsAgents.set(key, a);
     }

@@ -67,12 +67,12 @@ class TestRegistry {
 
 const sha256 = (data) => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 
-/** A self-signed certificate for 127.0.0.1 (openssl), written into dir: { cert, key }. */
-function selfSignedCert(dir) {
+/** A self-signed certificate for 127.0.0.1, localhost and `ips` (openssl), written into dir: { cert, key }. */
+function selfSignedCert(dir, ips = []) {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    '-subj', '/CN=127.0.0.1', '-addext', `subjectAltName=${['127.0.0.1', ...ips].map((ip) => `IP:${ip}`).join(',')},DNS:localhost`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
   return { cert, key };
 }
 

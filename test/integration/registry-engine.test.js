@@ -16,7 +16,7 @@ const { tempDir } = require('../helpers/tmp');
 
 const work = tempDir('berth-reg-engine-');
 const hostIp = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));
-const { cert, key } = selfSignedCert(work);
+const { cert, key } = selfSignedCert(work, [hostIp]);
 const acl = path.join(work, 'acl.json');
 fs.writeFileSync(acl, JSON.stringify([{ account: 'bob', name: '*', actions: ['*'] }, { account: 'bob', name: 'registry:catalog', actions: ['*'] }]));
 // One registry with token auth (the done-when), one open one on all addresses (plain HTTP), one over TLS.
@@ -406,6 +406,17 @@ test('plain HTTP and untrusted TLS only for loopback and the insecure-registries
   b.dockerOk(['rmi', `${tlsHost}/secure/bb:1`]);
   b.dockerOk(['pull', `${tlsHost}/secure/bb:1`]);
   assert.equal(b.dockerOk(['run', '--rm', `${tlsHost}/secure/bb:1`, 'echo', 'over tls']), 'over tls\n');
+  // With the registry's CA in /etc/berth/certs.d/<host:port>/ (Docker's layout), A verifies it and pulls.
+  const certsDir = `/etc/berth/certs.d/${tlsHost}`;
+  fs.mkdirSync(certsDir, { recursive: true });
+  try {
+    fs.copyFileSync(cert, path.join(certsDir, 'ca.crt'));
+    a.dockerOk(['pull', `${tlsHost}/secure/bb:1`]);
+    assert.equal(a.dockerOk(['run', '--rm', `${tlsHost}/secure/bb:1`, 'echo', 'verified tls']), 'verified tls\n');
+  } finally {
+    fs.rmSync(certsDir, { recursive: true, force: true });
+    for (const d of ['/etc/berth/certs.d', '/etc/berth']) { try { fs.rmdirSync(d); } catch { /* not empty, or not ours */ } }
+  }
 });
 
 test('Berth\'s registry runs as a Berth container (scripts/registry-image.sh) and serves both engines', async () => {
