@@ -10,7 +10,7 @@ import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '
 import { hostArchitecture, type BuildStepCommit } from '../engine/images';
 import type { RootfsMounter } from '../engine/containers';
 import { parseSignal } from '../engine/signals';
-import { mkdirInRoot, resolveInRoot } from '../host/rootfs';
+import { resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../image/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
@@ -472,7 +472,7 @@ class BuildRun {
       const target = await resolveInRoot(ws.root, c.WorkingDir);
       const st = await fsp.stat(target).catch(() => undefined);
       if (st && !st.isDirectory()) throw new InvalidParameterError(`Cannot mkdir: ${c.WorkingDir} is not a directory`);
-      if (!st) await mkdirInRoot(ws.root, c.WorkingDir, 0o755);
+      if (!st) await fsp.mkdir(target, { recursive: true, mode: 0o755 });
       await ws.unmount();
       await this.commitStep(state, key, createdBy, ws.upperDir);
     } finally {
