@@ -101,7 +101,7 @@ export class ContainerStats {
   }
 
   /**
-   * Docker's GET /containers/{id}/stats: `stream` sends a sample each second until the container stops or the
+   * Docker's GET /containers/{id}/stats: `stream` sends a sample each second until the container is removed or the
    * client leaves; without it one sample, taken a second after a first so the CPU figures have a base (unless `oneShot`).
    */
   stats(ref: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
@@ -139,7 +139,9 @@ export class ContainerStats {
           yield withPrev(r, prev);
           prev = r;
         }
-        if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+        // As moby's: a stopped container's stream goes on with zeroed samples (and real ones again if it is
+        // started), and ends when the container is removed.
+        if (!this.containers.find(c.id)) return;
       }
     } finally {
       leave();

@@ -113,6 +113,20 @@ test('stats streams leave berthd answering, with no fd growth', { timeout: 300_0
     assert.ok(alive());
   });
 
+  await t.test('a stopped container\'s stream goes on with zeroed samples, as Docker\'s, and real ones after a start', async () => {
+    const id = ids[6];
+    const s = rawStream(d.sock, id);
+    await until(() => s.real >= 1, 'a first sample', 100);
+    ok(['stop', '-t', '0', id]);
+    const n = s.lines;
+    await until(() => s.lines >= n + 2, 'samples of the stopped container', 100);
+    assert.equal(s.ended, false);
+    const real = s.real;
+    ok(['start', id]);
+    await until(() => s.real > real, 'real samples once it runs again', 100);
+    s.close();
+  });
+
   await t.test('--no-stream in a loop, beside a stream', async () => {
     const bg = startCli([]);
     for (let i = 0; i < 5; i++) {
