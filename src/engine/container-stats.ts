@@ -118,11 +118,16 @@ export class ContainerStats {
     yield await this.sample(c, prev);
   }
 
+  /** A collector's sample, or the error that kept it from being taken. */
+  private sampleOrError(c: ContainerRecord): Promise<StatsJSON | Error> {
+    return this.limiter.run(() => this.rawSample(c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  }
+
   /** A stream: the collector's samples of `c`, each with the stream's previous one as its precpu_stats. */
   private async *follow(c: ContainerRecord, signal: AbortSignal): AsyncGenerator<StatsJSON> {
     // The first sample at once (`docker stats` waits for one of each container before it shows its table), the
     // next ones from the collector's ticks.
-    const sub: Subscriber = { latest: await this.limiter.run(() => this.rawSample(c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))) };
+    const sub: Subscriber = { latest: await this.sampleOrError(c) };
     const leave = this.subscribe(c, sub);
     let prev: StatsJSON | undefined;
     let failed = false;
@@ -131,8 +136,8 @@ export class ContainerStats {
         const r = await nextSample(sub, signal);
         if (r === undefined) return;
         if (r instanceof Error) {
-          // A host read that failed (EMFILE under load) costs this tick, not the stream, as in moby's collector.
-          // Said once per stream, not every second.
+          // A host read that failed (EMFILE under load) costs this tick, not the stream (moby sends an empty
+          // sample instead, which reads as "0 B used"). Said once per stream, not every second.
           if (!failed) this.log?.error(`stats of ${c.id}: ${errorMessage(r)} (the sample is skipped)`);
           failed = true;
         } else {
@@ -176,7 +181,7 @@ export class ContainerStats {
     const started = Date.now();
     try {
       await Promise.all([...this.watched.values()].map(async (w) => {
-        const r = await this.limiter.run(() => this.rawSample(w.c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+        const r = await this.sampleOrError(w.c);
         for (const sub of w.subscribers) { sub.latest = r; sub.wake?.(); }
       }));
     } catch (e) {
