@@ -12,7 +12,7 @@ import { loadConfig } from '../config-file';
 import { displayJsonMessages, JsonMessageError } from '../format/progress';
 import { labelsFrom } from '../container-options';
 import { ramInBytes } from '../../util/units';
-import { DockerIgnore, packPath } from '../tar-context';
+import { contextIgnore, packPath } from '../tar-context';
 import { quietSink } from './pull';
 
 interface BuildFlags {
@@ -85,9 +85,7 @@ export function buildCommand(cli: Cli, name = 'build'): Command {
         } else if (!fs.existsSync(path.join(root, 'Dockerfile')) && !fs.existsSync(path.join(root, 'dockerfile'))) {
           throw new StatusError(1, `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${path.join(root, 'Dockerfile')}: no such file or directory`);
         }
-        const ignore = DockerIgnore.fromFile(path.join(root, '.dockerignore'));
-        const df = dockerfile ?? 'Dockerfile';
-        body = packPath(root, { exclude: (rel) => ignore.matches(rel), include: [df, '.dockerignore'] });
+        body = packPath(root, contextIgnore(root, dockerfile ?? 'Dockerfile'));
         if (extra) body = withExtraFile(body, extra.name, extra.content);
       }
       const auths = loadConfig(cli.env).auths ?? {};

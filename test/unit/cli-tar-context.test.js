@@ -1,0 +1,69 @@
+'use strict';
+// `berth build`'s context: what packPath sends with contextIgnore, the daemon's .dockerignore rules (Docker's).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const tar = require('tar-stream');
+const { contextIgnore, packPath } = require('../../dist/cli/tar-context');
+const { tempDir } = require('../helpers/tmp');
+
+function writeTree(root, files) {
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), content);
+  }
+}
+
+async function names(stream) {
+  const out = [];
+  const extract = tar.extract();
+  extract.on('entry', (h, s, next) => { out.push(h.type === 'directory' ? `${h.name}/` : h.name); s.on('end', next); s.resume(); });
+  const done = new Promise((resolve, reject) => { extract.on('finish', resolve); extract.on('error', reject); });
+  stream.pipe(extract);
+  await done;
+  return out.sort();
+}
+
+test('.dockerignore: ** patterns, ! exceptions, directories; the Dockerfile and .dockerignore sent even when excluded', async () => {
+  const root = tempDir('berth-tar-context-');
+  writeTree(root, {
+    '.dockerignore': '# comment\n**/*.log\n!keep/important.log\nsecret/\n*.tmp\nDockerfile\n.dockerignore\nnested/**/deep.txt\nnode_modules\n',
+    Dockerfile: 'FROM busybox\n',
+    'app.js': 'app\n',
+    'debug.log': 'x\n',
+    'sub/trace.log': 'x\n',
+    'keep/important.log': 'kept\n',
+    'keep/other.log': 'x\n',
+    'secret/key': 'x\n',
+    'scratch.tmp': 'x\n',
+    'sub/scratch.tmp': 'only *.tmp at the top is excluded\n',
+    'nested/a/b/deep.txt': 'x\n',
+    'nested/shallow.txt': 'kept\n',
+    'node_modules/dep/index.js': 'x\n',
+  });
+  assert.deepEqual(await names(packPath(root, contextIgnore(root, 'Dockerfile'))), [
+    '.dockerignore', 'Dockerfile', 'app.js', 'keep/', 'keep/important.log', 'nested/', 'nested/a/', 'nested/a/b/',
+    'nested/shallow.txt', 'sub/', 'sub/scratch.tmp',
+  ]);
+});
+
+test('a Dockerfile inside an excluded directory is still sent; an excluded directory without exceptions is not walked', async () => {
+  const root = tempDir('berth-tar-context-');
+  writeTree(root, { '.dockerignore': 'docker\nbig\n', 'docker/Dockerfile.app': 'FROM busybox\n', 'docker/other': 'x\n', 'big/f': 'x\n', 'a.txt': 'a\n' });
+  const walked = [];
+  const ignore = contextIgnore(root, 'docker/Dockerfile.app');
+  const descend = (rel) => { walked.push(rel); return ignore.descend(rel); };
+  assert.deepEqual(await names(packPath(root, { ...ignore, descend })), ['.dockerignore', 'a.txt', 'docker/Dockerfile.app']);
+  assert.deepEqual(walked.sort(), ['big', 'docker']);
+  assert.equal(ignore.descend('big'), false);
+  assert.equal(ignore.descend('docker'), true);
+});
+
+test('no .dockerignore: everything is sent; a bad pattern is refused by name', async () => {
+  const root = tempDir('berth-tar-context-');
+  writeTree(root, { Dockerfile: 'FROM busybox\n', 'x/y': 'y\n' });
+  assert.deepEqual(await names(packPath(root, contextIgnore(root, 'Dockerfile'))), ['Dockerfile', 'x/', 'x/y']);
+  fs.writeFileSync(path.join(root, '.dockerignore'), '!\n');
+  assert.throws(() => contextIgnore(root, 'Dockerfile'), /illegal exclusion pattern/);
+});
