@@ -77,6 +77,13 @@ function decodePathParam(raw: string): string {
   }
 }
 
+/** Orders API versions ("1.41" < "1.44"): negative when `a` is older than `b`, 0 when the same. */
+export function compareApiVersions(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am! - bm! || an! - bn!;
+}
+
 /** Docker's boolean query parameters: "1", "true", "True" are true; absent, "0", "false" are false. */
 export function queryBool(q: URLSearchParams, name: string, fallback = false): boolean {
   const v = q.get(name);

@@ -109,6 +109,15 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
     const all = ok(['volume', 'prune', '-f', '--all']);
     assert.match(all, /vol-b/);
     assert.deepEqual(left(), ['vol-used']);
+    // Through API 1.41 prune removes unused named volumes too; from 1.42 only anonymous ones (without all=true).
+    ok(['volume', 'create', 'vol-named']);
+    const newer = d.api('POST', '/v1.42/volumes/prune');
+    assert.equal(newer.status, 200, newer.body);
+    assert.ok(!(JSON.parse(newer.body).VolumesDeleted ?? []).includes('vol-named'), newer.body);
+    const older = d.api('POST', '/v1.41/volumes/prune');
+    assert.equal(older.status, 200, older.body);
+    assert.deepEqual(JSON.parse(older.body).VolumesDeleted, ['vol-named']);
+    assert.deepEqual(left(), ['vol-used']);
     ok(['rm', 'user']);
   });
 

@@ -6,13 +6,7 @@ import { InvalidParameterError, NotFoundError, errorMessage } from '../../engine
 import type { ImageService } from '../../engine/images';
 import { parseNormalizedNamed } from '../../image/reference';
 import type { JsonMessage } from '../../wire/docker';
-import { queryBool, queryFilters, type RequestContext, type Router } from '../router';
-
-function versionBelow(v: string, than: string): boolean {
-  const [am, an] = v.split('.').map(Number);
-  const [bm, bn] = than.split('.').map(Number);
-  return am! < bm! || (am === bm && an! < bn!);
-}
+import { compareApiVersions, queryBool, queryFilters, type RequestContext, type Router } from '../router';
 
 /**
  * A JSON message stream (pull, import, load, build) whose headers go out with the first message: an error
@@ -139,7 +133,7 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
 
   router.get('/images/{name:.*}/json', async (ctx) => {
     const out = await images.inspect(ctx.params.name!);
-    if (!versionBelow(ctx.apiVersion, '1.44')) {
+    if (compareApiVersions(ctx.apiVersion, '1.44') >= 0) {
       delete out.Container;
       delete out.ContainerConfig;
       delete out.VirtualSize;

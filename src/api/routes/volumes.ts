@@ -1,7 +1,7 @@
 // Volume routes of the Docker Engine API: HTTP in, VolumeService calls, Docker's wire types out.
 import type { VolumeCreateBody } from '../../wire/docker';
 import type { VolumeService } from '../../engine/volumes';
-import { queryBool, queryFilters, type Router } from '../router';
+import { compareApiVersions, queryBool, queryFilters, type Router } from '../router';
 
 export function registerVolumeRoutes(router: Router, volumes: VolumeService): void {
   router.get('/volumes', (ctx) => volumes.list(queryFilters(ctx.query)));
@@ -16,7 +16,7 @@ export function registerVolumeRoutes(router: Router, volumes: VolumeService): vo
   router.post('/volumes/prune', async (ctx) => {
     const filters = queryFilters(ctx.query);
     // Before API 1.42 prune removed every unused volume; since, only anonymous ones unless all=true.
-    if (olderThan(ctx.apiVersion, '1.42')) filters.set('all', ['true']);
+    if (compareApiVersions(ctx.apiVersion, '1.42') < 0) filters.set('all', ['true']);
     return volumes.prune(filters);
   });
 
@@ -26,10 +26,4 @@ export function registerVolumeRoutes(router: Router, volumes: VolumeService): vo
     await volumes.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force') });
     ctx.res!.statusCode = 204;
   });
-}
-
-function olderThan(v: string, than: string): boolean {
-  const [a1, a2] = v.split('.').map(Number);
-  const [b1, b2] = than.split('.').map(Number);
-  return a1! < b1! || (a1 === b1 && a2! < b2!);
 }
