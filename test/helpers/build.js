@@ -32,4 +32,26 @@ function builds(d) {
   return { build, buildOk, inspect };
 }
 
-module.exports = { writeContext, builds };
+/**
+ * A context exercising Docker's .dockerignore rules (comments, `**`, `!` exceptions, directories, top-level-only
+ * patterns, an excluded Dockerfile and .dockerignore), used by the daemon's test (build-cache) and berth build's
+ * (cli-tar-context) alike. IGNORE_RULES_KEPT: the regular files that stay, the Dockerfile and .dockerignore aside.
+ */
+const IGNORE_RULES_CONTEXT = {
+  '.dockerignore': '# comment\n**/*.log\n!keep/important.log\nsecret/\n*.tmp\nDockerfile\n.dockerignore\nnested/**/deep.txt\nnode_modules\n',
+  Dockerfile: 'FROM busybox\nCOPY . /ctx/\nRUN cd /ctx && find . -type f | sort > /listing\n',
+  'app.js': 'app\n',
+  'debug.log': 'x\n',
+  'sub/trace.log': 'x\n',
+  'keep/important.log': 'kept\n',
+  'keep/other.log': 'x\n',
+  'secret/key': 'x\n',
+  'scratch.tmp': 'x\n',
+  'sub/scratch.tmp': 'not matched by *.tmp (only at the top)\n',
+  'nested/a/b/deep.txt': 'x\n',
+  'nested/shallow.txt': 'kept\n',
+  'node_modules/dep/index.js': 'x\n',
+};
+const IGNORE_RULES_KEPT = ['app.js', 'keep/important.log', 'nested/shallow.txt', 'sub/scratch.tmp'];
+
+module.exports = { writeContext, builds, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT };

@@ -7,13 +7,7 @@ const path = require('node:path');
 const tar = require('tar-stream');
 const { contextIgnore, packPath } = require('../../dist/cli/tar-context');
 const { tempDir } = require('../helpers/tmp');
-
-function writeTree(root, files) {
-  for (const [rel, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), content);
-  }
-}
+const { writeContext, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } = require('../helpers/build');
 
 async function names(stream) {
   const out = [];
@@ -26,31 +20,13 @@ async function names(stream) {
 }
 
 test('.dockerignore: ** patterns, ! exceptions, directories; the Dockerfile and .dockerignore sent even when excluded', async () => {
-  const root = tempDir('berth-tar-context-');
-  writeTree(root, {
-    '.dockerignore': '# comment\n**/*.log\n!keep/important.log\nsecret/\n*.tmp\nDockerfile\n.dockerignore\nnested/**/deep.txt\nnode_modules\n',
-    Dockerfile: 'FROM busybox\n',
-    'app.js': 'app\n',
-    'debug.log': 'x\n',
-    'sub/trace.log': 'x\n',
-    'keep/important.log': 'kept\n',
-    'keep/other.log': 'x\n',
-    'secret/key': 'x\n',
-    'scratch.tmp': 'x\n',
-    'sub/scratch.tmp': 'only *.tmp at the top is excluded\n',
-    'nested/a/b/deep.txt': 'x\n',
-    'nested/shallow.txt': 'kept\n',
-    'node_modules/dep/index.js': 'x\n',
-  });
-  assert.deepEqual(await names(packPath(root, contextIgnore(root, 'Dockerfile'))), [
-    '.dockerignore', 'Dockerfile', 'app.js', 'keep/', 'keep/important.log', 'nested/', 'nested/a/', 'nested/a/b/',
-    'nested/shallow.txt', 'sub/', 'sub/scratch.tmp',
-  ]);
+  const root = writeContext(tempDir('berth-tar-context-'), 'ctx', IGNORE_RULES_CONTEXT);
+  const dirs = ['keep/', 'nested/', 'nested/a/', 'nested/a/b/', 'sub/'];
+  assert.deepEqual(await names(packPath(root, contextIgnore(root, 'Dockerfile'))), ['.dockerignore', 'Dockerfile', ...IGNORE_RULES_KEPT, ...dirs].sort());
 });
 
 test('a Dockerfile inside an excluded directory is still sent; an excluded directory without exceptions is not walked', async () => {
-  const root = tempDir('berth-tar-context-');
-  writeTree(root, { '.dockerignore': 'docker\nbig\n', 'docker/Dockerfile.app': 'FROM busybox\n', 'docker/other': 'x\n', 'big/f': 'x\n', 'a.txt': 'a\n' });
+  const root = writeContext(tempDir('berth-tar-context-'), 'ctx', { '.dockerignore': 'docker\nbig\n', 'docker/Dockerfile.app': 'FROM busybox\n', 'docker/other': 'x\n', 'big/f': 'x\n', 'a.txt': 'a\n' });
   const walked = [];
   const ignore = contextIgnore(root, 'docker/Dockerfile.app');
   const descend = (rel) => { walked.push(rel); return ignore.descend(rel); };
@@ -61,8 +37,7 @@ test('a Dockerfile inside an excluded directory is still sent; an excluded direc
 });
 
 test('no .dockerignore: everything is sent; a bad pattern is refused by name', async () => {
-  const root = tempDir('berth-tar-context-');
-  writeTree(root, { Dockerfile: 'FROM busybox\n', 'x/y': 'y\n' });
+  const root = writeContext(tempDir('berth-tar-context-'), 'ctx', { Dockerfile: 'FROM busybox\n', 'x/y': 'y\n' });
   assert.deepEqual(await names(packPath(root, contextIgnore(root, 'Dockerfile'))), ['Dockerfile', 'x/', 'x/y']);
   fs.writeFileSync(path.join(root, '.dockerignore'), '!\n');
   assert.throws(() => contextIgnore(root, 'Dockerfile'), /illegal exclusion pattern/);
