@@ -38,20 +38,24 @@ const mib = (kib) => (kib === undefined ? undefined : kib / 1024);
 
 const out = [];
 const line = (s = '') => out.push(s);
+/** A table of bench/timeit.js results, one row per contender ([key, label]); peers' rows only with PEERS=1. */
+function timingTable(rows, results) {
+  line(`${pad('contender', 42)}${lpad('median', 9)}${lpad('p90', 9)}${lpad('mean', 9)}${lpad('min', 9)}${lpad('max', 9)}${lpad('n', 5)}`);
+  for (const [key, label] of rows) {
+    if (peerRow(key) && !cfg.peers) continue;
+    const t = results[key];
+    if (!t || t.error) {
+      line(`${pad(label, 42)}${lpad('n/a', 9)}    ${t?.error ? `(${t.error.slice(0, 160)})` : '(see notes)'}`);
+      continue;
+    }
+    line(`${pad(label, 42)}${lpad(fmt(t.median), 9)}${lpad(fmt(t.p90), 9)}${lpad(fmt(t.mean), 9)}${lpad(fmt(t.min), 9)}${lpad(fmt(t.max), 9)}${lpad(t.n, 5)}${t.failures ? `  (${t.failures} failed)` : ''}`);
+  }
+}
 
 line('');
 line(`== Berth bench: \`${cfg.command ?? 'run --rm busybox true'}\`  (${cfg.runs} interleaved runs after ${cfg.warmup} warm-up each; wall ms)`);
 line('');
-line(`${pad('contender', 42)}${lpad('median', 9)}${lpad('p90', 9)}${lpad('mean', 9)}${lpad('min', 9)}${lpad('max', 9)}${lpad('n', 5)}`);
-for (const [key, label] of ROWS) {
-  if (peerRow(key) && !cfg.peers) continue;
-  const t = timing[key];
-  if (!t || t.error) {
-    line(`${pad(label, 42)}${lpad('n/a', 9)}    ${t?.error ? `(${t.error.slice(0, 160)})` : '(see notes)'}`);
-    continue;
-  }
-  line(`${pad(label, 42)}${lpad(fmt(t.median), 9)}${lpad(fmt(t.p90), 9)}${lpad(fmt(t.mean), 9)}${lpad(fmt(t.min), 9)}${lpad(fmt(t.max), 9)}${lpad(t.n, 5)}${t.failures ? `  (${t.failures} failed)` : ''}`);
-}
+timingTable(ROWS, timing);
 
 // ---------- exec ----------
 const EXEC_ROWS = [
@@ -63,16 +67,7 @@ const EXEC_ROWS = [
 line('');
 line(`== \`${cfg.exec_command ?? 'exec c true'}\` into one running busybox \`sleep 3600\` per engine  (${cfg.exec_runs} interleaved runs after ${cfg.warmup} warm-up each; wall ms)`);
 line('');
-line(`${pad('contender', 42)}${lpad('median', 9)}${lpad('p90', 9)}${lpad('mean', 9)}${lpad('min', 9)}${lpad('max', 9)}${lpad('n', 5)}`);
-for (const [key, label] of EXEC_ROWS) {
-  if (peerRow(key) && !cfg.peers) continue;
-  const t = execTiming[key];
-  if (!t || t.error) {
-    line(`${pad(label, 42)}${lpad('n/a', 9)}    ${t?.error ? `(${t.error.slice(0, 160)})` : '(see notes)'}`);
-    continue;
-  }
-  line(`${pad(label, 42)}${lpad(fmt(t.median), 9)}${lpad(fmt(t.p90), 9)}${lpad(fmt(t.mean), 9)}${lpad(fmt(t.min), 9)}${lpad(fmt(t.max), 9)}${lpad(t.n, 5)}${t.failures ? `  (${t.failures} failed)` : ''}`);
-}
+timingTable(EXEC_ROWS, execTiming);
 
 line('');
 line(`== Memory: VmRSS in MiB  (fresh = after start and busybox import; after runs = 0 containers, after the timing; idle = with ${cfg.idle} idle \`sleep 3600\` containers)`);
