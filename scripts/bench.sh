@@ -37,6 +37,7 @@ RES=$BASE/results
 mkdir -p "$RES/rss" "$RES/idle" "$RES/cpu"
 BRUN=/run/berth-bench-$$          # berthd's exec root; short, for conmon's socket paths
 BSOCK=$BRUN/berth.sock
+BRIDGE=bbe$$                      # berthd's own bridge (never the production daemon's berth0); at most 15 chars
 DRUN=/run/bench-dockerd           # dockerd's exec root (its containerd's state lives inside)
 DSOCK=/run/bench-dockerd.sock
 PRUN=/run/bench-podman-$$         # podman's run root and tmpdir
@@ -86,6 +87,7 @@ cleanup() {
   fi
   for s in state state-plain; do crun --root="$FLOOR/$s" delete -f bench-floor >/dev/null 2>&1; done
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN" "$PRUN"
+  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
   rm -rf "$BASE" "$BRUN" "$DRUN" "$DSOCK" "$PRUN"
   remove_made_paths
   for c in "${made_cgroups[@]}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
@@ -101,8 +103,8 @@ trap 'exit 130' INT TERM
 # ---------- Berth ----------
 say "building the busybox rootfs tar (Debian's busybox-static), the same bytes for every engine"
 node dist/tools/busybox-rootfs.js >"$TAR"
-say "starting berthd (data $BASE/berth, exec root $BRUN)"
-BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth/data" "$BRUN" "$BASE/berthd.log") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
+say "starting berthd (data $BASE/berth, exec root $BRUN, bridge $BRIDGE)"
+BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 bdocker import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null
 
