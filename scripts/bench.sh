@@ -259,9 +259,30 @@ jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" -
   '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command, exec_runs: $exec_runs,
     exec_command: $exec_command, stats_seconds: $stats_seconds, stats_rounds: $stats_rounds, stats_settle: $stats_settle}' >"$RES/config.json"
 node bench/report.js "$RES"
+
+# ---------- the sub-benches, each with daemons of its own ----------
+# A sub-bench that fails is noted as n/a with the tail of its log, and the others still run; make bench exits
+# non-zero at the end if any failed. Their messages (stderr) go to the terminal and to $BASE/<name>.log.
+failed_subs=()
+sub_bench() { # name command...
+  local name=$1 log=$BASE/$1.log rc
+  shift
+  say "sub-bench $name: $*"
+  { "$@" 2>&1 1>&3 | tee "$log" >&2; } 3>&1 && rc=0 || rc=$?
+  if [ "$rc" != 0 ]; then
+    failed_subs+=("$name")
+    note "$name: failed (exit $rc): n/a; the end of its log:"
+    tail -n 15 "$log" | sed 's/^/    /' | tee -a "$RES/notes.txt" >&2
+  fi
+  return 0
+}
 # The builder: first, cached and one-file-changed builds of a 20-step Dockerfile, with its own daemons.
-PEERS="$PEERS" bench/build.sh "$RES"
+sub_bench build env PEERS="$PEERS" bench/build.sh "$RES"
 # The registry: push and pull of a 1 GiB image through Berth's registry, against skopeo and a plain copy.
-bench/registry.sh "$RES"
+sub_bench registry bench/registry.sh "$RES"
 # The network: run --rm on the default bridge against --network none (and dockerd's), 1 GiB through a published port.
-PEERS="$PEERS" bench/network.sh "$RES"
+sub_bench network env PEERS="$PEERS" bench/network.sh "$RES"
+if [ ${#failed_subs[@]} -gt 0 ]; then
+  say "sub-benches that failed (n/a above): ${failed_subs[*]}"
+  exit 1
+fi
