@@ -50,6 +50,7 @@ PODMAN=(podman --root "$BASE/podman/root" --runroot "$PRUN/run" --tmpdir "$PRUN/
 # Root here lacks CAP_SYS_RESOURCE: podman's default rlimits (raised from the host's) cannot be set.
 PODMAN_RUN=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 BERTHD_PID='' DOCKERD_PID='' PODMAN_OK=''
+LOCK=/run/berth-bench.lock LOCKED=''   # held while our dockerd runs, as bench/build.sh and bench/network.sh do
 note() { echo "$*" >>"$RES/notes.txt"; say "$*"; }
 
 # ---------- what the host had before, so teardown removes only what the bench made ----------
@@ -77,6 +78,7 @@ cleanup() {
   say "cleaning up"
   if [ -n "$PODMAN_OK" ]; then timeout 120 "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1; fi
   stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN"
+  if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
   if [ -n "$BERTHD_PID" ]; then
     # A berthd that died during the bench leaves its log where the next person can read it.
     if ! kill -0 "$BERTHD_PID" 2>/dev/null && [ -f "$BASE/berthd.log" ]; then
@@ -123,10 +125,15 @@ fi
 ddocker() { DOCKER_HOST="unix://$DSOCK" "$DOCKER" "$@"; }
 start_dockerd() {
   command -v dockerd >/dev/null || { note "dockerd: not installed: n/a"; return 1; }
+  # Other benches (bench/build.sh, bench/network.sh, another make bench) run dockerds of their own on the same fixed
+  # paths: one at a time, under the lock, until ours is stopped (before the sub-benches, which take it themselves).
+  exec 9>"$LOCK"
+  say "dockerd: waiting for $LOCK (other benches use dockerd too)"
+  flock 9 && LOCKED=1
   if curl -sf --unix-socket "$DSOCK" http://docker/_ping >/dev/null 2>&1; then note "dockerd: $DSOCK already answers (another bench?): n/a"; return 1; fi
   rm -f "$DSOCK"
   say "starting Debian's dockerd (data $BASE/dockerd, exec root $DRUN, no bridge, no iptables)"
-  DOCKERD_PID=$(bench/start-dockerd.sh "$BASE/dockerd" "$DRUN" "$DSOCK" "$BASE/dockerd.log") || { note "dockerd: did not start: n/a ($(tail -n 1 "$BASE/dockerd.log"))"; return 1; }
+  DOCKERD_PID=$(bench/start-dockerd.sh "$BASE/dockerd" "$DRUN" "$DSOCK" "$BASE/dockerd.log" 9>&-) || { note "dockerd: did not start: n/a ($(tail -n 1 "$BASE/dockerd.log"))"; return 1; }
   ddocker import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null || { note "dockerd: import failed: n/a"; return 1; }
   ddocker "${RUN_ARGS[@]}" >/dev/null 2>"$BASE/dockerd-run.err" || { note "dockerd: run failed: n/a ($(tail -n 1 "$BASE/dockerd-run.err"))"; return 1; }
 }
@@ -259,6 +266,11 @@ jq -n --argjson runs "$RUNS" --argjson warmup "$WARMUP" --argjson idle "$IDLE" -
   '{runs: $runs, warmup: $warmup, idle: $idle, peers: ($peers != ""), command: $command, exec_runs: $exec_runs,
     exec_command: $exec_command, stats_seconds: $stats_seconds, stats_rounds: $stats_rounds, stats_settle: $stats_settle}' >"$RES/config.json"
 node bench/report.js "$RES"
+
+# Our dockerd is done: stopped, and the lock released, before the sub-benches take it for dockerds of their own.
+stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN"
+DOCKERD_PID=''
+if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
 
 # ---------- the sub-benches, each with daemons of its own ----------
 # A sub-bench that fails is noted as n/a with the tail of its log, and the others still run; make bench exits
