@@ -1,5 +1,5 @@
-# What the bench scripts share: sourced (from the repository's root) by scripts/bench.sh, bench/build.sh and
-# bench/network.sh. The caller sets DOCKER (the docker CLI v28) and say (its messages on stderr).
+# What the bench scripts share: sourced (from the repository's root) by scripts/bench.sh, bench/build.sh,
+# bench/network.sh and bench/registry.sh. The caller sets DOCKER (the docker CLI v28) and say (its messages on stderr).
 
 # Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds. A zombie counts as stopped.
 stop_pid() { # pid secs

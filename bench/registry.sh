@@ -24,13 +24,7 @@ export DOCKER_CONFIG=$BASE/docker-config
 mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 BERTHD_PID='' REG_PID=''
 
-stop_pid() { # pid secs
-  local pid=$1 secs=$2
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
-}
+. bench/lib.sh   # stop_pid, median
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$REG_PID" 5
@@ -47,7 +41,6 @@ trap 'exit 130' INT TERM
 
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 R=127.0.0.1:$PORT
@@ -117,7 +110,7 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
 done
 
-m() { printf '%s\n' "$@" | median; }
+m() { printf '%s\n' "$@" | median int; }
 printf '{"bytes": %s, "layers": %s, "rounds": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s}\n' \
   "$BYTES" "$LAYERS" "$ROUNDS" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" >"$RES/registry.json"
 node - "$RES/registry.json" <<'JS'
