@@ -3,16 +3,10 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { messageOf, statusOf } from './errors';
-import { Router, type RequestContext } from './router';
+import { compareApiVersions, Router, type RequestContext } from './router';
 import { API_VERSION, MIN_API_VERSION } from '../wire/docker';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
-
-function compareVersions(a: string, b: string): number {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am! - bm! || an! - bn!;
-}
 
 export interface ApiLogger {
   error(msg: string): void;
@@ -78,10 +72,10 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     if (versioned) {
       apiVersion = versioned[1]!;
       path = versioned[2]!;
-      if (compareVersions(apiVersion, API_VERSION) > 0) {
+      if (compareApiVersions(apiVersion, API_VERSION) > 0) {
         throw new InvalidParameterError(`client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`);
       }
-      if (compareVersions(apiVersion, MIN_API_VERSION) < 0) {
+      if (compareApiVersions(apiVersion, MIN_API_VERSION) < 0) {
         throw new InvalidParameterError(`client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
       }
       ctx.apiVersion = apiVersion;
