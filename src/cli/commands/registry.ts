@@ -3,16 +3,8 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import { BerthCommand, Cli, StatusError } from '../command';
 
-interface StorageFlags {
-  root?: string;
-  storage?: 'fs' | 's3';
-  s3Endpoint?: string;
-  s3Bucket?: string;
-  s3Region?: string;
-  s3Prefix?: string;
-  s3AccessKey?: string;
-  s3SecretKey?: string;
-}
+/** The storage flags are the server's storage options (type-only: the server loads only for its verbs). */
+type StorageFlags = import('../../registry/serve').StorageOptions;
 
 function storageOptions(cmd: Command): Command {
   return cmd
