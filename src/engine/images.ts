@@ -21,6 +21,7 @@ import { COMPAT_DOCKER_VERSION, type ContainerConfig, type HistoryItem, type Ima
 import type { HistoryEntry, ImageConfig } from '../wire/oci';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
+import { labelFiltersMatch, labelsMatchAll } from './filters';
 
 /** sha256 of an empty tar (1024 zero bytes): a commit without changes adds no layer (layer.IsEmpty). */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
@@ -290,7 +291,7 @@ export class ImageService {
       if (before && before.some((b) => createdMs >= b)) continue;
       if (since && since.some((s) => createdMs <= s)) continue;
       if (until && until.some((u) => createdMs > u)) continue;
-      if (filters.has('label') && !matchLabels(filters.get('label')!, rec.config.config?.Labels ?? {})) continue;
+      if (!labelsMatchAll(rec.config.config?.Labels ?? {}, filters.get('label'))) continue;
       let refs = this.store.references(id);
       if (filters.has('reference')) refs = refs.filter((r) => filters.get('reference')!.some((p) => familiarMatch(p, r)));
       const repoTags = refs.filter((r) => r.tag !== undefined && r.digest === undefined).map((r) => r.familiar());
@@ -532,8 +533,7 @@ export class ImageService {
         const created = Date.parse(cfg.created ?? '') || 0;
         if (until && until.some((u) => created > u)) continue;
         const labels = cfg.config?.Labels ?? {};
-        if (filters.has('label') && !matchLabels(filters.get('label')!, labels)) continue;
-        if (filters.has('label!') && matchLabels(filters.get('label!')!, labels, true)) continue;
+        if (!labelFiltersMatch(labels, filters)) continue;
         const refs = this.store.references(id);
         if (refs.length) {
           const shouldDelete = !danglingOnly || !refs.some((r) => r.tag !== undefined && r.digest === undefined);
@@ -1044,15 +1044,6 @@ function isSingleReference(refs: ImageReference[]): boolean {
   }
   single ??= refs[0]!;
   return names.size === 1 && names.has(single.name);
-}
-
-function matchLabels(wanted: string[], labels: Record<string, string>, any = false): boolean {
-  const test = (w: string) => {
-    const eq = w.indexOf('=');
-    if (eq === -1) return w in labels;
-    return labels[w.slice(0, eq)] === w.slice(eq + 1);
-  };
-  return any ? wanted.some(test) : wanted.every(test);
 }
 
 /** Docker's filter timestamps: RFC 3339 dates, Unix seconds ("1500000000.5"), or Go durations before now ("24h"). */

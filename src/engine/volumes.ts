@@ -6,7 +6,7 @@ import type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse 
 import type { SpecialFiles } from '../host/special-files';
 import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from './errors';
 import type { EventBus } from './events';
-import { labelMatch } from './filters';
+import { labelFiltersMatch } from './filters';
 import type { ContainerMount, ContainerVolumes, PlannedMount } from './container-mounts';
 import { KeyedMutex } from '../util/mutex';
 import { LocalVolumeDriver, needsMount, validateVolumeName, validateVolumeOptions, type LocalVolume, type VolumeMounter } from '../volume/local';
@@ -299,14 +299,10 @@ export class VolumeService implements ContainerVolumes {
     }
     const names = filters.get('name');
     const drivers = filters.get('driver');
-    const labels = filters.get('label') ?? [];
-    const notLabels = filters.get('label!');
     return (v) => {
       if (drivers && !drivers.includes(DRIVER)) return false;
       if (names && !names.some((n) => n === v.name || regexMatch(n, v.name))) return false;
-      const l = v.labels ?? {};
-      if (!labels.every((f) => labelMatch(l, f))) return false;
-      if (notLabels && notLabels.every((f) => labelMatch(l, f))) return false;
+      if (!labelFiltersMatch(v.labels ?? {}, filters)) return false;
       if (wantDangling !== undefined && wantDangling === !!this.refs.get(v.name)?.size) return false;
       return true;
     };

@@ -7,7 +7,7 @@ import { portList, portMap } from '../../engine/networks';
 import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../engine/errors';
-import { labelMatch } from '../../engine/filters';
+import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
@@ -360,8 +360,7 @@ function pruneFilter(filters: Map<string, string[]>): (c: ContainerRecord) => bo
   const until = filters.get('until')?.map(parseUntil);
   return (c) => {
     if (until && !until.every((t) => Date.parse(c.created) < t)) return false;
-    if (!(filters.get('label') ?? []).every((l) => labelMatch(c.config.Labels ?? {}, l))) return false;
-    if ((filters.get('label!') ?? []).some((l) => labelMatch(c.config.Labels ?? {}, l))) return false;
+    if (!labelFiltersMatch(c.config.Labels ?? {}, filters)) return false;
     return true;
   };
 }

@@ -3,7 +3,7 @@ import type { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, Netw
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError } from '../../engine/errors';
-import { labelMatch } from '../../engine/filters';
+import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from './containers';
 
@@ -45,8 +45,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
     for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
     const until = filters.get('until')?.map(parseUntil);
     return networks.prune((n) => (!until || until.every((t) => Date.parse(n.created) < t))
-      && (filters.get('label') ?? []).every((l) => labelMatch(n.labels, l))
-      && !(filters.get('label!') ?? []).some((l) => labelMatch(n.labels, l)));
+      && labelFiltersMatch(n.labels, filters));
   });
 }
 
