@@ -14,11 +14,7 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
   await d.startWithBusybox();
   const ok = (args, opts) => d.dockerOk(args, opts);
   const out = (args, opts) => ok(args, opts).trim();
-  const fails = (args) => {
-    const r = d.docker(args);
-    assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-    return r.stderr;
-  };
+  const fails = (args, opts) => d.dockerFail(args, opts);
   /** The numbers the container has printed, in order. */
   const counts = (name) => d.dockerOk(['logs', name]).split('\n').filter(Boolean).map(Number);
   const last = (name) => counts(name).at(-1) ?? 0;
