@@ -285,6 +285,7 @@ sub_bench() { # name command...
     failed_subs+=("$name")
     note "$name: failed (exit $rc): n/a; the end of its log:"
     tail -n 15 "$log" | sed 's/^/    /' | tee -a "$RES/notes.txt" >&2
+    printf '\n%s: n/a (the sub-bench failed with exit %s; the end of its log is in the messages above)\n' "$name" "$rc"
   fi
   return 0
 }
