@@ -2,6 +2,7 @@
 # The whole suite: unit tests, then integration tests against real berthd daemons (each test file starts its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Tests that drive a terminal or compare with peers need these; install what is missing, as make up does.
-scripts/deps.sh tmux curl
+# Tests that drive a terminal or compare with independent peers (podman and Debian's docker-registry 2.8 as
+# registry clients and servers) need these; install what is missing, as make up does for Berth's own needs.
+scripts/deps.sh tmux curl podman docker-registry
 exec node --test --test-concurrency=2 --test-timeout=600000 test/unit/ test/integration/
