@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../engine/errors';
 
 export interface RuntimeBinaries {
   /** Runtime name → path of its binary, e.g. { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }. */
@@ -158,7 +158,7 @@ export class OciRuntime {
       const log = await fsp.readFile(path.join(o.workPath, 'dump.log'), 'utf8').catch(() => '');
       const reasons = log.split('\n').filter((l) => /\bError\b/.test(l)).slice(-3).map((l) => l.replace(/^\([\d.]+\)\s*/, '').trim());
       // The checkpoint directory (and the log runc points at) is removed after a failure: quote the log instead.
-      const msg = errorText(err).replace(/;?\s*log file: \S+/, '').replace(/container still running; /, '');
+      const msg = errorMessage(err).replace(/;?\s*log file: \S+/, '').replace(/container still running; /, '');
       throw new SystemError(`${msg}${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
     }
   }
@@ -233,8 +233,6 @@ export class RuntimeCreateError extends SystemError {
 }
 
 /** crun's strerror texts in Go's lower-case wording; crun's "executable file `x` not found" in runc's. */
-function errorText(err: unknown): string { return err instanceof Error ? err.message : String(err); }
-
 export function goStyleRuntimeMessage(msg: string): string {
   const notFound = /executable file `(.*)` not found in \$PATH(?:: No such file or directory)?/.exec(msg);
   if (notFound) return `exec: "${notFound[1]}": executable file not found in $PATH`;
