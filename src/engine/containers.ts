@@ -278,9 +278,9 @@ export class ContainerService {
 
   /**
    * Starts a container; `false` when it was already running (Docker answers 304). With `restoreFrom` (a checkpoint's
-   * CRIU image directory, engine/checkpoints.ts) its processes are restored from the checkpoint instead.
+   * CRIU image directory, engine/checkpoints.ts) its processes are restored from the checkpoint instead. A start
+   * that is not the restart policy's (`byPolicy`) resets RestartCount, as moby's containerStart does.
    */
-  /** Starts a container; a start that is not the restart policy's (`byPolicy`) resets RestartCount, as moby's containerStart does. */
   async start(ref: string, opts: { restoreFrom?: string; byPolicy?: boolean } = {}): Promise<boolean> {
     const c = this.get(ref);
     try {
