@@ -48,14 +48,18 @@ export class CheckpointService {
     if (unsupported) throw new InvalidParameterError(`Cannot checkpoint container ${ref}: ${unsupported}`);
     // runc can dump a container's terminal only as a "shell job", and conmon could not hand a restored process its new one.
     if (c.config.Tty) throw new InvalidParameterError(`Cannot checkpoint container ${ref}: checkpoint is not supported for containers with a TTY`);
-    const imagePath = path.join(this.root(c, dir), id);
-    const st = await fsp.stat(imagePath).catch(() => undefined);
-    if (st) {
-      throw st.isDirectory()
+    const root = this.root(c, dir);
+    const imagePath = path.join(root, id);
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    // Making the directory claims the name: of two creates of one name at once, the second is refused here
+    // rather than dumping into the first one's checkpoint (and removing it when its own dump fails).
+    await fsp.mkdir(imagePath, { mode: 0o700 }).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+      const st = await fsp.stat(imagePath).catch(() => undefined);
+      throw st?.isDirectory()
         ? new ConflictError(`cannot checkpoint container ${ref}: checkpoint with name ${id} already exists for container ${ref}`)
         : new ConflictError(`cannot checkpoint container ${ref}: ${imagePath} exists and is not a directory`);
-    }
-    await fsp.mkdir(imagePath, { recursive: true, mode: 0o700 });
+    });
     const exit = body.Exit !== false;
     const wasStoppedByUser = c.state.stoppedByUser;
     // The checkpoint ends the container on purpose: no restart policy brings it back.

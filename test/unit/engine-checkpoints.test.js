@@ -53,6 +53,17 @@ test('create dumps into <container dir>/checkpoints/<name>, stops the container 
   done();
 });
 
+test('two creates of one name at once: one dumps, the other is refused and the checkpoint stays', async () => {
+  const { svc, calls, root, done } = setup();
+  const results = await Promise.allSettled([svc.create('box', { CheckpointID: 'cp1' }), svc.create('box', { CheckpointID: 'cp1' })]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const refused = results.find((r) => r.status === 'rejected');
+  assert.ok(refused.reason instanceof ConflictError && /already exists/.test(refused.reason.message), String(refused.reason));
+  assert.equal(calls.filter((c) => c[0] === 'checkpoint').length, 1);
+  assert.ok(fs.existsSync(path.join(root, 'checkpoints', 'cp1', 'inventory.img')));
+  done();
+});
+
 test('a failed dump leaves no checkpoint behind and the restart policy as it was', async () => {
   const { svc, c, root, done } = setup({ runtimeFails: true });
   await assert.rejects(svc.create('box', { CheckpointID: 'cp1' }), /Cannot checkpoint container box: runc checkpoint: criu failed/);
