@@ -78,7 +78,7 @@ export function createRegistryServer(opts: RegistryServerOptions): http.Server {
     {
       methods: ['GET'], re: /^\/v2\/(.+)\/referrers\/([^/]+)$/, named: true, access: (c) => pull(c.name),
       handler: async ({ res, req, query, name }, m) => {
-        const digest = decodeURIComponent(m[2]!);
+        const digest = pathParam(m[2]!, 'DIGEST_INVALID');
         const artifactType = query.get('artifactType') ?? undefined;
         const list = await store.referrers(name, digest, artifactType);
         if (artifactType) res.setHeader('OCI-Filters-Applied', 'artifactType');
@@ -88,7 +88,7 @@ export function createRegistryServer(opts: RegistryServerOptions): http.Server {
     {
       methods: ['GET', 'HEAD', 'PUT', 'DELETE'], re: /^\/v2\/(.+)\/manifests\/([^/]+)$/, named: true,
       access: (c) => (c.req.method === 'DELETE' ? del(c.name) : byMethod(c)),
-      handler: async (ctx, m) => manifest(ctx, decodeURIComponent(m[2]!)),
+      handler: async (ctx, m) => manifest(ctx, pathParam(m[2]!, 'MANIFEST_INVALID')),
     },
     {
       methods: ['POST'], re: /^\/v2\/(.+)\/blobs\/uploads\/?$/, named: true, access: (c) => push(c.name),
@@ -102,7 +102,7 @@ export function createRegistryServer(opts: RegistryServerOptions): http.Server {
     {
       methods: ['GET', 'HEAD', 'DELETE'], re: /^\/v2\/(.+)\/blobs\/([^/]+)$/, named: true,
       access: (c) => (c.req.method === 'DELETE' ? del(c.name) : pull(c.name)),
-      handler: async (ctx, m) => blob(ctx, decodeURIComponent(m[2]!)),
+      handler: async (ctx, m) => blob(ctx, pathParam(m[2]!, 'DIGEST_INVALID')),
     },
   ];
 
@@ -357,6 +357,15 @@ function uploadHeaders(name: string, id: string, offset: number): http.OutgoingH
     'Docker-Upload-UUID': id,
     'Content-Length': '0',
   };
+}
+
+/** A percent-decoded path segment (a digest or tag); a malformed escape is the client's error (400), not a URIError. */
+function pathParam(raw: string, code: 'DIGEST_INVALID' | 'MANIFEST_INVALID'): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RegistryError(code, `invalid reference ${JSON.stringify(raw)}: malformed percent-encoding`);
+  }
 }
 
 function hasBody(req: http.IncomingMessage): boolean {

@@ -295,6 +295,16 @@ test('names: a repository with "..", upper case or an empty component is NAME_IN
   assert.equal((await fetch(url('/v2/'))).status, 200);
 });
 
+test('a malformed percent-escape in a digest or tag is a 400 naming it, not a server error', async () => {
+  for (const [p, code] of [['/v2/esc/manifests/%E0', 'MANIFEST_INVALID'], ['/v2/esc/blobs/%', 'DIGEST_INVALID'], ['/v2/esc/referrers/%zz', 'DIGEST_INVALID']]) {
+    const r = await raw('GET', p);
+    assert.equal(r.status, 400, `${p}: ${r.body}`);
+    const err = JSON.parse(r.body).errors[0];
+    assert.equal(err.code, code, p);
+    assert.match(err.message, /malformed percent-encoding/, p);
+  }
+});
+
 test('tags list and catalog paginate with n/last and a Link header', async () => {
   for (const t of ['t3', 't1', 't5', 't2', 't4']) await pushImage('page/me', t, { layers: [] });
   const all = await (await fetch(url('/v2/page/me/tags/list'))).json();
