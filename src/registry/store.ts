@@ -1,6 +1,6 @@
 // The registry's content model over a storage driver: blobs by digest, repositories linking to them, uploads, manifests, tags, referrers.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { KeyedMutex } from '../util/mutex';
 import type { ReferrerDescriptor } from '../wire/distribution';
 import { MediaTypes } from '../wire/oci';
@@ -79,18 +79,15 @@ class Tee extends Transform {
   }
 }
 
-/** Fails at the end of the stream when the bytes do not hash to `expected` (before the consumer sees the end). */
-class Verify extends Transform {
-  private readonly hash = createHash('sha256');
-  constructor(private readonly expected: string) { super(); }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    cb(null, chunk);
+/** The bytes of `source`, failing at the end (before the consumer sees the end) when they do not hash to `expected`. */
+async function* verified(source: AsyncIterable<Buffer>, expected: string): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
   }
-  override _flush(cb: TransformCallback): void {
-    const actual = 'sha256:' + this.hash.digest('hex');
-    cb(actual === this.expected ? null : new RegistryError('DIGEST_INVALID', `digest mismatch: expected ${this.expected}, got ${actual}`));
-  }
+  const actual = 'sha256:' + hash.digest('hex');
+  if (actual !== expected) throw new RegistryError('DIGEST_INVALID', `digest mismatch: expected ${expected}, got ${actual}`);
 }
 
 export class RegistryStore {
@@ -250,9 +247,7 @@ export class RegistryStore {
         if (s.chunks.length === 0) await this.driver.putContent(target, Buffer.alloc(0));
         else if (s.chunks.length === 1) await this.driver.move(paths.uploadChunk(name, id, 0), target);
         else {
-          const verify = new Verify(digest);
-          verify.on('error', () => undefined);
-          await this.driver.putStream(target, this.chunksReader(name, id, s).pipe(verify));
+          await this.driver.putStream(target, Readable.from(verified(this.chunkBytes(name, id, [...s.chunks]), digest)));
         }
       }
       await this.linkBlob(name, digest);
@@ -261,28 +256,21 @@ export class RegistryStore {
     });
   }
 
-  private chunksReader(name: string, id: string, s: UploadSession): Readable {
-    const driver = this.driver;
-    const chunks = [...s.chunks];
-    const out = new PassThrough();
-    void (async () => {
-      try {
-        for (const c of chunks) {
-          const r = await driver.reader(paths.uploadChunk(name, id, c.offset));
-          if (!r) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk at ${c.offset} is missing`);
-          for await (const buf of r) if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
-        }
-        out.end();
-      } catch (err) {
-        out.destroy(err as Error);
-      }
-    })();
-    return out;
+  /**
+   * An upload's chunks in order. A consumer that stops early (a failed write) ends it, and the chunk being read
+   * is closed with it.
+   */
+  private async *chunkBytes(name: string, id: string, chunks: Chunk[]): AsyncGenerator<Buffer> {
+    for (const c of chunks) {
+      const r = await this.driver.reader(paths.uploadChunk(name, id, c.offset));
+      if (!r) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload chunk at ${c.offset} is missing`);
+      for await (const buf of r) yield buf as Buffer;
+    }
   }
 
   private async rehash(name: string, id: string, s: UploadSession): Promise<string> {
     const hash = createHash('sha256');
-    for await (const buf of this.chunksReader(name, id, s)) hash.update(buf as Buffer);
+    for await (const buf of this.chunkBytes(name, id, s.chunks)) hash.update(buf);
     return 'sha256:' + hash.digest('hex');
   }
 
