@@ -16,6 +16,12 @@ import { storagePath, type StorageDriver } from './storage-driver';
 export const ROOT = '/docker/registry/v2';
 const CHUNK_NAME_WIDTH = 16;
 const UPLOAD_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * Upload states kept in memory at most, the least recently used dropped first: uploads that are started and
+ * never finished would otherwise hold theirs for as long as the server runs. A dropped one is rebuilt from
+ * storage if its upload goes on (its hash re-read from the chunks at the end).
+ */
+export const MAX_UPLOAD_SESSIONS = 1024;
 
 export const paths = {
   blobData: (digest: string) => storagePath(ROOT, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7), 'data'),
@@ -142,14 +148,23 @@ export class RegistryStore {
   async startUpload(name: string): Promise<string> {
     const id = randomUUID();
     await this.driver.putContent(paths.uploadStarted(name, id), new Date().toISOString());
-    this.sessions.set(`${name}\0${id}`, { chunks: [], offset: 0, hash: createHash('sha256') });
+    this.remember(`${name}\0${id}`, { chunks: [], offset: 0, hash: createHash('sha256') });
     return id;
+  }
+
+  private remember(key: string, s: UploadSession): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, s);
+    if (this.sessions.size > MAX_UPLOAD_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
   }
 
   private async session(name: string, id: string): Promise<UploadSession> {
     const key = `${name}\0${id}`;
     const known = this.sessions.get(key);
-    if (known) return known;
+    if (known) {
+      this.remember(key, known);
+      return known;
+    }
     if (!UPLOAD_ID_RE.test(id) || !(await this.driver.stat(paths.uploadStarted(name, id)))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${id}`, { uuid: id });
     }
@@ -164,7 +179,7 @@ export class RegistryStore {
       offset += info.size;
     }
     const s: UploadSession = { chunks, offset, hash: offset === 0 ? createHash('sha256') : null };
-    this.sessions.set(key, s);
+    this.remember(key, s);
     return s;
   }
 
