@@ -2,7 +2,7 @@
 import { MediaTypes } from '../wire/oci';
 import { detectMediaType } from './manifests';
 import type { StorageDriver } from './storage-driver';
-import { paths } from './store';
+import { findRepositories, paths } from './store';
 
 export interface GcOptions {
   /** Report what would go without deleting anything. */
@@ -47,15 +47,8 @@ function refsOf(body: Buffer): ManifestRefs {
 }
 
 /** Every directory under repositories/ that is a repository (holds _manifests, _layers or _uploads). */
-async function allRepositories(driver: StorageDriver): Promise<string[]> {
-  const out: string[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const names = await driver.list(rel ? paths.repo(rel) : paths.repositories());
-    if (rel && names.some((n) => n === '_manifests' || n === '_layers' || n === '_uploads')) out.push(rel);
-    for (const n of names) if (!n.startsWith('_')) await visit(rel ? `${rel}/${n}` : n);
-  };
-  await visit('');
-  return out;
+function allRepositories(driver: StorageDriver): Promise<string[]> {
+  return findRepositories(driver, (entries) => entries.some((n) => n === '_manifests' || n === '_layers' || n === '_uploads'));
 }
 
 /**

@@ -418,14 +418,7 @@ export class RegistryStore {
 
   /** Every repository holding manifests, in Go's sort.Strings order. */
   async repositories(): Promise<string[]> {
-    const out: string[] = [];
-    const visit = async (rel: string): Promise<void> => {
-      const names = await this.driver.list(rel ? paths.repo(rel) : paths.repositories());
-      if (rel && names.includes('_manifests')) out.push(rel);
-      for (const n of names) if (!n.startsWith('_')) await visit(rel ? `${rel}/${n}` : n);
-    };
-    await visit('');
-    return out.filter(isValidName).sort(byBytes);
+    return (await findRepositories(this.driver, (entries) => entries.includes('_manifests'))).filter(isValidName).sort(byBytes);
   }
 
   /** The manifests in `name` whose subject is `digest`, optionally of one artifactType. */
@@ -447,6 +440,21 @@ export class RegistryStore {
     }
     return out;
   }
+}
+
+/**
+ * The directories below repositories/ that `isRepository` takes for a repository, given their entries (a
+ * repository's own entries start with "_"; the others are deeper path components, searched too).
+ */
+export async function findRepositories(driver: StorageDriver, isRepository: (entries: string[]) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (rel: string): Promise<void> => {
+    const names = await driver.list(rel ? paths.repo(rel) : paths.repositories());
+    if (rel && isRepository(names)) out.push(rel);
+    for (const n of names) if (!n.startsWith('_')) await visit(rel ? `${rel}/${n}` : n);
+  };
+  await visit('');
+  return out;
 }
 
 /** Go's sort.Strings: byte order. */
