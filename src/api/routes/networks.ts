@@ -16,7 +16,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
   router.get('/networks/{id}', async (ctx) => resource(networks.get(ctx.params.id!), networks, true));
 
   router.post('/networks/create', async (ctx) => {
-    const out = await networks.create((await ctx.json<NetworkCreateBody>()) as NetworkCreateBody);
+    const out = await networks.create(checkCreateBody(await ctx.json()));
     ctx.res!.statusCode = 201;
     return out;
   });
@@ -27,14 +27,14 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
   });
 
   router.post('/networks/{id}/connect', async (ctx) => {
-    const body = (await ctx.json<NetworkConnectBody>()) ?? {};
+    const body = checkBody<NetworkConnectBody>(await ctx.json(), 'NetworkConnect', { Container: 'string', EndpointConfig: 'object' });
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await networks.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
     ctx.res!.statusCode = 200;
   });
 
   router.post('/networks/{id}/disconnect', async (ctx) => {
-    const body = (await ctx.json<NetworkDisconnectBody>()) ?? {};
+    const body = checkBody<NetworkDisconnectBody>(await ctx.json(), 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await networks.disconnect(ctx.params.id!, body.Container, !!body.Force);
     ctx.res!.statusCode = 200;
@@ -47,6 +47,50 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
     return networks.prune((n) => (!until || until.every((t) => Date.parse(n.created) < t))
       && labelFiltersMatch(n.labels, filters));
   });
+}
+
+type Kind = 'string' | 'bool' | 'object' | 'array' | 'map';
+
+/** The JSON kind Go's decoder names in its type errors. */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'boolean' ? 'bool' : typeof v;
+}
+
+/**
+ * A body whose fields have the JSON types moby's structs declare (null stands for absent), as json.Unmarshal checks
+ * them: `{"Name": 5}` or `"Config": "x"` is refused with Go's words instead of stored or crashing the engine.
+ */
+function checkBody<T>(v: unknown, struct: string, fields: Record<string, Kind>): T {
+  if (v === undefined || v === null) return {} as T;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type ${struct}`);
+  const o = v as Record<string, unknown>;
+  for (const [f, kind] of Object.entries(fields)) {
+    const x = o[f];
+    if (x === undefined || x === null) continue;
+    const k = jsonKind(x);
+    const ok = kind === 'map' ? k === 'object' && Object.values(x as object).every((e) => typeof e === 'string') : k === kind;
+    if (!ok) throw new InvalidParameterError(`json: cannot unmarshal ${k} into Go struct field ${struct}.${f} of type ${kind === 'map' ? 'map[string]string' : kind}`);
+  }
+  return o as T;
+}
+
+function checkCreateBody(v: unknown): NetworkCreateBody {
+  if (v === undefined || v === null) throw new InvalidParameterError('network name must not be empty');
+  const body = checkBody<NetworkCreateBody>(v, 'CreateRequest', {
+    Name: 'string', Driver: 'string', Scope: 'string', CheckDuplicate: 'bool', EnableIPv4: 'bool', EnableIPv6: 'bool', Internal: 'bool',
+    Attachable: 'bool', Ingress: 'bool', ConfigOnly: 'bool', ConfigFrom: 'object', Options: 'map', Labels: 'map', IPAM: 'object',
+  });
+  if (body.ConfigFrom) checkBody(body.ConfigFrom, 'CreateRequest.ConfigFrom', { Network: 'string' });
+  if (body.IPAM) {
+    checkBody(body.IPAM, 'CreateRequest.IPAM', { Driver: 'string', Config: 'array', Options: 'map' });
+    for (const c of body.IPAM.Config ?? []) {
+      if (c === null) continue;
+      if ( typeof c !== 'object' || Array.isArray(c)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind(c)} into Go struct field IPAM.Config of type network.IPAMConfig`);
+      checkBody(c, 'IPAMConfig', { Subnet: 'string', IPRange: 'string', Gateway: 'string', AuxiliaryAddresses: 'map' });
+    }
+  }
+  return body;
 }
 
 /** moby's network.Inspect; the list leaves Containers empty, as dockerd does. */
