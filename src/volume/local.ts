@@ -40,7 +40,10 @@ export function validateVolumeName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new InvalidParameterError(`"${name}" includes invalid characters for a local volume name, only "${RESTRICTED_NAME_CHARS}" are allowed. If you intended to pass a host directory, use absolute path`);
   }
+  // The volume's directory, and its staging and removal names (".removing-NAME-xxxxxxxx"), must fit in 255 bytes.
+  if (name.length > MAX_NAME) throw new InvalidParameterError(`volume name is too long: at most ${MAX_NAME} characters, got ${name.length}`);
 }
+const MAX_NAME = 255 - '.removing-'.length - 9;
 
 /** Docker's local driver option check (validateOpts). */
 export function validateVolumeOptions(opts: Record<string, string> | null | undefined): void {
