@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../engine/errors';
 import { resolveInRoot } from '../host/rootfs';
 import { peek } from '../util/streams';
 import { decompressAny, extractTar, looksLikeTar } from './untar';
@@ -39,6 +39,9 @@ export class BuildContext {
       return await BuildContext.open(root, dockerfile || DEFAULT_DOCKERFILE, parseIgnore);
     } catch (err) {
       await fsp.rm(root, { recursive: true, force: true });
+      // A corrupt or cut compressed stream (zlib's Z_* codes) is the client's upload, not a daemon fault.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidParameterError(`the build context is not a valid compressed archive: ${errorMessage(err)}`);
       throw err;
     }
   }
