@@ -8,6 +8,15 @@ import type { BuildService } from '../../build/service';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type Router } from '../router';
 import { JsonMessageStream } from './images';
+import { parseNormalizedNamed } from '../../image/reference';
+
+/** Docker's sanitizeRepoAndTags: every -t is a valid reference without a digest, refused before the build runs. */
+function checkedTags(tags: string[]): string[] {
+  for (const t of tags) {
+    if (parseNormalizedNamed(t).digest !== undefined) throw new InvalidParameterError('refusing to create a tag with a digest reference');
+  }
+  return tags;
+}
 
 function jsonParam<T>(q: URLSearchParams, name: string, what: string, check: (v: unknown) => boolean): T | undefined {
   const raw = q.get(name);
@@ -50,7 +59,7 @@ export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: bo
   const rm = q.get('rm');
   return {
     dockerfile: q.get('dockerfile') ?? '',
-    tags: q.getAll('t').filter(Boolean),
+    tags: checkedTags(q.getAll('t').filter(Boolean)),
     buildArgs: new Map(Object.entries(buildArgs)),
     ...(q.get('target') ? { target: q.get('target')! } : {}),
     noCache: queryBool(q, 'nocache'),
