@@ -38,3 +38,33 @@ test('abandoned uploads do not pile up in memory; an upload whose state was drop
   assert.equal(await store.statBlob('lru/x', sha256(b)), null);
   await assert.rejects(store.uploadOffset('lru/x', id2), { code: 'BLOB_UPLOAD_UNKNOWN' });
 });
+
+test('a failed write of an assembled multi-chunk blob closes the chunk being read', async () => {
+  const fsDriver = new FilesystemDriver(tempDir('berth-regstore-'), false);
+  await fsDriver.init();
+  const opened = [];
+  // The filesystem driver, except that writing a blob's data reads a little and then fails (a full disk).
+  const driver = Object.create(fsDriver);
+  driver.reader = async (p, ...rest) => {
+    const r = await fsDriver.reader(p, ...rest);
+    if (r && p.includes('/_uploads/')) opened.push(r);
+    return r;
+  };
+  driver.putStream = async (p, source) => {
+    if (!p.endsWith('/data')) return fsDriver.putStream(p, source);
+    for await (const _ of source) break;
+    throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  };
+  const store = new RegistryStore(driver);
+  const chunks = [crypto.randomBytes(300 * 1024), crypto.randomBytes(300 * 1024), crypto.randomBytes(300 * 1024)];
+  const id = await store.startUpload('leak/x');
+  let offset = 0;
+  for (const c of chunks) {
+    await store.appendUpload('leak/x', id, Readable.from([c]), { start: offset, end: offset + c.length - 1 }, c.length);
+    offset += c.length;
+  }
+  await assert.rejects(store.completeUpload('leak/x', id, sha256(Buffer.concat(chunks))), { code: 'ENOSPC' });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(opened.length >= 1, 'a chunk was read');
+  assert.deepEqual(opened.map((r) => r.destroyed), opened.map(() => true), 'every chunk reader opened is closed');
+});
