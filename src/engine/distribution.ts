@@ -66,15 +66,44 @@ export function decodeRegistryAuth(header: string | string[] | undefined): AuthC
   if (!v) return {};
   try {
     const parsed = JSON.parse(Buffer.from(v, 'base64').toString('utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as AuthConfig) : {};
-  } catch {
+    return parsed && typeof parsed === 'object' ? checkAuthConfig(parsed, 'invalid X-Registry-Auth header') : {};
+  } catch (err) {
+    if (err instanceof InvalidParameterError) throw err;
     throw new InvalidParameterError('invalid X-Registry-Auth header: not base64-encoded JSON');
   }
 }
 
+/** An AuthConfig whose fields are strings (null as absent), as Go's decoder insists: `{"username": 5}` is refused. */
+export function checkAuthConfig(v: object, what: string): AuthConfig {
+  if (Array.isArray(v)) throw new InvalidParameterError(`${what}: expected a JSON AuthConfig object`);
+  for (const [k, x] of Object.entries(v)) {
+    if (x !== null && x !== undefined && typeof x !== 'string' && ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'].includes(k)) {
+      throw new InvalidParameterError(`${what}: json: cannot unmarshal ${Array.isArray(x) ? 'array' : typeof x} into Go struct field AuthConfig.${k} of type string`);
+    }
+  }
+  return v as AuthConfig;
+}
+
+/** A small registry reply read whole; a cut or oversized one is named as what it was (not a bare "aborted"). */
+async function readReply(res: Readable, limit: number, what: string, session: RegistrySession): Promise<Buffer> {
+  try {
+    return await readSmall(res, limit);
+  } catch (err) {
+    throw new SystemError(`reading ${what} from ${session.origin}: ${err instanceof Error && err.message === 'aborted' ? 'the registry closed the connection before the end of the reply' : errorMessage(err)}`);
+  }
+}
+
+/** A registry host[:port] a URL can be made of; anything else is the client's mistake, named. */
+function checkedRegistryHost(host: string): string {
+  let ok = host !== '';
+  try { ok &&= new URL(`https://${host}/`).host !== ''; } catch { ok = false; }
+  if (!ok) throw new InvalidParameterError(`invalid registry address ${JSON.stringify(host)}: expected a host name or address with an optional port`);
+  return host;
+}
+
 /** The host the engine talks to for a reference's domain (Docker Hub's API lives elsewhere than its name). */
 export function registryHost(domain: string): string {
-  return domain === 'docker.io' ? 'registry-1.docker.io' : domain;
+  return domain === 'docker.io' ? 'registry-1.docker.io' : checkedRegistryHost(domain);
 }
 
 /** jsonmessage's progress text: "[=====>      ]  1.2MB/4.5MB". */
@@ -291,6 +320,7 @@ export class DistributionService {
   /** `docker pull --all-tags`: every tag of the repository, one after the other. */
   async pullAllTags(refString: string, opts: PullOptions = {}): Promise<void> {
     const repo = parseNormalizedNamed(refString).nameOnly();
+    parsePlatform(opts.platform); // a bad platform is refused before the registry is asked
     const session = this.client.session(registryHost(repo.domain), opts.auth ?? {});
     let tags: string[];
     try {
@@ -322,7 +352,7 @@ export class DistributionService {
     } catch (err) {
       throw this.pullError(err, ref);
     }
-    const body = await readSmall(reply.res, MAX_MANIFEST);
+    const body = await readReply(reply.res, MAX_MANIFEST, `the manifest of ${ref.familiar()}`, session);
     const digest = sha256(body);
     if (reference.includes(':') && digest !== reference) {
       throw new InvalidParameterError(`manifest verification failed for digest ${reference}: the registry sent content with digest ${digest}`);
@@ -368,7 +398,7 @@ export class DistributionService {
     } catch (err) {
       throw this.pullError(err, ref);
     }
-    const body = await readSmall(reply.res, limit);
+    const body = await readReply(reply.res, limit, `blob ${desc.digest} of ${ref.familiar()}`, session);
     const actual = sha256(body);
     if (actual !== desc.digest) throw new InvalidParameterError(`image config verification failed for digest ${desc.digest}: got ${actual}`);
     return body;
@@ -637,9 +667,9 @@ export class DistributionService {
 
   /** POST /auth: checks the credentials against the registry (the ping's challenge answered). */
   async login(auth: AuthConfig): Promise<{ Status: string; IdentityToken: string }> {
-    const server = (auth.serveraddress ?? '').trim();
+    const server = (checkAuthConfig(auth, 'invalid login body').serveraddress ?? '').trim();
     if (!server) throw new InvalidParameterError('serveraddress is required');
-    let host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    let host = checkedRegistryHost(server.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
     if (host === 'index.docker.io' || host === 'docker.io') host = 'registry-1.docker.io';
     const session = this.client.freshSession(host, auth);
     try {
@@ -660,7 +690,7 @@ export class DistributionService {
     const slash = term.indexOf('/');
     const first = slash === -1 ? '' : term.slice(0, slash);
     const hasHost = first.includes('.') || first.includes(':') || first === 'localhost';
-    const host = hasHost ? first : 'registry-1.docker.io';
+    const host = hasHost ? checkedRegistryHost(first) : 'registry-1.docker.io';
     const query = (hasHost ? term.slice(slash + 1) : term).toLowerCase();
     const session = this.client.session(host, auth);
     const names: string[] = [];
