@@ -1,8 +1,8 @@
 // Registry routes of the Docker Engine API: push, login (POST /auth) and search; pull is POST /images/create (routes/images.ts).
 import { InvalidParameterError } from '../../engine/errors';
 import { decodeRegistryAuth, type DistributionService } from '../../engine/distribution';
-import type { AuthConfig } from '../../wire/distribution';
-import { queryInt, type Router } from '../router';
+import type { AuthConfig, SearchResult } from '../../wire/distribution';
+import { queryFilters, queryInt, type Router } from '../router';
 import { JsonMessageStream, type PullHandler } from './images';
 
 /** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
@@ -35,6 +35,26 @@ export function registerDistributionRoutes(router: Router, distribution: Distrib
     const term = ctx.query.get('term') ?? '';
     const limit = queryInt(ctx.query, 'limit') ?? 25;
     if (limit < 1 || limit > 100) throw new InvalidParameterError(`limit ${limit} is outside the range of [1, 100]`);
-    return distribution.search(term, limit, decodeRegistryAuth(ctx.req.headers['x-registry-auth']));
+    const keep = searchFilter(queryFilters(ctx.query));
+    return (await distribution.search(term, limit, decodeRegistryAuth(ctx.req.headers['x-registry-auth']))).filter(keep);
   });
+}
+
+/** moby's search filters (is-automated, is-official, stars), checked before the registry is asked, as dockerd does. */
+function searchFilter(filters: Map<string, string[]>): (r: SearchResult) => boolean {
+  for (const k of filters.keys()) if (!['is-automated', 'is-official', 'stars'].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+  const bool = (k: string): boolean | undefined => {
+    const v = filters.get(k)?.at(-1);
+    if (v === undefined) return undefined;
+    if (!/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(v)) throw new InvalidParameterError(`invalid filter '${k}=${v}'`);
+    return /^(1|t|T|TRUE|true|True)$/.test(v);
+  };
+  const automated = bool('is-automated');
+  const official = bool('is-official');
+  let stars = 0;
+  for (const v of filters.get('stars') ?? []) {
+    if (!/^-?\d+$/.test(v)) throw new InvalidParameterError(`invalid filter 'stars=${v}'`);
+    stars = Math.max(stars, Number(v));
+  }
+  return (r) => (automated === undefined || r.is_automated === automated) && (official === undefined || r.is_official === official) && r.star_count >= stars;
 }
