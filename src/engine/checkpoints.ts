@@ -64,7 +64,6 @@ export class CheckpointService {
     const wasStoppedByUser = c.state.stoppedByUser;
     // The checkpoint ends the container on purpose: no restart policy brings it back.
     if (exit) c.state.stoppedByUser = true;
-    const exited = exit ? this.o.containers.stopped(c) : undefined;
     try {
       await this.o.runtime.checkpoint(c.runtime, c.id, { imagePath, workPath: imagePath, leaveRunning: !exit });
     } catch (err) {
@@ -74,9 +73,10 @@ export class CheckpointService {
     }
     this.o.containers.emit(c, 'checkpoint');
     // Answer once the container is recorded as exited, so an immediate `start --checkpoint` finds it stopped.
-    if (exited) {
+    // Asked only now, so a failed dump leaves no exit waiter behind (an exit already recorded resolves at once).
+    if (exit) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, EXIT_WAIT_MS); })]);
+      await Promise.race([this.o.containers.stopped(c), new Promise((r) => { timer = setTimeout(r, EXIT_WAIT_MS); })]);
       clearTimeout(timer);
     }
   }
