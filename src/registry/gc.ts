@@ -1,6 +1,6 @@
 // Registry garbage collection: mark every blob a kept manifest references (index children included), sweep the rest.
 import { MediaTypes } from '../wire/oci';
-import { detectMediaType } from './manifests';
+import { detectMediaType, isSha256 } from './manifests';
 import type { StorageDriver } from './storage-driver';
 import { findRepositories, paths } from './store';
 
@@ -95,7 +95,7 @@ export async function garbageCollect(driver: StorageDriver, opts: GcOptions = {}
         report.deletedManifests.push(`${repo}@${d}`);
         if (!dry) {
           const subject = bodies.get(d)?.subject;
-          if (subject && /^sha256:[a-f0-9]{64}$/.test(subject)) await driver.delete(paths.referrer(repo, subject, d));
+          if (subject && isSha256(subject)) await driver.delete(paths.referrer(repo, subject, d));
           await driver.delete(paths.revisionDir(repo, d));
         }
       }

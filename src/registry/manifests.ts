@@ -34,9 +34,12 @@ export function isValidTag(tag: string): boolean { return TAG_RE.test(tag); }
 /** A digest in the spec's grammar (any algorithm). */
 export function isDigestLike(s: string): boolean { return DIGEST_RE.test(s); }
 
+/** A sha256 digest of 64 lowercase hex characters, the only kind stored (and safe in a storage path). */
+export function isSha256(digest: string): boolean { return SHA256_RE.test(digest); }
+
 /** Only sha256 is stored; other algorithms are refused as unsupported digests. */
 export function assertSha256(digest: string, what = 'digest'): void {
-  if (!SHA256_RE.test(digest)) {
+  if (!isSha256(digest)) {
     throw new RegistryError('DIGEST_INVALID', `invalid ${what} ${JSON.stringify(digest)}: only sha256 digests of 64 lowercase hex characters are supported`, { digest });
   }
 }

@@ -5,7 +5,7 @@ import { KeyedMutex } from '../util/mutex';
 import type { ReferrerDescriptor } from '../wire/distribution';
 import { MediaTypes } from '../wire/oci';
 import {
-  RegistryError, assertSha256, detectMediaType, isValidName, isValidTag, parseManifest, type ParsedManifest,
+  RegistryError, assertSha256, detectMediaType, isSha256, isValidName, isValidTag, parseManifest, type ParsedManifest,
 } from './manifests';
 import { storagePath, type StorageDriver } from './storage-driver';
 
@@ -341,11 +341,11 @@ export class RegistryStore {
     }
     const missing: string[] = [];
     for (const b of parsed.blobs) {
-      const ok = /^sha256:[a-f0-9]{64}$/.test(b.digest) && (await this.statBlob(name, b.digest)) !== null;
+      const ok = isSha256(b.digest) && (await this.statBlob(name, b.digest)) !== null;
       if (!ok) missing.push(b.digest);
     }
     for (const m of parsed.manifests) {
-      const ok = /^sha256:[a-f0-9]{64}$/.test(m.digest) && (await this.driver.getContent(paths.revisionLink(name, m.digest))) !== null;
+      const ok = isSha256(m.digest) && (await this.driver.getContent(paths.revisionLink(name, m.digest))) !== null;
       if (!ok) missing.push(m.digest);
     }
     if (missing.length) {
@@ -355,7 +355,7 @@ export class RegistryStore {
     }
     if (!(await this.driver.stat(paths.blobData(digest)))) await this.driver.putContent(paths.blobData(digest), body);
     await this.driver.putContent(paths.revisionLink(name, digest), digest);
-    if (parsed.subject && /^sha256:[a-f0-9]{64}$/.test(parsed.subject.digest)) {
+    if (parsed.subject && isSha256(parsed.subject.digest)) {
       const entry: ReferrerDescriptor = { mediaType: parsed.mediaType, digest, size: body.length };
       if (parsed.artifactType) entry.artifactType = parsed.artifactType;
       if (parsed.annotations && Object.keys(parsed.annotations).length) entry.annotations = parsed.annotations;
@@ -388,7 +388,7 @@ export class RegistryStore {
     if (body) {
       try {
         const subject = (JSON.parse(body.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
-        if (subject && /^sha256:[a-f0-9]{64}$/.test(subject)) await this.driver.delete(paths.referrer(name, subject, reference));
+        if (subject && isSha256(subject)) await this.driver.delete(paths.referrer(name, subject, reference));
       } catch {
         // Not JSON: no referrer entry to drop.
       }
