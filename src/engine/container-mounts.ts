@@ -350,14 +350,14 @@ export class ContainerMountSetup {
     try {
       for (const m of sortMounts(mounts ?? [])) {
         let source = m.source;
+        // Where the mount goes; before a volume goes over it, that is also the image's content for copy-up.
+        const where = await resolveInContainer(rootfs, placed, m.destination);
         if (m.type === 'volume') {
-          // Before the volume goes over it: the image's content at the destination, for copy-up.
-          const imageDir = m.copyData ? (await resolveInContainer(rootfs, placed, m.destination)).hostPath : '';
           used.push(m);
           source = await this.volumes.mount(m, id);
           if (m.copyData) {
-            const st = await fsp.stat(imageDir).catch(() => undefined);
-            if (st?.isDirectory()) await this.volumes.populate(m, imageDir);
+            const st = await fsp.stat(where.hostPath).catch(() => undefined);
+            if (st?.isDirectory()) await this.volumes.populate(m, where.hostPath);
           }
           if (m.subpath) {
             source = (await resolveInContainer(source, [], m.subpath)).hostPath;
@@ -368,7 +368,6 @@ export class ContainerMountSetup {
             if (e.code !== 'ENOTDIR' && e.code !== 'EEXIST') throw new SystemError(`error while creating mount source path '${source}': ${e.message}`);
           });
         }
-        const where = await resolveInContainer(rootfs, placed, m.destination);
         await makeMountPoint(where.hostPath, m.type === 'tmpfs' ? true : await isDirectory(source), m.destination);
         out.push(ociMount(m, where.containerPath, source));
         if (m.type !== 'tmpfs') placed.push({ destination: where.containerPath, source });
