@@ -114,6 +114,15 @@ test('networks: bad JSON, wrong types, bad IPAM and unknown ids are refused; not
     ['POST', '/networks/bridge/connect', '{"Container":5}', 400, /NetworkConnect.Container of type string/],
     ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":"y"}', 400, /NetworkConnect.EndpointConfig/],
     ['POST', '/networks/bridge/connect', '{"Container":"nosuch"}', 404, /No such container: nosuch/],
+    ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":{"IPAMConfig":"x"}}', 400, /EndpointSettings.IPAMConfig of type object/],
+    ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":{"Aliases":"x"}}', 400, /EndpointSettings.Aliases of type \[\]string/],
+    ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":{"Aliases":[5]}}', 400, /cannot unmarshal number into Go struct field EndpointSettings.Aliases of type string/],
+    ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":{"DriverOpts":[1]}}', 400, /EndpointSettings.DriverOpts of type map\[string\]string/],
+    ['POST', '/networks/bridge/connect', '{"Container":"x","EndpointConfig":{"IPAMConfig":{"IPv4Address":5}}}', 400, /EndpointIPAMConfig.IPv4Address of type string/],
+    ['POST', '/networks/create', '{"Name":"n1","Options":{"com.docker.network.driver.mtu":"abc"}}', 400, /failed to parse com.docker.network.driver.mtu value: abc/],
+    ['POST', '/networks/create', '{"Name":"n1","Options":{"com.docker.network.bridge.enable_icc":"maybe"}}', 400, /failed to parse com.docker.network.bridge.enable_icc value: maybe/],
+    ['POST', '/networks/create', '{"Name":"n1","Options":{"com.docker.network.bridge.host_binding_ipv4":"x"}}', 400, /failed to parse com.docker.network.bridge.host_binding_ipv4 value: x/],
+    ['POST', '/networks/create', '{"Name":"n1","Options":{"com.docker.network.bridge.name":"a/b"}}', 400, /invalid bridge name "a\/b"/],
     ['POST', '/networks/bridge/disconnect', '{"Container":"x","Force":"yes"}', 400, /NetworkDisconnect.Force of type bool/],
     ['POST', '/networks/bridge/disconnect', 'null', 400, /a container name or ID is required/],
     ['DELETE', '/networks/nosuch', undefined, 404, /network nosuch not found/],
@@ -123,6 +132,10 @@ test('networks: bad JSON, wrong types, bad IPAM and unknown ids are refused; not
   ]);
   assert.deepEqual(d.dockerOk(['network', 'ls', '-q']).split('\n').sort(), before, 'no network made from bad input');
   assert.match(d.dockerFail(['network', 'create', '--subnet', 'nonsense', 'n2']), /invalid subnet nonsense/);
+  assert.match(d.dockerFail(['network', 'create', '-o', 'com.docker.network.driver.mtu=abc', 'n2']), /failed to parse com.docker.network.driver.mtu value: abc/);
+  // Good options still make a network.
+  d.dockerOk(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.enable_icc=false', 'n3']);
+  d.dockerOk(['network', 'rm', 'n3']);
 });
 
 test('volumes: bad names (../, /, too long), bad driver opts and wrong types are refused; nothing is left on disk', () => {

@@ -1,4 +1,5 @@
 // Network routes of the Docker Engine API: HTTP in, NetworkService calls, Docker's wire types out.
+import { isIP } from 'node:net';
 import type { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
@@ -28,6 +29,10 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
 
   router.post('/networks/{id}/connect', async (ctx) => {
     const body = checkBody<NetworkConnectBody>(await ctx.json(), 'NetworkConnect', { Container: 'string', EndpointConfig: 'object' });
+    if (body.EndpointConfig) {
+      checkBody(body.EndpointConfig, 'EndpointSettings', { IPAMConfig: 'object', Links: 'strings', Aliases: 'strings', MacAddress: 'string', DriverOpts: 'map', NetworkID: 'string', IPAddress: 'string' });
+      if (body.EndpointConfig.IPAMConfig) checkBody(body.EndpointConfig.IPAMConfig, 'EndpointIPAMConfig', { IPv4Address: 'string', IPv6Address: 'string', LinkLocalIPs: 'strings' });
+    }
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await networks.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
     ctx.res!.statusCode = 200;
@@ -49,7 +54,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
   });
 }
 
-type Kind = 'string' | 'bool' | 'object' | 'array' | 'map';
+type Kind = 'string' | 'bool' | 'object' | 'array' | 'map' | 'strings';
 
 /** The JSON kind Go's decoder names in its type errors. */
 function jsonKind(v: unknown): string {
@@ -69,8 +74,10 @@ function checkBody<T>(v: unknown, struct: string, fields: Record<string, Kind>):
     const x = o[f];
     if (x === undefined || x === null) continue;
     const k = jsonKind(x);
-    const ok = kind === 'map' ? k === 'object' && Object.values(x as object).every((e) => typeof e === 'string') : k === kind;
-    if (!ok) throw new InvalidParameterError(`json: cannot unmarshal ${k} into Go struct field ${struct}.${f} of type ${kind === 'map' ? 'map[string]string' : kind}`);
+    const ok = kind === 'map' ? k === 'object' && Object.values(x as object).every((e) => typeof e === 'string')
+      : kind === 'strings' ? k === 'array' && (x as unknown[]).every((e) => typeof e === 'string') : k === kind;
+    if (!ok && kind === 'strings' && k === 'array') throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind((x as unknown[]).find((e) => typeof e !== 'string'))} into Go struct field ${struct}.${f} of type string`);
+    if (!ok) throw new InvalidParameterError(`json: cannot unmarshal ${k} into Go struct field ${struct}.${f} of type ${kind === 'map' ? 'map[string]string' : kind === 'strings' ? '[]string' : kind}`);
   }
   return o as T;
 }
@@ -90,8 +97,16 @@ function checkCreateBody(v: unknown): NetworkCreateBody {
       checkBody(c, 'IPAMConfig', { Subnet: 'string', IPRange: 'string', Gateway: 'string', AuxiliaryAddresses: 'map' });
     }
   }
+  for (const [label, value] of Object.entries(body.Options ?? {})) {
+    // moby's bridge driver parses these (fromLabels) and refuses what does not parse, in its words.
+    const bad = (why: string) => new InvalidParameterError(`failed to parse ${label} value: ${value} (${why})`);
+    if (label === 'com.docker.network.driver.mtu' && !/^[+-]?\d+$/.test(value)) throw bad(`strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
+    if (BRIDGE_BOOL_OPTIONS.includes(label) && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(value)) throw bad(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+    if (label === 'com.docker.network.bridge.host_binding_ipv4' && !isIP(value)) throw bad('nil ip');
+  }
   return body;
 }
+const BRIDGE_BOOL_OPTIONS = ['com.docker.network.bridge.enable_icc', 'com.docker.network.bridge.enable_ip_masquerade', 'com.docker.network.bridge.default_bridge'];
 
 /** moby's network.Inspect; the list leaves Containers empty, as dockerd does. */
 export function resource(n: NetworkRecord, networks: NetworkService, withContainers: boolean): NetworkResource {
