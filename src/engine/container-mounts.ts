@@ -330,14 +330,6 @@ export function sourceMounts(mounts: ContainerMount[] | undefined): { destinatio
 export class ContainerMountSetup {
   constructor(private readonly volumes: ContainerVolumes) {}
 
-  plan(i: MountInputs): PlannedMount[] {
-    return planMounts(i);
-  }
-
-  attach(planned: PlannedMount[], containerId: string): Promise<ContainerMount[]> {
-    return this.volumes.attach(planned, containerId);
-  }
-
   /**
    * Before the container runs: mounts its volumes' devices, fills empty volumes from the image, creates missing
    * -v sources and every mount point inside the rootfs, and returns the OCI mounts with resolved destinations.
@@ -387,15 +379,6 @@ export class ContainerMountSetup {
   /** After the first start: copy-up happens once, as Docker's happens at create. */
   copiedUp(mounts: ContainerMount[] | undefined): void {
     for (const m of mounts ?? []) if (m.copyData) m.copyData = false;
-  }
-
-  /** The container is removed: references go, and with `removeVolumes` its anonymous volumes. */
-  forget(id: string, mounts: ContainerMount[] | undefined, removeVolumes: boolean): Promise<void> {
-    return this.volumes.release(id, mounts ?? [], removeVolumes);
-  }
-
-  restore(containers: { id: string; running: boolean; mounts: ContainerMount[] }[]): Promise<void> {
-    return this.volumes.restore(containers);
   }
 }
 

@@ -23,7 +23,7 @@ import { ExitMonitor } from '../runtime/exit-monitor';
 import { resizeConsole } from '../runtime/console';
 import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
-import { ContainerMountSetup, type ContainerVolumes } from './container-mounts';
+import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import type { RuntimeMount } from '../wire/oci';
 import { ramInBytes } from '../util/units';
 import type { NetworkService } from './networks';
@@ -117,7 +117,7 @@ export class ContainerService {
     await this.store.init();
     await this.store.removeLeftovers();
     for (const c of await this.store.loadAll()) this.records.set(c.id, c);
-    await this.mounts.restore([...this.records.values()].map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused', mounts: c.mounts ?? [] })));
+    await this.o.volumes.restore([...this.records.values()].map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused', mounts: c.mounts ?? [] })));
     await this.exits.start();
     for (const c of this.records.values()) {
       if (c.state.status === 'removing') {
@@ -211,7 +211,7 @@ export class ContainerService {
     if (joined) config.Hostname = joined.config.Hostname;
     const warnings = checkResources(hostConfig, this.o.hostResources);
     checkSecurity(hostConfig, this.o.hostResources?.kernel ?? '');
-    const plannedMounts = this.mounts.plan({
+    const plannedMounts = planMounts({
       hostConfig, volumes: config.Volumes, sourceExists: (p) => fs.existsSync(p),
       mountsOf: (ref) => {
         const from = this.find(ref);
@@ -226,7 +226,7 @@ export class ContainerService {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
       const id = randomBytes(32).toString('hex');
-      const mounts = await this.mounts.attach(plannedMounts, id);
+      const mounts = await this.o.volumes.attach(plannedMounts, id);
       config.Hostname = config.Hostname || id.slice(0, 12);
       config.Image = body.Image;
       config.Entrypoint = entrypoint.length ? entrypoint : null;
@@ -260,7 +260,7 @@ export class ContainerService {
         ]);
         await this.store.save(rec);
       } catch (err) {
-        await this.mounts.forget(id, mounts, true).catch(() => undefined);
+        await this.o.volumes.release(id, mounts, true).catch(() => undefined);
         throw err;
       }
       this.records.set(id, rec);
@@ -644,7 +644,7 @@ export class ContainerService {
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);
     this.records.delete(c.id);
-    await this.mounts.forget(c.id, c.mounts, removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
+    await this.o.volumes.release(c.id, c.mounts ?? [], removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
     this.emit(c, 'destroy');
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
