@@ -489,6 +489,7 @@ export class DistributionService {
     } catch (err) {
       // Verified bytes that do not unpack to the config's diff ID are bad content: not worth resuming.
       await fsp.rm(file, { force: true });
+      if (/^digest mismatch/.test(errorMessage(err))) throw new InvalidParameterError(`layer ${desc.digest} of ${ref.familiar()} does not unpack to the diff ID its image config names: ${errorMessage(err)}`);
       throw err instanceof BerthError ? err : new SystemError(`failed to register layer ${desc.digest}: ${errorMessage(err)}`);
     }
     bar.bytes('Extracting', desc.size, desc.size, true);

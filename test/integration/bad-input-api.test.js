@@ -19,11 +19,36 @@ const canaryDir = path.join(work, 'canary');
 fs.mkdirSync(canaryDir);
 
 // A registry on 127.0.0.1 answering garbage, in a child process (the tests' curl calls block this one's loop).
+// Besides garbage it serves well-formed images whose layers are hostile (escape by ../ or through a symlink) or whose
+// layer does not match its config's diff ID.
 const REGISTRY = `
 const http = require('http');
+const crypto = require('crypto');
+const zlib = require('zlib');
+const { makeTar } = require(process.argv[1]);
 const mt = 'application/vnd.docker.distribution.manifest.v2+json';
-http.createServer((req, res) => {
+const sha = (b) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
+const images = {};
+function image(name, layerTar, diffTar = layerTar) {
+  const blob = zlib.gzipSync(layerTar);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(diffTar)] }, config: { Cmd: ['sh'] } }));
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mt,
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: blob.length, digest: sha(blob) }] }));
+  images[name] = { manifest, blobs: { [sha(config)]: config, [sha(blob)]: blob } };
+}
+(async () => {
+  image('escape', await makeTar([{ name: '../../../../../..' + process.argv[2] + '/pulled', data: 'x' }]));
+  image('symlink', await makeTar([{ name: 'l', type: 'symlink', linkname: process.argv[2] }, { name: 'l/pulled', data: 'x' }]));
+  image('difflie', await makeTar([{ name: 'a', data: 'a' }]), await makeTar([{ name: 'b', data: 'b' }]));
+  start();
+})();
+function start() { http.createServer((req, res) => {
   if (req.url === '/v2/') { res.writeHead(200, { 'Docker-Distribution-API-Version': 'registry/2.0' }); return res.end('{}'); }
+  const hit = /^\\/v2\\/(.+)\\/(manifests|blobs)\\/(.+)$/.exec(req.url);
+  const im = hit && images[hit[1]];
+  if (im && hit[2] === 'manifests') { res.writeHead(200, { 'Content-Type': mt }); return res.end(im.manifest); }
+  if (im && im.blobs[hit[3]]) { res.writeHead(200); return res.end(im.blobs[hit[3]]); }
   const repo = (/^\\/v2\\/(.+)\\/(manifests|blobs|tags)\\//.exec(req.url) || [])[1];
   if (repo === 'garbage') { res.writeHead(200, { 'Content-Type': mt }); return res.end('\\u0000not json'); }
   if (repo === 'huge') {
@@ -37,13 +62,13 @@ http.createServer((req, res) => {
   if (repo === 'status500') { res.writeHead(500); return res.end('oops'); }
   res.writeHead(404, { 'Content-Type': 'application/json' });
   res.end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
-}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); }); }
 `;
 let registry;
 let regHost;
 
 before(async () => {
-  registry = spawn(process.execPath, ['-e', REGISTRY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  registry = spawn(process.execPath, ['-e', REGISTRY, path.resolve(__dirname, '../unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   regHost = `127.0.0.1:${await new Promise((resolve) => registry.stdout.once('data', (b) => resolve(String(b).trim())))}`;
   await d.startWithBusybox();
 });
@@ -236,6 +261,12 @@ test('pull: bad references and hosts, and a registry answering garbage, get clea
     ['POST', '/images/create?fromImage=x&tag=bad:tag', undefined, 400, /invalid reference format/],
     ['POST', `/images/create?fromImage=${'a'.repeat(300)}`, undefined, 400, /must not be more than 255 characters/],
   ]);
+  // Well-formed images with hostile layers: refused while unpacking, nothing written outside, nothing stored.
+  const stream = (r) => post(`/images/create?fromImage=${regHost}/${r}&tag=latest`, '/dev/null');
+  assertStreamError(stream('escape'), /refusing to unpack tar entry ".*\/pulled": path escapes the target directory/, 'pull of a layer with ../');
+  assertStreamError(stream('symlink'), /refusing to unpack tar entry "l\/pulled": parent l is a symlink/, 'pull of a layer writing through a symlink');
+  assertStreamError(stream('difflie'), /does not unpack to the diff ID its image config names: digest mismatch/, 'pull of a layer that is not its diff ID');
+  assert.deepEqual(fs.readdirSync(canaryDir), [], 'nothing written outside by a pull');
   assert.equal(d.dockerOk(['images', '-aq', '--no-trunc']), before, 'no image stored from a bad pull');
   assert.match(d.dockerFail(['pull', `${regHost}/garbage`]), /is not JSON/);
 });
