@@ -261,6 +261,7 @@ export class ContainerService {
         await this.store.save(rec);
       } catch (err) {
         await this.o.volumes.release(id, mounts, true).catch(() => undefined);
+        await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
         throw err;
       }
       this.records.set(id, rec);
