@@ -180,7 +180,9 @@ export class VolumeService implements ContainerVolumes {
         out.push({ ...m, name: vol.Name, source: vol.Mountpoint, driver: vol.Driver });
       }
     } catch (err) {
-      await this.release(containerId, out, false);
+      // The anonymous volumes made for this container so far go with the failed create (moby's cleanupContainer
+      // removes them too); volumes-from mounts are never anonymous here, so others' volumes stay.
+      await this.release(containerId, out, true);
       throw err;
     }
     return out;

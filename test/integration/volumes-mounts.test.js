@@ -69,6 +69,13 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     const dup = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: ['v1x:/x', '/tmp:/x'] } });
     assert.equal(dup.status, 400);
     assert.equal(JSON.parse(dup.body).message, 'Duplicate mount point: /x');
+    // A create refused at its second volume leaves no anonymous volume made for its first one.
+    const before = ok(['volume', 'ls', '-q']);
+    const half = d.api('POST', '/containers/create', {
+      Image: 'busybox', HostConfig: { Mounts: [{ Type: 'volume', Target: '/anon' }, { Type: 'volume', Source: 'bad*name', Target: '/b' }] },
+    });
+    assert.equal(half.status, 400, half.body);
+    assert.equal(ok(['volume', 'ls', '-q']), before);
     assert.equal(ok(['ps', '-aq']).trim(), '');
   });
 
