@@ -889,6 +889,15 @@ function checkCreateBody(b: ContainerCreateBody): void {
   arr(hc.ExtraHosts, 'HostConfig.ExtraHosts');
   arr(hc.Dns, 'HostConfig.Dns');
   str(hc.NetworkMode, 'HostConfig.NetworkMode');
+  const obj = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
+  const eps: unknown = b.NetworkingConfig?.EndpointsConfig;
+  if (!obj(eps) || Object.values(eps ?? {}).some((e) => !obj(e))) {
+    throw new InvalidParameterError('json: cannot unmarshal into Go struct field NetworkingConfig.EndpointsConfig of type map[string]*network.EndpointSettings');
+  }
+  for (const e of Object.values(b.NetworkingConfig?.EndpointsConfig ?? {})) { arr(e?.Aliases, 'EndpointSettings.Aliases'); arr(e?.Links, 'EndpointSettings.Links'); }
+  if (hc.Mounts !== undefined && hc.Mounts !== null && (!Array.isArray(hc.Mounts) || hc.Mounts.some((m) => m === null || !obj(m) || !obj(m.VolumeOptions) || !obj(m.BindOptions)))) {
+    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount');
+  }
   for (const f of ['Memory', 'NanoCpus', 'CpuShares', 'ShmSize', 'MemorySwap', 'MemoryReservation'] as const) {
     const v = hc[f];
     if (v !== undefined && v !== null && typeof v !== 'number') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${f} of type int64`);

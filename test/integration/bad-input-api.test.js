@@ -193,6 +193,25 @@ test('volumes: bad names (../, /, too long), bad driver opts and wrong types are
   assert.match(d.dockerFail(['volume', 'create', 'x'.repeat(237)]), /volume name is too long/);
 });
 
+test('container create: wrong types and bad names in its network and mount config are refused', () => {
+  const before = d.dockerOk(['ps', '-aq']);
+  const create = (body) => ['POST', '/containers/create', JSON.stringify({ Image: 'busybox', ...body })];
+  runCases([
+    [...create({ NetworkingConfig: { EndpointsConfig: 'x' } }), 400, /NetworkingConfig.EndpointsConfig of type map/],
+    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: 5 } } }), 400, /NetworkingConfig.EndpointsConfig of type map/],
+    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: [5] } } } }), 400, /EndpointSettings.Aliases of type \[\]string/],
+    [...create({ NetworkingConfig: { EndpointsConfig: { nosuchnet: {} } } }), 400, /network nosuchnet not found/],
+    [...create({ HostConfig: { Mounts: 'x' } }), 400, /HostConfig.Mounts of type \[\]mount.Mount/],
+    [...create({ HostConfig: { Mounts: [5] } }), 400, /HostConfig.Mounts/],
+    [...create({ HostConfig: { Mounts: [{ Type: 'volume', Source: 'vv', Target: '/x', VolumeOptions: 'x' }] } }), 400, /HostConfig.Mounts/],
+    [...create({ HostConfig: { Mounts: [{ Type: 'volume', Source: '../x', Target: '/x' }] } }), 400, /"..\/x" includes invalid characters for a local volume name/],
+    [...create({ HostConfig: { Binds: ['a/b:/x'] } }), 400, /"a\/b" includes invalid characters/],
+    [...create({ HostConfig: { Binds: [`${'a'.repeat(300)}:/x`] } }), 400, /volume name is too long/],
+  ]);
+  assert.equal(d.dockerOk(['ps', '-aq']), before, 'no container made from bad input');
+  assert.equal(d.dockerOk(['volume', 'ls', '-q']), '', 'no volume made from bad input');
+});
+
 test('checkpoints: bad names, bodies and directories are refused', () => {
   d.dockerOk(['create', '--name', 'ck1', 'busybox', 'sleep', '100']);
   runCases([
