@@ -165,7 +165,8 @@ export class RegistrySession {
   private async fetchToken(ch: Challenge, scopes: string[], offline = false): Promise<{ token: string; expires: number; refresh?: string }> {
     const realm = ch.params.realm;
     if (!realm) throw new RegistryResponseError(401, 'UNAUTHORIZED', 'the registry asks for a bearer token but names no realm', this.origin);
-    const url = new URL(realm);
+    let url: URL;
+    try { url = new URL(realm); } catch { throw new RegistryResponseError(500, undefined, `the registry's bearer token realm ${JSON.stringify(realm)} is not a URL`, this.origin); }
     const insecure = this.client.insecure(url.host);
     let res: http.IncomingMessage;
     if (this.auth.identitytoken) {

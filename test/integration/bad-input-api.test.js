@@ -62,14 +62,22 @@ function start() { http.createServer((req, res) => {
   if (repo === 'status500') { res.writeHead(500); return res.end('oops'); }
   res.writeHead(404, { 'Content-Type': 'application/json' });
   res.end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
-}).listen(0, '127.0.0.1', function () { console.log(this.address().port); }); }
+}).listen(0, '127.0.0.1', function () {
+  const main = this.address().port;
+  // A second registry whose challenge names a realm that is not a URL.
+  http.createServer((req, res) => { res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="http://[bad",service="x"' }); res.end(); })
+    .listen(0, '127.0.0.1', function () { console.log(main + ' ' + this.address().port); });
+}); }
 `;
+let badRealmHost;
 let registry;
 let regHost;
 
 before(async () => {
   registry = spawn(process.execPath, ['-e', REGISTRY, path.resolve(__dirname, '../unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  regHost = `127.0.0.1:${await new Promise((resolve) => registry.stdout.once('data', (b) => resolve(String(b).trim())))}`;
+  const ports = (await new Promise((resolve) => registry.stdout.once('data', (b) => resolve(String(b).trim())))).split(' ');
+  regHost = `127.0.0.1:${ports[0]}`;
+  badRealmHost = `127.0.0.1:${ports[1]}`;
   await d.startWithBusybox();
 });
 after(async () => {
@@ -273,6 +281,8 @@ test('pull: bad references and hosts, and a registry answering garbage, get clea
     ['POST', `/images/create?fromImage=${regHost}/truncated&tag=latest`, undefined, 500, /reading the manifest of .*truncated:latest .*closed the connection before the end/],
     ['POST', `/images/create?fromImage=${regHost}/status500&tag=latest`, undefined, 500, /unexpected HTTP status: 500/],
     ['POST', `/images/create?fromImage=${regHost}/nosuch&tag=latest`, undefined, 404, /manifest for .*nosuch:latest not found/],
+    ['POST', `/images/create?fromImage=${badRealmHost}/x&tag=latest`, undefined, 500, /bearer token realm "http:\/\/\[bad" is not a URL/],
+    ['POST', '/auth', JSON.stringify({ username: 'u', password: 'p', serveraddress: badRealmHost }), 500, /bearer token realm "http:\/\/\[bad" is not a URL/],
     ['POST', `/images/create?fromImage=${regHost}/x&platform=${enc('bad//')}`, undefined, 400, /invalid platform "bad\/\/"/],
     ['POST', `/images/create?fromImage=${regHost}/x&tag=latest&platform=${enc('bad//')}`, undefined, 400, /invalid platform "bad\/\/"/],
     ['POST', `/images/create?fromImage=${enc('127.0.0.1:99999/x')}&tag=latest`, undefined, 400, /invalid registry address "127.0.0.1:99999"/],
