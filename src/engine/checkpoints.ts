@@ -136,6 +136,8 @@ export class CheckpointService {
   private async customDir(dir: string | undefined | null): Promise<string> {
     if (!dir) return '';
     if (!path.isAbsolute(dir)) throw new InvalidParameterError(`checkpoint directory must be an absolute path: ${JSON.stringify(dir)}`);
+    // Linux's limits (NAME_MAX 255 bytes a component, PATH_MAX 4096 in all): past them it is the caller's path, not an I/O fault.
+    if (Buffer.byteLength(dir) >= 4096 || dir.split('/').some((c) => Buffer.byteLength(c) > 255)) throw new InvalidParameterError('checkpoint directory path is too long: at most 255 bytes a component and 4095 in all');
     const st = await fsp.stat(dir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new InvalidParameterError(`checkpoint directory ${JSON.stringify(dir)} exists but is not a directory`);
     return path.normalize(dir);

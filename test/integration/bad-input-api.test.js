@@ -234,6 +234,8 @@ test('checkpoints: bad names, bodies and directories are refused', () => {
     ['DELETE', `/containers/ck1/checkpoints/${enc('../../x')}`, undefined, 400, /invalid checkpoint ID "..\/..\/x"/],
     ['DELETE', '/containers/ck1/checkpoints/nosuch', undefined, 404, /checkpoint nosuch does not exist for container ck1/],
     ['GET', `/containers/ck1/checkpoints?dir=${enc('../../')}`, undefined, 400, /checkpoint directory must be an absolute path/],
+    ['GET', `/containers/ck1/checkpoints?dir=/${'a'.repeat(300)}`, undefined, 400, /checkpoint directory path is too long/],
+    ['POST', '/containers/ck1/checkpoints', JSON.stringify({ CheckpointID: 'ok', CheckpointDir: `/${'a/'.repeat(2100)}` }), 400, /checkpoint directory path is too long/],
     ['POST', `/containers/ck1/start?checkpoint=${enc('../x')}`, undefined, 400, /invalid checkpoint ID "..\/x"/],
     ['POST', '/containers/ck1/start?checkpoint=nosuch', undefined, 404, /checkpoint nosuch does not exist/],
   ]);
