@@ -114,6 +114,13 @@ function progressText(current: number, total: number): string {
 }
 
 /** Per-layer progress, throttled: the first and last of each status always go out. */
+/** A blob download that ran past the size its descriptor gives. */
+class OversizeBlobError extends Error {
+  constructor(digest: string, size: number) {
+    super(`the registry sent more than the ${size} bytes its manifest gives for ${digest}`);
+  }
+}
+
 class LayerProgress {
   private last = 0;
   constructor(private readonly out: Progress, readonly id: string) {}
@@ -446,7 +453,16 @@ export class DistributionService {
           const base = hashed;
           const h = hash;
           const counter = new Counter((n) => bar.bytes('Downloading', base + n, desc.size));
-          const feed = new Transform({ transform(chunk: Buffer, _e, cb) { h.update(chunk); cb(null, chunk); } });
+          let received = 0;
+          const feed = new Transform({
+            transform(chunk: Buffer, _e, cb) {
+              received += chunk.length;
+              // Refused as it happens: a registry sending more than the manifest says must not fill the disk first.
+              if (base + received > desc.size) { cb(new OversizeBlobError(desc.digest, desc.size)); return; }
+              h.update(chunk);
+              cb(null, chunk);
+            },
+          });
           try {
             await pipeline(res, counter, feed, fs.createWriteStream(file, { flags: base > 0 ? 'a' : 'w' }));
           } catch (err) {
@@ -457,8 +473,12 @@ export class DistributionService {
           lastError = undefined;
         } catch (err) {
           lastError = err;
-          // The registry refused (not a dropped connection): no point in retrying.
+          // The registry refused (not a dropped connection), or lied about the size: no point in retrying.
           if (err instanceof RegistryResponseError) throw this.pullError(err, ref);
+          if (err instanceof OversizeBlobError) {
+            await fsp.rm(file, { force: true });
+            throw new SystemError(`failed to download layer ${desc.digest} of ${ref.familiar()}: ${err.message}`);
+          }
           await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
         }
       }

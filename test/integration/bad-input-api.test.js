@@ -41,6 +41,8 @@ function image(name, layerTar, diffTar = layerTar) {
   image('escape', await makeTar([{ name: '../../../../../..' + process.argv[2] + '/pulled', data: 'x' }]));
   image('symlink', await makeTar([{ name: 'l', type: 'symlink', linkname: process.argv[2] }, { name: 'l/pulled', data: 'x' }]));
   image('difflie', await makeTar([{ name: 'a', data: 'a' }]), await makeTar([{ name: 'b', data: 'b' }]));
+  image('oversize', await makeTar([{ name: 'a', data: 'a' }]));
+  images.oversize.junk = true;
   start();
 })();
 function start() { http.createServer((req, res) => {
@@ -48,6 +50,14 @@ function start() { http.createServer((req, res) => {
   const hit = /^\\/v2\\/(.+)\\/(manifests|blobs)\\/(.+)$/.exec(req.url);
   const im = hit && images[hit[1]];
   if (im && hit[2] === 'manifests') { res.writeHead(200, { 'Content-Type': mt }); return res.end(im.manifest); }
+  if (im && im.blobs[hit[3]] && im.junk && hit[2] === 'blobs' && im.blobs[hit[3]][0] === 0x1f) {
+    // The layer, then 256 MiB more than its manifest's size: the puller must stop at the size, not at the disk's end.
+    res.writeHead(200); res.write(im.blobs[hit[3]]);
+    let n = 0; const chunk = Buffer.alloc(1 << 20, 0x41);
+    const w = () => { while (n < 256) { n++; if (!res.write(chunk)) return res.once('drain', w); } res.end(); };
+    res.on('error', () => undefined);
+    return w();
+  }
   if (im && im.blobs[hit[3]]) { res.writeHead(200); return res.end(im.blobs[hit[3]]); }
   const repo = (/^\\/v2\\/(.+)\\/(manifests|blobs|tags)\\//.exec(req.url) || [])[1];
   if (repo === 'garbage') { res.writeHead(200, { 'Content-Type': mt }); return res.end('\\u0000not json'); }
@@ -297,6 +307,7 @@ test('pull: bad references and hosts, and a registry answering garbage, get clea
   assertStreamError(stream('escape'), /refusing to unpack tar entry ".*\/pulled": path escapes the target directory/, 'pull of a layer with ../');
   assertStreamError(stream('symlink'), /refusing to unpack tar entry "l\/pulled": parent l is a symlink/, 'pull of a layer writing through a symlink');
   assertStreamError(stream('difflie'), /does not unpack to the diff ID its image config names: digest mismatch/, 'pull of a layer that is not its diff ID');
+  assertStreamError(stream('oversize'), /sent more than the \d+ bytes its manifest gives/, 'pull of a layer longer than its manifest says');
   assert.deepEqual(fs.readdirSync(canaryDir), [], 'nothing written outside by a pull');
   assert.equal(d.dockerOk(['images', '-aq', '--no-trunc']), before, 'no image stored from a bad pull');
   assert.match(d.dockerFail(['pull', `${regHost}/garbage`]), /is not JSON/);
