@@ -35,14 +35,15 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
     }
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await networks.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
-    ctx.res!.statusCode = 200;
+    // moby answers 200 with an empty body (dockerode accepts only 200); an unanswered handler would be a 204.
+    ctx.res!.writeHead(200).end();
   });
 
   router.post('/networks/{id}/disconnect', async (ctx) => {
     const body = checkBody<NetworkDisconnectBody>(await ctx.json(), 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await networks.disconnect(ctx.params.id!, body.Container, !!body.Force);
-    ctx.res!.statusCode = 200;
+    ctx.res!.writeHead(200).end();
   });
 
   router.post('/networks/prune', async (ctx) => {
