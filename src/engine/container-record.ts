@@ -59,6 +59,8 @@ export interface EndpointRecord {
   /** Asked for: --network-alias, --ip, --mac-address, --link (user networks), driver options. */
   aliases: string[];
   ipv4Address: string;
+  /** --ip6 (absent on records made before IPv6). */
+  ipv6Address?: string;
   macAddress: string;
   links: string[];
   driverOpts: Record<string, string> | null;
@@ -67,6 +69,10 @@ export interface EndpointRecord {
   ip: string;
   prefixLen: number;
   gateway: string;
+  /** On a network with IPv6: GlobalIPv6Address, GlobalIPv6PrefixLen, IPv6Gateway. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
   mac: string;
   dnsNames: string[];
 }

@@ -1,17 +1,18 @@
 // Network use-cases: the predefined networks (bridge, host, none) and user networks, and each container's
 // endpoints on them — addresses, interfaces, published ports, DNS names — made when it starts and gone when it stops.
 import { randomBytes, randomInt } from 'node:crypto';
-import { isIPv4 } from 'node:net';
-import type { ContainerConfig, EndpointConfigBody, HostConfig, NetworkCreateBody, Port, PortBinding } from '../wire/docker';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { ContainerConfig, EndpointConfigBody, HostConfig, IPAMConfig, NetworkCreateBody, Port, PortBinding } from '../wire/docker';
 import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
 import { KeyedMutex } from '../util/mutex';
 import { failpoint } from '../store/failpoint';
 import {
-  contains, firstHost, freeSubnets, hostRange, intToIp, ipToInt, nextFreeAddress, overlaps, parseSubnet, subnetString, type Subnet4,
+  bigToIp6, contains, contains6, firstHost, freeSubnets, freeSubnets6, hostRange, hostRange6, intToIp, ip6ToBig, ipToInt, nextFreeAddress,
+  nextFreeAddress6, overlaps, overlaps6, parseSubnet, parseSubnet6, subnet6String, subnetString, ulaPrefix, type Subnet4, type Subnet6,
 } from '../network/addresses';
-import type { HostRouteProbe } from '../network/host-routes';
+import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
 import type { NetavarkNetwork, NetavarkOptions, NetworkDriver } from '../network/netavark';
 import type { NetnsManager } from '../network/netns';
 import type { Attachment, NetworkRecord, NetworkStore, SandboxRecord } from '../network/network-store';
@@ -35,6 +36,8 @@ export interface NetworkServiceOptions {
   netns: NetnsManager;
   ports: HostPorts;
   routes: HostRouteProbe;
+  /** The host's IPv6 routes (default: read from /proc). */
+  routes6?: HostRouteProbe6;
   events: EventBus;
   /** The default bridge's interface name (daemon flag --bridge; unique per daemon on one host). */
   bridgeName: string;
@@ -56,6 +59,7 @@ export class NetworkService {
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly lastIp = new Map<string, number>();
+  private readonly lastIp6 = new Map<string, bigint>();
   private readonly lock = new KeyedMutex();
   private readonly pool: Subnet4;
   private containers?: ContainerDirectory;
@@ -65,7 +69,10 @@ export class NetworkService {
       throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(o.bridgeName)}: at most ${MAX_IFNAME} letters, digits, '_', '.' or '-'`);
     }
     this.pool = parseSubnet(o.pool ?? DEFAULT_POOL);
+    this.routes6 = o.routes6 ?? probeHostRoutes6;
   }
+
+  private readonly routes6: HostRouteProbe6;
 
   setContainers(d: ContainerDirectory): void { this.containers = d; }
 
@@ -152,6 +159,21 @@ export class NetworkService {
     return [...this.networks.values()].filter((n) => n.subnet && n.id !== exceptId).map((n) => parseSubnet(n.subnet));
   }
 
+  private ownSubnets6(): Subnet6[] {
+    return [...this.networks.values()].filter((n) => n.subnet6).map((n) => parseSubnet6(n.subnet6!));
+  }
+
+  /**
+   * A free /64 of this daemon's unique local /48 (derived from the default bridge's ID, as dockerd derives its own
+   * from the engine's ID: stable across restarts, different for each daemon), not routed on the host, not ours yet.
+   */
+  private async chooseSubnet6(): Promise<Subnet6> {
+    const pool = ulaPrefix(this.byName('bridge')?.id ?? '');
+    const used = [...(await this.routes6()).map((r) => r.dst), ...this.ownSubnets6()];
+    for (const s of freeSubnets6(pool, 64, used)) return s;
+    throw new ForbiddenError(`could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network (${subnet6String(pool)} is used up)`);
+  }
+
   private newRecord(p: Partial<NetworkRecord> & Pick<NetworkRecord, 'name' | 'driver'>): NetworkRecord {
     return {
       id: randomBytes(32).toString('hex'), created: new Date().toISOString(), builtin: false, bridge: '', subnet: '', gateway: '',
@@ -209,23 +231,29 @@ export class NetworkService {
   async create(body: NetworkCreateBody): Promise<{ Id: string; Warning: string }> {
     if (!body || typeof body !== 'object') throw new InvalidParameterError('invalid JSON: the network config must be an object');
     const name = body.Name ?? '';
-    if (!name) throw new InvalidParameterError('network name must not be empty');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new InvalidParameterError(`invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    // moby refuses only blank names and the predefined ones: spaces and any other character are fine, as nothing
+    // on the host is named after a network (netavark gets its ID, the bridge is br-<ID>).
+    if (!name.trim()) throw new InvalidParameterError('network name must not be empty');
+    if (isPredefinedName(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network`);
     const driver = body.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw new NotFoundError(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     const ipamDriver = body.IPAM?.Driver || 'default';
     if (ipamDriver !== 'default') throw new NotFoundError(`could not find plugin ${ipamDriver} in v1 plugin registry: plugin not found`);
-    if (body.EnableIPv6) throw new NotImplementedError('IPv6 networks are not supported by Berth yet');
+    if (body.EnableIPv4 === false) throw new NotImplementedError('IPv6-only networks (EnableIPv4 false) are not supported by Berth yet');
     if (body.ConfigOnly || body.ConfigFrom?.Network) throw new NotImplementedError('config-only networks are not supported by Berth');
     if (body.Ingress) throw new ForbiddenError('ingress networks belong to swarm mode, which Berth does not run');
-    const configs = (body.IPAM?.Config ?? []).filter((c) => c && (c.Subnet || c.Gateway || c.IPRange));
-    if (configs.length > 1) throw new NotImplementedError('Berth networks have one IPv4 subnet; give one --subnet');
+    const configs = (body.IPAM?.Config ?? []).filter((c): c is IPAMConfig => !!c && !!(c.Subnet || c.Gateway || c.IPRange || Object.keys(c.AuxiliaryAddresses ?? {}).length));
+    const v4 = configs.filter((c) => !isV6Config(c));
+    const v6 = configs.filter(isV6Config);
+    if (v6.length && !body.EnableIPv6) throw new InvalidParameterError(`invalid network config: IPv6 subnet ${v6[0]!.Subnet || v6[0]!.Gateway || v6[0]!.IPRange} given to a network without IPv6; enable it (--ipv6)`);
     const options = { ...(body.Options ?? {}) };
     const bridge = options['com.docker.network.bridge.name'];
     if (bridge !== undefined && (bridge.length > MAX_IFNAME || !/^[A-Za-z0-9_.-]+$/.test(bridge))) {
       throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(bridge)}: at most ${MAX_IFNAME} letters, digits, '_', '.' or '-'`);
     }
+    const ipam4 = checkedIpam(v4, 4);
+    const ipam6 = checkedIpam(v6, 6);
     return this.lock.run('net', async () => {
       if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
       const rec = this.newRecord({
@@ -234,22 +262,29 @@ export class NetworkService {
       });
       rec.bridge = bridge ?? `br-${rec.id.slice(0, 12)}`;
       if (bridge && [...this.networks.values()].some((n) => n.bridge === bridge)) throw new ConflictError(`bridge name ${bridge} is already used by another network`);
-      const c = configs[0];
-      if (c?.Subnet) {
-        const subnet = parseSubnet(c.Subnet);
-        if (this.ownSubnets().some((s) => overlaps(s, subnet))) throw new ForbiddenError('invalid pool request: Pool overlaps with other one on this address space');
+      if (ipam4?.subnet) {
+        const subnet = parseSubnet(ipam4.subnet);
+        if (this.ownSubnets().some((s) => overlaps(s, subnet))) throw new ForbiddenError(POOL_OVERLAPS);
         const clash = (await this.o.routes()).find((r) => overlaps(r.dst, subnet));
-        if (clash) throw new ForbiddenError(`invalid pool request: Pool overlaps with other one on this address space (the host routes ${subnetString(clash.dst)} via ${clash.dev})`);
-        rec.subnet = subnetString(subnet);
-        rec.gateway = c.Gateway ? checkedGateway(c.Gateway, subnet) : intToIp(firstHost(subnet));
-        if (c.IPRange) {
-          const range = parseSubnet(c.IPRange);
-          if (!contains(subnet, range.base) || range.prefix < subnet.prefix) throw new InvalidParameterError(`invalid ip-range ${c.IPRange}: it is not inside subnet ${rec.subnet}`);
-          rec.ipRange = subnetString(range);
-        }
+        if (clash) throw new ForbiddenError(`${POOL_OVERLAPS} (the host routes ${subnetString(clash.dst)} via ${clash.dev})`);
+        Object.assign(rec, { subnet: ipam4.subnet, gateway: ipam4.gateway, ipRange: ipam4.ipRange });
+        if (ipam4.aux) rec.auxAddresses = ipam4.aux;
       } else {
-        if (c?.Gateway || c?.IPRange) throw new InvalidParameterError('a gateway or ip-range needs a subnet (--subnet)');
         this.setSubnet(rec, await this.chooseSubnet());
+      }
+      if (body.EnableIPv6) {
+        rec.ipv6 = true;
+        if (ipam6?.subnet) {
+          const subnet = parseSubnet6(ipam6.subnet);
+          if (this.ownSubnets6().some((s) => overlaps6(s, subnet))) throw new ForbiddenError(POOL_OVERLAPS);
+          const clash = (await this.routes6()).find((r) => overlaps6(r.dst, subnet));
+          if (clash) throw new ForbiddenError(`${POOL_OVERLAPS} (the host routes ${subnet6String(clash.dst)} via ${clash.dev})`);
+          Object.assign(rec, { subnet6: ipam6.subnet, gateway6: ipam6.gateway, ipRange6: ipam6.ipRange });
+          if (ipam6.aux) rec.auxAddresses6 = ipam6.aux;
+        } else {
+          const subnet = await this.chooseSubnet6();
+          Object.assign(rec, { subnet6: subnet6String(subnet), gateway6: bigToIp6(subnet.base + 1n), ipRange6: '' });
+        }
       }
       await this.save(rec);
       this.o.events.publish('network', 'create', rec.id, { name: rec.name, type: rec.driver });
@@ -273,6 +308,7 @@ export class NetworkService {
     await this.o.store.removeNetwork(n.id);
     this.networks.delete(n.id);
     this.lastIp.delete(n.id);
+    this.lastIp6.delete(n.id);
     this.o.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
 
@@ -350,13 +386,19 @@ export class NetworkService {
 
   private checkedEndpoint(n: NetworkRecord, ep: EndpointConfigBody): EndpointRecord {
     const ip = ep.IPAMConfig?.IPv4Address ?? '';
+    const ip6 = ep.IPAMConfig?.IPv6Address ?? '';
     const userNet = !n.builtin;
-    if (ep.IPAMConfig?.IPv6Address) throw new NotImplementedError('IPv6 addresses are not supported by Berth yet');
+    if ((ip || ip6) && !userNet) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
     if (ip) {
-      if (!userNet) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
       if (!isIPv4(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
-      if (!contains(parseSubnet(n.subnet), ipToInt(ip))) throw new InvalidParameterError(`Invalid address ${ip}: It does not belong to any of this network's subnets`);
+      if (!contains(parseSubnet(n.subnet), ipToInt(ip))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip}`);
       if (ip === n.gateway) throw new InvalidParameterError(`Invalid address ${ip}: it is the gateway of network ${n.name}`);
+    }
+    if (ip6) {
+      if (!isIPv6(ip6) || ip6ToBig(ip6) === 0n) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
+      if (!n.ipv6 || !n.subnet6) throw new InvalidParameterError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${n.name} has no IPv6 subnet)`);
+      if (!contains6(parseSubnet6(n.subnet6), ip6ToBig(ip6))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip6}`);
+      if (ip6ToBig(ip6) === ip6ToBig(n.gateway6!)) throw new InvalidParameterError(`Invalid address ${ip6}: it is the gateway of network ${n.name}`);
     }
     if (ep.Aliases?.length && !userNet) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
     if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${ep.MacAddress}`);
@@ -422,11 +464,15 @@ export class NetworkService {
   /** Fails clearly when another interface on the host routes a network's subnet (another daemon, docker0, a VPN). */
   private async checkRoutes(networks: NetworkRecord[]): Promise<void> {
     const routes = await this.o.routes();
+    const routes6 = networks.some((n) => n.subnet6) ? await this.routes6() : [];
+    const refuse = (n: NetworkRecord, subnet: string, dev: string) => {
+      throw new ConflictError(`network ${n.name}'s subnet ${subnet} is routed by ${dev} on the host; remove that network or the other one`);
+    };
     for (const n of networks) {
       const clash = routes.find((r) => r.dev !== n.bridge && overlaps(r.dst, parseSubnet(n.subnet)));
-      if (clash) {
-        throw new ConflictError(`network ${n.name}'s subnet ${n.subnet} is routed by ${clash.dev} on the host; remove that network or the other one`);
-      }
+      if (clash) refuse(n, n.subnet, clash.dev);
+      const clash6 = n.subnet6 ? routes6.find((r) => r.dev !== n.bridge && overlaps6(r.dst, parseSubnet6(n.subnet6!))) : undefined;
+      if (clash6) refuse(n, n.subnet6!, clash6.dev);
     }
   }
 
@@ -434,19 +480,24 @@ export class NetworkService {
   private plan(c: ContainerRecord, n: NetworkRecord, ep: EndpointRecord, ifname: string, ports: PublishedPort[], endpointId: string | undefined, sandbox: SandboxRecord): Attachment {
     const subnet = parseSubnet(n.subnet);
     const ip = this.allocate(n, ep.ipv4Address, sandbox);
+    const subnet6 = n.ipv6 && n.subnet6 ? parseSubnet6(n.subnet6) : undefined;
+    const ip6 = subnet6 ? this.allocate6(n, subnet6, ep.ipv6Address ?? '', sandbox) : '';
     const shortId = c.id.slice(0, 12);
     const dns = !n.builtin;
     const dnsNames = dns ? [c.name, ...ep.aliases, shortId] : [];
+    // aardvark-dns keeps a network's names in one file of space- and comma-separated fields: an alias with either
+    // would break every name on the network, and no resolver asks for such a name anyway.
+    const dnsAliases = ep.aliases.filter((a) => /^[^\s,]+$/.test(a));
     const info: NetavarkNetwork = {
       // netavark names its iptables chains after a hash of this name: the ID keeps two daemons' "bridge" apart.
       name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
-      subnets: [{ subnet: n.subnet, gateway: n.gateway }],
-      ipv6_enabled: false, internal: n.internal, dns_enabled: dns, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' },
+      subnets: [{ subnet: n.subnet, gateway: n.gateway }, ...(subnet6 ? [{ subnet: n.subnet6!, gateway: n.gateway6! }] : [])],
+      ipv6_enabled: !!subnet6, internal: n.internal, dns_enabled: dns, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' },
     };
     const opts: NetavarkOptions = {
       container_id: c.id,
       container_name: c.name,
-      networks: { [n.id]: { interface_name: ifname, static_ips: [ip], ...(ep.macAddress ? { static_mac: ep.macAddress } : {}), ...(dns ? { aliases: [...ep.aliases, shortId] } : {}) } },
+      networks: { [n.id]: { interface_name: ifname, static_ips: ip6 ? [ip, ip6] : [ip], ...(ep.macAddress ? { static_mac: ep.macAddress } : {}), ...(dns ? { aliases: [...dnsAliases, shortId] } : {}) } },
       network_info: { [n.id]: info },
       ...(ports.length ? { port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.proto })) } : {}),
       ...(dns && c.hostConfig.Dns?.length ? { dns_servers: c.hostConfig.Dns.filter((s) => isIPv4(s)) } : {}),
@@ -454,13 +505,14 @@ export class NetworkService {
     return {
       networkId: n.id, networkName: n.name, endpointId: endpointId ?? randomBytes(32).toString('hex'), interfaceName: ifname,
       ip, prefixLen: subnet.prefix, gateway: n.internal ? '' : n.gateway, mac: '', dnsNames, opts, ready: false,
+      ...(subnet6 ? { ip6, prefixLen6: subnet6.prefix, gateway6: n.internal ? '' : n.gateway6! } : {}),
     };
   }
 
   /** The asked address if free, else the next free one after the last handed out (Docker's sequential IPAM). */
   private allocate(n: NetworkRecord, asked: string, pending: SandboxRecord): string {
     const subnet = parseSubnet(n.subnet);
-    const taken = new Set<number>([ipToInt(n.gateway)]);
+    const taken = new Set<number>([ipToInt(n.gateway), ...Object.values(n.auxAddresses ?? {}).map(ipToInt)]);
     for (const s of [...this.sandboxes.values(), pending]) for (const a of s.attachments) if (a.networkId === n.id) taken.add(ipToInt(a.ip));
     if (asked) {
       if (taken.has(ipToInt(asked))) throw new ConflictError(`Address already in use: ${asked} is taken on network ${n.name}`);
@@ -471,6 +523,20 @@ export class NetworkService {
     if (ip === undefined) throw new ConflictError(`no available IPv4 addresses on network ${n.name} (${n.subnet})`);
     this.lastIp.set(n.id, ip);
     return intToIp(ip);
+  }
+
+  /** allocate for the network's IPv6 subnet: the asked address if free, else the next after the last handed out. */
+  private allocate6(n: NetworkRecord, subnet: Subnet6, asked: string, pending: SandboxRecord): string {
+    const taken = new Set<bigint>([ip6ToBig(n.gateway6!), ...Object.values(n.auxAddresses6 ?? {}).map(ip6ToBig)]);
+    for (const s of [...this.sandboxes.values(), pending]) for (const a of s.attachments) if (a.networkId === n.id && a.ip6) taken.add(ip6ToBig(a.ip6));
+    if (asked) {
+      if (taken.has(ip6ToBig(asked))) throw new ConflictError(`Address already in use: ${asked} is taken on network ${n.name}`);
+      return bigToIp6(ip6ToBig(asked));
+    }
+    const ip = nextFreeAddress6(hostRange6(n.ipRange6 ? parseSubnet6(n.ipRange6) : subnet), taken, this.lastIp6.get(n.id));
+    if (ip === undefined) throw new ConflictError(`no available IPv6 addresses on network ${n.name} (${n.subnet6})`);
+    this.lastIp6.set(n.id, ip);
+    return bigToIp6(ip);
   }
 
   private async setup(s: SandboxRecord, a: Attachment): Promise<void> {
@@ -649,6 +715,8 @@ export class NetworkService {
     for (const l of this.liveLinks(c)) out += `${l.ip}\t${[l.alias, l.target.config.Hostname, l.target.name].filter((v, i, a) => v && a.indexOf(v) === i).join(' ')}\n`;
     const own = c.network?.endpoints.find((e) => e.ip);
     if (own) out += `${own.ip}\t${c.config.Hostname ?? c.id.slice(0, 12)}\n`;
+    const own6 = c.network?.endpoints.find((e) => e.ip6);
+    if (own6) out += `${own6.ip6}\t${c.config.Hostname ?? c.id.slice(0, 12)}\n`;
     return out;
   }
 
@@ -715,25 +783,77 @@ export class NetworkService {
 
 function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody): EndpointRecord {
   return {
-    network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '', macAddress: ep.MacAddress ?? '',
+    network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '',
+    ipv6Address: ep.IPAMConfig?.IPv6Address ? bigToIp6(ip6ToBig(ep.IPAMConfig.IPv6Address)) : '', macAddress: ep.MacAddress ?? '',
     links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
     ...liveFields(),
   };
 }
 
 /** What an endpoint shows of its attachment while the container runs; blank when it does not. */
-function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'mac' | 'dnsNames'> {
+function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'ip6' | 'prefixLen6' | 'gateway6' | 'mac' | 'dnsNames'> {
   return a
-    ? { endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, mac: a.mac, dnsNames: a.dnsNames }
-    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', mac: '', dnsNames: [] };
+    ? {
+      endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, ip6: a.ip6 ?? '', prefixLen6: a.prefixLen6 ?? 0,
+      gateway6: a.gateway6 ?? '', mac: a.mac, dnsNames: a.dnsNames,
+    }
+    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', ip6: '', prefixLen6: 0, gateway6: '', mac: '', dnsNames: [] };
 }
 
-function checkedGateway(gw: string, subnet: Subnet4): string {
-  if (!isIPv4(gw)) throw new InvalidParameterError(`invalid gateway ${gw}: not an IPv4 address`);
-  const [lo, hi] = hostRange(subnet);
-  const n = ipToInt(gw);
-  if (n < lo || n > hi) throw new InvalidParameterError(`invalid gateway ${gw}: it is not a host address of subnet ${subnetString(subnet)}`);
-  return gw;
+const POOL_OVERLAPS = 'invalid pool request: Pool overlaps with other one on this address space';
+
+/** moby's predefined network names: a user network cannot take them (NetworkMode's meanings). */
+function isPredefinedName(name: string): boolean {
+  return ['bridge', 'host', 'none', 'default'].includes(name) || name.startsWith('container:');
+}
+
+/** Which family an IPAM.Config entry is for: its subnet's, else its gateway's or ip-range's. */
+function isV6Config(c: IPAMConfig): boolean {
+  return (c.Subnet || c.Gateway || c.IPRange || '').includes(':');
+}
+
+interface CheckedIpam { subnet: string; gateway: string; ipRange: string; aux?: Record<string, string> }
+
+/**
+ * One family's IPAM.Config entries, checked as moby checks them (subnet, gateway and ip-range inside it, auxiliary
+ * addresses inside it), in canonical form; undefined when there are none. Overlapping entries are moby's pool error;
+ * Berth networks have one subnet per family.
+ */
+function checkedIpam(configs: IPAMConfig[], family: 4 | 6): CheckedIpam | undefined {
+  const c = configs[0];
+  if (!c) return undefined;
+  const parse = (cidr: string) => (family === 4 ? parseSubnet(cidr) : parseSubnet6(cidr));
+  const subnets = configs.filter((x) => x.Subnet).map((x) => ({ cidr: x.Subnet!, s: parse(x.Subnet!) }));
+  for (const [i, a] of subnets.entries()) {
+    for (const b of subnets.slice(i + 1)) {
+      const hit = family === 4 ? overlaps(a.s as Subnet4, b.s as Subnet4) : overlaps6(a.s as Subnet6, b.s as Subnet6);
+      if (hit) throw new ForbiddenError(POOL_OVERLAPS);
+    }
+  }
+  if (configs.length > 1) throw new NotImplementedError(`Berth networks have one IPv${family} subnet; give one --subnet of that family`);
+  if (!c.Subnet) throw new InvalidParameterError('a gateway, ip-range or auxiliary address needs a subnet (--subnet)');
+  const sub = subnets[0]!.s;
+  const range = family === 4 ? hostRange(sub as Subnet4).map(BigInt) as [bigint, bigint] : hostRange6(sub as Subnet6);
+  const value = (ip: string) => (family === 4 ? (isIPv4(ip) ? BigInt(ipToInt(ip)) : undefined) : (isIPv6(ip) ? ip6ToBig(ip) : undefined));
+  const text = (n: bigint) => (family === 4 ? intToIp(Number(n)) : bigToIp6(n));
+  const cidr = family === 4 ? subnetString(sub as Subnet4) : subnet6String(sub as Subnet6);
+  /** An address of the subnet's hosts, canonical; `what` names it in the error. */
+  const host = (ip: string, what: string) => {
+    const n = value(ip);
+    if (n === undefined) throw new InvalidParameterError(`invalid ${what}: not an IPv${family} address`);
+    if (n < range[0] || n > range[1]) throw new InvalidParameterError(`invalid ${what}: it is not a host address of subnet ${cidr}`);
+    return text(n);
+  };
+  const out: CheckedIpam = { subnet: cidr, gateway: c.Gateway ? host(c.Gateway, `gateway ${c.Gateway}`) : text(range[0]), ipRange: '' };
+  if (c.IPRange) {
+    const r = parse(c.IPRange);
+    const inside = family === 4 ? contains(sub as Subnet4, (r as Subnet4).base) : contains6(sub as Subnet6, (r as Subnet6).base);
+    if (!inside || r.prefix < sub.prefix) throw new InvalidParameterError(`invalid ip-range ${c.IPRange}: it is not inside subnet ${cidr}`);
+    out.ipRange = family === 4 ? subnetString(r as Subnet4) : subnet6String(r as Subnet6);
+  }
+  const aux = Object.entries(c.AuxiliaryAddresses ?? {});
+  if (aux.length) out.aux = Object.fromEntries(aux.map(([k, ip]) => [k, host(ip, `auxiliary address ${k}`)]));
+  return out;
 }
 
 /** "name:alias", "/name:/me/alias" or "name" → the target and the alias it gets. */

@@ -1,5 +1,6 @@
-// IPv4 subnets and addresses as numbers: parsing CIDRs, overlap, the n-th host, and picking free subnets from a pool.
-import { isIPv4 } from 'node:net';
+// IPv4 and IPv6 subnets and addresses as numbers: parsing CIDRs, overlap, the n-th host, and picking free subnets from a pool.
+import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidParameterError } from '../engine/errors';
 
 export interface Subnet4 {
@@ -94,4 +95,120 @@ export function nextFreeAddress(range: [number, number], taken: Set<number>, aft
     if (!taken.has(ip)) return ip;
   }
   return undefined;
+}
+
+// ---------- IPv6 ----------
+// 128-bit addresses do not fit a JS number, so IPv6 subnets and addresses are bigints. The arithmetic is IPv4's
+// above with another width; IPv4 keeps plain numbers, which its callers (and the hot path of every start) use.
+
+export interface Subnet6 {
+  base: bigint;
+  prefix: number;
+}
+
+const ALL6 = (1n << 128n) - 1n;
+
+function mask6(prefix: number): bigint {
+  return prefix === 0 ? 0n : (ALL6 << BigInt(128 - prefix)) & ALL6;
+}
+
+/** An IPv6 address as text → its 128-bit value (embedded IPv4 as in ::ffff:1.2.3.4 included). */
+export function ip6ToBig(ip: string): bigint {
+  if (!isIPv6(ip)) throw new InvalidParameterError(`invalid IPv6 address: ${ip}`);
+  let text = ip.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = ipToInt(v4[1]!);
+    text = `${text.slice(0, -v4[1]!.length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** A 128-bit value → RFC 5952 text (lower case, the longest run of two or more zero groups as "::"), as Go prints it. */
+export function bigToIp6(n: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** "fd00:1::/64" → {base, prefix}; host bits set are refused as for IPv4. */
+export function parseSubnet6(cidr: string): Subnet6 {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
+  if (!m || !isIPv6(m[1]!) || Number(m[2]) > 128) throw new InvalidParameterError(`invalid subnet ${cidr}: expected an IPv6 CIDR such as fd00:1::/64`);
+  const prefix = Number(m[2]);
+  const ip = ip6ToBig(m[1]!);
+  const base = ip & mask6(prefix);
+  if (base !== ip) throw new InvalidParameterError(`invalid subnet ${cidr}: it has host bits set (did you mean ${bigToIp6(base)}/${prefix}?)`);
+  return { base, prefix };
+}
+
+/** Like parseSubnet6 but masks host bits away (for routes and addresses the kernel reports). */
+export function routeDst6(ip: string, prefix: number): Subnet6 | undefined {
+  if (!isIPv6(ip) || !(prefix >= 0 && prefix <= 128)) return undefined;
+  return { base: ip6ToBig(ip) & mask6(prefix), prefix };
+}
+
+export function subnet6String(s: Subnet6): string {
+  return `${bigToIp6(s.base)}/${s.prefix}`;
+}
+
+export function contains6(s: Subnet6, ip: bigint): boolean {
+  return (ip & mask6(s.prefix)) === s.base;
+}
+
+export function overlaps6(a: Subnet6, b: Subnet6): boolean {
+  const m = mask6(Math.min(a.prefix, b.prefix));
+  return (a.base & m) === (b.base & m);
+}
+
+/** The usable addresses [first, last]: IPv6 has no broadcast, only the subnet-router anycast address (the base) is left out. */
+export function hostRange6(s: Subnet6): [bigint, bigint] {
+  const last = s.base + (1n << BigInt(128 - s.prefix)) - 1n;
+  return s.prefix >= 127 ? [s.base, last] : [s.base + 1n, last];
+}
+
+/** nextFreeAddress for IPv6: the next free address in `range` after `after` (wrapping), skipping `taken`. */
+export function nextFreeAddress6(range: [bigint, bigint], taken: Set<bigint>, after?: bigint): bigint | undefined {
+  const [lo, hi] = range;
+  const total = hi - lo + 1n;
+  const startAt = after !== undefined && after >= lo && after < hi ? after + 1n : lo;
+  // `taken` is small next to any real subnet: the loop ends at the first gap.
+  for (let i = 0n; i < total && i <= BigInt(taken.size); i++) {
+    const ip = lo + ((startAt - lo + i) % total);
+    if (!taken.has(ip)) return ip;
+  }
+  return undefined;
+}
+
+/**
+ * The /48 unique local prefix (RFC 4193: fd00::/8 and a 40-bit global ID) that automatic IPv6 subnets come from, as
+ * dockerd derives its own from the engine's host ID: the same seed gives the same prefix across restarts.
+ */
+export function ulaPrefix(seed: string): Subnet6 {
+  const gid = BigInt(`0x${createHash('sha256').update(seed).digest('hex').slice(0, 10)}`);
+  return { base: (0xfdn << 120n) | (gid << 80n), prefix: 48 };
+}
+
+/** The /`prefix` subnets of `pool`, in order, that overlap nothing in `used`. */
+export function* freeSubnets6(pool: Subnet6, prefix: number, used: Subnet6[]): Generator<Subnet6> {
+  const count = 1n << BigInt(prefix - pool.prefix);
+  const step = 1n << BigInt(128 - prefix);
+  for (let i = 0n; i < count; i++) {
+    const cand = { base: pool.base + i * step, prefix };
+    if (!used.some((u) => u.prefix > 0 && overlaps6(u, cand))) yield cand;
+  }
 }

@@ -1,8 +1,8 @@
-// What the host already routes (/proc/net/route) and the subnets of its addresses, so networks pick subnets that
+// What the host already routes (/proc/net/route, /proc/net/ipv6_route) and the subnets of its addresses, so networks pick subnets that
 // collide with nothing. Read without running `ip`: this is asked on every container start.
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
-import { intToIp, parseRouteDst, type Subnet4 } from './addresses';
+import { contains6, intToIp, parseRouteDst, parseSubnet6, routeDst6, type Subnet4, type Subnet6 } from './addresses';
 
 export interface HostRoute { dst: Subnet4; dev: string }
 
@@ -59,4 +59,46 @@ function prefixOf(mask: number): number | undefined {
   let prefix = 0;
   while (prefix < 32 && ((mask >>> (31 - prefix)) & 1)) prefix++;
   return ((mask << prefix) >>> 0) === 0 || prefix === 32 ? prefix : undefined;
+}
+
+export interface HostRoute6 { dst: Subnet6; dev: string }
+
+/** The host's IPv6 routes and address subnets, link-local, multicast, loopback and default routes left out. */
+export type HostRouteProbe6 = () => Promise<HostRoute6[]>;
+
+export const probeHostRoutes6: HostRouteProbe6 = async () => {
+  const text = await fsp.readFile('/proc/net/ipv6_route', 'utf8').catch(() => '');
+  return [...parseProcNetIpv6Route(text), ...addressSubnets6(os.networkInterfaces())];
+};
+
+const NOT_LOCAL6 = ['fe80::/10', 'ff00::/8'].map(parseSubnet6);
+
+function local6(dst: Subnet6): boolean {
+  return dst.prefix > 0 && dst.prefix < 128 && !NOT_LOCAL6.some((s) => contains6(s, dst.base));
+}
+
+/** /proc/net/ipv6_route (destination and prefix length in hex, the device last) → routes that say something local. */
+export function parseProcNetIpv6Route(text: string): HostRoute6[] {
+  const out: HostRoute6[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !/^[0-9a-f]{32}$/.test(f[0]!) || !/^[0-9a-f]{2}$/.test(f[1]!)) continue;
+    const dst = { base: BigInt(`0x${f[0]}`), prefix: parseInt(f[1]!, 16) };
+    if (local6(dst)) out.push({ dst, dev: f[9]! });
+  }
+  return out;
+}
+
+/** os.networkInterfaces() → the subnets of the host's own global and unique-local IPv6 addresses. */
+export function addressSubnets6(ifaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>): HostRoute6[] {
+  const out: HostRoute6[] = [];
+  for (const [dev, list] of Object.entries(ifaces)) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv6' || !a.cidr) continue;
+      const [ip, p] = a.cidr.split('/') as [string, string | undefined];
+      const dst = routeDst6(ip, Number(p));
+      if (dst && local6(dst)) out.push({ dst, dev });
+    }
+  }
+  return out;
 }

@@ -13,7 +13,7 @@ export interface NetavarkNetwork {
   driver: 'bridge';
   network_interface: string;
   subnets: { subnet: string; gateway: string }[];
-  ipv6_enabled: false;
+  ipv6_enabled: boolean;
   internal: boolean;
   dns_enabled: boolean;
   options?: Record<string, string>;
@@ -75,9 +75,13 @@ export class Netavark implements NetworkDriver {
     } finally {
       // netavark's slips below: the jump goes when it tears a network down completely; the port-forwarding chain
       // is left empty when a container with published ports leaves (and then never removed, if it was not the last).
-      if (last) await repairIsolationJump().catch(() => undefined);
-      if (last || opts.port_mappings?.length) {
-        await Promise.all(Object.values(opts.network_info).map((n) => removeIdleChains(n.name))).catch(() => undefined);
+      // IPv6 networks have the same rules, and the same slips, in ip6tables.
+      const families: IpTables[] = Object.values(opts.network_info).some((n) => n.ipv6_enabled) ? ['iptables', 'ip6tables'] : ['iptables'];
+      for (const cmd of families) {
+        if (last) await repairIsolationJump(cmd).catch(() => undefined);
+        if (last || opts.port_mappings?.length) {
+          await Promise.all(Object.values(opts.network_info).map((n) => removeIdleChains(cmd, n.name))).catch(() => undefined);
+        }
       }
     }
   }
@@ -120,11 +124,11 @@ export class Netavark implements NetworkDriver {
  * although other networks (ours, another berthd's, podman's) still have isolation rules there: until the next
  * setup re-inserts it, those networks could reach each other. Put the jump back while the chain has rules.
  */
-async function repairIsolationJump(): Promise<void> {
-  const chain = await iptables(['-S', ISOLATION_CHAIN]);
+async function repairIsolationJump(cmd: IpTables): Promise<void> {
+  const chain = await iptables(cmd, ['-S', ISOLATION_CHAIN]);
   if (chain.code !== 0 || !chain.stdout.includes(`-A ${ISOLATION_CHAIN} `)) return;
-  if ((await iptables(['-C', 'FORWARD', '-j', ISOLATION_CHAIN])).code === 0) return;
-  await iptables(['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN]);
+  if ((await iptables(cmd, ['-C', 'FORWARD', '-j', ISOLATION_CHAIN])).code === 0) return;
+  await iptables(cmd, ['-I', 'FORWARD', '1', '-j', ISOLATION_CHAIN]);
 }
 
 const ISOLATION_CHAIN = 'NETAVARK_ISOLATION_1';
@@ -154,9 +158,9 @@ async function pinBridgeMac(bridge: string): Promise<void> {
  * container that published a port leaves before the network's last container does. `-X` deletes a chain only when it
  * is empty and nothing jumps to it, so asking after every teardown removes exactly the leftovers.
  */
-async function removeIdleChains(networkName: string): Promise<void> {
+async function removeIdleChains(cmd: IpTables, networkName: string): Promise<void> {
   const hash = chainHash(networkName);
-  await Promise.all([`NETAVARK-DN-${hash}`, `NETAVARK-${hash}`].map((chain) => iptables(['-t', 'nat', '-X', chain])));
+  await Promise.all([`NETAVARK-DN-${hash}`, `NETAVARK-${hash}`].map((chain) => iptables(cmd, ['-t', 'nat', '-X', chain])));
 }
 
 /** netavark's chain suffix for a network: the first 13 hex digits (upper case) of the SHA-512 of its name. */
@@ -164,9 +168,11 @@ export function chainHash(networkName: string): string {
   return createHash('sha512').update(networkName).digest('hex').toUpperCase().slice(0, 13);
 }
 
-function iptables(args: string[]): Promise<{ code: number; stdout: string }> {
+type IpTables = 'iptables' | 'ip6tables';
+
+function iptables(cmd: IpTables, args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile('iptables', ['-w', ...args], { encoding: 'utf8' }, (err, stdout) => {
+    execFile(cmd, ['-w', ...args], { encoding: 'utf8' }, (err, stdout) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout });
     });
   });

@@ -20,6 +20,15 @@ export interface NetworkRecord {
   gateway: string;
   /** --ip-range: the part of the subnet addresses are handed out from ('' = all of it). */
   ipRange: string;
+  /** IPAM.Config's AuxiliaryAddresses of the IPv4 subnet: kept and shown, never handed out. */
+  auxAddresses?: Record<string, string>;
+  /** EnableIPv6 (absent on records made before IPv6). */
+  ipv6?: boolean;
+  /** The IPv6 subnet, its gateway, ip-range and auxiliary addresses, when ipv6 is on. */
+  subnet6?: string;
+  gateway6?: string;
+  ipRange6?: string;
+  auxAddresses6?: Record<string, string>;
   internal: boolean;
   attachable: boolean;
   labels: Record<string, string>;
@@ -36,6 +45,10 @@ export interface Attachment {
   ip: string;
   prefixLen: number;
   gateway: string;
+  /** The IPv6 address, prefix length and gateway on a network with IPv6. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
   mac: string;
   dnsNames: string[];
   /** The exact document given to `netavark setup`, replayed for `teardown`. */

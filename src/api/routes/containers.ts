@@ -253,14 +253,16 @@ function networksOf(c: ContainerRecord): Record<string, EndpointSettings> {
 
 function endpoint(e: EndpointRecord | undefined): EndpointSettings {
   return {
-    IPAMConfig: e?.ipv4Address ? { IPv4Address: e.ipv4Address } : null,
+    IPAMConfig: e?.ipv4Address || e?.ipv6Address
+      ? { ...(e.ipv4Address ? { IPv4Address: e.ipv4Address } : {}), ...(e.ipv6Address ? { IPv6Address: e.ipv6Address } : {}) }
+      : null,
     Links: e?.links.length ? e.links : null,
     Aliases: e?.aliases.length ? e.aliases : null,
     MacAddress: e?.mac || e?.macAddress || '',
     DriverOpts: e?.driverOpts ?? null,
     NetworkID: e?.networkId ?? '', EndpointID: e?.endpointId ?? '',
     Gateway: e?.gateway ?? '', IPAddress: e?.ip ?? '', IPPrefixLen: e?.prefixLen ?? 0,
-    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: e?.dnsNames.length ? e.dnsNames : null,
+    IPv6Gateway: e?.gateway6 ?? '', GlobalIPv6Address: e?.ip6 ?? '', GlobalIPv6PrefixLen: e?.prefixLen6 ?? 0, DNSNames: e?.dnsNames.length ? e.dnsNames : null,
   };
 }
 
@@ -321,8 +323,8 @@ function inspect(c: ContainerRecord, containers: ContainerService, execIds: stri
     NetworkSettings: ((d: EndpointSettings) => ({
       Bridge: '', SandboxID: c.network?.sandboxId ?? '', SandboxKey: c.network?.sandboxKey ?? '', Ports: portMap(c), HairpinMode: false,
       LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-      EndpointID: d.EndpointID, Gateway: d.Gateway, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-      IPAddress: d.IPAddress, IPPrefixLen: d.IPPrefixLen, IPv6Gateway: '', MacAddress: d.EndpointID ? d.MacAddress : '',
+      EndpointID: d.EndpointID, Gateway: d.Gateway, GlobalIPv6Address: d.GlobalIPv6Address, GlobalIPv6PrefixLen: d.GlobalIPv6PrefixLen,
+      IPAddress: d.IPAddress, IPPrefixLen: d.IPPrefixLen, IPv6Gateway: d.IPv6Gateway, MacAddress: d.EndpointID ? d.MacAddress : '',
       Networks: networksOf(c),
     }))(defaultBridgeEndpoint(c)),
   };

@@ -1,6 +1,6 @@
 // Network routes of the Docker Engine API: HTTP in, NetworkService calls, Docker's wire types out.
 import { isIP } from 'node:net';
-import type { NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
+import type { IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError } from '../../engine/errors';
@@ -116,7 +116,7 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     for (const e of networks.endpointsOn(n)) {
       containers[e.containerId] = {
         Name: e.name, EndpointID: e.attachment.endpointId, MacAddress: e.attachment.mac,
-        IPv4Address: `${e.attachment.ip}/${e.attachment.prefixLen}`, IPv6Address: '',
+        IPv4Address: `${e.attachment.ip}/${e.attachment.prefixLen}`, IPv6Address: e.attachment.ip6 ? `${e.attachment.ip6}/${e.attachment.prefixLen6}` : '',
       };
     }
   }
@@ -127,11 +127,12 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     Scope: 'local',
     Driver: n.driver,
     EnableIPv4: n.driver === 'bridge',
-    EnableIPv6: false,
+    EnableIPv6: !!n.ipv6,
     IPAM: {
       Driver: 'default',
       Options: Object.keys(n.ipamOptions).length ? n.ipamOptions : null,
-      Config: n.subnet ? [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), Gateway: n.gateway }] : [],
+      Config: [ipamConfig(n.subnet, n.ipRange, n.gateway, n.auxAddresses), ...(n.ipv6 ? [ipamConfig(n.subnet6, n.ipRange6, n.gateway6, n.auxAddresses6)] : [])]
+        .filter((c): c is IPAMConfig => !!c),
     },
     Internal: n.internal,
     Attachable: n.attachable,
@@ -142,6 +143,12 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     Options: n.options,
     Labels: n.labels,
   };
+}
+
+/** One IPAM.Config entry as moby shows it (empty fields left out); undefined without a subnet. */
+function ipamConfig(subnet = '', ipRange = '', gateway = '', aux: Record<string, string> = {}): IPAMConfig | undefined {
+  if (!subnet) return undefined;
+  return { Subnet: subnet, ...(ipRange ? { IPRange: ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}), ...(Object.keys(aux).length ? { AuxiliaryAddresses: aux } : {}) };
 }
 
 /** GET /networks filters: driver, id, label, name, scope, type (custom|builtin), dangling. */
