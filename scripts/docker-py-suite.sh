@@ -36,8 +36,9 @@
 # - berthd starts with bench/start-berthd.sh: own data root, exec root, socket and bridge (never the production
 #   daemon on /run/berth/berth.sock: the suite prunes containers, images, networks and volumes).
 # - The engines run one after the other, not at once: the machine has 2 cores and some tests are timing-bound.
-# - "passed" is a test with no failure, error or skip in the junit report (a test that passed but whose teardown
-#   failed counts as an error); pytest's own summary line is printed too.
+# - Outcomes come from the junit report, as pytest counts them (a test that passed but whose teardown failed counts
+#   as an error; xpassed and xfailed apart); pytest's own summary line is printed too. The lists of tests passing
+#   on one engine only count xpassed as passed: the test's body ran through.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,8 +69,13 @@ say "docker-py $(git -C "$CHECKOUT" describe --always --tags 2>/dev/null || echo
 
 mkdir -p "$RESULTS"
 BASE=$(mktemp -d /var/tmp/berth-docker-py.XXXXXX)
-export DOCKER_CONFIG=$BASE/docker-config   # the CLI's and docker-py's config, away from ~/.docker
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+# The CLI's and docker-py's config (and docker-py's contexts), away from ~/.docker; a fresh one per engine, as
+# tests leave contexts behind.
+use_docker_config() { # name
+  export DOCKER_CONFIG=$BASE/docker-config-$1
+  mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+}
+use_docker_config host
 BRUN=/run/dpy-$$ BSOCK=/run/dpy-$$/berth.sock BRIDGE=dpy$$
 DRUN=/run/dpyd-$$ DSOCK=/run/dpyd-$$.sock DBRIDGE=dpyd$$
 BERTHD_PID='' DOCKERD_PID='' LOCKED='' NET_LINKS=()
@@ -238,6 +244,7 @@ run_suite() { # engine-name out-name socket
 node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" || { say "could not make the busybox rootfs"; exit 1; }
 ran=()
 for engine in $ENGINES; do
+  use_docker_config "$engine"
   case $engine in
     dockerd)
       if start_dockerd && load_images "$DSOCK"; then run_suite dockerd dockerd "$DSOCK"; ran+=(dockerd)
@@ -271,21 +278,35 @@ def one_line(text):
     return text if len(text) <= 400 else text[:397] + '...'
 
 def outcomes(engine):
+    """test id -> (verdict, message, teardown error or '') as pytest counts them: a test whose teardown fails after
+    it passed or failed is that and an error too; one whose setup fails is an error only."""
     out = {}
     path = os.path.join(results, engine + '.xml')
     if not os.path.exists(path):
         return out
     for case in ET.parse(path).iter('testcase'):
         tid = test_id(case.get('classname', ''), case.get('name', ''))
-        verdict, msg = 'passed', ''
-        for kind in ('failure', 'error', 'skipped'):
-            el = case.find(kind)
-            if el is not None:
-                lines = (el.text or '').strip().splitlines()
-                verdict = 'failed' if kind == 'failure' else kind
-                msg = el.get('message') or (lines[-1] if lines else '')
-                break
-        out[tid] = (verdict, one_line(msg))
+        # A teardown error after a failure comes as a second testcase of the same name.
+        verdict, msg, teardown = out.get(tid, ('passed', '', ''))
+        for el in case:
+            if el.tag not in ('failure', 'error', 'skipped'):
+                continue
+            lines = (el.text or '').strip().splitlines()
+            text = one_line(el.get('message') or (lines[-1] if lines else ''))
+            if el.tag == 'error' and text.startswith('failed on teardown'):
+                teardown = text
+            elif verdict == 'passed':
+                verdict, msg = {'failure': 'failed', 'error': 'error', 'skipped': 'skipped'}[el.tag], text
+        out[tid] = (verdict, msg, teardown)
+    # junit shows an unexpected pass as a pass and an expected failure as a skip; pytest's -rA lines tell them apart.
+    try:
+        for line in open(os.path.join(results, engine + '.txt'), errors='replace'):
+            m = re.match(r'^(XPASS|XFAIL) (\S+)', line)
+            if m and m.group(2) in out:
+                v = out[m.group(2)]
+                out[m.group(2)] = ('xpassed' if m.group(1) == 'XPASS' else 'xfailed', v[1], v[2])
+    except OSError:
+        pass
     return out
 
 def pytest_summary(engine):
@@ -297,20 +318,28 @@ def pytest_summary(engine):
     return found[-1] if found else 'no summary line (interrupted?)'
 
 res = {e: outcomes(e) for e in engines}
-kinds = ['passed', 'failed', 'error', 'skipped']
+kinds = ['passed', 'xpassed', 'failed', 'skipped', 'xfailed']
+def count(e, k):
+    if k == 'total':
+        return len(res[e])
+    if k == 'errors':   # setup errors, and teardown errors of tests counted above too
+        return sum(1 for v in res[e].values() if v[0] == 'error' or v[2])
+    return sum(1 for v in res[e].values() if v[0] == k)
+def ok(v):   # the test ran through, teardown included
+    return v[0] in ('passed', 'xpassed') and not v[2]
 print(f"docker-py tests/integration, swarm and plugins left out; {', '.join(engines)}")
 print(f"{'':10}" + ''.join(f'{e:>10}' for e in engines))
-for k in kinds + ['total']:
-    print(f'{k:10}' + ''.join(f"{(len(res[e]) if k == 'total' else sum(1 for v in res[e].values() if v[0] == k)):>10}" for e in engines))
+for k in kinds + ['errors', 'total']:
+    print(f'{k:10}' + ''.join(f'{count(e, k):>10}' for e in engines))
 for e in engines:
     print(f'pytest {e}: {pytest_summary(e)}')
 
 if 'dockerd' in res and 'berth' in res:
     d, b = res['dockerd'], res['berth']
     for title, x, y, yname in (('Pass on dockerd, not on berthd', d, b, 'berthd'), ('Pass on berthd, not on dockerd', b, d, 'dockerd')):
-        diff = sorted(t for t, v in x.items() if v[0] == 'passed' and y.get(t, ('absent', ''))[0] != 'passed')
+        diff = sorted(t for t, v in x.items() if ok(v) and not ok(y.get(t, ('absent', '', ''))))
         print(f'\n{title} ({len(diff)}):')
         for t in diff:
-            verdict, msg = y.get(t, ('absent', 'not run'))
-            print(f'  {t}\n      {yname} {verdict}: {msg}')
+            verdict, msg, teardown = y.get(t, ('absent', 'not run', ''))
+            print(f'  {t}\n      {yname} {verdict}' + (f': {msg}' if msg else '') + (f'\n      {yname} teardown error: {teardown}' if teardown else ''))
 PY
