@@ -61,6 +61,8 @@ export interface EndpointRecord {
   ipv4Address: string;
   /** --ip6 (absent on records made before IPv6). */
   ipv6Address?: string;
+  /** --link-local-ip: extra addresses on the container's interface. */
+  linkLocalIPs?: string[];
   macAddress: string;
   links: string[];
   driverOpts: Record<string, string> | null;

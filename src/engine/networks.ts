@@ -1,7 +1,7 @@
 // Network use-cases: the predefined networks (bridge, host, none) and user networks, and each container's
 // endpoints on them — addresses, interfaces, published ports, DNS names — made when it starts and gone when it stops.
 import { randomBytes, randomInt } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig, IPAMConfig, NetworkCreateBody, Port, PortBinding } from '../wire/docker';
 import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, errorMessage } from './errors';
@@ -400,6 +400,9 @@ export class NetworkService {
       if (!contains6(parseSubnet6(n.subnet6), ip6ToBig(ip6))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip6}`);
       if (ip6ToBig(ip6) === ip6ToBig(n.gateway6!)) throw new InvalidParameterError(`Invalid address ${ip6}: it is the gateway of network ${n.name}`);
     }
+    for (const a of ep.IPAMConfig?.LinkLocalIPs ?? []) {
+      if (!isIP(a) || /^(0\.0\.0\.0|::)$/.test(a)) throw new InvalidParameterError(`invalid link-local IP address: ${a}`);
+    }
     if (ep.Aliases?.length && !userNet) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
     if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${ep.MacAddress}`);
     return newEndpoint(n.name, n.id, ep);
@@ -506,6 +509,7 @@ export class NetworkService {
       networkId: n.id, networkName: n.name, endpointId: endpointId ?? randomBytes(32).toString('hex'), interfaceName: ifname,
       ip, prefixLen: subnet.prefix, gateway: n.internal ? '' : n.gateway, mac: '', dnsNames, opts, ready: false,
       ...(subnet6 ? { ip6, prefixLen6: subnet6.prefix, gateway6: n.internal ? '' : n.gateway6! } : {}),
+      ...(ep.linkLocalIPs?.length ? { linkLocalIPs: ep.linkLocalIPs } : {}),
     };
   }
 
@@ -542,6 +546,8 @@ export class NetworkService {
   private async setup(s: SandboxRecord, a: Attachment): Promise<void> {
     const status = await this.o.driver.setup(s.netns, a.opts);
     a.mac = status[a.networkId]?.interfaces?.[a.interfaceName]?.mac_address ?? '';
+    // As moby's sandbox adds them: IPv4 link-local in 169.254.0.0/16, IPv6 in fe80::/64.
+    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(s.netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
     a.ready = true;
   }
 
@@ -785,6 +791,7 @@ function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody)
   return {
     network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '',
     ipv6Address: ep.IPAMConfig?.IPv6Address ? bigToIp6(ip6ToBig(ep.IPAMConfig.IPv6Address)) : '', macAddress: ep.MacAddress ?? '',
+    ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIPs: [...ep.IPAMConfig.LinkLocalIPs] } : {}),
     links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
     ...liveFields(),
   };

@@ -44,6 +44,8 @@ export interface NetworkDriver {
   setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus>;
   /** `last`: no other container is on these networks any more, so netavark removes the networks' rules too. */
   teardown(netnsPath: string, opts: NetavarkOptions, last?: boolean): Promise<void>;
+  /** Adds addresses ("169.254.8.8/16") to an interface in the namespace: the link-local IPs netavark does not set. */
+  addAddresses(netnsPath: string, ifname: string, cidrs: string[]): Promise<void>;
 }
 
 export interface NetavarkPaths {
@@ -66,6 +68,17 @@ export class Netavark implements NetworkDriver {
       return JSON.parse(out) as NetavarkStatus;
     } catch {
       throw new SystemError(`netavark setup printed no status: ${out.slice(0, 200)}`);
+    }
+  }
+
+  async addAddresses(netnsPath: string, ifname: string, cidrs: string[]): Promise<void> {
+    for (const cidr of cidrs) {
+      await new Promise<void>((resolve, reject) => {
+        execFile('nsenter', [`--net=${netnsPath}`, 'ip', 'addr', 'add', cidr, 'dev', ifname], { encoding: 'utf8' }, (err, _o, stderr) => {
+          if (err) reject(new SystemError(`cannot add link-local address ${cidr} to ${ifname}: ${stderr.trim() || err.message}`));
+          else resolve();
+        });
+      });
     }
   }
 

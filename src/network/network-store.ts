@@ -49,6 +49,8 @@ export interface Attachment {
   ip6?: string;
   prefixLen6?: number;
   gateway6?: string;
+  /** --link-local-ip addresses added to the interface after setup (netavark only sets addresses of its subnets). */
+  linkLocalIPs?: string[];
   mac: string;
   dnsNames: string[];
   /** The exact document given to `netavark setup`, replayed for `teardown`. */

@@ -7,6 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
+const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
 
 /** netavark's chain suffix for a network (Berth gives netavark the network's ID as its name). */
@@ -29,9 +30,9 @@ function ulaPrefix(n) {
   return `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}:${n}`;
 }
 
-/** Runs a Python script with Debian's python3-docker against the daemon; returns its stdout, throws with stderr. */
-function python(d, script) {
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { env: { ...d.env, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', timeout: 300_000 });
+/** Runs a Python file with Debian's python3-docker against the daemon; returns its stdout, throws with stderr. */
+function python(d, file, args = []) {
+  const r = spawnSync('/usr/bin/python3', [file, ...args], { env: { ...d.env, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`python exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -168,6 +169,14 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
     }
     const blank = d.api('POST', '/networks/create', { Name: ' \t' });
     assert.equal(blank.status, 400, blank.body);
+  });
+
+  await t.test("docker-py's network integration tests (api_network_test.py, models_networks_test.py) with Debian's python3-docker", () => {
+    const results = JSON.parse(python(d, path.join(__dirname, '../helpers/docker_py_networks.py')));
+    assert.ok(Object.keys(results).length >= 29, JSON.stringify(Object.keys(results)));
+    const failed = Object.entries(results).filter(([, r]) => r !== 'ok');
+    assert.deepEqual(failed.map(([name]) => name), [], failed.map(([name, r]) => `${name}:\n${r}`).join('\n'));
+    assert.equal(ok(['ps', '-aq']).trim(), '', 'the tests removed their containers');
   });
 
   await t.test('bad IPv6 input is a clear 400 and makes nothing', () => {

@@ -109,3 +109,39 @@ test('host ports are held by real sockets: a taken port is refused, all or none,
   await ports.release('e');
   await assert.rejects(ports.reserve('f', [{ hostIp: '192.0.2.254', hostPortLow: 1, hostPortHigh: 1, containerPort: 1, proto: 'tcp' }]), /the host has no such address|already allocated/);
 });
+
+test('IPv6: text and numbers both ways as Go prints them, subnets, ranges, the ULA pool, /proc/net/ipv6_route', () => {
+  const a6 = require('../../dist/network/addresses');
+  const { parseProcNetIpv6Route } = require('../../dist/network/host-routes');
+  for (const [text, canon] of [['2001:DB8:0:0:0:0:0:1', '2001:db8::1'], ['fd00::', 'fd00::'], ['::', '::'], ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+    ['::ffff:10.1.2.3', '::ffff:a01:203'], ['fd00:0:0:1:0:0:0:0', 'fd00:0:0:1::'], ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'], ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7']]) {
+    assert.equal(a6.bigToIp6(a6.ip6ToBig(text)), canon, text);
+  }
+  assert.equal(a6.subnet6String(a6.parseSubnet6('fd00:ba5e::/64')), 'fd00:ba5e::/64');
+  assert.throws(() => a6.parseSubnet6('fd00:ba5e::1/64'), /has host bits set \(did you mean fd00:ba5e::\/64\?\)/);
+  assert.throws(() => a6.parseSubnet6('fd00:zz::/64'), /invalid subnet fd00:zz::\/64/);
+  assert.throws(() => a6.parseSubnet6('fd00::/129'), /expected an IPv6 CIDR/);
+  assert.ok(a6.overlaps6(a6.parseSubnet6('fd00::/48'), a6.parseSubnet6('fd00:0:0:5::/64')));
+  assert.ok(!a6.overlaps6(a6.parseSubnet6('fd00:0:0:4::/64'), a6.parseSubnet6('fd00:0:0:5::/64')));
+  const range = a6.hostRange6(a6.parseSubnet6('fd00::/126'));
+  assert.deepEqual(range.map(a6.bigToIp6), ['fd00::1', 'fd00::3']);
+  const taken = new Set([a6.ip6ToBig('fd00::1')]);
+  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken)), 'fd00::2');
+  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken, a6.ip6ToBig('fd00::3'))), 'fd00::2', 'wraps after the last');
+  assert.equal(a6.nextFreeAddress6(range, new Set(['fd00::1', 'fd00::2', 'fd00::3'].map(a6.ip6ToBig))), undefined);
+  // The same seed gives the same fdXX:XXXX:XXXX::/48; its /64s come in order, skipping used ones.
+  const pool = a6.ulaPrefix('seed');
+  assert.deepEqual(a6.ulaPrefix('seed'), pool);
+  assert.notDeepEqual(a6.ulaPrefix('other'), pool);
+  assert.match(a6.subnet6String(pool), /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48$/);
+  const [first, second] = a6.freeSubnets6(pool, 64, []);
+  assert.equal(second.base - first.base, 1n << 64n);
+  assert.deepEqual([...a6.freeSubnets6(a6.parseSubnet6('fd00::/63'), 64, [a6.parseSubnet6('fd00::/64')])].map(a6.subnet6String), ['fd00:0:0:1::/64']);
+  const routes = parseProcNetIpv6Route([
+    'fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0',
+    'fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0',
+    '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000002 00000000 00000003     eth0',
+    '00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000004 00000000 80200001       lo',
+  ].join('\n'));
+  assert.deepEqual(routes.map((r) => `${a6.subnet6String(r.dst)} ${r.dev}`), ['fd00::/64 eth0']);
+});

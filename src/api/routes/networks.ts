@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from './containers';
@@ -14,7 +14,13 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
     return networks.all().filter(match).map((n) => resource(n, networks, false));
   });
 
-  router.get('/networks/{id}', async (ctx) => resource(networks.get(ctx.params.id!), networks, true));
+  router.get('/networks/{id}', async (ctx) => {
+    const n = networks.get(ctx.params.id!);
+    // moby answers a network of another scope than the one asked for as not found; all of Berth's are local.
+    const scope = ctx.query.get('scope');
+    if (scope && scope !== 'local') throw new NotFoundError(`network ${ctx.params.id} not found`);
+    return resource(n, networks, true);
+  });
 
   router.post('/networks/create', async (ctx) => {
     const out = await networks.create(checkCreateBody(await ctx.json()));
