@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { messageOf, statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
-import { API_VERSION, MIN_API_VERSION } from '../wire/docker';
+import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MIN_API_VERSION } from '../wire/docker';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
@@ -103,12 +103,17 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
       socket.destroy();
       return;
     }
+    // A client of a version before 1.24 reads its errors as plain text, as dockerd writes them for it.
+    const plain = versioned !== null && compareApiVersions(versioned[1]!, FIRST_JSON_ERRORS_VERSION) < 0;
+    const body = plain ? `${messageOf(err)}\n` : JSON.stringify({ message: messageOf(err) }) + '\n';
+    const contentType = plain ? 'text/plain; charset=utf-8' : 'application/json';
     if (res) {
-      if (!res.headersSent) sendJson(res, status, { message: messageOf(err) }, req.method === 'HEAD');
-      else res.destroy();
+      if (!res.headersSent) {
+        res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...(plain ? { 'X-Content-Type-Options': 'nosniff' } : {}) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } else res.destroy();
     } else if (socket.writable) {
-      const body = JSON.stringify({ message: messageOf(err) }) + '\n';
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     }
   }
 }

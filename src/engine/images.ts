@@ -308,7 +308,8 @@ export class ImageService {
         for (const l of this.layers.chain(rec.topChainId)) if ((layerRefs.get(l.chainId) ?? 0) > 1) sharedSize += l.size;
       }
       out.push({
-        Containers: -1,
+        // The API shows the count from 1.51 (api/api-versions.ts); -1 when no container service tells.
+        Containers: this.usageKnown ? this.usage(id).length : -1,
         Created: Math.floor(createdMs / 1000),
         Id: id,
         Labels: rec.config.config?.Labels ?? null as unknown as Record<string, string>,

@@ -1,7 +1,11 @@
 // Docker Engine API wire types (the subset Berth serves), as defined by moby's api/swagger.yaml.
 
-export const API_VERSION = '1.47';
-export const MIN_API_VERSION = '1.41';
+/** The newest Engine API version served: docker CLI v28.5's. */
+export const API_VERSION = '1.51';
+/** The oldest, as dockerd 20.10 reports it (skopeo's docker-daemon: transport speaks 1.22). */
+export const MIN_API_VERSION = '1.12';
+/** Requests for an older version get their errors as plain text, as dockerd answers them. */
+export const FIRST_JSON_ERRORS_VERSION = '1.24';
 export const BERTH_VERSION = '0.1.0';
 /** The Docker engine version Berth reports compatibility with in /version. */
 export const COMPAT_DOCKER_VERSION = '27.5.1';
@@ -124,6 +128,7 @@ export interface HostConfig {
   MaskedPaths?: string[];
   ReadonlyPaths?: string[];
   ConsoleSize?: [number, number] | null;
+  Annotations?: Record<string, string>;
 }
 
 export interface EndpointSettings {
@@ -147,6 +152,24 @@ export interface ContainerCreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
   NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettings> };
 }
+
+/**
+ * The JSON names of HostConfig's fields (moby's container.HostConfig with its Resources). moby's create decoder
+ * before v28 also read them at the top level of the create body, beside Config's (which share no name with them).
+ */
+export const HOST_CONFIG_FIELDS: readonly string[] = [
+  'Binds', 'ContainerIDFile', 'LogConfig', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'VolumeDriver',
+  'VolumesFrom', 'ConsoleSize', 'Annotations', 'CapAdd', 'CapDrop', 'CgroupnsMode', 'Dns', 'DnsOptions', 'DnsSearch',
+  'ExtraHosts', 'GroupAdd', 'IpcMode', 'Cgroup', 'Links', 'OomScoreAdj', 'PidMode', 'Privileged', 'PublishAllPorts',
+  'ReadonlyRootfs', 'SecurityOpt', 'StorageOpt', 'Tmpfs', 'UTSMode', 'UsernsMode', 'ShmSize', 'Sysctls', 'Runtime',
+  'Isolation', 'Mounts', 'MaskedPaths', 'ReadonlyPaths', 'Init',
+  // Resources
+  'CpuShares', 'Memory', 'NanoCpus', 'CgroupParent', 'BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod',
+  'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'Devices', 'DeviceCgroupRules', 'DeviceRequests', 'KernelMemory',
+  'KernelMemoryTCP', 'MemoryReservation', 'MemorySwap', 'MemorySwappiness', 'OomKillDisable', 'PidsLimit', 'Ulimits',
+  'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth',
+];
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -26,7 +26,7 @@ async function fakeDaemon(routes = {}) {
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
       const url = new URL(req.url, 'http://x');
-      const p = url.pathname.replace(/^\/v1\.47/, '');
+      const p = url.pathname.replace(/^\/v1\.\d+/, '');
       log.push({ method: req.method, path: p, query: Object.fromEntries(url.searchParams), body: body ? safeJson(body) : undefined });
       const json = (status, obj) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(obj === undefined ? '' : JSON.stringify(obj)); };
       for (const [key, fn] of Object.entries(routes)) {
@@ -56,7 +56,7 @@ async function fakeDaemon(routes = {}) {
   });
   server.on('upgrade', (req, socket) => {
     const url = new URL(req.url, 'http://x');
-    log.push({ method: req.method, path: url.pathname.replace(/^\/v1\.47/, ''), query: Object.fromEntries(url.searchParams), upgrade: req.headers.upgrade });
+    log.push({ method: req.method, path: url.pathname.replace(/^\/v1\.\d+/, ''), query: Object.fromEntries(url.searchParams), upgrade: req.headers.upgrade });
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     state.sockets.push(socket);
     socket.write(frame(2, 'to stderr\n'));

@@ -10,8 +10,9 @@ import { InvalidParameterError } from '../../engine/errors';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
-import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
+import { frame } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
+import { decodeCreateBody, outputContentType } from '../api-versions';
 import { mountPointsOf, usesVolume } from '../../engine/container-mounts';
 
 /** What the container routes need from services other than ContainerService. */
@@ -26,8 +27,8 @@ export interface ContainerRouteDeps {
 export function registerContainerRoutes(router: Router, containers: ContainerService, deps: ContainerRouteDeps): void {
   const { imageSize, startFromCheckpoint } = deps;
   router.post('/containers/create', async (ctx) => {
-    const body = await ctx.json<ContainerCreateBody>();
-    const out = await containers.create(body as ContainerCreateBody, ctx.query.get('name') ?? undefined);
+    const body = decodeCreateBody(await ctx.json<ContainerCreateBody>(), ctx.apiVersion);
+    const out = await containers.create(body, ctx.query.get('name') ?? undefined);
     ctx.res!.statusCode = 201;
     return out;
   });
@@ -123,7 +124,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const res = ctx.res!;
     res.on('close', () => abort.abort());
     const tty = !!container.config.Tty;
-    res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED });
+    res.writeHead(200, { 'Content-Type': outputContentType(tty, ctx.apiVersion) });
     res.flushHeaders();
     for await (const e of entries) {
       if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
@@ -144,7 +145,9 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const logs = queryBool(q, 'logs');
     const tty = !!c.config.Tty;
     const keys = detachKeysOf(q.get('detachKeys'));
-    const sock: Duplex = ctx.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+    // Past output first asked for, so a log driver that keeps none is refused before the connection is taken.
+    const past = logs ? containers.logs(c.id, { follow: false }).entries : undefined;
+    const sock: Duplex = ctx.hijack(outputContentType(tty, ctx.apiVersion));
     const abort = new AbortController();
     sock.on('close', () => abort.abort());
     sock.on('error', () => abort.abort());
@@ -159,8 +162,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
       if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return;
       if (!sock.destroyed && !detached) sock.write(encodeEntry(e, tty, false));
     };
-    if (logs) {
-      for await (const e of containers.logs(c.id, { follow: false }).entries) send(e);
+    if (past) {
+      for await (const e of past) send(e);
     }
     if (stream) {
       for await (const e of containers.attachOutput(c, abort.signal)) send(e);

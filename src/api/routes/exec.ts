@@ -5,7 +5,8 @@ import type { ExecService } from '../../engine/exec';
 import type { LogEntry } from '../../engine/logs';
 import { InvalidParameterError } from '../../engine/errors';
 import { queryInt, type Router } from '../router';
-import { frame, MULTIPLEXED, RAW_STREAM } from '../streams';
+import { frame } from '../streams';
+import { outputContentType } from '../api-versions';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 
 export function registerExecRoutes(router: Router, execs: ExecService): void {
@@ -39,7 +40,7 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
     // Refusals (already running, container stopped) are plain HTTP errors; a process that cannot start is
     // told on the stream, as dockerd does, and its exit code is in the inspect.
     const stream = await execs.start(session.id, { detach: false, consoleSize: body.ConsoleSize, signal: abort.signal });
-    const sock: Duplex = ctx.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+    const sock: Duplex = ctx.hijack(outputContentType(tty, ctx.apiVersion));
     sock.on('error', () => abort.abort());
     sock.on('close', () => abort.abort());
     const send = (e: LogEntry) => {

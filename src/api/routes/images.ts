@@ -6,7 +6,8 @@ import { InvalidParameterError, NotFoundError, errorMessage } from '../../engine
 import type { ImageService } from '../../engine/images';
 import { parseNormalizedNamed } from '../../image/reference';
 import type { JsonMessage } from '../../wire/docker';
-import { compareApiVersions, queryBool, queryFilters, type RequestContext, type Router } from '../router';
+import { queryBool, queryFilters, type RequestContext, type Router } from '../router';
+import { imageInspectFor, imageSummariesFor } from '../api-versions';
 
 /**
  * A JSON message stream (pull, import, load, build) whose headers go out with the first message: an error
@@ -57,11 +58,12 @@ export type PullHandler = (ref: string, opts: { auth: string | string[] | undefi
 export function registerImageRoutes(router: Router, images: ImageService, pull?: PullHandler): void {
   // Fixed paths first: the greedy {name:.*} routes below would otherwise swallow them.
   router.get('/images/json', async (ctx) => {
-    return images.list({
+    const list = await images.list({
       all: queryBool(ctx.query, 'all'),
       filters: queryFilters(ctx.query),
       sharedSize: queryBool(ctx.query, 'shared-size'),
     });
+    return imageSummariesFor(list, ctx.apiVersion);
   });
 
   router.post('/images/create', async (ctx) => {
@@ -132,13 +134,7 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
   router.post('/images/prune', async (ctx) => images.prune(queryFilters(ctx.query)));
 
   router.get('/images/{name:.*}/json', async (ctx) => {
-    const out = await images.inspect(ctx.params.name!);
-    if (compareApiVersions(ctx.apiVersion, '1.44') >= 0) {
-      delete out.Container;
-      delete out.ContainerConfig;
-      delete out.VirtualSize;
-    }
-    return out;
+    return imageInspectFor(await images.inspect(ctx.params.name!), ctx.apiVersion);
   });
 
   router.get('/images/{name:.*}/history', async (ctx) => images.history(ctx.params.name!));
