@@ -29,6 +29,12 @@ import { DebianBootstrap, bootstrapSettings } from './image/bootstrap';
 import { registerBootstrapRoutes } from './api/routes/bootstrap';
 import { registerVolumeRoutes } from './api/routes/volumes';
 import { registerNetworkRoutes } from './api/routes/networks';
+import { registerSwarmRoutes } from './api/routes/swarm';
+import { registerNodeRoutes } from './api/routes/nodes';
+import { registerServiceRoutes } from './api/routes/services';
+import { registerTaskRoutes } from './api/routes/tasks';
+import { registerSecretRoutes } from './api/routes/secrets';
+import { registerConfigRoutes } from './api/routes/configs';
 import { NetworkService } from './engine/networks';
 import { NetworkStore } from './network/network-store';
 import { DEFAULT_AARDVARK, DEFAULT_NETAVARK, Netavark } from './network/netavark';
@@ -235,6 +241,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     execIds: (id) => execs.idsOf(id),
   });
   registerNetworkRoutes(router, networks);
+  registerSwarmRoutes(router);
+  registerNodeRoutes(router);
+  registerServiceRoutes(router);
+  registerTaskRoutes(router);
+  registerSecretRoutes(router);
+  registerConfigRoutes(router);
 
   const server = createApiServer(router, log);
   await fsp.mkdir(path.dirname(cfg.socket), { recursive: true });

@@ -1,7 +1,7 @@
 // The one place where engine errors become HTTP statuses and Docker's {"message": ...} bodies.
 import {
   BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError,
-  NotImplementedError, StateError, SystemError, UnauthorizedError,
+  NotImplementedError, StateError, SystemError, UnauthorizedError, UnavailableError,
 } from '../engine/errors';
 
 /** A file name too long for the filesystem (ENAMETOOLONG), a URL that does not parse (ERR_INVALID_URL). */
@@ -14,6 +14,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotImplementedError) return 501;
+  if (err instanceof UnavailableError) return 503;
   // Node's own errors that come of a name or address the client sent, when no route caught them first.
   if (INPUT_ERROR_CODES.has(String((err as NodeJS.ErrnoException | undefined)?.code))) return 400;
   if (err instanceof SystemError) return 500;

@@ -20,6 +20,8 @@ export class NotImplementedError extends BerthError {}
 export class ForbiddenError extends BerthError {}
 /** Authentication required or failed (HTTP 401). */
 export class UnauthorizedError extends BerthError {}
+/** The service asked for is not available here, e.g. swarm endpoints on a node in no swarm (HTTP 503). */
+export class UnavailableError extends BerthError {}
 /** A failure of the system underneath: runtime, kernel, disk (HTTP 500). */
 export class SystemError extends BerthError {}
 

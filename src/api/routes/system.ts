@@ -23,6 +23,8 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
       'OSType': 'linux',
       'Docker-Experimental': String(experimental),
       'Builder-Version': '1',
+      // Not in a swarm: the state dockerd's /_ping reports then (the docker CLI reads it to offer swarm commands).
+      'Swarm': 'inactive',
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       'Pragma': 'no-cache',
       'Content-Length': ctx.req.method === 'HEAD' ? '0' : '2',
