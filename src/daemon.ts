@@ -57,6 +57,7 @@ import { createCgroupDriver } from './host/cgroups';
 import { readHostResources } from './host/resources';
 import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
 import { NotFoundError } from './engine/errors';
+import { DEFAULT_LOG_DRIVER, LOG_DRIVERS } from './engine/log-drivers';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -186,10 +187,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         Images: (await images.list({ all: false })).length,
         Driver: 'overlay2',
         DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: LOG_DRIVERS },
         MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
         IPv4Forwarding: true, Debug: false, NFd: await countFds(), OomKillDisable: false, NGoroutines: 0,
-        SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file',
+        SystemTime: new Date().toISOString(), LoggingDriver: DEFAULT_LOG_DRIVER,
         CgroupDriver: 'cgroupfs', CgroupVersion: report.cgroupMode === 'v2' ? '2' : '1',
         NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: await osName(), OSVersion: '', OSType: 'linux',
         Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',

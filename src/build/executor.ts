@@ -497,7 +497,7 @@ class BuildRun {
 
     const hostConfig: HostConfig = {
       NetworkMode: this.opts.networkMode || DEFAULT_BUILD_NETWORK,
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      LogConfig: { Type: 'json-file', Config: {} },
       ...(this.opts.extraHosts.length ? { ExtraHosts: this.opts.extraHosts } : {}),
       ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
       ...(this.opts.memory ? { Memory: this.opts.memory } : {}),

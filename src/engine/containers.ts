@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
-import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from './errors';
+import { BerthError, ConflictError, InvalidParameterError, NotFoundError, NotImplementedError, StateError, SystemError, errorMessage } from './errors';
 import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
 import { randomContainerName, validateContainerName } from './names';
 import { parseSignal } from './signals';
 import { readLog, type LogEntry, type ReadOptions } from './logs';
+import { checkLogConfig, conmonLogCap, logsReadable, presentedLogConfig, type LogConfig } from './log-drivers';
 import { resolveUser } from './user';
 import { buildSpec, effectiveCapabilities } from '../runtime/spec';
 import { checkSecurity, securitySpecOf, tmpfsMounts } from './security';
@@ -25,7 +26,6 @@ import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
 import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import type { RuntimeMount } from '../wire/oci';
-import { ramInBytes } from '../util/units';
 import type { NetworkService } from './networks';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
@@ -116,7 +116,10 @@ export class ContainerService {
   async init(): Promise<void> {
     await this.store.init();
     await this.store.removeLeftovers();
-    for (const c of await this.store.loadAll()) this.records.set(c.id, c);
+    for (const c of await this.store.loadAll()) {
+      c.hostConfig.LogConfig = presentedLogConfig(c.hostConfig.LogConfig);
+      this.records.set(c.id, c);
+    }
     await this.o.volumes.restore([...this.records.values()].map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused', mounts: c.mounts ?? [] })));
     await this.exits.start();
     for (const c of this.records.values()) {
@@ -191,6 +194,7 @@ export class ContainerService {
     checkCreateBody(body);
     if (!body.Image) throw new InvalidParameterError('No command specified');
     const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
+    const logConfig = checkLogConfig(hostConfig.LogConfig);
     const name = nameParam ? validateContainerName(nameParam) : randomContainerName((n) => this.nameTaken(n));
     const image = await this.o.images.resolve(body.Image);
     const imageCfg: ContainerConfig = image.config.config ?? {};
@@ -237,7 +241,7 @@ export class ContainerService {
         created: new Date().toISOString(),
         imageId: image.id,
         config,
-        hostConfig: normalizeHostConfig(hostConfig, runtime),
+        hostConfig: normalizeHostConfig(hostConfig, runtime, logConfig),
         path: argv[0]!,
         args: argv.slice(1),
         runtime,
@@ -344,8 +348,7 @@ export class ContainerService {
   }
 
   private logSizeMax(c: ContainerRecord): number {
-    const opt = c.hostConfig.LogConfig?.Config?.['max-size'];
-    return opt ? parseSize(opt) : this.o.logSizeMax;
+    return conmonLogCap(presentedLogConfig(c.hostConfig.LogConfig), this.o.logSizeMax);
   }
 
   private async specFor(c: ContainerRecord, rootfs: string, mounts: RuntimeMount[] = []) {
@@ -689,6 +692,7 @@ export class ContainerService {
 
   logs(ref: string, o: Omit<ReadOptions, 'stopped'>): { container: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
     const c = this.get(ref);
+    if (!logsReadable(presentedLogConfig(c.hostConfig.LogConfig))) throw new NotImplementedError('configured logging driver does not support reading');
     return { container: c, entries: readLog(this.logPath(c), { ...o, stopped: o.follow ? this.stoppedOrRemoved(c) : undefined }) };
   }
 
@@ -839,15 +843,6 @@ export async function dirSize(dir: string): Promise<number> {
   return total;
 }
 
-/** A size in Docker's units ("10m", "1g"); bad input is a 400 that names it. */
-function parseSize(s: string): number {
-  try {
-    return ramInBytes(s.trim());
-  } catch {
-    throw new InvalidParameterError(`invalid size: '${s}'`);
-  }
-}
-
 function netMode(mode: string | undefined): 'host' | 'none' | 'private' {
   if (mode === 'host') return 'host';
   if (mode === 'none') return 'none';
@@ -980,12 +975,12 @@ export function processEnv(cfg: ContainerConfig, home: string): string[] {
   return [...env.values()];
 }
 
-function normalizeHostConfig(hc: HostConfig, runtime: string): HostConfig {
+function normalizeHostConfig(hc: HostConfig, runtime: string, logConfig: LogConfig): HostConfig {
   return {
     ...hc,
     NetworkMode: !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode,
     RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
-    LogConfig: hc.LogConfig?.Type ? hc.LogConfig : { Type: 'k8s-file', Config: hc.LogConfig?.Config ?? {} },
+    LogConfig: logConfig,
     Runtime: runtime,
   };
 }
