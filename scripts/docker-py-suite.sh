@@ -36,9 +36,11 @@
 # - berthd starts with bench/start-berthd.sh: own data root, exec root, socket and bridge (never the production
 #   daemon on /run/berth/berth.sock: the suite prunes containers, images, networks and volumes).
 # - The engines run one after the other, not at once: the machine has 2 cores and some tests are timing-bound.
-# - Outcomes come from the junit report, as pytest counts them (a test that passed but whose teardown failed counts
-#   as an error; xpassed and xfailed apart); pytest's own summary line is printed too. The lists of tests passing
-#   on one engine only count xpassed as passed: the test's body ran through.
+# - Outcomes come from the junit report, counted as pytest counts them (xpassed and xfailed apart; a test whose
+#   teardown fails is an error as well as passed or failed), so the table matches pytest's summary line, printed
+#   too. The lists of tests passing on one engine only take a pass as the test's body and teardown running through
+#   (xpassed included: it ran through).
+# - The checkout is left as it was: no bytecode (PYTHONDONTWRITEBYTECODE) and no .pytest_cache (-p no:cacheprovider).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
