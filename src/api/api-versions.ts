@@ -21,16 +21,21 @@ export function decodeCreateBody(body: unknown, version: string): ContainerCreat
   const raw = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const inline: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const [key, v] of Object.entries(raw)) {
+    const k = goFieldName(key, HOST_CONFIG_FIELDS);
     if (HOST_CONFIG_FIELDS.includes(k)) inline[k] = v;
-    else if (k !== 'Cpuset') out[k] = v;
+    else if (key !== 'Cpuset') out[key] = v;
   }
   const inner = raw.HostConfig;
   let hc: Record<string, unknown> | undefined;
   if (inner === undefined || inner === null) {
     hc = Object.keys(inline).length ? inline : undefined;
   } else if (typeof inner === 'object' && !Array.isArray(inner)) {
-    hc = { ...(inner as Record<string, unknown>) };
+    hc = {};
+    for (const [key, v] of Object.entries(inner as Record<string, unknown>)) {
+      const k = goFieldName(key, HOST_CONFIG_FIELDS);
+      if (k === key || !(k in hc)) hc[k] = v; // the exact name wins over a case-folded one, as in Go
+    }
     for (const k of ['Memory', 'MemorySwap', 'CpuShares', 'CpusetCpus', 'VolumeDriver']) {
       if (inline[k] && !hc[k]) hc[k] = inline[k];
     }
@@ -48,6 +53,16 @@ export function decodeCreateBody(body: unknown, version: string): ContainerCreat
     }
   }
   return create;
+}
+
+/**
+ * Go's encoding/json matches a JSON key to a struct field case-insensitively when no field has the exact name:
+ * docker-py sends `CPURealtimePeriod`, which dockerd stores as `CpuRealtimePeriod`.
+ */
+function goFieldName(key: string, fields: readonly string[]): string {
+  if (fields.includes(key)) return key;
+  const folded = key.toLowerCase();
+  return fields.find((f) => f.toLowerCase() === folded) ?? key;
 }
 
 /** Host config fields that older versions did not have or did not honour. */

@@ -145,6 +145,19 @@ except docker.errors.APIError as e:
     d.dockerOk(['rm', id, cpuset]);
   });
 
+  await t.test("host config keys match their fields case-insensitively, as Go's json does (docker-py sends CPURealtimePeriod)", () => {
+    const out = py(d, `
+c = api.create_container('busybox', 'true', host_config=api.create_host_config(cpu_rt_period=1000, cpu_rt_runtime=500))
+hc = api.inspect_container(c)['HostConfig']
+print(hc['CpuRealtimePeriod'], hc['CpuRealtimeRuntime'])
+api.remove_container(c)
+`);
+    assert.equal(out, '1000 500\n');
+    const id = createRaw({ Image: 'busybox', Cmd: ['true'], HostConfig: { memory: 32 * 1024 * 1024, CPUSHARES: 300, CpuShares: 400 } });
+    assert.equal(inspect(id, '{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}'), `${32 * 1024 * 1024} 400`);
+    d.dockerOk(['rm', id]);
+  });
+
   await t.test('a container recorded with k8s-file (before json-file was presented) loads, shown as json-file', async () => {
     const id = d.dockerOk(['run', '-d', 'busybox', 'echo', 'from-before']).trim();
     d.dockerOk(['wait', id]);
