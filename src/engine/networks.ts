@@ -377,7 +377,9 @@ export class NetworkService {
       if (out.endpoints.some((e) => e.networkId === n.id)) continue;
       out.endpoints.push(this.checkedEndpoint(n, ep ?? {}));
     }
-    for (const link of hc.Links ?? []) {
+    // As moby registers links: on the default bridge only; on a user network they are resolved by DNS when the
+    // target runs, and may name a container that does not exist yet.
+    for (const link of primary.id === this.byName('bridge')?.id ? hc.Links ?? [] : []) {
       const target = parseLink(link).name;
       if (!this.containers?.find(target)) throw new NotFoundError(`could not get container for ${target}: No such container: ${target}`);
     }
@@ -457,6 +459,7 @@ export class NetworkService {
       await this.teardownSandbox(sandbox);
       throw err;
     }
+    await this.refreshLinkAliases(NetworkService.linkedNetworks(sandbox.attachments));
     net.sandboxKey = sandbox.netns;
     net.sandboxId = sandbox.sandboxId;
     net.ports = sandbox.ports;
@@ -488,9 +491,9 @@ export class NetworkService {
     const shortId = c.id.slice(0, 12);
     const dns = !n.builtin;
     const dnsNames = dns ? [c.name, ...ep.aliases, shortId] : [];
-    // aardvark-dns keeps a network's names in one file of space- and comma-separated fields: an alias with either
-    // would break every name on the network, and no resolver asks for such a name anyway.
-    const dnsAliases = ep.aliases.filter((a) => /^[^\s,]+$/.test(a));
+    const dnsAliases = ep.aliases.filter(isDnsFileName);
+    // Aliases that running containers' links on this network give this one (see linkAliasesOn).
+    const linkAliases = dns ? this.linkAliasesOn(n.id, c.id).filter((a) => !dnsNames.includes(a)) : [];
     const info: NetavarkNetwork = {
       // netavark names its iptables chains after a hash of this name: the ID keeps two daemons' "bridge" apart.
       name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
@@ -500,7 +503,7 @@ export class NetworkService {
     const opts: NetavarkOptions = {
       container_id: c.id,
       container_name: c.name,
-      networks: { [n.id]: { interface_name: ifname, static_ips: ip6 ? [ip, ip6] : [ip], ...(ep.macAddress ? { static_mac: ep.macAddress } : {}), ...(dns ? { aliases: [...dnsAliases, shortId] } : {}) } },
+      networks: { [n.id]: { interface_name: ifname, static_ips: ip6 ? [ip, ip6] : [ip], ...(ep.macAddress ? { static_mac: ep.macAddress } : {}), ...(dns ? { aliases: [...dnsAliases, shortId, ...linkAliases] } : {}) } },
       network_info: { [n.id]: info },
       ...(ports.length ? { port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.proto })) } : {}),
       ...(dns && c.hostConfig.Dns?.length ? { dns_servers: c.hostConfig.Dns.filter((s) => isIPv4(s)) } : {}),
@@ -510,7 +513,62 @@ export class NetworkService {
       ip, prefixLen: subnet.prefix, gateway: n.internal ? '' : n.gateway, mac: '', dnsNames, opts, ready: false,
       ...(subnet6 ? { ip6, prefixLen6: subnet6.prefix, gateway6: n.internal ? '' : n.gateway6! } : {}),
       ...(ep.linkLocalIPs?.length ? { linkLocalIPs: ep.linkLocalIPs } : {}),
+      ...(dns && ep.links.length ? { links: [...ep.links] } : {}),
     };
+  }
+
+  /**
+   * The aliases a container gets on a user network from the legacy links of the containers running there (moby's
+   * EndpointConfig.Links). moby's embedded DNS answers a link alias to the linking container only; aardvark-dns has
+   * one set of names per network, so Berth gives the alias to the target as a name on the network while a linker
+   * is there: every container on the network resolves it (decision 13).
+   */
+  private linkAliasesOn(networkId: string, targetId: string): string[] {
+    const out: string[] = [];
+    for (const s of this.sandboxes.values()) {
+      for (const a of s.attachments) {
+        if (a.networkId !== networkId || !a.ready || !a.links) continue;
+        for (const link of a.links) {
+          const { name, alias } = parseLink(link);
+          if (!out.includes(alias) && isDnsFileName(alias) && this.findContainer(name)?.id === targetId) out.push(alias);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A container by name or ID; an ambiguous ID prefix finds none. */
+  private findContainer(ref: string): ContainerRecord | undefined {
+    try {
+      return this.containers?.find(ref);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * After a container with legacy links joins or leaves these networks: each container's DNS names there become its
+   * own plus the link aliases it gets now (a target started before its linker gains them, one whose last linker left
+   * loses them). DNS is not worth failing a start or stop for: a failure is logged.
+   */
+  private async refreshLinkAliases(networkIds: Iterable<string>): Promise<void> {
+    for (const id of new Set(networkIds)) {
+      const n = this.networks.get(id);
+      if (!n || n.builtin) continue;
+      const names: Record<string, string[]> = {};
+      for (const s of this.sandboxes.values()) {
+        const a = s.attachments.find((x) => x.networkId === id && x.ready);
+        if (!a) continue;
+        const own = a.dnsNames.filter(isDnsFileName);
+        names[s.containerId] = [...own, ...this.linkAliasesOn(id, s.containerId).filter((x) => !own.includes(x))];
+      }
+      await this.o.driver.setDnsNames(n.id, names).catch((e) => this.o.log.error(`network ${n.name}: cannot update the names of linked containers: ${errorMessage(e)}`));
+    }
+  }
+
+  /** The user networks on which some of these attachments have legacy links. */
+  private static linkedNetworks(attachments: Attachment[]): string[] {
+    return attachments.filter((a) => a.links?.length).map((a) => a.networkId);
   }
 
   /** The asked address if free, else the next free one after the last handed out (Docker's sequential IPAM). */
@@ -578,6 +636,7 @@ export class NetworkService {
     await this.o.ports.release(s.containerId);
     await this.o.store.removeSandbox(s.containerId);
     if (this.sandboxes.get(s.containerId) === s) this.sandboxes.delete(s.containerId);
+    await this.refreshLinkAliases(NetworkService.linkedNetworks(s.attachments));
   }
 
   private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
@@ -647,6 +706,7 @@ export class NetworkService {
         await this.o.store.saveSandbox(s);
         net.endpoints.push(endpoint);
         this.showLive(net, a);
+        await this.refreshLinkAliases(NetworkService.linkedNetworks([a]));
       });
     } else {
       net.endpoints.push(endpoint);
@@ -670,6 +730,7 @@ export class NetworkService {
         await this.teardownAttachment(s, a, await this.o.netns.exists(c.id));
         s.attachments = s.attachments.filter((x) => x !== a);
         await this.o.store.saveSandbox(s);
+        await this.refreshLinkAliases(NetworkService.linkedNetworks([a]));
       }
     });
     net.endpoints = net.endpoints.filter((e) => e !== ep);
@@ -861,6 +922,14 @@ function checkedIpam(configs: IPAMConfig[], family: 4 | 6): CheckedIpam | undefi
   const aux = Object.entries(c.AuxiliaryAddresses ?? {});
   if (aux.length) out.aux = Object.fromEntries(aux.map(([k, ip]) => [k, host(ip, `auxiliary address ${k}`)]));
   return out;
+}
+
+/**
+ * Whether aardvark-dns can hold a name: it keeps a network's names in one file of space- and comma-separated
+ * fields, so a name with either would break every name on the network (and no resolver asks for one anyway).
+ */
+function isDnsFileName(name: string): boolean {
+  return /^[^\s,]+$/.test(name);
 }
 
 /** "name:alias", "/name:/me/alias" or "name" → the target and the alias it gets. */

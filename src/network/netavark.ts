@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { SystemError } from '../engine/errors';
+import { SystemError, errorMessage } from '../engine/errors';
+import { withFileLock } from '../host/file-lock';
 
 /** One network as netavark takes it ("network_info"). */
 export interface NetavarkNetwork {
@@ -46,6 +47,11 @@ export interface NetworkDriver {
   teardown(netnsPath: string, opts: NetavarkOptions, last?: boolean): Promise<void>;
   /** Adds addresses ("169.254.8.8/16") to an interface in the namespace: the link-local IPs netavark does not set. */
   addAddresses(netnsPath: string, ifname: string, cidrs: string[]): Promise<void>;
+  /**
+   * Sets the DNS names (name and aliases) of containers already set up on a network, by container ID, and has the
+   * DNS server reload when that changed anything; containers not on the network are skipped.
+   */
+  setDnsNames(networkName: string, names: Record<string, string[]>): Promise<void>;
 }
 
 export interface NetavarkPaths {
@@ -79,6 +85,58 @@ export class Netavark implements NetworkDriver {
           else resolve();
         });
       });
+    }
+  }
+
+  /**
+   * Rewrites the names field of containers' lines in aardvark-dns's file for the network (`<id> <ipv4s> <ipv6s>
+   * <names>[ <dns servers>]`, netavark's format) and sends aardvark-dns SIGHUP, its reload. netavark 1.4 takes
+   * `aardvark.lock` in its config dir to add lines (not to delete them: berthd never runs two netavarks at once);
+   * Berth takes it too, and replaces the file by a rename so a reload never reads half of it.
+   */
+  async setDnsNames(networkName: string, names: Record<string, string[]>): Promise<void> {
+    const file = path.join(this.p.configDir, 'aardvark-dns', networkName);
+    const changed = await withFileLock(path.join(this.p.configDir, 'aardvark.lock'), async () => {
+      let text: string;
+      try {
+        text = await fsp.readFile(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw e;
+      }
+      let edits = 0;
+      const lines = text.split('\n').map((line, i) => {
+        const fields = line.split(' ');
+        const wanted = i > 0 && fields.length >= 4 ? names[fields[0]!] : undefined;
+        if (!wanted?.length || fields[3] === wanted.join(',')) return line;
+        fields[3] = wanted.join(',');
+        edits++;
+        return fields.join(' ');
+      });
+      if (!edits) return false;
+      // Written beside aardvark-dns's directory, not in it: it reads every file there as a network.
+      const tmp = path.join(this.p.configDir, `.dns-${randomBytes(6).toString('hex')}`);
+      await fsp.writeFile(tmp, lines.join('\n'));
+      await fsp.rename(tmp, file);
+      return true;
+    });
+    if (changed) await this.reloadDns();
+  }
+
+  /**
+   * SIGHUP to this config dir's aardvark-dns, found by its pid file and checked against its command line (a stale
+   * pid may be another process's by now); none running: nothing to do, it reads the files when netavark starts it.
+   */
+  private async reloadDns(): Promise<void> {
+    const dir = path.join(this.p.configDir, 'aardvark-dns');
+    const pid = Number((await fsp.readFile(path.join(dir, 'aardvark.pid'), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const argv = (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!argv[0]?.endsWith('aardvark-dns') || !argv.includes(dir)) return;
+    try {
+      process.kill(pid, 'SIGHUP');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new SystemError(`cannot signal aardvark-dns (pid ${pid}) to reload: ${errorMessage(e)}`);
     }
   }
 

@@ -53,6 +53,8 @@ export interface Attachment {
   linkLocalIPs?: string[];
   mac: string;
   dnsNames: string[];
+  /** The endpoint's legacy links ("name:alias") on a user network: the aliases its targets there get in DNS. */
+  links?: string[];
   /** The exact document given to `netavark setup`, replayed for `teardown`. */
   opts: NetavarkOptions;
   /** Whether setup finished (false: written ahead of setup, so a crash in between still gets torn down). */
