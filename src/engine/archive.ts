@@ -11,6 +11,7 @@ import { resolveInContainer } from '../host/rootfs';
 import type { SpecialFiles } from '../host/special-files';
 import { tarPathAs } from '../image/diff';
 import { unpack } from '../image/unpack';
+import { copyUp } from '../volume/copy-up';
 
 /** Docker's container.PathStat, sent base64-encoded JSON in X-Docker-Container-Path-Stat. */
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
@@ -49,7 +50,7 @@ export class ContainerArchive {
   /** HEAD /containers/{id}/archive. */
   async stat(ref: string, p: string): Promise<PathStat> {
     const c = this.containers.get(ref);
-    return this.withRoot(c, (root) => this.statIn(root, ref, p, sourceMounts(c.mounts)));
+    return this.withRoot(c, async (root) => this.statIn(root, ref, p, await this.viewMounts(c)));
   }
 
   /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
@@ -58,10 +59,12 @@ export class ContainerArchive {
     const release = await this.acquire(c);
     try {
       const root = this.containers.mergedDir(c);
-      const mounts = sourceMounts(c.mounts);
+      const mounts = await this.viewMounts(c);
       const stat = await this.statIn(root, ref, p, mounts);
-      const { resolved, base } = await resolvePath(root, p, mounts);
-      const tar = tarPathAs(resolved, base);
+      const { resolved, base, containerPath } = await resolvePath(root, p, mounts);
+      // A directory's tree shows the mounts inside it, as `docker cp` out of dockerd does.
+      const sources = new Map(mounts.map((m) => [m.destination, m.source]));
+      const tar = tarPathAs(resolved, base, (rel) => sources.get(path.posix.join(containerPath, rel)));
       let released = false;
       const done = () => { if (!released) { released = true; void release(); } };
       tar.once('close', done);
@@ -78,8 +81,8 @@ export class ContainerArchive {
   /** PUT /containers/{id}/archive: extracts a tar into the existing directory `p`. */
   async put(ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     const c = this.containers.get(ref);
-    const mounts = sourceMounts(c.mounts);
     await this.withRoot(c, async (root) => {
+      const mounts = await this.viewMounts(c);
       // Paths inside a volume or bind land there, as in Docker; only the rootfs itself can be read-only.
       const where = await resolveInContainer(root, mounts, p);
       const dest = where.hostPath;
@@ -93,8 +96,23 @@ export class ContainerArchive {
       // entries are then moved into place without following any link the container has in the destination.
       const staging = await fsp.mkdtemp(path.join(dest, '.berth-cp-'));
       try {
-        await unpack(body, staging, { special: this.special, mode: 'layer' });
-        await mergeInto(staging, dest, !!o.noOverwriteDirNonDir, where.containerPath, (cp) => mounts.find((m) => m.destination === cp)?.source);
+        if (await fsp.realpath(staging).then((r) => r === staging, () => false)) {
+          await unpack(body, staging, { special: this.special, mode: 'layer' });
+        } else {
+          // A live tmpfs, reached through the container's mount namespace: the unpacker checks real paths, so it
+          // writes in the container's directory on the host, and the tree is copied in from there.
+          const onHost = await fsp.mkdtemp(path.join(this.containers.dirOf(c), 'cp-'));
+          try {
+            await unpack(body, onHost, { special: this.special, mode: 'layer' });
+            await copyUp(onHost, staging, this.special);
+          } finally {
+            await fsp.rm(onHost, { recursive: true, force: true });
+          }
+        }
+        await mergeInto(staging, dest, {
+          noOverwriteDirNonDir: !!o.noOverwriteDirNonDir, at: where.containerPath, special: this.special,
+          mountAt: (cp) => mounts.find((m) => m.destination === cp)?.source,
+        });
       } finally {
         await fsp.rm(staging, { recursive: true, force: true });
       }
@@ -109,6 +127,28 @@ export class ContainerArchive {
     let linkTarget = '';
     if (st.isSymbolicLink()) linkTarget = (await resolveInContainer(root, mounts, p)).containerPath;
     return { name: path.posix.basename(p) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
+  }
+
+  /**
+   * What is mounted over the container's root, as it sees it: its binds and volumes, the /etc/hostname, /etc/hosts
+   * and /etc/resolv.conf Berth writes for it (once it has run; its own mounts there win), and, while it runs, its
+   * tmpfs mounts, read live through its mount namespace. A stopped container's tmpfs is gone: the directory under
+   * it shows, as in Docker.
+   */
+  private async viewMounts(c: ContainerRecord): Promise<{ destination: string; source: string }[]> {
+    const mounts = sourceMounts(c.mounts);
+    for (const file of ['hostname', 'hosts', 'resolv.conf'] as const) {
+      const source = this.containers.etcPath(c, file);
+      if (await fsp.lstat(source).then((st) => st.isFile(), () => false)) mounts.push({ destination: `/etc/${file}`, source });
+    }
+    if (isRunning(c.state.status) && c.state.pid > 0) {
+      const tmpfs = [...Object.keys(c.hostConfig.Tmpfs ?? {}), ...(c.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => m.destination)];
+      for (const destination of tmpfs.map((d) => path.posix.resolve('/', d))) {
+        const source = await liveMountPath(c.state.pid, destination);
+        if (source) mounts.unshift({ destination, source });
+      }
+    }
+    return mounts;
   }
 
   private async withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
@@ -145,15 +185,34 @@ export class ContainerArchive {
  * Docker's ResolvePath: the parent directories resolved through symlinks inside the root, the last component
  * kept as is (a symlink is archived as a symlink), unless the path ends in "/" or "/.".
  */
-export async function resolvePath(root: string, p: string, mounts: { destination: string; source: string }[] = []): Promise<{ resolved: string; base: string }> {
+export async function resolvePath(
+  root: string, p: string, mounts: { destination: string; source: string }[] = [],
+): Promise<{ resolved: string; base: string; containerPath: string }> {
   const trimmed = p.replace(/\/+$/, '');
   // Go's filepath.Base, as moby names the archive's top entry: trailing slashes dropped, "/." kept as ".".
   const base = path.posix.basename(trimmed) || '.';
   if (p.endsWith('/') || base === '.' || base === '..') {
-    return { resolved: (await resolveInContainer(root, mounts, p)).hostPath, base: base === '..' ? '.' : base };
+    const at = await resolveInContainer(root, mounts, p);
+    return { resolved: at.hostPath, base: base === '..' ? '.' : base, containerPath: at.containerPath };
   }
   // The last component is kept as it is (a symlink is archived as a symlink); a mount's destination is its source.
-  return { resolved: (await resolveInContainer(root, mounts, trimmed, false)).hostPath, base };
+  const at = await resolveInContainer(root, mounts, trimmed, false);
+  return { resolved: at.hostPath, base, containerPath: at.containerPath };
+}
+
+/**
+ * `destination` inside a running container's mount namespace (/proc/<pid>/root/...), where its tmpfs mounts
+ * live; undefined if any component there is a symlink (the kernel would follow an absolute one from the
+ * daemon's root, outside the container) or missing.
+ */
+async function liveMountPath(pid: number, destination: string): Promise<string | undefined> {
+  let at = `/proc/${pid}/root`;
+  for (const part of destination.split('/').filter(Boolean)) {
+    at = path.join(at, part);
+    const st = await fsp.lstat(at).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) return undefined;
+  }
+  return at;
 }
 
 /** The bind or volume whose destination holds `containerPath`, if any (the deepest one). */
@@ -162,26 +221,49 @@ function mountHolding<T extends { destination: string; type: string }>(mounts: T
     .sort((a, b) => b.destination.length - a.destination.length)[0];
 }
 
+interface MergeOptions {
+  /** Refuses to replace a directory with a non-directory, or the reverse. */
+  noOverwriteDirNonDir: boolean;
+  /** Where `dest` is in the container. */
+  at: string;
+  /** The host path mounted at a container path, if any. */
+  mountAt: (containerPath: string) => string | undefined;
+  special: SpecialFiles;
+}
+
 /** Moves the staged tree into `dest`: directories merge, anything else replaces (refused over a directory with `noOverwriteDirNonDir`). */
-async function mergeInto(
-  staged: string, dest: string, noOverwriteDirNonDir: boolean, at = '/', mountAt: (containerPath: string) => string | undefined = () => undefined,
-): Promise<void> {
+async function mergeInto(staged: string, dest: string, o: MergeOptions): Promise<void> {
   for (const name of await fsp.readdir(staged)) {
     const from = path.join(staged, name);
-    const inContainer = path.posix.join(at, name);
+    const inContainer = path.posix.join(o.at, name);
     // An entry over a mount point goes into what is mounted there, as the container sees it.
-    const mounted = mountAt(inContainer);
+    const mounted = o.mountAt(inContainer);
     const to = mounted ?? path.join(dest, name);
     const [src, dst] = await Promise.all([fsp.lstat(from), fsp.lstat(to).catch(() => undefined)]);
-    if (mounted && !src.isDirectory()) throw new InvalidParameterError(`cannot overwrite mount point "${inContainer}" with non-directory "${name}"`);
+    // What is mounted is merged into, never replaced (a file bind's source is the host's file).
+    if (mounted && !(src.isDirectory() && dst?.isDirectory())) {
+      throw new InvalidParameterError(`cannot overwrite mount point "${inContainer}" with ${src.isDirectory() ? 'directory' : 'non-directory'} "${name}"`);
+    }
     if (dst && src.isDirectory() && dst.isDirectory()) {
-      await mergeInto(from, to, noOverwriteDirNonDir, inContainer, mountAt);
+      if (src.dev === dst.dev) {
+        await mergeInto(from, to, { ...o, at: inContainer });
+      } else {
+        // Another filesystem (a volume, a bind, a tmpfs): the subtree is copied to a staging directory there first,
+        // so that what follows is renames again.
+        const there = await fsp.mkdtemp(path.join(to, '.berth-cp-'));
+        try {
+          await copyUp(from, there, o.special);
+          await mergeInto(there, to, { ...o, at: inContainer });
+        } finally {
+          await fsp.rm(there, { recursive: true, force: true });
+        }
+      }
       await fsp.chmod(to, src.mode & 0o7777);
       await fsp.lchown(to, src.uid, src.gid);
       await fsp.utimes(to, src.atime, src.mtime);
       continue;
     }
-    if (dst && noOverwriteDirNonDir && dst.isDirectory() !== src.isDirectory()) {
+    if (dst && o.noOverwriteDirNonDir && dst.isDirectory() !== src.isDirectory()) {
       throw new InvalidParameterError(`cannot overwrite ${dst.isDirectory() ? 'directory' : 'non-directory'} "${to}" with ${src.isDirectory() ? 'directory' : 'non-directory'} "${name}"`);
     }
     if (dst) await fsp.rm(to, { recursive: true, force: true });

@@ -22,18 +22,23 @@ interface WalkEntry {
   st: fs.Stats;
 }
 
-/** Depth-first, names in byte order, parents before children (as Go's filepath.Walk). */
-async function* walk(root: string, rel = ''): AsyncGenerator<WalkEntry> {
-  const dir = rel ? path.join(root, rel) : root;
+/**
+ * Depth-first, names in byte order, parents before children (as Go's filepath.Walk). `mounted` names what
+ * stands in for an entry (by its path under `dir`): a container's mount there, as the container sees it.
+ */
+async function* walk(dir: string, rel = '', mounted?: MountedAt): AsyncGenerator<WalkEntry> {
   const names = (await fsp.readdir(dir)).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
   for (const name of names) {
     const childRel = rel ? `${rel}/${name}` : name;
-    const abs = path.join(root, childRel);
+    const abs = mounted?.(childRel) ?? path.join(dir, name);
     const st = await fsp.lstat(abs);
     yield { rel: childRel, abs, st };
-    if (st.isDirectory()) yield* walk(root, childRel);
+    if (st.isDirectory()) yield* walk(abs, childRel, mounted);
   }
 }
+
+/** The host path mounted over `rel` (a path below the walked root), if something is. */
+export type MountedAt = (rel: string) => string | undefined;
 
 export function devMajor(rdev: number): number { return Math.floor(rdev / 256) & 0xfff; }
 export function devMinor(rdev: number): number { return (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00); }
@@ -145,7 +150,7 @@ export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: B
 type HeaderFor = (e: WalkEntry) => TarHeader[] | null;
 
 /** A tar of the tree under `root`, entries sorted, only mtimes kept (reproducible); `convert` may rewrite headers. */
-function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[], as?: string): Readable {
+function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[], as?: string, mounted?: MountedAt): Readable {
   const pack = tar.pack();
   const seenInodes = new Map<string, string>();
   const headerFor: HeaderFor = (e) => {
@@ -169,7 +174,7 @@ function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHea
     return null; // sockets are not archived
   };
   const produce = async () => {
-    const entries = as === undefined ? walk(root) : named(root, as);
+    const entries = as === undefined ? walk(root) : named(root, as, mounted);
     for await (const e of entries) {
       const headers = headerFor(e);
       if (!headers) continue;
@@ -220,16 +225,19 @@ export async function layerTarFromUpper(upperDir: string, special: SpecialFiles 
 }
 
 /** `abs` itself under the name `as`, then (a directory) its tree with names below `as`. */
-async function* named(abs: string, as: string): AsyncGenerator<WalkEntry> {
+async function* named(abs: string, as: string, mounted?: MountedAt): AsyncGenerator<WalkEntry> {
   const st = await fsp.lstat(abs);
   yield { rel: as, abs, st };
   if (!st.isDirectory()) return;
-  for await (const e of walk(abs)) yield { ...e, rel: `${as}/${e.rel}` };
+  for await (const e of walk(abs, '', mounted)) yield { ...e, rel: `${as}/${e.rel}` };
 }
 
-/** A tar of one file, link or directory tree, its entries named from `as` (docker cp's archive GET). */
-export function tarPathAs(abs: string, as: string): Readable {
-  return packTree(abs, undefined, as);
+/**
+ * A tar of one file, link or directory tree, its entries named from `as` (docker cp's archive GET); `mounted`
+ * (by path below `abs`) puts a container's mounts inside the tree in place of what they cover.
+ */
+export function tarPathAs(abs: string, as: string, mounted?: MountedAt): Readable {
+  return packTree(abs, undefined, as, mounted);
 }
 
 /** A tar of a whole directory (a mounted rootfs, for `docker export`). */
