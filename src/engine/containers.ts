@@ -733,8 +733,10 @@ export class ContainerService {
     const parent = await this.o.images.resolve(c.imageId).catch(() => {
       throw new ConflictError(`cannot commit container ${c.id}: its image ${c.imageId} has been removed`);
     });
-    const pause = o.pause !== false && c.state.status === 'running';
-    if (pause) await this.o.runtime.pause(c.runtime, c.id);
+    // Only a running container is paused; one that exits between the check and the pause (its exit not yet
+    // recorded) is committed as it is, as dockerd does, which ignores the pause's failure.
+    const pause = o.pause !== false && c.state.status === 'running'
+      && await this.o.runtime.pause(c.runtime, c.id).then(() => true, () => false);
     try {
       const containerConfig = { ...c.config, ...(o.config ?? {}) };
       const id = await this.o.images.commit({
