@@ -26,7 +26,7 @@ import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
 import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import type { RuntimeMount } from '../wire/oci';
-import type { NetworkService } from './networks';
+import { parseLink, type NetworkService } from './networks';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -162,12 +162,35 @@ export class ContainerService {
     if (direct) return direct;
     const name = ref.replace(/^\//, '');
     for (const c of this.records.values()) if (c.name === name) return c;
+    // A legacy link's name, "/parent/alias", names the linked container, as in moby's name index.
+    const link = /^([^/]+)\/([^/]+)$/.exec(name);
+    if (link) return this.linkedBy(link[1]!, link[2]!);
     if (/^[0-9a-f]+$/.test(ref)) {
       const matches = [...this.records.values()].filter((c) => c.id.startsWith(ref));
       if (matches.length === 1) return matches[0];
       if (matches.length > 1) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
     }
     return undefined;
+  }
+
+  /** The container `parentName` links to as `alias` (its --link), if it exists. */
+  private linkedBy(parentName: string, alias: string): ContainerRecord | undefined {
+    const parent = [...this.records.values()].find((c) => c.name === parentName);
+    const link = (parent?.hostConfig.Links ?? []).map(parseLink).find((l) => l.alias === alias);
+    // A link to a link name is not followed: two of them could name each other.
+    return link && !link.name.includes('/') ? this.find(link.name) : undefined;
+  }
+
+  /** The legacy link names ("/parent/alias") of every linked container, by ID: moby lists them among its Names. */
+  linkNames(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const parent of this.records.values()) {
+      for (const { name, alias } of (parent.hostConfig.Links ?? []).map(parseLink)) {
+        const target = this.find(name);
+        if (target) out.set(target.id, [...(out.get(target.id) ?? []), `/${parent.name}/${alias}`]);
+      }
+    }
+    return out;
   }
 
   all(): ContainerRecord[] {
@@ -652,6 +675,29 @@ export class ContainerService {
     this.emit(c, 'destroy');
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
+  }
+
+  /**
+   * DELETE /containers/{parent}/{alias}?link=1 (moby's rmLink): the parent forgets its link, the linked container
+   * stays. A running parent's /etc/hosts loses the link's line; its environment changes at its next start.
+   */
+  async removeLink(ref: string): Promise<void> {
+    this.get(ref);
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const parentName = path.posix.dirname(name);
+    if (parentName === '/') throw new ConflictError('Conflict, cannot remove the default link name of the container');
+    const alias = path.posix.basename(name);
+    const parent = this.find(parentName);
+    if (!parent) throw new NotFoundError(`Cannot get parent ${parentName} for link name ${name}`);
+    await this.lock.run(parent.id, async () => {
+      const links = parent.hostConfig.Links ?? [];
+      const kept = links.filter((l) => parseLink(l).alias !== alias);
+      parent.hostConfig = { ...parent.hostConfig, Links: kept.length ? kept : null };
+      await this.store.save(parent);
+      if (isRunning(parent.state.status)) {
+        await this.writeEtcFiles(parent).catch((e) => this.o.log.error(`/etc/hosts of ${parent.id} after removing link ${name}: ${errorMessage(e)}`));
+      }
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {

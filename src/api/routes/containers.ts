@@ -41,7 +41,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     let list = containers.all().filter((c) => all || isRunning(c.state.status) || filters.has('status') || filters.has('exited'));
     list = list.filter(containerFilter(filters, containers));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    return Promise.all(list.map(async (c) => summary(c, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined)));
+    const linkNames = containers.linkNames();
+    return Promise.all(list.map(async (c) => summary(c, linkNames.get(c.id) ?? [], size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined)));
   });
 
   router.post('/containers/prune', async (ctx) => {
@@ -85,9 +86,13 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     await containers.rename(ctx.params.id!, ctx.query.get('name') ?? '');
   });
 
-  router.delete('/containers/{id}', async (ctx) => {
-    await containers.remove(ctx.params.id!, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
-  });
+  const remove = async (ref: string, q: URLSearchParams) => {
+    if (queryBool(q, 'link')) await containers.removeLink(ref);
+    else await containers.remove(ref, { force: queryBool(q, 'force'), volumes: queryBool(q, 'v') });
+  };
+  router.delete('/containers/{id}', async (ctx) => remove(ctx.params.id!, ctx.query));
+  // A legacy link's name, /parent/alias (docker rm --link, docker-py's remove_container(link=True)).
+  router.delete('/containers/{parent}/{alias}', async (ctx) => remove(`${ctx.params.parent!}/${ctx.params.alias!}`, ctx.query));
 
   router.post('/containers/{id}/wait', async (ctx) => {
     const condition = (ctx.query.get('condition') || 'not-running') as 'not-running' | 'next-exit' | 'removed';
@@ -225,11 +230,11 @@ function networkName(c: ContainerRecord): string {
   return c.hostConfig.NetworkMode ?? 'bridge';
 }
 
-function summary(c: ContainerRecord, sizeRw?: number, imageSize?: number): ContainerSummary {
+function summary(c: ContainerRecord, linkNames: string[], sizeRw?: number, imageSize?: number): ContainerSummary {
   const net = networkName(c);
   return {
     Id: c.id,
-    Names: [`/${c.name}`],
+    Names: [`/${c.name}`, ...linkNames],
     Image: c.config.Image ?? c.imageId,
     ImageID: c.imageId,
     Command: commandText(c),
