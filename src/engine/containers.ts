@@ -553,7 +553,17 @@ export class ContainerService {
     if (c.state.status === 'restarting') { await this.cancelRestart(c, 'kill'); return; }
     if (!isRunning(c.state.status)) throw new StateError(`Cannot kill container: ${ref}: container ${c.id} is not running`);
     if (signal === 9 || signal === 15) c.state.stoppedByUser = true;
-    await this.signal(c, signal);
+    // SIGKILL is moby's Kill: it returns once the exit is recorded, so an inspect that follows shows it (137).
+    const exited = signal === 9 ? this.nextExit(c.id) : undefined;
+    try {
+      await this.signal(c, signal);
+    } catch (e) {
+      // The process ended between the check and the signal (its exit not yet recorded): nothing to signal.
+      if (processAlive(c.state.pid)) throw e;
+    }
+    // A paused container gets its SIGKILL when it thaws, as moby unpauses it after sending one.
+    if (signal === 9 && c.state.status === 'paused') await this.o.runtime.resume(c.runtime, c.id).catch(() => undefined);
+    if (exited && !(await withTimeout(exited, 15_000))) throw new SystemError(`container ${c.id} did not exit after SIGKILL`);
   }
 
   private async signal(c: ContainerRecord, signal: number): Promise<void> {
