@@ -184,7 +184,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         ContainersRunning: running,
         ContainersPaused: paused,
         ContainersStopped: all.length - running - paused,
-        Images: (await images.list({ all: false })).length,
+        // Every image, intermediate build steps too, as moby's CountImages (docker-py's test_images compares them).
+        Images: (await images.list({ all: true })).length,
         Driver: 'overlay2',
         DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
         Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: LOG_DRIVERS },

@@ -20,11 +20,15 @@ export class JsonMessageStream {
 
   write(msg: JsonMessage): void {
     if (this.res.destroyed || this.res.writableEnded) return;
-    if (!this.started) {
-      this.res.writeHead(200, { 'Content-Type': 'application/json' });
-      this.started = true;
-    }
+    this.begin();
     this.res.write(JSON.stringify(msg) + '\r\n');
+  }
+
+  /** Sends the 200 and its headers now: from here on an error goes into the stream. */
+  begin(): void {
+    if (this.started || this.res.destroyed || this.res.writableEnded) return;
+    this.res.writeHead(200, { 'Content-Type': 'application/json' });
+    this.started = true;
   }
 
   /**
@@ -121,6 +125,9 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
 
   router.post('/images/load', async (ctx) => {
     const stream = new JsonMessageStream(ctx.res!);
+    // dockerd answers 200 at once and reports a bad archive in the stream, where docker-py's images.load() looks
+    // for it (ImageLoadError) and the docker CLI shows it.
+    stream.begin();
     try {
       await images.load(ctx.req, (msg) => stream.write(msg));
       stream.finish();
