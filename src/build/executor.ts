@@ -38,6 +38,8 @@ export interface BuildImage { id: string; config: ImageConfig }
 export interface BuildImageStore {
   resolve(refOrId: string): Promise<BuildImage>;
   has(refOrId: string): boolean;
+  /** The image `id` was built or committed on ("" if none). */
+  parentOf(id: string): string;
   lowerDirs(image: BuildImage): string[];
   commitBuildStep(o: BuildStepCommit): Promise<string>;
   tag(source: string, repo: string, tag: string): Promise<void>;
@@ -82,6 +84,11 @@ export interface BuildOptions {
   buildArgs: Map<string, string | null>;
   target?: string;
   noCache: boolean;
+  /**
+   * --cache-from: when given, a cached step is used only if its image is one of these images or an ancestor of
+   * one (moby's ImageCache with sources); names that are not local images are skipped.
+   */
+  cacheFrom?: string[];
   labels: Record<string, string>;
   /** Remove intermediate containers after a successful step (default); `forceRemove` also after a failed one. */
   remove: boolean;
@@ -157,6 +164,8 @@ class BuildRun {
   private readonly hostPlatform = { os: 'linux', architecture: hostArchitecture() };
   private escape: '\\' | '`' = '\\';
   private readonly globalArgs: BuildArgs;
+  /** With --cache-from: the images a cache hit may be (the sources and their ancestors). */
+  private cacheSources?: Set<string>;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -171,6 +180,7 @@ class BuildRun {
   }
 
   async execute(): Promise<string> {
+    if (this.opts.cacheFrom?.length) this.cacheSources = await this.sourcesOf(this.opts.cacheFrom);
     const df: Dockerfile = parseDockerfile(this.ctx.dockerfileText, { name: this.ctx.dockerfilePath });
     this.escape = df.escape;
     const plan = validateDockerfile(df, { target: this.opts.target });
@@ -414,11 +424,21 @@ class BuildRun {
   private probe(state: StageState, key: string): boolean {
     if (this.opts.noCache) return false;
     const hit = this.deps.cache.lookup(key, (id) => this.deps.images.has(id));
-    if (!hit) return false;
+    if (!hit || (this.cacheSources && !this.cacheSources.has(hit))) return false;
     this.out.stream(' ---> Using cache\n');
     state.imageId = hit;
     state.image = null;
     return true;
+  }
+
+  /** The --cache-from images that exist here, with every ancestor of each. */
+  private async sourcesOf(refs: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const ref of refs) {
+      if (!this.deps.images.has(ref)) continue;
+      for (let id = (await this.deps.images.resolve(ref)).id; id && !out.has(id); id = this.deps.images.parentOf(id)) out.add(id);
+    }
+    return out;
   }
 
   private keyOf(state: StageState, descriptor: Record<string, unknown>): string {

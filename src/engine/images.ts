@@ -221,6 +221,11 @@ export class ImageService {
     }
   }
 
+  /** The image `refOrId` was committed or built on ("" if none or unknown). */
+  parentOf(refOrId: string): string {
+    return this.has(refOrId) ? this.store.meta(this.resolveId(refOrId)).parent ?? '' : '';
+  }
+
   private record(id: string): ImageRecord {
     const config = this.store.config(id);
     const meta = this.store.meta(id);

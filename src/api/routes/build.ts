@@ -45,7 +45,7 @@ function int(q: URLSearchParams, name: string): number | undefined {
 export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: boolean } {
   const buildArgs = jsonParam<Record<string, string | null>>(q, 'buildargs', 'build args', (v) => isObject(v) && Object.values(v as object).every((x) => x === null || typeof x === 'string')) ?? {};
   const labels = jsonParam<Record<string, string>>(q, 'labels', 'labels', (v) => isObject(v) && Object.values(v as object).every((x) => typeof x === 'string')) ?? {};
-  jsonParam<string[]>(q, 'cachefrom', 'cache-from', (v) => Array.isArray(v));
+  const cacheFrom = jsonParam<string[]>(q, 'cachefrom', 'cache-from', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));
   const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(q, 'ulimits', 'ulimit settings', (v) => Array.isArray(v));
   if (q.getAll('securityopt').length) throw new InvalidParameterError('security options are not supported on linux');
   const version = q.get('version');
@@ -63,6 +63,7 @@ export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: bo
     buildArgs: new Map(Object.entries(buildArgs)),
     ...(q.get('target') ? { target: q.get('target')! } : {}),
     noCache: queryBool(q, 'nocache'),
+    ...(cacheFrom?.length ? { cacheFrom } : {}),
     labels,
     remove: forceRemove || rm === null || rm === '' ? true : queryBool(q, 'rm'),
     forceRemove,
