@@ -27,7 +27,9 @@ function unroutedSubnet(seed) {
 /** A ULA /64 prefix ("fdXX:XXXX:XXXX:N") of this test run, away from other runs and from the host's fd00::/64. */
 function ulaPrefix(n) {
   const h = createHash('sha256').update(`${process.pid}-${Date.now()}`).digest('hex');
-  return `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}:${n}`;
+  // Groups written as the daemon writes them back (no leading zeros), so messages echoing a subnet match.
+  const group = (hex) => parseInt(hex, 16).toString(16);
+  return `fd${h.slice(0, 2)}:${group(h.slice(2, 6))}:${group(h.slice(6, 10))}:${n}`;
 }
 
 /** Runs a Python file with Debian's python3-docker against the daemon; returns its stdout, throws with stderr. */
