@@ -10,9 +10,9 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const tarStream = require('tar-stream');
 const Docker = require('dockerode');
 const { TestDaemon } = require('../helpers/daemon');
+const { tarOf, readAll, untar } = require('../helpers/tar-files');
 
 /** Runs Debian's docker-py (5.0.3, only /usr/bin/python3 has it) with `client` and `api` bound to the daemon. */
 function py(d, code) {
@@ -20,32 +20,6 @@ function py(d, code) {
   const r = spawnSync('/usr/bin/python3', ['-c', prelude + code], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
   return r.stdout;
-}
-
-/** A tar of the given files, as a readable stream (what dockerode's putArchive takes). */
-function tarOf(files) {
-  const pack = tarStream.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
-  pack.finalize();
-  return pack;
-}
-
-async function readAll(stream) {
-  const chunks = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-/** The entries of a tar: name → content ('' for directories). */
-async function untar(buf) {
-  const extract = tarStream.extract();
-  const files = {};
-  const done = (async () => {
-    for await (const entry of extract) files[entry.header.name] = (await readAll(entry)).toString();
-  })();
-  extract.end(buf);
-  await done;
-  return files;
 }
 
 /** HEAD /containers/{id}/archive: the decoded X-Docker-Container-Path-Stat, or the status when it is not 200. */
