@@ -75,3 +75,25 @@ median() { # [int]
     else if (whole != "") print int((a[NR / 2] + a[NR / 2 + 1]) / 2)
     else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+
+# dockerd's iptables rules and chains that were not there before it started: deleted rule by rule, then the chains.
+# Only rules naming a DOCKER chain or one of its own bridges: other daemons (netavark's) add and remove rules meanwhile.
+# Uses the caller's IPT_BEFORE.{filter,nat} (iptables -S before dockerd started), FWD_POLICY and NF_BEFORE.
+remove_dockerd_rules() { # bridge...
+  local table line chain pattern
+  pattern=$(printf '|%s' DOCKER "$@")
+  pattern=${pattern#|}
+  for table in filter nat; do
+    iptables -t "$table" -S | grep -E -- "$pattern" | grep '^-A ' | while read -r line; do
+      grep -qxF -- "$line" "$IPT_BEFORE.$table" && continue
+      eval "iptables -w -t $table ${line/#-A/-D}" 2>/dev/null
+    done
+    iptables -t "$table" -S | awk '$1 == "-N" && $2 ~ /^DOCKER/ {print $2}' | while read -r chain; do
+      grep -qxF -- "-N $chain" "$IPT_BEFORE.$table" && continue
+      iptables -w -t "$table" -F "$chain" 2>/dev/null
+      iptables -w -t "$table" -X "$chain" 2>/dev/null
+    done
+  done
+  [ -n "$FWD_POLICY" ] && iptables -w -P FORWARD "$FWD_POLICY"
+  [ -n "$NF_BEFORE" ] && echo "$NF_BEFORE" >/proc/sys/net/bridge/bridge-nf-call-iptables
+}

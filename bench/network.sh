@@ -41,28 +41,11 @@ FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
 # dockerd and its containerd make these fixed directories; the ones that were not there go again (if empty).
 note_made_paths /run/docker /run/containerd
 
-# dockerd's iptables rules and chains that were not there before it started: deleted rule by rule, then the chains.
-remove_dockerd_rules() {
-  local table line chain
-  for table in filter nat; do
-    iptables -t "$table" -S | grep -E "DOCKER|$DBRIDGE" | grep '^-A ' | while read -r line; do
-      grep -qxF -- "$line" "$IPT_BEFORE.$table" && continue
-      eval "iptables -w -t $table ${line/#-A/-D}" 2>/dev/null
-    done
-    iptables -t "$table" -S | awk '$1 == "-N" && $2 ~ /^DOCKER/ {print $2}' | while read -r chain; do
-      grep -qxF -- "-N $chain" "$IPT_BEFORE.$table" && continue
-      iptables -w -t "$table" -F "$chain" 2>/dev/null
-      iptables -w -t "$table" -X "$chain" 2>/dev/null
-    done
-  done
-  [ -n "$FWD_POLICY" ] && iptables -w -P FORWARD "$FWD_POLICY"
-  [ -n "$NF_BEFORE" ] && echo "$NF_BEFORE" >/proc/sys/net/bridge/bridge-nf-call-iptables
-}
 teardown_dockerd() {
   [ -n "$DOCKERD_PID" ] || return 0
   stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
   DOCKERD_PID=''
-  remove_dockerd_rules
+  remove_dockerd_rules "$DBRIDGE"
   [ -e "/sys/class/net/$DBRIDGE" ] && ip link del "$DBRIDGE" 2>/dev/null
   bench/umount-under.sh "$BASE/dockerd" "$DRUN"
   rm -rf "$DRUN" "$DSOCK"

@@ -93,27 +93,6 @@ KEY_BEFORE=''; [ -e /etc/docker/key.json ] && KEY_BEFORE=1
 made_cgroups=()
 for h in /sys/fs/cgroup/*/; do [ -d "${h}docker" ] || [ ! -e "${h}cgroup.procs" ] || made_cgroups+=("${h}docker"); done
 
-# dockerd's iptables rules and chains that were not there before it started: deleted rule by rule, then the chains.
-# Only rules naming a DOCKER chain or one of its own bridges: other daemons (netavark's) add and remove rules meanwhile.
-remove_dockerd_rules() { # bridge...
-  local table line chain pattern
-  pattern=$(printf '|%s' DOCKER "$@")
-  pattern=${pattern#|}
-  for table in filter nat; do
-    iptables -t "$table" -S | grep -E -- "$pattern" | grep '^-A ' | while read -r line; do
-      grep -qxF -- "$line" "$IPT_BEFORE.$table" && continue
-      eval "iptables -w -t $table ${line/#-A/-D}" 2>/dev/null
-    done
-    iptables -t "$table" -S | awk '$1 == "-N" && $2 ~ /^DOCKER/ {print $2}' | while read -r chain; do
-      grep -qxF -- "-N $chain" "$IPT_BEFORE.$table" && continue
-      iptables -w -t "$table" -F "$chain" 2>/dev/null
-      iptables -w -t "$table" -X "$chain" 2>/dev/null
-    done
-  done
-  [ -n "$FWD_POLICY" ] && iptables -w -P FORWARD "$FWD_POLICY"
-  [ -n "$NF_BEFORE" ] && echo "$NF_BEFORE" >/proc/sys/net/bridge/bridge-nf-call-iptables
-}
-
 # The bridges of an engine's networks (the default one and those the tests made and did not remove), noted while it
 # still answers, so that what the engine leaves behind after it stops can be deleted by name.
 note_network_links() { # socket

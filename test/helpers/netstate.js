@@ -145,4 +145,14 @@ class NetState {
   }
 }
 
-module.exports = { NetState, freePort, curl };
+/** The first "A.B.C" of a /24 under `prefix16` ("10.213", outside Berth's default pool), from `seed` on, that the host does not route. */
+function unroutedSubnet(prefix16, seed) {
+  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
+  for (let i = 0; i < 256; i++) {
+    const third = (seed + i) % 256;
+    if (!routes.includes(`${prefix16}.${third}.`)) return `${prefix16}.${third}`;
+  }
+  throw new Error(`no free ${prefix16}.x.0/24`);
+}
+
+module.exports = { NetState, freePort, curl, unroutedSubnet };

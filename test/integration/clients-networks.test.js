@@ -9,20 +9,11 @@ const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const path = require('node:path');
 const { TestDaemon } = require('../helpers/daemon');
+const { unroutedSubnet } = require('../helpers/netstate');
 
 /** netavark's chain suffix for a network (Berth gives netavark the network's ID as its name). */
 const chainHash = (id) => createHash('sha512').update(id).digest('hex').toUpperCase().slice(0, 13);
 const ip6tablesSave = () => spawnSync('ip6tables-save', [], { encoding: 'utf8' }).stdout;
-
-/** A /24 under 10.216.0.0/16 (outside Berth's default pool) that the host does not route. */
-function unroutedSubnet(seed) {
-  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
-  for (let i = 0; i < 256; i++) {
-    const third = (seed + i) % 256;
-    if (!routes.includes(`10.216.${third}.`)) return `10.216.${third}`;
-  }
-  throw new Error('no free 10.216.x.0/24');
-}
 
 /** A ULA /64 prefix ("fdXX:XXXX:XXXX:N") of this test run, away from other runs and from the host's fd00::/64. */
 function ulaPrefix(n) {
@@ -94,7 +85,7 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
   });
 
   await t.test('dual stack with both subnets given; --ipv6 alone gets a ULA /64; connect with --ip6; the default bridge stays IPv4', () => {
-    const base = unroutedSubnet(process.pid % 256);
+    const base = unroutedSubnet('10.216', process.pid % 256);
     const v6 = `${ulaPrefix(2)}::/64`;
     const p6 = v6.replace('::/64', '');
     ok(['network', 'create', '--ipv6', '--subnet', `${base}.0/24`, '--subnet', v6, '--gateway', `${p6}::fe`, 'dual']);

@@ -7,17 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
-const { NetState } = require('../helpers/netstate');
-
-/** A /24 under 10.213.0.0/16 (outside Berth's default pool) that the host does not route. */
-function unroutedSubnet(seed) {
-  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
-  for (let i = 0; i < 256; i++) {
-    const third = (seed + i) % 256;
-    if (!routes.includes(`10.213.${third}.`)) return `10.213.${third}`;
-  }
-  throw new Error('no free 10.213.x.0/24');
-}
+const { NetState, unroutedSubnet } = require('../helpers/netstate');
 
 test('user networks against berthd', { timeout: 600_000 }, async (t) => {
   const d = new TestDaemon('netusr');
@@ -28,7 +18,7 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
   const fail = (args) => d.dockerFail(args);
   const inspect = (name) => JSON.parse(ok(['inspect', name]))[0];
   const netInspect = (name) => JSON.parse(ok(['network', 'inspect', name]))[0];
-  const base = unroutedSubnet(process.pid % 256);
+  const base = unroutedSubnet('10.213', process.pid % 256);
   const subnet = `${base}.0/24`;
   const ping = (from, to) => d.docker(['exec', from, 'ping', '-c1', '-W2', to]).code === 0;
   const resolves = (from, name) => d.docker(['exec', from, 'nslookup', name]).stdout.includes(`Name:\t${name}`);
@@ -75,7 +65,7 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(fail(['network', 'create', 'front']), /network with name front already exists/);
     assert.match(fail(['network', 'create', '--subnet', `${base}.128/25`, 'overlap']), /Pool overlaps with other one on this address space/);
     // A subnet the host already routes (here: another bridge holding an address in it).
-    const hostBase = unroutedSubnet(process.pid % 256 + 1);
+    const hostBase = unroutedSubnet('10.213', process.pid % 256 + 1);
     const br = `bu${process.pid.toString(36)}`.slice(0, 15);
     spawnSync('ip', ['link', 'add', br, 'type', 'bridge']);
     t.after(() => spawnSync('ip', ['link', 'del', br]));
