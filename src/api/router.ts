@@ -1,6 +1,6 @@
 // A small method+path router for the Docker Engine API; paths may hold names with slashes ({name:.*}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Hijacked } from './hijack';
 import { InvalidParameterError } from '../engine/errors';
 
 export interface RequestContext {
@@ -13,8 +13,11 @@ export interface RequestContext {
   apiVersion: string;
   /** Parses the request body as JSON; an empty body gives `undefined`. */
   json<T = unknown>(): Promise<T | undefined>;
-  /** Takes over the raw connection (attach, exec start), after writing the upgrade response head. */
-  hijack(contentType: string): Duplex;
+  /**
+   * Takes over the raw connection (attach, exec start) after writing dockerd's response head (`contentType` is
+   * named in a 101 answer to an upgrade); its input starts after the request's body (api/hijack.ts).
+   */
+  hijack(contentType: string): Hijacked;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;

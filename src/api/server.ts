@@ -4,9 +4,12 @@ import type { Duplex } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { messageOf, statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
+import { hijackConnection, RequestBody } from './hijack';
 import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MIN_API_VERSION } from '../wire/docker';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+/** Connections taken over by attach or exec: Node's HTTP error handling no longer speaks on them. */
+const hijackedSockets = new WeakSet<Duplex>();
 
 export interface ApiLogger {
   error(msg: string): void;
@@ -24,7 +27,7 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: http.ServerResponse }) => {
     // As Node's own handler: a 400 only for a malformed request, never into a response already under way (a
     // stats stream whose client reset), and the socket always goes, so nothing is left open.
-    const inFlight = socket._httpMessage?.headersSent ?? false;
+    const inFlight = (socket._httpMessage?.headersSent ?? false) || hijackedSockets.has(socket);
     if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE' && socket.writable && !inFlight) {
       socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}\n', () => socket.destroy());
     } else socket.destroy();
@@ -47,6 +50,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   const versioned = VERSION_PREFIX.exec(path);
   let hijacked = false;
   const socket: Duplex = upgradeSocket ?? req.socket;
+  const body = new RequestBody(req, upgradeSocket);
 
   const ctx: RequestContext = {
     req,
@@ -54,16 +58,11 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     params: {},
     query: url?.searchParams ?? new URLSearchParams(),
     apiVersion,
-    json: <T>() => (upgradeSocket ? readUpgradeBody<T>(req, upgradeSocket) : readJsonBody<T>(req)),
+    json: async <T>() => parseJsonBody<T>(await body.read(MAX_JSON_BODY)),
     hijack: (contentType: string) => {
       hijacked = true;
-      const upgrade = upgradeSocket !== undefined || /upgrade/i.test(String(req.headers.connection ?? ''));
-      const head = upgrade
-        ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
-        : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
-      if (res) res.detachSocket?.(req.socket);
-      socket.write(head);
-      return socket;
+      hijackedSockets.add(socket);
+      return hijackConnection(req, res, upgradeSocket, body, contentType);
     },
   };
 
@@ -132,51 +131,8 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
-/**
- * An upgrade request (exec start) carries its JSON body on the raw socket, which Node hands over unparsed:
- * take exactly Content-Length bytes and leave the rest, which is the client's stdin.
- */
-async function readUpgradeBody<T>(req: http.IncomingMessage, socket: Duplex): Promise<T | undefined> {
-  const length = Number(req.headers['content-length'] ?? 0);
-  if (!Number.isInteger(length) || length <= 0) return undefined;
-  if (length > MAX_JSON_BODY) throw new InvalidParameterError('request body is larger than 16 MiB');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  while (size < length) {
-    const chunk = socket.read() as Buffer | null;
-    if (chunk === null) {
-      if (socket.readableEnded || socket.destroyed) break;
-      await new Promise<void>((resolve) => {
-        const done = () => { socket.off('readable', done); socket.off('end', done); socket.off('close', done); resolve(); };
-        socket.on('readable', done);
-        socket.on('end', done);
-        socket.on('close', done);
-      });
-      continue;
-    }
-    const need = length - size;
-    if (chunk.length > need) {
-      chunks.push(chunk.subarray(0, need));
-      socket.unshift(chunk.subarray(need));
-    } else chunks.push(chunk);
-    size += Math.min(chunk.length, need);
-  }
-  return parseJsonBody<T>(chunks);
-}
-
-async function readJsonBody<T>(req: http.IncomingMessage): Promise<T | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_JSON_BODY) throw new InvalidParameterError('request body is larger than 16 MiB');
-    chunks.push(chunk);
-  }
-  return parseJsonBody<T>(chunks);
-}
-
-function parseJsonBody<T>(chunks: Buffer[]): T | undefined {
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+function parseJsonBody<T>(raw: Buffer | undefined): T | undefined {
+  const text = raw?.toString('utf8').trim();
   if (!text) return undefined;
   try {
     return JSON.parse(text) as T;

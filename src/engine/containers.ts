@@ -11,7 +11,8 @@ import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
 import { randomContainerName, validateContainerName } from './names';
 import { parseSignal } from './signals';
-import { readLog, type LogEntry, type ReadOptions } from './logs';
+import { logEnd, readLog, type LogEntry, type ReadOptions } from './logs';
+import { AttachedReaders } from './attach';
 import { checkLogConfig, conmonLogCap, logsReadable, presentedLogConfig, type LogConfig } from './log-drivers';
 import { resolveUser } from './user';
 import { buildSpec, effectiveCapabilities } from '../runtime/spec';
@@ -101,6 +102,7 @@ export class ContainerService {
   private readonly exitDir: string;
   private readonly socketDir: string;
   private readonly mounts: ContainerMountSetup;
+  private readonly attached = new AttachedReaders();
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.mounts = new ContainerMountSetup(o.volumes);
@@ -484,6 +486,8 @@ export class ContainerService {
       const started = Date.parse(c.state.startedAt);
       const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
       await Promise.all([
+        // Attached clients get the last output before anyone hears of the exit (a wait answered, docker run done).
+        this.attached.drain(id),
         this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`)),
         this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`)),
         this.mounts.teardown(c.id, c.mounts).catch((e) => this.o.log.error(`volumes of ${id}: ${errorMessage(e)}`)),
@@ -752,9 +756,13 @@ export class ContainerService {
     return { container: c, entries: readLog(this.logPath(c), { ...o, stopped: o.follow ? this.stoppedOrRemoved(c) : undefined }) };
   }
 
-  /** Output from now on (attach), ending when the container stops. */
-  attachOutput(c: ContainerRecord, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-    return readLog(this.logPath(c), { follow: true, fromEnd: true, stopped: this.nextExit(c.id, true).then(() => undefined), signal });
+  /**
+   * Output from now on (attach), ending when the container stops. Its start is fixed when this settles, so an
+   * attach made before the start (docker run) has everything from the first byte.
+   */
+  async attachOutput(c: ContainerRecord, signal?: AbortSignal): Promise<AsyncGenerator<LogEntry>> {
+    const from = await logEnd(this.logPath(c));
+    return this.attached.open(c.id, this.logPath(c), from, this.nextExit(c.id, true), signal);
   }
 
   /** Feeds `input` to the container's stdin once it runs (docker run -i attaches before it starts). */

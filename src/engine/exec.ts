@@ -117,6 +117,19 @@ export class ExecService {
     };
   }
 
+  /**
+   * The session and its container if the session can start now; else the refusal start would give (already
+   * running or run, container not running), for the API to answer before it takes the connection.
+   */
+  startable(id: string): { s: ExecSession; c: ContainerRecord } {
+    const s = this.get(id);
+    if (s.state === 'running') throw new ConflictError(`Error: Exec command ${id} is already running`);
+    if (s.state === 'exited') throw new ConflictError(`Error: Exec command ${id} has already run`);
+    const c = this.o.containers.get(s.containerId);
+    this.checkRunning(c);
+    return { s, c };
+  }
+
   /** Exec IDs of a container, for `docker inspect`'s ExecIDs. */
   idsOf(containerId: string): string[] | null {
     const ids = [...this.sessions.values()].filter((s) => s.containerId === containerId && s.state !== 'exited').map((s) => s.id);
@@ -129,11 +142,7 @@ export class ExecService {
    * with the exit code Docker gives it (127 for a missing command, 126 otherwise), as dockerd does.
    */
   async start(id: string, o: { detach: boolean; consoleSize?: [number, number] | null; signal?: AbortSignal }): Promise<ExecStream & { startError?: string }> {
-    const s = this.get(id);
-    if (s.state === 'running') throw new ConflictError(`Error: Exec command ${id} is already running`);
-    if (s.state === 'exited') throw new ConflictError(`Error: Exec command ${id} has already run`);
-    const c = this.o.containers.get(s.containerId);
-    this.checkRunning(c);
+    const { s, c } = this.startable(id);
     if (o.consoleSize && o.consoleSize.length === 2) s.consoleSize = o.consoleSize;
     s.state = 'running';
     const stream = (startError?: string): ExecStream & { startError?: string } => ({

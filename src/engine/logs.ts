@@ -41,10 +41,19 @@ export function parseLogLine(line: Buffer): LogEntry | undefined {
   return { time, timeNano: parseTimeNano(time), stream, data: full ? Buffer.concat([text, Buffer.from('\n')]) : Buffer.from(text) };
 }
 
+/** A point in a log file: its byte offset in the file of that inode (-1: the file did not exist). */
+export interface LogPosition { offset: number; ino: number }
+
+/** The current end of a log, where an attach made now begins (the start of a log not yet written). */
+export async function logEnd(path: string): Promise<LogPosition> {
+  const st = await fsp.stat(path).catch(() => undefined);
+  return st ? { offset: st.size, ino: st.ino } : { offset: 0, ino: -1 };
+}
+
 export interface ReadOptions {
   follow: boolean;
-  /** Start at the current end of the file (attach) instead of its beginning. */
-  fromEnd?: boolean;
+  /** Start here (attach: the end of the log when the attach was made) instead of at the beginning. */
+  from?: LogPosition;
   sinceNano?: bigint;
   untilNano?: bigint;
   /** Only the last N entries of what exists now; undefined for all. */
@@ -58,12 +67,9 @@ export interface ReadOptions {
 export async function* readLog(path: string, o: ReadOptions): AsyncGenerator<LogEntry> {
   let offset = 0;
   let ino = -1;
-  if (o.fromEnd) {
-    try {
-      const st = await fsp.stat(path);
-      offset = st.size;
-      ino = st.ino;
-    } catch { /* not yet written */ }
+  if (o.from) {
+    offset = o.from.offset;
+    ino = o.from.ino;
   } else if (o.tail !== undefined) {
     const all: LogEntry[] = [];
     const r = await readFrom(path, 0);

@@ -1,5 +1,4 @@
 // Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
-import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerCreateBody, ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
 import type { ContainerRecord, EndpointRecord } from '../../engine/container-record';
@@ -152,17 +151,20 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const keys = detachKeysOf(q.get('detachKeys'));
     // Past output first asked for, so a log driver that keeps none is refused before the connection is taken.
     const past = logs ? containers.logs(c.id, { follow: false }).entries : undefined;
-    const sock: Duplex = ctx.hijack(outputContentType(tty, ctx.apiVersion));
     const abort = new AbortController();
+    // Where live output begins is fixed before the answer: a client that starts the container once it has the
+    // answer (docker run, dockerode's run) gets everything from the first byte.
+    const live = stream ? await containers.attachOutput(c, abort.signal) : undefined;
+    const { socket: sock, input } = ctx.hijack(outputContentType(tty, ctx.apiVersion));
     sock.on('close', () => abort.abort());
     sock.on('error', () => abort.abort());
     containers.emit(c, 'attach');
     let detached = false;
     if (wantStdin && c.config.OpenStdin) {
       // Detach keys are watched here, as dockerd does: the client's connection ends, the container runs on.
-      const input = filterDetachKeys(sock, keys, () => { detached = true; abort.abort(); sock.end(); });
-      void containers.attachStdin(c, input);
-    } else sock.resume();
+      const filtered = filterDetachKeys(input, keys, () => { detached = true; abort.abort(); sock.end(); });
+      void containers.attachStdin(c, filtered);
+    } else input.resume();
     const send = (e: LogEntry) => {
       if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return;
       if (!sock.destroyed && !detached) sock.write(encodeEntry(e, tty, false));
@@ -170,8 +172,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     if (past) {
       for await (const e of past) send(e);
     }
-    if (stream) {
-      for await (const e of containers.attachOutput(c, abort.signal)) send(e);
+    if (live) {
+      for await (const e of live) send(e);
     }
     if (!sock.destroyed) sock.end();
   };

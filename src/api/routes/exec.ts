@@ -1,12 +1,11 @@
 // Exec routes of the Docker Engine API: create, start (hijacked), resize, inspect.
-import type { Duplex } from 'node:stream';
 import type { ExecCreateBody, ExecStartBody } from '../../wire/docker';
 import type { ExecService } from '../../engine/exec';
-import type { LogEntry } from '../../engine/logs';
 import { InvalidParameterError } from '../../engine/errors';
 import { queryInt, type Router } from '../router';
 import { frame } from '../streams';
-import { outputContentType } from '../api-versions';
+import { olderThan, outputContentType } from '../api-versions';
+import { messageOf } from '../errors';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 
 export function registerExecRoutes(router: Router, execs: ExecService): void {
@@ -29,42 +28,52 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
 
   router.post('/exec/{id}/start', async (ctx) => {
     const body = (await ctx.json<ExecStartBody>()) ?? {};
-    const session = execs.get(ctx.params.id!);
+    // As dockerd: the start's own Tty, not the session's, says whether output is multiplexed (docker-py starts a
+    // TTY session without it and reads frames), and a console size needs it (and API 1.42).
+    const tty = !!body.Tty;
+    const consoleSize = tty && !olderThan(ctx.apiVersion, '1.42') ? body.ConsoleSize : undefined;
+    const { s: session } = execs.startable(ctx.params.id!);
     if (body.Detach) {
-      await execs.start(session.id, { detach: true, consoleSize: body.ConsoleSize });
+      await execs.start(session.id, { detach: true, consoleSize });
       return undefined;
     }
-    const tty = session.tty;
     const keys = detachKeysOf(session.detachKeys);
     const abort = new AbortController();
-    // Refusals (already running, container stopped) are plain HTTP errors; a process that cannot start is
-    // told on the stream, as dockerd does, and its exit code is in the inspect.
-    const stream = await execs.start(session.id, { detach: false, consoleSize: body.ConsoleSize, signal: abort.signal });
-    const sock: Duplex = ctx.hijack(outputContentType(tty, ctx.apiVersion));
+    // Refusals (already running, container stopped) were plain HTTP errors above. The process starts once the
+    // answer's head is out, as dockerd's does: a client that reads the head through a buffer (docker-py) must not
+    // find the first output in it.
+    const { socket: sock, input } = ctx.hijack(outputContentType(tty, ctx.apiVersion));
     sock.on('error', () => abort.abort());
     sock.on('close', () => abort.abort());
-    const send = (e: LogEntry) => {
-      if ((e.stream === 'stdout' && !session.attachStdout) || (e.stream === 'stderr' && !session.attachStderr)) return;
-      if (!sock.destroyed) sock.write(tty ? e.data : frame(e.stream === 'stdout' ? 1 : 2, e.data));
+    const write = (stream: 1 | 2, data: Buffer) => {
+      if (!sock.destroyed) sock.write(tty ? data : frame(stream, data));
     };
+    let stream: Awaited<ReturnType<ExecService['start']>>;
+    try {
+      stream = await execs.start(session.id, { detach: false, consoleSize, signal: abort.signal });
+    } catch (err) {
+      stream = { startError: messageOf(err) } as typeof stream;
+    }
+    // A process that cannot start is told on the stream (as stdout), as dockerd does; its exit code is in the inspect.
     if (stream.startError) {
-      const msg = Buffer.from(`${stream.startError}\r\n`);
-      if (!sock.destroyed) sock.write(tty ? msg : frame(1, msg));
+      input.resume();
+      write(1, Buffer.from(`${stream.startError}\r\n`));
       sock.end();
       return;
     }
     let detached = false;
     if (session.attachStdin) {
-      const input = filterDetachKeys(sock, keys, () => {
+      const filtered = filterDetachKeys(input, keys, () => {
         detached = true;
         abort.abort();
         sock.end();
       });
-      void stream.attachStdin(input);
-    } else sock.resume();
+      void stream.attachStdin(filtered);
+    } else input.resume();
     for await (const e of stream.output) {
       if (detached || sock.destroyed) break;
-      send(e);
+      if ((e.stream === 'stdout' && !session.attachStdout) || (e.stream === 'stderr' && !session.attachStderr)) continue;
+      write(e.stream === 'stdout' ? 1 : 2, e.data);
     }
     if (!sock.destroyed) sock.end();
   });

@@ -1,0 +1,167 @@
+// Hijacked connections (attach, exec start): the response head dockerd writes, and the request's own body kept
+// apart from what follows it. Bytes inside a request's declared body (Content-Length or chunked) are never the
+// process's stdin; only bytes after the body are (docs/decisions/0006-exec-and-interactive-sessions.md).
+import type * as http from 'node:http';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { InvalidParameterError } from '../engine/errors';
+import { RAW_STREAM } from './streams';
+
+export interface Hijacked {
+  /** The connection: output is written here; its 'close' says the client has gone. */
+  socket: Duplex;
+  /** What the client sends after its request's body: the stdin of an attach or exec. Resume it when unused. */
+  input: Readable;
+}
+
+/** One request's body, read at most once: as JSON for the route, or skipped when the connection is taken. */
+export class RequestBody {
+  private reading?: Promise<Buffer | undefined>;
+
+  /**
+   * `socket` is set for a request Node handed over as an upgrade: its body is still on the raw socket, unparsed,
+   * and is read here; otherwise Node's parser reads it into `req`.
+   */
+  constructor(private readonly req: http.IncomingMessage, private readonly socket: Duplex | undefined) {}
+
+  /** The whole body (up to `max` bytes; more is a 400), or `undefined` when there is none. */
+  read(max: number): Promise<Buffer | undefined> {
+    this.reading ??= this.consume(max);
+    return this.reading;
+  }
+
+  /** Settles once the body has gone by, read or thrown away: what the client sends next is stdin. */
+  skip(): Promise<void> {
+    this.reading ??= this.consume(0);
+    return this.reading.then(() => undefined, () => undefined);
+  }
+
+  /** Reads (keeping up to `max` bytes, 0 to keep none) the body to its end. */
+  private async consume(max: number): Promise<Buffer | undefined> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const keep = (chunk: Buffer) => {
+      if (max === 0) return;
+      size += chunk.length;
+      if (size > max) throw new InvalidParameterError(`request body is larger than ${max / (1024 * 1024)} MiB`);
+      chunks.push(chunk);
+    };
+    if (this.socket) {
+      await readDeclaredBody(this.req.headers, this.socket, keep);
+    } else {
+      if (this.req.readableEnded) return undefined;
+      for await (const chunk of this.req as AsyncIterable<Buffer>) keep(chunk);
+    }
+    return chunks.length ? Buffer.concat(chunks) : undefined;
+  }
+}
+
+/**
+ * Takes over the connection of `req` and writes dockerd's response head: `101 UPGRADED` with `contentType` to a
+ * client that asked for an upgrade, else `200 OK` naming a raw stream whatever is sent (as moby does). Output may
+ * be written at once; `input` starts after the request's body, once that has gone by.
+ */
+export function hijackConnection(req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, body: RequestBody, contentType: string): Hijacked {
+  const socket: Duplex = upgradeSocket ?? req.socket;
+  const upgrade = upgradeSocket !== undefined || req.headers.upgrade !== undefined;
+  if (res) res.detachSocket(req.socket);
+  socket.write(upgrade
+    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
+    : `HTTP/1.1 200 OK\r\nContent-Type: ${RAW_STREAM}\r\n\r\n`);
+  const input = new PassThrough();
+  const endInput = () => { if (!input.writableEnded) input.end(); };
+  socket.once('close', endInput);
+  void body.skip().then(() => {
+    if (socket.destroyed) return endInput();
+    if (!upgradeSocket) {
+      // Node's HTTP parser would read what follows the body as a next request, and end the connection at the
+      // client's half-close: the connection is ours now, as Node makes it for an upgrade.
+      for (const ev of ['data', 'end'] as const) for (const l of socket.listeners(ev)) socket.removeListener(ev, l as () => void);
+    }
+    socket.pipe(input);
+  });
+  return { socket, input };
+}
+
+/** Reads a request body (Content-Length or chunked) from a raw socket, leaving what follows it in the socket. */
+async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duplex, onData: (chunk: Buffer) => void): Promise<void> {
+  const src = new SocketBytes(socket);
+  try {
+    if (/(^|,)\s*chunked\s*$/i.test(String(headers['transfer-encoding'] ?? ''))) {
+      for (;;) {
+        const line = await src.line();
+        const size = parseInt(line.split(';', 1)[0]!.trim(), 16);
+        if (!Number.isInteger(size) || size < 0 || !/^[0-9a-f]+$/i.test(line.split(';', 1)[0]!.trim())) {
+          throw new InvalidParameterError(`invalid chunk size ${JSON.stringify(line)} in the request body`);
+        }
+        if (size === 0) {
+          while ((await src.line()) !== '') { /* trailer fields: not used */ }
+          return;
+        }
+        await src.take(size, onData);
+        if ((await src.line()) !== '') throw new InvalidParameterError('invalid chunk end in the request body');
+      }
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(length) || length < 0) throw new InvalidParameterError(`invalid Content-Length ${headers['content-length']}`);
+    await src.take(length, onData);
+  } finally {
+    src.giveBack();
+  }
+}
+
+/** A paused socket read a line or a number of bytes at a time; what was read beyond is given back to it. */
+class SocketBytes {
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly socket: Duplex) {}
+
+  async line(): Promise<string> {
+    for (;;) {
+      const nl = this.buf.indexOf('\r\n');
+      if (nl >= 0) {
+        const text = this.buf.subarray(0, nl).toString('latin1');
+        this.buf = this.buf.subarray(nl + 2);
+        return text;
+      }
+      if (this.buf.length > 8192) throw new InvalidParameterError('chunk header line too long in the request body');
+      await this.fill();
+    }
+  }
+
+  async take(n: number, onData: (chunk: Buffer) => void): Promise<void> {
+    while (n > 0) {
+      if (this.buf.length === 0) await this.fill();
+      const part = this.buf.subarray(0, Math.min(n, this.buf.length));
+      this.buf = this.buf.subarray(part.length);
+      n -= part.length;
+      onData(part);
+    }
+  }
+
+  giveBack(): void {
+    if (this.buf.length && !this.socket.destroyed) this.socket.unshift(this.buf);
+    this.buf = Buffer.alloc(0);
+  }
+
+  private async fill(): Promise<void> {
+    for (;;) {
+      const chunk = this.socket.read() as Buffer | null;
+      if (chunk !== null) {
+        this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+        return;
+      }
+      if (this.socket.readableEnded || this.socket.destroyed) throw new InvalidParameterError('the request body ended early');
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.socket.off('readable', done);
+          this.socket.off('end', done);
+          this.socket.off('close', done);
+          resolve();
+        };
+        this.socket.on('readable', done);
+        this.socket.on('end', done);
+        this.socket.on('close', done);
+      });
+    }
+  }
+}
