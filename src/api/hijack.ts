@@ -29,10 +29,13 @@ export class RequestBody {
     return this.reading;
   }
 
-  /** Settles once the body has gone by, read or thrown away: what the client sends next is stdin. */
-  skip(): Promise<void> {
+  /**
+   * Settles once the body has gone by, read or thrown away: what the client sends next is stdin. `false` when
+   * the body was malformed or cut short: where it ends is unknown, so nothing after it is stdin.
+   */
+  skip(): Promise<boolean> {
     this.reading ??= this.consume(0);
-    return this.reading.then(() => undefined, () => undefined);
+    return this.reading.then(() => true, () => false);
   }
 
   /** Reads (keeping up to `max` bytes, 0 to keep none) the body to its end. */
@@ -70,8 +73,13 @@ export function hijackConnection(req: http.IncomingMessage, res: http.ServerResp
   const input = new PassThrough();
   const endInput = () => { if (!input.writableEnded) input.end(); };
   socket.once('close', endInput);
-  void body.skip().then(() => {
+  void body.skip().then((ok) => {
     if (socket.destroyed) return endInput();
+    if (!ok) {
+      endInput();
+      socket.resume();
+      return;
+    }
     if (!upgradeSocket) {
       // Node's HTTP parser would read what follows the body as a next request, and end the connection at the
       // client's half-close: the connection is ours now, as Node makes it for an upgrade.

@@ -146,6 +146,15 @@ print(json.dumps(out))
       d.dockerOk(['rm', '-f', id]);
       assert.deepEqual(demux(r.body), { 1: 'hello', 2: '' }, `${name}: ${JSON.stringify(r.body.toString())}`);
     }
+    // A malformed chunked body: where it ends is unknown, so nothing the client sends is stdin.
+    const id = d.dockerOk(['create', '-i', 'busybox', 'head', '-c', '5']).trim();
+    d.dockerOk(['start', id]);
+    const broken = await exchange(d, attachReq(id, 'Connection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n', 'zz\r\nhello'), [
+      async (send) => { await sleep(300); send('hello'); },
+    ], 2_000);
+    d.dockerOk(['rm', '-f', id]);
+    assert.equal(demux(broken.body)[1], '');
+
     // exec start: its JSON body is read, what follows in the same write is the process's stdin.
     const e = JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['head', '-c', '5'], AttachStdin: true, AttachStdout: true }).body).Id;
     const body = '{"Detach":false,"Tty":false}';
