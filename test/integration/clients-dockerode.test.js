@@ -110,8 +110,14 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     const chunks = [];
     out.on('data', (c) => chunks.push(c));
     await docker.run('busybox', ['cat', '/v/f'], out, { HostConfig: { Binds: ['dockerode-vol:/v'], AutoRemove: true } });
-    assert.equal(Buffer.concat(chunks).toString(), 'kept\n');
-    await docker.getVolume('dockerode-vol').remove();
+    assert.equal(Buffer.concat(chunks).toString(), 'kept\r\n'); // Tty: true, as docker.run creates
+    // docker.run resolves at the exit; AutoRemove follows it (on dockerd as well), so the volume frees a moment later.
+    for (let i = 0; ; i++) {
+      try { await docker.getVolume('dockerode-vol').remove(); break; } catch (err) {
+        if (err.statusCode !== 409 || i === 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await assert.rejects(docker.getVolume('dockerode-vol').inspect(), (err) => err.statusCode === 404);
   });
 
