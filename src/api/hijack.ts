@@ -1,8 +1,9 @@
 // Hijacked connections (attach, exec start): the response head dockerd writes, and the request's own body kept
 // apart from what follows it. Bytes inside a request's declared body (Content-Length or chunked) are never the
-// process's stdin; only bytes after the body are (docs/decisions/0006-exec-and-interactive-sessions.md).
+// process's stdin; only bytes after the body are, and not those that came with the request, before the answer:
+// dockerd drops them (docs/decisions/0006-exec-and-interactive-sessions.md).
 import type * as http from 'node:http';
-import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
 import { InvalidParameterError } from '../engine/errors';
 import { RAW_STREAM } from './streams';
 
@@ -16,12 +17,23 @@ export interface Hijacked {
 /** One request's body, read at most once: as JSON for the route, or skipped when the connection is taken. */
 export class RequestBody {
   private reading?: Promise<Buffer | undefined>;
+  /** How many of the bytes read from the raw socket were the body's (its chunk framing included). */
+  private bodyBytes = 0;
 
   /**
    * `socket` is set for a request Node handed over as an upgrade: its body is still on the raw socket, unparsed,
    * and is read here; otherwise Node's parser reads it into `req`.
    */
-  constructor(private readonly req: http.IncomingMessage, private readonly socket: Duplex | undefined) {}
+  constructor(private readonly req: http.IncomingMessage, private readonly socket: Duplex | undefined, private readonly arrivedWithRequest = 0) {}
+
+  /**
+   * How many bytes came in the same read as the request, past its body. moby's hijack drops the server's read
+   * buffer, so on dockerd such bytes never reach the process: a client writing its request, a body whose length
+   * it declared too short and early input in one go gets only what it sends after the answer as stdin.
+   */
+  earlyBytesPastBody(): number {
+    return Math.max(0, this.arrivedWithRequest - this.bodyBytes);
+  }
 
   /** The whole body (up to `max` bytes; more is a 400), or `undefined` when there is none. */
   read(max: number): Promise<Buffer | undefined> {
@@ -49,7 +61,7 @@ export class RequestBody {
       chunks.push(chunk);
     };
     if (this.socket) {
-      await readDeclaredBody(this.req.headers, this.socket, keep);
+      this.bodyBytes = await readDeclaredBody(this.req.headers, this.socket, keep);
     } else {
       if (this.req.readableEnded) return undefined;
       for await (const chunk of this.req as AsyncIterable<Buffer>) keep(chunk);
@@ -85,13 +97,27 @@ export function hijackConnection(req: http.IncomingMessage, res: http.ServerResp
       // client's half-close: the connection is ours now, as Node makes it for an upgrade.
       for (const ev of ['data', 'end'] as const) for (const l of socket.listeners(ev)) socket.removeListener(ev, l as () => void);
     }
-    socket.pipe(input);
+    let drop = body.earlyBytesPastBody();
+    if (drop === 0) {
+      socket.pipe(input);
+      return;
+    }
+    socket.pipe(new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        const dropped = Math.min(drop, chunk.length);
+        drop -= dropped;
+        done(null, dropped === chunk.length ? undefined : chunk.subarray(dropped));
+      },
+    })).pipe(input);
   });
   return { socket, input };
 }
 
-/** Reads a request body (Content-Length or chunked) from a raw socket, leaving what follows it in the socket. */
-async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duplex, onData: (chunk: Buffer) => void): Promise<void> {
+/**
+ * Reads a request body (Content-Length or chunked) from a raw socket, leaving what follows it in the socket;
+ * returns how many bytes of the socket the body took, its chunk framing included.
+ */
+async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duplex, onData: (chunk: Buffer) => void): Promise<number> {
   const src = new SocketBytes(socket);
   try {
     if (/(^|,)\s*chunked\s*$/i.test(String(headers['transfer-encoding'] ?? ''))) {
@@ -103,7 +129,7 @@ async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duple
         }
         if (size === 0) {
           while ((await src.line()) !== '') { /* trailer fields: not used */ }
-          return;
+          return src.taken;
         }
         await src.take(size, onData);
         if ((await src.line()) !== '') throw new InvalidParameterError('invalid chunk end in the request body');
@@ -112,6 +138,7 @@ async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duple
     const length = Number(headers['content-length'] ?? 0);
     if (!Number.isSafeInteger(length) || length < 0) throw new InvalidParameterError(`invalid Content-Length ${headers['content-length']}`);
     await src.take(length, onData);
+    return src.taken;
   } finally {
     src.giveBack();
   }
@@ -120,6 +147,12 @@ async function readDeclaredBody(headers: http.IncomingHttpHeaders, socket: Duple
 /** A paused socket read a line or a number of bytes at a time; what was read beyond is given back to it. */
 class SocketBytes {
   private buf: Buffer = Buffer.alloc(0);
+  private read = 0;
+
+  /** The bytes read from the socket and not given back. */
+  get taken(): number {
+    return this.read - this.buf.length;
+  }
 
   constructor(private readonly socket: Duplex) {}
 
@@ -156,6 +189,7 @@ class SocketBytes {
       const chunk = this.socket.read() as Buffer | null;
       if (chunk !== null) {
         this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+        this.read += chunk.length;
         return;
       }
       if (this.socket.readableEnded || this.socket.destroyed) throw new InvalidParameterError('the request body ended early');

@@ -22,7 +22,7 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (head.length) socket.unshift(head);
-    void dispatch(router, req, undefined, socket, log);
+    void dispatch(router, req, undefined, socket, log, head.length);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: http.ServerResponse }) => {
     // As Node's own handler: a 400 only for a malformed request, never into a response already under way (a
@@ -37,7 +37,8 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
   return server;
 }
 
-async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger): Promise<void> {
+/** `arrivedWithRequest`: for an upgrade, how many bytes Node read past the request's head in the same go. */
+async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger, arrivedWithRequest = 0): Promise<void> {
   // A request target Node's parser accepts but WHATWG URL refuses (e.g. "http://[x") is answered 400 below.
   let url: URL | undefined;
   try {
@@ -50,7 +51,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   const versioned = VERSION_PREFIX.exec(path);
   let hijacked = false;
   const socket: Duplex = upgradeSocket ?? req.socket;
-  const body = new RequestBody(req, upgradeSocket);
+  const body = new RequestBody(req, upgradeSocket, arrivedWithRequest);
 
   const ctx: RequestContext = {
     req,
