@@ -39,7 +39,7 @@ test('probeCommand: CMD, CMD-SHELL, NONE', () => {
   assert.equal(probeCommand(undefined), null);
 });
 
-test('goFileMode sets Go\'s type bits; resolvePath keeps the last component and clamps links to the root', async () => {
+test('goFileMode sets Go\'s type bits; resolvePath keeps the last component, clamps links to the root and says the path in the container\'s view', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-archive-'));
   try {
     fs.mkdirSync(path.join(root, 'etc'));
@@ -48,12 +48,12 @@ test('goFileMode sets Go\'s type bits; resolvePath keeps the last component and 
     fs.symlinkSync('../../..', path.join(root, 'up'));
     assert.equal(goFileMode(fs.lstatSync(path.join(root, 'etc'))), 2 ** 31 + 0o755 - (0o755 & ~(fs.lstatSync(path.join(root, 'etc')).mode & 0o777)));
     assert.ok(goFileMode(fs.lstatSync(path.join(root, 'link'))) & 2 ** 27);
-    assert.deepEqual(await resolvePath(root, '/link'), { resolved: path.join(root, 'link'), base: 'link' });
-    assert.deepEqual(await resolvePath(root, '/link/passwd'), { resolved: path.join(root, 'etc/passwd'), base: 'passwd' });
-    assert.deepEqual(await resolvePath(root, '/up/up/etc/passwd'), { resolved: path.join(root, 'etc/passwd'), base: 'passwd' });
-    assert.deepEqual(await resolvePath(root, '/link/'), { resolved: path.join(root, 'etc'), base: 'link' });
-    assert.deepEqual(await resolvePath(root, '/link/.'), { resolved: path.join(root, 'etc'), base: '.' });
-    assert.deepEqual(await resolvePath(root, '/'), { resolved: root, base: '.' });
+    assert.deepEqual(await resolvePath(root, '/link'), { resolved: path.join(root, 'link'), base: 'link', containerPath: '/link' });
+    assert.deepEqual(await resolvePath(root, '/link/passwd'), { resolved: path.join(root, 'etc/passwd'), base: 'passwd', containerPath: '/etc/passwd' });
+    assert.deepEqual(await resolvePath(root, '/up/up/etc/passwd'), { resolved: path.join(root, 'etc/passwd'), base: 'passwd', containerPath: '/etc/passwd' });
+    assert.deepEqual(await resolvePath(root, '/link/'), { resolved: path.join(root, 'etc'), base: 'link', containerPath: '/etc' });
+    assert.deepEqual(await resolvePath(root, '/link/.'), { resolved: path.join(root, 'etc'), base: '.', containerPath: '/etc' });
+    assert.deepEqual(await resolvePath(root, '/'), { resolved: root, base: '.', containerPath: '/' });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
