@@ -5,7 +5,7 @@ import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { messageOf, statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
 import { hijackConnection, RequestBody } from './hijack';
-import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MIN_API_VERSION } from '../wire/docker';
+import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../wire/docker';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 /** Connections taken over by attach or exec: Node's HTTP error handling no longer speaks on them. */
@@ -72,8 +72,8 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     if (versioned) {
       apiVersion = versioned[1]!;
       path = versioned[2]!;
-      if (compareApiVersions(apiVersion, API_VERSION) > 0) {
-        throw new InvalidParameterError(`client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`);
+      if (compareApiVersions(apiVersion, MAX_API_VERSION) > 0) {
+        throw new InvalidParameterError(`client version ${apiVersion} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
       }
       if (compareApiVersions(apiVersion, MIN_API_VERSION) < 0) {
         throw new InvalidParameterError(`client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);

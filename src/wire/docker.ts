@@ -1,7 +1,15 @@
 // Docker Engine API wire types (the subset Berth serves), as defined by moby's api/swagger.yaml.
 
-/** The newest Engine API version served: docker CLI v28.5's. */
-export const API_VERSION = '1.51';
+/**
+ * The Engine API version Berth advertises (/version, /_ping) and negotiating clients settle on: Docker 27.5's
+ * (COMPAT_DOCKER_VERSION), whose API Berth implements. The docker CLI v28 then speaks it.
+ */
+export const API_VERSION = '1.47';
+/**
+ * The newest version a request may ask for (docker CLI v28.5's): clients that pin a version rather than
+ * negotiate are served up to it, with what each version changes that clients read (api/api-versions.ts).
+ */
+export const MAX_API_VERSION = '1.51';
 /** The oldest, as dockerd 20.10 reports it (skopeo's docker-daemon: transport speaks 1.22). */
 export const MIN_API_VERSION = '1.12';
 /** Requests for an older version get their errors as plain text, as dockerd answers them. */

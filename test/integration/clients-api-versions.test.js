@@ -33,20 +33,20 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
   t.after(() => d.cleanup());
   const req = (method, p, body) => request(d.sock, method, p, body);
 
-  await t.test('/version and /_ping report 1.51, and 1.12 as the minimum, as dockerd 20.10 reports its minimum', async () => {
+  await t.test('/version and /_ping advertise 1.47 (Docker 27.5\'s, what negotiating clients settle on), and 1.12 as the minimum, as dockerd 20.10 reports its minimum', async () => {
     const v = JSON.parse((await req('GET', '/version')).body);
-    assert.equal(v.ApiVersion, '1.51');
+    assert.equal(v.ApiVersion, '1.47');
     assert.equal(v.MinAPIVersion, '1.12');
-    assert.equal((await req('GET', '/_ping')).headers['api-version'], '1.51');
-    // The docker CLI (28.x, API 1.50) no longer downgrades to berthd's version.
-    assert.match(d.dockerOk(['version', '--format', '{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}}']).trim(), /^1\.5\d 1\.51 1\.12$/);
+    assert.equal((await req('GET', '/_ping')).headers['api-version'], '1.47');
+    // The docker CLI v28 negotiates down to what berthd advertises.
+    assert.match(d.dockerOk(['version', '--format', '{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}}']).trim(), /^1\.47 1\.47 1\.12$/);
   });
 
   await t.test('the oldest and the newest versions are served; one past either end is refused with dockerd words', async () => {
     for (const v of ['1.12', '1.22', '1.24', '1.41', '1.47', '1.51']) {
       const r = await req('GET', `/v${v}/version`);
       assert.equal(r.status, 200, `v${v}: ${r.body}`);
-      assert.equal(JSON.parse(r.body).ApiVersion, '1.51');
+      assert.equal(JSON.parse(r.body).ApiVersion, '1.47');
     }
     assert.equal((await req('GET', '/v1.24/containers/json')).status, 200);
     const tooNew = await req('GET', '/v1.52/version');
