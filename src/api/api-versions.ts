@@ -1,5 +1,5 @@
 // What changes with the API version a client asks for (/v1.NN/), in one place: moby's routers' versions.LessThan.
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import type { ImageInspect } from '../engine/images';
 import { HOST_CONFIG_FIELDS, type ContainerCreateBody, type HostConfig, type ImageSummary } from '../wire/docker';
 import { compareApiVersions } from './router';

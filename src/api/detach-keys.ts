@@ -1,6 +1,6 @@
 // Watches an attach or exec stdin stream for the detach sequence, as dockerd does, so any client can detach.
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../wire/detach-keys';
 
 /** The detach keys of a request (`?detachKeys=` or an exec's DetachKeys), Docker's default when empty. */

@@ -2,7 +2,7 @@
 import {
   BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError,
   NotImplementedError, StateError, SystemError, UnauthorizedError, UnavailableError,
-} from '../engine/errors';
+} from '../errdefs';
 
 /** A file name too long for the filesystem (ENAMETOOLONG), a URL that does not parse (ERR_INVALID_URL). */
 const INPUT_ERROR_CODES = new Set(['ENAMETOOLONG', 'ERR_INVALID_URL']);
@@ -20,9 +20,4 @@ export function statusOf(err: unknown): number {
   if (err instanceof SystemError) return 500;
   if (err instanceof BerthError) return 500;
   return 500;
-}
-
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

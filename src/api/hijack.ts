@@ -4,7 +4,7 @@
 // dockerd drops them (docs/decisions/0006-exec-and-interactive-sessions.md).
 import type * as http from 'node:http';
 import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import { RAW_STREAM } from './streams';
 
 export interface Hijacked {

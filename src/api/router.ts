@@ -1,7 +1,7 @@
 // A small method+path router for the Docker Engine API; paths may hold names with slashes ({name:.*}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hijacked } from './hijack';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface RequestContext {
   req: IncomingMessage;

@@ -1,8 +1,8 @@
 // The Docker Engine API over HTTP: version prefix, routing, JSON bodies, hijacked connections, error bodies.
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { InvalidParameterError, NotFoundError } from '../engine/errors';
-import { messageOf, statusOf } from './errors';
+import { errorMessage, InvalidParameterError, NotFoundError } from '../errdefs';
+import { statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
 import { hijackConnection, RequestBody } from './hijack';
 import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../wire/docker';
@@ -98,14 +98,14 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     }
   } catch (err) {
     const status = err instanceof MethodNotAllowed ? 405 : statusOf(err);
-    if (status >= 500) log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? messageOf(err)}`);
+    if (status >= 500) log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? errorMessage(err)}`);
     if (hijacked) {
       socket.destroy();
       return;
     }
     // A client of a version before 1.24 reads its errors as plain text, as dockerd writes them for it.
     const plain = versioned !== null && compareApiVersions(versioned[1]!, FIRST_JSON_ERRORS_VERSION) < 0;
-    const body = plain ? `${messageOf(err)}\n` : JSON.stringify({ message: messageOf(err) }) + '\n';
+    const body = plain ? `${errorMessage(err)}\n` : JSON.stringify({ message: errorMessage(err) }) + '\n';
     const contentType = plain ? 'text/plain; charset=utf-8' : 'application/json';
     if (res) {
       if (!res.headersSent) {
@@ -138,6 +138,6 @@ function parseJsonBody<T>(raw: Buffer | undefined): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new InvalidParameterError(`invalid JSON in request body: ${messageOf(err)}`);
+    throw new InvalidParameterError(`invalid JSON in request body: ${errorMessage(err)}`);
   }
 }

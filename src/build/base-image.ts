@@ -1,6 +1,6 @@
 // Where a FROM (or COPY --from) image comes from when it is not local: the registry, else, for Debian's official
 // images, a bootstrap from Debian's mirror (no registry is reachable from many hosts, Docker Hub included).
-import { errorMessage } from '../engine/errors';
+import { errorMessage } from '../errdefs';
 import { debianTarget, type DebianBootstrap } from '../image/bootstrap';
 import type { JsonMessage } from '../wire/docker';
 import type { BuilderDeps } from './executor';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../errdefs';
 import { resolveInRoot } from '../host/rootfs';
 import { peek } from '../util/streams';
 import { decompressAny, extractTar, looksLikeTar } from './untar';

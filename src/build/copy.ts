@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import { parseGroup, parsePasswd } from '../engine/user';
 import { readFileInRoot, resolveInRoot } from '../host/rootfs';
 import { peek } from '../util/streams';

@@ -2,7 +2,7 @@
 // frontend/dockerfile parser and instructions packages): parser directives, comments, continuations, heredocs,
 // exec/shell forms, flags, and the same errors. Words stay raw; expand.ts substitutes them at execution time.
 
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import { ShellLex } from './expand';
 import type { CommandForm, Dockerfile, Heredoc, Instruction, InstructionKind, Stage } from './instructions';
 

@@ -3,7 +3,7 @@
 
 import ignore from '@balena/dockerignore';
 import * as path from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface DockerignoreMatcher {
   /** The cleaned patterns, `!` kept on exceptions. */

@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../errdefs';
 import type { JsonMessage } from '../wire/docker';
 
 export interface Downloaded {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../engine/errors';
+import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
 import { hostArchitecture, type BuildStepCommit } from '../engine/images';
 import type { RootfsMounter } from '../engine/containers';
 import { parseSignal } from '../engine/signals';

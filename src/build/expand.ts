@@ -2,7 +2,7 @@
 // substitution, as moby/buildkit's shell lexer does it (ProcessWord keeps one word, ProcessWords splits after
 // substitution). Nothing is executed: `$(...)` and backquotes stay literal, as in Docker.
 
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import type { Instruction } from './instructions';
 
 /** Variables for substitution: `KEY=VALUE` strings (the last one of a key wins, like a container's Env), a Map,

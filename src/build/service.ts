@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerService } from '../engine/containers';
-import { ConflictError, NotFoundError } from '../engine/errors';
+import { ConflictError, NotFoundError } from '../errdefs';
 import type { ImageService } from '../engine/images';
 import { BuildCache } from './cache';
 import { BuildContext } from './context';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../errdefs';
 import { decompressWithTool } from '../host/decompress';
 import { resolveInRoot } from '../host/rootfs';
 import { cleanEntryPath, detectCompression, gunzip, type Compression } from '../image/unpack';

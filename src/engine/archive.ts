@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerRecord } from './container-record';
 import { isRunning, type ContainerService, type RootfsMounter } from './containers';
-import { InvalidParameterError, NotFoundError } from './errors';
+import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { sourceMounts } from './container-mounts';
 import { resolveInContainer } from '../host/rootfs';
 import type { SpecialFiles } from '../host/special-files';

@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContainerRecord } from './container-record';
 import { isRunning, type ContainerService } from './containers';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from './errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 
 /** What checkpointing needs of the OCI runtime adapter (runtime/oci-runtime.ts in production). */
 export interface CheckpointRuntime {

@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HostConfig, MountPoint, MountSpec } from '../wire/docker';
 import type { RuntimeMount } from '../wire/oci';
-import { InvalidParameterError, SystemError, errorMessage } from './errors';
+import { InvalidParameterError, SystemError, errorMessage } from '../errdefs';
 import { tmpfsMounts } from './security';
 import { resolveInContainer } from '../host/rootfs';
 

@@ -1,7 +1,7 @@
 // `docker stats` and `docker top`: a running container's cgroup figures in Docker's stats JSON, and ps filtered to its cgroup.
 import type { ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
-import { NotFoundError, StateError, errorMessage } from './errors';
+import { NotFoundError, StateError, errorMessage } from '../errdefs';
 import type { CgroupDriver, CgroupStats } from '../host/cgroups';
 import { hostMemory, netDev, onlineCpus, parsePsOutput, runPs, systemCpuNanos, type NetDevCounters } from '../host/procfs';
 

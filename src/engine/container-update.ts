@@ -2,7 +2,7 @@
 import type { HostConfig, RestartPolicy } from '../wire/docker';
 import type { OciRuntime } from '../runtime/oci-runtime';
 import { isRunning, resourcesOf, type ContainerService } from './containers';
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 
 /** The fields of POST /containers/{id}/update (Docker's container.UpdateConfig). */
 export type UpdateConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight'> & { RestartPolicy?: RestartPolicy };

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
-import { BerthError, ConflictError, InvalidParameterError, NotFoundError, NotImplementedError, StateError, SystemError, errorMessage } from './errors';
+import { BerthError, ConflictError, InvalidParameterError, NotFoundError, NotImplementedError, StateError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
 import { randomContainerName, validateContainerName } from './names';

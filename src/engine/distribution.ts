@@ -18,7 +18,7 @@ import type { JsonMessage } from '../wire/docker';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
 import {
   BerthError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, errorMessage,
-} from './errors';
+} from '../errdefs';
 import type { EventBus } from './events';
 import { hostArchitecture, type ImageService, type Lease } from './images';
 

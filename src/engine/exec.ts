@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExecCreateBody, ExecInspect } from '../wire/docker';
 import type { ContainerRecord } from './container-record';
-import { ConflictError, InvalidParameterError, NotFoundError, StateError, errorMessage } from './errors';
+import { ConflictError, InvalidParameterError, NotFoundError, StateError, errorMessage } from '../errdefs';
 import { isRunning, processEnv, type ContainerService, type StdinConnector } from './containers';
 import { readLog, type LogEntry } from './logs';
 import { resolveUser } from './user';

@@ -3,7 +3,7 @@ import type { HealthConfig } from '../wire/docker';
 import type { ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import type { EventBus } from './events';
-import { errorMessage } from './errors';
+import { errorMessage } from '../errdefs';
 import type { ExecService } from './exec';
 import { formatGoDuration } from '../util/units';
 

@@ -19,7 +19,7 @@ import { failpoint } from '../store/failpoint';
 import { KeyedMutex } from '../util/mutex';
 import { COMPAT_DOCKER_VERSION, type ContainerConfig, type HistoryItem, type ImageSummary, type JsonMessage } from '../wire/docker';
 import type { HistoryEntry, ImageConfig } from '../wire/oci';
-import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from './errors';
+import { ConflictError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { labelFiltersMatch, labelsMatchAll } from './filters';
 

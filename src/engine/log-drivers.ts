@@ -1,5 +1,5 @@
 // Docker's log drivers as Berth offers them: json-file (conmon's k8s-file underneath, size-capped) and none.
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 import { fromHumanSize, ramInBytes } from '../util/units';
 
 export interface LogConfig { Type: string; Config: Record<string, string> }

@@ -1,6 +1,6 @@
 // Container names: validation, and Docker-style random names ("adjective_scientist").
 import { randomInt } from 'node:crypto';
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 
 const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 

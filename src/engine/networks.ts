@@ -4,7 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig, IPAMConfig, NetworkCreateBody, Port, PortBinding } from '../wire/docker';
 import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, errorMessage } from './errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { KeyedMutex } from '../util/mutex';
 import { failpoint } from '../store/failpoint';

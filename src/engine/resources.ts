@@ -2,7 +2,7 @@
 // verifyPlatformContainerResources): out-of-range values are a 400; what the kernel cannot do is dropped with a warning.
 import type { HostConfig } from '../wire/docker';
 import type { HostResources } from '../host/resources';
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 

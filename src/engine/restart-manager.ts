@@ -3,7 +3,7 @@ import type { RestartPolicy } from '../wire/docker';
 import type { ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import type { EventBus } from './events';
-import { errorMessage } from './errors';
+import { errorMessage } from '../errdefs';
 
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 60_000;

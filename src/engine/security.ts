@@ -3,7 +3,7 @@ import type { HostConfig } from '../wire/docker';
 import type { RuntimeMount } from '../wire/oci';
 import { defaultSeccomp, goArch, seccompFromJson, type OciSeccomp } from '../runtime/seccomp';
 import { allHostDevices, requestedDevices } from '../runtime/devices';
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface SecurityOptions {
   /** 'default' (Docker's profile), 'unconfined', or a user's profile as JSON text. */

@@ -1,5 +1,5 @@
 // Resolves Docker's --user ("name", "uid", "name:group", "uid:gid") against the image's /etc/passwd and /etc/group.
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface ResolvedUser { uid: number; gid: number; additionalGids: number[]; home: string }
 

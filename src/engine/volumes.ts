@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/docker';
 import type { SpecialFiles } from '../host/special-files';
-import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from './errors';
+import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { labelFiltersMatch } from './filters';
 import type { ContainerMount, ContainerVolumes, PlannedMount } from './container-mounts';

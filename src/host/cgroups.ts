@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError, SystemError } from '../errdefs';
 import { MountInfo, readMountInfo } from './mount';
 
 /** 'hybrid' is crun's meaning: v1 controllers under /sys/fs/cgroup plus a cgroup2 at /sys/fs/cgroup/unified. */

@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { errorMessage } from '../engine/errors';
+import { errorMessage } from '../errdefs';
 import { CgroupLayout, readCgroupLayout } from './cgroups';
 
 export type Verdict = 'enabled' | 'missing' | 'ok' | 'warning';

@@ -1,7 +1,7 @@
 // Advisory whole-file locks (flock(2)) shared with other programs that lock the same file, such as netavark.
 import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
-import { SystemError } from '../engine/errors';
+import { SystemError } from '../errdefs';
 
 /**
  * Runs `fn` holding an exclusive flock(2) on `lockPath` (made if missing). Node has no flock, so util-linux's

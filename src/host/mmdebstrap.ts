@@ -1,6 +1,6 @@
 // Debian's mmdebstrap, the one place that runs it: a Debian root filesystem from a mirror, written as a tarball.
 import { spawn } from 'node:child_process';
-import { BerthError, SystemError } from '../engine/errors';
+import { BerthError, SystemError } from '../errdefs';
 
 export interface MmdebstrapOptions {
   suite: string;

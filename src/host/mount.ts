@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidParameterError, NotFoundError, SystemError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError, SystemError } from '../errdefs';
 
 /** One line of /proc/<pid>/mountinfo (see proc(5)). */
 export interface MountInfo {

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { SystemError, errorMessage } from '../engine/errors';
+import { SystemError, errorMessage } from '../errdefs';
 import { CGROUP_ROOT, CgroupLayout, CgroupMode, readCgroupLayout } from './cgroups';
 import { LinuxMounter, Mounter } from './mount';
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 const CLOCK_TICKS = 100; // USER_HZ: what Docker's getSystemCPUUsage assumes too.
 

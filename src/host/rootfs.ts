@@ -1,7 +1,7 @@
 // Reads files inside a container's root filesystem without ever following a symlink out of it.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 const MAX_SYMLINKS = 40;
 

@@ -1,7 +1,7 @@
 // Linux effects Node cannot perform itself: device nodes (mknod) and extended attributes (setfattr/getfattr).
 import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
-import { SystemError } from '../engine/errors';
+import { SystemError } from '../errdefs';
 
 export interface DeviceNode {
   path: string;

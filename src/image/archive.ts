@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../errdefs';
 import type { ContainerConfig } from '../wire/docker';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
 import { isDigest, sha256Digest } from './content-store';

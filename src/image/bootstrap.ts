@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 import { parseNormalizedNamed } from './reference';
 import { KeyedMutex } from '../util/mutex';
 import type { JsonMessage } from '../wire/docker';

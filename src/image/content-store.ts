@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, NotFoundError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { fsyncDir } from '../store/atomic';
 import { failpoint } from '../store/failpoint';
 

@@ -1,7 +1,7 @@
 // Image records and their references (repo:tag, repo@digest) in one crash-safe JSON index; configs live in the content store.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { NotFoundError } from '../engine/errors';
+import { NotFoundError } from '../errdefs';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
 import type { ImageConfig } from '../wire/oci';
 import type { ContentStore } from './content-store';

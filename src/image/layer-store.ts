@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidParameterError, NotFoundError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../errdefs';
 import type { SpecialFiles } from '../host/special-files';
 import { fsyncDir, writeJsonAtomic } from '../store/atomic';
 import { failpoint } from '../store/failpoint';

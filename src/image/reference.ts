@@ -1,5 +1,5 @@
 // Image references as Docker parses them (distribution/reference): "busybox" → docker.io/library/busybox:latest.
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';

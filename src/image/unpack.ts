@@ -6,7 +6,7 @@ import { Readable, pipeline as pipelineCb } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
-import { InvalidParameterError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, errorMessage } from '../errdefs';
 import type { DeviceNode, SpecialFiles, Xattr } from '../host/special-files';
 import { peek } from '../util/streams';
 import { DigestStream } from './content-store';

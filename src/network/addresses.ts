@@ -1,7 +1,7 @@
 // IPv4 and IPv6 subnets and addresses as numbers: parsing CIDRs, overlap, the n-th host, and picking free subnets from a pool.
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface Subnet4 {
   /** The network address as an unsigned 32-bit number. */

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { SystemError, errorMessage } from '../engine/errors';
+import { SystemError, errorMessage } from '../errdefs';
 import { withFileLock } from '../host/file-lock';
 
 /** One network as netavark takes it ("network_info"). */

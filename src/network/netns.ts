@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { SystemError } from '../engine/errors';
+import { SystemError } from '../errdefs';
 
 /** Network namespaces that outlive the process that made them, one file per container. */
 export interface NetnsManager {

@@ -2,7 +2,7 @@
 import * as dgram from 'node:dgram';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
-import { ConflictError, InvalidParameterError } from '../engine/errors';
+import { ConflictError, InvalidParameterError } from '../errdefs';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 

@@ -1,7 +1,7 @@
 // Host devices given to a container (--device, --privileged): their OCI linux.devices entries and cgroup rules.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 export interface OciDevice { path: string; type: string; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }
 export interface DeviceRule { allow: boolean; type?: string; major?: number; minor?: number; access?: string }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RuntimeSpec } from '../wire/oci';
-import { SystemError } from '../engine/errors';
+import { SystemError } from '../errdefs';
 import { cleanRuntimeMessage, type RuntimeBinaries } from './oci-runtime';
 
 export type ProcessSpec = NonNullable<RuntimeSpec['process']>;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../engine/errors';
+import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 
 export interface RuntimeBinaries {
   /** Runtime name → path of its binary, e.g. { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }. */

@@ -1,6 +1,6 @@
 // Seccomp: Docker's default profile semantics as our own data, and the resolution of Docker-format profiles
 // (the default one or a user's `--security-opt seccomp=<json>`) into the OCI spec's linux.seccomp section.
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errdefs';
 
 /** A profile in Docker's format (what `--security-opt seccomp=profile.json` holds). */
 export interface DockerSeccompProfile {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ConflictError, InvalidParameterError, SystemError, errorMessage } from '../engine/errors';
+import { ConflictError, InvalidParameterError, SystemError, errorMessage } from '../errdefs';
 import { fsyncDir, readJsonIfExists, writeJsonAtomic } from '../store/atomic';
 import { ramInBytes } from '../util/units';
 

@@ -8,7 +8,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { createCgroupDriver, readCgroupLayout } = require('../../dist/host/cgroups');
 const { prepareHost } = require('../../dist/host/prepare');
-const { NotFoundError } = require('../../dist/engine/errors');
+const { NotFoundError } = require('../../dist/errdefs');
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 const skip = process.getuid() !== 0 ? 'needs root' : !busybox ? 'needs busybox-static' : false;

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { LinuxMounter } = require('../../dist/host/mount');
-const { NotFoundError } = require('../../dist/engine/errors');
+const { NotFoundError } = require('../../dist/errdefs');
 
 const root = process.getuid && process.getuid() === 0;
 const mounter = new LinuxMounter();

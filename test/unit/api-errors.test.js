@@ -3,7 +3,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { statusOf } = require('../../dist/api/errors');
-const errors = require('../../dist/engine/errors');
+const errors = require('../../dist/errdefs');
 
 test('typed errors map to their status; input-caused Node errors are 400, other errors 500', () => {
   assert.equal(statusOf(new errors.NotFoundError('x')), 404);

@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { parseDockerfile, parseInstruction, parseHeredocWord, dumpDockerfile, DockerfileError } = require('../../dist/build/dockerfile');
 const { validateDockerfile } = require('../../dist/build/validate');
-const { InvalidParameterError } = require('../../dist/engine/errors');
+const { InvalidParameterError } = require('../../dist/errdefs');
 
 /** The instructions of the only stage of `FROM busybox\n` + body. */
 function body(text) {

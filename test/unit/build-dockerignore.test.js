@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { parseDockerignore, dockerignoreMatcher, patternsForUpload, buildFilesToRemove } = require('../../dist/build/dockerignore');
-const { InvalidParameterError } = require('../../dist/engine/errors');
+const { InvalidParameterError } = require('../../dist/errdefs');
 
 function matcher(text) {
   return dockerignoreMatcher(parseDockerignore(text));

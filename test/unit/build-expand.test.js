@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { processWord, processWords, ShellLex, SubstitutionError, expandInstruction, envLookup } = require('../../dist/build/expand');
 const { parseDockerfile } = require('../../dist/build/dockerfile');
-const { InvalidParameterError } = require('../../dist/engine/errors');
+const { InvalidParameterError } = require('../../dist/errdefs');
 
 const ENV = ['PWD=/home', 'SHELL=bash', 'KOREAN=한국어', 'NULL='];
 

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { CheckpointService, validateCheckpointId } = require('../../dist/engine/checkpoints');
-const { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError } = require('../../dist/engine/errors');
+const { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError } = require('../../dist/errdefs');
 
 function setup({ experimental = true, runtimeFails = false, unsupported } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ckpt-unit-'));

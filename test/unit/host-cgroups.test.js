@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const cg = require('../../dist/host/cgroups');
 const { parseMountInfo } = require('../../dist/host/mount');
-const { NotFoundError, InvalidParameterError } = require('../../dist/engine/errors');
+const { NotFoundError, InvalidParameterError } = require('../../dist/errdefs');
 
 // This host (Debian 12, hybrid) before the hugetlb fix, a systemd v1 host with cpu,cpuacct co-mounted, a pure v2 host.
 const fixture = (name) => fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');

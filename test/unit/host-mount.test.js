@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const {
   parseMountInfo, isMountPointIn, planOverlayMount, FakeMounter, MOUNT_DATA_MAX, OVERLAY_MAX_LOWER,
 } = require('../../dist/host/mount');
-const { InvalidParameterError, NotFoundError } = require('../../dist/engine/errors');
+const { InvalidParameterError, NotFoundError } = require('../../dist/errdefs');
 
 // Lines from a Debian 12 host's /proc/self/mountinfo (hybrid cgroups), an overlay with a shared peer
 // group, and a path with a space (escaped \040 by the kernel).

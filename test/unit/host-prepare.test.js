@@ -7,7 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { prepareHost } = require('../../dist/host/prepare');
 const { FakeMounter } = require('../../dist/host/mount');
-const { SystemError } = require('../../dist/engine/errors');
+const { SystemError } = require('../../dist/errdefs');
 
 function fixture(t, { controllers, filesystems = 'nodev\tcgroup2\nnodev\toverlay\n', v2 = false }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-prepare-unit-'));

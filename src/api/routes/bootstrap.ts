@@ -1,6 +1,6 @@
 // Berth's own route for Debian base images: POST /images/bootstrap?ref=debian:bookworm makes the image from
 // Debian's mirror (mmdebstrap) unless it exists, streaming progress as Docker's JSON messages.
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errdefs';
 import type { DebianBootstrap } from '../../image/bootstrap';
 import type { Router } from '../router';
 import { JsonMessageStream } from './images';

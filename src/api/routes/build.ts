@@ -1,7 +1,7 @@
 // Build routes of the Docker Engine API (the classic builder, as the docker CLI uses it with DOCKER_BUILDKIT=0):
 // POST /build streams Docker's JSON messages; POST /build/prune and /build/cancel.
 import type { ServerResponse } from 'node:http';
-import { InvalidParameterError, NotImplementedError, errorMessage } from '../../engine/errors';
+import { InvalidParameterError, NotImplementedError, errorMessage } from '../../errdefs';
 import type { BuildOptions, BuildOutput } from '../../build/executor';
 import { RunStepError } from '../../build/executor';
 import type { BuildService } from '../../build/service';

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ContainerArchive, PathStat } from '../../engine/archive';
 import type { ContainerStats } from '../../engine/container-stats';
 import type { ContainerUpdate, UpdateConfig } from '../../engine/container-update';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errdefs';
 import { queryBool, type Router } from '../router';
 import { startJsonStream } from '../streams';
 

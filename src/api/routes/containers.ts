@@ -5,7 +5,7 @@ import type { ContainerRecord, EndpointRecord } from '../../engine/container-rec
 import { portList, portMap } from '../../engine/networks';
 import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errdefs';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';

@@ -1,5 +1,5 @@
 // Registry routes of the Docker Engine API: push, login (POST /auth) and search; pull is POST /images/create (routes/images.ts).
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errdefs';
 import { decodeRegistryAuth, type DistributionService } from '../../engine/distribution';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';

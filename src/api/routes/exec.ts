@@ -1,11 +1,10 @@
 // Exec routes of the Docker Engine API: create, start (hijacked), resize, inspect.
 import type { ExecCreateBody, ExecStartBody } from '../../wire/docker';
 import type { ExecService } from '../../engine/exec';
-import { InvalidParameterError } from '../../engine/errors';
+import { errorMessage, InvalidParameterError } from '../../errdefs';
 import { queryInt, type Router } from '../router';
 import { frame } from '../streams';
 import { olderThan, outputContentType } from '../api-versions';
-import { messageOf } from '../errors';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 
 export function registerExecRoutes(router: Router, execs: ExecService): void {
@@ -52,7 +51,7 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
     try {
       stream = await execs.start(session.id, { detach: false, consoleSize, signal: abort.signal });
     } catch (err) {
-      stream = { startError: messageOf(err) } as typeof stream;
+      stream = { startError: errorMessage(err) } as typeof stream;
     }
     // A process that cannot start is told on the stream (as stdout), as dockerd does; its exit code is in the inspect.
     if (stream.startError) {

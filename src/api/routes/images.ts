@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, NotFoundError, errorMessage } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError, errorMessage } from '../../errdefs';
 import type { ImageService } from '../../engine/images';
 import { parseNormalizedNamed } from '../../image/reference';
 import type { JsonMessage } from '../../wire/docker';

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
 import type { NetworkService } from '../../engine/networks';
 import type { NetworkRecord } from '../../network/network-store';
-import { InvalidParameterError, NotFoundError } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../errdefs';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from './containers';

@@ -1,5 +1,5 @@
 // Swarm routes (/swarm/...): this node is in no swarm, and this build cannot start or join one yet.
-import { UnavailableError } from '../../engine/errors';
+import { UnavailableError } from '../../errdefs';
 import type { Router } from '../router';
 
 /** What dockerd answers a node in no swarm asked to leave one (docker-py's teardowns ignore the 503). */

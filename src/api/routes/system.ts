@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import type { EventMessage } from '../../wire/docker';
 import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION, MIN_API_VERSION } from '../../wire/docker';
 import type { EventBus } from '../../engine/events';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errdefs';
 import { labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { startJsonStream } from '../streams';

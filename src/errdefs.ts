@@ -1,4 +1,4 @@
-// Typed errors of the engine; api/errors.ts maps each class to its HTTP status, once.
+// The error kinds every layer raises (as containerd's errdefs); api/errors.ts maps each to its HTTP status, once.
 
 export class BerthError extends Error {
   constructor(message: string) {
