@@ -2,6 +2,7 @@
 import { InvalidParameterError } from '../errdefs';
 import type { ImageInspect } from '../engine/images';
 import { HOST_CONFIG_FIELDS, type ContainerCreateBody, type HostConfig, type ImageSummary } from '../wire/docker';
+import { goFieldName, withGoFieldNames } from './go-json';
 import { compareApiVersions } from './router';
 import { MULTIPLEXED, RAW_STREAM } from './streams';
 
@@ -31,11 +32,7 @@ export function decodeCreateBody(body: unknown, version: string): ContainerCreat
   if (inner === undefined || inner === null) {
     hc = Object.keys(inline).length ? inline : undefined;
   } else if (typeof inner === 'object' && !Array.isArray(inner)) {
-    hc = {};
-    for (const [key, v] of Object.entries(inner as Record<string, unknown>)) {
-      const k = goFieldName(key, HOST_CONFIG_FIELDS);
-      if (k === key || !(k in hc)) hc[k] = v; // the exact name wins over a case-folded one, as in Go
-    }
+    hc = withGoFieldNames(inner as Record<string, unknown>, HOST_CONFIG_FIELDS);
     for (const k of ['Memory', 'MemorySwap', 'CpuShares', 'CpusetCpus', 'VolumeDriver']) {
       if (inline[k] && !hc[k]) hc[k] = inline[k];
     }
@@ -53,16 +50,6 @@ export function decodeCreateBody(body: unknown, version: string): ContainerCreat
     }
   }
   return create;
-}
-
-/**
- * Go's encoding/json matches a JSON key to a struct field case-insensitively when no field has the exact name:
- * docker-py sends `CPURealtimePeriod`, which dockerd stores as `CpuRealtimePeriod`.
- */
-function goFieldName(key: string, fields: readonly string[]): string {
-  if (fields.includes(key)) return key;
-  const folded = key.toLowerCase();
-  return fields.find((f) => f.toLowerCase() === folded) ?? key;
 }
 
 /** Host config fields that older versions did not have or did not honour. */

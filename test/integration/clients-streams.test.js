@@ -238,8 +238,21 @@ out['socket_http'] = repr((h, read_exactly(s, h[1])))
 c = client.create_container('busybox', 'sh -c "echo hello; echo oops >&2"')
 client.start(c)
 client.wait(c, condition='not-running')
-out['no_stream'] = repr(client.attach(c, stream=False, logs=True))
-out['demux'] = repr(client.attach(c, stream=False, logs=True, demux=True))
+# (the output's reaching the log right at the exit is a race dockerd loses too; here the replay is what is checked)
+for _ in range(50):
+    if client.logs(c) == b'hello\\noops\\n':
+        break
+    time.sleep(0.1)
+# docker-py reads the 101 answer through a buffered reader and then the raw socket: frames that arrive in the same
+# read as the answer are lost on its side (its own test_attach_no_stream fails on dockerd for this). Asked again.
+def replay(**kw):
+    for _ in range(5):
+        got = client.attach(c, stream=False, logs=True, **kw)
+        if got not in (b'', (None, None)):
+            return got
+    return got
+out['no_stream'] = repr(replay())
+out['demux'] = repr(replay(demux=True))
 c = client.create_container('busybox', 'cat', detach=True, stdin_open=True, tty=True)
 client.start(c)
 def detached(sock):
@@ -276,5 +289,25 @@ print(json.dumps(out))
     assert.equal(r.running, true);
     assert.ok(r.exec_detach === "b''" || r.exec_detach === 'closed', r.exec_detach);
     assert.equal(r.resize, "b'20 60\\r\\n'");
+  });
+
+  await t.test("exec bodies' keys match their fields case-insensitively, as Go's json: docker-py's config-file detachKeys detaches", () => {
+    const r = py(d, `
+client._general_configs['detachKeys'] = 'ctrl-p'
+e = client.exec_create('${cat}', 'cat', stdin=True, tty=True, stdout=True)
+keys = client.exec_inspect(e['Id'])['DetachKeys']
+sock = client.exec_start(e['Id'], tty=True, socket=True)
+sock._sock.sendall(b'\\x10')
+sock._sock.settimeout(10)
+rest = b''
+while True:
+    chunk = sock._sock.recv(4096)
+    if not chunk:
+        break
+    rest += chunk
+print(json.dumps({'keys': keys, 'rest': rest.decode('latin1')}))
+`);
+    assert.equal(r.keys, 'ctrl-p');
+    assert.equal(r.rest, '', 'the connection closes at the detach key, with nothing echoed');
   });
 });
