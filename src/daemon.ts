@@ -56,7 +56,6 @@ import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
 import { readHostResources } from './host/resources';
 import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
-import { NotFoundError } from './errdefs';
 import { DEFAULT_LOG_DRIVER, LOG_DRIVERS } from './engine/log-drivers';
 
 export interface DaemonConfig {

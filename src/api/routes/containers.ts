@@ -287,7 +287,6 @@ function defaultBridgeEndpoint(c: ContainerRecord): EndpointSettings {
 
 function inspect(c: ContainerRecord, containers: ContainerService, execIds: string[] | null, sizeRw?: number, imageSize?: number) {
   const s = c.state;
-  const net = networkName(c);
   return {
     Id: c.id,
     Created: c.created,
