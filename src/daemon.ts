@@ -44,7 +44,13 @@ import { probeHostRoutes } from './network/host-routes';
 import { VolumeService } from './engine/volumes';
 import { EventBus } from './engine/events';
 import { ContainerService, isRunning } from './engine/containers';
-import { ImageService, hostArchitecture } from './engine/images';
+import { LocalImages } from './image/local-images';
+import { hostArchitecture } from './image/platform';
+import { ImageQueries } from './engine/image-queries';
+import { ImageTags } from './engine/image-tag';
+import { ImageRemoval } from './engine/image-removal';
+import { ImageArchives } from './engine/image-archives';
+import { ImageCommit } from './engine/image-commit';
 import { OciRuntime } from './runtime/oci-runtime';
 import { connectStdin } from './runtime/stdin';
 import { startExecProcess } from './runtime/exec-process';
@@ -112,8 +118,16 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   setKnownCapabilities(hostResources.boundingCapabilities);
 
   const events = new EventBus();
-  const images = new ImageService({ root: cfg.dataRoot, events });
+  const images = new LocalImages({ root: cfg.dataRoot });
   await images.init();
+  const imageQueries = new ImageQueries(images);
+  const imageTags = new ImageTags(images, events);
+  const imageRemoval = new ImageRemoval(images, events);
+  const imageArchives = new ImageArchives(images, events);
+  const imageCommit = new ImageCommit(images, events);
+  const distribution = new DistributionService({
+    images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
+  });
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
@@ -137,7 +151,13 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
-    images,
+    images: {
+      resolve: (ref) => images.resolve(ref),
+      lowerDirs: (image) => images.lowerDirs(image),
+      commit: (o) => imageCommit.commit(o),
+      changes: (upperDir, image) => imageCommit.changes(upperDir, image),
+      exportRootfs: (dir) => imageArchives.exportRootfs(dir),
+    },
     runtime,
     mounter,
     events,
@@ -164,10 +184,25 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const health = new HealthMonitor(containers, execs, events, log);
   health.watch();
   images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
-  const debian = new DebianBootstrap({ images, ...bootstrapSettings(process.env, cfg.dataRoot), architecture: hostArchitecture() });
+  const debian = new DebianBootstrap({
+    images: { has: (r) => images.has(r), resolveId: (r) => images.resolveId(r), importImage: (body, o) => imageArchives.importImage(body, o) },
+    ...bootstrapSettings(process.env, cfg.dataRoot),
+    architecture: hostArchitecture(),
+  });
   const builds = new BuildService({
-    root: cfg.dataRoot, images, containers: containerEngineOf(containers), mounter,
-    fetchBase: baseImageFetcher((ref, progress) => images.pull(ref, progress), debian),
+    root: cfg.dataRoot,
+    images: {
+      resolve: (ref) => images.resolve(ref),
+      has: (ref) => images.has(ref),
+      parentOf: (id) => images.parentOf(id),
+      lowerDirs: (image) => images.lowerDirs(image),
+      commitBuildStep: (o) => imageCommit.commitBuildStep(o),
+      tag: (source, repo, tag) => imageTags.tag(source, repo, tag),
+      list: (o) => imageQueries.list(o),
+      remove: (ref) => imageRemoval.remove(ref),
+    },
+    containers: containerEngineOf(containers), mounter,
+    fetchBase: baseImageFetcher((ref, progress) => distribution.pull(ref, { progress }), debian),
   });
   await builds.init();
 
@@ -184,7 +219,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
         ContainersPaused: paused,
         ContainersStopped: all.length - running - paused,
         // Every image, intermediate build steps too, as moby's CountImages (docker-py's test_images compares them).
-        Images: (await images.list({ all: true })).length,
+        Images: (await imageQueries.list({ all: true })).length,
         Driver: 'overlay2',
         DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
         Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: LOG_DRIVERS },
@@ -207,17 +242,13 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     },
     df: async () => ({
       LayersSize: 0,
-      Images: await images.list({ all: false }),
+      Images: await imageQueries.list({ all: false }),
       Containers: [],
       Volumes: await volumes.usage(),
       BuildCache: await builds.usage(),
     }),
   }, events, cfg.experimental);
-  const distribution = new DistributionService({
-    images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
-  });
-  images.setPuller((ref, progress) => distribution.pull(ref, { progress }));
-  registerImageRoutes(router, images, registryPull(distribution));
+  registerImageRoutes(router, { local: images, queries: imageQueries, tags: imageTags, removal: imageRemoval, archives: imageArchives }, registryPull(distribution));
   registerDistributionRoutes(router, distribution);
   registerBuildRoutes(router, builds);
   registerBootstrapRoutes(router, debian);

@@ -1,6 +1,6 @@
 // What changes with the API version a client asks for (/v1.NN/), in one place: moby's routers' versions.LessThan.
 import { InvalidParameterError } from '../errdefs';
-import type { ImageInspect } from '../engine/images';
+import type { ImageInspect } from '../engine/image-queries';
 import { HOST_CONFIG_FIELDS, type ContainerCreateBody, type HostConfig, type ImageSummary } from '../wire/docker';
 import { goFieldName, withGoFieldNames } from './go-json';
 import { compareApiVersions } from './router';

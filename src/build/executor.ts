@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
-import { hostArchitecture, type BuildStepCommit } from '../engine/images';
+import { hostArchitecture } from '../image/platform';
 import type { RootfsMounter } from '../engine/containers';
 import { parseSignal } from '../engine/signals';
 import { resolveInRoot } from '../host/rootfs';
@@ -33,6 +33,27 @@ const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface BuildImage { id: string; config: ImageConfig }
+
+/** One build step's commit (engine/image-commit.ts makes the image). */
+export interface BuildStepCommit {
+  /** The image the step ran on; null for `FROM scratch`. */
+  parent: { id: string; config: ImageConfig } | null;
+  /** The step's changes (an overlay upper dir); absent for a step that changes only the config. */
+  upperDir?: string;
+  /** The stage's config after the step: the new image's config. */
+  config: ContainerConfig;
+  /** The history line (Docker's "/bin/sh -c #(nop) ..." form). */
+  createdBy: string;
+  author?: string;
+  /** The image's and the history entry's creation time (RFC 3339). */
+  created: string;
+  /** Seconds since the epoch: later mtimes in the layer tar are written as this. */
+  clampMtime?: number;
+  /** Entries of the upper dir to leave out of the layer (runtime mount-point stubs). */
+  exclude?: (rel: string, st: fs.Stats) => boolean;
+  /** OS and architecture of an image built FROM scratch. */
+  platform?: { os: string; architecture: string; variant?: string };
+}
 
 /** What the builder needs of the image service. */
 export interface BuildImageStore {

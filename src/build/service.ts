@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerService } from '../engine/containers';
 import { ConflictError, NotFoundError } from '../errdefs';
-import type { ImageService } from '../engine/images';
+import type { ImageSummary } from '../wire/docker';
 import { BuildCache } from './cache';
 import { BuildContext } from './context';
 import { dockerignoreMatcher, parseDockerignore } from './dockerignore';
-import { Builder, type BuildContainerEngine, type BuildOptions, type BuildOutput, type BuilderDeps } from './executor';
+import { Builder, type BuildContainerEngine, type BuildImageStore, type BuildOptions, type BuildOutput, type BuilderDeps } from './executor';
 
 /** `docker system df`'s BuildCache items (moby's build.CacheRecord). */
 export interface CacheRecord {
@@ -32,10 +32,16 @@ export function containerEngineOf(containers: ContainerService): BuildContainerE
   };
 }
 
+/** What the builder needs of the images: the step's store, and listing and removal for the cache's usage and prune. */
+export interface BuildServiceImages extends BuildImageStore {
+  list(opts: { all: boolean }): Promise<ImageSummary[]>;
+  remove(refOrId: string): Promise<{ Untagged?: string; Deleted?: string }[]>;
+}
+
 export interface BuildServiceOptions {
   /** The daemon's data root: the cache index and scratch space live in `<root>/builder`. */
   root: string;
-  images: ImageService;
+  images: BuildServiceImages;
   containers: BuildContainerEngine;
   mounter: BuilderDeps['mounter'];
   fetchBase?: BuilderDeps['fetchBase'];

@@ -19,8 +19,9 @@ import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifes
 import {
   BerthError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, errorMessage,
 } from '../errdefs';
-import type { EventBus } from './events';
-import { hostArchitecture, type ImageService, type Lease } from './images';
+import type { Lease, LocalImages } from '../image/local-images';
+import { hostArchitecture } from '../image/platform';
+import { publishImageEvent, type EventBus } from './events';
 
 /** Docker's defaults: max-concurrent-downloads 3, max-concurrent-uploads 5. */
 const DOWNLOAD_CONCURRENCY = 3;
@@ -40,7 +41,7 @@ const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 export type Progress = (msg: JsonMessage) => void;
 
 export interface DistributionOptions {
-  images: ImageService;
+  images: LocalImages;
   events: EventBus;
   /** The image root (`<data-root>/image`): the blob sources file lives there. */
   imageRoot: string;
@@ -223,7 +224,7 @@ function scopeOf(ref: ImageReference, actions: string): string {
 
 export class DistributionService {
   readonly client: RegistryClient;
-  private readonly images: ImageService;
+  private readonly images: LocalImages;
   private readonly events: EventBus;
   private readonly sources: BlobSources;
   private readonly downloads = new KeyedMutex();
@@ -312,7 +313,9 @@ export class DistributionService {
       const refs: ImageReference[] = [];
       if (tagRef) refs.push(tagRef);
       refs.push(ref.nameOnly().withDigest(top.digest));
-      await this.images.storeImage(lease, configBytes, refs);
+      const { id: stored } = await this.images.addPulledImage(lease, configBytes, refs);
+      for (const r of refs) if (r.digest === undefined) publishImageEvent(this.events, this.images, 'tag', stored, r.familiar());
+      publishImageEvent(this.events, this.images, 'pull', stored, refs[0]?.familiar() ?? stored);
       failed = false;
       // Only now: a layer may appear twice in one manifest, and its download serves both.
       for (const i of missing) await fsp.rm(path.join(this.images.partialDir, manifest.layers[i]!.digest.slice(7)), { force: true });
@@ -505,7 +508,7 @@ export class DistributionService {
     // Node has no zstd: Debian's zstd decompresses (the layer store then sees a plain tar).
     if (desc.mediaType === MediaTypes.ociLayerZstd) source = decompressWithTool('zstd', source);
     try {
-      await this.images.storeLayer(lease, parent, source, diffId, desc.digest);
+      await this.images.addLayer(parent, source, lease, diffId, desc.digest);
     } catch (err) {
       // Verified bytes that do not unpack to the config's diff ID are bad content: not worth resuming.
       await fsp.rm(file, { force: true });
@@ -546,12 +549,7 @@ export class DistributionService {
     if (tag) tags.push(repo.nameOnly().withTag(tag));
     else if (repo.tag !== undefined) tags.push(repo);
     else {
-      for (const img of await this.images.list({ all: true })) {
-        for (const t of img.RepoTags) {
-          const r = parseNormalizedNamed(t);
-          if (r.name === repo.name && r.tag !== undefined) tags.push(r);
-        }
-      }
+      for (const { ref: r } of this.images.index.referencesByName(repo.name)) if (r.tag !== undefined && r.digest === undefined) tags.push(r);
       tags.sort((a, b) => (a.tag! < b.tag! ? -1 : 1));
     }
     if (!tags.length || !tags.every((t) => this.images.has(t.toString()))) {

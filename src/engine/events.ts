@@ -44,3 +44,8 @@ export class EventBus {
     return () => this.emitter.off('event', listener);
   }
 }
+
+/** An image event as moby writes it: the image's labels and its name. */
+export function publishImageEvent(events: EventBus, images: { labels(id: string): Record<string, string> }, action: string, id: string, name: string): void {
+  events.publish('image', action, id, { ...images.labels(id), name });
+}

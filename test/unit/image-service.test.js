@@ -1,5 +1,5 @@
 'use strict';
-// ImageService end to end on a real store: import, resolve, tag, commit, history, rmi/prune rules,
+// The image modules (image/local-images.ts under engine/image-*.ts) end to end on a real store: import, resolve, tag, commit, history, rmi/prune rules,
 // save checked by skopeo, archives written by skopeo loaded, hostile archives refused, crash recovery.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -10,7 +10,13 @@ const zlib = require('node:zlib');
 const { execFileSync } = require('node:child_process');
 const { Readable } = require('node:stream');
 const { makeTar } = require('./image-helpers');
-const { ImageService, applyChanges, EMPTY_LAYER_DIFF_ID } = require('../../dist/engine/images');
+const { LocalImages } = require('../../dist/image/local-images');
+const { ImageQueries } = require('../../dist/engine/image-queries');
+const { ImageTags } = require('../../dist/engine/image-tag');
+const { ImageRemoval } = require('../../dist/engine/image-removal');
+const { ImageArchives } = require('../../dist/engine/image-archives');
+const { ImageCommit, EMPTY_LAYER_DIFF_ID } = require('../../dist/engine/image-commit');
+const { applyChanges } = require('../../dist/build/config-changes');
 const { EventBus } = require('../../dist/engine/events');
 const { chainIdOf } = require('../../dist/image/layer-store');
 
@@ -30,12 +36,40 @@ async function rootfs() {
   return rootfsTar;
 }
 
+/** The image modules wired as daemon.ts wires them, behind one object for the tests' convenience. */
+function imageModules({ root, events }) {
+  const local = new LocalImages({ root });
+  const queries = new ImageQueries(local);
+  const tags = new ImageTags(local, events);
+  const removal = new ImageRemoval(local, events);
+  const archives = new ImageArchives(local, events);
+  const commits = new ImageCommit(local, events);
+  return {
+    init: () => local.init(),
+    setUsageProbe: (fn) => local.setUsageProbe(fn),
+    resolve: (r) => local.resolve(r),
+    has: (r) => local.has(r),
+    lowerDirs: (i) => local.lowerDirs(i),
+    list: (o) => queries.list(o),
+    inspect: (r) => queries.inspect(r),
+    history: (r) => queries.history(r),
+    tag: (s, r, t) => tags.tag(s, r, t),
+    remove: (r, o) => removal.remove(r, o),
+    prune: (f) => removal.prune(f),
+    importImage: (b, o) => archives.importImage(b, o),
+    save: (n) => archives.save(n),
+    load: (b, p) => archives.load(b, p),
+    commit: (o) => commits.commit(o),
+    changes: (u, i) => commits.changes(u, i),
+  };
+}
+
 async function withService(fn) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-images-'));
   const events = new EventBus();
   const seen = [];
   events.subscribe((e) => seen.push(e));
-  const svc = new ImageService({ root, events });
+  const svc = imageModules({ root, events });
   await svc.init();
   try {
     await fn(svc, { root, events: seen, work: root });
@@ -334,7 +368,7 @@ test('init() after a crash at any point leaves a consistent store', () => withSe
   index.references['docker.io/library/ghost:latest'] = `sha256:${'f'.repeat(64)}`;
   fs.writeFileSync(path.join(img, 'images/index.json'), JSON.stringify(index));
 
-  const svc2 = new ImageService({ root, events: new EventBus() });
+  const svc2 = imageModules({ root, events: new EventBus() });
   await svc2.init();
   assert.deepEqual(fs.readdirSync(path.join(img, 'ingest')), []);
   assert.deepEqual(fs.readdirSync(path.join(img, 'layers')).filter((n) => n.startsWith('.tmp-')), []);
@@ -347,7 +381,7 @@ test('init() after a crash at any point leaves a consistent store', () => withSe
   // A half-removed layer (renamed for deletion) and a layer missing its metadata.
   const top = (await svc2.resolve(id)).topChainId;
   fs.rmSync(path.join(img, 'layers', top.slice(7), 'layer.json'));
-  const svc3 = new ImageService({ root, events: new EventBus() });
+  const svc3 = imageModules({ root, events: new EventBus() });
   await svc3.init();
   assert.deepEqual(await svc3.list({ all: true }), []);
   assert.deepEqual(fs.readdirSync(path.join(img, 'blobs/sha256')), []);

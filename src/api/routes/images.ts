@@ -1,9 +1,12 @@
-// Image routes of the Docker Engine API: HTTP in, ImageService calls, Docker's wire types and JSON streams out.
+// Image routes of the Docker Engine API: HTTP in, calls on the engine's image modules, Docker's wire types and JSON streams out.
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, NotFoundError, errorMessage } from '../../errdefs';
-import type { ImageService } from '../../engine/images';
+import type { ImageArchives } from '../../engine/image-archives';
+import type { ImageQueries } from '../../engine/image-queries';
+import type { ImageRemoval } from '../../engine/image-removal';
+import type { ImageTags } from '../../engine/image-tag';
 import { parseNormalizedNamed } from '../../image/reference';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type RequestContext, type Router } from '../router';
@@ -59,10 +62,19 @@ async function streamOut(ctx: RequestContext, contentType: string, body: Readabl
 /** A registry pull for POST /images/create?fromImage= (the daemon wires engine/distribution.ts in). */
 export type PullHandler = (ref: string, opts: { auth: string | string[] | undefined; platform?: string; allTags?: boolean; progress: (msg: JsonMessage) => void }) => Promise<unknown>;
 
-export function registerImageRoutes(router: Router, images: ImageService, pull?: PullHandler): void {
+/** The engine's image modules the routes call. */
+export interface ImageBackend {
+  local: { has(refOrId: string): boolean };
+  queries: ImageQueries;
+  tags: ImageTags;
+  removal: ImageRemoval;
+  archives: ImageArchives;
+}
+
+export function registerImageRoutes(router: Router, images: ImageBackend, pull?: PullHandler): void {
   // Fixed paths first: the greedy {name:.*} routes below would otherwise swallow them.
   router.get('/images/json', async (ctx) => {
-    const list = await images.list({
+    const list = await images.queries.list({
       all: queryBool(ctx.query, 'all'),
       filters: queryFilters(ctx.query),
       sharedSize: queryBool(ctx.query, 'shared-size'),
@@ -91,7 +103,7 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
         }
         return;
       }
-      if (!images.has(ref.toString())) {
+      if (!images.local.has(ref.toString())) {
         throw new NotFoundError(`pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': registry pulls are not supported by Berth yet`);
       }
       stream.write({ status: `Pulling from ${ref.path}`, id: ref.tag ?? ref.digest ?? 'latest' });
@@ -102,7 +114,7 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
     if (fromSrc === null || fromSrc === '') throw new InvalidParameterError('fromImage or fromSrc is required');
     if (fromSrc !== '-') throw new InvalidParameterError('importing from a URL is not supported by Berth; use fromSrc=- with the tarball as the body');
     try {
-      const id = await images.importImage(ctx.req, {
+      const id = await images.archives.importImage(ctx.req, {
         repo: ctx.query.get('repo') ?? undefined,
         tag: ctx.query.get('tag') ?? undefined,
         message: ctx.query.get('message') ?? undefined,
@@ -119,17 +131,17 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
 
   router.get('/images/get', async (ctx) => {
     const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
-    const tarStream = await images.save(names);
+    const tarStream = await images.archives.save(names);
     await streamOut(ctx, 'application/x-tar', tarStream);
   });
 
   router.post('/images/load', async (ctx) => {
     const stream = new JsonMessageStream(ctx.res!);
-    // dockerd answers 200 at once and reports a bad archive in the stream, where docker-py's images.load() looks
+    // dockerd answers 200 at once and reports a bad archive in the stream, where docker-py's images.archives.load() looks
     // for it (ImageLoadError) and the docker CLI shows it.
     stream.begin();
     try {
-      await images.load(ctx.req, (msg) => stream.write(msg));
+      await images.archives.load(ctx.req, (msg) => stream.write(msg));
       stream.finish();
     } catch (err) {
       // Drain what the client still sends so it sees our answer instead of a reset connection.
@@ -138,28 +150,28 @@ export function registerImageRoutes(router: Router, images: ImageService, pull?:
     }
   });
 
-  router.post('/images/prune', async (ctx) => images.prune(queryFilters(ctx.query)));
+  router.post('/images/prune', async (ctx) => images.removal.prune(queryFilters(ctx.query)));
 
   router.get('/images/{name:.*}/json', async (ctx) => {
-    return imageInspectFor(await images.inspect(ctx.params.name!), ctx.apiVersion);
+    return imageInspectFor(await images.queries.inspect(ctx.params.name!), ctx.apiVersion);
   });
 
-  router.get('/images/{name:.*}/history', async (ctx) => images.history(ctx.params.name!));
+  router.get('/images/{name:.*}/history', async (ctx) => images.queries.history(ctx.params.name!));
 
   router.get('/images/{name:.*}/get', async (ctx) => {
-    const tarStream = await images.save([ctx.params.name!]);
+    const tarStream = await images.archives.save([ctx.params.name!]);
     await streamOut(ctx, 'application/x-tar', tarStream);
   });
 
   router.post('/images/{name:.*}/tag', async (ctx) => {
     const repo = ctx.query.get('repo') ?? '';
     if (!repo) throw new InvalidParameterError('repository name must have at least one component');
-    await images.tag(ctx.params.name!, repo, ctx.query.get('tag') ?? '');
+    await images.tags.tag(ctx.params.name!, repo, ctx.query.get('tag') ?? '');
     ctx.res!.statusCode = 201;
     return undefined;
   });
 
   router.delete('/images/{name:.*}', async (ctx) => {
-    return images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), noprune: queryBool(ctx.query, 'noprune') });
+    return images.removal.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), noprune: queryBool(ctx.query, 'noprune') });
   });
 }
