@@ -104,9 +104,7 @@ export class ImageArchives {
     try {
       await this.images.locked(async () => {
         for (const id of order) {
-          const diffIds = this.images.index.config(id).rootfs?.diff_ids ?? [];
-          this.images.take(lease, id);
-          for (const d of diffIds) this.images.take(lease, d);
+          const diffIds = this.images.takeImage(lease, id);
           const layers = [];
           for (const d of diffIds) layers.push({ diffId: d, size: (await this.images.content.info(d)).size });
           images.push({ id, configSize: (await this.images.content.info(id)).size, layers, refs: refsOf.get(id)! });

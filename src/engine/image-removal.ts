@@ -1,7 +1,6 @@
 // `docker rmi` and `docker image prune`: moby's untag-then-delete rules and its delete conflicts
 // (daemon/images/image_delete.go); the layers nothing holds any more go with the image.
-import type { LayerRecord } from '../image/layer-store';
-import { chainIdOf } from '../image/layer-store';
+import { chainIdOf, type LayerRecord } from '../image/layer-store';
 import type { LocalImages } from '../image/local-images';
 import { parseAnyReference, truncateId, type ImageReference } from '../image/reference';
 import { failpoint } from '../store/failpoint';

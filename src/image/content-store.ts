@@ -146,7 +146,7 @@ export class ContentStore {
 
   /**
    * Streams content into the ingest area, hashing it; the caller commits (rename into place) or aborts.
-   * Splitting the two lets a caller commit inside a critical section (see ImageService's leases).
+   * Splitting the two lets a caller commit inside a critical section (see LocalImages's leases).
    */
   async ingest(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<PendingBlob> {
     if (expected !== undefined && !isDigest(expected)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(expected)}`);
