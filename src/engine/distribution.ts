@@ -19,6 +19,7 @@ import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifes
 import {
   BerthError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, errorMessage,
 } from '../errdefs';
+import { isSha256Digest } from '../wire/digest';
 import type { Lease, LocalImages } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
 import { publishImageEvent, type EventBus } from './events';
@@ -36,7 +37,6 @@ const MANIFEST_ACCEPT = [MediaTypes.dockerManifest, MediaTypes.dockerManifestLis
 const LAYER_TYPES: readonly string[] = [MediaTypes.dockerLayerGzip, MediaTypes.dockerLayer, MediaTypes.ociLayer, MediaTypes.ociLayerGzip, MediaTypes.ociLayerZstd,
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'application/vnd.oci.image.layer.nondistributable.v1.tar'];
 const CONFIG_TYPES: readonly string[] = [MediaTypes.dockerConfig, MediaTypes.ociConfig];
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 
 export type Progress = (msg: JsonMessage) => void;
 
@@ -272,7 +272,7 @@ export class DistributionService {
       throw new InvalidParameterError(`invalid image config ${manifest.config.digest} for ${ref.familiar()}: ${errorMessage(err)}`);
     }
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || !diffIds.every((d) => SHA256_RE.test(d))) {
+    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || !diffIds.every(isSha256Digest)) {
       throw new InvalidParameterError(`invalid image config ${manifest.config.digest}: ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
     }
     const id = manifest.config.digest;
@@ -345,7 +345,7 @@ export class DistributionService {
 
   private choosePlatform(index: Index, want: { os: string; architecture: string; variant?: string }): Descriptor {
     const entries = Array.isArray(index.manifests) ? index.manifests : [];
-    const matching = entries.filter((m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture && SHA256_RE.test(m.digest));
+    const matching = entries.filter((m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture && isSha256Digest(m.digest));
     const exact = matching.find((m) => (m.platform!.variant ?? '') === (want.variant ?? ''));
     const chosen = exact ?? (want.variant ? undefined : matching[0]);
     if (!chosen) {
@@ -387,7 +387,7 @@ export class DistributionService {
 
   private checkManifest(body: Buffer, mediaType: string, ref: ImageReference): Manifest {
     const m = JSON.parse(body.toString('utf8')) as Manifest;
-    const valid = (d: Descriptor | undefined) => !!d && typeof d.digest === 'string' && SHA256_RE.test(d.digest) && Number.isSafeInteger(d.size) && d.size >= 0;
+    const valid = (d: Descriptor | undefined) => !!d && isSha256Digest(d.digest) && Number.isSafeInteger(d.size) && d.size >= 0;
     if (!valid(m.config) || !Array.isArray(m.layers) || !m.layers.every(valid)) {
       throw new InvalidParameterError(`invalid ${mediaType} manifest for ${ref.familiar()}: config and layers must be sha256 descriptors with sizes`);
     }

@@ -7,7 +7,8 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError, errorMessage } from '../errdefs';
 import type { ContainerConfig } from '../wire/docker';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
-import { isDigest, sha256Digest } from './content-store';
+import { sha256Digest } from './content-store';
+import { isSha256Digest } from '../wire/digest';
 import { addTarEntry } from './diff';
 import { parseNormalizedNamed, type ImageReference } from './reference';
 import { cleanEntryPath } from './unpack';
@@ -59,7 +60,7 @@ async function readArchiveJson(staging: string, name: string): Promise<unknown> 
 }
 
 async function readVerifiedBlob(staging: string, digest: unknown): Promise<Buffer> {
-  if (typeof digest !== 'string' || !isDigest(digest)) invalid(`unsupported digest ${JSON.stringify(digest)}`);
+  if (!isSha256Digest(digest)) invalid(`unsupported digest ${JSON.stringify(digest)}`);
   const bytes = await fsp.readFile(await archivePath(staging, `blobs/sha256/${digest.slice(7)}`));
   const actual = sha256Digest(bytes);
   if (actual !== digest) invalid(`digest mismatch: expected ${digest}, got ${actual}`);
@@ -95,7 +96,7 @@ export function parseImageConfig(bytes: Buffer, what = 'image config'): ImageCon
   if (!isObject(rootfs)) invalid(`${what}: no rootfs`);
   if (rootfs.type !== 'layers') bad('rootfs.type', '"layers"');
   if (rootfs.diff_ids !== undefined && rootfs.diff_ids !== null) {
-    if (!isStringArray(rootfs.diff_ids) || !rootfs.diff_ids.every(isDigest)) bad('rootfs.diff_ids', 'a list of sha256 digests');
+    if (!isStringArray(rootfs.diff_ids) || !rootfs.diff_ids.every(isSha256Digest)) bad('rootfs.diff_ids', 'a list of sha256 digests');
   }
   if (c.history !== undefined && c.history !== null) {
     if (!Array.isArray(c.history)) bad('history', 'a list');
@@ -194,7 +195,7 @@ async function readOciLayout(staging: string, arch: string): Promise<ArchiveImag
       const configBytes = await readVerifiedBlob(staging, manifest.config.digest);
       const config = parseImageConfig(configBytes, `config ${manifest.config.digest}`);
       const layers = manifest.layers.map((l) => {
-        if (!isObject(l) || typeof l.digest !== 'string' || !isDigest(l.digest)) invalid(`manifest ${desc.digest}: bad layer descriptor`);
+        if (!isObject(l) || !isSha256Digest(l.digest)) invalid(`manifest ${desc.digest}: bad layer descriptor`);
         if (typeof l.mediaType === 'string' && /zstd/.test(l.mediaType)) throw new InvalidParameterError(`unsupported layer media type ${l.mediaType}`);
         return { file: `blobs/sha256/${l.digest.slice(7)}`, digest: l.digest };
       });

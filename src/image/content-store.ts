@@ -8,19 +8,18 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { fsyncDir } from '../store/atomic';
 import { failpoint } from '../store/failpoint';
+import { isSha256Digest, isSha256Hex } from '../wire/digest';
 
 export interface BlobInfo {
   digest: string;
   size: number;
 }
 
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export function sha256Digest(data: string | Uint8Array): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
 
-export function isDigest(s: string): boolean { return DIGEST_RE.test(s); }
 
 /** A pass-through that hashes and counts what flows through it. */
 export class DigestStream extends Transform {
@@ -102,12 +101,12 @@ export class ContentStore {
   }
 
   path(digest: string): string {
-    if (!isDigest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
+    if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
     return path.join(this.blobsDir, digest.slice(7));
   }
 
   has(digest: string): boolean {
-    return isDigest(digest) && fs.existsSync(this.path(digest));
+    return isSha256Digest(digest) && fs.existsSync(this.path(digest));
   }
 
   async info(digest: string): Promise<BlobInfo> {
@@ -149,7 +148,7 @@ export class ContentStore {
    * Splitting the two lets a caller commit inside a critical section (see LocalImages's leases).
    */
   async ingest(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<PendingBlob> {
-    if (expected !== undefined && !isDigest(expected)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(expected)}`);
+    if (expected !== undefined && !isSha256Digest(expected)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(expected)}`);
     const ingest = path.join(this.ingestDir, randomBytes(8).toString('hex'));
     const hasher = new DigestStream();
     try {
@@ -205,6 +204,6 @@ export class ContentStore {
   /** Every blob digest present. */
   async list(): Promise<string[]> {
     const names = await fsp.readdir(this.blobsDir).catch(() => [] as string[]);
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+    return names.filter(isSha256Hex).map((n) => `sha256:${n}`);
   }
 }

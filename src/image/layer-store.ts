@@ -5,6 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../errdefs';
+import { isSha256Digest, isSha256Hex } from '../wire/digest';
 import type { SpecialFiles } from '../host/special-files';
 import { fsyncDir, writeJsonAtomic } from '../store/atomic';
 import { failpoint } from '../store/failpoint';
@@ -58,7 +59,7 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
 }
 
 function hexOf(digest: string): string {
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new InvalidParameterError(`invalid layer digest ${JSON.stringify(digest)}`);
+  if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid layer digest ${JSON.stringify(digest)}`);
   return digest.slice(7);
 }
 
@@ -76,7 +77,7 @@ export class LayerStore {
     this.layers.clear();
     for (const name of await fsp.readdir(this.layersDir)) {
       const dir = path.join(this.layersDir, name);
-      if (name.startsWith(TEMP_PREFIX) || !/^[a-f0-9]{64}$/.test(name)) {
+      if (name.startsWith(TEMP_PREFIX) || !isSha256Hex(name)) {
         await fsp.rm(dir, { recursive: true, force: true });
         continue;
       }

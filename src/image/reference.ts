@@ -1,5 +1,6 @@
 // Image references as Docker parses them (distribution/reference): "busybox" → docker.io/library/busybox:latest.
 import { InvalidParameterError } from '../errdefs';
+import { isSha256Digest, isSha256Hex } from '../wire/digest';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
@@ -19,9 +20,7 @@ const tagPat = '[\\w][\\w.-]{0,127}';
 const digestPat = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}';
 const namePat = `(?:${domainAndPort}/)?${pathComponent}(?:/${pathComponent})*`;
 const referenceRe = new RegExp(`^(${namePat})(?::(${tagPat}))?(?:@(${digestPat}))?$`);
-const anchoredIdentifierRe = /^[a-f0-9]{64}$/;
 const tagRe = new RegExp(`^${tagPat}$`);
-const sha256DigestRe = /^sha256:[a-f0-9]{64}$/;
 
 export const ErrReferenceInvalidFormat = 'invalid reference format';
 
@@ -124,7 +123,7 @@ function validateDigest(digest: string): void {
  * "busybox" → docker.io/library/busybox (no tag added; see withDefaultTag()).
  */
 export function parseNormalizedNamed(s: string): ImageReference {
-  if (anchoredIdentifierRe.test(s)) {
+  if (isSha256Hex(s)) {
     throw new InvalidParameterError(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
   }
   const [domain, remainder] = splitDockerDomain(s);
@@ -146,8 +145,8 @@ export function parseDockerRef(s: string): ImageReference {
 export type AnyReference = { kind: 'id'; id: string } | { kind: 'named'; ref: ImageReference };
 
 export function parseAnyReference(s: string): AnyReference {
-  if (anchoredIdentifierRe.test(s)) return { kind: 'id', id: `sha256:${s}` };
-  if (s.includes(':') && sha256DigestRe.test(s)) return { kind: 'id', id: s };
+  if (isSha256Hex(s)) return { kind: 'id', id: `sha256:${s}` };
+  if (s.includes(':') && isSha256Digest(s)) return { kind: 'id', id: s };
   if (/^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.test(s) && !s.includes('/')) {
     validateDigest(s);
     return { kind: 'id', id: s };
@@ -166,7 +165,6 @@ export function repoTagReference(repo: string, tag: string): ImageReference {
 export function isValidTag(tag: string): boolean { return tagRe.test(tag); }
 
 /** True when `s` is a sha256 digest "sha256:<64 hex>". */
-export function isSha256Digest(s: string): boolean { return sha256DigestRe.test(s); }
 
 /** The first 12 hex characters of an ID, as Docker shows them (stringid.TruncateID). */
 export function truncateId(id: string): string {

@@ -1,6 +1,7 @@
 // Registry garbage collection: mark every blob a kept manifest references (index children included), sweep the rest.
 import { MediaTypes } from '../wire/oci';
-import { detectMediaType, isSha256 } from './manifests';
+import { detectMediaType } from './manifests';
+import { isSha256Digest, isSha256Hex } from '../wire/digest';
 import type { StorageDriver } from './storage-driver';
 import { findRepositories, paths } from './store';
 
@@ -22,7 +23,6 @@ export interface GcReport {
   freedBytes: number;
 }
 
-const SHA256_HEX = /^[a-f0-9]{64}$/;
 
 interface ManifestRefs { blobs: string[]; children: string[]; subject?: string }
 
@@ -64,7 +64,7 @@ export async function garbageCollect(driver: StorageDriver, opts: GcOptions = {}
   const repos = await allRepositories(driver);
 
   for (const repo of repos) {
-    const revisions = (await driver.list(paths.revisionsDir(repo))).filter((h) => SHA256_HEX.test(h)).map((h) => `sha256:${h}`);
+    const revisions = (await driver.list(paths.revisionsDir(repo))).filter((h) => isSha256Hex(h)).map((h) => `sha256:${h}`);
     const bodies = new Map<string, ManifestRefs>();
     for (const d of revisions) {
       const body = await driver.getContent(paths.blobData(d));
@@ -95,7 +95,7 @@ export async function garbageCollect(driver: StorageDriver, opts: GcOptions = {}
         report.deletedManifests.push(`${repo}@${d}`);
         if (!dry) {
           const subject = bodies.get(d)?.subject;
-          if (subject && isSha256(subject)) await driver.delete(paths.referrer(repo, subject, d));
+          if (subject && isSha256Digest(subject)) await driver.delete(paths.referrer(repo, subject, d));
           await driver.delete(paths.revisionDir(repo, d));
         }
       }
@@ -123,7 +123,7 @@ export async function garbageCollect(driver: StorageDriver, opts: GcOptions = {}
   const deleted = new Set<string>();
   for (const prefix of await driver.list(paths.blobsRoot())) {
     for (const hex of await driver.list(`${paths.blobsRoot()}/${prefix}`)) {
-      if (!SHA256_HEX.test(hex)) continue;
+      if (!isSha256Hex(hex)) continue;
       const d = `sha256:${hex}`;
       if (marked.has(d)) continue;
       const info = await driver.stat(paths.blobData(d));
@@ -141,7 +141,7 @@ export async function garbageCollect(driver: StorageDriver, opts: GcOptions = {}
     if (!dry) {
       for (const hex of await driver.list(paths.layersDir(repo))) {
         const d = `sha256:${hex}`;
-        if (SHA256_HEX.test(hex) && (deleted.has(d) || !(await driver.stat(paths.blobData(d))))) await driver.delete(`${paths.layersDir(repo)}/${hex}`);
+        if (isSha256Hex(hex) && (deleted.has(d) || !(await driver.stat(paths.blobData(d))))) await driver.delete(`${paths.layersDir(repo)}/${hex}`);
       }
     }
     for (const id of await driver.list(paths.uploadsDir(repo))) {

@@ -1,6 +1,7 @@
 // Manifest parsing and checks for the registry: media types, the descriptors a manifest references, names, tags, digests.
 import { MediaTypes, type Descriptor, type Index, type Manifest } from '../wire/oci';
 import type { ErrorCode } from '../wire/distribution';
+import { isDigestLike, isSha256Digest } from '../wire/digest';
 
 /** The manifest media types the registry stores. */
 export const MANIFEST_TYPES: readonly string[] = [
@@ -14,8 +15,6 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 
 /** An error the registry answers with its spec code (the server turns it into the JSON error body). */
 export class RegistryError extends Error {
@@ -31,15 +30,9 @@ export function isValidName(name: string): boolean {
 
 export function isValidTag(tag: string): boolean { return TAG_RE.test(tag); }
 
-/** A digest in the spec's grammar (any algorithm). */
-export function isDigestLike(s: string): boolean { return DIGEST_RE.test(s); }
-
-/** A sha256 digest of 64 lowercase hex characters, the only kind stored (and safe in a storage path). */
-export function isSha256(digest: string): boolean { return SHA256_RE.test(digest); }
-
 /** Only sha256 is stored; other algorithms are refused as unsupported digests. */
 export function assertSha256(digest: string, what = 'digest'): void {
-  if (!isSha256(digest)) {
+  if (!isSha256Digest(digest)) {
     throw new RegistryError('DIGEST_INVALID', `invalid ${what} ${JSON.stringify(digest)}: only sha256 digests of 64 lowercase hex characters are supported`, { digest });
   }
 }

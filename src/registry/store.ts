@@ -5,8 +5,9 @@ import { KeyedMutex } from '../util/mutex';
 import type { ReferrerDescriptor } from '../wire/distribution';
 import { MediaTypes } from '../wire/oci';
 import {
-  RegistryError, assertSha256, detectMediaType, isSha256, isValidName, isValidTag, parseManifest, type ParsedManifest,
+  RegistryError, assertSha256, detectMediaType, isValidName, isValidTag, parseManifest, type ParsedManifest,
 } from './manifests';
+import { isSha256Digest, isSha256Hex } from '../wire/digest';
 import { storagePath, type StorageDriver } from './storage-driver';
 
 /**
@@ -341,11 +342,11 @@ export class RegistryStore {
     }
     const missing: string[] = [];
     for (const b of parsed.blobs) {
-      const ok = isSha256(b.digest) && (await this.statBlob(name, b.digest)) !== null;
+      const ok = isSha256Digest(b.digest) && (await this.statBlob(name, b.digest)) !== null;
       if (!ok) missing.push(b.digest);
     }
     for (const m of parsed.manifests) {
-      const ok = isSha256(m.digest) && (await this.driver.getContent(paths.revisionLink(name, m.digest))) !== null;
+      const ok = isSha256Digest(m.digest) && (await this.driver.getContent(paths.revisionLink(name, m.digest))) !== null;
       if (!ok) missing.push(m.digest);
     }
     if (missing.length) {
@@ -355,7 +356,7 @@ export class RegistryStore {
     }
     if (!(await this.driver.stat(paths.blobData(digest)))) await this.driver.putContent(paths.blobData(digest), body);
     await this.driver.putContent(paths.revisionLink(name, digest), digest);
-    if (parsed.subject && isSha256(parsed.subject.digest)) {
+    if (parsed.subject && isSha256Digest(parsed.subject.digest)) {
       const entry: ReferrerDescriptor = { mediaType: parsed.mediaType, digest, size: body.length };
       if (parsed.artifactType) entry.artifactType = parsed.artifactType;
       if (parsed.annotations && Object.keys(parsed.annotations).length) entry.annotations = parsed.annotations;
@@ -388,7 +389,7 @@ export class RegistryStore {
     if (body) {
       try {
         const subject = (JSON.parse(body.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
-        if (subject && isSha256(subject)) await this.driver.delete(paths.referrer(name, subject, reference));
+        if (subject && isSha256Digest(subject)) await this.driver.delete(paths.referrer(name, subject, reference));
       } catch {
         // Not JSON: no referrer entry to drop.
       }
@@ -426,7 +427,7 @@ export class RegistryStore {
     assertSha256(digest);
     const out: ReferrerDescriptor[] = [];
     for (const hex of await this.driver.list(paths.referrersDir(name, digest))) {
-      if (!/^[a-f0-9]{64}$/.test(hex)) continue;
+      if (!isSha256Hex(hex)) continue;
       const ref = `sha256:${hex}`;
       const raw = await this.driver.getContent(paths.referrer(name, digest, ref));
       if (!raw || !(await this.driver.getContent(paths.revisionLink(name, ref)))) continue;
