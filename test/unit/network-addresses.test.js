@@ -6,7 +6,8 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } = require('../../dist/network/addresses');
 const { parseProcNetRoute, addressSubnets, probeHostRoutes } = require('../../dist/network/host-routes');
-const { portRequests, portMap, parseLink, parsePortKey, networkModeOf } = require('../../dist/engine/networks');
+const { portRequests, portMap, parsePortKey } = require('../../dist/engine/published-ports');
+const { parseLink, networkModeOf } = require('../../dist/engine/networks');
 const { chainHash } = require('../../dist/network/netavark');
 const { SocketHostPorts } = require('../../dist/network/ports');
 

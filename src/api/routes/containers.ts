@@ -2,7 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { ContainerCreateBody, ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
 import type { ContainerRecord, EndpointRecord } from '../../engine/container-record';
-import { portList, portMap } from '../../engine/networks';
+import { portList, portMap } from '../../engine/published-ports';
 import { statusString } from '../../engine/container-record';
 import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../errdefs';
