@@ -35,7 +35,11 @@ import { registerServiceRoutes } from './api/routes/services';
 import { registerTaskRoutes } from './api/routes/tasks';
 import { registerSecretRoutes } from './api/routes/secrets';
 import { registerConfigRoutes } from './api/routes/configs';
-import { NetworkService } from './engine/networks';
+import { NetworkService, type ContainerDirectory } from './engine/networks';
+import { NetworkEndpoints } from './engine/network-endpoints';
+import { NetworkDns } from './engine/network-dns';
+import { SandboxTable } from './engine/network-sandboxes';
+import { AddressAllocator } from './network/ipam';
 import { NetworkStore } from './network/network-store';
 import { DEFAULT_AARDVARK, DEFAULT_NETAVARK, Netavark } from './network/netavark';
 import { LinuxNetns } from './network/netns';
@@ -136,18 +140,26 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const specialFiles = new HostSpecialFiles();
   const volumes = new VolumeService({ root: cfg.dataRoot, mounter, events, special: specialFiles, log });
   await volumes.init();
+  // The network side looks containers up by name, and the container service starts their endpoints: the directory
+  // reaches the container service made below (nothing asks it before containers.init()).
+  const containerDirectory: ContainerDirectory = {
+    find: (ref) => containers.find(ref), all: () => containers.all(), saveRecord: (c) => containers.saveRecord(c),
+  };
+  const networkStore = new NetworkStore(path.join(cfg.dataRoot, 'networks'));
+  const sandboxes = new SandboxTable(networkStore);
+  const addresses = new AddressAllocator();
+  // netavark's config dir holds aardvark-dns's entries: per daemon, on the exec root's tmpfs.
+  const netavark = new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: path.join(cfg.runRoot, 'netavark') });
   const networks = new NetworkService({
-    store: new NetworkStore(path.join(cfg.dataRoot, 'networks')),
-    // netavark's config dir holds aardvark-dns's entries: per daemon, on the exec root's tmpfs.
-    driver: new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: path.join(cfg.runRoot, 'netavark') }),
-    netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')),
-    ports: new SocketHostPorts(),
-    routes: probeHostRoutes,
-    events,
-    bridgeName: cfg.bridge,
-    log,
+    store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
+  });
+  const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: netavark, log });
+  const endpoints = new NetworkEndpoints({
+    networks, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
+    netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')), ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
   });
   await networks.init();
+  await endpoints.init();
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -170,13 +182,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     logSizeMax: cfg.logSizeMax,
     log,
     volumes,
-    networks,
+    networks: { endpoints, dns: networkDns },
   });
-  networks.setContainers(containers);
   const restarts = new RestartManager(containers, events, log);
   restarts.watch();
   await containers.init();
-  await networks.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
+  await endpoints.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
   const execs = new ExecService({
     runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
@@ -272,7 +283,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     startFromCheckpoint: (ref, name, dir) => checkpoints.start(ref, name, dir),
     execIds: (id) => execs.idsOf(id),
   });
-  registerNetworkRoutes(router, networks);
+  registerNetworkRoutes(router, networks, endpoints);
   registerSwarmRoutes(router);
   registerNodeRoutes(router);
   registerServiceRoutes(router);

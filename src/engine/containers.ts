@@ -27,7 +27,8 @@ import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
 import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import type { RuntimeMount } from '../wire/oci';
-import { parseLink, type NetworkService } from './networks';
+import { parseLink, type NetworkDns } from './network-dns';
+import type { NetworkEndpoints } from './network-endpoints';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -78,8 +79,11 @@ export interface ContainerServiceOptions {
   log: { info(msg: string): void; error(msg: string): void };
   /** Volumes for the containers' mounts (engine/volumes.ts in production). */
   volumes: ContainerVolumes;
-  /** Bridge networks, published ports and DNS (engine/networks.ts); without it a container gets loopback only. */
-  networks?: NetworkService;
+  /**
+   * Bridge networks: endpoints with addresses and published ports (engine/network-endpoints.ts), names and links
+   * (engine/network-dns.ts); without them a container gets loopback only.
+   */
+  networks?: { endpoints: NetworkEndpoints; dns: NetworkDns };
 }
 
 /** Someone waiting for a container's next exit; attach streams also end when a start fails. */
@@ -233,7 +237,7 @@ export class ContainerService {
       throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
     }
     const network = this.o.networks
-      ? this.o.networks.prepare(name, hostConfig, body, (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, import('../wire/docker').EndpointConfigBody>)
+      ? this.o.networks.endpoints.prepare(name, hostConfig, body, (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, import('../wire/docker').EndpointConfigBody>)
       : (validateNetworkMode(hostConfig.NetworkMode), undefined);
     // container:<name> shares that container's network and so its hostname, as in Docker.
     const joined = network && hostConfig.NetworkMode?.startsWith('container:') ? this.find(hostConfig.NetworkMode.slice('container:'.length)) : undefined;
@@ -336,7 +340,7 @@ export class ContainerService {
       }
       const mounts = await this.mounts.setup(c.id, c.mounts, merged);
       this.mounts.copiedUp(c.mounts);
-      await this.o.networks?.attach(c);
+      await this.o.networks?.endpoints.attach(c);
       const spec = await this.specFor(c, merged, mounts);
       const bundle = path.join(this.dirOf(c), 'bundle');
       await fsp.mkdir(bundle, { recursive: true });
@@ -358,7 +362,7 @@ export class ContainerService {
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
       await this.o.mounter.umount(merged).catch(() => undefined);
       await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
-      await this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
+      await this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
       // Docker keeps a container that never ran in 'created', with the error and exit code 127 recorded.
       const everRan = c.state.status === 'running';
       c.state = { ...c.state, status: everRan ? 'exited' : 'created', pid: 0, conmonPid: 0, exitCode: 127, error: message, finishedAt: everRan ? new Date().toISOString() : c.state.finishedAt };
@@ -383,7 +387,7 @@ export class ContainerService {
     const group = await readFileInRoot(rootfs, '/etc/group');
     const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
     // Legacy --link variables come first; the container's own Env overrides them, as in moby.
-    const linkEnv = this.o.networks?.linkEnv(c) ?? [];
+    const linkEnv = this.o.networks?.dns.linkEnv(c) ?? [];
     const env = processEnv(linkEnv.length ? { ...cfg, Env: [...linkEnv, ...(cfg.Env ?? [])] } : cfg, user.home);
     const cwd = cfg.WorkingDir || '/';
     if (cwd !== '/') {
@@ -405,7 +409,7 @@ export class ContainerService {
       user,
       hostname: net === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
       terminal: !!cfg.Tty,
-      network: this.o.networks ? this.o.networks.specNetwork(c) : net === 'host' ? 'host' : 'private',
+      network: this.o.networks ? this.o.networks.endpoints.specNetwork(c) : net === 'host' ? 'host' : 'private',
       etcFiles: { hosts: this.etcPath(c, 'hosts'), hostname: this.etcPath(c, 'hostname'), resolvConf: this.etcPath(c, 'resolv.conf') },
       extraMounts: [...initMounts(hc.Init), ...tmpfsMounts(hc.Tmpfs), ...mounts],
       cgroupsPath: `/berth/${c.id}`,
@@ -432,12 +436,12 @@ export class ContainerService {
     }
     for (const extra of hc.ExtraHosts ?? []) {
       const [h, ip] = extra.split(/:(.*)/s);
-      if (h && ip) hosts += `${ip === 'host-gateway' ? this.o.networks?.hostGateway() || ip : ip}\t${h}\n`;
+      if (h && ip) hosts += `${ip === 'host-gateway' ? this.o.networks?.dns.hostGateway() || ip : ip}\t${h}\n`;
     }
-    if (!host) hosts += this.o.networks?.hostsEntries(c) ?? '';
+    if (!host) hosts += this.o.networks?.dns.hostsEntries(c) ?? '';
     let resolv = await this.resolvConf(c, host);
     // container:<name> shares that container's /etc/hosts and resolv.conf along with its network.
-    const joined = this.o.networks?.joinedContainer(c);
+    const joined = this.o.networks?.endpoints.joinedContainer(c);
     if (joined) {
       hosts = await fsp.readFile(this.etcPath(joined, 'hosts'), 'utf8').catch(() => hosts);
       resolv = await fsp.readFile(this.etcPath(joined, 'resolv.conf'), 'utf8').catch(() => resolv);
@@ -464,7 +468,7 @@ export class ContainerService {
     if (!servers.length && !host) servers = ['8.8.8.8', '8.8.4.4'];
     let out = '';
     // On user networks aardvark-dns answers (Docker's 127.0.0.11): it resolves containers and forwards the rest.
-    const internal = host ? [] : this.o.networks?.dnsServers(c) ?? [];
+    const internal = host ? [] : this.o.networks?.dns.dnsServers(c) ?? [];
     if (internal.length) {
       out += `# ExtServers: [${hc.Dns?.length ? servers.join(' ') : `host(${servers.join(' ')})`}]\n`;
       servers = internal;
@@ -491,7 +495,7 @@ export class ContainerService {
         this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`)),
         this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`)),
         this.mounts.teardown(c.id, c.mounts).catch((e) => this.o.log.error(`volumes of ${id}: ${errorMessage(e)}`)),
-        this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${id}: ${errorMessage(e)}`)),
+        this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${id}: ${errorMessage(e)}`)),
       ]);
       c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
       await this.store.save(c);
@@ -680,7 +684,7 @@ export class ContainerService {
     await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
     if (await this.o.mounter.isMountPoint(this.mergedDir(c))) await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
     await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
-    await this.o.networks?.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
+    await this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
     await this.exits.clear(c.id);
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);

@@ -7,7 +7,8 @@ const net = require('node:net');
 const { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } = require('../../dist/network/addresses');
 const { parseProcNetRoute, addressSubnets, probeHostRoutes } = require('../../dist/network/host-routes');
 const { portRequests, portMap, parsePortKey } = require('../../dist/engine/published-ports');
-const { parseLink, networkModeOf } = require('../../dist/engine/networks');
+const { parseLink } = require('../../dist/engine/network-dns');
+const { networkModeOf } = require('../../dist/engine/network-endpoints');
 const { chainHash } = require('../../dist/network/netavark');
 const { SocketHostPorts } = require('../../dist/network/ports');
 

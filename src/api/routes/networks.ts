@@ -1,14 +1,15 @@
-// Network routes of the Docker Engine API: HTTP in, NetworkService calls, Docker's wire types out.
+// Network routes of the Docker Engine API: HTTP in, NetworkService and NetworkEndpoints calls, Docker's wire types out.
 import { isIP } from 'node:net';
 import type { IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, NetworkResource } from '../../wire/docker';
 import type { NetworkService } from '../../engine/networks';
+import type { NetworkEndpoints } from '../../engine/network-endpoints';
 import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError, NotFoundError } from '../../errdefs';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from './containers';
 
-export function registerNetworkRoutes(router: Router, networks: NetworkService): void {
+export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints): void {
   router.get('/networks', async (ctx) => {
     const match = listFilter(queryFilters(ctx.query), networks);
     return networks.all().filter(match).map((n) => resource(n, networks, false));
@@ -40,7 +41,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
       if (body.EndpointConfig.IPAMConfig) checkBody(body.EndpointConfig.IPAMConfig, 'EndpointIPAMConfig', { IPv4Address: 'string', IPv6Address: 'string', LinkLocalIPs: 'strings' });
     }
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
-    await networks.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
+    await endpoints.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
     // moby answers 200 with an empty body (dockerode accepts only 200); an unanswered handler would be a 204.
     ctx.res!.writeHead(200).end();
   });
@@ -48,7 +49,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService):
   router.post('/networks/{id}/disconnect', async (ctx) => {
     const body = checkBody<NetworkDisconnectBody>(await ctx.json(), 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
-    await networks.disconnect(ctx.params.id!, body.Container, !!body.Force);
+    await endpoints.disconnect(ctx.params.id!, body.Container, !!body.Force);
     ctx.res!.writeHead(200).end();
   });
 

@@ -1,0 +1,470 @@
+// Containers' endpoints on networks: which networks a new container asks for (checked at create), the namespace,
+// interfaces, addresses and published ports made when it starts and undone when it stops, and network connect and
+// disconnect. The networks themselves are networks.ts's; names and links network-dns.ts's.
+import { randomBytes } from 'node:crypto';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
+import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
+import type { EventBus } from './events';
+import { failpoint } from '../store/failpoint';
+import { bigToIp6, contains, contains6, ip6ToBig, ipToInt, overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
+import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
+import type { AddressAllocator } from '../network/ipam';
+import type { NetavarkNetwork, NetavarkOptions, NetworkDriver } from '../network/netavark';
+import type { NetnsManager } from '../network/netns';
+import type { Attachment, NetworkRecord, SandboxRecord } from '../network/network-store';
+import type { HostPorts, PublishedPort } from '../network/ports';
+import { isDnsFileName, linkedNetworks, parseLink, type NetworkDns } from './network-dns';
+import type { ContainerDirectory, NetworkService } from './networks';
+import type { SandboxTable } from './network-sandboxes';
+import { portRequests } from './published-ports';
+
+export interface NetworkEndpointsOptions {
+  networks: NetworkService;
+  sandboxes: SandboxTable;
+  addresses: AddressAllocator;
+  dns: NetworkDns;
+  containers: ContainerDirectory;
+  driver: NetworkDriver;
+  netns: NetnsManager;
+  ports: HostPorts;
+  routes: HostRouteProbe;
+  /** The host's IPv6 routes (default: read from /proc). */
+  routes6?: HostRouteProbe6;
+  events: EventBus;
+  log: { info(msg: string): void; error(msg: string): void };
+}
+
+type Mode = { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string } | { kind: 'network'; ref: string };
+
+export function networkModeOf(mode: string | undefined): Mode {
+  if (!mode || mode === 'default') return { kind: 'network', ref: 'bridge' };
+  if (mode === 'host') return { kind: 'host' };
+  if (mode === 'none') return { kind: 'none' };
+  if (mode.startsWith('container:')) return { kind: 'container', ref: mode.slice('container:'.length) };
+  return { kind: 'network', ref: mode };
+}
+
+export class NetworkEndpoints {
+  private readonly routes6: HostRouteProbe6;
+
+  constructor(private readonly o: NetworkEndpointsOptions) {
+    this.routes6 = o.routes6 ?? probeHostRoutes6;
+  }
+
+  // ---------- start-up ----------
+
+  /** Holds the host ports of the sandboxes read back at start-up again (after NetworkService.init). */
+  async init(): Promise<void> {
+    for (const s of this.o.sandboxes.all()) {
+      if (!s.ports.length) continue;
+      await this.o.ports.reserve(s.containerId, s.ports.map((p) => ({ hostIp: p.hostIp, hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: p.containerPort, proto: p.proto })))
+        .catch((e) => this.o.log.error(`container ${s.containerId.slice(0, 12)}: cannot hold its host ports again: ${errorMessage(e)}`));
+    }
+  }
+
+  /**
+   * After the containers are loaded: sandboxes of containers that are gone or not running (they died while berthd
+   * was down, or berthd died half-way through a start) are torn down, and namespace files nobody owns removed.
+   */
+  async reconcile(isRunning: (containerId: string) => boolean): Promise<void> {
+    for (const s of this.o.sandboxes.all()) {
+      if (isRunning(s.containerId)) continue;
+      this.o.log.info(`network: tearing down the sandbox of ${s.containerId.slice(0, 12)} (not running)`);
+      await this.o.networks.exclusive(() => this.teardownSandbox(s));
+    }
+    for (const id of await this.o.netns.list()) {
+      if (!this.o.sandboxes.has(id)) await this.o.netns.remove(id).catch(() => undefined);
+    }
+  }
+
+  // ---------- container create: which networks, validated ----------
+
+  /**
+   * Checks a create request's network settings (Docker's errors) and returns the endpoints to record. What it names
+   * and cannot find is a 400, not a 404: the docker CLI takes any 404 from create for a missing image and pulls.
+   */
+  prepare(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined> = {}): ContainerNetwork {
+    try {
+      return this.prepareChecked(name, hc, config, endpointsConfig);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
+      throw err;
+    }
+  }
+
+  private prepareChecked(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined>): ContainerNetwork {
+    const mode = networkModeOf(hc.NetworkMode);
+    const out: ContainerNetwork = { endpoints: [], sandboxKey: '', sandboxId: '', ports: [] };
+    const published = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
+    if (mode.kind === 'container') {
+      if (!mode.ref) throw new InvalidParameterError('--network container:<name|id> needs a container');
+      const target = this.o.containers.find(mode.ref);
+      if (!target) throw new NotFoundError(`No such container: ${mode.ref}`);
+      if (target.name === name) throw new InvalidParameterError('cannot join own network');
+      if (published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
+      if (hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) throw new InvalidParameterError('conflicting options: dns and the network mode');
+      if (hc.ExtraHosts?.length) throw new InvalidParameterError('conflicting options: custom host-to-IP mapping and the network mode');
+      if (config.MacAddress || Object.values(endpointsConfig).some((e) => e?.MacAddress)) throw new InvalidParameterError('conflicting options: mac-address and the network mode');
+      if (hc.Links?.length) throw new InvalidParameterError('conflicting options: container type network can\'t be used with links. This would result in undefined behavior');
+      return out;
+    }
+    if (mode.kind === 'host' || mode.kind === 'none') {
+      const n = this.o.networks.byName(mode.kind);
+      if (mode.kind === 'none' && published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
+      if (hc.Links?.length) throw new InvalidParameterError(`conflicting options: ${mode.kind} type networking can't be used with links. This would result in undefined behavior`);
+      out.endpoints.push(newEndpoint(mode.kind, n?.id ?? '', {}));
+      return out;
+    }
+    const primary = this.o.networks.get(mode.ref);
+    if (primary.driver !== 'bridge') throw new NotFoundError(`network ${mode.ref} not found`);
+    // The docker CLI files --ip, --alias and --mac-address of the default network under "default".
+    const asked = endpointsConfig[hc.NetworkMode || 'default'] ?? endpointsConfig[mode.ref] ?? endpointsConfig[primary.name] ?? endpointsConfig[primary.id] ?? {};
+    const first = { ...asked, MacAddress: asked.MacAddress || config.MacAddress || '' };
+    out.endpoints.push(this.checkedEndpoint(primary, first));
+    for (const [ref, ep] of Object.entries(endpointsConfig)) {
+      const n = this.o.networks.get(ref === 'default' ? 'bridge' : ref);
+      if (n.id === primary.id) continue;
+      if (n.driver !== 'bridge') throw new InvalidParameterError(`container cannot be connected to network ${n.name} and ${primary.name} at once`);
+      if (out.endpoints.some((e) => e.networkId === n.id)) continue;
+      out.endpoints.push(this.checkedEndpoint(n, ep ?? {}));
+    }
+    // As moby registers links: on the default bridge only; on a user network they are resolved by DNS when the
+    // target runs, and may name a container that does not exist yet.
+    for (const link of primary.id === this.o.networks.byName('bridge')?.id ? hc.Links ?? [] : []) {
+      const target = parseLink(link).name;
+      if (!this.o.containers.find(target)) throw new NotFoundError(`could not get container for ${target}: No such container: ${target}`);
+    }
+    return out;
+  }
+
+  private checkedEndpoint(n: NetworkRecord, ep: EndpointConfigBody): EndpointRecord {
+    const ip = ep.IPAMConfig?.IPv4Address ?? '';
+    const ip6 = ep.IPAMConfig?.IPv6Address ?? '';
+    const userNet = !n.builtin;
+    if ((ip || ip6) && !userNet) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
+    if (ip) {
+      if (!isIPv4(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
+      if (!contains(parseSubnet(n.subnet), ipToInt(ip))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip}`);
+      if (ip === n.gateway) throw new InvalidParameterError(`Invalid address ${ip}: it is the gateway of network ${n.name}`);
+    }
+    if (ip6) {
+      if (!isIPv6(ip6) || ip6ToBig(ip6) === 0n) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
+      if (!n.ipv6 || !n.subnet6) throw new InvalidParameterError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${n.name} has no IPv6 subnet)`);
+      if (!contains6(parseSubnet6(n.subnet6), ip6ToBig(ip6))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip6}`);
+      if (ip6ToBig(ip6) === ip6ToBig(n.gateway6!)) throw new InvalidParameterError(`Invalid address ${ip6}: it is the gateway of network ${n.name}`);
+    }
+    for (const a of ep.IPAMConfig?.LinkLocalIPs ?? []) {
+      if (!isIP(a) || /^(0\.0\.0\.0|::)$/.test(a)) throw new InvalidParameterError(`invalid link-local IP address: ${a}`);
+    }
+    if (ep.Aliases?.length && !userNet) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
+    if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${ep.MacAddress}`);
+    return newEndpoint(n.name, n.id, ep);
+  }
+
+  // ---------- container start and stop ----------
+
+  /**
+   * Everything a starting container needs on its networks: namespace, interfaces, addresses, published ports,
+   * DNS entries. All or nothing: on failure whatever was made is undone before the error is thrown.
+   */
+  async attach(c: ContainerRecord): Promise<void> {
+    const net = this.recordOf(c);
+    const mode = networkModeOf(c.hostConfig.NetworkMode);
+    if (mode.kind === 'container') {
+      const target = this.o.containers.find(mode.ref);
+      if (!target) throw new NotFoundError(`No such container: ${mode.ref}`);
+      if (target.state.status !== 'running' && target.state.status !== 'paused') {
+        throw new ConflictError(`cannot join network of a non running container: ${target.id}`);
+      }
+      return;
+    }
+    if (mode.kind !== 'network') return;
+    await this.o.networks.exclusive(() => this.attachLocked(c, net));
+  }
+
+  private async attachLocked(c: ContainerRecord, net: ContainerNetwork): Promise<void> {
+    if (this.o.sandboxes.has(c.id)) await this.teardownSandbox(this.o.sandboxes.get(c.id)!);
+    const networks = net.endpoints.map((ep) => {
+      const n = this.o.networks.byId(ep.networkId) ?? this.o.networks.byName(ep.network);
+      if (!n || n.driver !== 'bridge') throw new NotFoundError(`network ${ep.network} not found`);
+      return n;
+    });
+    await this.checkRoutes(networks);
+    const sandbox: SandboxRecord = { containerId: c.id, sandboxId: randomBytes(32).toString('hex'), netns: this.o.netns.pathOf(c.id), attachments: [], ports: [] };
+    const endpointId = randomBytes(32).toString('hex');
+    try {
+      sandbox.ports = await this.o.ports.reserve(c.id, portRequests(c)).catch((e) => {
+        throw new SystemError(`driver failed programming external connectivity on endpoint ${c.name} (${endpointId}): ${errorMessage(e)}`);
+      });
+      networks.forEach((n, i) => {
+        sandbox.attachments.push(this.plan(c, n, net.endpoints[i]!, `eth${i}`, i === 0 ? sandbox.ports : [], i === 0 ? endpointId : undefined, sandbox));
+      });
+      // Written ahead: a crash from here on leaves a record that start-up reconciliation tears down.
+      await this.o.sandboxes.put(sandbox);
+      await this.o.netns.create(c.id);
+      for (const a of sandbox.attachments) await this.setup(sandbox, a);
+      failpoint('network-attached');
+      await this.o.sandboxes.save(sandbox);
+    } catch (err) {
+      await this.teardownSandbox(sandbox);
+      throw err;
+    }
+    await this.o.dns.refreshLinkAliases(linkedNetworks(sandbox.attachments));
+    net.sandboxKey = sandbox.netns;
+    net.sandboxId = sandbox.sandboxId;
+    net.ports = sandbox.ports;
+    for (const a of sandbox.attachments) this.showLive(net, a);
+    for (const a of sandbox.attachments) this.o.events.publish('network', 'connect', a.networkId, { container: c.id, name: a.networkName, type: 'bridge' });
+  }
+
+  /** Fails clearly when another interface on the host routes a network's subnet (another daemon, docker0, a VPN). */
+  private async checkRoutes(networks: NetworkRecord[]): Promise<void> {
+    const routes = await this.o.routes();
+    const routes6 = networks.some((n) => n.subnet6) ? await this.routes6() : [];
+    const refuse = (n: NetworkRecord, subnet: string, dev: string) => {
+      throw new ConflictError(`network ${n.name}'s subnet ${subnet} is routed by ${dev} on the host; remove that network or the other one`);
+    };
+    for (const n of networks) {
+      const clash = routes.find((r) => r.dev !== n.bridge && overlaps(r.dst, parseSubnet(n.subnet)));
+      if (clash) refuse(n, n.subnet, clash.dev);
+      const clash6 = n.subnet6 ? routes6.find((r) => r.dev !== n.bridge && overlaps6(r.dst, parseSubnet6(n.subnet6!))) : undefined;
+      if (clash6) refuse(n, n.subnet6!, clash6.dev);
+    }
+  }
+
+  /** Chooses the address and builds netavark's options for one endpoint. */
+  private plan(c: ContainerRecord, n: NetworkRecord, ep: EndpointRecord, ifname: string, ports: PublishedPort[], endpointId: string | undefined, sandbox: SandboxRecord): Attachment {
+    const subnet = parseSubnet(n.subnet);
+    const held = [...this.o.sandboxes.all(), sandbox].flatMap((s) => s.attachments);
+    const ip = this.o.addresses.allocate(n, ep.ipv4Address, held);
+    const subnet6 = n.ipv6 && n.subnet6 ? parseSubnet6(n.subnet6) : undefined;
+    const ip6 = subnet6 ? this.o.addresses.allocate6(n, subnet6, ep.ipv6Address ?? '', held) : '';
+    const shortId = c.id.slice(0, 12);
+    const dns = !n.builtin;
+    const dnsNames = dns ? [c.name, ...ep.aliases, shortId] : [];
+    const dnsAliases = ep.aliases.filter(isDnsFileName);
+    // Aliases that running containers' links on this network give this one (see linkAliasesOn).
+    const linkAliases = dns ? this.o.dns.linkAliasesOn(n.id, c.id).filter((a) => !dnsNames.includes(a)) : [];
+    const info: NetavarkNetwork = {
+      // netavark names its iptables chains after a hash of this name: the ID keeps two daemons' "bridge" apart.
+      name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
+      subnets: [{ subnet: n.subnet, gateway: n.gateway }, ...(subnet6 ? [{ subnet: n.subnet6!, gateway: n.gateway6! }] : [])],
+      ipv6_enabled: !!subnet6, internal: n.internal, dns_enabled: dns, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' },
+    };
+    const opts: NetavarkOptions = {
+      container_id: c.id,
+      container_name: c.name,
+      networks: { [n.id]: { interface_name: ifname, static_ips: ip6 ? [ip, ip6] : [ip], ...(ep.macAddress ? { static_mac: ep.macAddress } : {}), ...(dns ? { aliases: [...dnsAliases, shortId, ...linkAliases] } : {}) } },
+      network_info: { [n.id]: info },
+      ...(ports.length ? { port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.proto })) } : {}),
+      ...(dns && c.hostConfig.Dns?.length ? { dns_servers: c.hostConfig.Dns.filter((s) => isIPv4(s)) } : {}),
+    };
+    return {
+      networkId: n.id, networkName: n.name, endpointId: endpointId ?? randomBytes(32).toString('hex'), interfaceName: ifname,
+      ip, prefixLen: subnet.prefix, gateway: n.internal ? '' : n.gateway, mac: '', dnsNames, opts, ready: false,
+      ...(subnet6 ? { ip6, prefixLen6: subnet6.prefix, gateway6: n.internal ? '' : n.gateway6! } : {}),
+      ...(ep.linkLocalIPs?.length ? { linkLocalIPs: ep.linkLocalIPs } : {}),
+      ...(dns && ep.links.length ? { links: [...ep.links] } : {}),
+    };
+  }
+
+
+  private async setup(s: SandboxRecord, a: Attachment): Promise<void> {
+    const status = await this.o.driver.setup(s.netns, a.opts);
+    a.mac = status[a.networkId]?.interfaces?.[a.interfaceName]?.mac_address ?? '';
+    // As moby's sandbox adds them: IPv4 link-local in 169.254.0.0/16, IPv6 in fe80::/64.
+    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(s.netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
+    a.ready = true;
+  }
+
+  private showLive(net: ContainerNetwork, a: Attachment): void {
+    const ep = net.endpoints.find((e) => e.networkId === a.networkId);
+    if (!ep) return;
+    Object.assign(ep, liveFields(a));
+  }
+
+  /** Undoes attach: interfaces, rules, DNS entries, addresses, namespace, host ports. Safe to call twice. */
+  async detach(c: ContainerRecord): Promise<void> {
+    const net = c.network;
+    if (this.o.sandboxes.has(c.id)) await this.o.networks.exclusive(async () => { const s = this.o.sandboxes.get(c.id); if (s) await this.teardownSandbox(s); });
+    if (!net) return;
+    net.sandboxKey = '';
+    net.sandboxId = '';
+    net.ports = [];
+    for (const ep of net.endpoints) Object.assign(ep, liveFields());
+  }
+
+  private async teardownSandbox(s: SandboxRecord): Promise<void> {
+    const live = await this.o.netns.exists(s.containerId);
+    for (const a of [...s.attachments].reverse()) {
+      await this.teardownAttachment(s, a, live);
+      if (a.ready) this.o.events.publish('network', 'disconnect', a.networkId, { container: s.containerId, name: a.networkName, type: 'bridge' });
+    }
+    await this.o.netns.remove(s.containerId).catch((e) => this.o.log.error(`remove netns of ${s.containerId.slice(0, 12)}: ${errorMessage(e)}`));
+    await this.o.ports.release(s.containerId);
+    await this.o.sandboxes.remove(s);
+    await this.o.dns.refreshLinkAliases(linkedNetworks(s.attachments));
+  }
+
+  private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
+    if (netnsLive) {
+      await this.o.driver.teardown(s.netns, a.opts, this.lastOn(a.networkId, s)).catch((e) => {
+        if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
+      });
+      return;
+    }
+    // The namespace is gone (its veth with it): netavark cannot find the interface and stops short of the
+    // network's rules. Replay the endpoint in a scratch namespace and tear that down, which removes them all.
+    const scratch = `${s.containerId}.reap`;
+    try {
+      const path = await this.o.netns.create(scratch);
+      const { port_mappings: _ignored, ...bare } = a.opts;
+      await this.o.driver.setup(path, bare).catch(() => undefined);
+      await this.o.driver.teardown(path, a.opts, this.lastOn(a.networkId, s));
+    } catch (e) {
+      this.o.log.error(`network cleanup of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
+    } finally {
+      await this.o.netns.remove(scratch).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Whether no sandbox but `s` has a set-up endpoint on the network: netavark then removes the network's rules,
+   * and Berth mends what it gets wrong doing so. When unsure (an endpoint half set up) it answers yes: mending is
+   * harmless.
+   */
+  private lastOn(networkId: string, s: SandboxRecord): boolean {
+    return !this.o.sandboxes.all().some((o) => o !== s && o.containerId !== s.containerId && o.attachments.some((x) => x.networkId === networkId && x.ready));
+  }
+
+  // ---------- network connect and disconnect ----------
+
+  async connect(netRef: string, containerRef: string, ep: EndpointConfigBody = {}): Promise<void> {
+    const n = this.o.networks.get(netRef);
+    const c = this.container(containerRef);
+    const mode = networkModeOf(c.hostConfig.NetworkMode);
+    if (n.driver === 'host' || mode.kind === 'host') throw new ForbiddenError('container cannot be disconnected from host network or connected to host network');
+    if (n.driver === 'null' || mode.kind === 'none' || mode.kind === 'container') {
+      throw new ForbiddenError('container sharing network namespace with another container or host cannot be connected to any other network');
+    }
+    const net = this.recordOf(c);
+    if (net.endpoints.some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
+    const endpoint = this.checkedEndpoint(n, ep ?? {});
+    const running = c.state.status === 'running' || c.state.status === 'paused';
+    if (running) {
+      await this.o.networks.exclusive(async () => {
+        const s = this.o.sandboxes.get(c.id);
+        if (!s) throw new ConflictError(`container ${c.id} has no network sandbox: restart it to connect it to ${n.name}`);
+        await this.checkRoutes([n]);
+        const used = new Set(s.attachments.map((a) => a.interfaceName));
+        let i = 0;
+        while (used.has(`eth${i}`)) i++;
+        const a = this.plan(c, n, endpoint, `eth${i}`, [], undefined, s);
+        s.attachments.push(a);
+        await this.o.sandboxes.save(s);
+        try {
+          await this.setup(s, a);
+        } catch (err) {
+          await this.teardownAttachment(s, a, true);
+          s.attachments = s.attachments.filter((x) => x !== a);
+          await this.o.sandboxes.save(s);
+          throw err;
+        }
+        await this.o.sandboxes.save(s);
+        net.endpoints.push(endpoint);
+        this.showLive(net, a);
+        await this.o.dns.refreshLinkAliases(linkedNetworks([a]));
+      });
+    } else {
+      net.endpoints.push(endpoint);
+    }
+    await this.o.containers.saveRecord(c);
+    this.o.events.publish('network', 'connect', n.id, { container: c.id, name: n.name, type: n.driver });
+  }
+
+  async disconnect(netRef: string, containerRef: string, force = false): Promise<void> {
+    const n = force ? this.o.networks.find(netRef) : this.o.networks.get(netRef);
+    const c = this.container(containerRef);
+    const mode = networkModeOf(c.hostConfig.NetworkMode);
+    if (n?.driver === 'host' || mode.kind === 'host') throw new ForbiddenError('container cannot be disconnected from host network or connected to host network');
+    const net = this.recordOf(c);
+    const ep = net.endpoints.find((e) => (n ? e.networkId === n.id : e.network === netRef));
+    if (!ep) throw new ForbiddenError(`container ${c.id} is not connected to network ${n?.name ?? netRef}`);
+    await this.o.networks.exclusive(async () => {
+      const s = this.o.sandboxes.get(c.id);
+      const a = s?.attachments.find((x) => x.networkId === ep.networkId);
+      if (s && a) {
+        await this.teardownAttachment(s, a, await this.o.netns.exists(c.id));
+        s.attachments = s.attachments.filter((x) => x !== a);
+        await this.o.sandboxes.save(s);
+        await this.o.dns.refreshLinkAliases(linkedNetworks([a]));
+      }
+    });
+    net.endpoints = net.endpoints.filter((e) => e !== ep);
+    await this.o.containers.saveRecord(c);
+    this.o.events.publish('network', 'disconnect', ep.networkId, { container: c.id, name: ep.network, type: n?.driver ?? 'bridge' });
+  }
+
+  private container(ref: string): ContainerRecord {
+    const c = this.o.containers.find(ref);
+    if (!c) throw new NotFoundError(`No such container: ${ref}`);
+    return c;
+  }
+
+  /** A container's network record; records made before bridge networking get one from their NetworkMode. */
+  private recordOf(c: ContainerRecord): ContainerNetwork {
+    if (!c.network) {
+      const mode = networkModeOf(c.hostConfig.NetworkMode);
+      const name = mode.kind === 'network' ? mode.ref : mode.kind === 'container' ? '' : mode.kind;
+      const n = name ? this.o.networks.find(name) : undefined;
+      c.network = { endpoints: name ? [newEndpoint(n?.name ?? name, n?.id ?? '', {})] : [], sandboxKey: '', sandboxId: '', ports: [] };
+    }
+    return c.network;
+  }
+
+  // ---------- what the runtime spec and /etc files need ----------
+
+  /** The network namespace for the OCI spec: the host's, a new empty one, or one to join. */
+  specNetwork(c: ContainerRecord): 'host' | 'private' | { joinPath: string } {
+    const mode = networkModeOf(c.hostConfig.NetworkMode);
+    if (mode.kind === 'host') return 'host';
+    if (mode.kind === 'container') {
+      const target = this.container(mode.ref);
+      if (networkModeOf(target.hostConfig.NetworkMode).kind === 'host') return 'host';
+      if (!target.state.pid) throw new ConflictError(`cannot join network of a non running container: ${target.id}`);
+      return { joinPath: `/proc/${target.state.pid}/ns/net` };
+    }
+    return c.network?.sandboxKey ? { joinPath: c.network.sandboxKey } : 'private';
+  }
+
+  /** The container whose network (and /etc/hosts, resolv.conf) a container:<name> container shares. */
+  joinedContainer(c: ContainerRecord): ContainerRecord | undefined {
+    const mode = networkModeOf(c.hostConfig.NetworkMode);
+    return mode.kind === 'container' ? this.o.containers.find(mode.ref) : undefined;
+  }
+
+}
+
+// ---------- helpers ----------
+
+function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody): EndpointRecord {
+  return {
+    network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '',
+    ipv6Address: ep.IPAMConfig?.IPv6Address ? bigToIp6(ip6ToBig(ep.IPAMConfig.IPv6Address)) : '', macAddress: ep.MacAddress ?? '',
+    ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIPs: [...ep.IPAMConfig.LinkLocalIPs] } : {}),
+    links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
+    ...liveFields(),
+  };
+}
+
+/** What an endpoint shows of its attachment while the container runs; blank when it does not. */
+function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'ip6' | 'prefixLen6' | 'gateway6' | 'mac' | 'dnsNames'> {
+  return a
+    ? {
+      endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, ip6: a.ip6 ?? '', prefixLen6: a.prefixLen6 ?? 0,
+      gateway6: a.gateway6 ?? '', mac: a.mac, dnsNames: a.dnsNames,
+    }
+    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', ip6: '', prefixLen6: 0, gateway6: '', mac: '', dnsNames: [] };
+}
