@@ -39,7 +39,7 @@ export interface ContainerRecord {
   lowerDirs: string[];
   /** Binds, volumes and tmpfs mounts, resolved at create (absent on records made before volumes). */
   mounts?: ContainerMount[];
-  /** Networks asked for at create/connect and what the running container got (engine/networks.ts). */
+  /** Networks asked for at create/connect and what the running container got (engine/network-endpoints.ts). */
   network?: ContainerNetwork;
 }
 

@@ -36,6 +36,7 @@ export interface NetworkEndpointsOptions {
   log: { info(msg: string): void; error(msg: string): void };
 }
 
+/** HostConfig.NetworkMode, read: the host's stack, none, another container's, or a network by name or ID. */
 type Mode = { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string } | { kind: 'network'; ref: string };
 
 export function networkModeOf(mode: string | undefined): Mode {
@@ -245,7 +246,7 @@ export class NetworkEndpoints {
     const dns = !n.builtin;
     const dnsNames = dns ? [c.name, ...ep.aliases, shortId] : [];
     const dnsAliases = ep.aliases.filter(isDnsFileName);
-    // Aliases that running containers' links on this network give this one (see linkAliasesOn).
+    // Aliases that running containers' links on this network give this one (see NetworkDns.linkAliasesOn).
     const linkAliases = dns ? this.o.dns.linkAliasesOn(n.id, c.id).filter((a) => !dnsNames.includes(a)) : [];
     const info: NetavarkNetwork = {
       // netavark names its iptables chains after a hash of this name: the ID keeps two daemons' "bridge" apart.

@@ -8,6 +8,7 @@ import { isRunning, type ContainerService } from '../../engine/containers';
 import { InvalidParameterError } from '../../errdefs';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
+import { parseUntil } from '../../wire/timestamps';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
@@ -377,14 +378,4 @@ function pruneFilter(filters: Map<string, string[]>): (c: ContainerRecord) => bo
     if (!labelFiltersMatch(c.config.Labels ?? {}, filters)) return false;
     return true;
   };
-}
-
-/** `until` as a Unix timestamp, an RFC3339 date, or a Go duration ("10m", "24h") before now. */
-export function parseUntil(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+)(h|m|s)$/.exec(v);
-  if (d) return Date.now() - Number(d[1]) * ({ h: 3600, m: 60, s: 1 }[d[2] as 'h' | 'm' | 's']) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
-  return t;
 }

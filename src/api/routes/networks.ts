@@ -7,7 +7,7 @@ import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError, NotFoundError } from '../../errdefs';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
-import { parseUntil } from './containers';
+import { parseUntil } from '../../wire/timestamps';
 
 export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints): void {
   router.get('/networks', async (ctx) => {
