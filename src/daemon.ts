@@ -141,9 +141,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const volumes = new VolumeService({ root: cfg.dataRoot, mounter, events, special: specialFiles, log });
   await volumes.init();
   // The network side looks containers up by name, and the container service starts their endpoints: the directory
-  // reaches the container service made below (nothing asks it before containers.init()).
+  // reaches the container service made below (nothing asks it before that exists).
   const containerDirectory: ContainerDirectory = {
-    find: (ref) => containers.find(ref), all: () => containers.all(), saveRecord: (c) => containers.saveRecord(c),
+    find: (ref) => containers.find(ref), saveRecord: (c) => containers.saveRecord(c),
   };
   const networkStore = new NetworkStore(path.join(cfg.dataRoot, 'networks'));
   const sandboxes = new SandboxTable(networkStore);

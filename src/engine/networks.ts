@@ -23,7 +23,6 @@ const MAX_IFNAME = 15;
 /** What the network side needs of the containers (their service, passed in by daemon.ts). */
 export interface ContainerDirectory {
   find(ref: string): ContainerRecord | undefined;
-  all(): ContainerRecord[];
   saveRecord(c: ContainerRecord): Promise<void>;
 }
 
