@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError } from '../errdefs';
-import { parseGroup, parsePasswd } from '../engine/user';
+import { parseGroup, parsePasswd } from '../wire/passwd';
 import { readFileInRoot, resolveInRoot } from '../host/rootfs';
 import { peek } from '../util/streams';
 import { decompressAny, extractTar, looksLikeTar } from './untar';

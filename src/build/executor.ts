@@ -8,8 +8,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
 import { hostArchitecture } from '../image/platform';
-import type { RootfsMounter } from '../engine/containers';
-import { parseSignal } from '../engine/signals';
+import { parseSignal } from '../wire/signals';
 import { resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../image/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
@@ -24,7 +23,7 @@ import { expandInstruction } from './expand';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions';
 import { validateDockerfile } from './validate';
 import { download } from './download';
-import { Workspace } from './workspace';
+import { Workspace, type WorkspaceMounter } from './workspace';
 
 /** The network RUN steps use unless the request names one: `docker run`'s default (the bridge), as moby's builder. */
 export const DEFAULT_BUILD_NETWORK = 'default';
@@ -91,7 +90,7 @@ export interface BuildOutput {
 export interface BuilderDeps {
   images: BuildImageStore;
   containers: BuildContainerEngine;
-  mounter: RootfsMounter;
+  mounter: WorkspaceMounter;
   cache: BuildCache;
   /** Scratch space on the data root's filesystem. */
   tmpDir: string;

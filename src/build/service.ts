@@ -2,7 +2,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ContainerService } from '../engine/containers';
 import { ConflictError, NotFoundError } from '../errdefs';
 import type { ImageSummary } from '../wire/docker';
 import { BuildCache } from './cache';
@@ -17,20 +16,6 @@ export interface CacheRecord {
 }
 
 export interface PruneReport { CachesDeleted: string[] | null; SpaceReclaimed: number }
-
-/** The RUN side of the container service, as the builder uses it. */
-export function containerEngineOf(containers: ContainerService): BuildContainerEngine {
-  return {
-    create: (body) => containers.create(body),
-    start: (id) => containers.start(id),
-    output: async function* (id) {
-      for await (const e of containers.logs(id, { follow: true }).entries) yield { stream: e.stream, data: e.data };
-    },
-    wait: (id) => containers.wait(id),
-    remove: (id) => containers.remove(id, { force: true, volumes: true }),
-    upperDir: (id) => containers.upperDir(containers.get(id)),
-  };
-}
 
 /** What the builder needs of the images: the step's store, and listing and removal for the cache's usage and prune. */
 export interface BuildServiceImages extends BuildImageStore {

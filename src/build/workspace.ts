@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RootfsMounter } from '../engine/containers';
+
+/** The mounts a step's scratch filesystem needs (host/mount.ts's Mounter in production). */
+export interface WorkspaceMounter {
+  mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void>;
+  umount(target: string): Promise<void>;
+  isMountPoint(target: string): Promise<boolean>;
+}
 
 export interface LayerSource {
   /** The image's layer directories, top-most first (empty for scratch). */
@@ -17,7 +23,7 @@ export class Workspace {
     readonly root: string,
     /** The step's changes, for the layer. */
     readonly upperDir: string,
-    private readonly mounter: RootfsMounter,
+    private readonly mounter: WorkspaceMounter,
     private readonly mounted: boolean,
   ) {}
 
@@ -25,7 +31,7 @@ export class Workspace {
    * An overlay of `lowerDirs` with an empty upper directory below `tmpDir`. With `empty` the step starts from
    * nothing (COPY --link): its root is the upper directory itself.
    */
-  static async open(tmpDir: string, mounter: RootfsMounter, lowerDirs: string[], empty = false): Promise<Workspace> {
+  static async open(tmpDir: string, mounter: WorkspaceMounter, lowerDirs: string[], empty = false): Promise<Workspace> {
     const dir = path.join(tmpDir, `layer-${randomBytes(8).toString('hex')}`);
     const upper = path.join(dir, 'upper');
     await fsp.mkdir(upper, { recursive: true, mode: 0o755 });

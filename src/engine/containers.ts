@@ -10,7 +10,7 @@ import { BerthError, ConflictError, InvalidParameterError, NotFoundError, NotImp
 import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, type ContainerRecord, type ContainerStatus } from './container-record';
 import { randomContainerName, validateContainerName } from './names';
-import { parseSignal } from './signals';
+import { parseSignal } from '../wire/signals';
 import { logEnd, readLog, type LogEntry, type ReadOptions } from './logs';
 import { AttachedReaders } from './attach';
 import { checkLogConfig, conmonLogCap, logsReadable, presentedLogConfig, type LogConfig } from './log-drivers';

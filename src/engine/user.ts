@@ -1,22 +1,8 @@
 // Resolves Docker's --user ("name", "uid", "name:group", "uid:gid") against the image's /etc/passwd and /etc/group.
 import { InvalidParameterError } from '../errdefs';
+import { parseGroup, parsePasswd } from '../wire/passwd';
 
 export interface ResolvedUser { uid: number; gid: number; additionalGids: number[]; home: string }
-
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
-
-export function parsePasswd(text: string | undefined): PasswdEntry[] {
-  if (!text) return [];
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= 6)
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }));
-}
-
-export function parseGroup(text: string | undefined): GroupEntry[] {
-  if (!text) return [];
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= 3)
-    .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
-}
 
 const isNumeric = (s: string) => /^\d+$/.test(s);
 
