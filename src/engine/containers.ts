@@ -1,4 +1,4 @@
-// Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit.
+// Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit. Create-time config merging and validation is in container-config.ts.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { randomContainerName, validateContainerName } from './names';
 import { parseSignal } from '../wire/signals';
 import { logEnd, readLog, type LogEntry, type ReadOptions } from './logs';
 import { AttachedReaders } from './attach';
-import { checkLogConfig, conmonLogCap, logsReadable, presentedLogConfig, type LogConfig } from './log-drivers';
+import { checkLogConfig, conmonLogCap, logsReadable, presentedLogConfig } from './log-drivers';
 import { resolveUser } from './user';
 import { buildSpec, effectiveCapabilities } from '../runtime/spec';
 import { checkSecurity, securitySpecOf, tmpfsMounts } from './security';
@@ -29,6 +29,8 @@ import { ContainerMountSetup, planMounts, type ContainerVolumes } from './contai
 import type { RuntimeMount } from '../wire/oci';
 import { parseLink, type NetworkDns } from './network-dns';
 import type { NetworkEndpoints } from './network-endpoints';
+import { checkCreateBody, commandOf, mergeConfig, netMode, normalizeHostConfig, processEnv, resourcesOf, validateNetworkMode } from './container-config';
+export { commandOf, mergeConfig, processEnv, resourcesOf } from './container-config';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -92,7 +94,6 @@ interface ExitWaiter { resolve(code: number): void; startFailure: boolean }
 export interface WaitResult { StatusCode: number; Error: { Message: string } | null }
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -911,168 +912,4 @@ export async function dirSize(dir: string): Promise<number> {
   }
   await walk(dir);
   return total;
-}
-
-function netMode(mode: string | undefined): 'host' | 'none' | 'private' {
-  if (mode === 'host') return 'host';
-  if (mode === 'none') return 'none';
-  return 'private';
-}
-
-function validateNetworkMode(mode: string | undefined): void {
-  if (!mode || ['default', 'bridge', 'none', 'host'].includes(mode)) return;
-  throw new NotFoundError(`network ${mode} not found`);
-}
-
-/** Checks the types of the fields Berth reads, so a wrong type is a 400 that names the field, never a crash. */
-function checkCreateBody(b: ContainerCreateBody): void {
-  const arr = (v: unknown, f: string) => {
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
-      throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type []string`);
-    }
-  };
-  const str = (v: unknown, f: string) => {
-    if (v !== undefined && v !== null && typeof v !== 'string') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type string`);
-  };
-  str(b.Image, 'Config.Image');
-  str(b.User, 'Config.User');
-  str(b.WorkingDir, 'Config.WorkingDir');
-  str(b.Hostname, 'Config.Hostname');
-  arr(b.Env, 'Config.Env');
-  arr(typeof b.Cmd === 'string' ? [b.Cmd] : b.Cmd, 'Config.Cmd');
-  arr(typeof b.Entrypoint === 'string' ? [b.Entrypoint] : b.Entrypoint, 'Config.Entrypoint');
-  if (b.Labels !== undefined && b.Labels !== null && (typeof b.Labels !== 'object' || Array.isArray(b.Labels))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field Config.Labels of type map[string]string');
-  }
-  if (b.HostConfig !== undefined && b.HostConfig !== null && (typeof b.HostConfig !== 'object' || Array.isArray(b.HostConfig))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig of type container.HostConfig');
-  }
-  const hc = b.HostConfig ?? {};
-  arr(hc.Binds, 'HostConfig.Binds');
-  arr(hc.CapAdd, 'HostConfig.CapAdd');
-  arr(hc.CapDrop, 'HostConfig.CapDrop');
-  arr(hc.ExtraHosts, 'HostConfig.ExtraHosts');
-  arr(hc.Dns, 'HostConfig.Dns');
-  str(hc.NetworkMode, 'HostConfig.NetworkMode');
-  const obj = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
-  const eps: unknown = b.NetworkingConfig?.EndpointsConfig;
-  if (!obj(eps) || Object.values(eps ?? {}).some((e) => !obj(e))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field NetworkingConfig.EndpointsConfig of type map[string]*network.EndpointSettings');
-  }
-  for (const e of Object.values(b.NetworkingConfig?.EndpointsConfig ?? {})) { arr(e?.Aliases, 'EndpointSettings.Aliases'); arr(e?.Links, 'EndpointSettings.Links'); }
-  if (hc.Mounts !== undefined && hc.Mounts !== null && (!Array.isArray(hc.Mounts) || hc.Mounts.some((m) => m === null || !obj(m) || !obj(m.VolumeOptions) || !obj(m.BindOptions)))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount');
-  }
-  for (const f of ['Memory', 'NanoCpus', 'CpuShares', 'ShmSize', 'MemorySwap', 'MemoryReservation'] as const) {
-    const v = hc[f];
-    if (v !== undefined && v !== null && typeof v !== 'number') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${f} of type int64`);
-  }
-  if (b.Env) for (const e of b.Env) if (e.startsWith('=')) throw new InvalidParameterError(`invalid environment variable: ${e}`);
-}
-
-/**
- * ENTRYPOINT and CMD combined as moby's merge does: without an entrypoint in the request, an empty CMD takes the
- * image's and an absent entrypoint the image's; any entrypoint in the request drops the image's CMD.
- * `--entrypoint ""` (sent as [""]) clears the entrypoint.
- */
-export function commandOf(body: Pick<ContainerCreateBody, 'Entrypoint' | 'Cmd'>, image: ContainerConfig): { entrypoint: string[]; cmd: string[] } {
-  const asList = (v: string[] | string | null | undefined) => (typeof v === 'string' ? [v] : v ?? undefined);
-  let entrypoint = asList(body.Entrypoint);
-  let cmd = asList(body.Cmd) ?? [];
-  if (!entrypoint || entrypoint.length === 0) {
-    if (cmd.length === 0) cmd = image.Cmd ?? [];
-    if (entrypoint === undefined) entrypoint = image.Entrypoint ?? [];
-  }
-  if (entrypoint.length === 1 && entrypoint[0] === '') entrypoint = [];
-  return { entrypoint, cmd };
-}
-
-/**
- * The container's effective config, as `docker inspect` shows it: the request over the image's config.
- * Env follows moby's merge: the request's variables first, then the image's whose names the request does not set.
- */
-export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig): ContainerConfig {
-  const userEnv = body.Env ?? [];
-  const userKeys = new Set(userEnv.map(envKey));
-  const env = userEnv.length ? [...userEnv, ...(image.Env ?? []).filter((e) => !userKeys.has(envKey(e)))] : [...(image.Env ?? [])];
-  const labels = { ...(image.Labels ?? {}), ...(body.Labels ?? {}) };
-  return {
-    Hostname: body.Hostname ?? '',
-    Domainname: body.Domainname ?? '',
-    User: body.User || image.User || '',
-    AttachStdin: !!body.AttachStdin,
-    AttachStdout: !!body.AttachStdout,
-    AttachStderr: !!body.AttachStderr,
-    ...(body.ExposedPorts || image.ExposedPorts ? { ExposedPorts: { ...(image.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) } } : {}),
-    Tty: !!body.Tty,
-    OpenStdin: !!body.OpenStdin,
-    StdinOnce: !!body.StdinOnce,
-    Env: env.length ? env : null,
-    Cmd: null,
-    ...(body.Healthcheck || image.Healthcheck ? { Healthcheck: body.Healthcheck ?? image.Healthcheck } : {}),
-    Image: body.Image,
-    // moby's merge: the image's volumes and the request's together.
-    Volumes: body.Volumes || image.Volumes ? { ...(image.Volumes ?? {}), ...(body.Volumes ?? {}) } : null,
-    WorkingDir: body.WorkingDir || image.WorkingDir || '',
-    Entrypoint: null,
-    OnBuild: image.OnBuild ?? null,
-    Labels: labels,
-    ...(body.StopSignal || image.StopSignal ? { StopSignal: body.StopSignal || image.StopSignal } : {}),
-    ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
-  };
-}
-
-function envKey(e: string): string {
-  const i = e.indexOf('=');
-  return i < 0 ? e : e.slice(0, i);
-}
-
-/**
- * The process environment (moby's CreateDaemonEnvironment): PATH, HOSTNAME and, with a TTY, TERM=xterm, each
- * replaced by the container's own value when it sets one; then HOME from the user's passwd entry if still unset.
- * A bare name in Env ("FOO") removes the variable, as in Docker.
- */
-export function processEnv(cfg: ContainerConfig, home: string): string[] {
-  const env = new Map<string, string>();
-  env.set('PATH', DEFAULT_PATH);
-  env.set('HOSTNAME', `HOSTNAME=${cfg.Hostname ?? ''}`);
-  if (cfg.Tty) env.set('TERM', 'TERM=xterm');
-  for (const e of cfg.Env ?? []) {
-    if (e.includes('=')) env.set(envKey(e), e);
-    else env.delete(e);
-  }
-  if (!env.has('HOME')) env.set('HOME', `HOME=${home || '/'}`);
-  return [...env.values()];
-}
-
-function normalizeHostConfig(hc: HostConfig, runtime: string, logConfig: LogConfig): HostConfig {
-  return {
-    ...hc,
-    NetworkMode: !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode,
-    RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
-    LogConfig: logConfig,
-    Runtime: runtime,
-  };
-}
-
-export function resourcesOf(hc: HostConfig) {
-  const r: NonNullable<NonNullable<import('../wire/oci').RuntimeSpec['linux']>['resources']> = {};
-  if (hc.Memory || hc.MemoryReservation || hc.MemorySwap) {
-    r.memory = {};
-    if (hc.Memory) r.memory.limit = hc.Memory;
-    if (hc.MemoryReservation) r.memory.reservation = hc.MemoryReservation;
-    if (hc.MemorySwap) r.memory.swap = hc.MemorySwap;
-  }
-  if (hc.NanoCpus || hc.CpuShares || hc.CpuQuota || hc.CpusetCpus || hc.CpusetMems) {
-    r.cpu = {};
-    if (hc.CpuShares) r.cpu.shares = hc.CpuShares;
-    if (hc.NanoCpus) { r.cpu.period = 100000; r.cpu.quota = Math.round(hc.NanoCpus / 1e9 * 100000); }
-    if (hc.CpuQuota) r.cpu.quota = hc.CpuQuota;
-    if (hc.CpuPeriod) r.cpu.period = hc.CpuPeriod;
-    if (hc.CpusetCpus) r.cpu.cpus = hc.CpusetCpus;
-    if (hc.CpusetMems) r.cpu.mems = hc.CpusetMems;
-  }
-  if (hc.PidsLimit && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
-  if (hc.BlkioWeight) r.blockIO = { weight: hc.BlkioWeight };
-  return r;
 }
