@@ -31,6 +31,7 @@ node_modules/.package-lock.json: package-lock.json
 
 build: deps node_modules/.package-lock.json
 	@npx tsc -p tsconfig.json
+	@npx tsc -p tsconfig.test.json
 
 clean:
-	rm -rf dist
+	rm -rf dist dist-test

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 # Tests that drive a terminal or compare with independent peers (podman and Debian's docker-registry 2.8 as
 # registry clients and servers) need these; install what is missing, as make up does for Berth's own needs.
 scripts/deps.sh tmux curl podman docker-registry python3-docker
-exec node --test --test-concurrency=2 --test-timeout=600000 test/unit/ test/integration/
+# TypeScript tests run from their compiled form in dist-test/ (make build); the JavaScript ones in test/ use dist/.
+exec node --test --test-concurrency=2 --test-timeout=600000 dist-test/test/unit/ test/unit/ test/integration/

@@ -18,7 +18,7 @@ export interface Xattr {
   value: Buffer;
 }
 
-/** The narrow interface the image code needs; HostSpecialFiles is the real one, FakeSpecialFiles the test double. */
+/** The narrow interface the image code needs; HostSpecialFiles is the real one, test/fakes/special-files.ts the test double. */
 export interface SpecialFiles {
   /** Creates the nodes (replacing nothing: the paths must not exist). */
   mknod(nodes: DeviceNode[]): Promise<void>;
@@ -117,38 +117,4 @@ function decodeValue(raw: string): Buffer {
   if (raw.startsWith('0x')) return Buffer.from(raw.slice(2), 'hex');
   if (raw.startsWith('"') && raw.endsWith('"')) return Buffer.from(unescapeName(raw.slice(1, -1)), 'latin1');
   return Buffer.from(raw, 'latin1');
-}
-
-/**
- * A test double: device nodes become empty regular files and are remembered; attributes live in memory.
- */
-export class FakeSpecialFiles implements SpecialFiles {
-  readonly nodes = new Map<string, DeviceNode>();
-  readonly xattrs = new Map<string, Map<string, Buffer>>();
-
-  async mknod(nodes: DeviceNode[]): Promise<void> {
-    for (const n of nodes) {
-      await fsp.writeFile(n.path, '', { flag: 'wx' });
-      this.nodes.set(n.path, n);
-    }
-  }
-
-  async setXattrs(attrs: Xattr[]): Promise<void> {
-    for (const a of attrs) {
-      let m = this.xattrs.get(a.path);
-      if (!m) this.xattrs.set(a.path, (m = new Map()));
-      m.set(a.name, a.value);
-    }
-  }
-
-  async listXattrs(root: string, namePattern: string): Promise<Map<string, Map<string, Buffer>>> {
-    const re = new RegExp(namePattern);
-    const out = new Map<string, Map<string, Buffer>>();
-    for (const [p, attrs] of this.xattrs) {
-      if (p !== root && !p.startsWith(root + '/')) continue;
-      const hit = new Map([...attrs].filter(([n]) => re.test(n)));
-      if (hit.size) out.set(p, hit);
-    }
-    return out;
-  }
 }

@@ -1,15 +1,15 @@
 // Unit tests of src/host/prepare.ts over a fixture /proc and /sys/fs/cgroup with a fake mounter.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { prepareHost } = require('../../dist/host/prepare');
-const { FakeMounter } = require('../../dist/host/mount');
-const { SystemError } = require('../../dist/errdefs');
+import test, { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { prepareHost } from '../../src/host/prepare';
+import { FakeMounter } from '../fakes/mount';
+import type { MountInfo } from '../../src/host/mount';
+import { SystemError } from '../../src/errdefs';
 
-function fixture(t, { controllers, filesystems = 'nodev\tcgroup2\nnodev\toverlay\n', v2 = false }) {
+function fixture(t: TestContext, { controllers, filesystems = 'nodev\tcgroup2\nnodev\toverlay\n', v2 = false }: { controllers: string; filesystems?: string; v2?: boolean }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-prepare-unit-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const cgroupRoot = path.join(dir, 'cgroup');
@@ -20,7 +20,7 @@ function fixture(t, { controllers, filesystems = 'nodev\tcgroup2\nnodev\toverlay
   fs.mkdirSync(path.join(procRoot, 'sys/net/ipv4'), { recursive: true });
   fs.writeFileSync(path.join(procRoot, 'filesystems'), filesystems);
   fs.writeFileSync(path.join(procRoot, 'sys/net/ipv4/ip_forward'), '0\n');
-  const mount = (id, mp, type, opts) => ({
+  const mount = (id: number, mp: string, type: string, opts: string[]): MountInfo => ({
     id, parentId: 1, device: '0:0', root: '/', mountPoint: mp, mountOptions: ['rw'], fsType: type, source: type, superOptions: ['rw', ...opts],
   });
   const table = v2
@@ -86,7 +86,7 @@ test('pure v2 host: nothing mounted; directory modes are corrected', async (t) =
 
 test('overlay: modprobe when absent from /proc/filesystems, error when it cannot load', async (t) => {
   const f = fixture(t, { controllers: '', filesystems: 'nodev\tcgroup2\n' });
-  const loaded = [];
+  const loaded: string[] = [];
   const r = await prepareHost({
     ...f.opts,
     modprobe: async (m) => { loaded.push(m); fs.appendFileSync(path.join(f.procRoot, 'filesystems'), 'nodev\toverlay\n'); },

@@ -1,23 +1,25 @@
-'use strict';
 // Layer unpacking: metadata kept, whiteouts converted with real mknod/setfattr, every escape refused.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const zlib = require('node:zlib');
-const { execFileSync } = require('node:child_process');
-const { Readable } = require('node:stream');
-const { makeTar: makeTarWith } = require('./image-helpers');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { makeTar as makeTarWith } from './image-helpers';
 
 /** Builds a tar in memory; entries default to regular files with a fixed mtime. */
-const makeTar = (entries) => makeTarWith(entries, { mtime: new Date(1_600_000_000_000) });
-const { unpack } = require('../../dist/image/unpack');
-const { HostSpecialFiles, FakeSpecialFiles } = require('../../dist/host/special-files');
+type TarEntry = Record<string, unknown>;
+const makeTar = (entries: TarEntry[]): Promise<Buffer> => makeTarWith(entries, { mtime: new Date(1_600_000_000_000) });
+import { unpack } from '../../src/image/unpack';
+import { HostSpecialFiles } from '../../src/host/special-files';
+import { FakeSpecialFiles } from '../fakes/special-files';
 
 /** Builds a tar in memory from [{name, type, data, linkname, mode, uid, gid, mtime}]. */
 
-async function withDirs(fn) {
+async function withDirs(fn: (dest: string, base: string) => Promise<void>): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-unpack-'));
   const dest = path.join(base, 'dest');
   fs.mkdirSync(dest);
@@ -51,7 +53,7 @@ test('keeps modes, owners, mtimes, symlinks and hard links; detects gzip', () =>
   assert.equal(fs.readlinkSync(path.join(dest, 'bin/sh')), '/bin/tool');
   assert.equal(fs.statSync(path.join(dest, 'tmp')).mode & 0o7777, 0o1777);
   assert.equal(fs.statSync(path.join(dest, 'etc')).mtimeMs, 1_600_000_000_000);
-  assert.equal(res.diffId, 'sha256:' + require('node:crypto').createHash('sha256').update(t).digest('hex'));
+  assert.equal(res.diffId, 'sha256:' + createHash('sha256').update(t).digest('hex'));
   assert.equal(res.tarSize, t.length);
 }));
 
@@ -86,10 +88,10 @@ test('the fake special-files adapter records instead of touching the kernel', ()
   const t = await makeTar([{ name: 'a/', type: 'directory' }, { name: 'a/.wh.x', data: '' }, { name: 'a/.wh..wh..opq', data: '' }]);
   await unpack(Readable.from([t]), dest, { special: fake });
   assert.deepEqual([...fake.nodes.values()].map((n) => [path.relative(dest, n.path), n.type, n.major, n.minor]), [['a/x', 'c', 0, 0]]);
-  assert.equal(fake.xattrs.get(path.join(dest, 'a')).get('trusted.overlay.opaque').toString(), 'y');
+  assert.equal(fake.xattrs.get(path.join(dest, 'a'))?.get('trusted.overlay.opaque')?.toString(), 'y');
 }));
 
-const escapes = [
+const escapes: Array<[string, TarEntry[], RegExp]> = [
   ['dot-dot escape', [{ name: '../evil', data: 'x' }], /escapes/],
   ['nested dot-dot escape', [{ name: 'a/../../evil', data: 'x' }], /escapes/],
   ['absolute dot-dot escape', [{ name: '/../evil', data: 'x' }], /escapes/],
@@ -112,7 +114,7 @@ for (const [what, entries, pattern] of escapes) {
     fs.writeFileSync(path.join(base, 'outside'), 'secret');
     const before = fs.readdirSync(base).sort();
     const t = await makeTar(entries);
-    await assert.rejects(unpack(Readable.from([t]), dest, { special: new FakeSpecialFiles() }), (err) => {
+    await assert.rejects(unpack(Readable.from([t]), dest, { special: new FakeSpecialFiles() }), (err: Error) => {
       assert.equal(err.name, 'InvalidParameterError');
       assert.match(err.message, pattern);
       assert.match(err.message, /refusing to unpack tar entry/);
@@ -169,5 +171,5 @@ test('overlayfs attributes in PAX records are dropped, others kept', () => withD
   const t = await makeTar([{ name: 'f', data: 'x', pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.user.k': 'v' } }]);
   await unpack(Readable.from([t]), dest, { special: fake });
   const attrs = fake.xattrs.get(path.join(dest, 'f'));
-  assert.deepEqual([...attrs.keys()], ['user.k']);
+  assert.deepEqual([...(attrs?.keys() ?? [])], ['user.k']);
 }));

@@ -1,14 +1,13 @@
-'use strict';
 // The layer store: ChainIDs, reuse of existing layers, lowerdir order, crash leftovers.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Readable } = require('node:stream');
-const { makeTar } = require('./image-helpers');
-const { LayerStore, chainIdOf } = require('../../dist/image/layer-store');
-const { FakeSpecialFiles } = require('../../dist/host/special-files');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { makeTar } from './image-helpers';
+import { LayerStore, chainIdOf } from '../../src/image/layer-store';
+import { FakeSpecialFiles } from '../fakes/special-files';
 
 
 test('registers stacks by ChainID, reuses existing layers, lists lowerdirs top first', async () => {

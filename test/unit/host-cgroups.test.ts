@@ -1,17 +1,18 @@
 // Unit tests of src/host/cgroups.ts: layout detection and cgroup file parsing from fixtures, both drivers
 // over fixture directory trees, and the fake driver.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const cg = require('../../dist/host/cgroups');
-const { parseMountInfo } = require('../../dist/host/mount');
-const { NotFoundError, InvalidParameterError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as cg from '../../src/host/cgroups';
+import { FakeCgroupDriver } from '../fakes/cgroups';
+import { unitFixtures } from '../helpers/paths';
+import { parseMountInfo } from '../../src/host/mount';
+import { NotFoundError, InvalidParameterError } from '../../src/errdefs';
 
 // This host (Debian 12, hybrid) before the hugetlb fix, a systemd v1 host with cpu,cpuacct co-mounted, a pure v2 host.
-const fixture = (name) => fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
+const fixture = (name: string): string => fs.readFileSync(path.join(unitFixtures, name), 'utf8');
 const HYBRID = fixture('host-mountinfo-hybrid.txt');
 const V1 = fixture('host-mountinfo-v1.txt');
 const V2 = fixture('host-mountinfo-v2.txt');
@@ -21,15 +22,15 @@ test('cgroupLayoutFrom detects hybrid, v1 and v2 as crun does', () => {
   assert.equal(h.mode, 'hybrid');
   assert.equal(h.v2Mount, '/sys/fs/cgroup/unified');
   assert.deepEqual(h.v2Controllers, ['hugetlb']);
-  assert.equal(h.v1.get('memory').mountPoint, '/sys/fs/cgroup/memory');
+  assert.equal(h.v1.get('memory')?.mountPoint, '/sys/fs/cgroup/memory');
   assert.ok(h.v1.has('name=systemd'));
   assert.ok(!h.v1.has('hugetlb'));
 
   const v1 = cg.cgroupLayoutFrom(parseMountInfo(V1), []);
   assert.equal(v1.mode, 'v1');
   assert.equal(v1.v2Mount, undefined);
-  assert.equal(v1.v1.get('cpu').mountPoint, '/sys/fs/cgroup/cpu,cpuacct');
-  assert.equal(v1.v1.get('cpuacct').mountPoint, '/sys/fs/cgroup/cpu,cpuacct');
+  assert.equal(v1.v1.get('cpu')?.mountPoint, '/sys/fs/cgroup/cpu,cpuacct');
+  assert.equal(v1.v1.get('cpuacct')?.mountPoint, '/sys/fs/cgroup/cpu,cpuacct');
   assert.ok(!v1.v1.has('xattr') && !v1.v1.has('release_agent=/lib/systemd/systemd-cgroups-agent'));
 
   const v2 = cg.cgroupLayoutFrom(parseMountInfo(V2), ['cpu', 'memory', 'pids']);
@@ -66,7 +67,7 @@ test('parsers of cgroup files', () => {
   assert.deepEqual(cg.parseProcs('4779\n4790\n'), [4779, 4790]);
 });
 
-function tree(files) {
+function tree(files: Record<string, string>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cg-unit-'));
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -75,8 +76,8 @@ function tree(files) {
   return root;
 }
 
-function v1Layout(root) {
-  const v1 = new Map();
+function v1Layout(root: string): cg.CgroupLayout {
+  const v1: cg.CgroupLayout['v1'] = new Map();
   for (const c of ['cpuacct', 'memory', 'pids', 'blkio', 'freezer']) v1.set(c, { mountPoint: path.join(root, c), root: '/' });
   return { mode: 'hybrid', root, v1, v2Mount: path.join(root, 'unified'), v2Controllers: [] };
 }
@@ -101,10 +102,10 @@ test('CgroupV1Driver reads a v1 fixture tree', async (t) => {
   assert.equal(d.mode, 'hybrid');
   const s = await d.stats(id);
   assert.deepEqual(s.cpu, { usageNanos: 5671368 });
-  assert.equal(s.memory.usage, 241664);
-  assert.equal(s.memory.limit, 67108864);
-  assert.equal(s.memory.cache, 8192);
-  assert.equal(s.memory.stat.total_inactive_file, 4096);
+  assert.equal(s.memory?.usage, 241664);
+  assert.equal(s.memory?.limit, 67108864);
+  assert.equal(s.memory?.cache, 8192);
+  assert.equal(s.memory?.stat.total_inactive_file, 4096);
   assert.deepEqual(s.pids, { current: 1, limit: null });
   assert.deepEqual(s.blkio, { readBytes: 4196, writeBytes: 8193 });
   assert.deepEqual(Object.keys(await d.stats(id, ['pids'])), ['pids']);
@@ -159,7 +160,7 @@ test('CgroupV2Driver reads a v2 fixture tree', async (t) => {
 });
 
 test('FakeCgroupDriver', async () => {
-  const f = new cg.FakeCgroupDriver('v1');
+  const f = new FakeCgroupDriver('v1');
   const c = f.add('/berth/x', { stats: { pids: { current: 2, limit: null } }, pids: [5, 6] });
   assert.deepEqual(await f.stats('/berth/x'), { pids: { current: 2, limit: null } });
   assert.deepEqual(await f.stats('/berth/x', ['cpu']), {});

@@ -1,11 +1,9 @@
 // Unit tests of src/host/mount.ts: mountinfo parsing, overlay option planning, the fake mounter.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const {
-  parseMountInfo, isMountPointIn, planOverlayMount, FakeMounter, MOUNT_DATA_MAX, OVERLAY_MAX_LOWER,
-} = require('../../dist/host/mount');
-const { InvalidParameterError, NotFoundError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMountInfo, isMountPointIn, planOverlayMount, MOUNT_DATA_MAX, OVERLAY_MAX_LOWER } from '../../src/host/mount';
+import { FakeMounter } from '../fakes/mount';
+import { InvalidParameterError, NotFoundError } from '../../src/errdefs';
 
 // Lines from a Debian 12 host's /proc/self/mountinfo (hybrid cgroups), an overlay with a shared peer
 // group, and a path with a space (escaped \040 by the kernel).
@@ -52,7 +50,7 @@ test('planOverlayMount: absolute paths when they fit, lowerdir top-first, index=
   assert.equal(p.links, undefined);
 });
 
-const hex = (i) => i.toString(16).padStart(64, '0');
+const hex = (i: number): string => i.toString(16).padStart(64, '0');
 
 test('planOverlayMount: long chains become relative to the common parent', () => {
   const root = '/var/lib/berth/storage/overlay';
@@ -90,8 +88,8 @@ test('FakeMounter keeps a mount table and records calls', async () => {
   await fake.mount('cgroup', 'cgroup', '/sys/fs/cgroup/hugetlb', ['hugetlb']);
   assert.equal(await fake.isMountPoint('/sys/fs/cgroup/hugetlb'), true);
   const m = (await fake.mounts()).find((x) => x.mountPoint === '/sys/fs/cgroup/hugetlb');
-  assert.equal(m.fsType, 'cgroup');
-  assert.ok(m.superOptions.includes('hugetlb'));
+  assert.equal(m?.fsType, 'cgroup');
+  assert.ok(m?.superOptions.includes('hugetlb'));
   await fake.mountOverlay(['/l/1', '/l/0'], '/c/u', '/c/w', '/c/merged');
   assert.equal(await fake.isMountPoint('/c/merged'), true);
   await fake.umount('/c/merged', { lazy: true });
