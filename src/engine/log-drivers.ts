@@ -1,6 +1,7 @@
 // Docker's log drivers as Berth offers them: json-file (conmon's k8s-file underneath, size-capped) and none.
 import { InvalidParameterError } from '../errdefs';
 import { fromHumanSize, ramInBytes } from '../util/units';
+import { parseGoBool } from '../wire/go-bool';
 
 export interface LogConfig { Type: string; Config: Record<string, string> }
 
@@ -75,8 +76,8 @@ function jsonFileLimits(opts: Record<string, string>): { maxSize?: number; maxFi
     if (maxFiles < 1) throw new InvalidParameterError('max-file cannot be less than 1');
   }
   if (opts.compress !== undefined) {
-    const compress = ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(opts.compress);
-    if (!compress && !['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(opts.compress)) {
+    const compress = parseGoBool(opts.compress);
+    if (compress === undefined) {
       throw new InvalidParameterError(`strconv.ParseBool: parsing "${opts.compress}": invalid syntax`);
     }
     if (compress && (maxFiles === 1 || maxSize === undefined)) throw new InvalidParameterError('compress cannot be true when max-file is less than 2 or max-size is not set');

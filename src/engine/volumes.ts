@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/docker';
 import type { SpecialFiles } from '../host/special-files';
 import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
+import { parseGoBool } from '../wire/go-bool';
 import type { EventBus } from './events';
 import { labelFiltersMatch } from './filters';
 import type { ContainerMount, ContainerVolumes, PlannedMount } from './container-mounts';
@@ -319,8 +320,8 @@ function setIn(map: Map<string, Set<string>>, key: string): Set<string> {
 }
 
 function parseBool(v: string, key: string): boolean {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  const b = parseGoBool(v);
+  if (b !== undefined) return b;
   throw new InvalidParameterError(`invalid filter '${key}': strconv.ParseBool: parsing "${v}": invalid syntax`);
 }
 

@@ -1,5 +1,6 @@
 // Registry routes of the Docker Engine API: push, login (POST /auth) and search; pull is POST /images/create (routes/images.ts).
 import { InvalidParameterError } from '../../errdefs';
+import { parseGoBool } from '../../wire/go-bool';
 import { decodeRegistryAuth, type DistributionService } from '../../engine/distribution';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
@@ -46,8 +47,9 @@ function searchFilter(filters: Map<string, string[]>): (r: SearchResult) => bool
   const bool = (k: string): boolean | undefined => {
     const v = filters.get(k)?.at(-1);
     if (v === undefined) return undefined;
-    if (!/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(v)) throw new InvalidParameterError(`invalid filter '${k}=${v}'`);
-    return /^(1|t|T|TRUE|true|True)$/.test(v);
+    const b = parseGoBool(v);
+    if (b === undefined) throw new InvalidParameterError(`invalid filter '${k}=${v}'`);
+    return b;
   };
   const automated = bool('is-automated');
   const official = bool('is-official');

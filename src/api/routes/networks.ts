@@ -5,6 +5,7 @@ import type { NetworkService } from '../../engine/networks';
 import type { NetworkEndpoints } from '../../engine/network-endpoints';
 import type { NetworkRecord } from '../../network/network-store';
 import { InvalidParameterError, NotFoundError } from '../../errdefs';
+import { parseGoBool } from '../../wire/go-bool';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { parseUntil } from '../../wire/timestamps';
@@ -109,7 +110,7 @@ function checkCreateBody(v: unknown): NetworkCreateBody {
     // moby's bridge driver parses these (fromLabels) and refuses what does not parse, in its words.
     const bad = (why: string) => new InvalidParameterError(`failed to parse ${label} value: ${value} (${why})`);
     if (label === 'com.docker.network.driver.mtu' && !/^[+-]?\d+$/.test(value)) throw bad(`strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
-    if (BRIDGE_BOOL_OPTIONS.includes(label) && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(value)) throw bad(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+    if (BRIDGE_BOOL_OPTIONS.includes(label) && parseGoBool(value) === undefined) throw bad(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
     if (label === 'com.docker.network.bridge.host_binding_ipv4' && !isIP(value)) throw bad('nil ip');
   }
   return body;
