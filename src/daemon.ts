@@ -267,7 +267,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerVolumeRoutes(router, volumes);
   registerExecRoutes(router, execs);
   registerContainerOpsRoutes(router, {
-    archive: new ContainerArchive(containers, mounter, specialFiles),
+    archive: new ContainerArchive(containers, specialFiles),
     stats: new ContainerStats(containers, cgroups, log),
     update: new ContainerUpdate(containers, runtime),
   });

@@ -70,6 +70,22 @@ export class RequestBody {
   }
 }
 
+/** The size of the buffer Python's http.client reads a response head through (io.DEFAULT_BUFFER_SIZE). */
+const PYTHON_HEAD_BUFFER = 8192;
+
+/**
+ * Ends a response head. docker-py reads the head through http.client's 8 KiB buffered reader, then reads frames
+ * from the raw socket: frames that arrived with the head sit in that buffer and are lost (its own
+ * test_attach_no_stream fails on dockerd for this, whenever the client is slower than the daemon). For docker-py
+ * the head is padded to exactly that buffer's size, so the first read takes the head and nothing after it.
+ */
+export function responseHead(fields: string, userAgent: string | undefined): string {
+  if (!userAgent?.startsWith('docker-sdk-python/')) return `${fields}\r\n`;
+  const name = 'X-Berth-Padding: ';
+  const pad = PYTHON_HEAD_BUFFER - Buffer.byteLength(fields) - name.length - 4;
+  return pad > 0 ? `${fields}${name}${'.'.repeat(pad)}\r\n\r\n` : `${fields}\r\n`;
+}
+
 /**
  * Takes over the connection of `req` and writes dockerd's response head: `101 UPGRADED` with `contentType` to a
  * client that asked for an upgrade, else `200 OK` naming a raw stream whatever is sent (as moby does). Output may
@@ -79,9 +95,9 @@ export function hijackConnection(req: http.IncomingMessage, res: http.ServerResp
   const socket: Duplex = upgradeSocket ?? req.socket;
   const upgrade = upgradeSocket !== undefined || req.headers.upgrade !== undefined;
   if (res) res.detachSocket(req.socket);
-  socket.write(upgrade
-    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
-    : `HTTP/1.1 200 OK\r\nContent-Type: ${RAW_STREAM}\r\n\r\n`);
+  socket.write(responseHead(upgrade
+    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n`
+    : `HTTP/1.1 200 OK\r\nContent-Type: ${RAW_STREAM}\r\n`, req.headers['user-agent']));
   const input = new PassThrough();
   const endInput = () => { if (!input.writableEnded) input.end(); };
   socket.once('close', endInput);

@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerRecord } from './container-record';
-import { isRunning, type ContainerService, type RootfsMounter } from './containers';
+import { isRunning, type ContainerService } from './containers';
 import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { sourceMounts } from './container-mounts';
 import { resolveInContainer } from '../host/rootfs';
@@ -42,10 +42,7 @@ export function goFileMode(st: fs.Stats): number {
 }
 
 export class ContainerArchive {
-  /** Stopped containers whose root this module mounted, with the number of operations using it. */
-  private readonly mountUsers = new Map<string, number>();
-
-  constructor(private readonly containers: ContainerService, private readonly mounter: RootfsMounter, private readonly special: SpecialFiles) {}
+  constructor(private readonly containers: ContainerService, private readonly special: SpecialFiles) {}
 
   /** HEAD /containers/{id}/archive. */
   async stat(ref: string, p: string): Promise<PathStat> {
@@ -56,7 +53,7 @@ export class ContainerArchive {
   /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
   async get(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
     const c = this.containers.get(ref);
-    const release = await this.acquire(c);
+    const release = await this.containers.rootfsUsers.acquire(c);
     try {
       const root = this.containers.mergedDir(c);
       const mounts = await this.viewMounts(c);
@@ -152,32 +149,12 @@ export class ContainerArchive {
   }
 
   private async withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
-    const release = await this.acquire(c);
+    const release = await this.containers.rootfsUsers.acquire(c);
     try {
       return await fn(this.containers.mergedDir(c));
     } finally {
       await release();
     }
-  }
-
-  /** Makes sure the container's root is mounted; the returned release unmounts what was mounted here, last user out. */
-  private async acquire(c: ContainerRecord): Promise<() => Promise<void>> {
-    const merged = this.containers.mergedDir(c);
-    const users = this.mountUsers.get(c.id);
-    if (users !== undefined) {
-      this.mountUsers.set(c.id, users + 1);
-    } else if (!(await this.mounter.isMountPoint(merged))) {
-      await this.mounter.mountOverlay(c.lowerDirs, this.containers.upperDir(c), this.containers.workDir(c), merged);
-      this.mountUsers.set(c.id, 1);
-    } else {
-      return async () => undefined;
-    }
-    return async () => {
-      const n = (this.mountUsers.get(c.id) ?? 1) - 1;
-      if (n > 0) { this.mountUsers.set(c.id, n); return; }
-      this.mountUsers.delete(c.id);
-      if (!isRunning(c.state.status)) await this.mounter.umount(merged).catch(() => undefined);
-    };
   }
 }
 

@@ -25,6 +25,7 @@ import { ExitMonitor } from '../runtime/exit-monitor';
 import { resizeConsole } from '../runtime/console';
 import { readFileInRoot, mkdirInRoot, resolveInRoot } from '../host/rootfs';
 import { KeyedMutex } from '../util/mutex';
+import { RootfsUsers } from './rootfs-users';
 import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import type { RuntimeMount } from '../wire/oci';
 import { parseLink, type NetworkDns } from './network-dns';
@@ -108,6 +109,8 @@ export class ContainerService {
   private readonly socketDir: string;
   private readonly mounts: ContainerMountSetup;
   private readonly attached = new AttachedReaders();
+  /** A stopped container's root, mounted while `docker cp` or an export reads or writes it. */
+  readonly rootfsUsers: RootfsUsers;
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.mounts = new ContainerMountSetup(o.volumes);
@@ -115,6 +118,10 @@ export class ContainerService {
     this.exitDir = path.join(o.runRoot, 'exits');
     this.socketDir = path.join(o.runRoot, 'sockets');
     this.exits = new ExitMonitor(this.exitDir, (id, code, exitedAt) => this.onExit(id, code, '', exitedAt));
+    this.rootfsUsers = new RootfsUsers(o.mounter, {
+      mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
+      running: (c) => isRunning(c.state.status),
+    });
   }
 
   // ---------- start-up and reconciliation ----------
@@ -829,15 +836,9 @@ export class ContainerService {
   /** A tar of the container's whole filesystem; a stopped container's root is mounted for the time of the export. */
   async export(ref: string): Promise<Readable> {
     const c = this.get(ref);
-    const merged = this.mergedDir(c);
-    const mountedHere = !(await this.o.mounter.isMountPoint(merged));
-    if (mountedHere) await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
-    const tar = this.o.images.exportRootfs(merged);
-    if (mountedHere) {
-      const release = () => { if (!isRunning(c.state.status)) void this.o.mounter.umount(merged).catch(() => undefined); };
-      tar.once('close', release);
-      tar.once('end', release);
-    }
+    const release = await this.rootfsUsers.acquire(c);
+    const tar = this.o.images.exportRootfs(this.mergedDir(c));
+    for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void release());
     this.emit(c, 'export');
     return tar;
   }

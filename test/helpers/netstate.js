@@ -61,9 +61,18 @@ class NetState {
     }
   }
 
-  /** Prefixes that match addresses of the subnets (/24 or wider: whole octets). */
+  /**
+   * Prefixes that match addresses of the subnets (/24 or wider: whole octets). A subnet of ours that the host now
+   * routes through a device not ours was freed and taken by another daemon (other tests run beside this one):
+   * its rules are that daemon's.
+   */
   prefixes() {
-    return [...this.subnets].map((s) => {
+    const routes = sh('ip', ['-4', 'route']).split('\n');
+    const takenByOthers = (subnet) => routes.some((l) => {
+      const dev = / dev (\S+)/.exec(l)?.[1];
+      return l.startsWith(`${subnet} `) && dev !== undefined && !this.bridges.has(dev);
+    });
+    return [...this.subnets].filter((s) => !takenByOthers(s)).map((s) => {
       const [ip, bits] = s.split('/');
       const octets = Math.floor(Number(bits) / 8);
       return `${ip.split('.').slice(0, Math.max(1, octets)).join('.')}.`;
@@ -130,6 +139,16 @@ class NetState {
       for (const line of fs.readFileSync(p, 'utf8').split('\n').slice(1).filter(Boolean)) out.push(`${f.slice(0, 12)} ${line}`);
     }
     return out.sort();
+  }
+
+  /**
+   * The leftovers once things have settled: what is still there after `ms` (a removal that was already under way,
+   * an auto-removal, may finish a moment after the client's call returns; a leak stays).
+   */
+  async settledLeftovers(ms = 10_000) {
+    let left = this.leftovers();
+    for (const until = Date.now() + ms; left.length && Date.now() < until; left = this.leftovers()) await new Promise((r) => setTimeout(r, 250));
+    return left;
   }
 
   /** Everything at once, for before/after comparisons. */

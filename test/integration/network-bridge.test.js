@@ -262,7 +262,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
 
   await t.test('nothing is left behind: no veth, bridge, namespace, rule, lease or DNS entry', async () => {
     for (const id of ok(['ps', '-aq']).split('\n').filter(Boolean)) ok(['rm', '-f', id]);
-    assert.deepEqual(state.leftovers(), []);
+    assert.deepEqual(await state.settledLeftovers(), []);
     assert.ok(state.chains.size > 0, 'the tracker saw netavark\'s chains for this daemon');
   });
 });

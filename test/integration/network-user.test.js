@@ -189,8 +189,8 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(ok(['network', 'ls', '--format', '{{.Name}}']).split('\n').filter(Boolean).sort(), ['bridge', 'host', 'none']);
   });
 
-  await t.test('nothing is left behind: no bridge, veth, namespace, rule, lease or DNS entry', () => {
-    assert.deepEqual(state.leftovers(), []);
+  await t.test('nothing is left behind: no bridge, veth, namespace, rule, lease or DNS entry', async () => {
+    assert.deepEqual(await state.settledLeftovers(), []);
     assert.ok(state.bridges.size >= 4 && state.subnets.size >= 4, 'the tracker knew every network');
   });
 });
