@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { ContainerConfig } from '../wire/docker';
 import { InvalidParameterError } from '../errdefs';
+import { parsePortSpec } from '../wire/ports';
 
 const VALID_CHANGE_COMMANDS = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir']);
 
@@ -143,14 +144,7 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
       }
       case 'expose': {
         const ports = { ...(c.ExposedPorts ?? {}) };
-        for (const spec of shellWords(rest, envMap())) {
-          const pm = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
-          if (!pm) throw new InvalidParameterError(`invalid containerPort: ${spec}`);
-          const lo = Number(pm[1]);
-          const hi = pm[2] ? Number(pm[2]) : lo;
-          if (hi < lo || hi > 65535) throw new InvalidParameterError(`invalid range specified for container port: ${spec}`);
-          for (let p = lo; p <= hi; p++) ports[`${p}/${(pm[3] ?? 'tcp').toLowerCase()}`] = {};
-        }
+        for (const m of shellWords(rest, envMap()).flatMap(parsePortSpec)) ports[m.key] = {};
         c.ExposedPorts = ports;
         break;
       }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
 import { hostArchitecture } from '../image/platform';
 import { parseSignal } from '../wire/signals';
+import { parsePortSpec } from '../wire/ports';
 import { resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../image/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
@@ -350,7 +351,7 @@ class BuildRun {
         return this.commitConfig(state, `MAINTAINER ${ins.name}`);
       case 'EXPOSE': {
         const ports = { ...(c.ExposedPorts ?? {}) };
-        for (const p of ins.ports) for (const key of parsePortSpec(p)) ports[key] = {};
+        for (const m of ins.ports.flatMap(parsePortSpec)) ports[m.key] = {};
         c.ExposedPorts = ports;
         return this.commitConfig(state, `EXPOSE ${ins.ports.join(' ')}`);
       }
@@ -777,24 +778,6 @@ function checkPlatform(spec: string, arch: string): void {
   if (os !== 'linux' || norm(a) !== arch) {
     throw new InvalidParameterError(`platform ${spec} is not supported: Berth builds for linux/${arch} only`);
   }
-}
-
-/** Ports of an EXPOSE word ("80", "80/udp", "8000-8002", "127.0.0.1:80:80/tcp"), as "port/proto" keys. */
-export function parsePortSpec(raw: string): string[] {
-  const parts = raw.split(':');
-  const container = parts[parts.length - 1]!;
-  const [portPart = '', protoRaw] = container.split('/', 2);
-  if (!portPart) throw new InvalidParameterError(`no port specified: ${raw}<empty>`);
-  const proto = (protoRaw || 'tcp').toLowerCase();
-  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new InvalidParameterError(`invalid proto: ${proto}`);
-  const m = /^(\d+)(?:-(\d+))?$/.exec(portPart);
-  if (!m) throw new InvalidParameterError(`invalid containerPort: ${portPart}`);
-  const lo = Number(m[1]);
-  const hi = m[2] ? Number(m[2]) : lo;
-  if (lo > 65535 || hi > 65535 || hi < lo) throw new InvalidParameterError(`invalid containerPort: ${portPart}`);
-  const out: string[] = [];
-  for (let p = lo; p <= hi; p++) out.push(`${p}/${proto}`);
-  return out;
 }
 
 /** Go's %q of a []string: ["a" "b"]. */

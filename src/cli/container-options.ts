@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import type { ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, MountSpec, PortBinding, RestartPolicy, Ulimit } from '../wire/docker';
 import { collect } from './command';
 import { parseGoDuration, ramInBytes } from '../util/units';
+import { InvalidParameterError } from '../errdefs';
+import { parsePortRange, parsePortSpecs as parseNatPortSpecs, portKey, splitProtoPort } from '../wire/ports';
 
 /** A bad flag value: run/create exit 125 with it. */
 export class InvalidFlagError extends Error {}
@@ -193,60 +195,25 @@ export function labelsFrom(list: string[]): Record<string, string> {
   return out;
 }
 
-function splitProto(spec: string): [string, string] {
-  const i = spec.lastIndexOf('/');
-  return i < 0 ? [spec, 'tcp'] : [spec.slice(0, i), spec.slice(i + 1).toLowerCase()];
-}
-
-function portRange(s: string, spec: string): [number, number] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  if (!m) throw new InvalidFlagError(`invalid containerPort: ${s}`);
-  const a = Number(m[1]);
-  const b = m[2] ? Number(m[2]) : a;
-  if (b < a) throw new InvalidFlagError(`invalid range specified for port: ${spec}`);
-  return [a, b];
-}
-
-/** nat.ParsePortSpecs: "ip:host:ctr/proto" into exposed ports and bindings. */
+/** nat.ParsePortSpecs for -p, its errors as flag errors. */
 export function parsePortSpecs(specs: string[]): { exposed: Record<string, object>; bindings: Record<string, PortBinding[]> } {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, PortBinding[]> = {};
-  for (const raw of specs) {
-    const [rest, proto] = splitProto(raw);
-    let ip = '';
-    let host = '';
-    let ctr: string;
-    // An IPv6 host address is bracketed: [::1]:80:80
-    const v6 = /^\[([^\]]+)\]:(.*)$/.exec(rest);
-    let parts: string[];
-    if (v6) { ip = v6[1]; parts = v6[2].split(':'); if (parts.length === 2) [host, ctr] = parts; else throw new InvalidFlagError(`invalid port format for --publish: ${raw}`); }
-    else {
-      parts = rest.split(':');
-      if (parts.length === 1) ctr = parts[0];
-      else if (parts.length === 2) [host, ctr] = parts;
-      else if (parts.length === 3) [ip, host, ctr] = parts;
-      else {
-        // Unbracketed IPv6: everything before the last two fields.
-        ctr = parts.pop() as string;
-        host = parts.pop() as string;
-        ip = parts.join(':');
-      }
-    }
-    if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new InvalidFlagError(`invalid proto: ${proto}`);
-    const [c0, c1] = portRange(ctr, raw);
-    let h0 = 0;
-    let h1 = 0;
-    if (host) [h0, h1] = portRange(host, raw);
-    if (host && h1 - h0 !== c1 - c0 && c0 !== c1) throw new InvalidFlagError(`invalid ranges specified for container and host Ports: ${ctr} and ${host}`);
-    for (let i = 0; i <= c1 - c0; i++) {
-      const key = `${c0 + i}/${proto}`;
-      exposed[key] = {};
-      let hostPort = '';
-      if (host) hostPort = c0 === c1 && h0 !== h1 ? host : String(h0 + i);
-      (bindings[key] ??= []).push({ HostIp: ip, HostPort: hostPort });
-    }
+  try {
+    return parseNatPortSpecs(specs);
+  } catch (err) {
+    if (err instanceof InvalidParameterError) throw new InvalidFlagError(err.message);
+    throw err;
   }
-  return { exposed, bindings };
+}
+
+/** --expose: "80", "80/udp" or "8000-8010/tcp", no host part. */
+function exposedPorts(spec: string): string[] {
+  if (spec.includes(':')) throw new InvalidFlagError(`invalid port format for --expose: ${spec}`);
+  const [proto, port] = splitProtoPort(spec);
+  const range = parsePortRange(port);
+  if (!range) throw new InvalidFlagError(`invalid range format for --expose: ${spec}, error: invalid port range: ${port}`);
+  const out: string[] = [];
+  for (let p = range[0]; p <= range[1]; p++) out.push(portKey(p, proto.toLowerCase()));
+  return out;
 }
 
 function parseBool(v: string | undefined, key: string): boolean {
@@ -378,11 +345,7 @@ export function buildCreateRequest(flags: CreateFlags, image: string, command: s
   const labels = labelsFrom([...(flags.labelFile ?? []).flatMap((f) => parseKeyValueFile(f)), ...(flags.label ?? [])]);
 
   const { exposed, bindings } = parsePortSpecs(flags.publish ?? []);
-  for (const e of flags.expose ?? []) {
-    const [p, proto] = splitProto(e);
-    const [a, b] = portRange(p, e);
-    for (let i = a; i <= b; i++) exposed[`${i}/${proto}`] = {};
-  }
+  for (const e of flags.expose ?? []) for (const key of exposedPorts(e)) exposed[key] = {};
 
   const binds: string[] = [];
   const volumes: Record<string, object> = {};

@@ -7,7 +7,7 @@ import type { Attachment } from '../network/network-store';
 import type { Protocol } from '../network/ports';
 import type { ContainerDirectory, NetworkService } from './networks';
 import type { SandboxTable } from './network-sandboxes';
-import { parsePortKey } from './published-ports';
+import { parsePortKey } from '../wire/ports';
 
 export interface NetworkDnsOptions {
   networks: NetworkService;

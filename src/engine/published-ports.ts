@@ -4,15 +4,11 @@ import { isIPv4 } from 'node:net';
 import type { Port, PortBinding } from '../wire/docker';
 import type { ContainerRecord } from './container-record';
 import { InvalidParameterError } from '../errdefs';
-import type { PortRequest, Protocol } from '../network/ports';
+import type { PortRequest } from '../network/ports';
+import { parsePortKey, parsePortRange } from '../wire/ports';
 
-/** "80/tcp" → {port, proto}; a bare "80" is tcp. */
-export function parsePortKey(key: string): { port: number; proto: Protocol } | undefined {
-  const [p, proto = 'tcp'] = key.split('/') as [string, string | undefined];
-  const port = Number(p);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || !['tcp', 'udp', 'sctp'].includes(proto)) return undefined;
-  return { port, proto: proto as Protocol };
-}
+/** Kept for the callers that knew it here; the grammar lives in wire/ports. */
+export { parsePortKey };
 
 /** The host ports a container asks for: its PortBindings, and with -P every exposed port not bound yet. */
 export function portRequests(c: Pick<ContainerRecord, 'hostConfig' | 'config'>): PortRequest[] {
@@ -30,11 +26,9 @@ export function portRequests(c: Pick<ContainerRecord, 'hostConfig' | 'config'>):
         if (hostIp === '::' || hostIp.includes(':')) continue; // IPv6 bindings: Berth's networks are IPv4 only
         throw new InvalidParameterError(`invalid host IP address: ${hostIp}`);
       }
-      const m = /^(\d*)(?:-(\d+))?$/.exec(b.HostPort ?? '');
-      if (!m) throw new InvalidParameterError(`invalid host port: ${b.HostPort}`);
-      const lo = m[1] ? Number(m[1]) : 0;
-      const hi = m[2] ? Number(m[2]) : lo;
-      if (lo > 65535 || hi > 65535 || hi < lo) throw new InvalidParameterError(`invalid host port: ${b.HostPort}`);
+      const range = b.HostPort ? parsePortRange(b.HostPort) : [0, 0];
+      if (!range) throw new InvalidParameterError(`invalid host port: ${b.HostPort}`);
+      const [lo, hi] = range;
       out.push({ hostIp, hostPortLow: lo, hostPortHigh: hi, containerPort: p.port, proto: p.proto });
     }
   }

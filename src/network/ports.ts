@@ -4,7 +4,9 @@ import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { ConflictError, InvalidParameterError } from '../errdefs';
 
-export type Protocol = 'tcp' | 'udp' | 'sctp';
+import type { Protocol } from '../wire/ports';
+
+export type { Protocol };
 
 /** One published port as asked: host port 0..0 means "any free port", a..b "one of that range". */
 export interface PortRequest { hostIp: string; hostPortLow: number; hostPortHigh: number; containerPort: number; proto: Protocol }
