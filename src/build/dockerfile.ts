@@ -4,6 +4,7 @@
 
 import { InvalidParameterError } from '../errdefs';
 import { ShellLex } from './expand';
+import { parseGoDuration } from '../wire/durations';
 import type { CommandForm, Dockerfile, Heredoc, Instruction, InstructionKind, Stage } from './instructions';
 
 /** A Dockerfile Docker would refuse. `line` is 1-based (0 when the error is not about one line). */
@@ -596,35 +597,15 @@ function parseFlags(kind: InstructionKind, words: string[]): Record<string, stri
   return out;
 }
 
-/** Go's time.ParseDuration, in nanoseconds. */
-function parseGoDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const bad = () => new LineError(`time: invalid duration ${goQuote(s)}`);
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw bad();
-  let total = 0;
-  while (rest !== '') {
-    const m = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) {
-      if (/^[\d.]+$/.test(rest)) throw new LineError(`time: missing unit in duration ${goQuote(s)}`);
-      throw bad();
-    }
-    total += Number(`${m[1] || '0'}.${m[2] ?? '0'}`) * units[m[3]];
-    rest = rest.slice(m[0].length);
-  }
-  return sign * Math.round(total);
-}
-
 function optInterval(flags: Record<string, string>, name: string): number | undefined {
   const v = flags[name];
   if (v === undefined || v === '') return undefined;
-  const d = parseGoDuration(v);
+  let d: number;
+  try {
+    d = parseGoDuration(v);
+  } catch (err) {
+    throw new LineError((err as Error).message);
+  }
   if (d === 0) return 0;
   if (d < 1e6) throw new LineError(`Interval ${goQuote(name)} cannot be less than 1ms`);
   return d;

@@ -14,7 +14,7 @@ import { resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../image/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
-import { formatGoDuration } from '../util/units';
+import { formatGoDuration } from '../wire/durations';
 import { BuildArgs, prependEnvOnCmd } from './args';
 import { BuildCache, stepKey } from './cache';
 import type { BuildContext } from './context';

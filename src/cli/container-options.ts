@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, MountSpec, PortBinding, RestartPolicy, Ulimit } from '../wire/docker';
 import { collect } from './command';
-import { parseGoDuration, ramInBytes } from '../util/units';
+import { ramInBytes } from '../util/units';
+import { parseGoDuration } from '../wire/durations';
 import { InvalidParameterError } from '../errdefs';
 import { parsePortRange, parsePortSpecs as parseNatPortSpecs, portKey, splitProtoPort } from '../wire/ports';
 
@@ -149,8 +150,8 @@ function nanoseconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   try {
     return parseGoDuration(v);
-  } catch {
-    throw new InvalidFlagError(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
+  } catch (err) {
+    throw new InvalidFlagError(`invalid argument "${v}" for "--${flag}" flag: ${(err as Error).message}`);
   }
 }
 

@@ -1,5 +1,4 @@
 // What Docker's list and prune filters share.
-import { InvalidParameterError } from '../errdefs';
 
 /** A `label` filter's value against an object's labels: "key" asks that the label is there, "key=value" that it has that value. */
 export function labelMatch(labels: Record<string, string>, filter: string): boolean {
@@ -22,19 +21,4 @@ export function labelsMatchAll(labels: Record<string, string>, filters: readonly
 export function labelFiltersMatch(labels: Record<string, string>, filters: ReadonlyMap<string, readonly string[]>): boolean {
   const not = filters.get('label!') ?? [];
   return labelsMatchAll(labels, filters.get('label')) && !(not.length > 0 && labelsMatchAll(labels, not));
-}
-
-/** Docker's filter timestamps: RFC 3339 dates, Unix seconds ("1500000000.5"), or Go durations before now ("24h"). */
-export function parseTimestamp(value: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const dur = /^(?:(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns))+$/.test(value);
-  if (dur) {
-    let ms = 0;
-    const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000001 };
-    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(m[1]) * unit[m[2]!]!;
-    return now - ms;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`failed to parse value as time or duration: "${value}"`);
-  return t;
 }

@@ -5,7 +5,7 @@ import type { ContainerService } from './containers';
 import type { EventBus } from './events';
 import { errorMessage } from '../errdefs';
 import type { ExecService } from './exec';
-import { formatGoDuration } from '../util/units';
+import { formatGoDuration } from '../wire/durations';
 
 const DEFAULT_INTERVAL_NS = 30e9;
 const DEFAULT_TIMEOUT_NS = 30e9;

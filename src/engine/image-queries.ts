@@ -7,7 +7,8 @@ import { dockerContainerConfig } from '../image/container-config';
 import type { ContainerConfig, HistoryItem, ImageSummary } from '../wire/docker';
 import type { HistoryEntry } from '../wire/oci';
 import { InvalidParameterError, SystemError } from '../errdefs';
-import { labelsMatchAll, parseTimestamp } from './filters';
+import { labelsMatchAll } from './filters';
+import { parseUntil } from '../wire/timestamps';
 
 export interface ListOptions {
   all?: boolean;
@@ -56,7 +57,7 @@ export class ImageQueries {
     const createdOf = (ref: string) => Date.parse(this.images.index.config(this.images.resolveId(ref)).created ?? '') || 0;
     const before = filters.get('before')?.map(createdOf);
     const since = filters.get('since')?.map(createdOf);
-    const until = filters.get('until')?.map((u) => parseTimestamp(u));
+    const until = filters.get('until')?.map(parseUntil);
     const layerRefs = new Map<string, number>();
     if (opts.sharedSize) {
       for (const id of this.images.index.ids()) {

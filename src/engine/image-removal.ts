@@ -6,7 +6,8 @@ import { parseAnyReference, truncateId, type ImageReference } from '../image/ref
 import { failpoint } from '../store/failpoint';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errdefs';
 import { publishImageEvent, type EventBus } from './events';
-import { labelFiltersMatch, parseTimestamp } from './filters';
+import { labelFiltersMatch } from './filters';
+import { parseUntil } from '../wire/timestamps';
 
 export interface ImageDeleteItem { Untagged?: string; Deleted?: string }
 
@@ -128,7 +129,7 @@ export class ImageRemoval {
     const d = filters.get('dangling')?.[0];
     const danglingOnly = d === undefined ? true : ['true', '1'].includes(d.toLowerCase());
     if (d !== undefined && !['true', 'false', '1', '0'].includes(d.toLowerCase())) throw new InvalidParameterError(`invalid filter 'dangling=${d}'`);
-    const until = filters.get('until')?.map((u) => parseTimestamp(u));
+    const until = filters.get('until')?.map(parseUntil);
     const report = await this.images.locked(async () => {
       const sizes = new Map(this.images.layers.list().map((l) => [l.chainId, l.size]));
       const deleted: ImageDeleteItem[] = [];

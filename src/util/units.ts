@@ -1,5 +1,5 @@
 // Docker's go-units and time helpers: human sizes ("4.26MB"), human durations ("About a minute"),
-// size strings to bytes ("64m"), Go durations ("1m30s") and --since/--until timestamps.
+// size strings to bytes ("64m"); Go durations and timestamps are wire/durations' and wire/timestamps'.
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
@@ -78,66 +78,6 @@ export function timeAgo(unixSeconds: number, now = Date.now()): string {
   return `${humanDuration(Math.max(0, now - unixSeconds * 1000))} ago`;
 }
 
-/** Go's time.Duration.String ("300ms", "1.5s", "1m30s"), given nanoseconds: Docker prints durations this way. */
-export function formatGoDuration(ns: number): string {
-  let u = Math.round(Math.abs(ns));
-  if (u === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  // Whole units and up to nine fractional digits, trailing zeros dropped, as Go's fmtFrac.
-  const frac = (v: number, div: number) => {
-    const f = v % div;
-    return `${Math.floor(v / div)}${f ? `.${String(f).padStart(String(div).length - 1, '0').replace(/0+$/, '')}` : ''}`;
-  };
-  if (u < 1e3) return `${sign}${u}ns`;
-  if (u < 1e6) return `${sign}${frac(u, 1e3)}µs`;
-  if (u < 1e9) return `${sign}${frac(u, 1e6)}ms`;
-  const h = Math.floor(u / 3600e9);
-  u -= h * 3600e9;
-  const m = Math.floor(u / 60e9);
-  u -= m * 60e9;
-  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${frac(u, 1e9)}s`;
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
-};
-
-/** Go's time.ParseDuration, in nanoseconds. */
-export function parseGoDuration(input: string): number {
-  const s = input.trim();
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
-  let total = 0;
-  let sign = 1;
-  let rest = s;
-  if (rest.startsWith('-') || rest.startsWith('+')) { sign = rest[0] === '-' ? -1 : 1; rest = rest.slice(1); }
-  re.lastIndex = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while (pos < rest.length && (m = re.exec(rest)) !== null) {
-    total += parseFloat(m[1]) * DURATION_UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos !== rest.length || rest.length === 0) throw new Error(`time: invalid duration "${input}"`);
-  return sign * Math.round(total);
-}
-
-/**
- * Docker's timetypes.GetTimestamp for --since/--until: a Go duration is relative to now; RFC 3339 dates
- * and unix seconds (with optional fraction) pass as seconds. Returns the "seconds[.nanos]" string sent.
- */
-export function apiTimestamp(value: string, now = Date.now()): string {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
-  try {
-    const ns = parseGoDuration(value);
-    return String(Math.trunc((now - ns / 1e6) / 1000));
-  } catch { /* not a duration */ }
-  const parsed = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value);
-  if (Number.isNaN(parsed)) throw new Error(`invalid value for timestamp: "${value}"`);
-  const seconds = Math.floor(parsed / 1000);
-  const nanos = (parsed % 1000) * 1e6;
-  return nanos ? `${seconds}.${String(nanos).padStart(9, '0')}` : String(seconds);
-}
 
 /** Docker's short ID: the first 12 hex digits, without any "sha256:" prefix. */
 export function shortId(id: string): string {

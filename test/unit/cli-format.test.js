@@ -45,19 +45,6 @@ test('humanDuration as docker shows ages', () => {
   assert.equal(units.timeAgo(1000, 1005 * 1000), '5 seconds ago');
 });
 
-test('Go durations and --since timestamps', () => {
-  assert.equal(units.parseGoDuration('1m30s'), 90e9);
-  assert.equal(units.parseGoDuration('500ms'), 5e8);
-  assert.throws(() => units.parseGoDuration('5'));
-  // time.Duration.String, as in "Health check exceeded timeout (300ms)".
-  for (const [ns, text] of [[0, '0s'], [300e6, '300ms'], [1.5e9, '1.5s'], [90e9, '1m30s'], [3600e9, '1h0m0s'], [1500, '1.5µs'], [7, '7ns'], [30e9, '30s'], [-2e9, '-2s'], [1.000000001e9, '1.000000001s']]) {
-    assert.equal(units.formatGoDuration(ns), text);
-  }
-  assert.equal(units.apiTimestamp('10m', 1_000_000_000), String(1_000_000 - 600));
-  assert.equal(units.apiTimestamp('1700000000'), '1700000000');
-  assert.equal(units.apiTimestamp('2013-01-02T13:23:37Z'), '1357133017');
-});
-
 test('template subset: fields, json, functions, control flow', () => {
   const data = { ID: 'abc', State: { Status: 'running', Health: null }, Names: ['/x'], Labels: { a: 'b' }, N: 0 };
   assert.equal(new Template('{{.ID}} {{.State.Status}}').execute(data), 'abc running');

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { BerthCommand, Cli } from '../command';
-import { apiTimestamp } from '../../util/units';
+import { getTimestamp } from '../../wire/timestamps';
 import { StreamDemultiplexer } from '../stdcopy';
 import { inspectContainer } from './start';
 
@@ -25,12 +25,12 @@ export function logsCommand(cli: Cli, name = 'logs'): Command {
         query: {
           details: o.details || undefined,
           follow: o.follow || undefined,
-          since: o.since ? apiTimestamp(o.since) : undefined,
+          since: o.since ? getTimestamp(o.since) : undefined,
           stderr: true,
           stdout: true,
           tail: o.tail,
           timestamps: o.timestamps || undefined,
-          until: o.until ? apiTimestamp(o.until) : undefined,
+          until: o.until ? getTimestamp(o.until) : undefined,
         },
       });
       const target: Writable = c.Config.Tty

@@ -6,7 +6,8 @@ import { DaemonError, encodeFilters, jsonValues } from '../api-client';
 import { BerthCommand, Cli, collect } from '../command';
 import { renderRows } from '../format/table';
 import { Template, unescapeFormat } from '../format/template';
-import { apiTimestamp, humanSize } from '../../util/units';
+import { humanSize } from '../../util/units';
+import { getTimestamp } from '../../wire/timestamps';
 import { confirm } from '../prompt';
 import { printImagesDeleted, pruneImages } from './images';
 import { printPruned } from './lifecycle';
@@ -91,7 +92,7 @@ export function eventsCommand(cli: Cli, name = 'events'): Command {
     .option('--until <time>', 'Stream events until this timestamp')
     .action(async (o: { filter?: string[]; format?: string; since?: string; until?: string }) => {
       const res = await cli.api.request('GET', '/events', {
-        query: { filters: encodeFilters(o.filter ?? []), since: o.since ? apiTimestamp(o.since) : undefined, until: o.until ? apiTimestamp(o.until) : undefined },
+        query: { filters: encodeFilters(o.filter ?? []), since: o.since ? getTimestamp(o.since) : undefined, until: o.until ? getTimestamp(o.until) : undefined },
       });
       const tmpl = o.format ? new Template(unescapeFormat(o.format === 'json' ? '{{json .}}' : o.format)) : undefined;
       for await (const ev of jsonValues<EventMessage>(res)) {
