@@ -11,7 +11,7 @@ import { hostArchitecture } from '../image/platform';
 import { parseSignal } from '../wire/signals';
 import { parsePortSpec } from '../wire/ports';
 import { resolveInRoot } from '../host/rootfs';
-import { truncateId, parseNormalizedNamed } from '../image/reference';
+import { truncateId, parseNormalizedNamed } from '../wire/reference';
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
 import type { ImageConfig } from '../wire/oci';
 import { formatGoDuration } from '../wire/durations';

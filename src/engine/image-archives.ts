@@ -13,7 +13,7 @@ import { tarDirectory } from '../image/diff';
 import { chainIdNext } from '../image/layer-store';
 import type { Lease, LocalImages } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
-import { parseAnyReference, repoTagReference, type ImageReference } from '../image/reference';
+import { parseAnyReference, repoTagReference, type ImageReference } from '../wire/reference';
 import { unpack } from '../image/unpack';
 import { failpoint } from '../store/failpoint';
 import { COMPAT_DOCKER_VERSION, type JsonMessage } from '../wire/docker';

@@ -9,7 +9,7 @@ import { changes as overlayChanges, layerTarFromUpper, type Change } from '../im
 import { chainIdOf, chainIdsOf } from '../image/layer-store';
 import type { Lease, LocalImages } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
-import { repoTagReference, type ImageReference } from '../image/reference';
+import { repoTagReference, type ImageReference } from '../wire/reference';
 import { failpoint } from '../store/failpoint';
 import { COMPAT_DOCKER_VERSION, type ContainerConfig } from '../wire/docker';
 import type { HistoryEntry, ImageConfig } from '../wire/oci';

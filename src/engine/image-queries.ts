@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { LocalImages } from '../image/local-images';
 import { chainIdNext, chainIdsOf } from '../image/layer-store';
-import { familiarMatch } from '../image/reference';
+import { familiarMatch } from '../wire/reference';
 import { dockerContainerConfig } from '../image/container-config';
 import type { ContainerConfig, HistoryItem, ImageSummary } from '../wire/docker';
 import type { HistoryEntry } from '../wire/oci';

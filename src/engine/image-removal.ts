@@ -2,7 +2,7 @@
 // (daemon/images/image_delete.go); the layers nothing holds any more go with the image.
 import { chainIdOf, type LayerRecord } from '../image/layer-store';
 import type { LocalImages } from '../image/local-images';
-import { parseAnyReference, truncateId, type ImageReference } from '../image/reference';
+import { parseAnyReference, truncateId, type ImageReference } from '../wire/reference';
 import { failpoint } from '../store/failpoint';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errdefs';
 import { publishImageEvent, type EventBus } from './events';

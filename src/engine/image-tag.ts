@@ -1,6 +1,6 @@
 // `docker tag`: points a repository:tag reference at a local image.
 import type { LocalImages } from '../image/local-images';
-import { repoTagReference } from '../image/reference';
+import { repoTagReference } from '../wire/reference';
 import { publishImageEvent, type EventBus } from './events';
 
 export class ImageTags {

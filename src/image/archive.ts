@@ -10,7 +10,7 @@ import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifes
 import { sha256Digest } from './content-store';
 import { isSha256Digest } from '../wire/digest';
 import { addTarEntry } from './diff';
-import { parseNormalizedNamed, type ImageReference } from './reference';
+import { parseNormalizedNamed, type ImageReference } from '../wire/reference';
 import { cleanEntryPath } from './unpack';
 
 /** One image found in an archive: its config (validated), its layer files in order, and its names. */

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError } from '../errdefs';
-import { parseNormalizedNamed } from './reference';
+import { parseNormalizedNamed } from '../wire/reference';
 import { KeyedMutex } from '../util/mutex';
 import type { JsonMessage } from '../wire/docker';
 import { runMmdebstrap } from '../host/mmdebstrap';

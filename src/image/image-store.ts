@@ -5,7 +5,7 @@ import { NotFoundError } from '../errdefs';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
 import type { ImageConfig } from '../wire/oci';
 import type { ContentStore } from './content-store';
-import { parseNormalizedNamed, type ImageReference } from './reference';
+import { parseNormalizedNamed, type ImageReference } from '../wire/reference';
 
 export interface StoredImage {
   /** The image this one was committed on top of (Docker's classic "Parent"), if any. */

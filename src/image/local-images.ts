@@ -10,7 +10,7 @@ import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from 
 import { ContentStore } from './content-store';
 import { ImageStore } from './image-store';
 import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord } from './layer-store';
-import { parseAnyReference, type ImageReference } from './reference';
+import { parseAnyReference, type ImageReference } from '../wire/reference';
 import { decompress } from './unpack';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
