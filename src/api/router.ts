@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hijacked } from './hijack';
 import { InvalidParameterError } from '../errdefs';
+import type { Shape } from './shapes/decode';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -13,6 +14,8 @@ export interface RequestContext {
   apiVersion: string;
   /** Parses the request body as JSON; an empty body gives `undefined`. */
   json<T = unknown>(): Promise<T | undefined>;
+  /** Parses the body and checks it against its declared shape (api/shapes/), refusing a wrong type with Go's words. */
+  body<T>(shape: Shape<T>): Promise<T | undefined>;
   /**
    * Takes over the raw connection (attach, exec start) after writing dockerd's response head (`contentType` is
    * named in a 101 answer to an upgrade); its input starts after the request's body (api/hijack.ts).

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage, InvalidParameterError, NotFoundError } from '../errdefs';
 import { statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
+import { decode, type Shape } from './shapes/decode';
 import { hijackConnection, RequestBody } from './hijack';
 import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../wire/docker';
 
@@ -60,6 +61,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     query: url?.searchParams ?? new URLSearchParams(),
     apiVersion,
     json: async <T>() => parseJsonBody<T>(await body.read(MAX_JSON_BODY)),
+    body: async <T>(shape: Shape<T>) => decode(shape, parseJsonBody(await body.read(MAX_JSON_BODY))),
     hijack: (contentType: string) => {
       hijacked = true;
       hijackedSockets.add(socket);

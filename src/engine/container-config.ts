@@ -16,49 +16,8 @@ export function validateNetworkMode(mode: string | undefined): void {
   throw new NotFoundError(`network ${mode} not found`);
 }
 
-/** Checks the types of the fields Berth reads, so a wrong type is a 400 that names the field, never a crash. */
+/** The create body's meaning checks; its JSON types were checked at the API edge (api/shapes/containers.ts). */
 export function checkCreateBody(b: ContainerCreateBody): void {
-  const arr = (v: unknown, f: string) => {
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
-      throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type []string`);
-    }
-  };
-  const str = (v: unknown, f: string) => {
-    if (v !== undefined && v !== null && typeof v !== 'string') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field ${f} of type string`);
-  };
-  str(b.Image, 'Config.Image');
-  str(b.User, 'Config.User');
-  str(b.WorkingDir, 'Config.WorkingDir');
-  str(b.Hostname, 'Config.Hostname');
-  arr(b.Env, 'Config.Env');
-  arr(typeof b.Cmd === 'string' ? [b.Cmd] : b.Cmd, 'Config.Cmd');
-  arr(typeof b.Entrypoint === 'string' ? [b.Entrypoint] : b.Entrypoint, 'Config.Entrypoint');
-  if (b.Labels !== undefined && b.Labels !== null && (typeof b.Labels !== 'object' || Array.isArray(b.Labels))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field Config.Labels of type map[string]string');
-  }
-  if (b.HostConfig !== undefined && b.HostConfig !== null && (typeof b.HostConfig !== 'object' || Array.isArray(b.HostConfig))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig of type container.HostConfig');
-  }
-  const hc = b.HostConfig ?? {};
-  arr(hc.Binds, 'HostConfig.Binds');
-  arr(hc.CapAdd, 'HostConfig.CapAdd');
-  arr(hc.CapDrop, 'HostConfig.CapDrop');
-  arr(hc.ExtraHosts, 'HostConfig.ExtraHosts');
-  arr(hc.Dns, 'HostConfig.Dns');
-  str(hc.NetworkMode, 'HostConfig.NetworkMode');
-  const obj = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
-  const eps: unknown = b.NetworkingConfig?.EndpointsConfig;
-  if (!obj(eps) || Object.values(eps ?? {}).some((e) => !obj(e))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field NetworkingConfig.EndpointsConfig of type map[string]*network.EndpointSettings');
-  }
-  for (const e of Object.values(b.NetworkingConfig?.EndpointsConfig ?? {})) { arr(e?.Aliases, 'EndpointSettings.Aliases'); arr(e?.Links, 'EndpointSettings.Links'); }
-  if (hc.Mounts !== undefined && hc.Mounts !== null && (!Array.isArray(hc.Mounts) || hc.Mounts.some((m) => m === null || !obj(m) || !obj(m.VolumeOptions) || !obj(m.BindOptions)))) {
-    throw new InvalidParameterError('json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount');
-  }
-  for (const f of ['Memory', 'NanoCpus', 'CpuShares', 'ShmSize', 'MemorySwap', 'MemoryReservation'] as const) {
-    const v = hc[f];
-    if (v !== undefined && v !== null && typeof v !== 'number') throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.${f} of type int64`);
-  }
   if (b.Env) for (const e of b.Env) if (e.startsWith('=')) throw new InvalidParameterError(`invalid environment variable: ${e}`);
 }
 

@@ -216,8 +216,12 @@ test('container create: wrong types and bad names in its network and mount confi
   const create = (body) => ['POST', '/containers/create', JSON.stringify({ Image: 'busybox', ...body })];
   runCases([
     [...create({ NetworkingConfig: { EndpointsConfig: 'x' } }), 400, /NetworkingConfig.EndpointsConfig of type map/],
-    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: 5 } } }), 400, /NetworkingConfig.EndpointsConfig of type map/],
-    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: [5] } } } }), 400, /EndpointSettings.Aliases of type \[\]string/],
+    // Go's words: the innermost struct, then the field path from the body's root (api/shapes/decode.ts).
+    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: 5 } } }), 400, /cannot unmarshal number into Go struct field NetworkingConfig.NetworkingConfig.EndpointsConfig of type network.EndpointSettings$/],
+    [...create({ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: [5] } } } }), 400, /cannot unmarshal number into Go struct field EndpointSettings.NetworkingConfig.EndpointsConfig.Aliases of type string$/],
+    // Found by the API fuzzer: a label that is not a string was stored and broke `docker ps` for every client.
+    [...create({ Labels: { a: ['x'] } }), 400, /cannot unmarshal array into Go struct field CreateRequest.Labels of type string$/],
+    [...create({ HostConfig: { Memory: 1.5 } }), 400, /cannot unmarshal number 1.5 into Go struct field HostConfig.HostConfig.Memory of type int64$/],
     [...create({ NetworkingConfig: { EndpointsConfig: { nosuchnet: {} } } }), 400, /network nosuchnet not found/],
     [...create({ HostConfig: { Mounts: 'x' } }), 400, /HostConfig.Mounts of type \[\]mount.Mount/],
     [...create({ HostConfig: { Mounts: [5] } }), 400, /HostConfig.Mounts/],

@@ -1,6 +1,6 @@
 // Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
 import { pipeline } from 'node:stream/promises';
-import type { ContainerCreateBody, ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
+import type { ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
 import type { ContainerRecord, EndpointRecord } from '../../engine/container-record';
 import { portList, portMap } from '../../engine/published-ports';
 import { statusString } from '../../engine/container-record';
@@ -13,6 +13,7 @@ import { queryBool, queryFilters, queryInt, type Router } from '../router';
 import { frame } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 import { decodeCreateBody, outputContentType } from '../api-versions';
+import { containerCreate } from '../shapes/containers';
 import { mountPointsOf, usesVolume } from '../../engine/container-mounts';
 
 /** What the container routes need from services other than ContainerService. */
@@ -27,7 +28,7 @@ export interface ContainerRouteDeps {
 export function registerContainerRoutes(router: Router, containers: ContainerService, deps: ContainerRouteDeps): void {
   const { imageSize, startFromCheckpoint } = deps;
   router.post('/containers/create', async (ctx) => {
-    const body = decodeCreateBody(await ctx.json<ContainerCreateBody>(), ctx.apiVersion);
+    const body = decodeCreateBody(await ctx.body(containerCreate), ctx.apiVersion);
     const out = await containers.create(body, ctx.query.get('name') ?? undefined);
     ctx.res!.statusCode = 201;
     return out;
