@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 # registry clients and servers) need these; install what is missing, as make up does for Berth's own needs.
 scripts/deps.sh tmux curl podman docker-registry python3-docker
 # TypeScript tests run from their compiled form in dist-test/ (make build); the JavaScript ones in test/ use dist/.
-exec node --test --test-concurrency=2 --test-timeout=600000 dist-test/test/unit/ test/unit/ test/integration/
+exec node --test --test-concurrency=2 --test-timeout=600000 dist-test/test/unit/ test/unit/ dist-test/test/integration/ test/integration/
