@@ -19,10 +19,8 @@ export class ContainerUpdate {
     const changed: Partial<HostConfig> = {};
     for (const f of RESOURCE_FIELDS) {
       const v = body[f];
+      // JSON types were checked at the API edge (api/shapes/containers.ts containerUpdate).
       if (v === undefined || v === null || v === 0 || v === '') continue;
-      if (f.startsWith('Cpuset') ? typeof v !== 'string' : typeof v !== 'number') {
-        throw new InvalidParameterError(`json: cannot unmarshal ${typeof v} into Go struct field UpdateConfig.${f}`);
-      }
       (changed as Record<string, unknown>)[f] = v;
     }
     if (changed.NanoCpus && (changed.CpuQuota || hc.CpuQuota)) {

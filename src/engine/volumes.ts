@@ -50,12 +50,6 @@ export class VolumeService implements ContainerVolumes {
   /** POST /volumes/create; an existing volume of that name is returned as it is, as Docker does. */
   async create(body: VolumeCreateBody, ref?: string): Promise<Volume> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: the volume create body must be an object');
-    for (const f of ['DriverOpts', 'Labels'] as const) {
-      const v = body[f];
-      if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string'))) {
-        throw new InvalidParameterError(`json: cannot unmarshal into Go struct field CreateOptions.${f} of type map[string]string`);
-      }
-    }
     const driver = body.Driver || DRIVER;
     const anonymous = !body.Name;
     const name = body.Name || randomBytes(32).toString('hex');

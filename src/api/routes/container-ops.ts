@@ -8,6 +8,7 @@ import type { ContainerUpdate, UpdateConfig } from '../../engine/container-updat
 import { InvalidParameterError } from '../../errdefs';
 import { queryBool, type Router } from '../router';
 import { startJsonStream } from '../streams';
+import { containerUpdate } from '../shapes/containers';
 
 export interface ContainerOps { archive: ContainerArchive; stats: ContainerStats; update: ContainerUpdate }
 
@@ -72,5 +73,5 @@ export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): v
     if (!res.destroyed && !res.writableEnded) res.end();
   });
 
-  router.post('/containers/{id}/update', async (ctx) => ops.update.update(ctx.params.id!, await ctx.json<UpdateConfig>()));
+  router.post('/containers/{id}/update', async (ctx) => ops.update.update(ctx.params.id!, await ctx.body(containerUpdate) as UpdateConfig | undefined));
 }

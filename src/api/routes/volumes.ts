@@ -1,13 +1,14 @@
 // Volume routes of the Docker Engine API: HTTP in, VolumeService calls, Docker's wire types out.
 import type { VolumeCreateBody } from '../../wire/docker';
 import type { VolumeService } from '../../engine/volumes';
+import { volumeCreate } from '../shapes/volumes';
 import { compareApiVersions, queryBool, queryFilters, type Router } from '../router';
 
 export function registerVolumeRoutes(router: Router, volumes: VolumeService): void {
   router.get('/volumes', (ctx) => volumes.list(queryFilters(ctx.query)));
 
   router.post('/volumes/create', async (ctx) => {
-    const body = (await ctx.json<VolumeCreateBody>()) ?? {};
+    const body = ((await ctx.body(volumeCreate)) ?? {}) as VolumeCreateBody;
     const v = await volumes.create(body);
     ctx.res!.statusCode = 201;
     return v;

@@ -1,0 +1,31 @@
+// The edge decoders: Go's encoding/json wording for wrong types, Go's null and key-matching rules, and the create shape.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { array, decode, int, map, str, struct } from '../../src/api/shapes/decode';
+import { containerCreate, containerUpdate } from '../../src/api/shapes/containers';
+
+const refused = (fn: () => unknown, message: string) => assert.throws(fn, (err: Error) => {
+  assert.equal(err.message, message);
+  return true;
+});
+
+test('wrong types are named as Go names them: innermost struct, field path from the root, Go type', () => {
+  refused(() => decode(containerCreate, { Hostname: 5 }), 'json: cannot unmarshal number into Go struct field CreateRequest.Hostname of type string');
+  refused(() => decode(containerCreate, { HostConfig: { Memory: 'x' } }), 'json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64');
+  refused(() => decode(containerCreate, { HostConfig: { Memory: 1.5 } }), 'json: cannot unmarshal number 1.5 into Go struct field HostConfig.HostConfig.Memory of type int64');
+  refused(() => decode(containerCreate, { HostConfig: { LogConfig: { Config: { a: 1 } } } }), 'json: cannot unmarshal number into Go struct field LogConfig.HostConfig.LogConfig.Config of type string');
+  refused(() => decode(containerCreate, { HostConfig: { Mounts: 'x' } }), 'json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Mounts of type []mount.Mount');
+  refused(() => decode(containerCreate, [1]), 'json: cannot unmarshal array into Go value of type container.CreateRequest');
+  refused(() => decode(containerUpdate, { BlkioWeight: 70000 }), 'json: cannot unmarshal number 70000 into Go struct field UpdateConfig.BlkioWeight of type uint16');
+  refused(() => decode(array(str), 'x'), 'json: cannot unmarshal string into Go value of type []string');
+});
+
+test('what Go takes passes unchanged: null as the zero value, unknown keys, case-folded keys, a string command', () => {
+  const body = { image: 'busybox', Cmd: 'true', Env: ['A=1', null], Labels: { a: null }, HostConfig: null, Unknown: [1], toString: 5 };
+  assert.equal(decode(containerCreate, body), body);
+  assert.deepEqual(body.Env, ['A=1', '']);
+  assert.deepEqual(body.Labels, { a: '' });
+  assert.equal(decode(containerCreate, undefined), undefined);
+  refused(() => decode(struct('S', { Name: str }), { name: 1 }), 'json: cannot unmarshal number into Go struct field S.Name of type string');
+  assert.deepEqual(decode(map(int('uint8')), { a: 255, b: null }), { a: 255, b: 0 });
+});
