@@ -836,6 +836,17 @@ export function parseInstruction(text: string, escape: Escape = '\\', line = 1):
   return instructionOf(parsed.nodes[0]);
 }
 
+/**
+ * Parse a list of instructions that belong to no stage, as `docker commit/import --change` gives them (moby's
+ * BuildFromConfig): `allow` sees each instruction's name, lower-cased, before its own rules are applied.
+ */
+export function parseInstructions(text: string, allow: (cmd: string) => void): Instruction[] {
+  return parseNodes(text, false, '\\', 1).nodes.map((node) => {
+    allow(node.cmd.toLowerCase());
+    return instructionOf(node);
+  });
+}
+
 /** Docker's parser dump of a Dockerfile (`(run "echo hi")` per line, as moby's Node.Dump), before the
  *  per-instruction checks: for conformance tests against Docker's parser fixtures. */
 export function dumpDockerfile(text: string): string {
