@@ -10,7 +10,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawn, spawnSync } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
-const { makeTar } = require('../unit/image-helpers');
+const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('badapi');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-badapi-work-'));
@@ -84,7 +84,7 @@ let registry;
 let regHost;
 
 before(async () => {
-  registry = spawn(process.execPath, ['-e', REGISTRY, path.resolve(__dirname, '../unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  registry = spawn(process.execPath, ['-e', REGISTRY, path.resolve(__dirname, '../../dist-test/test/unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ports = (await new Promise((resolve) => registry.stdout.once('data', (b) => resolve(String(b).trim())))).split(' ');
   regHost = `127.0.0.1:${ports[0]}`;
   badRealmHost = `127.0.0.1:${ports[1]}`;

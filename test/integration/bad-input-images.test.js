@@ -9,7 +9,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
-const { makeTar } = require('../unit/image-helpers');
+const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('badin');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-badin-work-'));

@@ -11,7 +11,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
 const { TestDaemon, DOCKER } = require('../helpers/daemon');
-const { makeTar } = require('../unit/image-helpers');
+const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('crash');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-crash-work-'));

@@ -10,7 +10,7 @@ const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 const { execFileSync, spawnSync } = require('node:child_process');
 const { TestDaemon } = require('../helpers/daemon');
-const { makeTar } = require('../unit/image-helpers');
+const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('images');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-images-work-'));

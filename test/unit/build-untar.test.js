@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { Readable } = require('node:stream');
 const { extractTar } = require('../../dist/build/untar');
-const { makeTar } = require('./image-helpers');
+const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 const { tempDir } = require('../helpers/tmp');
 
 const extract = (buf, opts = { keepOwnership: false }) => {

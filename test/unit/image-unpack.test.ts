@@ -8,10 +8,9 @@ import * as zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { makeTar as makeTarWith } from './image-helpers';
+import { makeTar as makeTarWith, type TarEntry } from './image-helpers';
 
 /** Builds a tar in memory; entries default to regular files with a fixed mtime. */
-type TarEntry = Record<string, unknown>;
 const makeTar = (entries: TarEntry[]): Promise<Buffer> => makeTarWith(entries, { mtime: new Date(1_600_000_000_000) });
 import { unpack } from '../../src/image/unpack';
 import { HostSpecialFiles } from '../../src/host/special-files';
@@ -131,7 +130,7 @@ test('archive mode refuses absolute names, absolute symlinks and devices', () =>
     [{ name: '/abs', data: 'x' }],
     [{ name: 's', type: 'symlink', linkname: '/etc/passwd' }],
     [{ name: 'd', type: 'character-device', devmajor: 1, devminor: 3 }],
-  ]) {
+  ] as TarEntry[][]) {
     const t = await makeTar(entries);
     await assert.rejects(unpack(Readable.from([t]), dest, { special: new FakeSpecialFiles(), mode: 'archive' }), { name: 'InvalidParameterError' });
   }
