@@ -1,17 +1,16 @@
-'use strict';
 // AdaptiveGzip: valid gzip that any reader takes whole (members included), deterministic, stored where deflate would not shrink.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const zlib = require('node:zlib');
-const { execFileSync } = require('node:child_process');
-const { Readable } = require('node:stream');
-const { AdaptiveGzip } = require('../../dist/image/gzip');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { AdaptiveGzip } from '../../src/image/gzip';
 
-async function gz(data, chunk = 300_000) {
-  const parts = [];
+async function gz(data: Buffer, chunk = 300_000): Promise<Buffer> {
+  const parts: Buffer[] = [];
   for (let i = 0; i < data.length; i += chunk) parts.push(data.subarray(i, i + chunk));
-  const out = [];
+  const out: Buffer[] = [];
   for await (const c of Readable.from(parts).pipe(new AdaptiveGzip())) out.push(c);
   return Buffer.concat(out);
 }
@@ -20,7 +19,7 @@ test('compressible, incompressible and mixed content round-trip through zlib and
   const text = Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(80_000));
   const random = crypto.randomBytes(3 * 1024 * 1024);
   const mixed = Buffer.concat([text, random, text]);
-  for (const [name, data] of [['text', text], ['random', random], ['mixed', mixed], ['empty', Buffer.alloc(0)], ['small', Buffer.from('x')]]) {
+  for (const [name, data] of <Array<[string, Buffer]>>[['text', text], ['random', random], ['mixed', mixed], ['empty', Buffer.alloc(0)], ['small', Buffer.from('x')]]) {
     const out = await gz(data);
     assert.ok(zlib.gunzipSync(out).equals(data), `${name}: zlib reads it back`);
     assert.ok(execFileSync('gzip', ['-dc'], { input: out, maxBuffer: 64 << 20 }).equals(data), `${name}: gzip(1) reads it back`);

@@ -1,17 +1,16 @@
 // The build's tar extraction (contexts, ADD archives): a tar that stops right after an entry's data is complete, as
 // Go's archive/tar reads it (the docker CLI sends one for `docker build -f - dir`); a tar cut inside data is not;
 // later entries replace earlier ones, never writing through a symlink; modes, mtimes and ownership as asked.
-'use strict';
-const { test } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { Readable } = require('node:stream');
-const { extractTar } = require('../../dist/build/untar');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
-const { tempDir } = require('../helpers/tmp');
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { extractTar } from '../../src/build/untar';
+import { makeTar } from './image-helpers';
+import { tempDir } from '../helpers/tmp';
 
-const extract = (buf, opts = { keepOwnership: false }) => {
+const extract = (buf: Buffer, opts = { keepOwnership: false }) => {
   const root = tempDir('berth-untar-');
   return extractTar(Readable.from([buf]), root, opts).then(() => root);
 };
@@ -46,5 +45,5 @@ test('later entries win; a file never writes through a symlink; mode, mtime and 
   const st = fs.statSync(path.join(root, 'owned'));
   assert.deepEqual([st.uid, st.gid, st.mode & 0o7777, st.mtimeMs], [1234, 4321, 0o640, 1_700_000_000_000]);
   const mine = await extract(buf, { keepOwnership: false });
-  assert.equal(fs.statSync(path.join(mine, 'owned')).uid, process.getuid());
+  assert.equal(fs.statSync(path.join(mine, 'owned')).uid, process.getuid!());
 });

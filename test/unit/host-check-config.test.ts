@@ -1,15 +1,15 @@
 // Unit tests of src/host/check-config.ts: the pure parts (version parsing, cgroup verdicts, rendering).
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const cc = require('../../dist/host/check-config');
-const { cgroupLayoutFrom } = require('../../dist/host/cgroups');
-const { parseMountInfo } = require('../../dist/host/mount');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as cc from '../../src/host/check-config';
+import { cgroupLayoutFrom } from '../../src/host/cgroups';
+import { parseMountInfo } from '../../src/host/mount';
+import { unitFixtures } from '../helpers/paths';
 
 // This host (Debian 12, hybrid) before the hugetlb fix.
-const HYBRID = fs.readFileSync(path.join(__dirname, 'fixtures/host-mountinfo-hybrid.txt'), 'utf8');
+const HYBRID = fs.readFileSync(path.join(unitFixtures, 'host-mountinfo-hybrid.txt'), 'utf8');
 
 test('version and config parsing', () => {
   assert.deepEqual(cc.kernelVersion('6.1.0-18-amd64'), [6, 1]);
@@ -32,17 +32,17 @@ test('hybrid host with hugetlb on cgroup2: a warning naming the crun error and t
   assert.equal(byName.hugetlb.detail, 'on cgroup2 at /sys/fs/cgroup/unified, not on v1');
   const crun = byName['crun in hybrid mode'];
   assert.equal(crun.verdict, 'warning');
-  assert.match(crun.detail, /cgroups in hybrid mode not supported/);
-  assert.match(crun.detail, /mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb/);
+  assert.match(crun.detail ?? '', /cgroups in hybrid mode not supported/);
+  assert.match(crun.detail ?? '', /mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb/);
 
   const fixed = cc.cgroupChecks(cgroupLayoutFrom(parseMountInfo(HYBRID), []));
-  assert.equal(fixed.find((c) => c.name === 'crun in hybrid mode').verdict, 'ok');
+  assert.equal(fixed.find((c) => c.name === 'crun in hybrid mode')!.verdict, 'ok');
 });
 
 test('a v1 host without memory fails; rendering lists what is missing', () => {
   const noMemory = HYBRID.split('\n').filter((l) => !l.includes('memory') && !l.includes('unified')).join('\n');
   const checks = cc.cgroupChecks(cgroupLayoutFrom(parseMountInfo(noMemory), []));
-  const memory = checks.find((c) => c.name === 'memory');
+  const memory = checks.find((c) => c.name === 'memory')!;
   assert.equal(memory.verdict, 'missing');
   assert.equal(memory.required, true);
   const text = cc.renderChecks(checks);

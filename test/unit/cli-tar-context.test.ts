@@ -1,19 +1,19 @@
-'use strict';
 // `berth build`'s context: what packPath sends with contextIgnore, the daemon's .dockerignore rules (Docker's).
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const tar = require('tar-stream');
-const { contextIgnore, packPath } = require('../../dist/cli/tar-context');
-const { tempDir } = require('../helpers/tmp');
-const { writeContext, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } = require('../helpers/build');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { contextIgnore, packPath } from '../../src/cli/tar-context';
+import { tempDir } from '../helpers/tmp';
+import { writeContext, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } from '../helpers/build';
 
-async function names(stream) {
-  const out = [];
+async function names(stream: Readable): Promise<string[]> {
+  const out: string[] = [];
   const extract = tar.extract();
   extract.on('entry', (h, s, next) => { out.push(h.type === 'directory' ? `${h.name}/` : h.name); s.on('end', next); s.resume(); });
-  const done = new Promise((resolve, reject) => { extract.on('finish', resolve); extract.on('error', reject); });
+  const done = new Promise<void>((resolve, reject) => { extract.on('finish', () => resolve()); extract.on('error', reject); });
   stream.pipe(extract);
   await done;
   return out.sort();
@@ -27,13 +27,13 @@ test('.dockerignore: ** patterns, ! exceptions, directories; the Dockerfile and 
 
 test('a Dockerfile inside an excluded directory is still sent; an excluded directory without exceptions is not walked', async () => {
   const root = writeContext(tempDir('berth-tar-context-'), 'ctx', { '.dockerignore': 'docker\nbig\n', 'docker/Dockerfile.app': 'FROM busybox\n', 'docker/other': 'x\n', 'big/f': 'x\n', 'a.txt': 'a\n' });
-  const walked = [];
+  const walked: string[] = [];
   const ignore = contextIgnore(root, 'docker/Dockerfile.app');
-  const descend = (rel) => { walked.push(rel); return ignore.descend(rel); };
+  const descend = (rel: string) => { walked.push(rel); return ignore.descend!(rel); };
   assert.deepEqual(await names(packPath(root, { ...ignore, descend })), ['.dockerignore', 'a.txt', 'docker/Dockerfile.app']);
   assert.deepEqual(walked.sort(), ['big', 'docker']);
-  assert.equal(ignore.descend('big'), false);
-  assert.equal(ignore.descend('docker'), true);
+  assert.equal(ignore.descend!('big'), false);
+  assert.equal(ignore.descend!('docker'), true);
 });
 
 test('no .dockerignore: everything is sent; a bad pattern is refused by name', async () => {

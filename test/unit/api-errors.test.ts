@@ -1,9 +1,8 @@
 // The shared error mapping: typed engine errors and Node's input-caused errors get their HTTP status.
-'use strict';
-const { test } = require('node:test');
-const assert = require('node:assert/strict');
-const { statusOf } = require('../../dist/api/errors');
-const errors = require('../../dist/errdefs');
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statusOf } from '../../src/api/errors';
+import * as errors from '../../src/errdefs';
 
 test('typed errors map to their status; input-caused Node errors are 400, other errors 500', () => {
   assert.equal(statusOf(new errors.NotFoundError('x')), 404);

@@ -1,8 +1,7 @@
-'use strict';
 // compareApiVersions: how routes tell older API versions from newer ones ("1.9" < "1.41" < "1.44").
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { compareApiVersions } = require('../../dist/api/router');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { compareApiVersions } from '../../src/api/router';
 
 test('API versions compare by major, then minor, as numbers', () => {
   assert.ok(compareApiVersions('1.41', '1.42') < 0);

@@ -1,16 +1,15 @@
-'use strict';
 // The engine's registry client helpers: WWW-Authenticate parsing, Docker's insecure-registry rules, X-Registry-Auth decoding, error bodies.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { parseChallenge, isInsecure, errorFromBody } = require('../../dist/registry/client');
-const { decodeRegistryAuth, registryHost } = require('../../dist/engine/distribution');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parseChallenge, isInsecure, errorFromBody } from '../../src/registry/client';
+import { decodeRegistryAuth, registryHost } from '../../src/engine/distribution';
 
 test('WWW-Authenticate challenges: bearer with quoted params (commas inside), basic, and junk', () => {
   assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), {
     scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' },
   });
   assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), { scheme: 'basic', params: { realm: 'Registry Realm' } });
-  assert.deepEqual(parseChallenge('bearer realm=http://x/t, error="insufficient_scope"').params, { realm: 'http://x/t', error: 'insufficient_scope' });
+  assert.deepEqual(parseChallenge('bearer realm=http://x/t, error="insufficient_scope"')!.params, { realm: 'http://x/t', error: 'insufficient_scope' });
   assert.equal(parseChallenge('Negotiate abc'), null);
   assert.equal(parseChallenge(undefined), null);
 });

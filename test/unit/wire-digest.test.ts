@@ -1,8 +1,7 @@
 // The digest grammar (src/wire/digest.ts), table-driven: what the image store, the registry and pulls accept.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { isSha256Digest, isSha256Hex, isDigestLike } = require('../../dist/wire/digest');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { isSha256Digest, isSha256Hex, isDigestLike } from '../../src/wire/digest';
 
 const HEX = 'a'.repeat(63) + 'f';
 
