@@ -1,14 +1,13 @@
 // Unit tests of the pure parts of cp, top, stats, restart policies and health checks.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { parsePsOutput, parseNetDev } = require('../../dist/host/procfs');
-const { shouldRestart } = require('../../dist/engine/restart-manager');
-const { probeCommand } = require('../../dist/engine/health');
-const { goFileMode, resolvePath } = require('../../dist/engine/archive');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parsePsOutput, parseNetDev } from '../../src/host/procfs';
+import { shouldRestart } from '../../src/engine/restart-manager';
+import { probeCommand } from '../../src/engine/health';
+import { goFileMode, resolvePath } from '../../src/engine/archive';
 
 test('parsePsOutput keeps the rows of the given pids, the last column whole', () => {
   const out = 'UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 10:00 ?        00:00:01 /sbin/init splash\nroot          42       1  0 10:01 ?        00:00:00 sleep 1000\n';

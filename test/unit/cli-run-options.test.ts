@@ -1,23 +1,23 @@
 // The run/create flag → create-request mapping, checked against what the docker CLI v28 sent for the same argv.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { tempDir } = require('../helpers/tmp');
-const os = require('node:os');
-const path = require('node:path');
-const { parseRunArgs } = require('../../dist/cli/commands/run');
-const { parsePortSpecs, parseMount, parseRestartPolicy, expandEnv } = require('../../dist/cli/container-options');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tempDir } from '../helpers/tmp';
+import * as path from 'node:path';
+import { parseRunArgs } from '../../src/cli/commands/run';
+import { parsePortSpecs, parseMount, parseRestartPolicy, expandEnv } from '../../src/cli/container-options';
+import { unitFixtures } from '../helpers/paths';
 
 /** Zero values are what Go sends for unset fields; they carry no meaning, so both sides drop them. */
-function normalize(v) {
+function normalize(v: unknown): unknown {
   if (Array.isArray(v)) {
     const a = v.map(normalize).filter((x) => x !== undefined);
     return a.length ? a : undefined;
   }
   if (v && typeof v === 'object') {
-    const o = {};
+    const o: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) {
-      const n = normalize(v[k]);
+      const n = normalize((v as Record<string, unknown>)[k]);
       if (n !== undefined) o[k] = n;
     }
     return Object.keys(o).length ? o : undefined;
@@ -26,18 +26,26 @@ function normalize(v) {
   return v;
 }
 
-const fixtures = fs.readdirSync(path.join(__dirname, 'fixtures')).filter((f) => /^cli-run-.*\.json$/.test(f));
+/** A fixture: the argv given to the docker CLI v28, its environment and env file, and the requests it sent. */
+interface RunFixture {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  envFile: string;
+  requests: Array<{ url: string; body: { Entrypoint?: unknown; Cmd?: unknown } }>;
+}
+
+const fixtures = fs.readdirSync(unitFixtures).filter((f) => /^cli-run-.*\.json$/.test(f));
 
 for (const file of fixtures) {
   test(`create body matches docker CLI: ${file}`, () => {
-    const fx = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', file), 'utf8'));
+    const fx = JSON.parse(fs.readFileSync(path.join(unitFixtures, file), 'utf8')) as RunFixture;
     const dir = tempDir('berth-cli-');
     const envFile = path.join(dir, 'envfile');
     fs.writeFileSync(envFile, fx.envFile);
     const argv = fx.argv.map((a) => (a === 'ENVFILE' ? envFile : a));
-    const verb = argv[0];
+    const verb = argv[0] as 'run' | 'create';
     const req = parseRunArgs(verb, argv.slice(1), fx.env);
-    const create = fx.requests.find((r) => r.url.includes('/containers/create'));
+    const create = fx.requests.find((r) => r.url.includes('/containers/create'))!;
     const url = new URL(create.url, 'http://x');
     assert.equal(req.name, url.searchParams.get('name') ?? undefined);
     assert.equal(req.platform, url.searchParams.get('platform') ?? undefined);
@@ -77,5 +85,5 @@ test('flags stop at the image; later dashes belong to the command', () => {
   assert.deepEqual(req.body.Cmd, ['sh', '-c', 'echo -d', '--rm']);
   assert.equal(req.body.Tty, true);
   assert.equal(req.body.OpenStdin, true);
-  assert.equal(req.body.HostConfig.AutoRemove, true);
+  assert.equal(req.body.HostConfig!.AutoRemove, true);
 });

@@ -1,14 +1,16 @@
-'use strict';
 // RegistryStore over the filesystem driver: upload state held in memory stays bounded, and an upload whose state was dropped still completes.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const { Readable } = require('node:stream');
-const { tempDir } = require('../helpers/tmp');
-const { FilesystemDriver } = require('../../dist/registry/storage-fs');
-const { RegistryStore, MAX_UPLOAD_SESSIONS } = require('../../dist/registry/store');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import { tempDir } from '../helpers/tmp';
+import { FilesystemDriver } from '../../src/registry/storage-fs';
+import { RegistryStore, MAX_UPLOAD_SESSIONS } from '../../src/registry/store';
 
-const sha256 = (b) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
+const sha256 = (b: Buffer) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
+
+/** The upload states the store holds in memory (private: what the test watches). */
+const sessionsOf = (store: RegistryStore) => (store as unknown as { sessions: Map<string, unknown> }).sessions;
 
 test('abandoned uploads do not pile up in memory; an upload whose state was dropped resumes and is verified', async () => {
   const driver = new FilesystemDriver(tempDir('berth-regstore-'), false);
@@ -19,8 +21,8 @@ test('abandoned uploads do not pile up in memory; an upload whose state was drop
   const id = await store.startUpload('lru/x');
   assert.equal(await store.appendUpload('lru/x', id, Readable.from([a]), undefined, a.length), a.length);
   for (let i = 0; i < MAX_UPLOAD_SESSIONS + 10; i++) await store.startUpload('lru/abandoned');
-  assert.ok(store.sessions.size <= MAX_UPLOAD_SESSIONS, `${store.sessions.size} upload states in memory`);
-  assert.ok(!store.sessions.has(`lru/x\0${id}`), 'the oldest upload state was dropped');
+  assert.ok(sessionsOf(store).size <= MAX_UPLOAD_SESSIONS, `${sessionsOf(store).size} upload states in memory`);
+  assert.ok(!sessionsOf(store).has(`lru/x\0${id}`), 'the oldest upload state was dropped');
   // Rebuilt from storage: the offset and the bytes are those stored.
   assert.equal(await store.uploadOffset('lru/x', id), a.length);
   assert.equal(await store.appendUpload('lru/x', id, Readable.from([b]), { start: a.length, end: a.length + b.length - 1 }, b.length), a.length + b.length);
@@ -33,7 +35,7 @@ test('abandoned uploads do not pile up in memory; an upload whose state was drop
   const id2 = await store.startUpload('lru/x');
   await store.appendUpload('lru/x', id2, Readable.from([a]), undefined, a.length);
   for (let i = 0; i < MAX_UPLOAD_SESSIONS; i++) await store.startUpload('lru/abandoned');
-  assert.ok(!store.sessions.has(`lru/x\0${id2}`));
+  assert.ok(!sessionsOf(store).has(`lru/x\0${id2}`));
   await assert.rejects(store.completeUpload('lru/x', id2, sha256(b)), { code: 'DIGEST_INVALID' });
   assert.equal(await store.statBlob('lru/x', sha256(b)), null);
   await assert.rejects(store.uploadOffset('lru/x', id2), { code: 'BLOB_UPLOAD_UNKNOWN' });
@@ -42,11 +44,11 @@ test('abandoned uploads do not pile up in memory; an upload whose state was drop
 test('a failed write of an assembled multi-chunk blob closes the chunk being read', async () => {
   const fsDriver = new FilesystemDriver(tempDir('berth-regstore-'), false);
   await fsDriver.init();
-  const opened = [];
+  const opened: Readable[] = [];
   // The filesystem driver, except that writing a blob's data reads a little and then fails (a full disk).
-  const driver = Object.create(fsDriver);
-  driver.reader = async (p, ...rest) => {
-    const r = await fsDriver.reader(p, ...rest);
+  const driver: FilesystemDriver = Object.create(fsDriver);
+  driver.reader = async (p, offset, length) => {
+    const r = await fsDriver.reader(p, offset, length);
     if (r && p.includes('/_uploads/')) opened.push(r);
     return r;
   };

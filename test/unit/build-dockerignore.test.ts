@@ -1,15 +1,14 @@
-'use strict';
 // .dockerignore as Docker reads and applies it: comments, cleaning, `!` exceptions, `**`, parent directories,
 // case sensitivity, the walker's descend-or-skip rule, and the Dockerfile/.dockerignore special case.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { parseDockerignore, dockerignoreMatcher, patternsForUpload, buildFilesToRemove } = require('../../dist/build/dockerignore');
-const { InvalidParameterError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDockerignore, dockerignoreMatcher, patternsForUpload, buildFilesToRemove } from '../../src/build/dockerignore';
+import { InvalidParameterError } from '../../src/errdefs';
 
-function matcher(text) {
+function matcher(text: string) {
   return dockerignoreMatcher(parseDockerignore(text));
 }
-function expect(m, rows) {
+function expect(m: ReturnType<typeof matcher>, rows: Array<[string, boolean]>) {
   for (const [p, want] of rows) assert.equal(m.ignores(p), want, p);
 }
 

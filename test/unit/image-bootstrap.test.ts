@@ -1,16 +1,15 @@
 // The Debian bootstrap below its adapter: which references it makes (and as which suite), the mmdebstrap options,
 // the tarball made once and reused from the cache, concurrent requests sharing one run, the image's config.
-'use strict';
-const { test } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { debianTarget, DebianBootstrap, bootstrapSettings } = require('../../dist/image/bootstrap');
-const { mmdebstrapArgs } = require('../../dist/host/mmdebstrap');
-const { tempDir } = require('../helpers/tmp');
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { debianTarget, DebianBootstrap, bootstrapSettings, type BootstrapImageStore } from '../../src/image/bootstrap';
+import { mmdebstrapArgs, type MmdebstrapOptions } from '../../src/host/mmdebstrap';
+import { tempDir } from '../helpers/tmp';
 
 test('debian:<suite>[-slim] and Docker\'s number and alias tags; anything else is not bootstrapped', () => {
-  const t = (ref) => { const x = debianTarget(ref); return x && `${x.suite}${x.slim ? '-slim' : ''} ${x.ref}`; };
+  const t = (ref: string) => { const x = debianTarget(ref); return x && `${x.suite}${x.slim ? '-slim' : ''} ${x.ref}`; };
   assert.equal(t('debian:bookworm'), 'bookworm docker.io/library/debian:bookworm');
   assert.equal(t('debian:bookworm-slim'), 'bookworm-slim docker.io/library/debian:bookworm-slim');
   assert.equal(t('docker.io/library/debian:12-slim'), 'bookworm-slim docker.io/library/debian:12-slim');
@@ -33,12 +32,12 @@ test('mmdebstrap options: minbase, merged-/usr without usrmerge, no host files, 
 
 test('the tarball is made once and kept; concurrent requests share one run; the image is tagged and dated', async () => {
   const cacheDir = tempDir('berth-bootstrap-cache-');
-  const runs = [];
-  const imported = [];
-  const tags = new Map();
-  const images = {
+  const runs: MmdebstrapOptions[] = [];
+  const imported: Array<{ bytes: string; opts: Parameters<BootstrapImageStore['importImage']>[1] }> = [];
+  const tags = new Map<string, string>();
+  const images: BootstrapImageStore = {
     has: (ref) => tags.has(ref),
-    resolveId: (ref) => tags.get(ref),
+    resolveId: (ref) => tags.get(ref)!,
     importImage: async (body, opts) => {
       let bytes = '';
       for await (const c of body) bytes += c;
@@ -48,7 +47,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
       return id;
     },
   };
-  const mmdebstrap = async (o) => {
+  const mmdebstrap = async (o: MmdebstrapOptions) => {
     runs.push(o);
     await new Promise((r) => setTimeout(r, 50));
     o.onLine('I: success');
@@ -56,11 +55,11 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
   };
   const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', securityMirror: 'http://s/debian-security', epoch: 1700000000, architecture: 'amd64', mmdebstrap });
   fs.writeFileSync(path.join(cacheDir, 'debian-bookworm-slim-amd64-0-m_debian-r1.tar'), 'made with older options');
-  const msgs = [];
+  const msgs: string[] = [];
   const signal = new AbortController().signal;
   const [id1, id2] = await Promise.all([
-    b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status), signal),
-    b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status), signal),
+    b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status ?? ''), signal),
+    b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status ?? ''), signal),
   ]);
   assert.equal(id1, id2);
   assert.equal(runs.length, 1);
@@ -74,7 +73,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
   assert.ok(msgs.includes('I: success'));
   // The image gone, the tarball is still there: imported again without running mmdebstrap.
   tags.clear();
-  const id3 = await b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status), signal);
+  const id3 = await b.bootstrap('debian:bookworm-slim', (m) => msgs.push(m.status ?? ''), signal);
   assert.equal(runs.length, 1);
   assert.equal(imported[1].bytes, imported[0].bytes);
   assert.notEqual(id3, undefined);
@@ -86,7 +85,7 @@ test('the tarball is made once and kept; concurrent requests share one run; the 
 
 test('a failed mmdebstrap leaves no tarball behind', async () => {
   const cacheDir = tempDir('berth-bootstrap-fail-');
-  const images = { has: () => false, resolveId: () => '', importImage: async () => assert.fail('not imported') };
+  const images: BootstrapImageStore = { has: () => false, resolveId: () => '', importImage: async () => assert.fail('not imported') };
   const b = new DebianBootstrap({ images, cacheDir, mirror: 'http://m/debian', securityMirror: 'http://s/debian-security', epoch: 0, architecture: 'amd64', mmdebstrap: async (o) => { fs.writeFileSync(o.output, 'partial'); throw new Error('mirror unreachable'); } });
   await assert.rejects(b.bootstrap('debian:bookworm', () => {}, new AbortController().signal), /mirror unreachable/);
   assert.deepEqual(fs.readdirSync(cacheDir), []);

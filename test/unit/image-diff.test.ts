@@ -1,29 +1,35 @@
-'use strict';
 // Container changes from a real overlayfs upper dir: `docker diff` kinds, and the layer tar round trip.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const tar = require('tar-stream');
-const { changes, layerTarFromUpper, tarDirectory } = require('../../dist/image/diff');
-const { unpack } = require('../../dist/image/unpack');
-const { HostSpecialFiles } = require('../../dist/host/special-files');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { changes, layerTarFromUpper, tarDirectory } from '../../src/image/diff';
+import { unpack } from '../../src/image/unpack';
+import { HostSpecialFiles } from '../../src/host/special-files';
 
 const special = new HostSpecialFiles();
 
-async function listTar(stream) {
+/** What a test looks at of one tar entry. */
+interface TarListing { name: string; type: string; size: number; linkname: string; mtime: number }
+
+async function listTar(stream: Readable): Promise<TarListing[]> {
   const extract = tar.extract();
-  const out = [];
-  const done = new Promise((resolve, reject) => { extract.on('finish', resolve); extract.on('error', reject); });
+  const out: TarListing[] = [];
+  const done = new Promise<void>((resolve, reject) => { extract.on('finish', () => resolve()); extract.on('error', reject); });
   extract.on('entry', (h, s, next) => { out.push({ name: h.name, type: h.type, size: h.size, linkname: h.linkname, mtime: h.mtime.getTime() }); s.resume(); s.on('end', next); });
   stream.pipe(extract);
   await done;
   return out;
 }
 
-async function withOverlay(fn) {
+/** The directories of a test overlay mount and a way to unmount it early. */
+interface Overlay { base: string; lower: string; upper: string; merged: string; umount: () => void }
+
+async function withOverlay(fn: (o: Overlay) => Promise<void>): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-diff-'));
   const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((d) => path.join(base, d));
   for (const d of [lower, upper, work, merged]) fs.mkdirSync(d);
@@ -66,10 +72,10 @@ test('docker diff kinds from a real overlay upper dir, and the layer tar round t
   const entries = await listTar(await layerTarFromUpper(upper, special));
   const names = entries.map((e) => e.name);
   assert.deepEqual(names, ['data/', 'data/.wh..wh..opq', 'data/fresh', 'etc/', 'etc/.wh.group', 'etc/passwd', 'new.txt']);
-  assert.equal(entries.find((e) => e.name === 'etc/.wh.group').type, 'file');
+  assert.equal(entries.find((e) => e.name === 'etc/.wh.group')!.type, 'file');
 
   // Reproducible: the same upper dir gives the same bytes.
-  const bytes = async () => { const c = []; for await (const x of await layerTarFromUpper(upper, special)) c.push(x); return Buffer.concat(c); };
+  const bytes = async () => { const c: Buffer[] = []; for await (const x of await layerTarFromUpper(upper, special)) c.push(x); return Buffer.concat(c); };
   assert.deepEqual(await bytes(), await bytes());
 
   // And back: unpacking the tar gives the overlay form again.

@@ -1,8 +1,7 @@
-'use strict';
 // Image reference parsing and normalization, against distribution/reference's behaviour.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const ref = require('../../dist/image/reference');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as ref from '../../src/image/reference';
 
 test('normalizes names like Docker', () => {
   const cases = [
@@ -38,7 +37,7 @@ test('refuses invalid references with Docker\'s messages', () => {
   assert.throws(() => ref.parseNormalizedNamed('Foo'), { message: 'invalid reference format: repository name (library/Foo) must be lowercase' });
   assert.throws(() => ref.parseNormalizedNamed('bar/Foo:1'), { message: 'invalid reference format: repository name (bar/Foo) must be lowercase' });
   for (const bad of ['', ':tag', 'a:b:c', 'busybox:', 'a//b', '-a', 'a-', 'a:' + 'x'.repeat(129), 'foo/../bar', 'a b', 'busybox@sha256:abc']) {
-    assert.throws(() => ref.parseNormalizedNamed(bad), (err) => err.name === 'InvalidParameterError' && /invalid reference format/.test(err.message), JSON.stringify(bad));
+    assert.throws(() => ref.parseNormalizedNamed(bad), (err: Error) => err.name === 'InvalidParameterError' && /invalid reference format/.test(err.message), JSON.stringify(bad));
   }
   assert.throws(() => ref.parseNormalizedNamed('a'.repeat(64)), /cannot specify 64-byte hexadecimal strings/);
   assert.throws(() => ref.parseNormalizedNamed('x/' + 'a'.repeat(260)), /must not be more than 255 characters/);

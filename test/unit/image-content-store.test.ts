@@ -1,14 +1,13 @@
-'use strict';
 // The content store: digests, verification, nothing kept on mismatch, crash leftovers dropped.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Readable } = require('node:stream');
-const { ContentStore, sha256Digest } = require('../../dist/image/content-store');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { ContentStore, sha256Digest } from '../../src/image/content-store';
 
-async function withStore(fn) {
+async function withStore(fn: (cs: ContentStore, root: string) => Promise<void>): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cs-'));
   try {
     const cs = new ContentStore(root);
@@ -33,7 +32,7 @@ test('writes blobs under their digest', () => withStore(async (cs, root) => {
 test('verifies the expected digest and keeps nothing on mismatch', () => withStore(async (cs, root) => {
   const wrong = sha256Digest('other');
   const actual = sha256Digest('content');
-  await assert.rejects(cs.write(Readable.from([Buffer.from('content')]), wrong), (err) => {
+  await assert.rejects(cs.write(Readable.from([Buffer.from('content')]), wrong), (err: Error) => {
     assert.equal(err.name, 'InvalidParameterError');
     assert.ok(err.message.includes(wrong) && err.message.includes(actual), err.message);
     return true;

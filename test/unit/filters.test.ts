@@ -1,8 +1,7 @@
-'use strict';
 // labelMatch: the label filter of container, network, volume and event lists and prunes.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { labelMatch, labelsMatchAll, labelFiltersMatch } = require('../../dist/engine/filters');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { labelMatch, labelsMatchAll, labelFiltersMatch } from '../../src/engine/filters';
 
 test('a bare key asks for the label, key=value for its value (split at the first =)', () => {
   const labels = { a: 'b', e: '', eq: 'x=y' };
@@ -41,10 +40,10 @@ test('label filters all have to match (moby MatchKVList); none given matches eve
 
 // moby's prune matchLabels (daemon/prune.go and the like): kept out only when every label! filter matches.
 test('prune: label! keeps an object out only when all its filters match, label must all match', () => {
-  const f = (obj) => new Map(Object.entries(obj));
+  const f = (obj: Record<string, string[]>) => new Map(Object.entries(obj));
   const ab = { a: '1', b: '2' };
   const a = { a: '1' };
-  const none = {};
+  const none: Record<string, string> = {};
   assert.equal(labelFiltersMatch(ab, f({})), true);
   assert.equal(labelFiltersMatch(none, f({})), true);
   // one label!: the objects with it are kept out, the others pruned
