@@ -1,22 +1,23 @@
-'use strict';
 // The registry's storage drivers against one contract: the filesystem driver, and the S3 driver against s3rver (in process, on loopback).
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { Readable, Transform } = require('node:stream');
-const { tempDir } = require('../helpers/tmp');
-const { FilesystemDriver } = require('../../dist/registry/storage-fs');
-const { storagePath } = require('../../dist/registry/storage-driver');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { tempDir } from '../helpers/tmp';
+import { FilesystemDriver } from '../../src/registry/storage-fs';
+import { S3Driver } from '../../src/registry/storage-s3';
+import { storagePath, type StorageDriver } from '../../src/registry/storage-driver';
+import S3rver from 's3rver';
 
-async function readAll(r) {
-  const chunks = [];
-  for await (const c of r) chunks.push(c);
+async function readAll(r: Readable | null): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r!) chunks.push(c);
   return Buffer.concat(chunks);
 }
 
 /** A source that sends `good` and then fails, as a client that hangs up mid-upload. */
-function failingSource(good) {
+function failingSource(good: string): Readable {
   let sent = false;
   return new Readable({
     read() {
@@ -26,12 +27,12 @@ function failingSource(good) {
   });
 }
 
-function contract(label, open) {
+function contract(label: string, open: () => Promise<StorageDriver>) {
   test(`${label}: put, get, stat and ranged reads`, async () => {
     const d = await open();
     await d.putContent('/a/b/small', 'hello world');
     assert.deepEqual(await d.getContent('/a/b/small'), Buffer.from('hello world'));
-    assert.equal((await d.stat('/a/b/small')).size, 11);
+    assert.equal((await d.stat('/a/b/small'))!.size, 11);
     assert.equal(await d.stat('/a/b/none'), null);
     assert.equal(await d.getContent('/a/b/none'), null);
     assert.equal(await d.reader('/a/b/none'), null);
@@ -53,7 +54,7 @@ function contract(label, open) {
     assert.equal(await d.stat('/s/unverified'), null);
     // Replacing keeps either the old or the new content.
     await d.putStream('/s/big', Readable.from([Buffer.from('new')]));
-    assert.equal((await d.getContent('/s/big')).toString(), 'new');
+    assert.equal((await d.getContent('/s/big'))!.toString(), 'new');
   });
 
   test(`${label}: list, walk, move and delete`, async () => {
@@ -65,13 +66,13 @@ function contract(label, open) {
     assert.deepEqual(await d.list('/r'), ['file', 'x', 'y']);
     assert.deepEqual(await d.list('/r/x'), ['deep', 'one']);
     assert.deepEqual(await d.list('/r/none'), []);
-    const walked = [];
+    const walked: Array<[string, number]> = [];
     for await (const o of d.walk('/r')) walked.push([o.path, o.size]);
     walked.sort();
     assert.deepEqual(walked, [['/r/file', 1], ['/r/x/deep/two', 2], ['/r/x/one', 1], ['/r/y/three', 3]]);
     await d.move('/r/y/three', '/r/z/moved');
     assert.equal(await d.stat('/r/y/three'), null);
-    assert.equal((await d.getContent('/r/z/moved')).toString(), '333');
+    assert.equal((await d.getContent('/r/z/moved'))!.toString(), '333');
     await d.delete('/r/x');
     assert.deepEqual(await d.list('/r'), ['file', 'z']);
     await d.delete('/r/nothing-here');
@@ -105,10 +106,9 @@ test('storage paths refuse . and .. segments', () => {
 });
 
 // S3: s3rver in this process, on a free loopback port.
-let s3server;
-let s3endpoint;
+let s3server: S3rver | undefined;
+let s3endpoint: string;
 test.before(async () => {
-  const S3rver = require('s3rver');
   s3server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: tempDir('berth-s3rver-'), configureBuckets: [{ name: 'reg' }] });
   const addr = await s3server.run();
   s3endpoint = `http://127.0.0.1:${addr.port}`;
@@ -117,7 +117,6 @@ test.after(async () => { if (s3server) await s3server.close(); });
 
 let prefixes = 0;
 contract('s3', async () => {
-  const { S3Driver } = require('../../dist/registry/storage-s3');
   const d = new S3Driver({ bucket: 'reg', endpoint: s3endpoint, prefix: `t${prefixes++}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', partSize: 5 * 1024 * 1024 });
   await d.init();
   return d;

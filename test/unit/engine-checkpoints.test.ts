@@ -1,25 +1,32 @@
 // CheckpointService with a fake runtime and container table: names, states, directories, failure clean-up.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { CheckpointService, validateCheckpointId } = require('../../dist/engine/checkpoints');
-const { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CheckpointService, validateCheckpointId, type CheckpointRuntime } from '../../src/engine/checkpoints';
+import type { ContainerService } from '../../src/engine/containers';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError } from '../../src/errdefs';
 
-function setup({ experimental = true, runtimeFails = false, unsupported } = {}) {
+/** The part of a container record the checkpoint service reads. */
+interface FakeContainer { id: string; name: string; runtime: string; config: { Tty?: boolean }; state: { status: string; stoppedByUser: boolean } }
+/** What the fakes were asked, in order: ['checkpoint', runtime, id, options], ['emit', action], ['start', ref, restoreFrom]. */
+type Call = [string, ...unknown[]];
+type CheckpointOptions = Parameters<CheckpointRuntime['checkpoint']>[2];
+
+function setup({ experimental = true, runtimeFails = false, unsupported }: { experimental?: boolean; runtimeFails?: boolean; unsupported?: string } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ckpt-unit-'));
-  const c = { id: 'a'.repeat(64), name: 'box', runtime: 'runc', config: {}, state: { status: 'running', stoppedByUser: false } };
-  const calls = [];
+  const c: FakeContainer = { id: 'a'.repeat(64), name: 'box', runtime: 'runc', config: {}, state: { status: 'running', stoppedByUser: false } };
+  const calls: Call[] = [];
+  // The container service's calls the checkpoint service makes, over one container.
   const containers = {
-    get: (ref) => { if (ref !== 'box') throw new NotFoundError(`No such container: ${ref}`); return c; },
+    get: (ref: string) => { if (ref !== 'box') throw new NotFoundError(`No such container: ${ref}`); return c; },
     dirOf: () => root,
     stopped: () => Promise.resolve(),
-    emit: (_c, action) => calls.push(['emit', action]),
-    start: async (ref, o) => { calls.push(['start', ref, o.restoreFrom]); return true; },
+    emit: (_c: FakeContainer, action: string) => calls.push(['emit', action]),
+    start: async (ref: string, o: { restoreFrom?: string }) => { calls.push(['start', ref, o.restoreFrom]); return true; },
   };
-  const runtime = {
+  const runtime: CheckpointRuntime = {
     checkpointUnsupported: () => unsupported,
     checkpoint: async (rt, id, o) => {
       calls.push(['checkpoint', rt, id, o]);
@@ -27,7 +34,7 @@ function setup({ experimental = true, runtimeFails = false, unsupported } = {}) 
       if (runtimeFails) throw new SystemError('runc checkpoint: criu failed');
     },
   };
-  const svc = new CheckpointService({ containers, runtime, experimental });
+  const svc = new CheckpointService({ containers: containers as unknown as ContainerService, runtime, experimental });
   return { svc, c, calls, root, done: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -46,7 +53,7 @@ test('create dumps into <container dir>/checkpoints/<name>, stops the container 
   assert.deepEqual(await svc.list('box'), [{ Name: 'cp1' }]);
   await assert.rejects(svc.create('box', { CheckpointID: 'cp1' }), ConflictError);
   await svc.create('box', { CheckpointID: 'cp0', Exit: false });
-  assert.equal(calls.at(-2)[3].leaveRunning, true);
+  assert.equal((calls.at(-2)![3] as CheckpointOptions).leaveRunning, true);
   assert.deepEqual(await svc.list('box'), [{ Name: 'cp0' }, { Name: 'cp1' }]);
   await svc.remove('box', 'cp0');
   await assert.rejects(svc.remove('box', 'cp0'), NotFoundError);
@@ -57,7 +64,7 @@ test('two creates of one name at once: one dumps, the other is refused and the c
   const { svc, calls, root, done } = setup();
   const results = await Promise.allSettled([svc.create('box', { CheckpointID: 'cp1' }), svc.create('box', { CheckpointID: 'cp1' })]);
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-  const refused = results.find((r) => r.status === 'rejected');
+  const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
   assert.ok(refused.reason instanceof ConflictError && /already exists/.test(refused.reason.message), String(refused.reason));
   assert.equal(calls.filter((c) => c[0] === 'checkpoint').length, 1);
   assert.ok(fs.existsSync(path.join(root, 'checkpoints', 'cp1', 'inventory.img')));

@@ -1,19 +1,23 @@
-'use strict';
 // Pure container logic against moby's behaviour: ENTRYPOINT/CMD, config and env merge, users, signals, k8s-file
 // log lines, status strings, runtime error wording.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { commandOf, mergeConfig, processEnv } = require('../../dist/engine/containers');
-const { resolveUser } = require('../../dist/engine/user');
-const { parseSignal } = require('../../dist/wire/signals');
-const { parseLogLine, parseTimeNano, dockerTimestamp } = require('../../dist/engine/logs');
-const { statusString, ZERO_TIME } = require('../../dist/engine/container-record');
-const { validateContainerName } = require('../../dist/engine/names');
-const { cleanRuntimeMessage } = require('../../dist/runtime/oci-runtime');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { commandOf, mergeConfig, processEnv } from '../../src/engine/containers';
+import { resolveUser } from '../../src/engine/user';
+import { parseSignal } from '../../src/wire/signals';
+import { parseLogLine, parseTimeNano, dockerTimestamp } from '../../src/engine/logs';
+import { statusString, ZERO_TIME, type ContainerStateRecord } from '../../src/engine/container-record';
+import { validateContainerName } from '../../src/engine/names';
+import { cleanRuntimeMessage } from '../../src/runtime/oci-runtime';
+import type { ContainerConfig, ContainerCreateBody } from '../../src/wire/docker';
+
+type CommandRequest = Pick<ContainerCreateBody, 'Entrypoint' | 'Cmd'>;
+/** A string where the wire type says a list, as some clients send it. */
+const stringForm = (o: { Entrypoint?: string; Cmd?: string }) => o as unknown as CommandRequest;
 
 test('ENTRYPOINT and CMD combine as in Docker', () => {
-  const image = { Entrypoint: ['/entry', '-x'], Cmd: ['default', 'args'] };
-  const cases = [
+  const image: ContainerConfig = { Entrypoint: ['/entry', '-x'], Cmd: ['default', 'args'] };
+  const cases: Array<[CommandRequest, ContainerConfig, string[], string[]]> = [
     // [request, image, expected entrypoint, expected cmd]
     [{}, image, ['/entry', '-x'], ['default', 'args']],
     [{ Cmd: ['ls'] }, image, ['/entry', '-x'], ['ls']],
@@ -23,8 +27,8 @@ test('ENTRYPOINT and CMD combine as in Docker', () => {
     [{ Entrypoint: [''] }, image, [], []], // --entrypoint "" clears both
     [{ Entrypoint: [''], Cmd: ['sh'] }, image, [], ['sh']],
     [{ Entrypoint: [] }, image, [], ['default', 'args']], // API: empty entrypoint, image CMD kept
-    [{ Entrypoint: 'echo' }, image, ['echo'], []], // a string is a one-element list
-    [{ Cmd: 'ls' }, { Cmd: ['sh'] }, [], ['ls']],
+    [stringForm({ Entrypoint: 'echo' }), image, ['echo'], []], // a string is a one-element list
+    [stringForm({ Cmd: 'ls' }), { Cmd: ['sh'] }, [], ['ls']],
     [{}, { Cmd: ['sh'] }, [], ['sh']],
     [{}, {}, [], []],
   ];
@@ -70,7 +74,7 @@ test('user resolution against passwd and group', () => {
 });
 
 test('signals are parsed as Docker parses them', () => {
-  for (const [raw, n] of [['SIGTERM', 15], ['TERM', 15], ['term', 15], ['15', 15], ['KILL', 9], ['SIGUSR1', 10], ['HUP', 1], ['RTMIN+3', 37], ['SIGRTMAX-1', 63], ['64', 64]]) {
+  for (const [raw, n] of <Array<[string, number]>>[['SIGTERM', 15], ['TERM', 15], ['term', 15], ['15', 15], ['KILL', 9], ['SIGUSR1', 10], ['HUP', 1], ['RTMIN+3', 37], ['SIGRTMAX-1', 63], ['64', 64]]) {
     assert.equal(parseSignal(raw), n, raw);
   }
   for (const bad of ['FOO', '0', '65', 'SIG', 'RTMIN+40', '-9']) {
@@ -79,16 +83,16 @@ test('signals are parsed as Docker parses them', () => {
 });
 
 test('k8s-file log lines: full and partial, both streams', () => {
-  const full = parseLogLine(Buffer.from('2024-05-01T10:20:30.123456789Z stdout F hello world'));
+  const full = parseLogLine(Buffer.from('2024-05-01T10:20:30.123456789Z stdout F hello world'))!;
   assert.equal(full.stream, 'stdout');
   assert.equal(full.data.toString(), 'hello world\n');
   assert.equal(full.timeNano, 1714558830123456789n);
-  const partial = parseLogLine(Buffer.from('2024-05-01T10:20:30.5+02:00 stderr P part'));
+  const partial = parseLogLine(Buffer.from('2024-05-01T10:20:30.5+02:00 stderr P part'))!;
   assert.equal(partial.stream, 'stderr');
   assert.equal(partial.data.toString(), 'part');
   assert.equal(partial.timeNano, 1714551630500000000n);
-  assert.equal(parseLogLine(Buffer.from('2024-05-01T10:20:30Z stdout F ')).data.toString(), '\n');
-  assert.equal(parseLogLine(Buffer.from('2024-05-01T10:20:30Z stdout F  two  spaces ')).data.toString(), ' two  spaces \n');
+  assert.equal(parseLogLine(Buffer.from('2024-05-01T10:20:30Z stdout F '))!.data.toString(), '\n');
+  assert.equal(parseLogLine(Buffer.from('2024-05-01T10:20:30Z stdout F  two  spaces '))!.data.toString(), ' two  spaces \n');
   assert.equal(parseLogLine(Buffer.from('garbage')), undefined);
   assert.equal(parseLogLine(Buffer.from('2024-05-01T10:20:30Z stdin F x')), undefined);
   assert.equal(parseTimeNano('not a time'), 0n);
@@ -99,7 +103,7 @@ test('k8s-file log lines: full and partial, both streams', () => {
 
 test('status strings as docker ps shows them', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');
-  const st = (o) => ({ status: 'created', pid: 0, conmonPid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, stoppedByUser: false, ...o });
+  const st = (o: Partial<ContainerStateRecord>): ContainerStateRecord => ({ status: 'created', pid: 0, conmonPid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, stoppedByUser: false, ...o });
   assert.equal(statusString(st({}), now), 'Created');
   assert.equal(statusString(st({ status: 'running', startedAt: '2024-05-01T11:59:59.5Z' }), now), 'Up Less than a second');
   assert.equal(statusString(st({ status: 'running', startedAt: '2024-05-01T11:59:58Z' }), now), 'Up 2 seconds');

@@ -1,14 +1,15 @@
 // Output formatting: go-units sizes and durations, the Go-template subset, docker's tabwriter tables,
 // ports display, image rows and the JSON progress renderer.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { Readable, PassThrough } = require('node:stream');
-const units = require('../../dist/util/units');
-const { Template } = require('../../dist/cli/format/template');
-const { tabwrite, renderRows } = require('../../dist/cli/format/table');
-const { displayablePorts, ContainerRow, PS_HEADERS } = require('../../dist/cli/commands/ps');
-const { imageRows } = require('../../dist/cli/commands/images');
-const { displayJsonMessages, JsonMessageError } = require('../../dist/cli/format/progress');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable, PassThrough } from 'node:stream';
+import * as units from '../../src/util/units';
+import { Template } from '../../src/cli/format/template';
+import { tabwrite, renderRows } from '../../src/cli/format/table';
+import { displayablePorts, ContainerRow, PS_HEADERS } from '../../src/cli/commands/ps';
+import { imageRows } from '../../src/cli/commands/images';
+import { displayJsonMessages, JsonMessageError } from '../../src/cli/format/progress';
+import type { ImageSummary } from '../../src/wire/docker';
 
 test('humanSize matches go-units (precision 3 for tables, 4 by default)', () => {
   assert.equal(units.humanSize(4261226, 3), '4.26MB');
@@ -99,9 +100,9 @@ test('ps table', () => {
 });
 
 test('images rows: tags, digests, dangling', () => {
-  const images = [
-    { Id: 'sha256:' + 'a'.repeat(64), RepoTags: ['busybox:latest', 'busybox:1.36'], RepoDigests: ['busybox@sha256:' + 'd'.repeat(64)], Created: 1_700_000_000, Size: 4261226, SharedSize: -1, Labels: {}, Containers: -1 },
-    { Id: 'sha256:' + 'b'.repeat(64), RepoTags: [], RepoDigests: [], Created: 1_700_000_000, Size: 1000, SharedSize: -1, Labels: {}, Containers: -1 },
+  const images: ImageSummary[] = [
+    { Id: 'sha256:' + 'a'.repeat(64), ParentId: '', RepoTags: ['busybox:latest', 'busybox:1.36'], RepoDigests: ['busybox@sha256:' + 'd'.repeat(64)], Created: 1_700_000_000, Size: 4261226, SharedSize: -1, Labels: {}, Containers: -1 },
+    { Id: 'sha256:' + 'b'.repeat(64), ParentId: '', RepoTags: [], RepoDigests: [], Created: 1_700_000_000, Size: 1000, SharedSize: -1, Labels: {}, Containers: -1 },
   ];
   const rows = imageRows(images, true, now);
   const out = renderRows(rows, { format: '', defaultFormat: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}', headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE' } });

@@ -1,16 +1,18 @@
 // Subnets and addresses, the host's routes as `ip -j` prints them, published-port requests, legacy links,
 // netavark's chain names, and host ports held by real sockets.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const net = require('node:net');
-const { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } = require('../../dist/network/addresses');
-const { parseProcNetRoute, addressSubnets, probeHostRoutes } = require('../../dist/network/host-routes');
-const { portRequests, portMap, parsePortKey } = require('../../dist/engine/published-ports');
-const { parseLink } = require('../../dist/engine/network-dns');
-const { networkModeOf } = require('../../dist/engine/network-endpoints');
-const { chainHash } = require('../../dist/network/netavark');
-const { SocketHostPorts } = require('../../dist/network/ports');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import type * as os from 'node:os';
+import { parseSubnet, overlaps, freeSubnets, nextFreeAddress, hostRange, ipToInt, intToIp, subnetString, parseRouteDst } from '../../src/network/addresses';
+import * as a6 from '../../src/network/addresses';
+import { parseProcNetRoute, addressSubnets, probeHostRoutes, parseProcNetIpv6Route } from '../../src/network/host-routes';
+import { portRequests, portMap, parsePortKey } from '../../src/engine/published-ports';
+import type { ContainerRecord } from '../../src/engine/container-record';
+import { parseLink } from '../../src/engine/network-dns';
+import { networkModeOf } from '../../src/engine/network-endpoints';
+import { chainHash } from '../../src/network/netavark';
+import { SocketHostPorts } from '../../src/network/ports';
 
 test('subnets parse as Docker takes them; host bits and junk are refused with the reason', () => {
   assert.equal(subnetString(parseSubnet('10.1.2.0/24')), '10.1.2.0/24');
@@ -33,9 +35,9 @@ test('overlap, free subnets around used ones, and the next free address wrapping
   assert.deepEqual([...freeSubnets(pool, 24, [], 2)].map(subnetString), ['10.210.2.0/24', '10.210.3.0/24', '10.210.0.0/24', '10.210.1.0/24']);
   const range = hostRange(parseSubnet('10.0.0.0/29')); // .1 … .6
   const taken = new Set([ipToInt('10.0.0.1'), ipToInt('10.0.0.3')]);
-  assert.equal(intToIp(nextFreeAddress(range, taken)), '10.0.0.2');
-  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.2'))), '10.0.0.4');
-  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.6'))), '10.0.0.2', 'wraps after the last');
+  assert.equal(intToIp(nextFreeAddress(range, taken)!), '10.0.0.2');
+  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.2'))!), '10.0.0.4');
+  assert.equal(intToIp(nextFreeAddress(range, taken, ipToInt('10.0.0.6'))!), '10.0.0.2', 'wraps after the last');
   assert.equal(nextFreeAddress(range, new Set([1, 2, 3, 4, 5, 6].map((i) => ipToInt(`10.0.0.${i}`)))), undefined);
 });
 
@@ -52,14 +54,14 @@ test('the host\'s routes from /proc/net/route and the subnets of its addresses',
   const addrs = addressSubnets({
     lo: [{ family: 'IPv4', address: '127.0.0.1', cidr: '127.0.0.1/8', internal: true }],
     eth0: [{ family: 'IPv4', address: '192.0.2.2', cidr: '192.0.2.2/24' }, { family: 'IPv6', address: 'fd00::2', cidr: 'fd00::2/64' }],
-  });
+  } as unknown as NodeJS.Dict<os.NetworkInterfaceInfo[]>); // only the fields addressSubnets reads
   assert.deepEqual(addrs.map((r) => `${subnetString(r.dst)} ${r.dev}`), ['127.0.0.0/8 lo', '192.0.2.0/24 eth0']);
   // On this host: loopback's subnet is always there.
   assert.ok((await probeHostRoutes()).some((r) => subnetString(r.dst) === '127.0.0.0/8'));
 });
 
 test('published-port requests from -p and -P; the port map inspect shows', () => {
-  const c = {
+  const c: Pick<ContainerRecord, 'config' | 'hostConfig'> = {
     config: { ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9000/tcp': {} } },
     hostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '' }], '53/udp': [{ HostIp: '::', HostPort: '53' }] }, PublishAllPorts: true },
   };
@@ -71,9 +73,10 @@ test('published-port requests from -p and -P; the port map inspect shows', () =>
   ]);
   assert.throws(() => portRequests({ config: {}, hostConfig: { PortBindings: { '80/tcp': [{ HostPort: '9-1' }] } } }), /invalid host port: 9-1/);
   assert.throws(() => portRequests({ config: {}, hostConfig: { PortBindings: { '70000/tcp': [] } } }), /invalid port specification/);
-  const running = { ...c, state: { status: 'running' }, network: { sandboxKey: '/run/x', ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }] } };
+  // Only the fields portMap reads of the state and the network.
+  const running = { ...c, state: { status: 'running' }, network: { sandboxKey: '/run/x', ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }] } } as Pick<ContainerRecord, 'config' | 'hostConfig' | 'network' | 'state'>;
   assert.deepEqual(portMap(running), { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '53/udp': null, '9000/tcp': null });
-  assert.deepEqual(portMap({ ...running, state: { status: 'exited' } }), {});
+  assert.deepEqual(portMap({ ...running, state: { ...running.state, status: 'exited' } }), {});
   assert.deepEqual(parsePortKey('53/udp'), { port: 53, proto: 'udp' });
   assert.equal(parsePortKey('53/icmp'), undefined);
 });
@@ -94,7 +97,7 @@ test('host ports are held by real sockets: a taken port is refused, all or none,
   // Another owner asking for it, or a host process binding it, finds it taken.
   await assert.rejects(ports.reserve('b', [{ hostIp: '', hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: 80, proto: 'tcp' }]), /Bind for 0\.0\.0\.0:\d+ failed: port is already allocated/);
   const probe = net.createServer();
-  await assert.rejects(new Promise((resolve, reject) => { probe.once('error', reject); probe.listen(p.hostPort, '127.0.0.1', resolve); }), /EADDRINUSE/);
+  await assert.rejects(new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(p.hostPort, '127.0.0.1', () => resolve()); }), /EADDRINUSE/);
   // All or none: the second request fails, so the first (free) one is not kept either.
   const [q] = await ports.reserve('tmp', [{ hostIp: '127.0.0.1', hostPortLow: 0, hostPortHigh: 0, containerPort: 1, proto: 'tcp' }]);
   await ports.release('tmp');
@@ -113,9 +116,7 @@ test('host ports are held by real sockets: a taken port is refused, all or none,
 });
 
 test('IPv6: text and numbers both ways as Go prints them, subnets, ranges, the ULA pool, /proc/net/ipv6_route', () => {
-  const a6 = require('../../dist/network/addresses');
-  const { parseProcNetIpv6Route } = require('../../dist/network/host-routes');
-  for (const [text, canon] of [['2001:DB8:0:0:0:0:0:1', '2001:db8::1'], ['fd00::', 'fd00::'], ['::', '::'], ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+  for (const [text, canon] of <Array<[string, string]>>[['2001:DB8:0:0:0:0:0:1', '2001:db8::1'], ['fd00::', 'fd00::'], ['::', '::'], ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
     ['::ffff:10.1.2.3', '::ffff:a01:203'], ['fd00:0:0:1:0:0:0:0', 'fd00:0:0:1::'], ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'], ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7']]) {
     assert.equal(a6.bigToIp6(a6.ip6ToBig(text)), canon, text);
   }
@@ -128,8 +129,8 @@ test('IPv6: text and numbers both ways as Go prints them, subnets, ranges, the U
   const range = a6.hostRange6(a6.parseSubnet6('fd00::/126'));
   assert.deepEqual(range.map(a6.bigToIp6), ['fd00::1', 'fd00::3']);
   const taken = new Set([a6.ip6ToBig('fd00::1')]);
-  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken)), 'fd00::2');
-  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken, a6.ip6ToBig('fd00::3'))), 'fd00::2', 'wraps after the last');
+  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken)!), 'fd00::2');
+  assert.equal(a6.bigToIp6(a6.nextFreeAddress6(range, taken, a6.ip6ToBig('fd00::3'))!), 'fd00::2', 'wraps after the last');
   assert.equal(a6.nextFreeAddress6(range, new Set(['fd00::1', 'fd00::2', 'fd00::3'].map(a6.ip6ToBig))), undefined);
   // The same seed gives the same fdXX:XXXX:XXXX::/48; its /64s come in order, skipping used ones.
   const pool = a6.ulaPrefix('seed');
