@@ -1,16 +1,13 @@
-'use strict';
 // -v, --mount and --volumes-from parsed and planned as moby's linux parser and registerMountPoints do; paths
 // resolved as the container sees them; the OCI mounts made of them.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const {
-  parseBind, parseMountSpec, parseVolumesFrom, planMounts, validMountMode, ociMount, mountPointsOf, usesVolume, sortMounts,
-} = require('../../dist/engine/container-mounts');
-const { resolveInContainer, resolveInRoot } = require('../../dist/host/rootfs');
-const { tempDir } = require('../helpers/tmp');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseBind, parseMountSpec, parseVolumesFrom, planMounts, validMountMode, ociMount, mountPointsOf, usesVolume, sortMounts, type ContainerMount, type MountInputs } from '../../src/engine/container-mounts';
+import { resolveInContainer, resolveInRoot } from '../../src/host/rootfs';
+import { tempDir } from '../helpers/tmp';
 
 const exists = () => true;
 const missing = () => false;
@@ -39,7 +36,7 @@ test('-v forms: named and anonymous volumes, binds, modes', () => {
 });
 
 test('-v errors use moby\'s words', () => {
-  const bad = (raw, msg) => assert.throws(() => parseBind(raw), (e) => e.name === 'InvalidParameterError' && e.message === msg, raw);
+  const bad = (raw: string, msg: string) => assert.throws(() => parseBind(raw), (e: Error) => e.name === 'InvalidParameterError' && e.message === msg, raw);
   bad(':/x', "invalid volume specification: ':/x'");
   bad('/foo:rw', "invalid volume specification: '/foo:rw'");
   bad('/a:/b:c:d', "invalid volume specification: '/a:/b:c:d'");
@@ -97,7 +94,7 @@ test('--volumes-from specs', () => {
 });
 
 test('planning: volumes-from first, then binds and --mount (duplicates refused), then image volumes', () => {
-  const fromMounts = [
+  const fromMounts: ContainerMount[] = [
     { type: 'volume', name: 'shared', source: '/v/shared/_data', destination: '/shared', mode: 'z', rw: true, propagation: '', driver: 'local', anonymous: true, copyData: true },
     { type: 'bind', source: '/h', destination: '/h', mode: '', rw: true, propagation: 'rprivate', createSource: true },
     { type: 'volume', name: 'over', source: '/v/over/_data', destination: '/over', mode: '', rw: true, propagation: '', driver: 'local' },
@@ -121,7 +118,7 @@ test('planning: volumes-from first, then binds and --mount (duplicates refused),
   // Parents come before what is mounted inside them.
   assert.ok(plan.findIndex((m) => m.destination === '/deep') < plan.findIndex((m) => m.destination === '/deep/er/path'));
 
-  const plan2 = (hc) => () => planMounts({ hostConfig: hc, volumes: null, mountsOf: () => [], sourceExists: exists });
+  const plan2 = (hc: MountInputs['hostConfig']) => () => planMounts({ hostConfig: hc, volumes: null, mountsOf: () => [], sourceExists: exists });
   assert.throws(plan2({ Binds: ['a1:/x', '/h:/x'] }), { message: 'Duplicate mount point: /x' });
   assert.throws(plan2({ Binds: ['a1:/x'], Mounts: [{ Type: 'tmpfs', Target: '/x/' }] }), { message: 'Duplicate mount point: /x/' });
   assert.throws(plan2({ Binds: ['a1:/run'], Tmpfs: { '/run': 'size=1m' } }), { message: 'Duplicate mount point: /run' });
@@ -145,10 +142,12 @@ test('OCI mounts and inspect views', () => {
     { Type: 'volume', Name: 'v', Source: '/s', Destination: '/d', Driver: 'local', Mode: 'z', RW: true, Propagation: '' },
     { Type: 'bind', Source: '/h', Destination: '/b', Mode: 'ro', RW: false, Propagation: 'rprivate' },
   ]);
-  assert.ok(usesVolume([{ type: 'volume', name: 'v', source: '/s', destination: '/d' }], 'v'));
-  assert.ok(usesVolume([{ type: 'bind', source: '/h', destination: '/d' }], '/h'));
-  assert.ok(usesVolume([{ type: 'bind', source: '/h', destination: '/d' }], '/d'));
-  assert.ok(!usesVolume([{ type: 'volume', name: 'v', source: '/s', destination: '/d' }], '/s'));
+  // Only the fields usesVolume reads.
+  const mount = (m: Pick<ContainerMount, 'type' | 'name' | 'source' | 'destination'>) => m as ContainerMount;
+  assert.ok(usesVolume([mount({ type: 'volume', name: 'v', source: '/s', destination: '/d' })], 'v'));
+  assert.ok(usesVolume([mount({ type: 'bind', source: '/h', destination: '/d' })], '/h'));
+  assert.ok(usesVolume([mount({ type: 'bind', source: '/h', destination: '/d' })], '/d'));
+  assert.ok(!usesVolume([mount({ type: 'volume', name: 'v', source: '/s', destination: '/d' })], '/s'));
   assert.ok(!usesVolume(undefined, 'v'));
 });
 
@@ -165,7 +164,7 @@ test('paths resolve as the container sees them, never outside its root or its mo
   fs.symlinkSync('/etc/passwd', path.join(vol, 'tohost'));
   fs.symlinkSync('../../..', path.join(vol, 'climb'));
   const mounts = [{ destination: '/data', source: vol }];
-  const r = (p, follow) => resolveInContainer(root, mounts, p, follow);
+  const r = (p: string, follow?: boolean) => resolveInContainer(root, mounts, p, follow);
   assert.deepEqual(await r('/abs/passwd'), { hostPath: path.join(root, 'etc/passwd'), containerPath: '/etc/passwd' });
   assert.deepEqual(await r('/up/x'), { hostPath: path.join(root, 'tmp/x'), containerPath: '/tmp/x' });
   assert.deepEqual(await r('/data'), { hostPath: vol, containerPath: '/data' });

@@ -1,34 +1,40 @@
 // The CLI end to end against a fake daemon on a temporary unix socket: request order for run, the pull on
 // "No such image", hijacked attach with stdin half-close, exit codes, logs demultiplexing, errors.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const http = require('node:http');
-const fs = require('node:fs');
-const { tempDir } = require('../helpers/tmp');
-const os = require('node:os');
-const path = require('node:path');
-const { PassThrough, Readable } = require('node:stream');
-const { main } = require('../../dist/cli/main');
-const { Cli } = require('../../dist/cli/command');
-const { StreamDemultiplexer, frame, demultiplex } = require('../../dist/cli/stdcopy');
-const { jsonValues, encodeQuery, encodeFilters, parseHost, resolveHost } = require('../../dist/cli/api-client');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { tempDir } from '../helpers/tmp';
+import * as path from 'node:path';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { main } from '../../src/cli/main';
+import { Cli, type CliStreams } from '../../src/cli/command';
+import { StreamDemultiplexer, frame, demultiplex } from '../../src/cli/stdcopy';
+import { jsonValues, encodeQuery, encodeFilters, parseHost, resolveHost } from '../../src/cli/api-client';
+import type { ContainerCreateBody } from '../../src/wire/docker';
 
 const ID = 'c'.repeat(64);
 
+/** A request the fake daemon saw; the only bodies the tests read are create bodies. */
+interface LoggedRequest { method?: string; path: string; query: Record<string, string>; body?: ContainerCreateBody; upgrade?: string }
+/** What the fake daemon knows: whether busybox was pulled, the container's Tty, its attach sockets, the pending wait. */
+interface DaemonState { hasImage: boolean; tty: boolean; sockets: Duplex[]; finishWait?: () => void }
+/** A test's own answer to `METHOD /path`. */
+type Route = (req: http.IncomingMessage, res: http.ServerResponse, ctx: { body: string; url: URL; json: (status: number, obj?: unknown) => void; state: DaemonState }) => void;
+
 /** A fake berthd: records requests; `routes` answers them; attach echoes stdin back as stdout frames. */
-async function fakeDaemon(routes = {}) {
+async function fakeDaemon(routes: Record<string, Route> = {}) {
   const dir = tempDir('berth-cli-');
   const sock = path.join(dir, 'd.sock');
-  const log = [];
-  const state = { hasImage: false, tty: false, sockets: [] };
+  const log: LoggedRequest[] = [];
+  const state: DaemonState = { hasImage: false, tty: false, sockets: [] };
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => { body += d; });
+    req.on('data', (d: Buffer) => { body += d; });
     req.on('end', () => {
-      const url = new URL(req.url, 'http://x');
+      const url = new URL(req.url!, 'http://x');
       const p = url.pathname.replace(/^\/v1\.\d+/, '');
-      log.push({ method: req.method, path: p, query: Object.fromEntries(url.searchParams), body: body ? safeJson(body) : undefined });
-      const json = (status, obj) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(obj === undefined ? '' : JSON.stringify(obj)); };
+      log.push({ method: req.method, path: p, query: Object.fromEntries(url.searchParams), body: body ? safeJson(body) as ContainerCreateBody : undefined });
+      const json = (status: number, obj?: unknown) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(obj === undefined ? '' : JSON.stringify(obj)); };
       for (const [key, fn] of Object.entries(routes)) {
         if (`${req.method} ${p}` === key) return fn(req, res, { body, url, json, state });
       }
@@ -55,29 +61,30 @@ async function fakeDaemon(routes = {}) {
     });
   });
   server.on('upgrade', (req, socket) => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(req.url!, 'http://x');
     log.push({ method: req.method, path: url.pathname.replace(/^\/v1\.\d+/, ''), query: Object.fromEntries(url.searchParams), upgrade: req.headers.upgrade });
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     state.sockets.push(socket);
     socket.write(frame(2, 'to stderr\n'));
     // Echo stdin; when the client half-closes, finish the output and the wait.
-    socket.on('data', (d) => socket.write(frame(1, d)));
+    socket.on('data', (d: Buffer) => socket.write(frame(1, d)));
     socket.on('end', () => { if (!socket.writableEnded) socket.end(frame(1, 'bye\n')); setTimeout(() => state.finishWait?.(), 10); });
   });
-  await new Promise((r) => server.listen(sock, r));
-  return { sock, log, state, server, close: () => new Promise((r) => server.close(r)) };
+  await new Promise<void>((r) => server.listen(sock, () => r()));
+  return { sock, log, state, server, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-function safeJson(s) { try { return JSON.parse(s); } catch { return s; } }
+function safeJson(s: string): unknown { try { return JSON.parse(s); } catch { return s; } }
 
-function fakeCli(stdinText) {
+function fakeCli(stdinText?: string) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = stdinText === undefined ? new PassThrough() : Readable.from([Buffer.from(stdinText)]);
   let out = ''; let err = '';
   stdout.on('data', (c) => { out += c; });
   stderr.on('data', (c) => { err += c; });
-  const cli = new Cli({ stdin, stdout, stderr }, { HOME: tempDir('berth-home-') });
+  // PassThroughs where the CLI has the process's streams.
+  const cli = new Cli({ stdin, stdout, stderr } as unknown as CliStreams, { HOME: tempDir('berth-home-') });
   return { cli, out: () => out, err: () => err };
 }
 
@@ -85,7 +92,7 @@ test('run: create, 404 → pull → create, attach, wait before start, exit with
   const d = await fakeDaemon();
   // The container exits soon after start: its attach stream ends, then the wait answers.
   d.server.on('request', (req) => {
-    if (req.url.endsWith('/start')) setTimeout(() => { for (const s of d.state.sockets) s.end(); setTimeout(() => d.state.finishWait?.(), 10); }, 20);
+    if (req.url!.endsWith('/start')) setTimeout(() => { for (const s of d.state.sockets) s.end(); setTimeout(() => d.state.finishWait?.(), 10); }, 20);
   });
   const io = fakeCli();
   io.cli.in.end();
@@ -100,7 +107,7 @@ test('run: create, 404 → pull → create, attach, wait before start, exit with
   assert.deepEqual(d.log[3].query, { stream: '1', stdout: '1', stderr: '1' });
   assert.equal(d.log[3].upgrade, 'tcp');
   assert.deepEqual(d.log[4].query, { condition: 'removed' });
-  assert.equal(d.log[0].body.HostConfig.AutoRemove, true);
+  assert.equal(d.log[0].body!.HostConfig!.AutoRemove, true);
   assert.match(io.err(), /^Unable to find image 'busybox:latest' locally\nlatest: Pulling from library\/busybox\nStatus: Downloaded newer image for busybox:latest\nto stderr\n/);
 });
 
@@ -112,11 +119,11 @@ test('run -i: stdin is piped in, EOF half-closes, output keeps flowing', async (
   await d.close();
   assert.equal(code, 7);
   assert.equal(io.out(), 'hello from stdin\nbye\n');
-  const attach = d.log.find((r) => r.path.endsWith('/attach'));
+  const attach = d.log.find((r) => r.path.endsWith('/attach'))!;
   assert.deepEqual(attach.query, { stream: '1', stdin: '1', stdout: '1', stderr: '1' });
-  const create = d.log.find((r) => r.path === '/containers/create');
-  assert.equal(create.body.AttachStdin, true);
-  assert.equal(create.body.StdinOnce, true);
+  const create = d.log.find((r) => r.path === '/containers/create')!;
+  assert.equal(create.body!.AttachStdin, true);
+  assert.equal(create.body!.StdinOnce, true);
 });
 
 test('run -d prints the full ID and does not attach', async () => {
@@ -150,7 +157,7 @@ test('daemon errors elsewhere: "Error response from daemon", exit 1', async () =
   assert.equal(code, 1);
   assert.equal(io.out(), 'ok\n');
   assert.equal(io.err(), 'Error response from daemon: No such container: nope\n');
-  assert.deepEqual(d.log.find((r) => r.path === '/containers/ok/stop').query, { t: '3' });
+  assert.deepEqual(d.log.find((r) => r.path === '/containers/ok/stop')!.query, { t: '3' });
 });
 
 test('unknown flags: docker wording, exit 125', async () => {
@@ -172,7 +179,7 @@ test('logs: multiplexed output split to stdout and stderr', async () => {
   assert.equal(code, 0);
   assert.equal(io.out(), 'out line\nmore\n');
   assert.equal(io.err(), 'err line\n');
-  assert.deepEqual(d.log.find((r) => r.path.endsWith('/logs')).query, { stderr: '1', stdout: '1', tail: '5', timestamps: '1' });
+  assert.deepEqual(d.log.find((r) => r.path.endsWith('/logs'))!.query, { stderr: '1', stdout: '1', tail: '5', timestamps: '1' });
 });
 
 test('ps sends docker filters and renders the table', async () => {
@@ -191,12 +198,12 @@ test('stream demultiplexer handles frames split across chunks', async () => {
   const bytes = Buffer.concat([frame(1, 'hello '), frame(2, 'oops'), frame(1, 'world')]);
   const demux = new StreamDemultiplexer(out, err);
   for (let i = 0; i < bytes.length; i += 3) demux.write(bytes.subarray(i, i + 3));
-  await new Promise((r) => demux.end(r));
+  await new Promise<void>((r) => demux.end(() => r()));
   assert.equal(o, 'hello world');
   assert.equal(e, 'oops');
   assert.deepEqual(demultiplex(bytes).map((f) => f.stream), [1, 2, 1]);
   const bad = new StreamDemultiplexer(out, err);
-  await assert.rejects(new Promise((resolve, reject) => { bad.on('error', reject); bad.write(frame(3, 'daemon broke'), (e) => (e ? reject(e) : resolve())); }), /daemon broke/);
+  await assert.rejects(new Promise<void>((resolve, reject) => { bad.on('error', reject); bad.write(frame(3, 'daemon broke'), (e) => (e ? reject(e) : resolve())); }), /daemon broke/);
 });
 
 test('api client helpers: hosts, queries, filters, JSON streams', async () => {

@@ -1,30 +1,31 @@
-'use strict';
 // The image modules (image/local-images.ts under engine/image-*.ts) end to end on a real store: import, resolve, tag, commit, history, rmi/prune rules,
 // save checked by skopeo, archives written by skopeo loaded, hostile archives refused, crash recovery.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const zlib = require('node:zlib');
-const { execFileSync } = require('node:child_process');
-const { Readable } = require('node:stream');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
-const { LocalImages } = require('../../dist/image/local-images');
-const { ImageQueries } = require('../../dist/engine/image-queries');
-const { ImageTags } = require('../../dist/engine/image-tag');
-const { ImageRemoval } = require('../../dist/engine/image-removal');
-const { ImageArchives } = require('../../dist/engine/image-archives');
-const { ImageCommit, EMPTY_LAYER_DIFF_ID } = require('../../dist/engine/image-commit');
-const { applyChanges } = require('../../dist/build/config-changes');
-const { EventBus } = require('../../dist/engine/events');
-const { chainIdOf } = require('../../dist/image/layer-store');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { makeTar, type TarEntry } from './image-helpers';
+import { LocalImages, type ContainerUse } from '../../src/image/local-images';
+import { ImageQueries } from '../../src/engine/image-queries';
+import { ImageTags } from '../../src/engine/image-tag';
+import { ImageRemoval } from '../../src/engine/image-removal';
+import { ImageArchives } from '../../src/engine/image-archives';
+import { ImageCommit, EMPTY_LAYER_DIFF_ID } from '../../src/engine/image-commit';
+import { applyChanges } from '../../src/build/config-changes';
+import { EventBus } from '../../src/engine/events';
+import { chainIdOf } from '../../src/image/layer-store';
+import type { EventMessage, JsonMessage } from '../../src/wire/docker';
 
 const CREATED = '2024-01-01T00:00:00Z';
 
 
-let rootfsTar;
-async function rootfs() {
+let rootfsTar: Buffer | undefined;
+async function rootfs(): Promise<Buffer> {
   rootfsTar ??= await makeTar([
     { name: 'bin/', type: 'directory', mode: 0o755 },
     { name: 'bin/sh', data: '#!fake shell\n', mode: 0o755 },
@@ -37,7 +38,7 @@ async function rootfs() {
 }
 
 /** The image modules wired as daemon.ts wires them, behind one object for the tests' convenience. */
-function imageModules({ root, events }) {
+function imageModules({ root, events }: { root: string; events: EventBus }) {
   const local = new LocalImages({ root });
   const queries = new ImageQueries(local);
   const tags = new ImageTags(local, events);
@@ -46,28 +47,31 @@ function imageModules({ root, events }) {
   const commits = new ImageCommit(local, events);
   return {
     init: () => local.init(),
-    setUsageProbe: (fn) => local.setUsageProbe(fn),
-    resolve: (r) => local.resolve(r),
-    has: (r) => local.has(r),
-    lowerDirs: (i) => local.lowerDirs(i),
-    list: (o) => queries.list(o),
-    inspect: (r) => queries.inspect(r),
-    history: (r) => queries.history(r),
-    tag: (s, r, t) => tags.tag(s, r, t),
-    remove: (r, o) => removal.remove(r, o),
-    prune: (f) => removal.prune(f),
-    importImage: (b, o) => archives.importImage(b, o),
-    save: (n) => archives.save(n),
-    load: (b, p) => archives.load(b, p),
-    commit: (o) => commits.commit(o),
-    changes: (u, i) => commits.changes(u, i),
+    setUsageProbe: local.setUsageProbe.bind(local),
+    resolve: local.resolve.bind(local),
+    has: local.has.bind(local),
+    lowerDirs: local.lowerDirs.bind(local),
+    list: queries.list.bind(queries),
+    inspect: queries.inspect.bind(queries),
+    history: queries.history.bind(queries),
+    tag: tags.tag.bind(tags),
+    remove: removal.remove.bind(removal),
+    prune: removal.prune.bind(removal),
+    importImage: archives.importImage.bind(archives),
+    save: archives.save.bind(archives),
+    load: archives.load.bind(archives),
+    commit: commits.commit.bind(commits),
+    changes: commits.changes.bind(commits),
   };
 }
+type ImageModules = ReturnType<typeof imageModules>;
+/** What a test sees beside the modules: the store's root, the events published so far, a work directory. */
+interface ServiceContext { root: string; events: EventMessage[]; work: string }
 
-async function withService(fn) {
+async function withService(fn: (svc: ImageModules, ctx: ServiceContext) => Promise<void>): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-images-'));
   const events = new EventBus();
-  const seen = [];
+  const seen: EventMessage[] = [];
   events.subscribe((e) => seen.push(e));
   const svc = imageModules({ root, events });
   await svc.init();
@@ -78,13 +82,13 @@ async function withService(fn) {
   }
 }
 
-async function importBase(svc, repo = 'busybox') {
+async function importBase(svc: ImageModules, repo = 'busybox'): Promise<string> {
   return svc.importImage(Readable.from([await rootfs()]), { repo, changes: ['CMD ["sh"]'], created: CREATED });
 }
 
-async function saveTo(svc, names, file) {
+async function saveTo(svc: ImageModules, names: string[], file: string): Promise<void> {
   const s = await svc.save(names);
-  await new Promise((resolve, reject) => s.pipe(fs.createWriteStream(file)).on('finish', resolve).on('error', reject));
+  await new Promise<void>((resolve, reject) => s.pipe(fs.createWriteStream(file)).on('finish', () => resolve()).on('error', reject));
 }
 
 test('import is reproducible, gzip or not, and resolves every way Docker does', () => withService(async (svc, { events }) => {
@@ -98,7 +102,7 @@ test('import is reproducible, gzip or not, and resolves every way Docker does', 
   await assert.rejects(svc.resolve('nosuch'), { name: 'NotFoundError', message: 'No such image: nosuch:latest' });
   await assert.rejects(svc.resolve('Bad'), { name: 'InvalidParameterError' });
   const rec = await svc.resolve('busybox');
-  assert.deepEqual(rec.config.config.Cmd, ['sh']);
+  assert.deepEqual(rec.config.config!.Cmd, ['sh']);
   assert.equal(rec.config.architecture, 'amd64');
   assert.equal(rec.config.os, 'linux');
   assert.deepEqual(rec.repoTags, ['busybox:latest']);
@@ -125,7 +129,7 @@ test('list, inspect, tag and history', () => withService(async (svc) => {
   assert.equal(ins.Id, id);
   assert.equal(ins.GraphDriver.Name, 'overlay2');
   assert.deepEqual(ins.RootFS.Layers, (await svc.resolve(id)).config.rootfs.diff_ids);
-  assert.equal(ins.Config.Cmd[0], 'sh');
+  assert.equal(ins.Config!.Cmd![0], 'sh');
   const hist = await svc.history('busybox');
   assert.equal(hist.length, 1);
   assert.equal(hist[0].Id, id);
@@ -133,7 +137,7 @@ test('list, inspect, tag and history', () => withService(async (svc) => {
   await assert.rejects(svc.tag('busybox', 'x', 'bad tag!'), /invalid reference format/);
 }));
 
-async function withOverlay(svc, image, fn) {
+async function withOverlay(svc: ImageModules, image: Parameters<ImageModules['lowerDirs']>[0], fn: (dirs: { upper: string; merged: string }) => Promise<void>) {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ctr-'));
   const [upper, work, merged] = ['upper', 'work', 'merged'].map((d) => path.join(base, d));
   for (const d of [upper, work, merged]) fs.mkdirSync(d);
@@ -171,11 +175,11 @@ test('commit makes one layer on the parent, applies --change, and history shows 
     assert.equal(img.parent, parent.id);
     assert.equal(img.config.rootfs.diff_ids.length, 2);
     assert.equal(img.config.container, 'c0ffee'.repeat(10) + 'abcd');
-    assert.deepEqual(img.config.config.Env, ['PATH=/bin', 'FOO=bar']);
-    assert.deepEqual(img.config.config.ExposedPorts, { '8080/tcp': {} });
-    assert.deepEqual(img.config.config.Labels, { a: 'b' });
-    assert.equal(img.config.config.WorkingDir, '/srv');
-    assert.equal(img.config.config.User, 'nobody');
+    assert.deepEqual(img.config.config!.Env, ['PATH=/bin', 'FOO=bar']);
+    assert.deepEqual(img.config.config!.ExposedPorts, { '8080/tcp': {} });
+    assert.deepEqual(img.config.config!.Labels, { a: 'b' });
+    assert.equal(img.config.config!.WorkingDir, '/srv');
+    assert.equal(img.config.config!.User, 'nobody');
     const lowers = svc.lowerDirs(img);
     assert.equal(lowers.length, 2);
     assert.equal(lowers[1], svc.lowerDirs(parent)[0]);
@@ -188,7 +192,7 @@ test('commit makes one layer on the parent, applies --change, and history shows 
     assert.deepEqual(hist[0].Tags, ['bar/committed:1']);
     assert.deepEqual(hist[1].Tags, ['busybox:latest']);
     // The parent now has a child: deleting it by ID is a hard conflict.
-    await assert.rejects(svc.remove(parent.id, { force: true }), (err) => err.name === 'ConflictError' && /cannot be forced\) - image has dependent child images/.test(err.message));
+    await assert.rejects(svc.remove(parent.id, { force: true }), (err: Error) => err.name === 'ConflictError' && /cannot be forced\) - image has dependent child images/.test(err.message));
     // Untagging the parent's name works and keeps the image (it is the child's parent).
     assert.deepEqual(await svc.remove('busybox'), [{ Untagged: 'busybox:latest' }]);
     const all = await svc.list({ all: true });
@@ -211,8 +215,8 @@ test('commit without changes adds an empty_layer history entry', () => withServi
     const id = await svc.commit({ upperDir: upper, parent, containerId: 'x', containerConfig: { Cmd: ['sh'] }, changes: ['CMD ["echo","hi"]'] });
     const img = await svc.resolve(id);
     assert.deepEqual(img.config.rootfs.diff_ids, parent.config.rootfs.diff_ids);
-    assert.equal(img.config.history.at(-1).empty_layer, true);
-    assert.deepEqual(img.config.config.Cmd, ['echo', 'hi']);
+    assert.equal(img.config.history!.at(-1)!.empty_layer, true);
+    assert.deepEqual(img.config.config!.Cmd, ['echo', 'hi']);
     assert.equal(EMPTY_LAYER_DIFF_ID, 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef');
   } finally {
     fs.rmSync(upper, { recursive: true, force: true });
@@ -221,7 +225,7 @@ test('commit without changes adds an empty_layer history entry', () => withServi
 
 test('rmi follows Docker\'s conflict rules with containers', () => withService(async (svc) => {
   const id = await importBase(svc);
-  let users = ['abcdef0123456789'];
+  let users: ContainerUse[] = ['abcdef0123456789'];
   svc.setUsageProbe(() => users);
   await assert.rejects(svc.remove('busybox'), {
     name: 'ConflictError',
@@ -253,12 +257,12 @@ test('tags in several repositories: rmi by ID needs force; prune removes danglin
   const dangling = await svc.importImage(Readable.from([await makeTar([{ name: 'a', data: 'a' }])]), { created: CREATED });
   await importBase(svc);
   const report = await svc.prune();
-  assert.deepEqual(report.ImagesDeleted.map((d) => d.Deleted ?? d.Untagged).slice(0, 1), [dangling]);
+  assert.deepEqual(report.ImagesDeleted!.map((d) => d.Deleted ?? d.Untagged).slice(0, 1), [dangling]);
   assert.ok(report.SpaceReclaimed > 0);
   assert.equal((await svc.list({ all: true })).length, 1);
   assert.deepEqual(await svc.prune(), { ImagesDeleted: null, SpaceReclaimed: 0 });
   const all = await svc.prune(new Map([['dangling', ['false']]]));
-  assert.equal(all.ImagesDeleted.filter((d) => d.Untagged).length, 1);
+  assert.equal(all.ImagesDeleted!.filter((d) => d.Untagged).length, 1);
   assert.equal((await svc.list({ all: true })).length, 0);
   assert.ok(events.some((e) => e.Action === 'prune'));
 }));
@@ -284,7 +288,7 @@ test('save writes an archive skopeo reads, and load restores it', () => withServ
   await svc.remove('localhost:5000/a/b:t');
   await svc.remove('busybox');
   assert.equal((await svc.list({ all: true })).length, 0);
-  const msgs = [];
+  const msgs: JsonMessage[] = [];
   assert.deepEqual(await svc.load(fs.createReadStream(file), (m) => msgs.push(m)), [id]);
   assert.deepEqual(msgs, [{ stream: 'Loaded image: busybox:latest\n' }, { stream: 'Loaded image: localhost:5000/a/b:t\n' }]);
   assert.deepEqual((await svc.resolve(id)).repoTags, ['busybox:latest', 'localhost:5000/a/b:t']);
@@ -304,7 +308,7 @@ test('loads archives skopeo wrote: docker-archive and OCI layout', () => withSer
   execFileSync('skopeo', ['copy', '-q', `oci:${ociDir}:docker.io/library/ocitag:2`, `docker-archive:${legacy}`]);
   await svc.remove('busybox');
 
-  let msgs = [];
+  let msgs: JsonMessage[] = [];
   await svc.load(fs.createReadStream(other), (m) => msgs.push(m));
   assert.deepEqual(msgs, [{ stream: 'Loaded image: foo:1\n' }]);
   assert.equal((await svc.resolve('foo:1')).id, id);
@@ -313,7 +317,7 @@ test('loads archives skopeo wrote: docker-archive and OCI layout', () => withSer
   const [ociId] = await svc.load(fs.createReadStream(ociTar), (m) => msgs.push(m));
   assert.deepEqual(msgs, [{ stream: 'Loaded image: ocitag:2\n' }]);
   assert.deepEqual((await svc.resolve('ocitag:2')).config.rootfs.diff_ids, (await svc.resolve(id)).config.rootfs.diff_ids);
-  assert.equal((await svc.resolve(ociId)).config.config.Cmd[0], 'sh');
+  assert.equal((await svc.resolve(ociId)).config.config!.Cmd![0], 'sh');
 
   msgs = [];
   const [legacyId] = await svc.load(fs.createReadStream(legacy), (m) => msgs.push(m));
@@ -322,7 +326,7 @@ test('loads archives skopeo wrote: docker-archive and OCI layout', () => withSer
 
 test('hostile or corrupt archives are refused and nothing is written outside the store', () => withService(async (svc, { root }) => {
   const outside = path.join(path.dirname(root), `berth-outside-${process.pid}`);
-  const cases = [
+  const cases: TarEntry[][] = [
     [{ name: '../' + path.basename(outside), data: 'x' }],
     [{ name: outside, data: 'x' }],
     [{ name: 'l', type: 'symlink', linkname: path.dirname(root) }, { name: 'l/evil', data: 'x' }],
@@ -374,13 +378,13 @@ test('init() after a crash at any point leaves a consistent store', () => withSe
   assert.deepEqual(fs.readdirSync(path.join(img, 'layers')).filter((n) => n.startsWith('.tmp-')), []);
   assert.deepEqual(fs.readdirSync(path.join(img, 'images')).filter((n) => n.startsWith('.tmp-')), []);
   assert.deepEqual(fs.readdirSync(path.join(img, 'tmp')), []);
-  assert.ok(!fs.existsSync(path.join(img, 'layers', orphanLayer.slice(7))));
+  assert.ok(!fs.existsSync(path.join(img, 'layers', orphanLayer!.slice(7))));
   assert.ok(!fs.existsSync(path.join(img, 'blobs/sha256', orphan.slice(7))));
   assert.deepEqual((await svc2.list({ all: true })).map((i) => i.Id), [id]);
   await assert.rejects(svc2.resolve('ghost'), { name: 'NotFoundError' });
   // A half-removed layer (renamed for deletion) and a layer missing its metadata.
   const top = (await svc2.resolve(id)).topChainId;
-  fs.rmSync(path.join(img, 'layers', top.slice(7), 'layer.json'));
+  fs.rmSync(path.join(img, 'layers', top!.slice(7), 'layer.json'));
   const svc3 = imageModules({ root, events: new EventBus() });
   await svc3.init();
   assert.deepEqual(await svc3.list({ all: true }), []);
@@ -390,7 +394,7 @@ test('init() after a crash at any point leaves a consistent store', () => withSe
 test('chain IDs are computed as Docker does', () => {
   const a = 'sha256:' + 'a'.repeat(64);
   const b = 'sha256:' + 'b'.repeat(64);
-  const expected = 'sha256:' + require('node:crypto').createHash('sha256').update(`${a} ${b}`).digest('hex');
+  const expected = 'sha256:' + createHash('sha256').update(`${a} ${b}`).digest('hex');
   assert.equal(chainIdOf([a]), a);
   assert.equal(chainIdOf([a, b]), expected);
   assert.equal(chainIdOf([]), null);
@@ -413,8 +417,8 @@ test('--change instructions', () => {
   assert.equal(c.Cmd, null);
   assert.deepEqual(c.Labels, { 'com.example': 'v 1', other: '2' });
   // A set (dockerd answers it in Go's map order, sorted by key).
-  assert.deepEqual(Object.keys(c.ExposedPorts).sort(), ['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
-  assert.deepEqual(Object.keys(c.Volumes), ['/data', '/logs']);
+  assert.deepEqual(Object.keys(c.ExposedPorts!).sort(), ['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
+  assert.deepEqual(Object.keys(c.Volumes!), ['/data', '/logs']);
   assert.equal(c.WorkingDir, '/a/b');
   assert.equal(c.StopSignal, 'SIGKILL');
   assert.deepEqual(c.OnBuild, ['RUN echo hi']);

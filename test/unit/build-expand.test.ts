@@ -1,16 +1,16 @@
-'use strict';
 // Docker's shell-word processing: quotes, escapes, $VAR/${VAR} with every operator Docker knows, word splitting,
 // and expandInstruction's choice of which words each instruction substitutes.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { processWord, processWords, ShellLex, SubstitutionError, expandInstruction, envLookup } = require('../../dist/build/expand');
-const { parseDockerfile } = require('../../dist/build/dockerfile');
-const { InvalidParameterError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { processWord, processWords, ShellLex, SubstitutionError, expandInstruction, envLookup, type SubstitutionEnv } from '../../src/build/expand';
+import { parseDockerfile } from '../../src/build/dockerfile';
+import { InvalidParameterError } from '../../src/errdefs';
+import { view } from './instruction-view';
 
 const ENV = ['PWD=/home', 'SHELL=bash', 'KOREAN=한국어', 'NULL='];
 
 /** [input, expected result or Error] pairs through ProcessWord. */
-function table(rows, env = ENV, escape = '\\') {
+function table(rows: Array<[string, string | ErrorConstructor]>, env: SubstitutionEnv = ENV, escape: '\\' | '`' = '\\') {
   for (const [input, want] of rows) {
     if (want === Error) {
       assert.throws(() => processWord(input, env, escape), (e) => e instanceof SubstitutionError && e instanceof InvalidParameterError, input);
@@ -151,7 +151,7 @@ test('the backtick escape', () => {
 
 test('ProcessWords splits substituted text, not quoted text', () => {
   const env = ['hi=hi', 'space=abc  def', 'leading=  ab c', 'trailing=ab c   '];
-  const rows = [
+  const rows: Array<[string, string[]]> = [
     ['hello', ['hello']],
     ['hello${hi}bye', ['hellohibye']],
     ['hello${space}bye', ['helloabc', 'defbye']],
@@ -219,7 +219,7 @@ test('expandInstruction substitutes the words Docker substitutes, and only those
   const from = expandInstruction(df.stages[0].from, env);
   assert.equal(from.image, 'busybox:1');
   assert.equal(from.flags.platform, 'linux/amd64');
-  const [envI, label, workdir, user, volume, stop, arg, expose, copy, add, here, run, cmd, health] = df.stages[0].instructions.map((i) => expandInstruction(i, env));
+  const [envI, label, workdir, user, volume, stop, arg, expose, copy, add, here, run, cmd, health] = df.stages[0].instructions.map((i) => view(expandInstruction(i, env)));
   assert.deepEqual(envI.pairs, [['APP_HOME', '/srv/app'], ['MODE', 'dev x'], ['k', 'v']]);
   assert.deepEqual(label.pairs, [['k', 'dev']]);
   assert.equal(workdir.path, '/srv/app/sub');
@@ -239,6 +239,6 @@ test('expandInstruction substitutes the words Docker substitutes, and only those
   assert.equal(cmd.command.command, 'echo $MODE');
   assert.equal(health.command.command, 'echo $MODE');
   // The parsed instruction itself is left as it was.
-  assert.equal(df.stages[0].instructions[2].path, '$APP_HOME/sub');
+  assert.equal(view(df.stages[0].instructions[2]).path, '$APP_HOME/sub');
   assert.throws(() => expandInstruction(parseDockerfile('FROM busybox\nWORKDIR ${W:?need W}\n').stages[0].instructions[0], {}), /W: need W/);
 });

@@ -1,26 +1,26 @@
-'use strict';
 // The Dockerfile front end against Docker's grammar: directives, comments, continuations, heredocs, both forms,
 // every instruction, flags, stages, Docker's error messages with their line, and the whole-file validation.
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { parseDockerfile, parseInstruction, parseHeredocWord, dumpDockerfile, DockerfileError } = require('../../dist/build/dockerfile');
-const { validateDockerfile } = require('../../dist/build/validate');
-const { InvalidParameterError } = require('../../dist/errdefs');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDockerfile, parseInstruction, parseHeredocWord, dumpDockerfile, DockerfileError } from '../../src/build/dockerfile';
+import { validateDockerfile } from '../../src/build/validate';
+import { InvalidParameterError } from '../../src/errdefs';
+import { view, type InstructionView } from './instruction-view';
 
 /** The instructions of the only stage of `FROM busybox\n` + body. */
-function body(text) {
+function body(text: string): InstructionView[] {
   const df = parseDockerfile(`FROM busybox\n${text}`);
   assert.equal(df.stages.length, 1);
-  return df.stages[0].instructions;
+  return df.stages[0].instructions.map(view);
 }
-function one(text) {
+function one(text: string): InstructionView {
   const list = body(text);
   assert.equal(list.length, 1, JSON.stringify(list));
   return list[0];
 }
 /** Asserts parseDockerfile(text) fails with this message (Docker's words) on this line. */
-function fails(text, detail, line) {
-  assert.throws(() => parseDockerfile(text), (err) => {
+function fails(text: string, detail: string, line?: number) {
+  assert.throws(() => parseDockerfile(text), (err: unknown) => {
     assert.ok(err instanceof DockerfileError, String(err));
     assert.ok(err instanceof InvalidParameterError);
     assert.equal(err.detail, detail);
@@ -63,7 +63,7 @@ test('parser directives: escape, syntax (warned), check; only at the top', () =>
   assert.equal(df.escape, '`');
   assert.equal(df.syntax, 'docker/dockerfile:1');
   assert.ok(df.warnings.includes('syntax directive ignored by the classic builder'));
-  assert.equal(df.stages[0].instructions[0].command.command, 'echo a   b');
+  assert.equal(view(df.stages[0].instructions[0]).command.command, 'echo a   b');
 
   // Upper case, spaces around "=", leading white space: still directives.
   df = parseDockerfile('  #  ESCAPE = `\nFROM busybox\n');
@@ -86,7 +86,7 @@ test('parser directives: escape, syntax (warned), check; only at the top', () =>
 test('a UTF-8 BOM and CRLF line endings are accepted', () => {
   const df = parseDockerfile('\uFEFF# escape=`\r\nFROM busybox\r\nRUN echo a `\r\n b\r\n');
   assert.equal(df.escape, '`');
-  assert.equal(df.stages[0].instructions[0].command.command, 'echo a  b');
+  assert.equal(view(df.stages[0].instructions[0]).command.command, 'echo a  b');
 });
 
 test('comments and blank lines, also inside continuations', () => {
@@ -99,7 +99,7 @@ test('comments and blank lines, also inside continuations', () => {
 
 test('empty continuation lines are skipped with Docker\'s warning', () => {
   const df = parseDockerfile('FROM busybox\nRUN echo a \\\n\n   \n  b\n');
-  assert.equal(df.stages[0].instructions[0].command.command, 'echo a   b');
+  assert.equal(view(df.stages[0].instructions[0]).command.command, 'echo a   b');
   assert.deepEqual(df.warnings, [
     'Empty continuation line found in: RUN echo a   b',
     'Empty continuation lines will become errors in a future release.',
@@ -151,7 +151,7 @@ test('ARG with and without defaults, global ARGs before FROM', () => {
   const df = parseDockerfile('ARG VERSION=1.36\nARG OTHER\nFROM busybox:${VERSION}\nARG VERSION\nARG A=1 B C="x y"\n');
   assert.deepEqual(df.globalArgs.map((a) => a.args), [[{ name: 'VERSION', defaultValue: '1.36' }], [{ name: 'OTHER' }]]);
   assert.equal(df.stages[0].from.image, 'busybox:${VERSION}');
-  const [a1, a2] = df.stages[0].instructions;
+  const [a1, a2] = df.stages[0].instructions.map(view);
   assert.deepEqual(a1.args, [{ name: 'VERSION' }]);
   assert.deepEqual(a2.args, [{ name: 'A', defaultValue: '1' }, { name: 'B' }, { name: 'C', defaultValue: '"x y"' }]);
   fails('FROM busybox\nARG =1\n', 'ARG names can not be blank', 2);
@@ -282,8 +282,8 @@ test('ONBUILD: the trigger text, forbidden triggers, heredocs carried along', ()
 });
 
 test('parseInstruction: one instruction, any escape, line numbers for errors', () => {
-  assert.deepEqual(parseInstruction('COPY a b').sources, ['a']);
-  assert.equal(parseInstruction('RUN echo a `\n b', '`').command.command, 'echo a  b');
+  assert.deepEqual(view(parseInstruction('COPY a b')).sources, ['a']);
+  assert.equal(view(parseInstruction('RUN echo a `\n b', '`')).command.command, 'echo a  b');
   // No directives in a trigger: it is a comment.
   assert.equal(parseInstruction('# escape=`\nRUN x').kind, 'RUN');
   assert.throws(() => parseInstruction('RUN a\nRUN b'), /onbuild trigger should be a single expression/);
@@ -350,11 +350,11 @@ test('COPY heredocs mix with paths; <<- content is chomped', () => {
 
 test('parseHeredocWord as Docker\'s ParseHeredoc', () => {
   for (const w of ['<<EOF', "<<'EOF'", '<<"EOF"', '<<-EOF', "<<-'EOF'", '<<-"EOF"', '<<EO"F"', '<< EOF', '<<- EOF']) {
-    assert.equal(parseHeredocWord(w).name, 'EOF', w);
+    assert.equal(parseHeredocWord(w)!.name, 'EOF', w);
   }
   for (const w of ['', 'EOF', '<<', '<<-', '<EOF', '<<<EOF', '<<EOF sh']) assert.equal(parseHeredocWord(w), undefined, w);
   for (const w of ["<<'EOF", '<<"EOF', "<<EOF'", '<<EOF"']) assert.throws(() => parseHeredocWord(w), DockerfileError, w);
-  assert.equal(parseHeredocWord('3<<EOF').fd, 3);
+  assert.equal(parseHeredocWord('3<<EOF')!.fd, 3);
 });
 
 test('Docker parser dump of a varied file', () => {
@@ -395,7 +395,7 @@ test('validate: duplicate stage names, --target, COPY --from references', () => 
   assert.deepEqual(plan.stages.map((s) => s.name), ['a', 'b']);
   assert.throws(() => validateDockerfile(df, { target: 'nope' }), (e) => e instanceof DockerfileError && e.message === 'target stage "nope" could not be found');
 
-  const check = (text, detail, line) => assert.throws(() => validateDockerfile(parseDockerfile(text)), (e) => {
+  const check = (text: string, detail: string, line: number) => assert.throws(() => validateDockerfile(parseDockerfile(text)), (e: unknown) => {
     assert.ok(e instanceof DockerfileError);
     assert.equal(e.detail, detail);
     assert.equal(e.line, line);
