@@ -149,3 +149,8 @@ export class ContainerRecordStore {
     }
   }
 }
+
+/** Running as far as stop, kill and removal go: paused and restarting count. */
+export function isRunning(s: ContainerStatus): boolean {
+  return s === 'running' || s === 'paused' || s === 'restarting';
+}

@@ -1,7 +1,7 @@
 // A stopped container's root filesystem mounted for the operations that read or write it (`docker cp`, export),
 // counted so the last one out unmounts it, and never unmounted under a running container.
 import type { ContainerRecord } from './container-record';
-import type { RootfsMounter } from './containers';
+import type { RootfsMounter } from './container-ports';
 
 /** Where a container's overlay lives, and whether it runs (a running container's root is its own). */
 export interface RootfsPaths {

@@ -12,7 +12,7 @@ import type { ContainerMount, ContainerVolumes, PlannedMount } from './container
 import { KeyedMutex } from '../util/mutex';
 import { LocalVolumeDriver, needsMount, validateVolumeName, validateVolumeOptions, type LocalVolume, type VolumeMounter } from '../volume/local';
 import { copyUp, isEmptyDir } from '../volume/copy-up';
-import { dirSize } from './containers';
+import { dirSize } from '../util/dir-size';
 
 /** Docker labels volumes made without a name; `volume prune` without --all removes only these. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';

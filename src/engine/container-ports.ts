@@ -1,0 +1,72 @@
+// What the container service needs of the layers beside and below it, as narrow interfaces it owns: daemon.ts passes
+// the real ones (images, OCI runtime, overlay mounts, networks), the unit tests fakes (test/fakes/).
+import type { Readable } from 'node:stream';
+import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
+import type { ImageConfig } from '../wire/oci';
+import type { CreateOptions } from '../runtime/oci-runtime';
+import type { ContainerNetwork, ContainerRecord } from './container-record';
+
+export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
+
+/** What the container engine needs of the image service. */
+export interface ImageLookup {
+  resolve(ref: string): Promise<ImageRef>;
+  lowerDirs(image: ImageRef): string[];
+  commit(o: {
+    upperDir: string; parent: ImageRef | null; containerId: string; containerConfig: ContainerConfig;
+    repo?: string; tag?: string; comment?: string; author?: string; changes?: string[];
+  }): Promise<string>;
+  changes(upperDir: string, image: ImageRef): Promise<{ Path: string; Kind: number }[]>;
+  exportRootfs(mergedDir: string): Readable;
+}
+
+/** The OCI runtime as the container lifecycle drives it (runtime/oci-runtime.ts in production). */
+export interface ContainerRuntime {
+  /** The runtime's binary; throws for a runtime the daemon does not know. */
+  runtimePath(name: string): string;
+  create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
+  start(runtime: string, id: string): Promise<void>;
+  kill(runtime: string, id: string, signal: string): Promise<void>;
+  pause(runtime: string, id: string): Promise<void>;
+  resume(runtime: string, id: string): Promise<void>;
+  delete(runtime: string, id: string): Promise<void>;
+}
+
+/** The overlay mounts of container root filesystems (host/mount.ts in production). */
+export interface RootfsMounter {
+  mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void>;
+  umount(target: string): Promise<void>;
+  isMountPoint(target: string): Promise<boolean>;
+}
+
+/** Connects a readable stream to a running container's stdin (runtime/stdin.ts in production). */
+export type StdinConnector = (attachSocketPath: string, input: Readable) => Promise<void>;
+
+/** Cgroup facts read after a container exits (host/cgroups.ts in production). */
+export interface CgroupProbe {
+  oomKilled(cgroupsPath: string): Promise<boolean>;
+}
+
+/** A container's endpoints on networks (engine/network-endpoints.ts in production). */
+export interface ContainerEndpoints {
+  /** Checks a create request's network settings; the endpoints to record. */
+  prepare(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig?: Record<string, EndpointConfigBody | undefined>): ContainerNetwork;
+  /** Namespace, interfaces, addresses and published ports, before the container starts. */
+  attach(c: ContainerRecord): Promise<void>;
+  /** Undoes attach when the container stops or is removed. */
+  detach(c: ContainerRecord): Promise<void>;
+  specNetwork(c: ContainerRecord): 'host' | 'private' | { joinPath: string };
+  /** The container whose network (and /etc/hosts, resolv.conf) a container:<name> container shares. */
+  joinedContainer(c: ContainerRecord): ContainerRecord | undefined;
+}
+
+/** Names, links and resolvers of containers on networks (engine/network-dns.ts in production). */
+export interface ContainerDns {
+  hostsEntries(c: ContainerRecord): string;
+  dnsServers(c: ContainerRecord): string[];
+  hostGateway(): string;
+  linkEnv(c: ContainerRecord): string[];
+}
+
+/** Bridge networks for containers; without them a container gets loopback only. */
+export interface ContainerNetworking { endpoints: ContainerEndpoints; dns: ContainerDns }

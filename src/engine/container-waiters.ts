@@ -1,0 +1,66 @@
+// Those waiting on a container: for its next exit (docker wait, stop, kill, attach streams) or for its removal
+// (docker wait --condition=removed). The container service settles them; they hold nothing else.
+
+import { abortable } from '../util/promises';
+import { isRunning, type ContainerRecord } from './container-record';
+
+export interface WaitResult { StatusCode: number; Error: { Message: string } | null }
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** Someone waiting for a container's next exit; attach streams also end when a start fails. */
+interface ExitWaiter { resolve(code: number): void; startFailure: boolean }
+
+export class ContainerWaiters {
+  private readonly exits = new Map<string, ExitWaiter[]>();
+  private readonly removals = new Map<string, (() => void)[]>();
+
+  /** Settles at the container's next exit (and, with `orStartFailure`, when a start fails). */
+  nextExit(id: string, orStartFailure = false): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.exits.get(id) ?? [];
+      list.push({ resolve, startFailure: orStartFailure });
+      this.exits.set(id, list);
+    });
+  }
+
+  /** The container exited (or, with `startFailure`, failed to start: only those asking for that are settled). */
+  exited(id: string, code: number, startFailure = false): void {
+    const waiters = this.exits.get(id) ?? [];
+    const keep = startFailure ? waiters.filter((w) => !w.startFailure) : [];
+    for (const w of waiters) if (!keep.includes(w)) w.resolve(code);
+    if (keep.length) this.exits.set(id, keep);
+    else this.exits.delete(id);
+  }
+
+  /** Settles when the container is removed. */
+  removal(id: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const list = this.removals.get(id) ?? [];
+      list.push(resolve);
+      this.removals.set(id, list);
+    });
+  }
+
+  removed(id: string): void {
+    for (const w of this.removals.get(id) ?? []) w();
+    this.removals.delete(id);
+  }
+
+  /** docker wait: the container's exit code once the condition is met (`present`: it is not removed yet). */
+  async wait(c: ContainerRecord, condition: WaitCondition, present: boolean, signal?: AbortSignal): Promise<WaitResult> {
+    const result = (): WaitResult => ({ StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null });
+    if (condition === 'removed') {
+      await abortable(present ? this.removal(c.id) : Promise.resolve(), signal);
+      return result();
+    }
+    if (condition === 'not-running' && !isRunning(c.state.status)) return result();
+    await abortable(this.nextExit(c.id), signal);
+    return result();
+  }
+
+  /** Settles when the container next stops running (at once if it is not running). */
+  stopped(c: ContainerRecord): Promise<void> {
+    if (!isRunning(c.state.status)) return Promise.resolve();
+    return this.nextExit(c.id).then(() => undefined);
+  }
+}
