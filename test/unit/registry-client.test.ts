@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChallenge, isInsecure, errorFromBody } from '../../src/registry/client';
-import { decodeRegistryAuth, registryHost } from '../../src/engine/distribution';
+import { decodeRegistryAuth, registryHost } from '../../src/engine/registry-auth';
 
 test('WWW-Authenticate challenges: bearer with quoted params (commas inside), basic, and junk', () => {
   assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), {

@@ -1,7 +1,8 @@
 // Registry routes of the Docker Engine API: push, login (POST /auth) and search; pull is POST /images/create (routes/images.ts).
 import { InvalidParameterError } from '../../errdefs';
 import { parseGoBool } from '../../wire/go-bool';
-import { decodeRegistryAuth, type DistributionService } from '../../engine/distribution';
+import type { DistributionService } from '../../engine/distribution';
+import { decodeRegistryAuth } from '../../engine/registry-auth';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
 import { JsonMessageStream, type PullHandler } from './images';
