@@ -123,7 +123,13 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   setKnownCapabilities(hostResources.boundingCapabilities);
 
   const events = new EventBus();
-  const images = new LocalImages({ root: cfg.dataRoot });
+  // Who uses an image (rmi's conflicts, the release of retained layers) is the container service's answer once it has
+  // loaded its containers further down; until then there is no answer, and nothing retained is released.
+  let containersLoaded = false;
+  const images = new LocalImages({
+    root: cfg.dataRoot,
+    usage: (imageId) => (containersLoaded ? containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })) : undefined),
+  });
   await images.init();
   const imageQueries = new ImageQueries(images);
   const imageTags = new ImageTags(images, events);
@@ -195,7 +201,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const health = new HealthMonitor(containers, execs, events, log);
   health.watch();
-  images.setUsageProbe((imageId) => containers.usersOfImage(imageId).map((c) => ({ id: c.id, running: isRunning(c.state.status) })));
+  containersLoaded = true;
   const debian = new DebianBootstrap({
     images: { has: (r) => images.has(r), resolveId: (r) => images.resolveId(r), importImage: (body, o) => imageArchives.importImage(body, o) },
     ...bootstrapSettings(process.env, cfg.dataRoot),

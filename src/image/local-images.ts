@@ -37,6 +37,12 @@ export interface ImageRecord {
 /** A container using an image; a bare ID counts as a stopped one. */
 export type ContainerUse = string | { id: string; running: boolean };
 
+/**
+ * Who uses an image, for rmi's conflicts and to release retained layers: the container service, through daemon.ts.
+ * Undefined while it cannot answer (its containers not loaded yet): until then no retained image is released.
+ */
+export type ImageUsage = (imageId: string) => ContainerUse[] | undefined;
+
 /** A set of digests and ChainIDs an operation holds: garbage collection leaves them alone until it ends. */
 export type Lease = Set<string>;
 
@@ -44,6 +50,7 @@ export interface LocalImagesOptions {
   /** The daemon's data root; everything lives under `<root>/image/`. */
   root: string;
   special?: SpecialFiles;
+  usage?: ImageUsage;
 }
 
 export class LocalImages {
@@ -58,13 +65,12 @@ export class LocalImages {
   private readonly mutex = new KeyedMutex();
   /** Digests and ChainIDs in-flight operations hold (refcounted): the sweep never removes them. */
   private readonly leases = new Map<string, number>();
-  private usage: (imageId: string) => ContainerUse[] = () => [];
-  /** False until the container service answers for its containers: until then no retained image is released. */
-  private usageKnown = false;
+  private readonly usage: ImageUsage;
 
   constructor(opts: LocalImagesOptions) {
     this.root = path.join(opts.root, 'image');
     this.special = opts.special ?? new HostSpecialFiles();
+    this.usage = opts.usage ?? (() => undefined);
     this.content = new ContentStore(this.root);
     this.layers = new LayerStore(this.root, this.special);
     this.index = new ImageStore(this.root, this.content);
@@ -85,19 +91,13 @@ export class LocalImages {
     await this.sweep();
   }
 
-  /** Who uses an image, for rmi's conflicts and to release retained layers (the container service provides it). */
-  setUsageProbe(fn: (imageId: string) => ContainerUse[]): void {
-    this.usage = fn;
-    this.usageKnown = true;
-  }
-
   /** The containers using an image; undefined while no container service answers. */
   usersKnown(imageId: string): { id: string; running: boolean }[] | undefined {
-    return this.usageKnown ? this.users(imageId) : undefined;
+    return this.usage(imageId)?.map((u) => (typeof u === 'string' ? { id: u, running: false } : u));
   }
 
   users(imageId: string): { id: string; running: boolean }[] {
-    return this.usage(imageId).map((u) => (typeof u === 'string' ? { id: u, running: false } : u));
+    return this.usersKnown(imageId) ?? [];
   }
 
   /** Runs `fn` under the store lock: index changes, layer and blob commits and sweeps never interleave. */
@@ -345,7 +345,7 @@ export class LocalImages {
     }
     const released: string[] = [];
     for (const [id, top] of Object.entries(this.index.retained())) {
-      if (this.usageKnown && this.users(id).length === 0) { released.push(id); continue; }
+      if (this.usersKnown(id)?.length === 0) { released.push(id); continue; }
       for (let c = top; c !== null && this.layers.has(c); c = this.layers.get(c).parent) liveChains.add(c);
     }
     await this.index.release(released);

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { makeTar, type TarEntry } from './image-helpers';
-import { LocalImages, type ContainerUse } from '../../src/image/local-images';
+import { LocalImages, type ContainerUse, type ImageUsage } from '../../src/image/local-images';
 import { ImageQueries } from '../../src/engine/image-queries';
 import { ImageTags } from '../../src/engine/image-tag';
 import { ImageRemoval } from '../../src/engine/image-removal';
@@ -39,7 +39,8 @@ async function rootfs(): Promise<Buffer> {
 
 /** The image modules wired as daemon.ts wires them, behind one object for the tests' convenience. */
 function imageModules({ root, events }: { root: string; events: EventBus }) {
-  const local = new LocalImages({ root });
+  let usage: ImageUsage | undefined; // who uses an image, as the container service answers in daemon.ts (none: unknown)
+  const local = new LocalImages({ root, usage: (id) => usage?.(id) });
   const queries = new ImageQueries(local);
   const tags = new ImageTags(local, events);
   const removal = new ImageRemoval(local, events);
@@ -47,7 +48,7 @@ function imageModules({ root, events }: { root: string; events: EventBus }) {
   const commits = new ImageCommit(local, events);
   return {
     init: () => local.init(),
-    setUsageProbe: local.setUsageProbe.bind(local),
+    answerUsage: (fn: ImageUsage) => { usage = fn; },
     resolve: local.resolve.bind(local),
     has: local.has.bind(local),
     lowerDirs: local.lowerDirs.bind(local),
@@ -226,7 +227,7 @@ test('commit without changes adds an empty_layer history entry', () => withServi
 test('rmi follows Docker\'s conflict rules with containers', () => withService(async (svc) => {
   const id = await importBase(svc);
   let users: ContainerUse[] = ['abcdef0123456789'];
-  svc.setUsageProbe(() => users);
+  svc.answerUsage(() => users);
   await assert.rejects(svc.remove('busybox'), {
     name: 'ConflictError',
     message: `conflict: unable to remove repository reference "busybox" (must force) - container abcdef012345 is using its referenced image ${id.slice(7, 19)}`,
