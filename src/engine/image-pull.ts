@@ -13,7 +13,7 @@ import { sha256Digest } from '../image/content-store';
 import { chainIdNext } from '../image/layer-store';
 import type { Lease, LocalImages } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
-import { parseNormalizedNamed, truncateId, type ImageReference } from '../image/reference';
+import { parseNormalizedNamed, truncateId, type ImageReference } from '../wire/reference';
 import { RegistryResponseError, RegistryUnreachableError, readSmall, type RegistryClient, type RegistrySession } from '../registry/client';
 import { KeyedMutex } from '../util/mutex';
 import { isSha256Digest } from '../wire/digest';

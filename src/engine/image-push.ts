@@ -5,7 +5,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError } from '../errdefs';
 import { sha256Digest } from '../image/content-store';
 import { AdaptiveGzip } from '../image/gzip';
-import { parseNormalizedNamed, truncateId, type ImageReference } from '../image/reference';
+import { parseNormalizedNamed, truncateId, type ImageReference } from '../wire/reference';
 import { RegistryResponseError, RegistryUnreachableError, type RegistrySession } from '../registry/client';
 import type { AuthConfig } from '../wire/distribution';
 import { MediaTypes, type Descriptor, type ImageConfig } from '../wire/oci';

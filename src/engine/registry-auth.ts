@@ -1,7 +1,7 @@
 // Whom the engine talks to and as whom: Docker's X-Registry-Auth header and login bodies decoded into checked
 // AuthConfigs, the registry host a reference's domain is reached at, and the token scope of a repository.
 import { InvalidParameterError } from '../errdefs';
-import type { ImageReference } from '../image/reference';
+import type { ImageReference } from '../wire/reference';
 import type { AuthConfig } from '../wire/distribution';
 
 /** Decodes Docker's X-Registry-Auth header (base64url JSON of an AuthConfig); empty or "{}" means anonymous. */
