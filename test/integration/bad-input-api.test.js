@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawn, spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('badapi');

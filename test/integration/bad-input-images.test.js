@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('badin');

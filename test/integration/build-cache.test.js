@@ -7,9 +7,9 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TestDaemon } = require('../helpers/daemon');
-const { tempDir } = require('../helpers/tmp');
-const { writeContext, builds, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } = require('../helpers/build');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
+const { writeContext, builds, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } = require('../../dist-test/test/helpers/build');
 
 const d = new TestDaemon('build-cache');
 const work = tempDir('berth-build-cache-');

@@ -7,10 +7,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
-const { tempDir } = require('../helpers/tmp');
-const { writeContext, builds } = require('../helpers/build');
-const { until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
+const { writeContext, builds } = require('../../dist-test/test/helpers/build');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 const d = new TestDaemon('build-ins');
 const work = tempDir('berth-build-ins-');

@@ -9,10 +9,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../helpers/daemon');
-const { tempDir } = require('../helpers/tmp');
-const { writeContext, builds } = require('../helpers/build');
-const { until } = require('../helpers/wait');
+const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
+const { writeContext, builds } = require('../../dist-test/test/helpers/build');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 const d = new TestDaemon('build-opt');
 const work = tempDir('berth-build-opt-');

@@ -6,8 +6,8 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TestDaemon } = require('../helpers/daemon');
-const { tempDir } = require('../helpers/tmp');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 const a = new TestDaemon('build-repro-a');
 const b = new TestDaemon('build-repro-b');

@@ -9,9 +9,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon, ROOT } = require('../helpers/daemon');
-const { until } = require('../helpers/wait');
-const { tempDir } = require('../helpers/tmp');
+const { TestDaemon, ROOT } = require('../../dist-test/test/helpers/daemon');
+const { until } = require('../../dist-test/test/helpers/wait');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 // Bootstrap tarballs are kept across runs and daemons: the mirror is read once, not per test run.
 process.env.BERTH_BOOTSTRAP_CACHE = process.env.BERTH_BOOTSTRAP_CACHE || '/var/tmp/berth-bootstrap-cache';

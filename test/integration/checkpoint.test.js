@@ -3,8 +3,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { TestDaemon } = require('../helpers/daemon');
-const { sleep, until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { sleep, until } = require('../../dist-test/test/helpers/wait');
 
 const COUNTER = ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.3; done'];
 

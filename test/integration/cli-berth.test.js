@@ -5,9 +5,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
-const { TestDaemon, ROOT } = require('../helpers/daemon');
+const { TestDaemon, ROOT } = require('../../dist-test/test/helpers/daemon');
 
-const { sleep, until } = require('../helpers/wait');
+const { sleep, until } = require('../../dist-test/test/helpers/wait');
 
 /** Output with what differs between two runs of the same thing (IDs, ages, sizes of random names) made equal. */
 function normalize(text) {

@@ -7,8 +7,8 @@ const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
-const { tempDir } = require('../helpers/tmp');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 /** One HTTP request over the daemon's socket: status, headers and the whole body as text. */
 function request(sock, method, urlPath, body) {

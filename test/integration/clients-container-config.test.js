@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
 /** Runs Debian's docker-py (5.0.3, only /usr/bin/python3 has it) with `client` bound to the daemon. */
 function py(d, code) {

@@ -11,8 +11,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const Docker = require('dockerode');
-const { TestDaemon } = require('../helpers/daemon');
-const { tarOf, readAll, untar } = require('../helpers/tar-files');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tarOf, readAll, untar } = require('../../dist-test/test/helpers/tar-files');
 
 /** Runs Debian's docker-py (5.0.3, only /usr/bin/python3 has it) with `client` and `api` bound to the daemon. */
 function py(d, code) {

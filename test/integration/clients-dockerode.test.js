@@ -5,8 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { PassThrough } = require('node:stream');
 const Docker = require('dockerode');
-const { TestDaemon } = require('../helpers/daemon');
-const { tarOf, readAll, untar } = require('../helpers/tar-files');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { tarOf, readAll, untar } = require('../../dist-test/test/helpers/tar-files');
 
 test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('dockerode');

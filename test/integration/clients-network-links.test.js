@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
 /** Runs Python with Debian's docker-py (5.0.3, only /usr/bin/python3 has it); `api` is an APIClient on the daemon. */
 function py(d, code, args = []) {

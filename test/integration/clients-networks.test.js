@@ -9,8 +9,8 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const Docker = require('dockerode');
-const { TestDaemon } = require('../helpers/daemon');
-const { unroutedSubnet } = require('../helpers/netstate');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { unroutedSubnet } = require('../../dist-test/test/helpers/netstate');
 
 /** netavark's chain suffix for a network (Berth gives netavark the network's ID as its name). */
 const chainHash = (id) => createHash('sha512').update(id).digest('hex').toUpperCase().slice(0, 13);

@@ -8,7 +8,7 @@ const net = require('node:net');
 const { spawnSync } = require('node:child_process');
 const { PassThrough } = require('node:stream');
 const Docker = require('dockerode');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
 /** Runs Debian's docker-py (only /usr/bin/python3 has it) with `client`, an APIClient at API 1.41, bound to the daemon. */
 function py(d, code) {

@@ -6,9 +6,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
-const { sleep, until } = require('../helpers/wait');
+const { sleep, until } = require('../../dist-test/test/helpers/wait');
 
 test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('ctr');

@@ -2,8 +2,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { TestDaemon } = require('../helpers/daemon');
-const { until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('health');

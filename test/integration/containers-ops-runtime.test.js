@@ -4,8 +4,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
-const { until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('ops');

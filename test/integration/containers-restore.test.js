@@ -4,9 +4,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../helpers/daemon');
+const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
 
-const { sleep, until } = require('../helpers/wait');
+const { sleep, until } = require('../../dist-test/test/helpers/wait');
 
 function alive(pid) {
   try {

@@ -7,8 +7,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
 const { spawn, spawnSync } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../helpers/daemon');
-const { sleep, until } = require('../helpers/wait');
+const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
+const { sleep, until } = require('../../dist-test/test/helpers/wait');
 
 const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
 

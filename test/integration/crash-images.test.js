@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../helpers/daemon');
+const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
 const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('crash');

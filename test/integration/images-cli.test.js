@@ -9,7 +9,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 const { execFileSync, spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 const { makeTar } = require('../../dist-test/test/unit/image-helpers');
 
 const d = new TestDaemon('images');

@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const os = require('node:os');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
 test('resource limits', async (t) => {
   const d = new TestDaemon('limits');

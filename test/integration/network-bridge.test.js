@@ -11,9 +11,9 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
-const { TestDaemon } = require('../helpers/daemon');
-const { NetState, freePort, curl } = require('../helpers/netstate');
-const { until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { NetState, freePort, curl } = require('../../dist-test/test/helpers/netstate');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 
 /** The host's own first IPv4 address that is not loopback and not one of the daemons' bridges. */

@@ -7,9 +7,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const net = require('node:net');
-const { TestDaemon } = require('../helpers/daemon');
-const { NetState, freePort, curl } = require('../helpers/netstate');
-const { until } = require('../helpers/wait');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { NetState, freePort, curl } = require('../../dist-test/test/helpers/netstate');
+const { until } = require('../../dist-test/test/helpers/wait');
 
 
 /** Whether a host process can take the TCP port (nobody holds it). */

@@ -6,8 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
-const { NetState, unroutedSubnet } = require('../helpers/netstate');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { NetState, unroutedSubnet } = require('../../dist-test/test/helpers/netstate');
 
 test('user networks against berthd', { timeout: 600_000 }, async (t) => {
   const d = new TestDaemon('netusr');

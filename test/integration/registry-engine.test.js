@@ -10,9 +10,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
-const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../helpers/registry');
-const { tempDir } = require('../helpers/tmp');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../../dist-test/test/helpers/registry');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 const work = tempDir('berth-reg-engine-');
 const hostIp = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));

@@ -8,9 +8,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon, busyboxRootfs } = require('../helpers/daemon');
-const { TestRegistry, htpasswd } = require('../helpers/registry');
-const { tempDir } = require('../helpers/tmp');
+const { TestDaemon, busyboxRootfs } = require('../../dist-test/test/helpers/daemon');
+const { TestRegistry, htpasswd } = require('../../dist-test/test/helpers/registry');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 const work = tempDir('berth-reg-interop-');
 const berthReg = new TestRegistry(['--htpasswd', htpasswd(path.join(work, 'htpasswd'), 'ann', 'secret'), '--token-key', path.join(work, 'token.pem')]);

@@ -12,8 +12,8 @@ const net = require('node:net');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { execFile, execFileSync } = require('node:child_process');
-const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../helpers/registry');
-const { tempDir } = require('../helpers/tmp');
+const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../../dist-test/test/helpers/registry');
+const { tempDir } = require('../../dist-test/test/helpers/tmp');
 
 const reg = new TestRegistry(['--delete']);
 before(async () => { await reg.start(); });

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { TestDaemon, busyboxRootfs } = require('../helpers/daemon');
+const { TestDaemon, busyboxRootfs } = require('../../dist-test/test/helpers/daemon');
 
 // A static probe making the system calls busybox has no applet for; each line is "<call> ok|<strerror>".
 const PROBE = `

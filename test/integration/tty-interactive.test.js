@@ -3,10 +3,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../helpers/daemon');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
 
 const tmux = (...args) => spawnSync('tmux', args, { encoding: 'utf8' });
-const { sleep } = require('../helpers/wait');
+const { sleep } = require('../../dist-test/test/helpers/wait');
 
 /** Polls the pane until `pattern` shows up; fails with the pane's text if it never does. */
 async function waitForPane(session, pattern, what) {

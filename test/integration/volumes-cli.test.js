@@ -5,8 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TestDaemon } = require('../helpers/daemon');
-const { mountsUnder } = require('../helpers/mounts');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { mountsUnder } = require('../../dist-test/test/helpers/mounts');
 
 test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
   const d = new TestDaemon('volcli');

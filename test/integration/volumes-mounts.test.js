@@ -5,8 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TestDaemon } = require('../helpers/daemon');
-const { mountsUnder } = require('../helpers/mounts');
+const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+const { mountsUnder } = require('../../dist-test/test/helpers/mounts');
 
 test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('volmnt');

@@ -1,9 +1,8 @@
 // Small tars in memory for client tests: files to a tar stream (a build context, a putArchive body) and back.
-'use strict';
-const tarStream = require('tar-stream');
+import * as tarStream from 'tar-stream';
 
 /** A tar of the given files, as a readable stream (what dockerode's buildImage and putArchive take). */
-function tarOf(files) {
+export function tarOf(files: Record<string, string | Buffer>): tarStream.Pack {
   const pack = tarStream.pack();
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
   pack.finalize();
@@ -11,16 +10,17 @@ function tarOf(files) {
 }
 
 /** Reads a stream to its end into one Buffer. */
-async function readAll(stream) {
-  const chunks = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
+export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  // Streams give Buffers, or strings once an encoding is set.
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
 }
 
 /** The entries of a tar buffer: name → content ('' for directories). */
-async function untar(buf) {
+export async function untar(buf: Buffer): Promise<Record<string, string>> {
   const extract = tarStream.extract();
-  const files = {};
+  const files: Record<string, string> = {};
   const done = (async () => {
     for await (const entry of extract) files[entry.header.name] = (await readAll(entry)).toString();
   })();
@@ -28,5 +28,3 @@ async function untar(buf) {
   await done;
   return files;
 }
-
-module.exports = { tarOf, readAll, untar };

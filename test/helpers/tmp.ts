@@ -1,16 +1,13 @@
 // Temporary directories for tests, removed when the test process exits.
-'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
-const made = [];
+const made: string[] = [];
 process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
 
-function tempDir(prefix) {
+export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(dir);
   return dir;
 }
-
-module.exports = { tempDir };

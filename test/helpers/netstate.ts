@@ -1,38 +1,60 @@
 // What one test daemon has made in the host's network stack: interfaces, iptables rules, namespaces, leases and DNS
 // entries — so network tests can compare before and after, and assert that nothing is left behind.
-'use strict';
-const { spawnSync } = require('node:child_process');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { TestDaemon } from './daemon';
+import type { NetworkInspect } from './api-types';
 
 /** A TCP port nobody listens on right now (the kernel picks it). */
-function freePort() {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '0.0.0.0', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
   });
 }
 
 /** An HTTP GET through curl (5 s at most): its exit code and body. */
-function curl(url) {
+export function curl(url: string): { code: number | null; out: string } {
   const r = spawnSync('curl', ['-s', '-m', '5', url], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout };
 }
 
-function sh(file, args) {
+function sh(file: string, args: string[]): string {
   const r = spawnSync(file, args, { encoding: 'utf8' });
   return r.stdout || '';
+}
+
+/** What the lease store keeps per sandbox (the fields the tests read). */
+interface SandboxRecord {
+  containerId: string;
+  attachments: { networkName: string; ip: string }[];
+  ports: { hostIp?: string; hostPort: number; proto: string }[];
+}
+
+/** The host's network state that belongs to one daemon, by kind. */
+export interface NetSnapshot {
+  links: string[];
+  rules: string[];
+  netns: string[];
+  leases: string[];
+  dns: string[];
 }
 
 /**
  * Tracks a daemon's bridges, subnets and netavark chains. Other daemons (other tests, other sessions) share the host,
  * so everything is matched by what is this daemon's own: its bridge names, its subnets, the chains seen using them.
  */
-class NetState {
-  constructor(d) {
+export class NetState {
+  readonly d: TestDaemon;
+  readonly bridges: Set<string>;
+  readonly subnets: Set<string>;
+  readonly chains: Set<string>;
+
+  constructor(d: TestDaemon) {
     this.d = d;
     this.bridges = new Set([d.bridge]);
     this.subnets = new Set();
@@ -40,10 +62,10 @@ class NetState {
   }
 
   /** Learns the daemon's networks (bridges and subnets) from the API; call while they exist. */
-  learn() {
+  learn(): this {
     const r = this.d.api('GET', '/networks');
     if (r.status !== 200) return this;
-    for (const n of JSON.parse(r.body)) {
+    for (const n of JSON.parse(r.body) as NetworkInspect[]) {
       const bridge = n.Options?.['com.docker.network.bridge.name'] || (n.Driver === 'bridge' ? `br-${n.Id.slice(0, 12)}` : '');
       if (bridge) this.bridges.add(bridge);
       for (const c of n.IPAM?.Config ?? []) if (c.Subnet) this.subnets.add(c.Subnet);
@@ -55,7 +77,7 @@ class NetState {
     return this;
   }
 
-  chainsOf(line) {
+  chainsOf(line: string): void {
     for (const m of line.matchAll(/(?:-A|-j|-I) (NETAVARK-[A-Z0-9-]+)/g)) {
       if (/^NETAVARK-(DN-)?[0-9A-F]{13}$/.test(m[1])) this.chains.add(m[1]);
     }
@@ -66,9 +88,9 @@ class NetState {
    * routes through a device not ours was freed and taken by another daemon (other tests run beside this one):
    * its rules are that daemon's.
    */
-  prefixes() {
+  prefixes(): string[] {
     const routes = sh('ip', ['-4', 'route']).split('\n');
-    const takenByOthers = (subnet) => routes.some((l) => {
+    const takenByOthers = (subnet: string): boolean => routes.some((l) => {
       const dev = / dev (\S+)/.exec(l)?.[1];
       return l.startsWith(`${subnet} `) && dev !== undefined && !this.bridges.has(dev);
     });
@@ -80,10 +102,10 @@ class NetState {
   }
 
   /** iptables lines (both tables) naming one of our bridges, subnets or chains. */
-  rules() {
+  rules(): string[] {
     const text = sh('iptables-save', []);
     const prefixes = this.prefixes();
-    const out = [];
+    const out: string[] = [];
     for (const line of text.split('\n')) {
       if (!line || line.startsWith('#')) continue;
       const mine = prefixes.some((p) => line.includes(` ${p}`) || line.includes(`:${p}`) || line.includes(`=${p}`))
@@ -96,8 +118,8 @@ class NetState {
   }
 
   /** `ip -o link` entries that are our bridges or are enslaved to them (the host ends of veths). */
-  links() {
-    const out = [];
+  links(): string[] {
+    const out: string[] = [];
     for (const line of sh('ip', ['-o', 'link']).split('\n')) {
       const m = /^\d+: ([^:@]+)(?:@[^:]+)?: /.exec(line);
       if (!m) continue;
@@ -109,30 +131,30 @@ class NetState {
   }
 
   /** Veth names (host side) attached to one bridge. */
-  vethsOn(bridge) {
+  vethsOn(bridge: string): string[] {
     return this.links().filter((l) => l.endsWith(` master ${bridge}`)).map((l) => l.split(' ')[0]);
   }
 
-  netns() {
+  netns(): string[] {
     const dir = path.join(this.d.runRoot, 'netns');
     return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
   }
 
   /** The lease store: one sandbox record per running container, holding its addresses and host ports. */
-  leases() {
+  leases(): string[] {
     const dir = path.join(this.d.dataRoot, 'networks/sandboxes');
-    const out = [];
+    const out: string[] = [];
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : []) {
-      const s = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      const s = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as SandboxRecord;
       out.push(`${s.containerId.slice(0, 12)} ${s.attachments.map((a) => `${a.networkName}=${a.ip}`).join(',')} ${s.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}/${p.proto}`).join(',')}`);
     }
     return out;
   }
 
   /** aardvark-dns's entries (one file per user network; a line per container). */
-  dns() {
+  dns(): string[] {
     const dir = path.join(this.d.runRoot, 'netavark/aardvark-dns');
-    const out = [];
+    const out: string[] = [];
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
       const p = path.join(dir, f);
       if (!fs.statSync(p).isFile()) continue;
@@ -145,19 +167,19 @@ class NetState {
    * The leftovers once things have settled: what is still there after `ms` (a removal that was already under way,
    * an auto-removal, may finish a moment after the client's call returns; a leak stays).
    */
-  async settledLeftovers(ms = 10_000) {
+  async settledLeftovers(ms = 10_000): Promise<string[]> {
     let left = this.leftovers();
     for (const until = Date.now() + ms; left.length && Date.now() < until; left = this.leftovers()) await new Promise((r) => setTimeout(r, 250));
     return left;
   }
 
   /** Everything at once, for before/after comparisons. */
-  snapshot() {
+  snapshot(): NetSnapshot {
     return { links: this.links(), rules: this.rules(), netns: this.netns(), leases: this.leases(), dns: this.dns() };
   }
 
   /** What is left once every container is gone (and with `networksGone` every user network): should be empty. */
-  leftovers() {
+  leftovers(): string[] {
     const s = this.snapshot();
     return [...s.links.map((l) => `link ${l}`), ...s.rules.map((r) => `rule ${r}`), ...s.netns.map((n) => `netns ${n}`),
       ...s.leases.map((l) => `lease ${l}`), ...s.dns.map((e) => `dns ${e}`)];
@@ -165,7 +187,7 @@ class NetState {
 }
 
 /** The first "A.B.C" of a /24 under `prefix16` ("10.213", outside Berth's default pool), from `seed` on, that the host does not route. */
-function unroutedSubnet(prefix16, seed) {
+export function unroutedSubnet(prefix16: string, seed: number): string {
   const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
   for (let i = 0; i < 256; i++) {
     const third = (seed + i) % 256;
@@ -173,5 +195,3 @@ function unroutedSubnet(prefix16, seed) {
   }
   throw new Error(`no free ${prefix16}.x.0/24`);
 }
-
-module.exports = { NetState, freePort, curl, unroutedSubnet };

@@ -1,16 +1,35 @@
 // Starts `berth registry serve` as its own process for tests (a free loopback port), and small OCI distribution client helpers.
-'use strict';
-const { spawn, execFileSync } = require('node:child_process');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoRoot } from './paths';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = repoRoot;
 
-class TestRegistry {
+export interface TestRegistryOpts {
+  base?: string;
+  root?: string;
+  addr?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class TestRegistry {
+  readonly base: string;
+  readonly root: string;
+  readonly args: string[];
+  addr: string;
+  starts: number;
+  readonly env: NodeJS.ProcessEnv;
+  logFile = '';
+  proc: ChildProcess | undefined;
+  /** Set once started: the registry's base URL and its host:port. */
+  url = '';
+  host = '';
+
   /** `args`: serve flags besides --addr; `root` defaults to a fresh temp dir (fs storage). */
-  constructor(args = [], opts = {}) {
+  constructor(args: string[] = [], opts: TestRegistryOpts = {}) {
     this.base = opts.base ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-registry-'));
     this.root = opts.root ?? path.join(this.base, 'root');
     this.args = args;
@@ -19,12 +38,13 @@ class TestRegistry {
     this.env = { ...process.env, ...(opts.env ?? {}) };
   }
 
-  async start() {
+  async start(): Promise<this> {
     const storage = this.args.includes('--storage') ? [] : ['--root', this.root];
     // One log per start, so a restart waits for its own "listening" line.
     this.logFile = path.join(this.base, `registry-${++this.starts}.log`);
     const out = fs.openSync(this.logFile, 'a');
-    this.proc = spawn(path.join(ROOT, 'bin/berth'), ['registry', 'serve', '--addr', this.addr, ...storage, ...this.args], { stdio: ['ignore', out, out], env: this.env });
+    const proc = spawn(path.join(ROOT, 'bin/berth'), ['registry', 'serve', '--addr', this.addr, ...storage, ...this.args], { stdio: ['ignore', out, out], env: this.env });
+    this.proc = proc;
     for (let i = 0; i < 300; i++) {
       const m = /registry listening on (\S+)/.exec(this.log());
       if (m) {
@@ -34,41 +54,43 @@ class TestRegistry {
         this.addr = this.host;
         return this;
       }
-      if (this.proc.exitCode !== null) break;
+      if (proc.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`registry did not start:\n${this.log()}`);
   }
 
-  log() {
+  log(): string {
     try { return fs.readFileSync(this.logFile, 'utf8'); } catch { return ''; }
   }
 
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return;
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGTERM');
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (this.proc.exitCode === null && !this.proc.signalCode) { this.proc.kill('SIGKILL'); await exited; }
+    if (proc.exitCode === null && !proc.signalCode) { proc.kill('SIGKILL'); await exited; }
   }
 
-  async kill9() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return;
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGKILL');
+  async kill9(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
     await exited;
   }
 
-  async cleanup() {
+  async cleanup(): Promise<void> {
     await this.stop();
     fs.rmSync(this.base, { recursive: true, force: true });
   }
 }
 
-const sha256 = (data) => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: crypto.BinaryLike): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 
 /** A self-signed certificate for 127.0.0.1, localhost and `ips` (openssl), written into dir: { cert, key }. */
-function selfSignedCert(dir, ips = []) {
+export function selfSignedCert(dir: string, ips: string[] = []): { cert: string; key: string } {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
@@ -77,9 +99,7 @@ function selfSignedCert(dir, ips = []) {
 }
 
 /** htpasswd file with one bcrypt user, written by `berth registry htpasswd`. */
-function htpasswd(file, user, password) {
+export function htpasswd(file: string, user: string, password: string): string {
   execFileSync(path.join(ROOT, 'bin/berth'), ['registry', 'htpasswd', file, user], { input: password });
   return file;
 }
-
-module.exports = { TestRegistry, sha256, selfSignedCert, htpasswd };

@@ -1,16 +1,13 @@
 // Waiting in tests: poll a condition with a generous deadline (never a timed assertion).
-'use strict';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every 100 ms until it returns something truthy; throws naming `what` after `tries` polls. */
-async function until(check, what, tries = 100) {
+export async function until<T>(check: () => T | Promise<T>, what: string, tries = 100): Promise<NonNullable<T>> {
   for (let i = 0; i < tries; i++) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-
-module.exports = { sleep, until };

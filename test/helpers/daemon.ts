@@ -1,29 +1,64 @@
 // Starts a real berthd for integration tests: its own data root, exec root and socket, busybox:latest imported.
-'use strict';
-const assert = require('node:assert/strict');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { repoRoot } from './paths';
 
-const ROOT = path.resolve(__dirname, '../..');
-const DOCKER = '/usr/local/bin/docker';
-let busyboxTar;
+export const ROOT = repoRoot;
+export const DOCKER = '/usr/local/bin/docker';
+let busyboxTar: string | undefined;
 
 /** The busybox rootfs tar, made once per test process from Debian's busybox-static. */
-function busyboxRootfs() {
+export function busyboxRootfs(): string {
   if (!busyboxTar) {
-    busyboxTar = path.join(os.tmpdir(), `berth-busybox-${process.pid}.tar`);
-    execFileSync('node', [path.join(ROOT, 'dist/tools/busybox-rootfs.js')], { stdio: ['ignore', fs.openSync(busyboxTar, 'w'), 'inherit'] });
-    const tar = busyboxTar;
+    const tar = path.join(os.tmpdir(), `berth-busybox-${process.pid}.tar`);
+    busyboxTar = tar;
+    execFileSync('node', [path.join(ROOT, 'dist/tools/busybox-rootfs.js')], { stdio: ['ignore', fs.openSync(tar, 'w'), 'inherit'] });
     process.on('exit', () => fs.rmSync(tar, { force: true }));
   }
   return busyboxTar;
 }
 
-class TestDaemon {
-  /** `opts.args`: extra berthd flags (e.g. a --config-file). */
-  constructor(name, opts = {}) {
+/** Options of one CLI run: extra environment, stdin, a timeout (60 s unless told). */
+export interface RunOpts {
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  timeout?: number;
+}
+
+/** What a CLI run gave: its exit code (null when killed), its output as text or bytes. */
+export interface RunResult<Out = string> {
+  code: number | null;
+  stdout: Out;
+  stderr: Out;
+  error?: Error;
+}
+
+/** The answer of a raw API call. */
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+export interface TestDaemonOpts {
+  /** Extra berthd flags (e.g. a --config-file). */
+  args?: string[];
+}
+
+export class TestDaemon {
+  readonly extraArgs: string[];
+  readonly base: string;
+  readonly dataRoot: string;
+  readonly runRoot: string;
+  readonly sock: string;
+  readonly bridge: string;
+  readonly logFile: string;
+  readonly env: NodeJS.ProcessEnv;
+  proc: ChildProcess | undefined;
+
+  constructor(name: string, opts: TestDaemonOpts = {}) {
     this.extraArgs = opts.args ?? [];
     const tag = `${name}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
     this.base = fs.mkdtempSync(path.join(os.tmpdir(), `berth-${name}-`));
@@ -39,26 +74,27 @@ class TestDaemon {
   }
 
   /** Starts berthd and waits until /_ping answers. */
-  async start() {
+  async start(): Promise<this> {
     const out = fs.openSync(this.logFile, 'a');
     // Debian bootstrap tarballs (berth image bootstrap, FROM debian:*) are shared by all test daemons and runs.
     const env = { ...process.env, BERTH_BOOTSTRAP_CACHE: process.env.BERTH_BOOTSTRAP_CACHE || '/var/tmp/berth-bootstrap-cache' };
-    this.proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true, env });
-    this.proc.unref();
+    const proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true, env });
+    this.proc = proc;
+    proc.unref();
     for (let i = 0; i < 200; i++) {
       if (this.ping()) return this;
-      if (this.proc.exitCode !== null) break;
+      if (proc.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`berthd did not start:\n${fs.readFileSync(this.logFile, 'utf8')}`);
   }
 
-  ping() {
+  ping(): boolean {
     return spawnSync('curl', ['-sf', '--unix-socket', this.sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK';
   }
 
   /** Starts the daemon and imports busybox:latest. */
-  async startWithBusybox() {
+  async startWithBusybox(): Promise<this> {
     await this.start();
     const r = this.docker(['import', '--change', 'CMD ["sh"]', busyboxRootfs(), 'busybox:latest']);
     if (r.code !== 0) throw new Error(`import busybox failed: ${r.stderr}`);
@@ -66,33 +102,37 @@ class TestDaemon {
   }
 
   /** Runs the real docker CLI v28 against this daemon. */
-  docker(args, opts = {}) {
+  docker(args: string[], opts: RunOpts & { encoding: 'buffer' }): RunResult<Buffer>;
+  docker(args: string[], opts?: RunOpts & { encoding?: 'utf8' }): RunResult;
+  docker(args: string[], opts: RunOpts & { encoding?: 'utf8' | 'buffer' } = {}): RunResult<string | Buffer> {
     const r = spawnSync(DOCKER, args, { env: { ...this.env, ...(opts.env ?? {}) }, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error };
   }
 
   /** Like docker() but throws with the output when the command fails. */
-  dockerOk(args, opts = {}) {
-    const r = this.docker(args, opts);
+  dockerOk(args: string[], opts: RunOpts & { encoding: 'buffer' }): Buffer;
+  dockerOk(args: string[], opts?: RunOpts & { encoding?: 'utf8' }): string;
+  dockerOk(args: string[], opts: RunOpts & { encoding?: 'utf8' | 'buffer' } = {}): string | Buffer {
+    const r = opts.encoding === 'buffer' ? this.docker(args, { ...opts, encoding: 'buffer' }) : this.docker(args, { ...opts, encoding: 'utf8' });
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.error ? r.error.message : ''}`);
     return r.stdout;
   }
 
   /** Like docker() but asserts that the command fails, and returns its stderr. */
-  dockerFail(args, opts = {}) {
+  dockerFail(args: string[], opts: RunOpts = {}): string {
     const r = this.docker(args, opts);
     assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
     return r.stderr;
   }
 
   /** Runs our own CLI against this daemon. */
-  berth(args, opts = {}) {
-    const r = spawnSync(path.join(ROOT, 'bin/berth'), args, { env: { ...this.env, ...(opts.env ?? {}) }, encoding: opts.encoding ?? 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
+  berth(args: string[], opts: RunOpts = {}): RunResult {
+    const r = spawnSync(path.join(ROOT, 'bin/berth'), args, { env: { ...this.env, ...(opts.env ?? {}) }, encoding: 'utf8', input: opts.input, timeout: opts.timeout ?? 60_000, maxBuffer: 256 << 20 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Raw HTTP through curl: returns { status, body }. */
-  api(method, urlPath, body, headers = {}) {
+  api(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): ApiResponse {
     const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--unix-socket', this.sock, '-X', method];
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
     if (body !== undefined) {
@@ -106,30 +146,32 @@ class TestDaemon {
     return { status: Number(text.slice(i + 1)), body: text.slice(0, i) };
   }
 
-  get pid() { return this.proc ? this.proc.pid : undefined; }
+  get pid(): number | undefined { return this.proc ? this.proc.pid : undefined; }
 
   /** SIGKILL the daemon (containers keep running under conmon). */
-  async kill9() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+  async kill9(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     // The child is unref'd so a test can end while it runs; hold the loop open until its exit is seen.
-    this.proc.ref();
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    process.kill(this.proc.pid, 'SIGKILL');
+    proc.ref();
+    const exited = new Promise((r) => proc.once('exit', r));
+    process.kill(proc.pid!, 'SIGKILL');
     await exited;
-    this.proc.unref();
+    proc.unref();
   }
 
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return;
-    this.proc.ref();
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    process.kill(this.proc.pid, 'SIGTERM');
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode) return;
+    proc.ref();
+    const exited = new Promise((r) => proc.once('exit', r));
+    process.kill(proc.pid!, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    this.proc.unref();
+    proc.unref();
   }
 
   /** Removes every container, stops the daemon, unmounts and deletes what it made. */
-  async cleanup() {
+  async cleanup(): Promise<void> {
     if (this.proc && this.proc.exitCode === null && !this.proc.signalCode && this.ping()) {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.docker(['rm', '-f', ...ids]);
@@ -139,7 +181,7 @@ class TestDaemon {
     const runtimeRoot = path.join(this.runRoot, 'runtime', 'crun');
     const list = spawnSync('crun', [`--root=${runtimeRoot}`, 'list', '-q'], { encoding: 'utf8' }).stdout || '';
     for (const id of list.split('\n').filter(Boolean)) spawnSync('crun', [`--root=${runtimeRoot}`, 'delete', '-f', id]);
-    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(this.base) || m.startsWith(this.runRoot)));
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m): m is string => !!m && (m.startsWith(this.base) || m.startsWith(this.runRoot)));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     // A failed test can leave this daemon's aardvark-dns and default bridge behind.
     const dns = spawnSync('pgrep', ['-f', `aardvark-dns --config ${path.join(this.runRoot, 'netavark')}`], { encoding: 'utf8' }).stdout || '';
@@ -149,5 +191,3 @@ class TestDaemon {
     fs.rmSync(this.runRoot, { recursive: true, force: true });
   }
 }
-
-module.exports = { TestDaemon, DOCKER, ROOT, busyboxRootfs };
