@@ -13,13 +13,15 @@ export interface ImageInspect {
   RepoTags: string[];
   RepoDigests?: string[];
   Parent?: string;
-  Created?: string;
-  Size?: number;
+  Created: string;
+  Size: number;
   Config: ContainerConfig;
   RootFS: { Type: string; Layers: string[] };
 }
 
 export interface ContainerConfig {
+  Hostname?: string;
+  Image?: string;
   Cmd?: string[] | null;
   Entrypoint?: string[] | null;
   Env?: string[] | null;
@@ -32,4 +34,104 @@ export interface ContainerConfig {
   Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
   OnBuild?: string[] | null;
   Shell?: string[] | null;
+}
+
+/** An error answer: { message }. */
+export interface ErrorBody {
+  message: string;
+}
+
+/** A create answer: { Id, Warnings }. */
+export interface IdBody {
+  Id: string;
+  Warnings?: string[];
+}
+
+export interface HealthState {
+  Status: string;
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
+}
+
+/** The X-Docker-Container-Path-Stat header of an archive answer, decoded. */
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** One entry of `docker save`'s manifest.json. */
+export interface SaveManifestEntry {
+  Config: string;
+  RepoTags: string[] | null;
+  Layers: string[];
+}
+
+export interface VolumeInspect {
+  Name: string;
+  Driver: string;
+  Scope: string;
+  Mountpoint: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  CreatedAt: string;
+}
+
+export interface MountPoint {
+  Type: string;
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Image: string;
+  Config: ContainerConfig;
+  State: { Status: string; Running: boolean; Paused: boolean; ExitCode: number; Pid: number; OOMKilled: boolean; Health?: HealthState };
+  HostConfig: Record<string, unknown>;
+  Mounts: MountPoint[];
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[] | null; NetworkID: string }>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
+}
+
+/** One line of GET /events (docker events --format '{{json .}}'). */
+export interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  status?: string;
+  id?: string;
+  from?: string;
+  time: number;
+  timeNano: number;
+  scope?: string;
+}
+
+export interface VolumePruneReport {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+/** One sample of GET /containers/{id}/stats (the fields tests read). */
+export interface StatsSample {
+  name: string;
+  cpu_stats: { system_cpu_usage: number; online_cpus: number; cpu_usage: { total_usage: number } };
+  precpu_stats: { system_cpu_usage: number; online_cpus?: number; cpu_usage: { total_usage: number } };
+  memory_stats: { usage: number; limit: number };
+  pids_stats: { current: number; limit?: number };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }

@@ -2,11 +2,12 @@
 import * as tarStream from 'tar-stream';
 
 /** A tar of the given files, as a readable stream (what dockerode's buildImage and putArchive take). */
-export function tarOf(files: Record<string, string | Buffer>): tarStream.Pack {
+export function tarOf(files: Record<string, string | Buffer>): NodeJS.ReadableStream {
   const pack = tarStream.pack();
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
   pack.finalize();
-  return pack;
+  // A streamx Readable: clients pipe it as they pipe Node's streams, which its types do not say.
+  return pack as unknown as NodeJS.ReadableStream;
 }
 
 /** Reads a stream to its end into one Buffer. */

@@ -2,11 +2,14 @@
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What is left of T once the falsy values are taken out (`x && y` checks give `false | y`). */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /** Polls `check` every 100 ms until it returns something truthy; throws naming `what` after `tries` polls. */
-export async function until<T>(check: () => T | Promise<T>, what: string, tries = 100): Promise<NonNullable<T>> {
+export async function until<T>(check: () => T | Promise<T>, what: string, tries = 100): Promise<Truthy<T>> {
   for (let i = 0; i < tries; i++) {
     const v = await check();
-    if (v) return v as NonNullable<T>;
+    if (v) return v as Truthy<T>;
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);

@@ -1,8 +1,7 @@
 // A real berthd answers the docker CLI v28: version, run, logs, ps.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon } from '../helpers/daemon';
 
 test('docker CLI v28 runs a container on berthd', async (t) => {
   const d = new TestDaemon('smoke');

@@ -1,20 +1,20 @@
 // Real test of src/host/check-config.ts on this host, and of its hybrid-cgroup warning in a private mount namespace.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Writable } = require('node:stream');
-const { execFileSync } = require('node:child_process');
-const { runCheckConfig } = require('../../dist/host/check-config');
-const { prepareHost } = require('../../dist/host/prepare');
-const { readCgroupLayout } = require('../../dist/host/cgroups');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { runCheckConfig } from '../../src/host/check-config';
+import { prepareHost } from '../../src/host/prepare';
+import { readCgroupLayout } from '../../src/host/cgroups';
+import { repoRoot } from '../helpers/paths';
 
-const root = process.getuid() === 0;
+const root = process.getuid!() === 0;
 
 function collector() {
-  const chunks = [];
+  const chunks: string[] = [];
   const out = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
   return { out, text: () => chunks.join('') };
 }
@@ -47,10 +47,10 @@ test('check-config warns about a controller on cgroup2 in hybrid mode, as crun r
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cc-it-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   fs.writeFileSync(path.join(tmp, 'controllers'), 'hugetlb\n');
-  const script = `require(${JSON.stringify(path.resolve(__dirname, '../../dist/host/check-config'))}).runCheckConfig().then((c) => process.exit(c))`;
+  const script = `require(${JSON.stringify(path.join(repoRoot, 'dist-test/src/host/check-config'))}).runCheckConfig().then((c) => process.exit(c))`;
   const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
     `mount --bind "$1" "$2" && exec "$3" -e "$4"`, 'sh',
-    path.join(tmp, 'controllers'), path.join(layout.v2Mount, 'cgroup.controllers'), process.execPath, script], { encoding: 'utf8' });
+    path.join(tmp, 'controllers'), path.join(layout.v2Mount!, 'cgroup.controllers'), process.execPath, script], { encoding: 'utf8' });
   assert.match(out, /  - crun in hybrid mode: warning \(optional\) \(cgroup2 at \/sys\/fs\/cgroup\/unified holds hugetlb: crun 1\.8 refuses/);
   assert.match(out, /mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb/);
 });

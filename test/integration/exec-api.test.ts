@@ -1,8 +1,8 @@
 // docker exec against berthd: output, exit codes, stdin, env/user/workdir, detached, errors, inspect and events.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon } from '../helpers/daemon';
+import type { ExecInspect, IdBody } from '../helpers/api-types';
 
 test('docker exec', async (t) => {
   const d = new TestDaemon('exec');
@@ -49,20 +49,20 @@ test('docker exec', async (t) => {
   await t.test('exec inspect through the API', () => {
     const created = d.api('POST', '/v1.47/containers/ex1/exec', { Cmd: ['sh', '-c', 'exit 5'], AttachStdout: true });
     assert.equal(created.status, 201, created.body);
-    const id = JSON.parse(created.body).Id;
-    const before = JSON.parse(d.api('GET', `/v1.47/exec/${id}/json`).body);
+    const id = (JSON.parse(created.body) as IdBody).Id;
+    const before = JSON.parse(d.api('GET', `/v1.47/exec/${id}/json`).body) as ExecInspect;
     assert.equal(before.Running, false);
     assert.equal(before.ExitCode, null);
     assert.deepEqual(before.ProcessConfig, { arguments: ['-c', 'exit 5'], entrypoint: 'sh', privileged: false, tty: false, user: '' });
-    assert.ok(JSON.parse(d.dockerOk(['inspect', '-f', '{{json .ExecIDs}}', 'ex1'])).includes(id), 'the container lists its exec session');
+    assert.ok((JSON.parse(d.dockerOk(['inspect', '-f', '{{json .ExecIDs}}', 'ex1'])) as string[]).includes(id), 'the container lists its exec session');
     assert.equal(d.api('POST', `/v1.47/exec/${id}/start`, { Detach: true }).status < 300, true);
-    let info;
+    let info: ExecInspect | undefined;
     for (let i = 0; i < 100; i++) {
-      info = JSON.parse(d.api('GET', `/v1.47/exec/${id}/json`).body);
+      info = JSON.parse(d.api('GET', `/v1.47/exec/${id}/json`).body) as ExecInspect;
       if (!info.Running && info.ExitCode !== null) break;
       spinWait(50);
     }
-    assert.equal(info.ExitCode, 5);
+    assert.equal(info?.ExitCode, 5);
     assert.equal(d.api('POST', `/v1.47/exec/${id}/start`, { Detach: true }).status, 409);
     assert.equal(d.api('GET', '/v1.47/exec/nosuch/json').status, 404);
     assert.equal(d.api('POST', '/v1.47/containers/ex1/exec', { Cmd: [] }).status, 400);
@@ -95,6 +95,6 @@ test('docker exec', async (t) => {
   });
 });
 
-function spinWait(ms) {
+function spinWait(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -1,21 +1,25 @@
 // Real test of src/host/cgroups.ts: stats, freeze, pids and OOM of crun containers with linux.cgroupsPath /berth/<id>.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const { createCgroupDriver, readCgroupLayout } = require('../../dist/host/cgroups');
-const { prepareHost } = require('../../dist/host/prepare');
-const { NotFoundError } = require('../../dist/errdefs');
+import test, { type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createCgroupDriver, readCgroupLayout } from '../../src/host/cgroups';
+import { prepareHost } from '../../src/host/prepare';
+import { NotFoundError } from '../../src/errdefs';
+import type { RuntimeResources, RuntimeSpec } from '../../src/wire/oci';
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
-const skip = process.getuid() !== 0 ? 'needs root' : !busybox ? 'needs busybox-static' : false;
+const skip = process.getuid!() !== 0 ? 'needs root' : !busybox ? 'needs busybox-static' : false;
 const MiB = 1024 * 1024;
 
 /** Runs a detached crun container from a busybox bundle; deleted with its bundle after the test, even on failure. */
-function runContainer(t, args, resources) {
+/** What `crun state` says of a container (the fields read here). */
+interface CrunState { pid: number; status: string }
+
+function runContainer(t: TestContext, args: string[], resources: RuntimeResources) {
+  if (!busybox) throw new Error('no busybox');
   const id = `berth-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bundle-it-'));
   t.after(() => {
@@ -26,7 +30,7 @@ function runContainer(t, args, resources) {
   fs.copyFileSync(busybox, path.join(bundle, 'rootfs/bin/busybox'));
   fs.chmodSync(path.join(bundle, 'rootfs/bin/busybox'), 0o755);
   execFileSync('crun', ['spec'], { cwd: bundle });
-  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Required<Pick<RuntimeSpec, 'process' | 'linux'>>;
   config.process.args = ['/bin/busybox', ...args];
   config.process.terminal = false;
   config.linux.cgroupsPath = `/berth/${id}`;
@@ -34,7 +38,7 @@ function runContainer(t, args, resources) {
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
   // The container inherits crun's stdio: a pipe here would keep execFileSync waiting until the container exits.
   execFileSync('crun', ['run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
-  return { id, cgroupsPath: `/berth/${id}`, state: () => JSON.parse(execFileSync('crun', ['state', id], { encoding: 'utf8' })) };
+  return { id, cgroupsPath: `/berth/${id}`, state: (): CrunState => JSON.parse(execFileSync('crun', ['state', id], { encoding: 'utf8' })) as CrunState };
 }
 
 test.before(async () => {
@@ -55,17 +59,17 @@ test('stats, pids, freeze and thaw of a running container with limits', { skip }
 
   // Where crun's cgroupfs manager put it: per controller on v1/hybrid, one directory on v2.
   const dirs = layout.mode === 'v2'
-    ? [path.join(layout.v2Mount, c.cgroupsPath)]
-    : ['memory', 'pids', 'cpuacct', 'freezer'].map((ctl) => path.join(layout.v1.get(ctl).mountPoint, c.cgroupsPath));
+    ? [path.join(layout.v2Mount!, c.cgroupsPath)]
+    : ['memory', 'pids', 'cpuacct', 'freezer'].map((ctl) => path.join(layout.v1.get(ctl)!.mountPoint, c.cgroupsPath));
   for (const d of dirs) assert.ok(fs.existsSync(d), `${d} exists`);
 
   const s = await driver.stats(c.cgroupsPath);
-  assert.equal(s.memory.limit, 64 * MiB);
-  assert.ok(s.memory.usage > 0);
-  assert.equal(typeof s.memory.cache, 'number');
+  assert.equal(s.memory!.limit, 64 * MiB);
+  assert.ok(s.memory!.usage > 0);
+  assert.equal(typeof s.memory!.cache, 'number');
   assert.deepEqual(s.pids, { current: 1, limit: 64 });
-  assert.ok(s.cpu.usageNanos > 0);
-  assert.equal(typeof s.blkio.readBytes, 'number');
+  assert.ok(s.cpu!.usageNanos > 0);
+  assert.equal(typeof s.blkio!.readBytes, 'number');
   assert.deepEqual(Object.keys(await driver.stats(c.cgroupsPath, ['memory'])), ['memory']);
 
   const pid = c.state().pid;
@@ -74,8 +78,8 @@ test('stats, pids, freeze and thaw of a running container with limits', { skip }
 
   await driver.freeze(c.cgroupsPath);
   const state = () => (layout.mode === 'v2'
-    ? fs.readFileSync(path.join(layout.v2Mount, c.cgroupsPath, 'cgroup.freeze'), 'utf8').trim() === '1'
-    : fs.readFileSync(path.join(layout.v1.get('freezer').mountPoint, c.cgroupsPath, 'freezer.state'), 'utf8').trim() === 'FROZEN');
+    ? fs.readFileSync(path.join(layout.v2Mount!, c.cgroupsPath, 'cgroup.freeze'), 'utf8').trim() === '1'
+    : fs.readFileSync(path.join(layout.v1.get('freezer')!.mountPoint, c.cgroupsPath, 'freezer.state'), 'utf8').trim() === 'FROZEN');
   assert.equal(state(), true);
   assert.equal(c.state().status, 'paused');
   await driver.thaw(c.cgroupsPath);

@@ -1,17 +1,17 @@
 // Restart policies: no, always, on-failure[:N], unless-stopped, RestartCount, user stops, and restarts across a kill -9 of berthd.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { sleep, until } from '../helpers/wait';
+import type { ErrorBody } from '../helpers/api-types';
 
 test('restart policies on berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('restart');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
-  const state = (name) => out(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name]);
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
+  const state = (name: string) => out(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name]);
 
   await t.test('on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
     ok(['run', '-d', '--name', 'fail2', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
@@ -59,7 +59,7 @@ test('restart policies on berthd', { timeout: 120_000 }, async (t) => {
   await t.test('--restart with --rm is refused with Docker\'s wording', () => {
     const r = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } });
     assert.equal(r.status, 400);
-    assert.match(JSON.parse(r.body).message, /can't create 'AutoRemove' container with restart policy/);
+    assert.match((JSON.parse(r.body) as ErrorBody).message, /can't create 'AutoRemove' container with restart policy/);
     const cli = d.docker(['run', '--rm', '--restart', 'always', 'busybox', 'true']);
     assert.notEqual(cli.code, 0);
     assert.match(cli.stderr, /Conflicting options/i);

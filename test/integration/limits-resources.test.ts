@@ -1,9 +1,8 @@
 // Resource limits through the docker CLI, read back from the container's own cgroup files, and their effects.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert');
-const os = require('node:os');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert';
+import * as os from 'node:os';
+import { TestDaemon } from '../helpers/daemon';
 
 test('resource limits', async (t) => {
   const d = new TestDaemon('limits');
@@ -38,7 +37,7 @@ test('resource limits', async (t) => {
   });
 
   await t.test('out-of-range limits are 400s with Docker\'s messages', () => {
-    const cases = [
+    const cases: [string[], RegExp][] = [
       [['--memory', '3m'], /Minimum memory limit allowed is 6MB/],
       [['--memory', '64m', '--memory-swap', '32m'], /Minimum memoryswap limit should be larger than memory limit/],
       [['--memory', '32m', '--memory-reservation', '64m'], /Minimum memory limit can not be less than memory reservation limit/],

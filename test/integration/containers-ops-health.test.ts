@@ -1,17 +1,17 @@
 // Health checks (--health-* flags and HEALTHCHECK in the image) and --init (tini as pid 1, zombies reaped) on berthd.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { until } from '../helpers/wait';
+import type { HealthState } from '../helpers/api-types';
 
 test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('health');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
-  const health = (name) => JSON.parse(out(['inspect', '-f', '{{json .State.Health}}', name]));
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
+  const health = (name: string): HealthState => JSON.parse(out(['inspect', '-f', '{{json .State.Health}}', name])) as HealthState;
 
   await t.test('starting, then healthy once the check passes: ps, inspect and events', async () => {
     ok(['run', '-d', '--name', 'h1', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '500ms', '--health-retries', '50', 'busybox', 'sh', '-c', 'sleep 2; touch /tmp/ready; sleep 1000']);
@@ -20,7 +20,7 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     const h = health('h1');
     assert.equal(h.FailingStreak, 0);
     assert.ok(h.Log.length >= 1 && h.Log.length <= 5);
-    assert.equal(h.Log.at(-1).ExitCode, 0);
+    assert.equal(h.Log.at(-1)!.ExitCode, 0);
     assert.match(out(['ps', '--filter', 'name=h1', '--format', '{{.Status}}']), /^Up .* \(healthy\)$/);
     assert.equal(out(['ps', '-q', '--filter', 'health=healthy']).length > 0, true);
     const events = out(['events', '--since', '60s', '--until', '0s', '--filter', 'container=h1', '--filter', 'event=health_status', '--format', '{{.Action}}']);
@@ -32,21 +32,21 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     await until(() => health('h2').Status === 'unhealthy', 'h2 unhealthy', 200);
     const h = health('h2');
     assert.ok(h.FailingStreak >= 2);
-    assert.equal(h.Log.at(-1).ExitCode, 1);
-    assert.equal(h.Log.at(-1).Output, 'failing\n');
+    assert.equal(h.Log.at(-1)!.ExitCode, 1);
+    assert.equal(h.Log.at(-1)!.Output, 'failing\n');
     assert.match(out(['ps', '--filter', 'name=h2', '--format', '{{.Status}}']), /\(unhealthy\)$/);
   });
 
   await t.test('the probe runs as the container\'s user, in its working directory, with its environment', async () => {
     ok(['run', '-d', '--name', 'h-user', '--user', '1234:2345', '-w', '/tmp', '-e', 'PROBE=yes', '--health-cmd', 'echo "$(id -u):$(id -g) $(pwd) $PROBE"', '--health-interval', '300ms', 'busybox', 'sleep', '1000']);
     await until(() => health('h-user').Status === 'healthy', 'h-user healthy', 200);
-    assert.equal(health('h-user').Log.at(-1).Output, '1234:2345 /tmp yes\n');
+    assert.equal(health('h-user').Log.at(-1)!.Output, '1234:2345 /tmp yes\n');
   });
 
   await t.test('a check that runs too long times out', async () => {
     ok(['run', '-d', '--name', 'h3', '--health-cmd', 'sleep 2; touch /tmp/survived', '--health-interval', '300ms', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '1000']);
     await until(() => health('h3').Status === 'unhealthy', 'h3 unhealthy', 200);
-    assert.match(health('h3').Log.at(-1).Output, /^Health check exceeded timeout \(300ms\)$/);
+    assert.match(health('h3').Log.at(-1)!.Output, /^Health check exceeded timeout \(300ms\)$/);
     // The timeout kills the probe (its shell): no probe lives long enough to touch the file.
     await new Promise((r) => setTimeout(r, 3000));
     assert.notEqual(d.docker(['exec', 'h3', 'test', '-e', '/tmp/survived']).code, 0, 'a timed-out probe ran to its end');
@@ -62,14 +62,14 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     assert.equal(r.status, 201, r.body);
     ok(['start', 'h7']);
     await until(() => health('h7').Status === 'unhealthy', 'h7 unhealthy', 200);
-    const last = health('h7').Log.at(-1);
+    const last = health('h7').Log.at(-1)!;
     assert.equal(last.ExitCode, -1);
     assert.match(last.Output, /no such file or directory|not found/i);
     ok(['rm', '-f', 'h7']);
     // Output beyond 4096 bytes is cut, and the cut marked with "...", as moby's limitedBuffer does.
     ok(['run', '-d', '--name', 'h8', '--health-cmd', 'head -c 5000 /dev/zero | tr "\\0" a', '--health-interval', '300ms', 'busybox', 'sleep', '1000']);
     await until(() => health('h8').Status === 'healthy', 'h8 healthy', 200);
-    assert.equal(health('h8').Log.at(-1).Output, 'a'.repeat(4096) + '...');
+    assert.equal(health('h8').Log.at(-1)!.Output, 'a'.repeat(4096) + '...');
     ok(['rm', '-f', 'h8']);
   });
 
@@ -88,7 +88,7 @@ test('health checks and --init on berthd', { timeout: 120_000 }, async (t) => {
     const script = '(sleep 0.1 &); exec sleep 1000';
     ok(['run', '-d', '--name', 'noinit', 'busybox', 'sh', '-c', script]);
     ok(['run', '-d', '--name', 'init', '--init', 'busybox', 'sh', '-c', script]);
-    const zombies = (name) => d.dockerOk(['exec', name, 'ps', '-o', 'stat,comm']).split('\n').filter((l) => /^Z/.test(l.trim())).length;
+    const zombies = (name: string) => d.dockerOk(['exec', name, 'ps', '-o', 'stat,comm']).split('\n').filter((l) => /^Z/.test(l.trim())).length;
     await until(() => zombies('noinit') === 1, 'the orphan to be a zombie without --init', 100);
     assert.equal(zombies('init'), 0);
     assert.match(d.dockerOk(['exec', 'init', 'ps', '-o', 'pid,comm']), /^\s*1 docker-init$/m);

@@ -1,18 +1,17 @@
 // Real test of src/host/mount.ts against the kernel: overlay mounts (short, relative and linked lowerdirs).
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { LinuxMounter } = require('../../dist/host/mount');
-const { NotFoundError } = require('../../dist/errdefs');
+import test, { type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LinuxMounter } from '../../src/host/mount';
+import { NotFoundError } from '../../src/errdefs';
 
 const root = process.getuid && process.getuid() === 0;
 const mounter = new LinuxMounter();
 
 /** A temp dir whose mounts are undone and which is removed after the test, even when it fails. */
-function scratch(t) {
+function scratch(t: TestContext) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mount-it-'));
   t.after(async () => {
     for (const m of (await mounter.mounts()).reverse()) {
@@ -23,8 +22,8 @@ function scratch(t) {
   return dir;
 }
 
-function layers(dir, count) {
-  const lower = [];
+function layers(dir: string, count: number) {
+  const lower: string[] = [];
   for (let i = 0; i < count; i++) {
     // 64-hex names, like layer chain ids, make the option string long.
     const d = path.join(dir, 'layers', i.toString(16).padStart(64, '0'), 'diff');
@@ -38,13 +37,14 @@ function layers(dir, count) {
   return { lower: lower.reverse(), upper: path.join(dir, 'layers/ctr/upper'), work: path.join(dir, 'layers/ctr/work'), merged: path.join(dir, 'layers/ctr/merged') };
 }
 
-for (const [what, count] of [['two layers', 2], ['50 layers (relative paths)', 50], ['120 layers (linked paths)', 120]]) {
+for (const [what, count] of [['two layers', 2], ['50 layers (relative paths)', 50], ['120 layers (linked paths)', 120]] as const) {
   test(`overlay mount and unmount: ${what}`, { skip: !root && 'needs root' }, async (t) => {
     const dir = scratch(t);
     const l = layers(dir, count);
     await mounter.mountOverlay(l.lower, l.upper, l.work, l.merged);
     assert.equal(await mounter.isMountPoint(l.merged), true);
     const m = (await mounter.mounts()).find((x) => x.mountPoint === l.merged);
+    assert.ok(m);
     assert.equal(m.fsType, 'overlay');
     assert.ok(m.superOptions.some((o) => o.startsWith('lowerdir=')));
     // Every layer is visible, and the top-most wins.

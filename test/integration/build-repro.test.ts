@@ -1,25 +1,26 @@
 // Reproducible builds: the same context built on two berthd daemons with separate data roots gives the same image
 // ID and the same layer digests (mtimes clamped to SOURCE_DATE_EPOCH, 0 by default; nothing of the build host in
 // the config); SOURCE_DATE_EPOCH given as a build arg dates the image; BERTH_REPRODUCIBLE=0 opts out.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { TestDaemon } from '../helpers/daemon';
+import { tempDir } from '../helpers/tmp';
+import type { ImageInspect, SaveManifestEntry } from '../helpers/api-types';
 
 const a = new TestDaemon('build-repro-a');
 const b = new TestDaemon('build-repro-b');
 const work = tempDir('berth-build-repro-');
 const ctx = path.join(work, 'ctx');
 
-function buildId(daemon, args) {
+function buildId(daemon: TestDaemon, args: string[]) {
   const r = daemon.docker(['build', '-q', ...args, ctx], { timeout: 300_000 });
   if (r.code !== 0) throw new Error(`docker build exited ${r.code}:\n${r.stdout}${r.stderr}`);
   return r.stdout.trim();
 }
-const inspect = (daemon, ref) => JSON.parse(daemon.dockerOk(['image', 'inspect', ref]))[0];
+const inspect = (daemon: TestDaemon, ref: string): ImageInspect => (JSON.parse(daemon.dockerOk(['image', 'inspect', ref])) as ImageInspect[])[0];
 
 before(async () => {
   await a.startWithBusybox();
@@ -66,11 +67,11 @@ test('the same context on two daemons: the same image ID and the same layer dige
   // Built again without the cache on one daemon: still the same.
   assert.equal(buildId(a, ['--no-cache']), idA);
   // docker save of both gives the same layer tar digests.
-  const layersOf = (daemon) => {
+  const layersOf = (daemon: TestDaemon) => {
     const file = path.join(work, `${daemon === a ? 'a' : 'b'}.tar`);
     daemon.dockerOk(['save', '-o', file, 'repro:1']);
-    const list = require('node:child_process').execFileSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' });
-    return JSON.parse(list)[0].Layers;
+    const list = execFileSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' });
+    return (JSON.parse(list) as SaveManifestEntry[])[0].Layers;
   };
   assert.deepEqual(layersOf(b), layersOf(a));
 });

@@ -1,18 +1,18 @@
 // docker cp both ways (archive HEAD/GET/PUT), on running and stopped containers: symlinks, ownership, escapes, Docker's 404.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import type { PathStat } from '../helpers/api-types';
 
 test('docker cp against berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('cp');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const tarList = (buf) => spawnSync('tar', ['tvf', '-'], { input: buf, encoding: 'utf8' }).stdout;
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const tarList = (buf: Buffer) => spawnSync('tar', ['tvf', '-'], { input: buf, encoding: 'utf8' }).stdout;
   const setup = 'mkdir -p /data/sub; echo hi > /data/f; ln -s /etc/passwd /data/link; mkdir /esc; ln -s ../../.. /esc/up; chown 123:456 /data/f';
   ok(['run', '-d', '--name', 'cp1', 'busybox', 'sh', '-c', `${setup}; sleep 1000`]);
   ok(['run', '--name', 'cpstopped', 'busybox', 'sh', '-c', setup]);
@@ -40,7 +40,7 @@ test('docker cp against berthd', { timeout: 120_000 }, async (t) => {
       fs.writeFileSync(path.join(tree, 'a/b/c'), 'deep\n');
       fs.symlinkSync('b/c', path.join(tree, 'a/lnk'));
       ok(['cp', path.join(tree, 'a'), `${name}:/data/`]);
-      const get = (p) => d.docker(['cp', `${name}:${p}`, '-'], { encoding: 'buffer' }).stdout;
+      const get = (p: string) => d.docker(['cp', `${name}:${p}`, '-'], { encoding: 'buffer' }).stdout;
       assert.match(tarList(get('/data/in.txt')), /321\/654\s+6 .* in\.txt\n/);
       assert.match(tarList(get('/renamed.txt')), /renamed\.txt\n/);
       const a = tarList(get('/data/a'));
@@ -50,7 +50,7 @@ test('docker cp against berthd', { timeout: 120_000 }, async (t) => {
 
     await t.test(`paths that leave ${name}'s root stay inside it`, () => {
       // /esc/up points above the root: it resolves to the container's "/", never the host's.
-      const get = (p) => d.docker(['cp', `${name}:${p}`, '-'], { encoding: 'buffer' }).stdout;
+      const get = (p: string) => d.docker(['cp', `${name}:${p}`, '-'], { encoding: 'buffer' }).stdout;
       const inside = get('/etc/passwd');
       assert.ok(inside.length > 0);
       assert.deepEqual(get('/esc/up/etc/passwd'), inside);
@@ -76,7 +76,7 @@ test('docker cp against berthd', { timeout: 120_000 }, async (t) => {
     const r = spawnSync('curl', ['-sI', '--unix-socket', d.sock, 'http://berth/containers/cp1/archive?path=/data/link'], { encoding: 'utf8' });
     const m = /X-Docker-Container-Path-Stat: (\S+)/i.exec(r.stdout);
     assert.ok(m, r.stdout);
-    const stat = JSON.parse(Buffer.from(m[1], 'base64').toString());
+    const stat = JSON.parse(Buffer.from(m[1], 'base64').toString()) as PathStat;
     assert.equal(stat.name, 'link');
     assert.equal(stat.linkTarget, '/etc/passwd');
     assert.ok(stat.mode & 2 ** 27, 'symlink bit of Go\'s FileMode');

@@ -1,15 +1,14 @@
 // Real test of src/host/prepare.ts on this host: it is idempotent and leaves a cgroup layout crun accepts.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { prepareHost } = require('../../dist/host/prepare');
-const { readCgroupLayout } = require('../../dist/host/cgroups');
-const { LinuxMounter } = require('../../dist/host/mount');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { prepareHost } from '../../src/host/prepare';
+import { readCgroupLayout } from '../../src/host/cgroups';
+import { LinuxMounter } from '../../src/host/mount';
 
-test('prepareHost twice: the second run changes nothing and is fast', { skip: process.getuid() !== 0 && 'needs root' }, async (t) => {
+test('prepareHost twice: the second run changes nothing and is fast', { skip: process.getuid!() !== 0 && 'needs root' }, async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-prep-it-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const opts = { dataRoot: path.join(tmp, 'lib/berth'), runRoot: path.join(tmp, 'run/berth') };
