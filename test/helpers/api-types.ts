@@ -17,6 +17,10 @@ export interface ImageInspect {
   Size: number;
   Config: ContainerConfig;
   RootFS: { Type: string; Layers: string[] };
+  Os: string;
+  Architecture: string;
+  Author?: string;
+  Comment?: string;
 }
 
 export interface ContainerConfig {
@@ -97,15 +101,34 @@ export interface MountPoint {
   Propagation: string;
 }
 
+export interface HostConfig {
+  Binds?: string[] | null;
+  Mounts?: { Type: string; Source?: string; Target: string; ReadOnly?: boolean }[];
+  NetworkMode?: string;
+  PortBindings?: Record<string, { HostIp: string; HostPort: string }[]> | null;
+  RestartPolicy?: { Name: string; MaximumRetryCount: number };
+  AutoRemove?: boolean;
+  Links?: string[] | null;
+}
+
 export interface ContainerInspect {
   Id: string;
   Name: string;
   Image: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  RestartCount: number;
+  HostnamePath: string;
+  HostsPath: string;
+  ResolvConfPath: string;
+  LogPath: string;
+  GraphDriver: { Name: string; Data: Record<string, string> };
   Config: ContainerConfig;
   State: { Status: string; Running: boolean; Paused: boolean; ExitCode: number; Pid: number; OOMKilled: boolean; Health?: HealthState };
-  HostConfig: Record<string, unknown>;
+  HostConfig: HostConfig;
   Mounts: MountPoint[];
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[] | null; NetworkID: string }>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[] | null; Links: string[] | null; NetworkID: string; DNSNames?: string[] | null }>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
 }
 
 /** One line of GET /events (docker events --format '{{json .}}'). */
@@ -129,9 +152,52 @@ export interface VolumePruneReport {
 /** One sample of GET /containers/{id}/stats (the fields tests read). */
 export interface StatsSample {
   name: string;
+  read: string;
   cpu_stats: { system_cpu_usage: number; online_cpus: number; cpu_usage: { total_usage: number } };
   precpu_stats: { system_cpu_usage: number; online_cpus?: number; cpu_usage: { total_usage: number } };
   memory_stats: { usage: number; limit: number };
   pids_stats: { current: number; limit?: number };
   networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
+}
+
+/** GET /version. */
+export interface VersionBody {
+  ApiVersion: string;
+  MinAPIVersion: string;
+  Version: string;
+  Os: string;
+}
+
+/** GET /info (the fields tests read). */
+export interface InfoBody {
+  Containers: number;
+  Images: number;
+  Swarm: { LocalNodeState: string; ControlAvailable: boolean };
+}
+
+/** One entry of GET /images/json; VirtualSize and the <none> names depend on the API version. */
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Size: number;
+  VirtualSize?: number;
+  Containers: number;
+}
+
+/** One line of a JSON-message progress stream (pull, push, load, build). */
+export interface JSONMessage {
+  stream?: string;
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current: number; total: number };
+  error?: string;
+  errorDetail?: { message: string };
+  aux?: Record<string, unknown>;
+}
+
+/** What dockerode's modem rejects with: the HTTP status beside the message. */
+export interface ModemError extends Error {
+  statusCode?: number;
 }

@@ -2,23 +2,22 @@
 // instruction and the copied files' content and metadata match; one changed file rebuilds from its step on; the
 // cache survives a daemon restart; `docker builder prune`. Also .dockerignore (Docker's rules: `**`, `!`) and
 // multi-stage builds with COPY --from a stage (by name or index) or an image.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
-const { writeContext, builds, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } = require('../../dist-test/test/helpers/build');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestDaemon } from '../helpers/daemon';
+import { tempDir } from '../helpers/tmp';
+import { writeContext, builds, IGNORE_RULES_CONTEXT, IGNORE_RULES_KEPT } from '../helpers/build';
 
 const d = new TestDaemon('build-cache');
 const work = tempDir('berth-build-cache-');
 
-const context = (name, files) => writeContext(work, name, files);
+const context = (name: string, files: Record<string, string>) => writeContext(work, name, files);
 const { inspect, buildOk: buildOkResult } = builds(d);
-const buildOk = (args) => buildOkResult(args).stdout;
+const buildOk = (args: string[]) => buildOkResult(args).stdout;
 /** For each step of a build's output: "cache" when it was reused, "run" when executed, "-" for FROM and global ARGs. */
-function stepKinds(out) {
+function stepKinds(out: string) {
   const parts = out.split(/^Step \d+\/\d+ : /m).slice(1);
   return parts.map((p) => (/^FROM /.test(p) || !/ ---> /.test(p) ? '-' : / ---> Using cache/.test(p) ? 'cache' : 'run'));
 }

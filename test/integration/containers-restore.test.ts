@@ -1,14 +1,12 @@
 // Live restore: berthd killed with SIGKILL and started again finds its containers as they are — still running,
 // or exited meanwhile with their real exit code — with no gap in their logs, and can still stop and remove them.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { TestDaemon, DOCKER, type RunResult } from '../helpers/daemon';
+import { sleep, until } from '../helpers/wait';
 
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
-
-function alive(pid) {
+function alive(pid: number) {
   try {
     process.kill(pid, 0);
     return true;
@@ -18,13 +16,13 @@ function alive(pid) {
 }
 
 /** Runs the docker CLI in the background; resolves with its output when it exits. */
-function dockerAsync(d, args) {
+function dockerAsync(d: TestDaemon, args: string[]) {
   const child = spawn(DOCKER, args, { env: d.env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b) => { stdout += b; });
   child.stderr.on('data', (b) => { stderr += b; });
-  const done = new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return { child, done };
 }
 
@@ -32,8 +30,8 @@ test('containers survive a kill -9 of berthd', { timeout: 180_000 }, async (t) =
   const d = new TestDaemon('restore');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args) => d.dockerOk(args).trim();
-  const inspect = (name, fmt) => ok(['inspect', '-f', fmt, name]);
+  const ok = (args: string[]) => d.dockerOk(args).trim();
+  const inspect = (name: string, fmt: string) => ok(['inspect', '-f', fmt, name]);
   const counter = 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.1; done';
 
   ok(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', counter]);

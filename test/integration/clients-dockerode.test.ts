@@ -1,12 +1,19 @@
 // dockerode (the npm package, unchanged) against berthd: the calls Node.js users script Docker with — system,
 // images, build with its progress stream, events, networks, volumes, logs, stats, put/get archives, prune.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { PassThrough } = require('node:stream');
-const Docker = require('dockerode');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tarOf, readAll, untar } = require('../../dist-test/test/helpers/tar-files');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { TestDaemon } from '../helpers/daemon';
+import { tarOf, readAll, untar } from '../helpers/tar-files';
+import type { EventMessage, ModemError } from '../helpers/api-types';
+
+/** One message of a build's progress stream. */
+interface ProgressMessage {
+  stream?: string;
+  error?: string;
+  message?: string;
+}
 
 test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('dockerode');
@@ -36,7 +43,7 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     assert.ok(Array.isArray(history) && history.length >= 1);
     const removed = await docker.getImage('dockerode/bb:v1').remove();
     assert.deepEqual(removed, [{ Untagged: 'dockerode/bb:v1' }]);
-    await assert.rejects(docker.getImage('dockerode/bb:v1').inspect(), (err) => err.statusCode === 404);
+    await assert.rejects(docker.getImage('dockerode/bb:v1').inspect(), (err) => (err as ModemError).statusCode === 404);
   });
 
   await t.test('build from a tar stream, progress followed to the end, then the image runs', async () => {
@@ -45,11 +52,11 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
       greeting: 'hello from dockerode\n',
     });
     const stream = await docker.buildImage(context, { t: 'dockerode/built:1' });
-    const events = await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err, res) => (err ? reject(err) : resolve(res))));
+    const events = await new Promise<ProgressMessage[]>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, res: ProgressMessage[]) => (err ? reject(err) : resolve(res))));
     assert.ok(events.some((e) => /Successfully built [0-9a-f]{12}/.test(e.stream || '')), JSON.stringify(events));
     assert.ok(!events.some((e) => e.error), JSON.stringify(events));
     const out = new PassThrough();
-    const chunks = [];
+    const chunks: Buffer[] = [];
     out.on('data', (c) => chunks.push(c));
     const [result] = await docker.run('dockerode/built:1', [], out, { HostConfig: { AutoRemove: true } });
     assert.equal(result.StatusCode, 0);
@@ -59,8 +66,8 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
 
   await t.test('a failing build reports its error through the progress stream', async () => {
     const stream = await docker.buildImage(tarOf({ Dockerfile: 'FROM busybox\nRUN exit 3\n' }), { t: 'dockerode/broken:1' });
-    const failure = await new Promise((resolve) => docker.modem.followProgress(stream, (err, res) => resolve(err || res.find((e) => e.error))));
-    assert.match(String(failure.message || failure.error), /returned a non-zero code: 3/);
+    const failure = await new Promise<ProgressMessage | undefined>((resolve) => docker.modem.followProgress(stream, (err: Error | null, res: ProgressMessage[]) => resolve(err || res.find((e) => e.error))));
+    assert.match(String(failure?.message || failure?.error), /returned a non-zero code: 3/);
   });
 
   await t.test('events: a container\'s create, start and die arrive on the stream', async () => {
@@ -70,7 +77,7 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     await container.wait();
     const until = Math.floor(Date.now() / 1000) + 1;
     const stream = await docker.getEvents({ since, until, filters: { label: ['dockerode=events'] } });
-    const lines = (await readAll(stream)).toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (await readAll(stream)).toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventMessage);
     const actions = lines.filter((e) => e.Type === 'container' && e.Actor.ID === container.id).map((e) => e.Action);
     assert.deepEqual(actions.filter((a) => ['create', 'start', 'die'].includes(a)), ['create', 'start', 'die']);
     await container.remove();
@@ -84,9 +91,9 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     const netInfo = await net.inspect();
     assert.equal(netInfo.Name, 'dockerode-net');
     assert.deepEqual(netInfo.Labels, { via: 'dockerode' });
-    assert.ok(netInfo.Containers[server.id], JSON.stringify(netInfo.Containers));
+    assert.ok(netInfo.Containers?.[server.id], JSON.stringify(netInfo.Containers));
     const out = new PassThrough();
-    const chunks = [];
+    const chunks: Buffer[] = [];
     out.on('data', (c) => chunks.push(c));
     const [res] = await docker.run('busybox', ['ping', '-c', '1', '-W', '5', 'srv-alias'], out, { HostConfig: { NetworkMode: 'dockerode-net', AutoRemove: true } });
     assert.equal(res.StatusCode, 0, Buffer.concat(chunks).toString());
@@ -96,7 +103,7 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     assert.equal(Object.keys((await net.inspect()).Containers || {}).length, 0);
     await server.remove({ force: true });
     await net.remove();
-    await assert.rejects(net.inspect(), (err) => err.statusCode === 404);
+    await assert.rejects(net.inspect(), (err) => (err as ModemError).statusCode === 404);
   });
 
   await t.test('volumes: create, list, data kept across containers, remove', async () => {
@@ -107,32 +114,32 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     const [w] = await docker.run('busybox', ['sh', '-c', 'echo kept > /v/f'], new PassThrough(), { HostConfig: { Binds: ['dockerode-vol:/v'], AutoRemove: true } });
     assert.equal(w.StatusCode, 0);
     const out = new PassThrough();
-    const chunks = [];
+    const chunks: Buffer[] = [];
     out.on('data', (c) => chunks.push(c));
     await docker.run('busybox', ['cat', '/v/f'], out, { HostConfig: { Binds: ['dockerode-vol:/v'], AutoRemove: true } });
     assert.equal(Buffer.concat(chunks).toString(), 'kept\r\n'); // Tty: true, as docker.run creates
     // docker.run resolves at the exit; AutoRemove follows it (on dockerd as well), so the volume frees a moment later.
     for (let i = 0; ; i++) {
       try { await docker.getVolume('dockerode-vol').remove(); break; } catch (err) {
-        if (err.statusCode !== 409 || i === 50) throw err;
+        if ((err as ModemError).statusCode !== 409 || i === 50) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    await assert.rejects(docker.getVolume('dockerode-vol').inspect(), (err) => err.statusCode === 404);
+    await assert.rejects(docker.getVolume('dockerode-vol').inspect(), (err) => (err as ModemError).statusCode === 404);
   });
 
   await t.test('logs demuxed into stdout and stderr, stats without streaming', async () => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 30'] });
     await c.start();
-    let logs = Buffer.alloc(0);
+    let logs: Buffer = Buffer.alloc(0);
     for (let i = 0; i < 50 && !/to-err/.test(logs.toString()); i++) {
       logs = await c.logs({ stdout: true, stderr: true, follow: false });
       await new Promise((r) => setTimeout(r, 100));
     }
     const out = new PassThrough();
     const err = new PassThrough();
-    const o = [];
-    const e = [];
+    const o: Buffer[] = [];
+    const e: Buffer[] = [];
     out.on('data', (x) => o.push(x));
     err.on('data', (x) => e.push(x));
     const source = new PassThrough();

@@ -1,25 +1,25 @@
 // docker volume create/ls/inspect/rm/prune against berthd: the local driver with and without device options,
 // filters, 409 for a volume in use, events, and volumes (data and metadata) kept across a daemon restart.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { mountsUnder } = require('../../dist-test/test/helpers/mounts');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { mountsUnder } from '../helpers/mounts';
+import type { ContainerInspect, ErrorBody, EventMessage, VolumeInspect, VolumePruneReport } from '../helpers/api-types';
 
 test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
   const d = new TestDaemon('volcli');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => d.dockerFail(args);
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const fail = (args: string[]) => d.dockerFail(args);
   const since = String(Math.floor(Date.now() / 1000) - 1);
 
   await t.test('create, inspect and ls: Docker\'s fields, labels, options, filters', () => {
     assert.equal(ok(['volume', 'create', '--label', 'team=a', '--label', 'x', 'vol-a']).trim(), 'vol-a');
     ok(['volume', 'create', 'vol-b']);
-    const [v] = JSON.parse(ok(['volume', 'inspect', 'vol-a']));
+    const [v] = (JSON.parse(ok(['volume', 'inspect', 'vol-a'])) as VolumeInspect[]);
     assert.equal(v.Name, 'vol-a');
     assert.equal(v.Driver, 'local');
     assert.equal(v.Scope, 'local');
@@ -30,9 +30,9 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
     assert.ok(fs.statSync(v.Mountpoint).isDirectory());
     // Creating an existing name returns it unchanged.
     assert.equal(ok(['volume', 'create', '--label', 'other=1', 'vol-a']).trim(), 'vol-a');
-    assert.deepEqual(JSON.parse(ok(['volume', 'inspect', 'vol-a']))[0].Labels, { team: 'a', x: '' });
+    assert.deepEqual((JSON.parse(ok(['volume', 'inspect', 'vol-a'])) as VolumeInspect[])[0].Labels, { team: 'a', x: '' });
 
-    const names = (args) => ok(['volume', 'ls', '-q', ...args]).split('\n').filter(Boolean).sort();
+    const names = (args: string[]) => ok(['volume', 'ls', '-q', ...args]).split('\n').filter(Boolean).sort();
     assert.deepEqual(names([]), ['vol-a', 'vol-b']);
     assert.deepEqual(names(['--filter', 'label=team=a']), ['vol-a']);
     assert.deepEqual(names(['--filter', 'label=team=b']), []);
@@ -60,7 +60,7 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
     const id = ok(['create', '-v', 'vol-a:/data', 'busybox', 'true']).trim();
     const r = d.api('DELETE', '/volumes/vol-a');
     assert.equal(r.status, 409);
-    assert.equal(JSON.parse(r.body).message, `remove vol-a: volume is in use - [${id}]`);
+    assert.equal((JSON.parse(r.body) as ErrorBody).message, `remove vol-a: volume is in use - [${id}]`);
     assert.match(fail(['volume', 'rm', '-f', 'vol-a']), /volume is in use/);
     assert.deepEqual(ok(['volume', 'ls', '-q', '--filter', 'dangling=false']).split('\n').filter(Boolean), ['vol-a']);
     ok(['rm', id]);
@@ -70,7 +70,7 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
 
   await t.test('a tmpfs volume is mounted while a container uses it and unmounted after', async () => {
     ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'vol-tmp']);
-    const [v] = JSON.parse(ok(['volume', 'inspect', 'vol-tmp']));
+    const [v] = (JSON.parse(ok(['volume', 'inspect', 'vol-tmp'])) as VolumeInspect[]);
     assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
     assert.deepEqual(mountsUnder(v.Mountpoint), []);
     const df = ok(['run', '--rm', '-v', 'vol-tmp:/t', 'busybox', 'sh', '-c', 'echo x > /t/f && df -k /t | tail -1']);
@@ -95,9 +95,9 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
 
   await t.test('prune removes unused anonymous volumes, and with --all unused named ones', () => {
     ok(['create', '--name', 'anon-holder', '-v', '/anon', 'busybox', 'true']);
-    const anon = JSON.parse(ok(['inspect', 'anon-holder']))[0].Mounts[0].Name;
+    const anon = (JSON.parse(ok(['inspect', 'anon-holder'])) as ContainerInspect[])[0].Mounts[0].Name!;
     assert.match(anon, /^[0-9a-f]{64}$/);
-    assert.deepEqual(JSON.parse(ok(['volume', 'inspect', anon]))[0].Labels, { 'com.docker.volume.anonymous': '' });
+    assert.deepEqual((JSON.parse(ok(['volume', 'inspect', anon])) as VolumeInspect[])[0].Labels, { 'com.docker.volume.anonymous': '' });
     ok(['rm', 'anon-holder']);
     ok(['volume', 'create', 'vol-used']);
     ok(['create', '--name', 'user', '-v', 'vol-used:/u', 'busybox', 'true']);
@@ -113,18 +113,18 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
     ok(['volume', 'create', 'vol-named']);
     const newer = d.api('POST', '/v1.42/volumes/prune');
     assert.equal(newer.status, 200, newer.body);
-    assert.ok(!(JSON.parse(newer.body).VolumesDeleted ?? []).includes('vol-named'), newer.body);
+    assert.ok(!((JSON.parse(newer.body) as VolumePruneReport).VolumesDeleted ?? []).includes('vol-named'), newer.body);
     const older = d.api('POST', '/v1.41/volumes/prune');
     assert.equal(older.status, 200, older.body);
-    assert.deepEqual(JSON.parse(older.body).VolumesDeleted, ['vol-named']);
+    assert.deepEqual((JSON.parse(older.body) as VolumePruneReport).VolumesDeleted, ['vol-named']);
     assert.deepEqual(left(), ['vol-used']);
     ok(['rm', 'user']);
   });
 
   await t.test('volume events: create, mount, unmount, destroy with Docker\'s attributes', () => {
     const out = ok(['events', '--since', since, '--until', '0s', '--filter', 'type=volume', '--format', '{{json .}}']);
-    const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const of = (name, action) => events.filter((e) => e.Actor.ID === name && e.Action === action);
+    const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventMessage);
+    const of = (name: string, action: string) => events.filter((e) => e.Actor.ID === name && e.Action === action);
     assert.deepEqual(of('vol-a', 'create')[0].Actor.Attributes, { driver: 'local' });
     assert.deepEqual(of('vol-a', 'destroy')[0].Actor.Attributes, { driver: 'local' });
     const mount = of('vol-tmp', 'mount')[0];
@@ -143,7 +143,7 @@ test('docker volume verbs against berthd', { timeout: 240_000 }, async (t) => {
     await d.stop();
     await d.start();
     assert.equal(ok(['run', '--rm', '-v', 'vol-keep:/data', 'busybox', 'cat', '/data/f']), 'survived\n');
-    assert.deepEqual(JSON.parse(ok(['volume', 'inspect', 'vol-keep']))[0].Labels, { keep: 'yes' });
+    assert.deepEqual((JSON.parse(ok(['volume', 'inspect', 'vol-keep'])) as VolumeInspect[])[0].Labels, { keep: 'yes' });
     // The running container still holds its reference after the restart.
     assert.match(fail(['volume', 'rm', 'vol-keep']), /volume is in use/);
     assert.equal(ok(['exec', 'holder', 'cat', '/data/f']), 'survived\n');

@@ -1,15 +1,17 @@
 // Interactive sessions in a real pseudo-terminal (tmux): docker run -it, resize, detach keys, attach, exec -it.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { TestDaemon } from '../helpers/daemon';
+import { repoRoot } from '../helpers/paths';
 
-const tmux = (...args) => spawnSync('tmux', args, { encoding: 'utf8' });
-const { sleep } = require('../../dist-test/test/helpers/wait');
+const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });
+import { sleep } from '../helpers/wait';
 
 /** Polls the pane until `pattern` shows up; fails with the pane's text if it never does. */
-async function waitForPane(session, pattern, what) {
+async function waitForPane(session: string, pattern: RegExp, what: string) {
   let text = '';
   for (let i = 0; i < 300; i++) {
     text = tmux('capture-pane', '-p', '-J', '-t', session).stdout;
@@ -21,14 +23,14 @@ async function waitForPane(session, pattern, what) {
 
 test('interactive sessions in a terminal', async (t) => {
   const d = new TestDaemon('tty');
-  const sessions = [];
+  const sessions: string[] = [];
   t.after(async () => {
     for (const s of sessions) tmux('kill-session', '-t', s);
     await d.cleanup();
   });
   await d.startWithBusybox();
   // The shell in the pane gets only what the docker CLI needs; the command runs via `sh -c` so its status can be printed.
-  const open = (name, command) => {
+  const open = (name: string, command: string) => {
     const session = `berth-${name}-${process.pid}`;
     sessions.push(session);
     const r = tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40',
@@ -37,7 +39,7 @@ test('interactive sessions in a terminal', async (t) => {
     assert.equal(r.status, 0, r.stderr);
     return session;
   };
-  const keys = (session, ...k) => assert.equal(tmux('send-keys', '-t', session, ...k).status, 0);
+  const keys = (session: string, ...k: string[]) => assert.equal(tmux('send-keys', '-t', session, ...k).status, 0);
 
   await t.test('docker run -it: prompt, input, resize, detach, attach, exit code', async () => {
     const s = open('run', '/usr/local/bin/docker run -it --name tty1 busybox sh');
@@ -91,11 +93,10 @@ test('interactive sessions in a terminal', async (t) => {
 
   await t.test('the daemon itself honours detachKeys on the attach stream', async () => {
     d.dockerOk(['run', '-dit', '--name', 'tty4', 'busybox', 'sh']);
-    const net = require('node:net');
     const sock = net.connect(d.sock);
     let received = '';
     const closed = new Promise((resolve) => sock.on('close', resolve));
-    sock.on('data', (b) => { received += b.toString('latin1'); });
+    sock.on('data', (b: Buffer) => { received += b.toString('latin1'); });
     sock.write('POST /v1.47/containers/tty4/attach?stream=1&stdin=1&stdout=1&stderr=1&detachKeys=ctrl-a,b HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     for (let i = 0; i < 200 && !/101 UPGRADED/.test(received); i++) await sleep(25);
     sock.write('echo raw-$((2+3))\r');
@@ -107,11 +108,11 @@ test('interactive sessions in a terminal', async (t) => {
   });
 
   await t.test('berth run -it in a terminal', async () => {
-    const s = open('berth', `${require('node:path').resolve(__dirname, '../../bin/berth')} run -it --rm busybox sh`);
+    const s = open('berth', `${path.join(repoRoot, 'bin/berth')} run -it --rm busybox sh`);
     await waitForPane(s, /\/ # $/m, 'berth prompt');
     keys(s, 'echo via-berth; exit 3', 'Enter');
     await waitForPane(s, /via-berth[\s\S]*STATUS=3/, 'berth exit code');
-    const e = open('berth-exec', `${require('node:path').resolve(__dirname, '../../bin/berth')} exec -it tty3 sh`);
+    const e = open('berth-exec', `${path.join(repoRoot, 'bin/berth')} exec -it tty3 sh`);
     await waitForPane(e, /\/ # $/m, 'berth exec prompt');
     keys(e, 'stty size; exit 6', 'Enter');
     await waitForPane(e, /40 120[\s\S]*STATUS=6/, 'berth exec size and exit code');

@@ -1,16 +1,16 @@
 // Our own CLI, `berth`, against a real berthd: the container verbs give the docker CLI v28's output and exit codes.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
-const { TestDaemon, ROOT } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { TestDaemon, ROOT, type RunOpts } from '../helpers/daemon';
 
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
+import { until } from '../helpers/wait';
+import type { ContainerInspect } from '../helpers/api-types';
 
 /** Output with what differs between two runs of the same thing (IDs, ages, sizes of random names) made equal. */
-function normalize(text) {
+function normalize(text: string) {
   return text
     .replace(/\b[0-9a-f]{64}\b/g, '<ID>')
     .replace(/\b[0-9a-f]{12}\b/g, '<SHORT>')
@@ -23,18 +23,18 @@ test('berth runs the container verbs against berthd as the docker CLI does', { t
   const d = new TestDaemon('cli');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const berthOk = (args, opts) => {
+  const berthOk = (args: string[], opts?: RunOpts) => {
     const r = d.berth(args, opts);
     if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   };
   /** Runs the same arguments through both CLIs; `prep(cli)` may create what the command needs first. */
-  const both = (args, opts = {}) => {
+  const both = (args: (string | ((cli: string) => string))[], opts: RunOpts = {}) => {
     const b = d.berth(args.map((a) => (typeof a === 'function' ? a('berth') : a)), opts);
     const k = d.docker(args.map((a) => (typeof a === 'function' ? a('docker') : a)), opts);
     return { berth: b, docker: k };
   };
-  const sameAsDocker = (args, opts) => {
+  const sameAsDocker = (args: string[], opts?: RunOpts) => {
     const { berth, docker } = both(args, opts);
     assert.equal(berth.code, docker.code, `exit code of ${args.join(' ')}: berth ${berth.stderr} docker ${docker.stderr}`);
     assert.equal(normalize(berth.stdout), normalize(docker.stdout), `stdout of ${args.join(' ')}`);
@@ -63,7 +63,7 @@ test('berth runs the container verbs against berthd as the docker CLI does', { t
   });
 
   await t.test('a reader that goes away ends berth quietly, as SIGPIPE ends docker', () => {
-    const r = require('node:child_process').spawnSync('bash', ['-c', `set -o pipefail; ${path.join(ROOT, 'bin/berth')} run --rm busybox seq 1 200000 | head -n 1`],
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${path.join(ROOT, 'bin/berth')} run --rm busybox seq 1 200000 | head -n 1`],
       { env: d.env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.stdout, '1\n');
     assert.equal(r.stderr, '', 'no EPIPE trace and no listener-leak warning');
@@ -105,10 +105,10 @@ test('berth runs the container verbs against berthd as the docker CLI does', { t
 
   await t.test('inspect, wait, kill, restart, rename, create/start -a, container prune', async () => {
     berthOk(['run', '-d', '--name', 'life', 'busybox', 'sh', '-c', "trap 'exit 3' TERM; echo ready; while true; do sleep 0.1; done"]);
-    const ready = (n) => until(() => berthOk(['logs', 'life']).split('ready').length === n + 1, `ready ${n}`);
+    const ready = (n: number) => until(() => berthOk(['logs', 'life']).split('ready').length === n + 1, `ready ${n}`);
     await ready(1);
     assert.equal(berthOk(['inspect', '-f', '{{.Name}} {{.State.Status}}', 'life']), '/life running\n');
-    assert.deepEqual(JSON.parse(berthOk(['inspect', 'life'])), JSON.parse(d.dockerOk(['inspect', 'life'])));
+    assert.deepEqual(JSON.parse(berthOk(['inspect', 'life'])) as ContainerInspect[], JSON.parse(d.dockerOk(['inspect', 'life'])) as ContainerInspect[]);
     sameAsDocker(['inspect', 'nosuch']);
     assert.equal(berthOk(['restart', '-t', '5', 'life']), 'life\n');
     await ready(2);
@@ -150,7 +150,7 @@ test('berth runs the container verbs against berthd as the docker CLI does', { t
     const tarD = path.join(d.base, 'd.tar');
     berthOk(['export', '-o', tarB, 'cm']);
     d.dockerOk(['export', '-o', tarD, 'cm']);
-    const list = (f) => execFileSync('tar', ['-tvf', f], { encoding: 'utf8' });
+    const list = (f: string) => execFileSync('tar', ['-tvf', f], { encoding: 'utf8' });
     assert.equal(list(tarB), list(tarD));
     assert.match(list(tarB), / made\n/);
     assert.doesNotMatch(list(tarB), / bin\/ls\n/);

@@ -1,12 +1,12 @@
 // Docker's default security profile through the docker CLI: seccomp, capabilities, masked /proc, escapes refused.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const { TestDaemon, busyboxRootfs } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { TestDaemon, busyboxRootfs } from '../helpers/daemon';
+import type { IdBody } from '../helpers/api-types';
 
 // A static probe making the system calls busybox has no applet for; each line is "<call> ok|<strerror>".
 const PROBE = `
@@ -34,7 +34,7 @@ int main(void) {
 `;
 
 /** busybox plus /probe, imported as probe:latest. */
-function importProbeImage(d) {
+function importProbeImage(d: TestDaemon) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-probe-'));
   try {
     fs.writeFileSync(path.join(dir, 'probe.c'), PROBE);
@@ -49,7 +49,7 @@ function importProbeImage(d) {
   }
 }
 
-const probe = (out) => Object.fromEntries(out.trim().split('\n').map((l) => { const i = l.indexOf(' '); return [l.slice(0, i), l.slice(i + 1)]; }));
+const probe = (out: string) => Object.fromEntries(out.trim().split('\n').map((l) => { const i = l.indexOf(' '); return [l.slice(0, i), l.slice(i + 1)]; }));
 
 test('default security profile', async (t) => {
   const d = new TestDaemon('security');
@@ -86,7 +86,7 @@ test('default security profile', async (t) => {
   });
 
   await t.test('capabilities: default set, --cap-add, --cap-drop, --privileged', () => {
-    const eff = (args) => BigInt('0x' + /CapEff:\s*([0-9a-f]+)/.exec(d.dockerOk(['run', '--rm', ...args, 'busybox', 'grep', 'CapEff', '/proc/self/status']))[1]);
+    const eff = (args: string[]) => BigInt('0x' + /CapEff:\s*([0-9a-f]+)/.exec(d.dockerOk(['run', '--rm', ...args, 'busybox', 'grep', 'CapEff', '/proc/self/status']))![1]);
     assert.strictEqual(eff([]), 0xa80425fbn);
     assert.strictEqual(eff(['--cap-drop', 'CHOWN']), 0xa80425fan);
     assert.ok(eff(['--cap-add', 'SYS_ADMIN']) & (1n << 21n));
@@ -110,7 +110,7 @@ test('default security profile', async (t) => {
     const body = { Image: 'busybox', Cmd: ['grep', ' /scratch ', '/proc/mounts'], HostConfig: { Tmpfs: { '/scratch': 'exec' } } };
     const created = d.api('POST', '/containers/create', body);
     assert.strictEqual(created.status, 201, created.body);
-    assert.strictEqual(d.docker(['start', '-a', JSON.parse(created.body).Id]).stdout.includes('noexec'), false);
+    assert.strictEqual(d.docker(['start', '-a', (JSON.parse(created.body) as IdBody).Id]).stdout.includes('noexec'), false);
     assert.match(d.dockerOk(['run', '--rm', '--device', '/dev/fuse:/dev/myfuse', 'busybox', 'ls', '-l', '/dev/myfuse']), /^c.* 10,\s+229 /);
     assert.notStrictEqual(d.docker(['run', '--rm', '--device', '/dev/nonexistent', 'busybox', 'true']).code, 0);
     assert.strictEqual(d.dockerOk(['run', '--rm', '-u', 'nobody', '--group-add', 'daemon', 'busybox', 'id']).trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=1(daemon),65534(nogroup)');

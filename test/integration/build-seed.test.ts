@@ -2,34 +2,36 @@
 // a static site on busybox httpd, and a Node.js app FROM debian:bookworm-slim, a base image Berth makes from
 // Debian's mirror with mmdebstrap (no registry is reachable), with nodejs and npm from Debian's packages and
 // express from the npm registry, served with -p and answered on 127.0.0.1. The node test is slow (minutes).
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon, ROOT } = require('../../dist-test/test/helpers/daemon');
-const { until } = require('../../dist-test/test/helpers/wait');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, ROOT } from '../helpers/daemon';
+import { until } from '../helpers/wait';
+import { tempDir } from '../helpers/tmp';
+import type { ImageInspect } from '../helpers/api-types';
 
 // Bootstrap tarballs are kept across runs and daemons: the mirror is read once, not per test run.
 process.env.BERTH_BOOTSTRAP_CACHE = process.env.BERTH_BOOTSTRAP_CACHE || '/var/tmp/berth-bootstrap-cache';
 const d = new TestDaemon('build-seed');
 
-function buildOk(args, timeout = 300_000) {
+function buildOk(args: string[], timeout = 300_000) {
   const r = d.docker(['build', ...args], { timeout });
   if (r.code !== 0) throw new Error(`docker build ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
-const curl = (port) => spawnSync('curl', ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout;
+const curl = (port: number) => spawnSync('curl', ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout;
 
 /** 8080 as in the talk when it is free, else a free port (other tests and daemons share this host). */
-async function freePort(preferred) {
-  const tryPort = (p) => new Promise((resolve) => {
-    const s = net.createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => s.close(() => resolve(s.address()?.port ?? p)));
+async function freePort(preferred: number): Promise<number> {
+  const tryPort = (p: number) => new Promise<number | undefined>((resolve) => {
+    const s = net.createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => s.close(() => resolve((s.address() as net.AddressInfo | null)?.port ?? p)));
   });
-  return (await tryPort(preferred)) ?? (await tryPort(0));
+  const port = (await tryPort(preferred)) ?? (await tryPort(0));
+  if (port === undefined) throw new Error('no free port');
+  return port;
 }
 
 /**
@@ -79,7 +81,7 @@ test('the Node.js app: debian:bookworm-slim bootstrapped, nodejs and npm from De
   assert.match(out, /Successfully tagged seed\/node:latest/);
 
   // The base is an ordinary image now, dated SOURCE_DATE_EPOCH (0); bootstrap on demand finds it made.
-  const base = JSON.parse(d.dockerOk(['image', 'inspect', 'debian:bookworm-slim']))[0];
+  const base = (JSON.parse(d.dockerOk(['image', 'inspect', 'debian:bookworm-slim'])) as ImageInspect[])[0];
   assert.equal(base.Created, '1970-01-01T00:00:00Z');
   assert.deepEqual(base.Config.Cmd, ['bash']);
   const again = d.berth(['image', 'bootstrap', '-q', 'debian:bookworm-slim']);
@@ -100,5 +102,5 @@ test('the Node.js app: debian:bookworm-slim bootstrapped, nodejs and npm from De
   // A rebuild is all cache.
   const cached = buildOk(['-t', 'seed/node', ctx]);
   assert.doesNotMatch(cached, /Running in/);
-  assert.ok(fs.existsSync(process.env.BERTH_BOOTSTRAP_CACHE));
+  assert.ok(fs.existsSync(process.env.BERTH_BOOTSTRAP_CACHE ?? ''));
 });

@@ -1,18 +1,18 @@
 // top, stats, update, pause/unpause, port and events, driven by the docker CLI v28 against berthd.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { spawn } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { until } from '../helpers/wait';
+import type { StatsSample } from '../helpers/api-types';
 
 test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 }, async (t) => {
   const d = new TestDaemon('ops');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
   ok(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'sleep 1001 & sleep 1002 & wait']);
 
   await t.test('top lists the container\'s processes only, with ps arguments', async () => {
@@ -34,7 +34,7 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     assert.match(line, /^busy \S+ \/ \S+ 3$/);
     const r = d.api('GET', '/containers/busy/stats?stream=false&one-shot=true');
     assert.equal(r.status, 200);
-    const s = JSON.parse(r.body);
+    const s = JSON.parse(r.body) as StatsSample;
     assert.ok(s.cpu_stats.system_cpu_usage > 0);
     assert.ok(s.cpu_stats.online_cpus >= 1);
     assert.ok(s.memory_stats.usage > 0);
@@ -49,7 +49,7 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     child.stdout.on('data', (b) => { text += b; });
     await until(() => text.split('\n').filter(Boolean).length >= 2, 'two stats samples', 100);
     child.kill();
-    const [, second] = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const [, second] = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StatsSample);
     assert.ok(second.precpu_stats.system_cpu_usage > 0, 'precpu from the first sample');
   });
 
@@ -58,7 +58,7 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     assert.equal(out(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'busy']),
       '67108864 500000000 50 512 on-failure:3');
     assert.match(out(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'busy']), / \/ 64MiB$/);
-    const s = JSON.parse(d.api('GET', '/containers/busy/stats?stream=false&one-shot=true').body);
+    const s = JSON.parse(d.api('GET', '/containers/busy/stats?stream=false&one-shot=true').body) as StatsSample;
     assert.equal(s.pids_stats.limit, 50);
   });
 
@@ -91,7 +91,7 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     ok(['kill', 'ev2']);
     ok(['wait', 'ev2']);
     ok(['commit', 'ev2', 'evimage']);
-    ok(['export', '-o', require('node:path').join(d.base, 'ev2.tar'), 'ev2']);
+    ok(['export', '-o', path.join(d.base, 'ev2.tar'), 'ev2']);
     ok(['rm', 'ev2']);
     const id = out(['create', '--name', 'evx', 'busybox', 'true']);
     ok(['start', 'evx']);

@@ -1,10 +1,10 @@
 // Checkpoint and restore with CRIU (runc + criu from scripts/criu.sh): a counting container checkpointed and
 // restored goes on counting; checkpoint ls/rm, --leave-running, Docker's errors; the same through `berth`.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { sleep, until } from '../helpers/wait';
+import type { ErrorBody } from '../helpers/api-types';
 
 const COUNTER = ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.3; done'];
 
@@ -12,12 +12,12 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
   const d = new TestDaemon('ckpt');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
-  const fails = (args, opts) => d.dockerFail(args, opts);
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
+  const fails = (args: string[], opts?: RunOpts) => d.dockerFail(args, opts);
   /** The numbers the container has printed, in order. */
-  const counts = (name) => d.dockerOk(['logs', name]).split('\n').filter(Boolean).map(Number);
-  const last = (name) => counts(name).at(-1) ?? 0;
+  const counts = (name: string) => d.dockerOk(['logs', name]).split('\n').filter(Boolean).map(Number);
+  const last = (name: string) => counts(name).at(-1) ?? 0;
 
   await t.test('the daemon reports experimental, so the CLI offers checkpoint', () => {
     assert.equal(out(['version', '-f', '{{.Server.Experimental}}']), 'true');
@@ -32,7 +32,7 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
     // The checkpoint ends the container (Exit defaults to true) and it no longer counts.
     assert.equal(out(['inspect', '-f', '{{.State.Running}}', 'counter']), 'false');
     const before = counts('counter');
-    const atCheckpoint = before.at(-1);
+    const atCheckpoint = before.at(-1)!;
     await sleep(1000);
     assert.deepEqual(counts('counter'), before, 'nothing is printed while checkpointed');
     assert.match(ok(['checkpoint', 'ls', 'counter']), /^CHECKPOINT NAME\ncp1\n$/);
@@ -44,7 +44,7 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
     // One run of 1, 2, 3...: the restored shell printed atCheckpoint+1 next, it did not start again at 1.
     assert.deepEqual(all, all.map((_, i) => i + 1), `consecutive counts: ${all.join(' ')}`);
     assert.equal(all.filter((n) => n === 1).length, 1);
-    assert.ok(all.at(-1) > atCheckpoint);
+    assert.ok(all.at(-1)! > atCheckpoint);
 
     // The restored container is a normal one: exec works, and the checkpoint is kept for another restore.
     assert.equal(out(['exec', 'counter', 'echo', 'inside']), 'inside');
@@ -103,7 +103,7 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
 
     const r = d.api('POST', '/containers/counter/checkpoints', { CheckpointID: 7 });
     assert.equal(r.status, 400);
-    assert.match(JSON.parse(r.body).message, /CheckpointID must be a string/);
+    assert.match((JSON.parse(r.body) as ErrorBody).message, /CheckpointID must be a string/);
     assert.equal(d.api('POST', '/containers/counter/checkpoints', '{"CheckpointID":').status, 400);
     const empty = d.api('GET', '/containers/idle/checkpoints');
     assert.equal(empty.status, 200);
@@ -112,7 +112,7 @@ test('checkpoint and restore through the docker CLI v28', { timeout: 300_000 }, 
   });
 
   await t.test('berth checkpoint create, ls, rm and berth start --checkpoint', async () => {
-    const berth = (args) => {
+    const berth = (args: string[]) => {
       const r = d.berth(args);
       assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
