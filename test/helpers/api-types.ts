@@ -4,8 +4,38 @@ export interface NetworkInspect {
   Id: string;
   Name: string;
   Driver: string;
+  Scope: string;
+  EnableIPv6: boolean;
+  Internal: boolean;
+  Attachable: boolean;
   Options?: Record<string, string>;
-  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
+  Labels?: Record<string, string> | null;
+  IPAM: { Driver: string; Options?: Record<string, string> | null; Config: IpamConfig[] };
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+}
+
+export interface IpamConfig {
+  Subnet: string;
+  Gateway: string;
+  IPRange?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/** A container's endpoint on one network (NetworkSettings.Networks[name]). */
+export interface EndpointSettings {
+  NetworkID: string;
+  EndpointID: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  IPv6Gateway: string;
+  MacAddress: string;
+  Aliases: string[] | null;
+  Links: string[] | null;
+  DNSNames?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
 }
 
 export interface ImageInspect {
@@ -128,7 +158,16 @@ export interface ContainerInspect {
   State: { Status: string; Running: boolean; Paused: boolean; ExitCode: number; Pid: number; OOMKilled: boolean; Health?: HealthState };
   HostConfig: HostConfig;
   Mounts: MountPoint[];
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[] | null; Links: string[] | null; NetworkID: string; DNSNames?: string[] | null }>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
+  NetworkSettings: {
+    Networks: Record<string, EndpointSettings>;
+    SandboxKey: string;
+    /** The default bridge's endpoint, repeated at the top as dockerd does. */
+    IPAddress: string;
+    IPPrefixLen: number;
+    Gateway: string;
+    MacAddress: string;
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  };
 }
 
 /** One line of GET /events (docker events --format '{{json .}}'). */

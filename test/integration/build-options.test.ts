@@ -2,22 +2,21 @@
 // the context, several -t, --target, --no-cache, --label, -q, --iidfile, --network, --rm/--force-rm, a gzip context
 // on stdin; and bad input: errors naming the line and the problem, COPY outside the context, a failing RUN, a
 // build cancelled by the client.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const zlib = require('node:zlib');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
-const { writeContext, builds } = require('../../dist-test/test/helpers/build');
-const { until } = require('../../dist-test/test/helpers/wait');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { TestDaemon, DOCKER } from '../helpers/daemon';
+import { tempDir } from '../helpers/tmp';
+import { writeContext, builds } from '../helpers/build';
+import { until } from '../helpers/wait';
 
 const d = new TestDaemon('build-opt');
 const work = tempDir('berth-build-opt-');
 
-const context = (name, files) => writeContext(work, name, files);
+const context = (name: string, files: Record<string, string>) => writeContext(work, name, files);
 const { build, buildOk, inspect } = builds(d);
 const imageIds = () => d.dockerOk(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean).sort();
 const containerIds = () => d.dockerOk(['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean);
@@ -59,7 +58,7 @@ test('-f inside and outside the context, several -t, --label, -q and --iidfile',
 test('a gzip-compressed context on stdin; the Dockerfile from stdin', () => {
   const ctx = context('gz', { 'Dockerfile': 'FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n', 'hello.txt': 'from a gzip context\n' });
   const tarBuf = execFileSync('tar', ['cf', '-', '-C', ctx, '.']);
-  const r = buildOk(['-t', 'opt/gz', '-'], { input: zlib.gzipSync(tarBuf), encoding: 'utf8' });
+  const r = buildOk(['-t', 'opt/gz', '-'], { input: zlib.gzipSync(tarBuf) });
   assert.match(r.stdout, /Successfully tagged opt\/gz:latest/);
   assert.equal(d.dockerOk(['run', '--rm', 'opt/gz']), 'from a gzip context\n');
   const fromStdin = buildOk(['-t', 'opt/stdin-df', '-f', '-', ctx], { input: 'FROM busybox\nCOPY hello.txt /again.txt\n' });
@@ -87,7 +86,7 @@ test('--target stops at a stage; --no-cache runs every step again', () => {
 
 test('--network: RUN is on the bridge by default, as docker run is; host and none when asked', () => {
   const ctx = context('net', { Dockerfile: 'FROM busybox\nRUN ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\\n" , ; echo\n' });
-  const links = (args) => {
+  const links = (args: string[]) => {
     const out = buildOk(['--no-cache', ...args, ctx]).stdout;
     return /^(\S*,)$/m.exec(out)?.[1] ?? out;
   };
@@ -126,7 +125,7 @@ test('--rm=false keeps the intermediate containers; --force-rm removes them afte
 });
 
 test('a malformed Dockerfile: the error names the line and the problem', () => {
-  const cases = [
+  const cases: [string, RegExp][] = [
     ['FROM busybox\nRUNN echo hi\n', /dockerfile parse error on line 2: unknown instruction: RUNN/i],
     ['FROM busybox\nCOPY onlyone\n', /line 2: COPY requires at least two arguments/],
     ['FROM busybox\n\nSHELL /bin/bash -c\n', /line 3: SHELL requires the arguments to be in JSON form/],
@@ -144,7 +143,7 @@ test('a malformed Dockerfile: the error names the line and the problem', () => {
   fs.writeFileSync(path.join(work, 'outside.txt'), 'secret\n');
   const before = imageIds();
   for (const [text, want] of cases) {
-    const ctx = context(`bad-${cases.indexOf(cases.find((c) => c[0] === text))}`, { Dockerfile: text, 'a': 'a' });
+    const ctx = context(`bad-${cases.indexOf(cases.find((c) => c[0] === text)!)}`, { Dockerfile: text, 'a': 'a' });
     const r = build([ctx]);
     assert.notEqual(r.code, 0, text);
     assert.match(r.all, want, `${JSON.stringify(text)}:\n${r.all}`);

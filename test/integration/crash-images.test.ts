@@ -2,16 +2,16 @@
 // only complete images listed, each one's layers and blobs present, no temporary files, no leaked mounts,
 // nothing orphaned, and the operation succeeds when repeated. Kills land at every durable step (failpoints,
 // BERTH_FAILPOINTS) and after varying delays while a large input streams in.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const crypto = require('node:crypto');
-const { spawn } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { TestDaemon, DOCKER, type RunResult } from '../helpers/daemon';
+import { makeTar, type TarEntry } from '../unit/image-helpers';
+import type { ImageInspect } from '../helpers/api-types';
 
 const d = new TestDaemon('crash');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-crash-work-'));
@@ -21,7 +21,7 @@ const archiveFile = path.join(work, 'ld.tar');
 before(async () => {
   await d.startWithBusybox();
   // A 12 MiB rootfs with many small files too: slow enough to be killed mid-stream, mid-unpack.
-  const entries = [{ name: 'data/', type: 'directory', mode: 0o755 }, { name: 'data/big', data: crypto.randomBytes(12 << 20) }];
+  const entries: TarEntry[] = [{ name: 'data/', type: 'directory', mode: 0o755 }, { name: 'data/big', data: crypto.randomBytes(12 << 20) }];
   for (let i = 0; i < 300; i++) entries.push({ name: `data/f${i}`, data: `file ${i}\n` });
   fs.writeFileSync(bigTarFile, await makeTar(entries, { mtime: new Date(1_700_000_000_000) }));
   // A stopped container with changes (a few MiB) to commit, and a two-layer image to save and load.
@@ -40,27 +40,28 @@ after(async () => {
 });
 
 /** The docker CLI without blocking the event loop (the daemon's exit must be observable meanwhile). */
-function dockerAsync(args, inputFile) {
+function dockerAsync(args: string[], inputFile?: string): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(DOCKER, args, { env: d.env, stdio: [inputFile ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
+    child.stdout!.on('data', (c) => { stdout += c; });
+    child.stderr!.on('data', (c) => { stderr += c; });
     if (inputFile) {
-      child.stdin.on('error', () => undefined);
-      fs.createReadStream(inputFile).pipe(child.stdin);
+      child.stdin!.on('error', () => undefined);
+      fs.createReadStream(inputFile).pipe(child.stdin!);
     }
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 const alive = () => d.proc && d.proc.exitCode === null && !d.proc.signalCode;
-const daemonExited = () => new Promise((resolve) => {
-  if (!alive()) return resolve();
+const daemonExited = () => new Promise<void>((resolve) => {
+  const proc = d.proc;
+  if (!proc || !alive()) return resolve();
   // The harness unrefs the child: hold the event loop until its exit is seen.
-  d.proc.ref();
-  d.proc.once('exit', () => { d.proc.unref(); resolve(); });
+  proc.ref();
+  proc.once('exit', () => { proc.unref(); resolve(); });
 });
 /** SIGKILL unless already dead (the harness's kill9 does not expect a daemon that died of a signal). */
 async function kill9() {
@@ -68,7 +69,7 @@ async function kill9() {
 }
 
 /** Restarts berthd with the failpoint armed (or disarmed with `null`). */
-async function restart(failpoint) {
+async function restart(failpoint: string | null) {
   await kill9();
   if (failpoint) process.env.BERTH_FAILPOINTS = failpoint;
   else delete process.env.BERTH_FAILPOINTS;
@@ -80,14 +81,14 @@ async function restart(failpoint) {
 }
 
 const imageRoot = () => path.join(d.dataRoot, 'image');
-const ls = (...p) => { const dir = path.join(imageRoot(), ...p); return fs.existsSync(dir) ? fs.readdirSync(dir) : []; };
+const ls = (...p: string[]) => { const dir = path.join(imageRoot(), ...p); return fs.existsSync(dir) ? fs.readdirSync(dir) : []; };
 
 /**
  * The store after a restart: no temporaries, no mounts, every listed image complete (config, layers with
  * their metadata and diff directory, blobs) and inspectable, nothing on disk that no image uses.
  * Returns the listed image IDs.
  */
-function assertConsistent(what) {
+function assertConsistent(what: string) {
   assert.ok(d.ping(), `${what}: daemon answers`);
   assert.deepEqual(ls('ingest'), [], `${what}: ingest dir empty`);
   assert.deepEqual(ls('tmp'), [], `${what}: tmp dir empty`);
@@ -99,13 +100,13 @@ function assertConsistent(what) {
   const ids = d.dockerOk(['images', '-aq', '--no-trunc']).trim().split('\n').filter(Boolean);
   // No operation here makes an untagged image: one would be an rmi or import half done.
   assert.equal(d.dockerOk(['images', '-q', '--filter', 'dangling=true']), '', `${what}: no dangling image`);
-  const liveLayers = new Set();
-  const liveBlobs = new Set();
+  const liveLayers = new Set<string>();
+  const liveBlobs = new Set<string>();
   for (const id of ids) {
-    const img = JSON.parse(d.dockerOk(['image', 'inspect', id]))[0];
+    const img = (JSON.parse(d.dockerOk(['image', 'inspect', id])) as ImageInspect[])[0];
     assert.equal(img.Id, id);
     liveBlobs.add(id.slice(7));
-    let chain = null;
+    let chain: string | null = null;
     for (const diffId of img.RootFS.Layers) {
       chain = chain === null ? diffId : 'sha256:' + crypto.createHash('sha256').update(`${chain} ${diffId}`).digest('hex');
       const dir = path.join(imageRoot(), 'layers', chain.slice(7));
@@ -122,7 +123,7 @@ function assertConsistent(what) {
 
 const names = () => d.dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}}']).trim().split('\n').filter(Boolean).sort();
 /** ld:1, cm:1 and victim:1 all hold the layer of src's changes: removes those named, so an operation really stores or removes it. */
-function removeImages(...refs) {
+function removeImages(...refs: string[]) {
   const present = names().filter((n) => refs.includes(n));
   if (present.length) d.dockerOk(['rmi', ...present]);
 }
@@ -132,7 +133,7 @@ const ops = {
   import: {
     reset: () => { if (names().includes('big:1')) d.dockerOk(['rmi', 'big:1']); },
     run: () => dockerAsync(['import', '-', 'big:1'], bigTarFile),
-    verify: () => assert.equal(JSON.parse(d.dockerOk(['image', 'inspect', 'big:1']))[0].RootFS.Layers.length, 1),
+    verify: () => assert.equal((JSON.parse(d.dockerOk(['image', 'inspect', 'big:1'])) as ImageInspect[])[0].RootFS.Layers.length, 1),
   },
   load: {
     reset: () => removeImages('ld:1', 'cm:1', 'victim:1'),
@@ -155,7 +156,13 @@ const ops = {
 };
 
 /** One crash: arm (or time) the kill, run the operation, restart, check, repeat the operation, check. */
-async function crashOnce(opName, how) {
+/** How to crash: at a failpoint of the daemon's, or by a kill after a delay. */
+interface CrashHow {
+  failpoint?: string;
+  delay?: number;
+}
+
+async function crashOnce(opName: keyof typeof ops, how: CrashHow) {
   const op = ops[opName];
   const what = `${opName} killed ${how.failpoint ? `at failpoint ${how.failpoint}` : `after ${how.delay} ms`}`;
   op.reset();
@@ -170,7 +177,7 @@ async function crashOnce(opName, how) {
     await kill9();
   }
   const res = await running;
-  const died = d.proc.signalCode === 'SIGKILL';
+  const died = d.proc?.signalCode === 'SIGKILL';
   assert.ok(died, `${what}: the daemon was killed (operation exited ${res.code}: ${res.stderr})`);
   await restart(null);
   const ids = assertConsistent(`${what}, after restart`);
@@ -191,22 +198,22 @@ async function crashOnce(opName, how) {
   return res;
 }
 
-const failpoints = {
+const failpoints: Record<keyof typeof ops, string[]> = {
   import: ['ingest-written', 'blob-committed', 'layer-unpacked', 'layer-committed', 'import-layer', 'ingest-written:2', 'image-config', 'index-temp', 'import-done'],
   load: ['load-staged', 'ingest-written', 'blob-committed', 'layer-unpacked', 'layer-committed', 'load-layer:2', 'image-config', 'index-temp'],
   commit: ['ingest-written', 'layer-unpacked', 'layer-committed', 'commit-layer', 'image-config', 'index-temp', 'commit-done'],
   rmi: ['index-temp', 'rmi-deleted', 'layer-doomed', 'sweep-blob'],
 };
 
-for (const [opName, points] of Object.entries(failpoints)) {
+for (const [opName, points] of Object.entries(failpoints) as [keyof typeof ops, string[]][]) {
   test(`${opName}: SIGKILL at each durable step leaves a consistent store`, async () => {
     for (const fp of points) await crashOnce(opName, { failpoint: fp });
   });
 }
 
 test('SIGKILL after varying delays while import, load, commit and rmi run', async () => {
-  const delays = { import: [0, 100, 400], load: [0, 200], commit: [0, 100], rmi: [0, 30] };
-  for (const [opName, list] of Object.entries(delays)) {
+  const delays: Record<keyof typeof ops, number[]> = { import: [0, 100, 400], load: [0, 200], commit: [0, 100], rmi: [0, 30] };
+  for (const [opName, list] of Object.entries(delays) as [keyof typeof ops, number[]][]) {
     for (const delay of list) await crashOnce(opName, { delay });
   }
 });

@@ -1,20 +1,20 @@
 // Containers with -v, --mount and --volumes-from against berthd: binds both ways and read-only, anonymous volumes
 // filled from the image, rm -v, docker cp into a volume, destinations kept inside the rootfs, no mounts left behind.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { mountsUnder } = require('../../dist-test/test/helpers/mounts');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { mountsUnder } from '../helpers/mounts';
+import type { ContainerInspect, ErrorBody, VolumeInspect } from '../helpers/api-types';
 
 test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('volmnt');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => d.dockerFail(args);
-  const mountsOf = (name) => JSON.parse(ok(['inspect', name]))[0].Mounts;
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const fail = (args: string[]) => d.dockerFail(args);
+  const mountsOf = (name: string) => (JSON.parse(ok(['inspect', name])) as ContainerInspect[])[0].Mounts;
 
   await t.test('a named volume keeps its data across containers', () => {
     ok(['run', '--rm', '-v', 'data1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']);
@@ -47,9 +47,9 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     assert.equal(ok(['ps', '-aq']).trim(), '', 'nothing half-made');
 
     ok(['run', '--rm', '--mount', 'type=volume,source=mvol,target=/v,volume-label=from=mount', 'busybox', 'touch', '/v/x']);
-    assert.deepEqual(JSON.parse(ok(['volume', 'inspect', 'mvol']))[0].Labels, { from: 'mount' });
+    assert.deepEqual((JSON.parse(ok(['volume', 'inspect', 'mvol'])) as VolumeInspect[])[0].Labels, { from: 'mount' });
     ok(['run', '--rm', '--mount', 'type=volume,source=mtmp,target=/t,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m', 'busybox', 'true']);
-    assert.deepEqual(JSON.parse(ok(['volume', 'inspect', 'mtmp']))[0].Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
+    assert.deepEqual((JSON.parse(ok(['volume', 'inspect', 'mtmp'])) as VolumeInspect[])[0].Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
     const df = ok(['run', '--rm', '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=1m', 'busybox', 'sh', '-c', 'df -k /scratch | tail -1']);
     assert.match(df, /^tmpfs\s+1024\s/);
     ok(['volume', 'rm', 'mvol', 'mtmp']);
@@ -59,16 +59,16 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     // (The CLI takes "x:/a" for a Windows drive path, so the one-letter name goes through the API.)
     const short = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: ['x:/a'] } });
     assert.equal(short.status, 400);
-    assert.equal(JSON.parse(short.body).message, 'create x: volume name is too short, names should be at least two alphanumeric characters');
+    assert.equal((JSON.parse(short.body) as ErrorBody).message, 'create x: volume name is too short, names should be at least two alphanumeric characters');
     assert.match(fail(['create', '-v', 'bad*name:/a', 'busybox']), /create bad\*name: "bad\*name" includes invalid characters for a local volume name/);
     assert.match(fail(['create', '-v', 'vol:relative', 'busybox']), /invalid mount path: 'relative' mount path must be absolute|invalid volume specification/);
     assert.match(fail(['create', '-v', 'vol:/', 'busybox']), /destination can't be '\/'/);
     const r = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: ['/a:/x:bogus'] } });
     assert.equal(r.status, 400);
-    assert.equal(JSON.parse(r.body).message, 'invalid mode: bogus');
+    assert.equal((JSON.parse(r.body) as ErrorBody).message, 'invalid mode: bogus');
     const dup = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: ['v1x:/x', '/tmp:/x'] } });
     assert.equal(dup.status, 400);
-    assert.equal(JSON.parse(dup.body).message, 'Duplicate mount point: /x');
+    assert.equal((JSON.parse(dup.body) as ErrorBody).message, 'Duplicate mount point: /x');
     // A create refused at its second volume leaves no anonymous volume made for its first one.
     const before = ok(['volume', 'ls', '-q']);
     const half = d.api('POST', '/containers/create', {
@@ -82,14 +82,14 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
   await t.test('inspect Mounts and HostConfig as Docker shows them; ps --format {{.Mounts}}; ps --filter volume', () => {
     const host = fs.mkdtempSync(path.join(d.base, 'insp-'));
     ok(['create', '--name', 'insp', '-v', 'named1:/n', '-v', `${host}:/h:ro`, '--mount', 'type=tmpfs,target=/tm', 'busybox', 'true']);
-    const [c] = JSON.parse(ok(['inspect', 'insp']));
+    const [c] = (JSON.parse(ok(['inspect', 'insp'])) as ContainerInspect[]);
     const byDest = Object.fromEntries(c.Mounts.map((m) => [m.Destination, m]));
     assert.deepEqual(byDest['/n'], { Type: 'volume', Name: 'named1', Source: path.join(d.dataRoot, 'volumes/named1/_data'), Destination: '/n', Driver: 'local', Mode: 'z', RW: true, Propagation: '' });
     assert.deepEqual(byDest['/h'], { Type: 'bind', Source: host, Destination: '/h', Mode: 'ro', RW: false, Propagation: 'rprivate' });
     assert.deepEqual(byDest['/tm'], { Type: 'tmpfs', Source: '', Destination: '/tm', Mode: '', RW: true, Propagation: '' });
     // The docker CLI collects -v values in a Go map: the order it sends them in varies from run to run.
-    assert.deepEqual([...c.HostConfig.Binds].sort(), [`${host}:/h:ro`, 'named1:/n']);
-    assert.equal(c.HostConfig.Mounts[0].Type, 'tmpfs');
+    assert.deepEqual([...c.HostConfig.Binds!].sort(), [`${host}:/h:ro`, 'named1:/n']);
+    assert.equal(c.HostConfig.Mounts![0].Type, 'tmpfs');
     const mounts = ok(['ps', '-a', '--filter', 'name=insp', '--format', '{{.Mounts}}']).trim();
     assert.ok(mounts.includes('named1'), mounts);
     assert.equal(ok(['ps', '-a', '-q', '--no-trunc', '--filter', 'volume=named1']).trim(), c.Id);
@@ -108,7 +108,7 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     assert.equal(out, 'from-image\n1234:5678 750\n1234:5678 644\nsub/f\n');
     const [m] = mountsOf('user1');
     assert.equal(m.Type, 'volume');
-    assert.match(m.Name, /^[0-9a-f]{64}$/);
+    assert.match(m.Name!, /^[0-9a-f]{64}$/);
     assert.equal(m.Mode, '');
     assert.equal(fs.readFileSync(path.join(m.Source, 'more'), 'utf8'), 'more\n');
     // A second start does not copy again: what the container wrote stays, nothing is refilled.
@@ -124,7 +124,7 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     ok(['rm', '-v', 'user1']);
     assert.equal(fs.existsSync(m.Source), false);
     ok(['create', '--name', 'user2', 'volimg']);
-    const anon2 = mountsOf('user2')[0].Name;
+    const anon2 = mountsOf('user2')[0].Name!;
     ok(['rm', 'user2']);
     ok(['volume', 'inspect', anon2]);
     ok(['volume', 'rm', anon2]);
@@ -139,9 +139,9 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     assert.match(fail(['run', '--rm', '--volumes-from', 'ghost', 'busybox', 'true']), /No such container: ghost/);
     const [anon] = mountsOf('store').filter((m) => m.Destination === '/anon');
     // --rm of a --volumes-from container does not take the source's anonymous volume with it.
-    ok(['volume', 'inspect', anon.Name]);
+    ok(['volume', 'inspect', anon.Name!]);
     ok(['rm', '-v', 'store']);
-    assert.equal(d.docker(['volume', 'inspect', anon.Name]).code, 1);
+    assert.equal(d.docker(['volume', 'inspect', anon.Name!]).code, 1);
     ok(['volume', 'rm', 'shared']);
   });
 
@@ -151,7 +151,7 @@ test('container mounts against berthd', { timeout: 300_000 }, async (t) => {
     fs.writeFileSync(src, 'copied in\n');
     ok(['cp', src, 'cpv:/vol/in.txt']);
     assert.equal(ok(['exec', 'cpv', 'cat', '/vol/in.txt']), 'copied in\n');
-    const [v] = JSON.parse(ok(['volume', 'inspect', 'cpvol']));
+    const [v] = (JSON.parse(ok(['volume', 'inspect', 'cpvol'])) as VolumeInspect[]);
     assert.equal(fs.readFileSync(path.join(v.Mountpoint, 'in.txt'), 'utf8'), 'copied in\n');
     ok(['exec', 'cpv', 'sh', '-c', 'echo made inside > /vol/out.txt']);
     const outDir = fs.mkdtempSync(path.join(d.base, 'cp-out-'));

@@ -1,26 +1,25 @@
 // `docker build` (docker CLI v28, classic builder) against a real berthd: every Dockerfile instruction, checked in
 // the image's config and by running the image; parser directives, continuations and substitutions; the CLI's
 // output lines; ADD of files, directories, local archives and a URL served on 127.0.0.1.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
-const { writeContext, builds } = require('../../dist-test/test/helpers/build');
-const { until } = require('../../dist-test/test/helpers/wait');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { tempDir } from '../helpers/tmp';
+import { writeContext, builds } from '../helpers/build';
+import { until } from '../helpers/wait';
 
 const d = new TestDaemon('build-ins');
 const work = tempDir('berth-build-ins-');
-let httpd;
-let httpPort;
+let httpd: ChildProcess | undefined;
+let httpPort: number;
 
-const context = (name, files) => writeContext(work, name, files);
+const context = (name: string, files: Record<string, string>) => writeContext(work, name, files);
 const { build, inspect, buildOk: buildOkResult } = builds(d);
-const buildOk = (args, opts) => buildOkResult(args, opts).all;
-const runOut = (args) => d.dockerOk(['run', '--rm', ...args]);
+const buildOk = (args: string[], opts?: RunOpts) => buildOkResult(args, opts).all;
+const runOut = (args: string[]) => d.dockerOk(['run', '--rm', ...args]);
 
 before(async () => {
   await d.startWithBusybox();
@@ -189,7 +188,7 @@ test('parser directives: # escape=` with backtick continuations, comments inside
   });
   buildOk(['-t', 'ins/escape', ctx]);
   assert.equal(runOut(['ins/escape', 'cat', '/out.txt']), 'one two\n');
-  assert.ok(inspect('ins/escape').Config.Env.includes('WIN=C:\\path\\to'));
+  assert.ok(inspect('ins/escape').Config.Env!.includes('WIN=C:\\path\\to'));
 });
 
 test('FROM scratch with COPY only; a base image that is neither local nor pullable is refused', () => {

@@ -1,28 +1,39 @@
 // Stats streams under abuse: `docker stats` clients SIGKILLed mid-stream, containers removed while streamed, --no-stream
 // in a loop, a client that stops reading, host reads failing with EMFILE; berthd keeps answering, leaks no fds, logs
 // no uncaught error, and a stream whose container goes away ends.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const { spawn, spawnSync } = require('node:child_process');
-const { TestDaemon, DOCKER } = require('../../dist-test/test/helpers/daemon');
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
+import { TestDaemon, DOCKER, type RunOpts } from '../helpers/daemon';
+import { sleep, until } from '../helpers/wait';
+import type { StatsSample } from '../helpers/api-types';
 
-const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
 /** A raw GET /containers/{id}/stats?stream=1: counts the JSON lines it gets; `ended` once the daemon ends it. */
-function rawStream(sock, id, { read = true } = {}) {
-  const s = { lines: 0, real: 0, ended: false, status: 0, req: undefined };
+interface RawStream {
+  lines: number;
+  real: number;
+  ended: boolean;
+  status: number;
+  req: http.ClientRequest;
+  res?: http.IncomingMessage;
+  close: () => void;
+}
+
+function rawStream(sock: string, id: string, { read = true } = {}): RawStream {
+  // req and close are set just below.
+  const s = { lines: 0, real: 0, ended: false, status: 0 } as RawStream;
   s.req = http.get({ socketPath: sock, path: `/v1.47/containers/${id}/stats?stream=1`, agent: false }, (res) => {
-    s.status = res.statusCode;
+    s.status = res.statusCode ?? 0;
     s.res = res;
     let buf = '';
     res.on('data', (d) => {
       buf += d;
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const j = JSON.parse(buf.slice(0, nl));
+        const j = JSON.parse(buf.slice(0, nl)) as StatsSample;
         buf = buf.slice(nl + 1);
         s.lines++;
         // A sample read from the cgroup (not the zeroed one of a stopped container).
@@ -42,28 +53,28 @@ test('stats streams leave berthd answering, with no fd growth', { timeout: 300_0
   const d = new TestDaemon('stats');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
-  let ids = [];
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
+  let ids: string[] = [];
   for (let i = 0; i < 12; i++) ids.push(out(['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600']));
   for (let i = 0; i < 2; i++) ids.push(out(['run', '-d', 'busybox', 'sleep', '3600']));
-  const pid = d.pid;
+  const pid = d.pid!;
   // Warm up (lazily opened files, the first stats of each container), then the baseline.
   ok(['stats', '--no-stream']);
   await sleep(500);
   const baseFds = fdCount(pid);
   const logStart = fs.statSync(d.logFile).size;
-  const clients = new Set();
-  const startCli = (args) => {
-    const p = spawn(DOCKER, ['stats', ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    p.output = '';
+  const clients = new Set<StatsCli>();
+  type StatsCli = ReturnType<typeof startCli>;
+  const startCli = (args: string[]) => {
+    const p = Object.assign(spawn(DOCKER, ['stats', ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] }), { output: '', gone: Promise.resolve() as Promise<unknown> });
     p.stdout.on('data', (c) => { p.output += c; });
     p.stderr.on('data', (c) => { p.output += c; });
     p.gone = new Promise((r) => p.on('exit', r));
     clients.add(p);
     return p;
   };
-  const killCli = async (p) => { p.kill('SIGKILL'); await p.gone; clients.delete(p); };
+  const killCli = async (p: StatsCli) => { p.kill('SIGKILL'); await p.gone; clients.delete(p); };
   t.after(() => { for (const p of clients) p.kill('SIGKILL'); });
   const alive = () => d.api('GET', '/_ping').status === 200;
 
@@ -151,7 +162,7 @@ test('stats streams leave berthd answering, with no fd growth', { timeout: 300_0
       await until(() => streams.every((s) => s.real >= 1), 'every stream to start', 100);
       // Leave berthd 40 spare descriptors (soft limit only, raised again after): enough for a bounded collector,
       // not for 14 streams each reading its cgroup files at the same moment.
-      const limit = (soft) => spawnSync('prlimit', ['--pid', String(pid), `--nofile=${soft}:20000`], { encoding: 'utf8' });
+      const limit = (soft: number) => spawnSync('prlimit', ['--pid', String(pid), `--nofile=${soft}:20000`], { encoding: 'utf8' });
       assert.equal(limit(fdCount(pid) + 40).status, 0);
       try {
         const counts = streams.map((s) => s.real);

@@ -1,15 +1,15 @@
 // Container config as docker-py and the docker CLI read it back: the log driver (json-file, none, unknown ones)
 // and the runtime asked for, including docker-py's top-level Runtime that older dockerd read as host config.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon } from '../helpers/daemon';
+import type { ErrorBody, IdBody } from '../helpers/api-types';
 
 /** Runs Debian's docker-py (5.0.3, only /usr/bin/python3 has it) with `client` bound to the daemon. */
-function py(d, code) {
+function py(d: TestDaemon, code: string) {
   const prelude = `import docker\nclient = docker.DockerClient(base_url='unix://${d.sock}')\napi = client.api\n`;
   const r = spawnSync('/usr/bin/python3', ['-c', prelude + code], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
@@ -19,11 +19,11 @@ function py(d, code) {
 test('container config that clients read back', { timeout: 300_000 }, async (t) => {
   const d = await new TestDaemon('ctrcfg').startWithBusybox();
   t.after(() => d.cleanup());
-  const inspect = (id, fmt) => d.dockerOk(['inspect', '-f', fmt, id]).trim();
-  const createRaw = (body, v = '1.41') => {
+  const inspect = (id: string, fmt: string) => d.dockerOk(['inspect', '-f', fmt, id]).trim();
+  const createRaw = (body: object, v = '1.41') => {
     const r = d.api('POST', `/v${v}/containers/create`, body);
     assert.equal(r.status, 201, r.body);
-    return JSON.parse(r.body).Id;
+    return (JSON.parse(r.body) as IdBody).Id;
   };
 
   await t.test('the log driver is json-file by default, as dockerd reports it', () => {
@@ -74,13 +74,13 @@ except docker.errors.APIError as e:
     assert.match(d.dockerFail(['logs', id]), /Error response from daemon: configured logging driver does not support reading/);
     const logs = d.api('GET', `/v1.41/containers/${id}/logs?stdout=1`);
     assert.equal(logs.status, 501);
-    assert.equal(JSON.parse(logs.body).message, 'configured logging driver does not support reading');
+    assert.equal((JSON.parse(logs.body) as ErrorBody).message, 'configured logging driver does not support reading');
     assert.equal(d.api('POST', `/v1.41/containers/${id}/attach?logs=1&stdout=1`).status, 501);
     d.dockerOk(['rm', id]);
   });
 
   await t.test('unknown drivers and options are refused at create with dockerd words', () => {
-    const refused = (args, message) => {
+    const refused = (args: string[], message: string) => {
       const err = d.dockerFail(['create', ...args, 'busybox', 'true']);
       assert.ok(err.includes(`Error response from daemon: ${message}`), err);
     };
@@ -94,7 +94,7 @@ except docker.errors.APIError as e:
     refused(['--log-opt', 'mode=sometimes'], 'logger: logging mode not supported: sometimes');
     const r = d.api('POST', '/v1.41/containers/create', { Image: 'busybox', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': 10 } } } });
     assert.equal(r.status, 400);
-    assert.match(JSON.parse(r.body).message, /cannot unmarshal number into Go struct field .*LogConfig.Config of type string/);
+    assert.match((JSON.parse(r.body) as ErrorBody).message, /cannot unmarshal number into Go struct field .*LogConfig.Config of type string/);
     assert.equal(d.dockerOk(['ps', '-aq']), '');
   });
 
@@ -119,7 +119,7 @@ except docker.errors.APIError as e:
     // It runs under runc: runc's own state (under the daemon's runtime root) has it.
     const state = spawnSync('runc', [`--root=${path.join(d.runRoot, 'runtime', 'runc')}`, 'state', top], { encoding: 'utf8' });
     assert.equal(state.status, 0, state.stderr);
-    assert.equal(JSON.parse(state.stdout).status, 'running');
+    assert.equal((JSON.parse(state.stdout) as { status: string }).status, 'running');
     d.dockerOk(['rm', '-f', top]);
 
     const inHostConfig = createRaw({ Image: 'busybox', Cmd: ['true'], HostConfig: { Runtime: 'runc' } });
@@ -133,7 +133,7 @@ except docker.errors.APIError as e:
     assert.equal(inspect(plain, '{{.HostConfig.Runtime}}'), 'crun');
     const unknown = d.api('POST', '/v1.41/containers/create', { Image: 'busybox', Runtime: 'nosuch' });
     assert.equal(unknown.status, 400);
-    assert.equal(JSON.parse(unknown.body).message, 'unknown or invalid runtime name: nosuch');
+    assert.equal((JSON.parse(unknown.body) as ErrorBody).message, 'unknown or invalid runtime name: nosuch');
     d.dockerOk(['rm', inHostConfig, viaPy[0], plain]);
   });
 
@@ -163,7 +163,7 @@ api.remove_container(c)
     d.dockerOk(['wait', id]);
     await d.stop();
     const file = path.join(d.dataRoot, 'containers', id, 'container.json');
-    const rec = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as { hostConfig: { LogConfig: { Type: string; Config: Record<string, string> } } };
     rec.hostConfig.LogConfig = { Type: 'k8s-file', Config: {} };
     fs.writeFileSync(file, JSON.stringify(rec));
     await d.start();

@@ -1,31 +1,37 @@
 // Interoperability with independent peers from Debian: skopeo copies to and from Berth's registry; Berth's engine
 // pushes to and pulls from Debian's docker-registry (the reference distribution 2.8, basic auth); podman pushes to
 // and pulls from Berth's registry, and what podman pushed runs on Berth.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon, busyboxRootfs } = require('../../dist-test/test/helpers/daemon');
-const { TestRegistry, htpasswd } = require('../../dist-test/test/helpers/registry');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { TestDaemon, busyboxRootfs, type RunOpts } from '../helpers/daemon';
+import { TestRegistry, htpasswd } from '../helpers/registry';
+import { tempDir } from '../helpers/tmp';
+import type { Index, Manifest } from '../../src/wire/oci';
+
+/** What `skopeo inspect` says of an image (the fields read here). */
+interface SkopeoInspect {
+  Digest: string;
+  RepoTags: string[];
+}
 
 const work = tempDir('berth-reg-interop-');
 const berthReg = new TestRegistry(['--htpasswd', htpasswd(path.join(work, 'htpasswd'), 'ann', 'secret'), '--token-key', path.join(work, 'token.pem')]);
 const a = new TestDaemon('interopa');
 const b = new TestDaemon('interopb');
-let refReg; // Debian's docker-registry
-let refHost;
-let R;
+let refReg: ChildProcess | undefined; // Debian's docker-registry
+let refHost: string;
+let R: string;
 const podmanBase = tempDir('berth-reg-interop-podman-');
 const podmanRun = `/run/podman-interop-${process.pid}`;
 
-async function freePort() {
+async function freePort(): Promise<number> {
   const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
 }
@@ -63,7 +69,7 @@ async function startReferenceRegistry() {
   throw new Error(`docker-registry did not start: ${fs.readFileSync(path.join(dir, 'log'), 'utf8')}`);
 }
 
-function podman(args, opts = {}) {
+function podman(args: string[], opts: RunOpts = {}) {
   const r = spawnSync('podman', ['--root', path.join(podmanBase, 'root'), '--runroot', `${podmanRun}/run`, '--tmpdir', `${podmanRun}/tmp`,
     '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay', ...args], { encoding: 'utf8', timeout: 180_000, ...opts });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -79,9 +85,10 @@ after(async () => {
   podman(['rm', '-af']);
   for (const m of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(podmanBase) || m.startsWith(podmanRun))).reverse()) spawnSync('umount', ['-l', m]);
   fs.rmSync(podmanRun, { recursive: true, force: true });
-  if (refReg && refReg.exitCode === null) {
-    const exited = new Promise((r) => refReg.once('exit', r));
-    refReg.kill('SIGTERM');
+  const reg = refReg;
+  if (reg && reg.exitCode === null) {
+    const exited = new Promise((r) => reg.once('exit', r));
+    reg.kill('SIGTERM');
     await exited;
   }
   await Promise.all([a.cleanup(), b.cleanup(), berthReg.cleanup()]);
@@ -96,16 +103,16 @@ test('skopeo copies into Berth\'s registry and back out of it (skopeo verifies e
   const creds = ['--dest-creds', 'ann:secret', '--dest-tls-verify=false'];
   execFileSync('skopeo', ['copy', ...creds, `docker-archive:${archive}`, `docker://${R}/skopeo/img:1`], { stdio: 'pipe' });
   execFileSync('skopeo', ['copy', ...creds, '--format', 'oci', `docker-archive:${archive}`, `docker://${R}/skopeo/img:oci`], { stdio: 'pipe' });
-  const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/skopeo/img:1`], { encoding: 'utf8' }));
+  const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/skopeo/img:1`], { encoding: 'utf8' })) as SkopeoInspect;
   assert.match(inspect.Digest, /^sha256:[a-f0-9]{64}$/);
   assert.deepEqual(inspect.RepoTags.sort(), ['1', 'oci']);
   const raw = execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/skopeo/img:oci`], { encoding: 'utf8' });
-  assert.equal(JSON.parse(raw).mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  assert.equal((JSON.parse(raw) as Manifest).mediaType, 'application/vnd.oci.image.manifest.v1+json');
   // And back out: skopeo verifies every digest on the way.
   const out = path.join(work, 'oci-out');
   execFileSync('skopeo', ['copy', '--src-creds', 'ann:secret', '--src-tls-verify=false', `docker://${R}/skopeo/img:1`, `oci:${out}:copied`], { stdio: 'pipe' });
-  const index = JSON.parse(fs.readFileSync(path.join(out, 'index.json'), 'utf8'));
-  assert.equal(index.manifests[0].annotations['org.opencontainers.image.ref.name'], 'copied');
+  const index = JSON.parse(fs.readFileSync(path.join(out, 'index.json'), 'utf8')) as Index;
+  assert.equal(index.manifests[0].annotations!['org.opencontainers.image.ref.name'], 'copied');
   // What skopeo put there runs on Berth.
   b.dockerOk(['login', '-u', 'ann', '--password-stdin', R], { input: 'secret' });
   b.dockerOk(['pull', `${R}/skopeo/img:oci`]);
@@ -119,12 +126,12 @@ test('Berth\'s engine pushes to and pulls from Debian\'s docker-registry (distri
   assert.notEqual(a.docker(['push', `${refHost}/interop/app:1`]).code, 0, 'the reference registry wants a login');
   a.dockerOk(['login', '-u', 'rick', '--password-stdin', refHost], { input: 'reference' });
   const push = a.dockerOk(['push', `${refHost}/interop/app:1`]);
-  const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(push)[1];
+  const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(push)![1];
   assert.match(a.dockerOk(['push', `${refHost}/interop/app:1`]), /Layer already exists/);
   a.dockerOk(['tag', `${refHost}/interop/app:1`, `${refHost}/interop/mounted:1`]);
   assert.match(a.dockerOk(['push', `${refHost}/interop/mounted:1`]), /Mounted from interop\/app/);
   // The reference registry serves what Berth pushed to an independent reader too.
-  const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--creds', 'rick:reference', '--tls-verify=false', `docker://${refHost}/interop/app:1`], { encoding: 'utf8' }));
+  const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--creds', 'rick:reference', '--tls-verify=false', `docker://${refHost}/interop/app:1`], { encoding: 'utf8' })) as SkopeoInspect;
   assert.equal(inspect.Digest, digest);
   b.dockerOk(['login', '-u', 'rick', '--password-stdin', refHost], { input: 'reference' });
   b.dockerOk(['pull', `${refHost}/interop/app:1`]);
@@ -157,7 +164,7 @@ test('podman pushes to Berth\'s registry and pulls from it; Berth runs what podm
   const run = podman(['run', ...PODMAN_RUN, `${R}/podman/bb:1`, 'echo', 'podman-ran']);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, 'podman-ran\n');
-  const zraw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:zstd`], { encoding: 'utf8' }));
+  const zraw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:zstd`], { encoding: 'utf8' })) as Manifest;
   assert.equal(zraw.layers[zraw.layers.length - 1].mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
   for (const tag of ['1', 'v2s2', 'zstd']) {
     b.dockerOk(['pull', `${R}/podman/bb:${tag}`]);
@@ -165,7 +172,7 @@ test('podman pushes to Berth\'s registry and pulls from it; Berth runs what podm
   }
   b.dockerOk(['tag', `${R}/podman/bb:zstd`, `${R}/podman/bb:regzipped`]);
   assert.match(b.dockerOk(['push', `${R}/podman/bb:regzipped`]), /regzipped: digest: /);
-  const regz = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:regzipped`], { encoding: 'utf8' }));
+  const regz = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--creds', 'ann:secret', '--tls-verify=false', `docker://${R}/podman/bb:regzipped`], { encoding: 'utf8' })) as Manifest;
   assert.ok(regz.layers.every((l) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip'), JSON.stringify(regz.layers));
   assert.equal(b.dockerOk(['run', '--rm', `${R}/podman/bb:zstd`, 'cat', '/z']), 'zstd-layer\n');
   // And the other way: Berth pushes, podman pulls and runs it.
