@@ -1,21 +1,29 @@
 // The API's edge as old and new clients meet it: versions 1.12 through 1.51 (skopeo's docker-daemon: transport
 // speaks 1.22), what changes with the version, and the swarm endpoints of a node in no swarm.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const http = require('node:http');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon } from '../helpers/daemon';
+import { tempDir } from '../helpers/tmp';
+import type { ErrorBody, IdBody, ImageInspect, ImageSummary, InfoBody, VersionBody } from '../helpers/api-types';
+import type { Manifest } from '../../src/wire/oci';
+
+/** A whole HTTP answer. */
+interface Answer {
+  status: number | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 /** One HTTP request over the daemon's socket: status, headers and the whole body as text. */
-function request(sock, method, urlPath, body) {
+function request(sock: string, method: string, urlPath: string, body?: unknown): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({ socketPath: sock, method, path: urlPath, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
-      const chunks = [];
+      const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
     });
@@ -24,17 +32,17 @@ function request(sock, method, urlPath, body) {
   });
 }
 
-function skopeo(args) {
+function skopeo(args: string[]) {
   return spawnSync('skopeo', args, { encoding: 'utf8', timeout: 120_000 });
 }
 
 test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, async (t) => {
   const d = await new TestDaemon('apiver').startWithBusybox();
   t.after(() => d.cleanup());
-  const req = (method, p, body) => request(d.sock, method, p, body);
+  const req = (method: string, p: string, body?: unknown) => request(d.sock, method, p, body);
 
   await t.test('/version and /_ping advertise 1.47 (Docker 27.5\'s, what negotiating clients settle on), and 1.12 as the minimum, as dockerd 20.10 reports its minimum', async () => {
-    const v = JSON.parse((await req('GET', '/version')).body);
+    const v = JSON.parse((await req('GET', '/version')).body) as VersionBody;
     assert.equal(v.ApiVersion, '1.47');
     assert.equal(v.MinAPIVersion, '1.12');
     assert.equal((await req('GET', '/_ping')).headers['api-version'], '1.47');
@@ -46,7 +54,7 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
     for (const v of ['1.12', '1.22', '1.24', '1.41', '1.47', '1.51']) {
       const r = await req('GET', `/v${v}/version`);
       assert.equal(r.status, 200, `v${v}: ${r.body}`);
-      assert.equal(JSON.parse(r.body).ApiVersion, '1.47');
+      assert.equal((JSON.parse(r.body) as VersionBody).ApiVersion, '1.47');
     }
     assert.equal((await req('GET', '/v1.24/containers/json')).status, 200);
     const tooNew = await req('GET', '/v1.52/version');
@@ -60,7 +68,7 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
   await t.test('errors are plain text before 1.24 and JSON from 1.24, as dockerd writes them', async () => {
     const old = await req('GET', '/v1.23/containers/nosuch/json');
     assert.equal(old.status, 404);
-    assert.match(old.headers['content-type'], /^text\/plain/);
+    assert.match(old.headers['content-type'] ?? '', /^text\/plain/);
     assert.equal(old.body, 'No such container: nosuch\n');
     const json = await req('GET', '/v1.24/containers/nosuch/json');
     assert.equal(json.status, 404);
@@ -73,15 +81,15 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
     const dir = path.join(tempDir('berth-skopeo-'), 'busybox');
     let r = skopeo(['copy', '--src-daemon-host', host, 'docker-daemon:busybox:latest', `dir:${dir}`]);
     assert.equal(r.status, 0, r.stderr);
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
     const imageId = d.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'busybox']).trim();
     assert.equal(manifest.config.digest, imageId);
 
     r = skopeo(['inspect', '--daemon-host', host, 'docker-daemon:busybox:latest']);
     assert.equal(r.status, 0, r.stderr);
-    const info = JSON.parse(r.stdout);
+    const info = JSON.parse(r.stdout) as { Os: string; Layers: string[] };
     assert.equal(info.Os, 'linux');
-    assert.deepEqual(info.Layers, JSON.parse(d.dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'busybox'])));
+    assert.deepEqual(info.Layers, JSON.parse(d.dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'busybox'])) as string[]);
 
     r = skopeo(['copy', '--dest-daemon-host', host, `dir:${dir}`, 'docker-daemon:skopeo-copied:1']);
     assert.equal(r.status, 0, r.stderr);
@@ -95,11 +103,11 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
   });
 
   await t.test('/images/json: <none> names before 1.43, VirtualSize before 1.44, Containers counted from 1.51', async () => {
-    const id = JSON.parse((await req('POST', '/v1.41/containers/create', { Image: 'busybox', Cmd: ['true'] })).body).Id;
+    const id = (JSON.parse((await req('POST', '/v1.41/containers/create', { Image: 'busybox', Cmd: ['true'] })).body) as IdBody).Id;
     d.dockerOk(['commit', id]); // an untagged image
-    const list = async (v) => JSON.parse((await req('GET', `/v${v}/images/json`)).body);
-    const untagged = (l) => l.find((i) => !i.RepoTags.length || i.RepoTags[0] === '<none>:<none>');
-    const busyboxIn = (l) => l.find((i) => i.RepoTags.includes('busybox:latest'));
+    const list = async (v: string) => JSON.parse((await req('GET', `/v${v}/images/json`)).body) as ImageSummary[];
+    const untagged = (l: ImageSummary[]) => l.find((i) => !i.RepoTags.length || i.RepoTags[0] === '<none>:<none>')!;
+    const busyboxIn = (l: ImageSummary[]) => l.find((i) => i.RepoTags.includes('busybox:latest'))!;
 
     const v142 = await list('1.42');
     assert.deepEqual(untagged(v142).RepoTags, ['<none>:<none>']);
@@ -120,7 +128,7 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
   });
 
   await t.test('image inspect: VirtualSize before 1.44, Container and ContainerConfig before 1.45', async () => {
-    const inspect = async (v) => JSON.parse((await req('GET', `/v${v}/images/busybox/json`)).body);
+    const inspect = async (v: string) => JSON.parse((await req('GET', `/v${v}/images/busybox/json`)).body) as ImageInspect & { VirtualSize?: number };
     const v143 = await inspect('1.43');
     assert.equal(v143.VirtualSize, v143.Size);
     assert.ok('ContainerConfig' in v143);
@@ -134,20 +142,20 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
   await t.test('create: AutoRemove ignored through 1.24 (the client removes), one network endpoint only before 1.44', async () => {
     const old = await req('POST', '/v1.24/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } });
     assert.equal(old.status, 201, old.body);
-    const oldId = JSON.parse(old.body).Id;
+    const oldId = (JSON.parse(old.body) as IdBody).Id;
     assert.equal(d.dockerOk(['inspect', '-f', '{{.HostConfig.AutoRemove}}', oldId]).trim(), 'false');
     const now = await req('POST', '/v1.25/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } });
-    assert.equal(d.dockerOk(['inspect', '-f', '{{.HostConfig.AutoRemove}}', JSON.parse(now.body).Id]).trim(), 'true');
-    d.dockerOk(['rm', oldId, JSON.parse(now.body).Id]);
+    assert.equal(d.dockerOk(['inspect', '-f', '{{.HostConfig.AutoRemove}}', (JSON.parse(now.body) as IdBody).Id]).trim(), 'true');
+    d.dockerOk(['rm', oldId, (JSON.parse(now.body) as IdBody).Id]);
 
     const two = { Image: 'busybox', Cmd: ['true'], NetworkingConfig: { EndpointsConfig: { bridge: {}, other: {} } } };
     const refused = await req('POST', '/v1.43/containers/create', two);
     assert.equal(refused.status, 400);
-    assert.equal(JSON.parse(refused.body).message, 'Container cannot be created with multiple network endpoints: bridge, other');
+    assert.equal((JSON.parse(refused.body) as ErrorBody).message, 'Container cannot be created with multiple network endpoints: bridge, other');
   });
 
   await t.test('logs without a TTY: a raw-stream content type before 1.42, multiplexed from 1.42', async () => {
-    const id = JSON.parse((await req('POST', '/v1.41/containers/create', { Image: 'busybox', Cmd: ['echo', 'hi'] })).body).Id;
+    const id = (JSON.parse((await req('POST', '/v1.41/containers/create', { Image: 'busybox', Cmd: ['echo', 'hi'] })).body) as IdBody).Id;
     d.dockerOk(['start', '-a', id]);
     const old = await req('GET', `/v1.41/containers/${id}/logs?stdout=1`);
     assert.equal(old.headers['content-type'], 'application/vnd.docker.raw-stream');
@@ -163,10 +171,10 @@ test('API versions 1.12 to 1.51, as clients of each ask', { timeout: 300_000 }, 
 test('swarm endpoints on a node in no swarm: 503, as dockerd answers them', { timeout: 120_000 }, async (t) => {
   const d = await new TestDaemon('noswarm').start();
   t.after(() => d.cleanup());
-  const req = (method, p, body) => request(d.sock, method, p, body);
+  const req = (method: string, p: string, body?: unknown) => request(d.sock, method, p, body);
 
   await t.test('/info and /_ping say inactive', async () => {
-    const info = JSON.parse((await req('GET', '/v1.41/info')).body);
+    const info = JSON.parse((await req('GET', '/v1.41/info')).body) as InfoBody;
     assert.equal(info.Swarm.LocalNodeState, 'inactive');
     assert.equal(info.Swarm.ControlAvailable, false);
     assert.equal((await req('GET', '/_ping')).headers.swarm, 'inactive');
@@ -193,7 +201,7 @@ except docker.errors.APIError as e:
 
   await t.test('cluster state (swarm, nodes, services, tasks, secrets, configs): 503 "not a swarm manager"', async () => {
     const manager = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
-    const asks = [
+    const asks: [string, string, object?][] = [
       ['GET', '/swarm'], ['GET', '/swarm/unlockkey'], ['POST', '/swarm/update?version=1', {}], ['POST', '/swarm/unlock', { UnlockKey: 'x' }],
       ['GET', '/nodes'], ['GET', '/nodes/n1'], ['POST', '/nodes/n1/update?version=1', {}], ['DELETE', '/nodes/n1'],
       ['GET', '/services'], ['POST', '/services/create', {}], ['GET', '/services/s1'], ['POST', '/services/s1/update?version=1', {}],
@@ -215,9 +223,9 @@ except docker.errors.APIError as e:
     for (const p of ['/swarm/init', '/swarm/join']) {
       const r = await req('POST', `/v1.41${p}`, { ListenAddr: '0.0.0.0:2377' });
       assert.equal(r.status, 503);
-      assert.match(JSON.parse(r.body).message, /swarm mode is not available in this build of Berth yet/);
+      assert.match((JSON.parse(r.body) as ErrorBody).message, /swarm mode is not available in this build of Berth yet/);
     }
     assert.match(d.dockerFail(['swarm', 'init']), /swarm mode is not available in this build of Berth yet/);
-    assert.equal(JSON.parse((await req('GET', '/v1.41/info')).body).Swarm.LocalNodeState, 'inactive');
+    assert.equal((JSON.parse((await req('GET', '/v1.41/info')).body) as InfoBody).Swarm.LocalNodeState, 'inactive');
   });
 });

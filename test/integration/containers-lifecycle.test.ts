@@ -1,23 +1,22 @@
 // The container half of the engine core, driven by the real docker CLI v28 against one berthd: run flags, ps, logs,
 // inspect, stop/kill/restart/rm/wait/rename/prune, commit/diff/export, Docker's messages, and isolation.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-
-const { sleep, until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { until } from '../helpers/wait';
+import type { ContainerInspect, ImageInspect } from '../helpers/api-types';
 
 test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_000 }, async (t) => {
   const d = new TestDaemon('ctr');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const out = (args, opts) => ok(args, opts).trim();
-  const inspect = (name, fmt) => out(['inspect', '-f', fmt, name]);
-  const logsOf = (name) => d.docker(['logs', name]).stdout;
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const out = (args: string[], opts?: RunOpts) => ok(args, opts).trim();
+  const inspect = (name: string, fmt: string) => out(['inspect', '-f', fmt, name]);
+  const logsOf = (name: string) => d.docker(['logs', name]).stdout;
 
   await t.test('run --rm prints the output, returns the exit code and removes the container', () => {
     assert.equal(ok(['run', '--rm', '--name', 'rm1', 'busybox', 'echo', 'hello']), 'hello\n');
@@ -84,7 +83,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     const table = ok(['ps']).split('\n');
     assert.match(table[0], /^CONTAINER ID {3}IMAGE {5}COMMAND +CREATED +STATUS +PORTS {5}NAMES$/);
     const row = table.find((l) => l.endsWith('ps-run'));
-    assert.match(row, /^[0-9a-f]{12} {3}busybox {3}"sleep 1000" +(Less than a second|\d+ seconds?) ago {3}Up (Less than a second|\d+ seconds?) +ps-run$/);
+    assert.match(row!, /^[0-9a-f]{12} {3}busybox {3}"sleep 1000" +(Less than a second|\d+ seconds?) ago {3}Up (Less than a second|\d+ seconds?) +ps-run$/);
     assert.ok(!table.some((l) => l.includes('ps-exit')), 'ps without -a lists running containers only');
     const all = ok(['ps', '-a']);
     assert.match(all, /Exited \(3\) (Less than a second|\d+ seconds?) ago +ps-exit\n/);
@@ -95,7 +94,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     const sized = ok(['ps', '-s', '--filter', 'name=ps-run']).split('\n');
     assert.match(sized[0], /NAMES {5}SIZE$/);
     assert.match(sized[1], /ps-run +0B \(virtual \d+(\.\d+)?MB\)$/);
-    const names = (filter) => out(['ps', '-a', '--format', '{{.Names}}', ...filter.flatMap((f) => ['--filter', f])]).split('\n').filter(Boolean).sort();
+    const names = (filter: string[]) => out(['ps', '-a', '--format', '{{.Names}}', ...filter.flatMap((f) => ['--filter', f])]).split('\n').filter(Boolean).sort();
     assert.deepEqual(names(['status=exited', 'name=ps-']), ['ps-exit']);
     assert.deepEqual(names(['status=running', 'name=ps-']), ['ps-run']);
     assert.deepEqual(names(['status=created', 'name=ps-']), ['ps-new']);
@@ -134,7 +133,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
   await t.test('inspect: a live PID whose root is the overlay of the image layers plus the rw layer', async () => {
     ok(['run', '-d', '--name', 'insp', 'busybox', 'sh', '-c', 'echo data > /rwfile; echo ready; sleep 1000']);
     await until(() => logsOf('insp').includes('ready'), 'insp ready');
-    const info = JSON.parse(ok(['inspect', 'insp']))[0];
+    const info = (JSON.parse(ok(['inspect', 'insp'])) as ContainerInspect[])[0];
     assert.equal(info.Name, '/insp');
     assert.equal(info.State.Status, 'running');
     assert.equal(info.State.Running, true);
@@ -149,6 +148,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     assert.equal(fs.readFileSync(`/proc/${info.State.Pid}/root/rwfile`, 'utf8'), 'data\n');
     assert.ok(fs.existsSync(`/proc/${info.State.Pid}/root/bin/busybox`), 'the image layer is visible');
     const rootMount = fs.readFileSync(`/proc/${info.State.Pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+    assert.ok(rootMount);
     assert.match(rootMount, / - overlay overlay /);
     assert.ok(rootMount.includes(`upperdir=${upper}`), rootMount);
     assert.ok(rootMount.includes(`lowerdir=${info.GraphDriver.Data.LowerDir}`), rootMount);
@@ -264,16 +264,16 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     for (const l of ['A /newfile', 'C /etc', 'A /etc/extra', 'C /bin', 'D /bin/ls']) assert.ok(diff.includes(l), `${l} in ${diff}`);
     const imageId = out(['commit', '-m', 'my message', '-a', 'Jane <j@example.com>', '--change', 'ENV COLOR=blue', '--change', 'CMD ["cat", "/newfile"]', 'cm', 'committed:v1']);
     assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
-    const img = JSON.parse(ok(['image', 'inspect', 'committed:v1']))[0];
+    const img = (JSON.parse(ok(['image', 'inspect', 'committed:v1'])) as ImageInspect[])[0];
     assert.equal(img.Comment, 'my message');
     assert.equal(img.Author, 'Jane <j@example.com>');
-    assert.ok(img.Config.Env.includes('COLOR=blue'));
+    assert.ok(img.Config.Env!.includes('COLOR=blue'));
     assert.deepEqual(img.Config.Cmd, ['cat', '/newfile']);
     assert.equal(ok(['run', '--rm', 'committed:v1']), 'hi\n');
     assert.equal(ok(['run', '--rm', 'committed:v1', 'sh', '-c', 'echo $COLOR; ls /bin/ls 2>&1 || true']), 'blue\nls: /bin/ls: No such file or directory\n');
     const tar = path.join(d.base, 'cm.tar');
     ok(['export', '-o', tar, 'cm']);
-    const list = require('node:child_process').execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    const list = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
     assert.ok(list.includes('newfile'), 'export has the rw layer');
     assert.ok(list.includes('bin/busybox'), 'export has the image layers');
     assert.ok(!list.includes('bin/ls'), 'export honours deletions');
@@ -292,7 +292,7 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
       + 'echo "hosts=$(head -2 /etc/hosts | tr "\\t\\n" "_|")"; echo "resolv=$(grep -c ^nameserver /etc/resolv.conf)"; echo "dev=$(ls /dev | tr "\\n" " ")"; '
       + 'echo "mounts=$(grep -E " /(proc|sys|dev|dev/pts|dev/shm|etc/hosts|etc/hostname|etc/resolv.conf) " /proc/mounts | cut -d" " -f2,3,4 | cut -d, -f1 | tr "\\n" "|")"';
     const host = Object.fromEntries(['pid', 'mnt', 'uts', 'ipc', 'net'].map((n) => [n, fs.readlinkSync(`/proc/self/ns/${n}`)]));
-    const run = (...flags) => Object.fromEntries(out(['run', '--rm', '--name', 'iso', ...flags, 'busybox', 'sh', '-c', script]).split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    const run = (...flags: string[]) => Object.fromEntries(out(['run', '--rm', '--name', 'iso', ...flags, 'busybox', 'sh', '-c', script]).split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
     const o = run();
     for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net']) {
       assert.match(o[ns], new RegExp(`^${ns}:\\[\\d+\\]$`));

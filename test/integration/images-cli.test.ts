@@ -1,20 +1,21 @@
 // The image commands of the docker CLI v28 against a real berthd: images, inspect, history, tag, rmi, prune,
 // import, save/load (checked with skopeo), commit, diff, export, and rmi/prune giving the disk back.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const zlib = require('node:zlib');
-const crypto = require('node:crypto');
-const { execFileSync, spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import * as crypto from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { TestDaemon } from '../helpers/daemon';
+import { makeTar, type TarEntry } from '../unit/image-helpers';
+import type { ImageInspect, SaveManifestEntry } from '../helpers/api-types';
+import type { ImageConfig } from '../../src/wire/oci';
 
 const d = new TestDaemon('images');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-images-work-'));
-let busyboxId;
+let busyboxId: string;
 
 before(async () => {
   await d.startWithBusybox();
@@ -26,18 +27,24 @@ after(async () => {
   fs.rmSync(path.join(os.tmpdir(), `berth-busybox-${process.pid}.tar`), { force: true });
 });
 
+/** What `skopeo inspect` says of an image (the fields read here). */
+interface SkopeoInspect {
+  Os: string;
+  Layers: string[];
+}
+
 const imageRoot = () => path.join(d.dataRoot, 'image');
 /** Disk use of the data root in KiB (du -sk). */
 const du = () => Number(execFileSync('du', ['-sk', d.dataRoot], { encoding: 'utf8' }).split('\t')[0]);
 const layerDirs = () => fs.readdirSync(path.join(imageRoot(), 'layers')).sort();
 const blobs = () => fs.readdirSync(path.join(imageRoot(), 'blobs', 'sha256')).sort();
-const inspect = (ref) => JSON.parse(d.dockerOk(['image', 'inspect', ref]))[0];
+const inspect = (ref: string) => (JSON.parse(d.dockerOk(['image', 'inspect', ref])) as ImageInspect[])[0];
 /** `docker images` rows as [repo, tag, short id, size] (CREATED varies). */
-const imageRows = (args = []) => d.dockerOk(['images', ...args]).trim().split('\n').slice(1)
+const imageRows = (args: string[] = []) => d.dockerOk(['images', ...args]).trim().split('\n').slice(1)
   .map((l) => l.split(/\s{2,}/)).map((c) => [c[0], c[1], c[2], c[c.length - 1]]);
 
 /** A rootfs-shaped tar with one file of `bytes` random (incompressible) bytes. */
-async function randomRootfs(bytes, extra = []) {
+async function randomRootfs(bytes: number, extra: TarEntry[] = []) {
   return makeTar([
     { name: 'data/', type: 'directory', mode: 0o755 },
     { name: 'data/blob', data: crypto.randomBytes(bytes), mode: 0o644 },
@@ -129,7 +136,7 @@ test('commit makes one layer with -m, -a and --change; history, diff and export 
   assert.equal(img.Comment, 'a message');
   assert.equal(img.Author, 'Jane <jane@example.com>');
   assert.deepEqual(img.Config.Cmd, ['cat', '/work/file']);
-  assert.ok(img.Config.Env.includes('COMMITTED=1'));
+  assert.ok(img.Config.Env!.includes('COMMITTED=1'));
   const base = inspect('busybox');
   assert.deepEqual(img.RootFS.Layers.slice(0, 1), base.RootFS.Layers);
   assert.equal(img.RootFS.Layers.length, 2);
@@ -268,15 +275,15 @@ test('save writes a docker-archive skopeo reads; archives skopeo writes load (do
   const layer = inspect('busybox').RootFS.Layers[0];
   assert.ok(listing.includes('manifest.json') && listing.includes('index.json') && listing.includes('oci-layout') && listing.includes('repositories'));
   assert.ok(listing.includes(`blobs/sha256/${layer.slice(7)}`) && listing.includes(`blobs/sha256/${busyboxId.slice(7)}`));
-  const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+  const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' })) as SaveManifestEntry[];
   assert.deepEqual(manifest, [{ Config: `blobs/sha256/${busyboxId.slice(7)}`, RepoTags: ['busybox:latest'], Layers: [`blobs/sha256/${layer.slice(7)}`] }]);
-  const info = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${archive}`], { encoding: 'utf8' }));
+  const info = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${archive}`], { encoding: 'utf8' })) as SkopeoInspect;
   assert.deepEqual(info.Layers, [layer]);
   assert.equal(info.Os, 'linux');
-  const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${archive}`], { encoding: 'utf8' }));
+  const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${archive}`], { encoding: 'utf8' })) as ImageConfig;
   assert.deepEqual(cfg.rootfs.diff_ids, [layer]);
   // The OCI side of the archive too.
-  const oci = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${archive}`], { encoding: 'utf8' }));
+  const oci = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${archive}`], { encoding: 'utf8' })) as SkopeoInspect;
   assert.deepEqual(oci.Layers, [layer]);
 
   // skopeo re-writes it (legacy layout, symlinked layer.tar) under a new name; Berth loads it for real.
@@ -295,7 +302,7 @@ test('save writes a docker-archive skopeo reads; archives skopeo writes load (do
   // An OCI archive: loaded by ID (its ref name is a bare tag, which Docker does not take as an image name).
   const ociOut = d.dockerOk(['load', '-i', skOci]);
   assert.match(ociOut, /^Loaded image ID: sha256:[a-f0-9]{64}\n$/);
-  const ociId = ociOut.trim().split(' ').pop();
+  const ociId = ociOut.trim().split(' ').pop()!;
   assert.equal(d.dockerOk(['run', '--rm', ociId, 'echo', 'oci']), 'oci\n');
   d.dockerOk(['rmi', ociId]);
 

@@ -1,15 +1,15 @@
 // Bad input to the image API: malformed JSON, wrong types, bad references, unknown names, hostile tars for
 // import and load. Each gets a clear 4xx naming the problem, nothing lands outside the store, /_ping still answers.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const crypto = require('node:crypto');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, type ApiResponse } from '../helpers/daemon';
+import { makeTar, type TarEntry } from '../unit/image-helpers';
+import type { ErrorBody, JSONMessage } from '../helpers/api-types';
 
 const d = new TestDaemon('badin');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-badin-work-'));
@@ -25,33 +25,33 @@ after(async () => {
 });
 
 /** Raw HTTP with a binary body from a file: { status, body }. */
-function post(urlPath, file, contentType = 'application/x-tar') {
+function post(urlPath: string, file: string, contentType = 'application/x-tar') {
   const r = spawnSync('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', '--unix-socket', d.sock, '-X', 'POST', '-H', `Content-Type: ${contentType}`, '--data-binary', `@${file}`, `http://berth${urlPath}`], { encoding: 'utf8' });
   const i = r.stdout.lastIndexOf('\n');
   return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
 }
 
-function assertAlive(what) {
+function assertAlive(what: string) {
   assert.ok(d.ping(), `daemon answers /_ping after ${what}`);
 }
 
 /** A 4xx whose JSON message matches `pattern`. */
-function assertRefused(res, status, pattern, what) {
+function assertRefused(res: ApiResponse, status: number, pattern: RegExp, what: string) {
   assert.equal(res.status, status, `${what}: status ${res.status}, body ${res.body}`);
   // Clients older than API 1.24 get the error as plain text, as from dockerd.
-  const msg = res.body.startsWith('{') ? JSON.parse(res.body).message : res.body;
+  const msg = res.body.startsWith('{') ? (JSON.parse(res.body) as ErrorBody).message : res.body;
   assert.match(msg, pattern, what);
   assertAlive(what);
 }
 
 const store = () => path.join(d.dataRoot, 'image');
 function storeState() {
-  const list = (p) => (fs.existsSync(p) ? fs.readdirSync(p).sort() : []);
+  const list = (p: string) => (fs.existsSync(p) ? fs.readdirSync(p).sort() : []);
   return { layers: list(path.join(store(), 'layers')), blobs: list(path.join(store(), 'blobs', 'sha256')), ingest: list(path.join(store(), 'ingest')), tmp: list(path.join(store(), 'tmp')), images: d.dockerOk(['images', '-aq', '--no-trunc']) };
 }
 
 test('malformed requests and unknown names get a clear 4xx; the daemon keeps answering', async () => {
-  const cases = [
+  const cases: [string, string, unknown, number, RegExp][] = [
     ['GET', '/images/nosuch/json', undefined, 404, /No such image: nosuch:latest/],
     ['GET', '/images/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/json', undefined, 404, /No such image/],
     ['GET', '/images/nosuch/history', undefined, 404, /No such image/],
@@ -113,7 +113,7 @@ test('malformed requests and unknown names get a clear 4xx; the daemon keeps ans
 });
 
 /** Hostile or broken tars; each aims at `canaryDir` or above the store. */
-function hostileTars() {
+function hostileTars(): [string, TarEntry[] | string | null, RegExp][] {
   const rel = path.relative('/', canaryDir); // "tmp/berth-badin-work-x/canary"
   const up = '../'.repeat(20);
   return [
@@ -130,7 +130,7 @@ function hostileTars() {
   ];
 }
 
-async function tarFile(name, entries) {
+async function tarFile(name: string, entries: TarEntry[] | string | null) {
   const file = path.join(work, `${name.replace(/\W+/g, '-')}.tar`);
   if (entries === null) {
     const full = await makeTar([{ name: 'big', data: crypto.randomBytes(64 << 10) }]);
@@ -166,7 +166,23 @@ test('import refuses hostile tars with a clear error, writing nothing outside th
 });
 
 /** A docker-archive (Docker 25+ layout) with one image whose only layer is `layerTar`; `mutate` edits its parts. */
-async function dockerArchive(layerTar, mutate = (x) => x) {
+/** The parts of a docker-archive before `mutate`: a sound config, the default manifest, no extra entries. */
+interface BaseParts {
+  config: { architecture: string; os: string; rootfs: { type: string; diff_ids: string[] }; config: { Cmd: string[] } };
+  manifest: null;
+  extra: TarEntry[];
+}
+
+/** The parts after it: anything, hostile ones included. */
+interface ArchiveParts {
+  config: unknown;
+  manifest: unknown;
+  extra: TarEntry[];
+}
+
+type Mutate = (parts: BaseParts) => ArchiveParts;
+
+async function dockerArchive(layerTar: Buffer, mutate: Mutate = (x) => x) {
   const diffId = 'sha256:' + crypto.createHash('sha256').update(layerTar).digest('hex');
   const parts = mutate({
     config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: { Cmd: ['sh'] } },
@@ -188,11 +204,11 @@ async function dockerArchive(layerTar, mutate = (x) => x) {
 
 test('load refuses hostile archives and hostile layers inside good archives; nothing outside is written', async () => {
   const before = storeState();
-  const check = (file, pattern, what) => {
+  const check = (file: string, pattern: RegExp, what: string) => {
     // As dockerd: a 200 whose JSON stream ends in the error (docker-py's images.load() raises ImageLoadError on it).
     const res = post('/images/load?quiet=1', file);
     assert.equal(res.status, 200, `load of ${what}: status ${res.status}, body ${res.body}`);
-    const last = JSON.parse(res.body.trim().split('\n').pop());
+    const last = JSON.parse(res.body.trim().split('\n').pop() ?? '') as JSONMessage;
     assert.match(last.errorDetail?.message ?? '', pattern, `load of ${what}: ${res.body}`);
     assertAlive(`load of ${what}`);
     assert.deepEqual(fs.readdirSync(canaryDir), [], `nothing written outside by ${what}`);
@@ -204,14 +220,14 @@ test('load refuses hostile archives and hostile layers inside good archives; not
     check(await tarFile(`load-${what}`, entries), pattern, `an archive with ${what}`);
   }
   // A good archive whose layer is hostile.
-  for (const [what, entries, pattern] of hostileTars().filter(([, e]) => Array.isArray(e))) {
+  for (const [what, entries, pattern] of hostileTars().filter((c): c is [string, TarEntry[], RegExp] => Array.isArray(c[1]))) {
     const file = path.join(work, 'layer-hostile.tar');
     fs.writeFileSync(file, await dockerArchive(await makeTar(entries)));
     check(file, pattern, `a layer with ${what}`);
   }
   // A manifest naming files outside the archive, malformed JSON, fields of the wrong type.
   const layer = await makeTar([{ name: 'f', data: 'x' }]);
-  const variants = [
+  const variants: [string, Mutate, RegExp, ((manifest: string) => string)?][] = [
     ['a manifest path outside the archive', (p) => ({ ...p, manifest: [{ Config: '../../../etc/passwd', Layers: [] }] }), /escapes the target directory/],
     ['a manifest layer through a symlink outside', (p) => ({ ...p, manifest: [{ Config: 'out/passwd', Layers: [] }], extra: [{ name: 'out', type: 'symlink', linkname: '../../../../../../etc' }] }), /escapes the target directory/],
     ['a manifest that is not JSON', (p) => ({ ...p, manifest: '{not json' }), /invalid archive: manifest.json/],

@@ -2,20 +2,20 @@
 // docker CLI: archives that see the container's view (its /etc files, volumes, binds, live tmpfs), commit with
 // pause of a container that is exiting, removing a legacy link, kill as docker-py's KillTest expects, and
 // docker-py's image tests (remove_image, images() against info()'s count, load errors, build with cache_from).
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const Docker = require('dockerode');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { tarOf, readAll, untar } = require('../../dist-test/test/helpers/tar-files');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Docker from 'dockerode';
+import { TestDaemon } from '../helpers/daemon';
+import { tarOf, readAll, untar } from '../helpers/tar-files';
+import type { IdBody, ModemError, PathStat } from '../helpers/api-types';
 
 /** Runs Debian's docker-py (5.0.3, only /usr/bin/python3 has it) with `client` and `api` bound to the daemon. */
-function py(d, code) {
+function py(d: TestDaemon, code: string) {
   const prelude = `import docker, io, signal\nclient = docker.DockerClient(base_url='unix://${d.sock}', version='1.41')\napi = client.api\n`;
   const r = spawnSync('/usr/bin/python3', ['-c', prelude + code], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
@@ -23,12 +23,12 @@ function py(d, code) {
 }
 
 /** HEAD /containers/{id}/archive: the decoded X-Docker-Container-Path-Stat, or the status when it is not 200. */
-function statPath(d, id, p) {
+function statPath(d: TestDaemon, id: string, p: string): Promise<Partial<PathStat> & { status?: number }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: d.sock, method: 'HEAD', path: `/v1.41/containers/${id}/archive?path=${encodeURIComponent(p)}` }, (res) => {
       res.resume();
       const h = res.headers['x-docker-container-path-stat'];
-      resolve(res.statusCode === 200 ? JSON.parse(Buffer.from(h, 'base64').toString()) : { status: res.statusCode });
+      resolve(res.statusCode === 200 ? JSON.parse(Buffer.from(String(h), 'base64').toString()) as PathStat : { status: res.statusCode });
     });
     req.on('error', reject);
     req.end();
@@ -43,8 +43,8 @@ test('container operations through real clients', { timeout: 900_000 }, async (t
     fs.rmSync(bind, { recursive: true, force: true });
   });
   const docker = new Docker({ socketPath: d.sock });
-  const archiveOf = async (id, p) => untar(await readAll(await docker.getContainer(id).getArchive({ path: p })));
-  const exec = (id, ...cmd) => d.dockerOk(['exec', id, ...cmd]);
+  const archiveOf = async (id: string, p: string) => untar(await readAll(await docker.getContainer(id).getArchive({ path: p })));
+  const exec = (id: string, ...cmd: string[]) => d.dockerOk(['exec', id, ...cmd]);
 
   await t.test("archives read the container's /etc files, volumes, binds and live tmpfs, running and stopped", async () => {
     fs.writeFileSync(path.join(bind, 'b.txt'), 'from the host\n');
@@ -82,7 +82,7 @@ test('container operations through real clients', { timeout: 900_000 }, async (t
     d.dockerOk(['cp', local, `${id}:/tm/`]);
     assert.equal(exec(id, 'cat', '/tm/cli.txt'), 'via docker cp\n');
     // A file over a mounted file is refused instead of replacing what is mounted.
-    await assert.rejects(docker.getContainer(id).putArchive(tarOf({ hostname: 'x' }), { path: '/etc' }), (e) => e.statusCode === 400 && /mount point/.test(e.message));
+    await assert.rejects(docker.getContainer(id).putArchive(tarOf({ hostname: 'x' }), { path: '/etc' }), (e) => (e as ModemError).statusCode === 400 && /mount point/.test((e as ModemError).message));
     assert.equal(exec(id, 'cat', '/etc/hostname'), 'bar-host\n');
 
     // Stopped: the files Berth writes and mounts, the volume and the bind still apply; the tmpfs is gone.
@@ -106,7 +106,7 @@ test('container operations through real clients', { timeout: 900_000 }, async (t
       const r = d.api('POST', `/v1.41/commit?container=${id}&pause=1`);
       assert.equal(r.status, 201, `commit ${i}: ${r.body}`);
       d.dockerOk(['rm', '-f', id]);
-      d.dockerOk(['rmi', JSON.parse(r.body).Id]);
+      d.dockerOk(['rmi', (JSON.parse(r.body) as IdBody).Id]);
     }
     // A running one is paused for the commit and runs on after it.
     const id = d.dockerOk(['run', '-d', 'busybox', 'sh', '-c', 'touch /u; sleep 300']).trim();
@@ -114,7 +114,7 @@ test('container operations through real clients', { timeout: 900_000 }, async (t
     assert.equal(r.status, 201, r.body);
     assert.equal(d.dockerOk(['inspect', '-f', '{{.State.Status}}', id]).trim(), 'running');
     d.dockerOk(['rm', '-f', id]);
-    d.dockerOk(['rmi', JSON.parse(r.body).Id]);
+    d.dockerOk(['rmi', (JSON.parse(r.body) as IdBody).Id]);
   });
 
   await t.test("docker-py's test_remove_link: DELETE /containers/parent/alias?link=1 removes the link, not a container", () => {

@@ -1,33 +1,37 @@
 // Hijacked streams as real clients drive them: exec start and attach through Debian's docker-py (5.0.3) and
 // dockerode, and raw requests for the bytes dockerd answers with. The start's Tty decides the framing, a request's
 // body is never stdin, and an attach made before the start gets everything from the first byte.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const net = require('node:net');
-const { spawnSync } = require('node:child_process');
-const { PassThrough } = require('node:stream');
-const Docker = require('dockerode');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { TestDaemon } from '../helpers/daemon';
+import type { ExecInspect, IdBody } from '../helpers/api-types';
 
 /** Runs Debian's docker-py (only /usr/bin/python3 has it) with `client`, an APIClient at API 1.41, bound to the daemon. */
-function py(d, code) {
+/** The script's last output line, a JSON object of what it saw. */
+function py(d: TestDaemon, code: string): Record<string, unknown> {
   const prelude = `import docker, json, time\nfrom docker.utils.socket import next_frame_header, read_exactly\nclient = docker.APIClient(base_url='unix://${d.sock}', version='1.41')\n`;
   const r = spawnSync('/usr/bin/python3', ['-c', prelude + code], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One raw connection to berthd: sends `request`, then runs each step (given a `send` function) in turn, and
  * resolves with the response's head and the bytes after it once the server closes (or `timeoutMs` passes).
  */
-function exchange(d, request, steps = [], timeoutMs = 15_000) {
+/** One step of an exchange: given how to send more bytes on the connection. */
+type Step = (send: (bytes: string | Buffer) => void) => Promise<void>;
+
+function exchange(d: TestDaemon, request: string, steps: Step[] = [], timeoutMs = 15_000): Promise<{ head: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const conn = net.connect(d.sock);
-    const chunks = [];
+    const chunks: Buffer[] = [];
     const timer = setTimeout(() => conn.destroy(), timeoutMs);
     conn.on('data', (c) => chunks.push(c));
     conn.on('error', reject);
@@ -45,8 +49,8 @@ function exchange(d, request, steps = [], timeoutMs = 15_000) {
 }
 
 /** The payloads of a multiplexed stream, by stream number, joined. */
-function demux(buf) {
-  const out = { 1: '', 2: '' };
+function demux(buf: Buffer) {
+  const out: Record<number, string> = { 1: '', 2: '' };
   for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);
     assert.ok(buf[i] === 1 || buf[i] === 2, `frame header at ${i}: ${buf.subarray(i, i + 8).toString('hex')}`);
@@ -101,8 +105,8 @@ print(json.dumps(out))
   });
 
   await t.test('exec start answers with dockerd\'s head and framing', async () => {
-    const create = (tty) => JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['echo', 'hi'], AttachStdout: true, Tty: tty }).body).Id;
-    const start = (id, v, startTty, upgrade) => {
+    const create = (tty: boolean) => (JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['echo', 'hi'], AttachStdout: true, Tty: tty }).body) as IdBody).Id;
+    const start = (id: string, v: string, startTty: boolean, upgrade: boolean) => {
       const body = JSON.stringify({ Detach: false, Tty: startTty });
       const up = upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : '';
       return exchange(d, `POST /v${v}/exec/${id}/start HTTP/1.1\r\nHost: x\r\n${up}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
@@ -121,14 +125,14 @@ print(json.dumps(out))
     assert.equal(r.head, 'HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n');
     assert.deepEqual(demux(r.body), { 1: 'hi\n', 2: '' });
     // A command that cannot start is told on the stream, framed as stdout.
-    const bad = JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['no-such-command'], AttachStdout: true }).body).Id;
+    const bad = (JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['no-such-command'], AttachStdout: true }).body) as IdBody).Id;
     r = await start(bad, '1.44', false, true);
     assert.match(demux(r.body)[1], /executable file not found|no such file/);
-    assert.equal(JSON.parse(d.api('GET', `/exec/${bad}/json`).body).ExitCode, 127);
+    assert.equal((JSON.parse(d.api('GET', `/exec/${bad}/json`).body) as ExecInspect).ExitCode, 127);
   });
 
   await t.test('a request\'s body is never stdin, nor what came with the request; what the client sends after is', async () => {
-    const attachReq = (id, head, body) => `POST /v1.41/containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n${head}\r\n${body}`;
+    const attachReq = (id: string, head: string, body: string) => `POST /v1.41/containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n${head}\r\n${body}`;
     // Bytes written with the request, past its body, are dropped as dockerd drops them (moby's hijack throws the
     // server's read buffer away): 'XX' never reaches the process. A body whose length is declared one byte short
     // (the real-clients floor's request) leaves its '}' with the request: dropped too, not stdin.
@@ -158,7 +162,7 @@ print(json.dumps(out))
     assert.equal(demux(broken.body)[1], '');
 
     // exec start: its JSON body is read for the route; what came with it is dropped, what follows is stdin.
-    const e = JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['head', '-c', '5'], AttachStdin: true, AttachStdout: true }).body).Id;
+    const e = (JSON.parse(d.api('POST', `/containers/${cat}/exec`, { Cmd: ['head', '-c', '5'], AttachStdin: true, AttachStdout: true }).body) as IdBody).Id;
     const body = '{"Detach":false,"Tty":false}';
     const r = await exchange(d, `POST /v1.41/exec/${e}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}XX`, [
       async (send) => { await sleep(300); send('hel'); },
@@ -168,7 +172,7 @@ print(json.dumps(out))
   });
 
   await t.test('dockerode: attach and exec with hijack and stdin, demuxed', async () => {
-    const collect = (s) => { const b = []; s.on('data', (c) => b.push(Buffer.from(c))); return () => Buffer.concat(b).toString(); };
+    const collect = (s: NodeJS.ReadableStream) => { const b: Buffer[] = []; s.on('data', (c) => b.push(Buffer.from(c))); return () => Buffer.concat(b).toString(); };
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'head -c 5; echo; echo err >&2'], OpenStdin: true, StdinOnce: true });
     const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
     const out = new PassThrough();
@@ -210,7 +214,7 @@ print(json.dumps(out))
         for (const tty of [true, false]) {
           for (let i = 0; i < 2; i++) {
             const out = new PassThrough();
-            const chunks = [];
+            const chunks: Buffer[] = [];
             out.on('data', (c) => chunks.push(Buffer.from(c)));
             const [res, c] = await docker.run('busybox', ['echo', 'at once'], out, { Tty: tty, HostConfig: { NetworkMode: network } });
             assert.equal(res.StatusCode, 0);
@@ -282,9 +286,9 @@ print(json.dumps(out))
     assert.equal(r.socket_http, "((1, 37), b'hi there and stuff and things, words!')");
     assert.equal(r.no_stream, "b'hello\\noops\\n'");
     assert.equal(r.demux, "(b'hello\\n', b'oops\\n')");
-    assert.ok(r.attach_detach === "b''" || r.attach_detach === 'closed', r.attach_detach);
+    assert.ok(r.attach_detach === "b''" || r.attach_detach === 'closed', String(r.attach_detach));
     assert.equal(r.running, true);
-    assert.ok(r.exec_detach === "b''" || r.exec_detach === 'closed', r.exec_detach);
+    assert.ok(r.exec_detach === "b''" || r.exec_detach === 'closed', String(r.exec_detach));
     assert.equal(r.resize, "b'20 60\\r\\n'");
   });
 
