@@ -3,20 +3,22 @@
 // by tag and digest, OCI and Docker manifests, a multi-platform index, shared layers skipped, the JSON progress
 // stream and berth's own bars, a pull that resumes with Range after the connection drops, a corrupted blob refused,
 // TLS and plain HTTP only for insecure registries.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../../dist-test/test/helpers/registry');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { TestRegistry, sha256, selfSignedCert, htpasswd } from '../helpers/registry';
+import { tempDir } from '../helpers/tmp';
+import { repoRoot } from '../helpers/paths';
+import type { ImageConfig, Manifest } from '../../src/wire/oci';
+import type { ErrorBody, ImageInspect, JSONMessage } from '../helpers/api-types';
 
 const work = tempDir('berth-reg-engine-');
 const hostIp = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));
-const { cert, key } = selfSignedCert(work, [hostIp]);
+const { cert, key } = selfSignedCert(work, hostIp ? [hostIp] : []);
 const acl = path.join(work, 'acl.json');
 fs.writeFileSync(acl, JSON.stringify([{ account: 'bob', name: '*', actions: ['*'] }, { account: 'bob', name: 'registry:catalog', actions: ['*'] }]));
 // One registry with token auth (the done-when), one open one on all addresses (plain HTTP), one over TLS.
@@ -24,10 +26,10 @@ const secure = new TestRegistry(['--htpasswd', htpasswd(path.join(work, 'htpassw
 const open = new TestRegistry([], { addr: '0.0.0.0:0' });
 const tls = new TestRegistry(['--tls-cert', cert, '--tls-key', key], { addr: '0.0.0.0:0' });
 const a = new TestDaemon('rega');
-let b;
-let P; // the secure registry's host:port
-let O; // the open registry, by loopback
-let podmanBase;
+let b: TestDaemon;
+let P: string; // the secure registry's host:port
+let O: string; // the open registry, by loopback
+let podmanBase: string | undefined;
 
 before(async () => {
   await Promise.all([secure.start(), open.start(), tls.start()]);
@@ -44,26 +46,26 @@ after(async () => {
   if (podmanBase) spawnSync('podman', [...podmanArgs(), 'rm', '-af'], { stdio: 'ignore' });
   await Promise.all([a.cleanup(), b.cleanup(), secure.cleanup(), open.cleanup(), tls.cleanup()]);
   if (podmanBase) {
-    for (const m of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(podmanBase)).reverse()) spawnSync('umount', ['-l', m]);
+    for (const m of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(podmanBase!)).reverse()) spawnSync('umount', ['-l', m]);
     fs.rmSync(podmanBase, { recursive: true, force: true });
     fs.rmSync(`/run/podman-reg-${process.pid}`, { recursive: true, force: true });
   }
 });
 
 function podmanArgs() {
-  return ['--root', path.join(podmanBase, 'root'), '--runroot', `/run/podman-reg-${process.pid}/run`, '--tmpdir', `/run/podman-reg-${process.pid}/tmp`,
+  return ['--root', path.join(podmanBase ?? '', 'root'), '--runroot', `/run/podman-reg-${process.pid}/run`, '--tmpdir', `/run/podman-reg-${process.pid}/tmp`,
     '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay'];
 }
-function podman(args, opts = {}) {
+function podman(args: string[], opts: RunOpts = {}) {
   podmanBase ??= tempDir('berth-reg-podman-');
   const r = spawnSync('podman', [...podmanArgs(), ...args], { encoding: 'utf8', timeout: 180_000, ...opts });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const login = (d, host) => d.dockerOk(['login', '-u', 'bob', '--password-stdin', host], { input: 'builder' });
+const login = (d: TestDaemon, host: string) => d.dockerOk(['login', '-u', 'bob', '--password-stdin', host], { input: 'builder' });
 
-let appId;
-let appDigest;
+let appId: string;
+let appDigest: string;
 
 test('done-when: an image committed on engine A, pushed with auth, pulled by engine B and by podman, runs the same', async () => {
   a.dockerOk(['run', '--name', 'mk', 'busybox', 'sh', '-c', 'echo built-on-A > /greeting && mkdir /data && dd if=/dev/urandom of=/data/r bs=1k count=2048 2>/dev/null && yes berth | head -c 3000000 > /data/text']);
@@ -81,7 +83,7 @@ test('done-when: an image committed on engine A, pushed with auth, pulled by eng
   assert.notEqual(wrong.code, 0);
   assert.match(wrong.stderr, /401|unauthorized/i);
   assert.match(login(a, P), /Login Succeeded/);
-  const config = JSON.parse(fs.readFileSync(path.join(a.env.DOCKER_CONFIG, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(a.env.DOCKER_CONFIG ?? '', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
   assert.equal(config.auths[P].auth, Buffer.from('bob:builder').toString('base64'));
 
   const push = a.dockerOk(['push', `${P}/team/app:1`]);
@@ -90,7 +92,7 @@ test('done-when: an image committed on engine A, pushed with auth, pulled by eng
   const m = /1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(push);
   assert.ok(m, push);
   appDigest = m[1];
-  assert.ok(JSON.parse(a.dockerOk(['image', 'inspect', `${P}/team/app:1`]))[0].RepoDigests.includes(`${P}/team/app@${appDigest}`));
+  assert.ok((JSON.parse(a.dockerOk(['image', 'inspect', `${P}/team/app:1`])) as ImageInspect[])[0].RepoDigests?.includes(`${P}/team/app@${appDigest}`));
 
   // Engine B: nothing local; pulls by tag, same image ID, same output.
   login(b, P);
@@ -146,7 +148,7 @@ test('shared layers are skipped on pull ("Already exists"); progress is Docker\'
   const auth = Buffer.from(JSON.stringify({ username: 'bob', password: 'builder', serveraddress: P })).toString('base64url');
   const res = b.api('POST', `/images/create?fromImage=${encodeURIComponent(`${P}/team/app`)}&tag=2`, undefined, { 'X-Registry-Auth': auth });
   assert.equal(res.status, 200);
-  const msgs = res.body.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l));
+  const msgs = res.body.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l) as JSONMessage);
   assert.ok(msgs.some((x) => x.status === 'Already exists'), res.body);
   assert.ok(msgs.some((x) => x.status === 'Downloading' && x.progressDetail && x.progressDetail.total > 0 && typeof x.progress === 'string'), res.body);
   assert.ok(msgs.some((x) => x.status === 'Pull complete'));
@@ -174,7 +176,7 @@ test('docker search lists the registry\'s catalog; logout forgets the credential
   assert.match(out, new RegExp(`${P.replace(/\./g, '\\.')}/team/app`));
   assert.doesNotMatch(out, /other\/copy/);
   assert.match(b.dockerOk(['logout', P]), /Removing login credentials/);
-  const config = JSON.parse(fs.readFileSync(path.join(b.env.DOCKER_CONFIG, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(b.env.DOCKER_CONFIG ?? '', 'config.json'), 'utf8')) as { auths?: Record<string, { auth: string }> };
   assert.equal(config.auths?.[P], undefined);
   const denied = b.docker(['pull', `${P}/team/app:1`]);
   assert.notEqual(denied.code, 0);
@@ -192,12 +194,12 @@ test('OCI manifests (copied by skopeo) and a multi-platform index resolved to li
   assert.equal(b.dockerOk(['run', '--rm', `${O}/plain/oci:1`]), 'built-on-A\n');
 
   // An index with an arm64 entry first and the amd64 one second.
-  const cfg = JSON.parse(await (await fetch(`http://${O}/v2/plain/oci/blobs/${JSON.parse(ociBytes).config.digest}`)).text());
+  const cfg = JSON.parse(await (await fetch(`http://${O}/v2/plain/oci/blobs/${(JSON.parse(ociBytes.toString()) as Manifest).config.digest}`)).text()) as ImageConfig;
   cfg.architecture = 'arm64';
   const armCfg = Buffer.from(JSON.stringify(cfg));
   const up = await fetch(`http://${O}/v2/plain/oci/blobs/uploads/?digest=${sha256(armCfg)}`, { method: 'POST', body: armCfg, headers: { 'Content-Type': 'application/octet-stream' } });
   assert.equal(up.status, 201);
-  const armManifest = Buffer.from(JSON.stringify({ ...JSON.parse(ociBytes), config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: armCfg.length, digest: sha256(armCfg) } }));
+  const armManifest = Buffer.from(JSON.stringify({ ...(JSON.parse(ociBytes.toString()) as Manifest), config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: armCfg.length, digest: sha256(armCfg) } }));
   assert.equal((await fetch(`http://${O}/v2/plain/oci/manifests/${sha256(armManifest)}`, { method: 'PUT', body: armManifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
   const index = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
@@ -209,19 +211,19 @@ test('OCI manifests (copied by skopeo) and a multi-platform index resolved to li
   assert.equal((await fetch(`http://${O}/v2/plain/oci/manifests/multi`, { method: 'PUT', body: index, headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } })).status, 201);
   const pulled = b.dockerOk(['pull', `${O}/plain/oci:multi`]);
   assert.match(pulled, new RegExp(`Digest: ${sha256(index)}`));
-  const img = JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`]))[0];
+  const img = (JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`])) as ImageInspect[])[0];
   assert.equal(img.Architecture, 'amd64');
-  assert.ok(img.RepoDigests.includes(`${O}/plain/oci@${sha256(index)}`));
+  assert.ok(img.RepoDigests?.includes(`${O}/plain/oci@${sha256(index)}`));
   const arm = b.dockerOk(['pull', '--platform', 'linux/arm64/v8', `${O}/plain/oci:multi`]);
   assert.match(arm, /Status: Downloaded newer image/);
-  assert.equal(JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`]))[0].Architecture, 'arm64');
+  assert.equal((JSON.parse(b.dockerOk(['image', 'inspect', `${O}/plain/oci:multi`])) as ImageInspect[])[0].Architecture, 'arm64');
   const none = b.docker(['pull', '--platform', 'linux/s390x', `${O}/plain/oci:multi`]);
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no matching manifest for linux\/s390x/);
 });
 
 /** The docker CLI without blocking this process; resolves to stdout, rejects with stderr. */
-function dockerAsync(d, args) {
+function dockerAsync(d: TestDaemon, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn('/usr/local/bin/docker', args, { env: d.env });
     let out = '';
@@ -234,7 +236,7 @@ function dockerAsync(d, args) {
 }
 
 /** A TCP proxy to `target` that cuts, once, the first response longer than `cutAfter` bytes. */
-function cuttingProxy(target, cutAfter) {
+function cuttingProxy(target: string, cutAfter: number): Promise<{ server: net.Server; port: number; wasCut: () => boolean }> {
   const [host, port] = target.split(':');
   let cut = false;
   const server = net.createServer((client) => {
@@ -250,7 +252,7 @@ function cuttingProxy(target, cutAfter) {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port, wasCut: () => cut })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port, wasCut: () => cut })));
 }
 
 test('a pull whose connection drops mid-layer resumes with a Range request and verifies the whole', async () => {
@@ -275,9 +277,9 @@ test('a pull whose connection drops mid-layer resumes with a Range request and v
 });
 
 /** A TCP proxy to `target` that stops forwarding responses (holds the connection) after `stallAfter` bytes. */
-function stallingProxy(target, stallAfter) {
+function stallingProxy(target: string, stallAfter: number): Promise<{ port: number; close: () => void }> {
   const [host, port] = target.split(':');
-  const sockets = [];
+  const sockets: net.Socket[] = [];
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(port), host);
     sockets.push(client, upstream);
@@ -292,7 +294,7 @@ function stallingProxy(target, stallAfter) {
     client.on('error', () => upstream.destroy());
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port,
+    port: (server.address() as net.AddressInfo).port,
     close: () => { for (const s of sockets) s.destroy(); server.close(); },
   })));
 }
@@ -302,7 +304,7 @@ test('a pull cut short by a daemon killed mid-download is continued by the next 
   a.dockerOk(['commit', 'big2', `${O}/plain/big2:1`]);
   a.dockerOk(['rm', 'big2']);
   a.dockerOk(['push', `${O}/plain/big2:1`]);
-  const manifest = await (await fetch(`http://${O}/v2/plain/big2/manifests/1`)).json();
+  const manifest = await (await fetch(`http://${O}/v2/plain/big2/manifests/1`)).json() as Manifest;
   const big = manifest.layers[manifest.layers.length - 1];
   const proxy = await stallingProxy(O, 5 * 1024 * 1024);
   const partial = path.join(b.dataRoot, 'image/ingest/partial', big.digest.slice(7));
@@ -331,7 +333,7 @@ test('a blob corrupted in the registry is refused by digest and nothing is kept'
   a.dockerOk(['commit', 'bad', `${O}/plain/corrupt:1`]);
   a.dockerOk(['rm', 'bad']);
   a.dockerOk(['push', `${O}/plain/corrupt:1`]);
-  const manifest = await (await fetch(`http://${O}/v2/plain/corrupt/manifests/1`)).json();
+  const manifest = await (await fetch(`http://${O}/v2/plain/corrupt/manifests/1`)).json() as Manifest;
   const layer = manifest.layers[manifest.layers.length - 1].digest;
   const file = path.join(open.root, 'docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
   const bytes = fs.readFileSync(file);
@@ -347,11 +349,11 @@ test('a blob corrupted in the registry is refused by digest and nothing is kept'
 });
 
 test('what is not a container image is refused by name: an artifact, a corrupt zstd layer, an unknown layer type, a bad auth header', async () => {
-  const put = async (repo, tag, body, type) => {
+  const put = async (repo: string, tag: string, body: string | Buffer, type: string) => {
     const res = await fetch(`http://${O}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body, headers: { 'Content-Type': type } });
     assert.equal(res.status, 201, await res.text());
   };
-  const blob = async (repo, data) => {
+  const blob = async (repo: string, data: string | Buffer) => {
     const res = await fetch(`http://${O}/v2/${repo}/blobs/uploads/?digest=${sha256(data)}`, { method: 'POST', body: data, headers: { 'Content-Type': 'application/octet-stream' } });
     assert.equal(res.status, 201);
     return { size: data.length, digest: sha256(data) };
@@ -383,7 +385,7 @@ test('what is not a container image is refused by name: an artifact, a corrupt z
   assert.match(unknown.stderr, /unsupported layer media type "application\/vnd\.example\.layer"/);
   const badAuth = b.api('POST', `/images/create?fromImage=${encodeURIComponent(`${O}/odd/things`)}&tag=zstd`, undefined, { 'X-Registry-Auth': '%%%' });
   assert.equal(badAuth.status, 400);
-  assert.match(JSON.parse(badAuth.body).message, /X-Registry-Auth/);
+  assert.match((JSON.parse(badAuth.body) as ErrorBody).message, /X-Registry-Auth/);
   assert.equal(b.api('GET', '/_ping').body, 'OK');
 });
 
@@ -420,9 +422,9 @@ test('plain HTTP and untrusted TLS only for loopback and the insecure-registries
 });
 
 test('Berth\'s registry runs as a Berth container (scripts/registry-image.sh) and serves both engines', async () => {
-  const made = spawnSync(path.join(__dirname, '../../scripts/registry-image.sh'), ['berth/registry:test'], { env: a.env, encoding: 'utf8', timeout: 180_000 });
+  const made = spawnSync(path.join(repoRoot, 'scripts/registry-image.sh'), ['berth/registry:test'], { env: a.env, encoding: 'utf8', timeout: 180_000 });
   assert.equal(made.status, 0, made.stderr);
-  const port = await new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+  const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
   a.dockerOk(['run', '-d', '--name', 'registry', '-p', `127.0.0.1:${port}:5000`, 'berth/registry:test']);
   try {
     let up = false;

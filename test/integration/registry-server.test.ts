@@ -2,40 +2,63 @@
 // (monolithic, chunked, resumed, cancelled, mounted), manifests with content negotiation, tags, catalog, referrers,
 // deletion and GC, the spec's errors for bad input (nothing kept, the server keeps serving), a server killed
 // mid-upload, htpasswd and token auth, TLS, and S3 storage on s3rver.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const https = require('node:https');
-const net = require('node:net');
-const path = require('node:path');
-const crypto = require('node:crypto');
-const { execFile, execFileSync } = require('node:child_process');
-const { TestRegistry, sha256, selfSignedCert, htpasswd } = require('../../dist-test/test/helpers/registry');
-const { tempDir } = require('../../dist-test/test/helpers/tmp');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
+import { TestRegistry, sha256, selfSignedCert, htpasswd } from '../helpers/registry';
+import S3rver from 's3rver';
+import { tempDir } from '../helpers/tmp';
+import { repoRoot } from '../helpers/paths';
+import type { Index } from '../../src/wire/oci';
+
+/** GET /v2/<name>/tags/list. */
+interface TagList {
+  name: string;
+  tags: string[];
+}
+
+/** A token endpoint's grant. */
+interface TokenGrant {
+  token: string;
+}
+
+/** GET /v2/_catalog. */
+interface Catalog {
+  repositories: string[];
+}
 
 const reg = new TestRegistry(['--delete']);
 before(async () => { await reg.start(); });
 after(async () => { await reg.cleanup(); });
 
-const url = (p) => `${reg.url}${p}`;
+const url = (p: string) => `${reg.url}${p}`;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-async function errorCode(res) {
-  const body = await res.json();
+/** The spec's error body. */
+interface ErrorsBody {
+  errors: { code: string; message: string; detail?: unknown }[];
+}
+
+async function errorCode(res: Response) {
+  const body = await res.json() as ErrorsBody;
   assert.ok(Array.isArray(body.errors) && body.errors.length, `an error body: ${JSON.stringify(body)}`);
   return body.errors[0].code;
 }
 
 /** Monolithic upload: POST then PUT ?digest= with the content. */
-async function pushBlob(repo, data, base = reg.url, headers = {}) {
+async function pushBlob(repo: string, data: Buffer | string, base = reg.url, headers: Record<string, string> = {}) {
   const start = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers });
   assert.equal(start.status, 202);
-  const loc = new URL(start.headers.get('location'), base);
+  const loc = new URL(start.headers.get('location')!, base);
   loc.searchParams.set('digest', sha256(data));
   const put = await fetch(loc, { method: 'PUT', body: data, headers: { ...headers, 'Content-Type': 'application/octet-stream' } });
   assert.equal(put.status, 201, await put.text());
@@ -43,10 +66,19 @@ async function pushBlob(repo, data, base = reg.url, headers = {}) {
 }
 
 /** An image manifest (config + layers) whose blobs are pushed first. */
-async function pushImage(repo, tag, { mediaType = DOCKER_MANIFEST, layers = [crypto.randomBytes(64)], base = reg.url, headers = {}, extra = {} } = {}) {
+/** How pushImage builds the image: its media type, layers, registry, headers, and extra manifest fields. */
+interface PushImageOpts {
+  mediaType?: string;
+  layers?: Buffer[];
+  base?: string;
+  headers?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}
+
+async function pushImage(repo: string, tag: string, { mediaType = DOCKER_MANIFEST, layers = [crypto.randomBytes(64)], base = reg.url, headers = {}, extra = {} }: PushImageOpts = {}) {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map(sha256) } }));
   const configDigest = await pushBlob(repo, config, base, headers);
-  const layerDescs = [];
+  const layerDescs: { mediaType: string; size: number; digest: string }[] = [];
   for (const l of layers) layerDescs.push({ mediaType: mediaType === DOCKER_MANIFEST ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar+gzip', size: l.length, digest: await pushBlob(repo, l, base, headers) });
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType,
@@ -60,20 +92,27 @@ async function pushImage(repo, tag, { mediaType = DOCKER_MANIFEST, layers = [cry
 }
 
 /** Every blob data file under an fs registry root, by digest. */
-function storedBlobs(root) {
+function storedBlobs(root: string) {
   const dir = path.join(root, 'docker/registry/v2/blobs/sha256');
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).flatMap((p) => fs.readdirSync(path.join(dir, p)).filter((h) => fs.existsSync(path.join(dir, p, h, 'data'))).map((h) => `sha256:${h}`));
 }
 
+/** A raw HTTP answer: status, headers, body as text. */
+interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
 /** A raw HTTP request, path sent as given (fetch would normalize "..").*/
-function raw(method, p, { headers = {}, body } = {}) {
+function raw(method: string, p: string, { headers = {}, body }: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const u = new URL(reg.url);
     const req = http.request({ host: u.hostname, port: u.port, method, path: p, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
     req.end(body);
@@ -117,12 +156,12 @@ test('blobs: chunked upload with Content-Range, status for resuming, out-of-orde
   const data = crypto.randomBytes(3000);
   const start = await fetch(url('/v2/chunked/x/blobs/uploads/'), { method: 'POST' });
   assert.equal(start.status, 202);
-  let loc = new URL(start.headers.get('location'), reg.url);
-  assert.match(start.headers.get('docker-upload-uuid'), /^[0-9a-f-]{36}$/);
+  let loc = new URL(start.headers.get('location')!, reg.url);
+  assert.match(start.headers.get('docker-upload-uuid') ?? '', /^[0-9a-f-]{36}$/);
   const p1 = await fetch(loc, { method: 'PATCH', body: data.subarray(0, 1000), headers: { 'Content-Range': '0-999', 'Content-Type': 'application/octet-stream' } });
   assert.equal(p1.status, 202);
   assert.equal(p1.headers.get('range'), '0-999');
-  loc = new URL(p1.headers.get('location'), reg.url);
+  loc = new URL(p1.headers.get('location')!, reg.url);
   // The upload's status says where to resume.
   const status = await fetch(loc);
   assert.equal(status.status, 204);
@@ -133,7 +172,7 @@ test('blobs: chunked upload with Content-Range, status for resuming, out-of-orde
   assert.equal(p2.status, 202);
   assert.equal(p2.headers.get('range'), '0-1999');
   // The closing PUT carries the last chunk.
-  const done = new URL(p2.headers.get('location'), reg.url);
+  const done = new URL(p2.headers.get('location')!, reg.url);
   done.searchParams.set('digest', sha256(data));
   const put = await fetch(done, { method: 'PUT', body: data.subarray(2000), headers: { 'Content-Range': '2000-2999', 'Content-Type': 'application/octet-stream' } });
   assert.equal(put.status, 201);
@@ -144,7 +183,7 @@ test('blobs: chunked upload with Content-Range, status for resuming, out-of-orde
 
 test('blobs: an upload can be cancelled; a wrong digest is DIGEST_INVALID and nothing is kept', async () => {
   const start = await fetch(url('/v2/cancel/me/blobs/uploads/'), { method: 'POST' });
-  const loc = new URL(start.headers.get('location'), reg.url);
+  const loc = new URL(start.headers.get('location')!, reg.url);
   await fetch(loc, { method: 'PATCH', body: 'some bytes', headers: { 'Content-Type': 'application/octet-stream' } });
   assert.equal((await fetch(loc, { method: 'DELETE' })).status, 204);
   const gone = await fetch(loc);
@@ -154,7 +193,7 @@ test('blobs: an upload can be cancelled; a wrong digest is DIGEST_INVALID and no
   const before = storedBlobs(reg.root);
   const data = Buffer.from('the content');
   const s2 = await fetch(url('/v2/bad/digest/blobs/uploads/'), { method: 'POST' });
-  const l2 = new URL(s2.headers.get('location'), reg.url);
+  const l2 = new URL(s2.headers.get('location')!, reg.url);
   l2.searchParams.set('digest', sha256('something else'));
   const put = await fetch(l2, { method: 'PUT', body: data, headers: { 'Content-Type': 'application/octet-stream' } });
   assert.equal(put.status, 400);
@@ -166,7 +205,7 @@ test('blobs: an upload can be cancelled; a wrong digest is DIGEST_INVALID and no
   assert.equal((await fetch(l2)).status, 404);
   // A malformed digest is refused the same way.
   const s3 = await fetch(url('/v2/bad/digest/blobs/uploads/'), { method: 'POST' });
-  const l3 = new URL(s3.headers.get('location'), reg.url);
+  const l3 = new URL(s3.headers.get('location')!, reg.url);
   l3.searchParams.set('digest', 'sha256:xyz');
   const bad = await fetch(l3, { method: 'PUT', body: data });
   assert.equal(bad.status, 400);
@@ -175,7 +214,7 @@ test('blobs: an upload can be cancelled; a wrong digest is DIGEST_INVALID and no
 
 test('blobs: a truncated upload keeps nothing of the chunk and the upload resumes from its last good offset', async () => {
   const start = await fetch(url('/v2/trunc/x/blobs/uploads/'), { method: 'POST' });
-  const loc = new URL(start.headers.get('location'), reg.url);
+  const loc = new URL(start.headers.get('location')!, reg.url);
   const first = crypto.randomBytes(100);
   await fetch(loc, { method: 'PATCH', body: first, headers: { 'Content-Type': 'application/octet-stream' } });
   // A client that promises 1000 bytes, sends 300 and hangs up.
@@ -183,9 +222,9 @@ test('blobs: a truncated upload keeps nothing of the chunk and the upload resume
     const sock = net.connect(Number(loc.port), loc.hostname, () => {
       sock.write(`PATCH ${loc.pathname}${loc.search} HTTP/1.1\r\nHost: ${loc.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n`);
       sock.write(crypto.randomBytes(300));
-      setTimeout(() => { sock.destroy(); resolve(); }, 300);
+      setTimeout(() => { sock.destroy(); resolve(undefined); }, 300);
     });
-    sock.on('error', () => resolve());
+    sock.on('error', () => resolve(undefined));
   });
   await new Promise((r) => setTimeout(r, 300));
   const status = await fetch(loc);
@@ -198,7 +237,7 @@ test('blobs: a truncated upload keeps nothing of the chunk and the upload resume
   assert.equal(put.status, 201);
   // A PATCH whose Content-Length disagrees with its Content-Range is SIZE_INVALID.
   const s2 = await fetch(url('/v2/trunc/x/blobs/uploads/'), { method: 'POST' });
-  const l2 = new URL(s2.headers.get('location'), reg.url);
+  const l2 = new URL(s2.headers.get('location')!, reg.url);
   const mismatch = await fetch(l2, { method: 'PATCH', body: 'abc', headers: { 'Content-Range': '0-9', 'Content-Type': 'application/octet-stream' } });
   assert.equal(mismatch.status, 400);
   assert.equal(await errorCode(mismatch), 'SIZE_INVALID');
@@ -214,7 +253,7 @@ test('blobs: cross-repository mount (201), and an ordinary upload when the sourc
   assert.equal((await fetch(url(`/v2/mount/dst/blobs/${digest}`), { method: 'HEAD' })).status, 200);
   const none = await fetch(url(`/v2/mount/dst2/blobs/uploads/?mount=${sha256('absent')}&from=mount/src`), { method: 'POST' });
   assert.equal(none.status, 202);
-  assert.ok(none.headers.get('location').startsWith('/v2/mount/dst2/blobs/uploads/'));
+  assert.ok(none.headers.get('location')?.startsWith('/v2/mount/dst2/blobs/uploads/'));
 });
 
 test('manifests: PUT and GET by tag and digest, HEAD, content negotiation over the four media types', async () => {
@@ -276,7 +315,7 @@ test('manifests: a missing blob, an unknown media type, bad JSON and a mismatche
   assert.equal(byWrongDigest.status, 400);
   assert.equal(await errorCode(byWrongDigest), 'DIGEST_INVALID');
   const tags = await fetch(url('/v2/bad/man/tags/list'));
-  if (tags.status === 200) assert.deepEqual((await tags.json()).tags, []);
+  if (tags.status === 200) assert.deepEqual((await tags.json() as TagList).tags, []);
   else assert.equal(await errorCode(tags), 'NAME_UNKNOWN');
   assert.equal((await fetch(url('/v2/'))).status, 200);
 });
@@ -285,7 +324,7 @@ test('names: a repository with "..", upper case or an empty component is NAME_IN
   for (const p of ['/v2/a/../b/blobs/uploads/', '/v2/../../etc/blobs/uploads/', '/v2/a/%2e%2e/b/blobs/uploads/', '/v2/Upper/x/blobs/uploads/', '/v2/a//b/blobs/uploads/']) {
     const r = await raw('POST', p);
     assert.equal(r.status, 400, `${p}: ${r.body}`);
-    assert.equal(JSON.parse(r.body).errors[0].code, 'NAME_INVALID', p);
+    assert.equal((JSON.parse(r.body) as ErrorsBody).errors[0].code, 'NAME_INVALID', p);
   }
   const r = await raw('GET', '/v2/a/../../manifests/latest');
   assert.equal(r.status, 400);
@@ -299,7 +338,7 @@ test('a malformed percent-escape in a digest or tag is a 400 naming it, not a se
   for (const [p, code] of [['/v2/esc/manifests/%E0', 'MANIFEST_INVALID'], ['/v2/esc/blobs/%', 'DIGEST_INVALID'], ['/v2/esc/referrers/%zz', 'DIGEST_INVALID']]) {
     const r = await raw('GET', p);
     assert.equal(r.status, 400, `${p}: ${r.body}`);
-    const err = JSON.parse(r.body).errors[0];
+    const err = (JSON.parse(r.body) as ErrorsBody).errors[0];
     assert.equal(err.code, code, p);
     assert.match(err.message, /malformed percent-encoding/, p);
   }
@@ -310,20 +349,20 @@ test('tags list and catalog paginate with n/last and a Link header', async () =>
   const all = await (await fetch(url('/v2/page/me/tags/list'))).json();
   assert.deepEqual(all, { name: 'page/me', tags: ['t1', 't2', 't3', 't4', 't5'] });
   const p1 = await fetch(url('/v2/page/me/tags/list?n=2'));
-  assert.deepEqual((await p1.json()).tags, ['t1', 't2']);
-  const link = p1.headers.get('link');
+  assert.deepEqual((await p1.json() as TagList).tags, ['t1', 't2']);
+  const link = p1.headers.get('link') ?? '';
   assert.match(link, /^<\/v2\/page\/me\/tags\/list\?n=2&last=t2>; rel="next"$/);
-  const p2 = await (await fetch(url(link.slice(1, link.indexOf('>'))))).json();
+  const p2 = await (await fetch(url(link.slice(1, link.indexOf('>'))))).json() as TagList;
   assert.deepEqual(p2.tags, ['t3', 't4']);
-  assert.deepEqual((await (await fetch(url('/v2/page/me/tags/list?n=2&last=t4'))).json()).tags, ['t5']);
+  assert.deepEqual((await (await fetch(url('/v2/page/me/tags/list?n=2&last=t4'))).json() as TagList).tags, ['t5']);
   const unknown = await fetch(url('/v2/no/such/tags/list'));
   assert.equal(unknown.status, 404);
   assert.equal(await errorCode(unknown), 'NAME_UNKNOWN');
-  const cat = await (await fetch(url('/v2/_catalog'))).json();
+  const cat = await (await fetch(url('/v2/_catalog'))).json() as Catalog;
   assert.ok(cat.repositories.includes('page/me') && cat.repositories.includes('man/docker'), JSON.stringify(cat));
   const c1 = await fetch(url('/v2/_catalog?n=1'));
-  assert.equal((await c1.json()).repositories.length, 1);
-  assert.match(c1.headers.get('link'), /rel="next"/);
+  assert.equal((await c1.json() as Catalog).repositories.length, 1);
+  assert.match(c1.headers.get('link') ?? '', /rel="next"/);
 });
 
 test('referrers: a manifest with a subject is listed (with OCI-Subject), filtered by artifactType', async () => {
@@ -342,15 +381,15 @@ test('referrers: a manifest with a subject is listed (with OCI-Subject), filtere
   const list = await fetch(url(`/v2/ref/img/referrers/${subject.digest}`));
   assert.equal(list.status, 200);
   assert.equal(list.headers.get('content-type'), OCI_INDEX);
-  const idx = await list.json();
+  const idx = await list.json() as Index;
   assert.equal(idx.manifests.length, 1);
   assert.equal(idx.manifests[0].digest, sha256(sig));
   assert.equal(idx.manifests[0].artifactType, 'application/vnd.example.signature');
   assert.deepEqual(idx.manifests[0].annotations, { who: 'test' });
   const filtered = await fetch(url(`/v2/ref/img/referrers/${subject.digest}?artifactType=application/other`));
   assert.equal(filtered.headers.get('oci-filters-applied'), 'artifactType');
-  assert.deepEqual((await filtered.json()).manifests, []);
-  assert.deepEqual((await (await fetch(url(`/v2/ref/img/referrers/${sha256('nothing')}`))).json()).manifests, []);
+  assert.deepEqual((await filtered.json() as Index).manifests, []);
+  assert.deepEqual((await (await fetch(url(`/v2/ref/img/referrers/${sha256('nothing')}`))).json() as Index).manifests, []);
 });
 
 test('deletion (enabled by --delete) and garbage collection: unreferenced blobs go, shared ones stay', async () => {
@@ -362,7 +401,7 @@ test('deletion (enabled by --delete) and garbage collection: unreferenced blobs 
   const del = await fetch(url(`/v2/gc/a/manifests/${a.digest}`), { method: 'DELETE' });
   assert.equal(del.status, 202);
   await reg.stop();
-  const out = execFileSync(path.join(__dirname, '../../bin/berth'), ['registry', 'gc', '--root', reg.root], { encoding: 'utf8' });
+  const out = execFileSync(path.join(repoRoot, 'bin/berth'), ['registry', 'gc', '--root', reg.root], { encoding: 'utf8' });
   assert.match(out, /blobs marked/);
   await reg.start();
   const blobs = storedBlobs(reg.root);
@@ -376,7 +415,7 @@ test('deletion (enabled by --delete) and garbage collection: unreferenced blobs 
 test('a server killed mid-upload exposes no torn blob; after a restart the upload resumes or starts over', async () => {
   const data = crypto.randomBytes(8 * 1024 * 1024);
   const start = await fetch(url('/v2/kill/me/blobs/uploads/'), { method: 'POST' });
-  const loc = new URL(start.headers.get('location'), reg.url);
+  const loc = new URL(start.headers.get('location')!, reg.url);
   const first = data.subarray(0, 1024 * 1024);
   await fetch(loc, { method: 'PATCH', body: first, headers: { 'Content-Type': 'application/octet-stream' } });
   // The second chunk is streamed slowly; the server is killed while it arrives.
@@ -393,7 +432,7 @@ test('a server killed mid-upload exposes no torn blob; after a restart the uploa
   assert.equal((await fetch(url(`/v2/kill/me/blobs/${sha256(data)}`), { method: 'HEAD' })).status, 404);
   const status = await fetch(loc);
   assert.equal(status.status, 204);
-  const range = status.headers.get('range');
+  const range = status.headers.get('range') ?? '';
   const have = Number(range.split('-')[1]) + 1;
   assert.equal(have, first.length, `the interrupted chunk is not counted (${range})`);
   const put = new URL(loc);
@@ -410,8 +449,8 @@ test('htpasswd basic auth: challenge, wrong password refused, the right one lets
   try {
     const anon = await fetch(`${r.url}/v2/`);
     assert.equal(anon.status, 401);
-    assert.match(anon.headers.get('www-authenticate'), /^Basic realm=/);
-    const basic = (u, p) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+    assert.match(anon.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    const basic = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
     const bad = await fetch(`${r.url}/v2/`, { headers: basic('alice', 'nope') });
     assert.equal(bad.status, 401);
     assert.equal(await errorCode(bad), 'UNAUTHORIZED');
@@ -432,37 +471,38 @@ test('bearer tokens: challenge with scope, tokens per repository and action, bad
   try {
     const ch = await fetch(`${r.url}/v2/bob/app/manifests/latest`);
     assert.equal(ch.status, 401);
-    const challenge = ch.headers.get('www-authenticate');
+    const challenge = ch.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer realm="[^"]+\/token",service="berth-registry",scope="repository:bob\/app:pull"$/);
-    const basic = { Authorization: `Basic ${Buffer.from('bob:builder').toString('base64')}` };
-    const tokenFor = async (scope, headers = basic) => {
+    const basic: Record<string, string> = { Authorization: `Basic ${Buffer.from('bob:builder').toString('base64')}` };
+    const tokenFor = async (scope: string, headers = basic) => {
       const res = await fetch(`${r.url}/token?service=berth-registry&scope=${encodeURIComponent(scope)}`, { headers });
-      return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
+      const body: TokenGrant | string = res.status === 200 ? await res.json() as TokenGrant : await res.text();
+      return { status: res.status, body };
     };
     assert.equal((await tokenFor('repository:bob/app:pull', { Authorization: `Basic ${Buffer.from('bob:wrong').toString('base64')}` })).status, 401);
     const t = await tokenFor('repository:bob/app:pull,push');
     assert.equal(t.status, 200);
-    const bearer = { Authorization: `Bearer ${t.body.token}` };
+    const bearer = { Authorization: `Bearer ${(t.body as TokenGrant).token}` };
     await pushBlob('bob/app', Buffer.from('token pushed'), r.url, bearer);
     // The token is for bob/app only.
     const other = await fetch(`${r.url}/v2/bob/other/blobs/uploads/`, { method: 'POST', headers: bearer });
     assert.equal(other.status, 401);
-    assert.match(other.headers.get('www-authenticate'), /error="insufficient_scope"/);
+    assert.match(other.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
     // Outside the policy, the token endpoint grants nothing.
     const denied = await tokenFor('repository:alice/x:push');
     assert.equal(denied.status, 200);
-    const useDenied = await fetch(`${r.url}/v2/alice/x/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${denied.body.token}` } });
+    const useDenied = await fetch(`${r.url}/v2/alice/x/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${(denied.body as TokenGrant).token}` } });
     assert.equal(useDenied.status, 401);
-    for (const bad of ['garbage', t.body.token.slice(0, -4) + 'AAAA', Buffer.from('{"alg":"none"}').toString('base64url') + '.e30.']) {
+    for (const bad of ['garbage', (t.body as TokenGrant).token.slice(0, -4) + 'AAAA', Buffer.from('{"alg":"none"}').toString('base64url') + '.e30.']) {
       const res = await fetch(`${r.url}/v2/bob/app/blobs/${sha256('token pushed')}`, { headers: { Authorization: `Bearer ${bad}` } });
       assert.equal(res.status, 401);
       assert.equal(await errorCode(res), 'UNAUTHORIZED');
-      assert.match(res.headers.get('www-authenticate'), /error="invalid_token"/);
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     }
     assert.equal((await fetch(`${r.url}/v2/bob/app/blobs/${sha256('token pushed')}`, { headers: bearer })).status, 200);
     // Anonymous pulls of public/* get a token (no credentials), pushes do not.
     const anon = await tokenFor('repository:public/x:pull,push', {});
-    assert.deepEqual(anon.body && JSON.parse(Buffer.from(anon.body.token.split('.')[1], 'base64url')).access, [{ type: 'repository', name: 'public/x', actions: ['pull'] }]);
+    assert.deepEqual(anon.body && (JSON.parse(Buffer.from((anon.body as TokenGrant).token.split('.')[1], 'base64url').toString()) as { access: unknown }).access, [{ type: 'repository', name: 'public/x', actions: ['pull'] }]);
   } finally {
     await r.cleanup();
   }
@@ -475,7 +515,7 @@ test('TLS from a certificate and key', async () => {
   await r.start();
   try {
     assert.ok(r.url.startsWith('https://'));
-    const get = (ca) => new Promise((resolve, reject) => {
+    const get = (ca: Buffer | undefined) => new Promise<http.IncomingMessage>((resolve, reject) => {
       https.get(`${r.url}/v2/`, { ca }, (res) => { res.resume(); resolve(res); }).on('error', reject);
     });
     const res = await get(fs.readFileSync(cert));
@@ -488,7 +528,6 @@ test('TLS from a certificate and key', async () => {
 });
 
 test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', async () => {
-  const S3rver = require('s3rver');
   const s3dir = tempDir('berth-s3rver-');
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: 'registry' }] });
   const addr = await s3.run();
@@ -498,10 +537,10 @@ test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', a
   try {
     const big = crypto.randomBytes(6 * 1024 * 1024);
     const start = await fetch(`${r.url}/v2/s3/img/blobs/uploads/`, { method: 'POST' });
-    const loc = new URL(start.headers.get('location'), r.url);
+    const loc = new URL(start.headers.get('location')!, r.url);
     const p1 = await fetch(loc, { method: 'PATCH', body: big.subarray(0, 5 * 1024 * 1024), headers: { 'Content-Type': 'application/octet-stream' } });
     assert.equal(p1.status, 202);
-    const done = new URL(p1.headers.get('location'), r.url);
+    const done = new URL(p1.headers.get('location')!, r.url);
     done.searchParams.set('digest', sha256(big));
     assert.equal((await fetch(done, { method: 'PUT', body: big.subarray(5 * 1024 * 1024) })).status, 201);
     const back = Buffer.from(await (await fetch(`${r.url}/v2/s3/img/blobs/${sha256(big)}`)).arrayBuffer());
@@ -510,17 +549,17 @@ test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', a
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(big.subarray(10, 20)));
     const img = await pushImage('s3/img', 'v1', { base: r.url });
     assert.equal((await fetch(`${r.url}/v2/s3/img/manifests/v1`, { headers: { Accept: DOCKER_MANIFEST } })).headers.get('docker-content-digest'), img.digest);
-    assert.deepEqual((await (await fetch(`${r.url}/v2/s3/img/tags/list`)).json()).tags, ['v1']);
+    assert.deepEqual((await (await fetch(`${r.url}/v2/s3/img/tags/list`)).json() as TagList).tags, ['v1']);
     const s2 = await fetch(`${r.url}/v2/s3/img/blobs/uploads/`, { method: 'POST' });
-    const l2 = new URL(s2.headers.get('location'), r.url);
+    const l2 = new URL(s2.headers.get('location')!, r.url);
     l2.searchParams.set('digest', sha256('not this'));
     const bad = await fetch(l2, { method: 'PUT', body: 'the content' });
     assert.equal(bad.status, 400);
     assert.equal(await errorCode(bad), 'DIGEST_INVALID');
     assert.equal((await fetch(`${r.url}/v2/s3/img/blobs/${sha256('the content')}`, { method: 'HEAD' })).status, 404);
     // Nothing of it in the bucket either.
-    const objects = [];
-    const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { if (e.isDirectory()) walk(path.join(d, e.name)); else objects.push(path.join(d, e.name)); } };
+    const objects: string[] = [];
+    const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { if (e.isDirectory()) walk(path.join(d, e.name)); else objects.push(path.join(d, e.name)); } };
     walk(s3dir);
     assert.ok(objects.some((o) => o.includes(sha256(big).slice(7))), 'the bucket holds the blob');
     assert.ok(!objects.some((o) => o.includes(sha256('the content').slice(7))));
@@ -528,7 +567,7 @@ test('S3 storage on s3rver: uploads, manifests, a wrong digest keeps nothing', a
     assert.equal((await fetch(`${r.url}/v2/s3/img/manifests/${img.digest}`, { method: 'DELETE' })).status, 202);
     await r.stop();
     // Not execFileSync: s3rver runs in this process and must answer meanwhile.
-    const gc = await new Promise((resolve, reject) => execFile(path.join(__dirname, '../../bin/berth'), ['registry', 'gc', ...s3flags], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out))));
+    const gc = await new Promise<string>((resolve, reject) => execFile(path.join(repoRoot, 'bin/berth'), ['registry', 'gc', ...s3flags], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out))));
     assert.match(gc, /freed \d+ bytes/);
     objects.length = 0;
     walk(s3dir);

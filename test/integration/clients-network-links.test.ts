@@ -3,18 +3,26 @@
 // started there afterwards, then `nslookup <alias>` inside the linker) with Debian's python3-docker, and the docker
 // CLI's `--network N --link target:alias` in both orders (target first, linker first), by nslookup and ping; the alias
 // goes when its last linker goes (also when that linker died while berthd was down), and survives a berthd restart.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import type { ContainerInspect } from '../helpers/api-types';
 
 /** Runs Python with Debian's docker-py (5.0.3, only /usr/bin/python3 has it); `api` is an APIClient on the daemon. */
-function py(d, code, args = []) {
+/** What the docker-py link flow prints: the linker's links, the lookup's exit code and output, the target's address. */
+interface LinkFlowResult {
+  links: string[] | null;
+  exit: number;
+  out: string;
+  target_ip: string;
+}
+
+function py(d: TestDaemon, code: string, args: string[] = []): LinkFlowResult {
   const prelude = `import docker, json, sys\napi = docker.APIClient(base_url='unix://${d.sock}')\n`;
   const r = spawnSync('/usr/bin/python3', ['-c', prelude + code, ...args], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as LinkFlowResult;
 }
 
 // Shared by both docker-py flows: start the target on the network, then ask for the alias from inside the linker.
@@ -36,20 +44,20 @@ test('legacy links on user networks resolve through DNS', { timeout: 600_000 }, 
   const d = new TestDaemon('netlinks');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const ipOn = (name, net) => JSON.parse(ok(['inspect', name]))[0].NetworkSettings.Networks[net].IPAddress;
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const ipOn = (name: string, net: string) => (JSON.parse(ok(['inspect', name])) as ContainerInspect[])[0].NetworkSettings.Networks[net].IPAddress;
   /** nslookup's answer line for an address. */
-  const answers = (ip) => new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}\\b`);
+  const answers = (ip: string) => new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}\\b`);
   /** nslookup inside a container: its exit code and output. */
-  const lookup = (name, host) => d.docker(['exec', name, 'nslookup', host]);
+  const lookup = (name: string, host: string) => d.docker(['exec', name, 'nslookup', host]);
   /** Whether `host` resolves, from a throw-away container on the network. */
-  const resolvesFromNew = (net, host) => d.docker(['run', '--rm', '--network', net, 'busybox', 'nslookup', host]).code === 0;
+  const resolvesFromNew = (net: string, host: string) => d.docker(['run', '--rm', '--network', net, 'busybox', 'nslookup', host]).code === 0;
 
   /**
    * docker-py's flow on a new network: `linkerCode` makes and starts `linker` with links=[(target, 'bar')] on it; the
    * target starts there afterwards; the linker's network settings show the link and `nslookup bar` finds the target.
    */
-  const pyLinkFlow = (net, target, linkerCode) => {
+  const pyLinkFlow = (net: string, target: string, linkerCode: string) => {
     ok(['network', 'create', net]);
     const r = py(d, `${linkerCode}
 links = api.inspect_container(linker)['NetworkSettings']['Networks'][sys.argv[1]]['Links']
@@ -80,7 +88,7 @@ api.connect_container_to_network(linker, sys.argv[1], links=[(sys.argv[2], 'bar'
     ok(['run', '-d', '--name', 'tgt1', '--network', 'clilinks', 'busybox', 'sleep', '300']);
     assert.equal(resolvesFromNew('clilinks', 'db'), false, 'no alias before any linker');
     ok(['run', '-d', '--name', 'lnk1', '--network', 'clilinks', '--link', 'tgt1:db', 'busybox', 'sleep', '300']);
-    assert.deepEqual(JSON.parse(ok(['inspect', 'lnk1']))[0].NetworkSettings.Networks.clilinks.Links, ['tgt1:db']);
+    assert.deepEqual((JSON.parse(ok(['inspect', 'lnk1'])) as ContainerInspect[])[0].NetworkSettings.Networks.clilinks.Links, ['tgt1:db']);
     const r = lookup('lnk1', 'db');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, answers(ipOn('tgt1', 'clilinks')));
@@ -124,11 +132,11 @@ api.connect_container_to_network(linker, sys.argv[1], links=[(sys.argv[2], 'bar'
   await t.test('a linker that dies while berthd is down: the start-up takes its alias away', async () => {
     ok(['run', '-d', '--name', 'lnk4', '--network', 'clilinks', '--link', 'tgt2:store', 'busybox', 'sleep', '300']);
     assert.equal(lookup('lnk4', 'store').code, 0);
-    const pid = JSON.parse(ok(['inspect', 'lnk4']))[0].State.Pid;
+    const pid = (JSON.parse(ok(['inspect', 'lnk4'])) as ContainerInspect[])[0].State.Pid;
     await d.kill9();
     process.kill(pid, 'SIGKILL');
     await d.start();
-    assert.equal(JSON.parse(ok(['inspect', 'lnk4']))[0].State.Running, false);
+    assert.equal((JSON.parse(ok(['inspect', 'lnk4'])) as ContainerInspect[])[0].State.Running, false);
     assert.equal(resolvesFromNew('clilinks', 'store'), false, 'the alias is gone with its linker');
     assert.equal(resolvesFromNew('clilinks', 'tgt2'), true, 'the target still resolves by name');
   });
