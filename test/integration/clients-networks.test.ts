@@ -3,24 +3,24 @@
 // words), network names with spaces and odd characters, and what docker-py (Debian's python3-docker) and dockerode
 // users rely on: connect and disconnect, labels, filters and prune, the networks model, ?scope=, IPAM pools with
 // auxiliary addresses, fixed IPv4, IPv6 and link-local endpoint addresses.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const { createHash } = require('node:crypto');
-const Docker = require('dockerode');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { unroutedSubnet } = require('../../dist-test/test/helpers/netstate');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import Docker from 'dockerode';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { unroutedSubnet } from '../helpers/netstate';
+import type { ContainerInspect, ErrorBody, ModemError, NetworkInspect } from '../helpers/api-types';
 
 /** netavark's chain suffix for a network (Berth gives netavark the network's ID as its name). */
-const chainHash = (id) => createHash('sha512').update(id).digest('hex').toUpperCase().slice(0, 13);
+const chainHash = (id: string) => createHash('sha512').update(id).digest('hex').toUpperCase().slice(0, 13);
 const ip6tablesSave = () => spawnSync('ip6tables-save', [], { encoding: 'utf8' }).stdout;
 
 /** A ULA /64 prefix ("fdXX:XXXX:XXXX:N") of this test run, away from other runs and from the host's fd00::/64. */
-function ulaPrefix(n) {
+function ulaPrefix(n: number) {
   const h = createHash('sha256').update(`${process.pid}-${Date.now()}`).digest('hex');
   // Groups written as the daemon writes them back (no leading zeros), so messages echoing a subnet match.
-  const group = (hex) => parseInt(hex, 16).toString(16);
+  const group = (hex: string) => parseInt(hex, 16).toString(16);
   return `fd${h.slice(0, 2)}:${group(h.slice(2, 6))}:${group(h.slice(6, 10))}:${n}`;
 }
 
@@ -29,7 +29,7 @@ function ulaPrefix(n) {
  * `client` (a DockerClient at API 1.41), `api` (its APIClient) and `outcome(fn, *args)`: 'ok', or the APIError's class
  * and HTTP status; it records what it sees in `facts`, which comes back as an object for the test to judge.
  */
-function dockerPy(d, code) {
+function dockerPy(d: TestDaemon, code: string): Record<string, unknown> {
   const prelude = `import json, docker
 client = docker.DockerClient(base_url='unix://${d.sock}', version='1.41', timeout=60)
 api = client.api
@@ -43,7 +43,7 @@ def outcome(fn, *args, **kwargs):
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', `${prelude}${code}\nprint(json.dumps(facts))`], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
 test('networks through real clients', { timeout: 900_000 }, async (t) => {
@@ -51,10 +51,10 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
   t.after(() => d.cleanup());
   await d.startWithBusybox();
   const docker = new Docker({ socketPath: d.sock });
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => d.dockerFail(args);
-  const inspect = (name) => JSON.parse(ok(['inspect', name]))[0];
-  const netInspect = (name) => JSON.parse(ok(['network', 'inspect', name]))[0];
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const fail = (args: string[]) => d.dockerFail(args);
+  const inspect = (name: string) => (JSON.parse(ok(['inspect', name])) as ContainerInspect[])[0];
+  const netInspect = (name: string) => (JSON.parse(ok(['network', 'inspect', name])) as NetworkInspect[])[0];
 
   await t.test('IPv6 networks: create, inspect, addresses, --ip6, ping6 between containers, rules gone after rm', () => {
     const v6 = `${ulaPrefix(1)}::/64`;
@@ -87,7 +87,7 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
     assert.match(ok(['exec', 'a6', 'nslookup', '-type=AAAA', 'b6']), new RegExp(`Address: ${p6}::99`));
     assert.match(ok(['exec', 'b6', 'cat', '/etc/hosts']), new RegExp(`${p6}::99\\t`));
     const members = netInspect('six').Containers;
-    assert.deepEqual(Object.values(members).map((m) => m.IPv6Address).sort(), [`${p6}::2/64`, `${p6}::99/64`]);
+    assert.deepEqual(Object.values(members ?? {}).map((m) => m.IPv6Address).sort(), [`${p6}::2/64`, `${p6}::99/64`]);
     assert.ok(ip6tablesSave().includes(chainHash(id)), 'netavark made ip6tables rules for the network');
 
     // A stopped container shows no address. It published a port: netavark 1.4 leaves the network's port chain
@@ -109,10 +109,10 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
     assert.deepEqual(netInspect('dual').IPAM.Config, [{ Subnet: `${base}.0/24`, Gateway: `${base}.1` }, { Subnet: v6, Gateway: `${p6}::fe` }]);
     ok(['network', 'create', '--ipv6', 'auto6']);
     ok(['network', 'create', '--ipv6', 'auto6b']);
-    const autoSubnet = (name) => {
+    const autoSubnet = (name: string) => {
       const n = netInspect(name);
       assert.equal(n.EnableIPv6, true);
-      const c = n.IPAM.Config.find((x) => x.Subnet.includes(':'));
+      const c = n.IPAM.Config.find((x) => x.Subnet.includes(':'))!;
       assert.match(c.Subnet, /^fd[0-9a-f:]+\/64$/);
       return c.Subnet;
     };
@@ -158,11 +158,11 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
       ok(['run', '-d', '--name', 'sp2', '--network', name, '--network-alias', 'other one', 'busybox', 'sleep', '300']);
       assert.equal(d.docker(['exec', 'sp2', 'ping', '-c', '1', '-W', '5', 'sp1']).code, 0, `sp1 resolves and answers on "${name}"`);
       assert.match(ok(['exec', 'sp1', 'nslookup', 'sp2']), /Name:\s+sp2/);
-      assert.ok(inspect('sp2').NetworkSettings.Networks[name].Aliases.includes('other one'), 'an alias no DNS name can be is kept, not resolved');
+      assert.ok(inspect('sp2').NetworkSettings.Networks[name].Aliases?.includes('other one'), 'an alias no DNS name can be is kept, not resolved');
       const ep = inspect('sp1').NetworkSettings.Networks[name];
       assert.equal(ep.NetworkID, id);
       assert.match(ep.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
-      assert.deepEqual(Object.keys(netInspect(name).Containers).length, 2);
+      assert.deepEqual(Object.keys(netInspect(name).Containers ?? {}).length, 2);
       assert.equal(ok(['network', 'ls', '--filter', `name=${name}`, '--format', '{{.Name}}']).trim(), name);
       assert.equal(ok(['ps', '--filter', `network=${name}`, '--format', '{{.Names}}']).trim().split('\n').sort().join(','), 'sp1,sp2');
       ok(['network', 'disconnect', name, 'sp2']);
@@ -175,7 +175,7 @@ test('networks through real clients', { timeout: 900_000 }, async (t) => {
     for (const name of ['bridge', 'host', 'none', 'default', 'container:x']) {
       const r = d.api('POST', '/networks/create', { Name: name });
       assert.equal(r.status, 403, `${name}: ${r.body}`);
-      assert.match(JSON.parse(r.body).message, new RegExp(`operation is not permitted on predefined ${name} network`));
+      assert.match((JSON.parse(r.body) as ErrorBody).message, new RegExp(`operation is not permitted on predefined ${name} network`));
     }
     const blank = d.api('POST', '/networks/create', { Name: ' \t' });
     assert.equal(blank.status, 400, blank.body);
@@ -289,8 +289,8 @@ facts['gone'] = outcome(api.inspect_network, 'two words')
     const net = await docker.createNetwork({ Name: 'scoped' });
     assert.equal((await net.inspect({ scope: 'local' })).Name, 'scoped');
     for (const scope of ['global', 'swarm']) {
-      await assert.rejects(net.inspect({ scope }), (e) => e.statusCode === 404, `scope=${scope}`);
-      await assert.rejects(docker.getNetwork('scoped').inspect({ scope }), (e) => e.statusCode === 404, `by name, scope=${scope}`);
+      await assert.rejects(net.inspect({ scope }), (e) => (e as ModemError).statusCode === 404, `scope=${scope}`);
+      await assert.rejects(docker.getNetwork('scoped').inspect({ scope }), (e) => (e as ModemError).statusCode === 404, `by name, scope=${scope}`);
     }
     await net.remove();
   });
@@ -300,8 +300,8 @@ facts['gone'] = outcome(api.inspect_network, 'two words')
     const pool = { Subnet: `${base}.0/24`, IPRange: `${base}.128/25`, Gateway: `${base}.254`, AuxiliaryAddresses: { router: `${base}.10`, printer: `${base}.11` } };
     const net = await docker.createNetwork({ Name: 'pooled', IPAM: { Driver: 'default', Config: [pool] } });
     const ipam = (await net.inspect()).IPAM;
-    assert.equal(ipam.Driver, 'default');
-    assert.deepEqual(ipam.Config, [pool], 'the pool comes back as given, auxiliary addresses included');
+    assert.equal(ipam?.Driver, 'default');
+    assert.deepEqual(ipam?.Config, [pool], 'the pool comes back as given, auxiliary addresses included');
     const ctr = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'pooled' } });
     await ctr.start();
     const given = (await ctr.inspect()).NetworkSettings.Networks.pooled.IPAddress;
@@ -357,10 +357,10 @@ facts['gone'] = outcome(api.inspect_network, 'two words')
     // (the docker CLI pairs gateways with subnets itself: ask the API)
     const gw = d.api('POST', '/networks/create', { Name: 'bad6', EnableIPv6: true, IPAM: { Config: [{ Subnet: v6, Gateway: 'fd99::1' }] } });
     assert.equal(gw.status, 400, gw.body);
-    assert.match(JSON.parse(gw.body).message, new RegExp(`invalid gateway fd99::1: it is not a host address of subnet ${p6}::/64`));
+    assert.match((JSON.parse(gw.body) as ErrorBody).message, new RegExp(`invalid gateway fd99::1: it is not a host address of subnet ${p6}::/64`));
     const two = d.api('POST', '/networks/create', { Name: 'bad6', EnableIPv6: true, IPAM: { Config: [{ Subnet: v6 }, { Subnet: `${p6}:8000::/65` }] } });
     assert.equal(two.status, 403, two.body);
-    assert.match(JSON.parse(two.body).message, /invalid pool request: Pool overlaps with other one on this address space/);
+    assert.match((JSON.parse(two.body) as ErrorBody).message, /invalid pool request: Pool overlaps with other one on this address space/);
     ok(['network', 'create', '--ipv6', '--subnet', v6, 'good6']);
     assert.match(fail(['network', 'create', '--ipv6', '--subnet', `${p6}:8000::/65`, 'bad6']), /invalid pool request: Pool overlaps with other one on this address space/);
     assert.match(fail(['network', 'create', '--ipv6', '--subnet', v6.replace('/64', '/48').replace(/:[0-9a-f]+::\/48$/, '::/48'), 'bad6']), /Pool overlaps/);
@@ -371,7 +371,7 @@ facts['gone'] = outcome(api.inspect_network, 'two words')
     assert.equal(api.status, 400, api.body);
     const c = d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'good6' }, NetworkingConfig: { EndpointsConfig: { good6: { IPAMConfig: { IPv6Address: '10.1.2.3' } } } } });
     assert.equal(c.status, 400, c.body);
-    assert.match(JSON.parse(c.body).message, /invalid IPv6 address: 10\.1\.2\.3/);
+    assert.match((JSON.parse(c.body) as ErrorBody).message, /invalid IPv6 address: 10\.1\.2\.3/);
     // An IPv6 subnet on a network without IPv6 is refused rather than ignored.
     const noV6 = d.api('POST', '/networks/create', { Name: 'bad6', IPAM: { Config: [{ Subnet: v6 }] } });
     assert.equal(noV6.status, 400, noV6.body);

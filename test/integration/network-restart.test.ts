@@ -2,18 +2,18 @@
 // container's published port, outbound route and DNS keep working; after a kill -9 (with a container dying while the
 // daemon is down, or the daemon dying half-way through a start) the start-up reconciles: interfaces, iptables rules,
 // namespaces, leases and DNS entries are exactly as before that container. Nothing is left at the end.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const net = require('node:net');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { NetState, freePort, curl } = require('../../dist-test/test/helpers/netstate');
-const { until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { NetState, freePort, curl } from '../helpers/netstate';
+import { until } from '../helpers/wait';
+import type { ContainerInspect, NetworkInspect } from '../helpers/api-types';
 
 
 /** Whether a host process can take the TCP port (nobody holds it). */
-function portFree(port) {
+function portFree(port: number) {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
@@ -27,10 +27,10 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
   const state = new NetState(d);
   t.after(() => { delete process.env.BERTH_FAILPOINTS; return d.cleanup(); });
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const inspect = (name) => JSON.parse(ok(['inspect', name]))[0];
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const inspect = (name: string) => (JSON.parse(ok(['inspect', name])) as ContainerInspect[])[0];
   /** Runs a command inside a running container's namespaces without berthd (nsenter, the container's own busybox). */
-  const inside = (pid, cmd) => spawnSync('nsenter', ['-t', String(pid), '-n', '-m', '-u', ...cmd], { encoding: 'utf8', timeout: 20_000 });
+  const inside = (pid: number, cmd: string[]) => spawnSync('nsenter', ['-t', String(pid), '-n', '-m', '-u', ...cmd], { encoding: 'utf8', timeout: 20_000 });
   const port = await freePort();
 
   ok(['run', '--name', 'seed', 'busybox', 'sh', '-c', 'mkdir -p /www && echo kept-page > /www/index.html']);
@@ -44,7 +44,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
   await until(() => curl(`http://127.0.0.1:${port}/`).out === 'kept-page\n', 'httpd to answer');
   const view = () => ({
     networks: ok(['network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.Labels}}']),
-    keep: JSON.parse(ok(['network', 'inspect', 'keep']))[0],
+    keep: (JSON.parse(ok(['network', 'inspect', 'keep'])) as NetworkInspect[])[0],
     ips: ['web', 'db', 'app'].map((n) => JSON.stringify(inspect(n).NetworkSettings.Networks)),
     port: ok(['port', 'web']),
   });

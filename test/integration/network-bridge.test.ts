@@ -3,23 +3,23 @@
 // from other containers, docker port, --network none|host|container:, --add-host/--dns/--dns-search, --link,
 // a subnet away from what the host routes, bad input leaving nothing behind, apt-get update from a Debian base
 // through NAT, and no interface, rule, namespace or lease left at the end.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
-const dgram = require('node:dgram');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { NetState, freePort, curl } = require('../../dist-test/test/helpers/netstate');
-const { until } = require('../../dist-test/test/helpers/wait');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { NetState, freePort, curl } from '../helpers/netstate';
+import { until } from '../helpers/wait';
+import type { ContainerInspect, NetworkInspect } from '../helpers/api-types';
 
 
 /** The host's own first IPv4 address that is not loopback and not one of the daemons' bridges. */
 function defaultDev() {
   const route = spawnSync('ip', ['-j', '-4', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout;
-  return JSON.parse(route || '[]')[0]?.dev;
+  return (JSON.parse(route || '[]') as { dev: string }[])[0]?.dev;
 }
 
 function hostAddress() {
@@ -30,7 +30,7 @@ function hostAddress() {
 
 
 /** Sends a UDP datagram and waits for the echo; UDP may drop one, so up to three tries a second apart. */
-function udpEcho(host, port, text) {
+function udpEcho(host: string, port: number, text: string) {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     let tries = 0;
@@ -39,7 +39,7 @@ function udpEcho(host, port, text) {
       s.send(text, port, host);
       timer = setTimeout(send, 1000);
     };
-    let timer;
+    let timer: NodeJS.Timeout | undefined;
     s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m.toString()); });
     send();
   });
@@ -50,11 +50,11 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
   const state = new NetState(d);
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  const ok = (args, opts) => d.dockerOk(args, opts);
-  const fail = (args) => d.dockerFail(args);
-  const inspect = (name) => JSON.parse(ok(['inspect', name]))[0];
+  const ok = (args: string[], opts?: RunOpts) => d.dockerOk(args, opts);
+  const fail = (args: string[]) => d.dockerFail(args);
+  const inspect = (name: string) => (JSON.parse(ok(['inspect', name])) as ContainerInspect[])[0];
   const hostIp = hostAddress();
-  const [bridgeNet] = JSON.parse(ok(['network', 'inspect', 'bridge']));
+  const [bridgeNet] = (JSON.parse(ok(['network', 'inspect', 'bridge'])) as NetworkInspect[]);
   const subnet = bridgeNet.IPAM.Config[0].Subnet;
   const gateway = bridgeNet.IPAM.Config[0].Gateway;
   state.learn();
@@ -90,7 +90,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     assert.ok(state.rules().some((r) => r.includes(`-s ${subnet}`)), 'a NAT rule for the subnet');
     const release = ok(['exec', 'a1', 'sh', '-c', 'wget -qO- http://deb.debian.org/debian/dists/bookworm/Release | head -3']);
     assert.match(release, /Origin: Debian/);
-    const [bn] = JSON.parse(ok(['network', 'inspect', 'bridge']));
+    const [bn] = (JSON.parse(ok(['network', 'inspect', 'bridge'])) as NetworkInspect[]);
     assert.deepEqual(Object.values(bn.Containers).map((c) => c.Name).sort(), ['a1', 'a2']);
     assert.equal(bn.Containers[inspect('a1').Id].IPv4Address, `${n1.IPAddress}/24`);
     // A stopped container gives its address and veth back.
@@ -110,7 +110,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     // -p 80: a dynamic host port from the kernel's ephemeral range.
     const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     const lines = ok(['port', 'web1']).trim().split('\n').sort();
-    const dyn = lines.map((l) => /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(l)?.[1]).filter(Boolean).map(Number).find((p) => p !== p1);
+    const dyn = lines.map((l) => /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(l)?.[1]).filter(Boolean).map(Number).find((p) => p !== p1)!;
     assert.ok(dyn >= lo && dyn <= hi, `dynamic port ${dyn} in ${lo}-${hi}: ${lines}`);
     assert.deepEqual(lines, [`7777/udp -> 0.0.0.0:${p3}`, `80/tcp -> 0.0.0.0:${p1}`, `80/tcp -> 0.0.0.0:${dyn}`, `80/tcp -> 127.0.0.1:${p2}`].sort());
     assert.equal(curl(`http://127.0.0.1:${dyn}/`).out, 'bridge-page\n');
@@ -118,7 +118,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(fail(['port', 'web1', '81']), /No public port '81' published for web1/);
     assert.match(ok(['ps', '--filter', 'name=web1', '--format', '{{.Ports}}']), new RegExp(`127\\.0\\.0\\.1:${p2}->80/tcp`));
     const ports = inspect('web1').NetworkSettings.Ports;
-    assert.deepEqual(ports['80/tcp'].map((b) => b.HostPort).sort(), [String(p1), String(p2), String(dyn)].sort());
+    assert.deepEqual(ports['80/tcp']!.map((b) => b.HostPort).sort(), [String(p1), String(p2), String(dyn)].sort());
     assert.equal(ports['9999/udp'], null, 'an exposed, unpublished port is listed without bindings');
     // From another container: through the host's address and through the bridge's gateway.
     const fromCtr = ok(['run', '--rm', 'busybox', 'sh', '-c', `timeout 5 wget -qO- http://${hostIp}:${p1}/; timeout 5 wget -qO- http://${gateway}:${p1}/`]);
@@ -139,7 +139,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     const lines = ok(['port', 'webP']).trim().split('\n').sort();
     assert.equal(lines.length, 3, lines.join('\n'));
     assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['80/tcp', '8081/tcp', '9999/udp']);
-    const p80 = /:(\d+)$/.exec(lines[0])[1];
+    const p80 = /:(\d+)$/.exec(lines[0])![1];
     assert.equal(curl(`http://127.0.0.1:${p80}/`).out, 'bridge-page\n');
     ok(['rm', '-f', 'webP']);
     assert.ok(!state.rules().some((r) => r.includes(`--dport ${p80} `)), 'the DNAT rule went with the container');
@@ -204,7 +204,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     // A port a host process holds.
     const holder = net.createServer().listen(0, '0.0.0.0');
     await new Promise((r) => holder.once('listening', r));
-    const taken = holder.address().port;
+    const taken = (holder.address() as net.AddressInfo).port;
     try {
       const err = fail(['run', '-d', '--name', 'clash1', '-p', `${taken}:80`, 'web']);
       assert.match(err, new RegExp(`Bind for 0\\.0\\.0\\.0:${taken} failed: port is already allocated`));
@@ -214,7 +214,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
       holder.close();
     }
     // A port another container publishes.
-    const p1 = ok(['port', 'web1', '80/tcp']).split('\n').find((l) => l.startsWith('0.0.0.0:')).split(':')[1];
+    const p1 = ok(['port', 'web1', '80/tcp']).split('\n').find((l) => l.startsWith('0.0.0.0:'))!.split(':')[1];
     assert.match(fail(['run', '-d', '--name', 'clash2', '-p', `${p1}:80`, 'web']), new RegExp(`Bind for 0\\.0\\.0\\.0:${p1} failed: port is already allocated`));
     // A second container still gets the port once the first has let it go.
     assert.deepEqual(state.snapshot(), before, 'no veth, rule, namespace or lease from the failed starts');
@@ -240,7 +240,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     spawnSync('ip', ['link', 'set', other, 'up']);
     await d.start();
     assert.equal(added.status, 0, added.stderr);
-    const moved = JSON.parse(ok(['network', 'inspect', 'bridge']))[0].IPAM.Config[0].Subnet;
+    const moved = (JSON.parse(ok(['network', 'inspect', 'bridge'])) as NetworkInspect[])[0].IPAM.Config[0].Subnet;
     assert.notEqual(moved, subnet);
     state.subnets.add(moved);
     const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
@@ -256,7 +256,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     const out = ok(['run', '--rm', 'debian:bookworm', 'sh', '-c', 'apt-get update && apt-cache policy base-files | grep -c deb.debian.org'], { timeout: 300_000 });
     assert.match(out, /bookworm InRelease/);
     assert.match(out, /Reading package lists/);
-    assert.match(out.trim().split('\n').pop(), /^[1-9]\d*$/);
+    assert.match(out.trim().split('\n').pop()!, /^[1-9]\d*$/);
     ok(['rmi', 'debian:bookworm']);
   });
 

@@ -1,16 +1,18 @@
 // Bad input to the build, network, volume, checkpoint, registry (pull, push, login, search) and bootstrap routes:
 // malformed JSON, wrong JSON types, hostile or broken context tars, bad references and hosts, a registry answering
 // garbage. Each gets a clear error naming the problem, nothing is stored from it, and /_ping still answers.
-'use strict';
-const { test, before, after } = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const zlib = require('node:zlib');
-const { spawn, spawnSync } = require('node:child_process');
-const { TestDaemon } = require('../../dist-test/test/helpers/daemon');
-const { makeTar } = require('../../dist-test/test/unit/image-helpers');
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { TestDaemon, type ApiResponse } from '../helpers/daemon';
+import { repoRoot } from '../helpers/paths';
+import type { ErrorBody, JSONMessage } from '../helpers/api-types';
+import { makeTar, type TarEntry } from '../unit/image-helpers';
 
 const d = new TestDaemon('badapi');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-badapi-work-'));
@@ -79,13 +81,14 @@ function start() { http.createServer((req, res) => {
     .listen(0, '127.0.0.1', function () { console.log(main + ' ' + this.address().port); });
 }); }
 `;
-let badRealmHost;
-let registry;
-let regHost;
+let badRealmHost: string;
+let registry: ChildProcessByStdio<null, Readable, null> | undefined;
+let regHost: string;
 
 before(async () => {
-  registry = spawn(process.execPath, ['-e', REGISTRY, path.resolve(__dirname, '../../dist-test/test/unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = (await new Promise((resolve) => registry.stdout.once('data', (b) => resolve(String(b).trim())))).split(' ');
+  const reg = spawn(process.execPath, ['-e', REGISTRY, path.join(repoRoot, 'dist-test/test/unit/image-helpers.js'), canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  registry = reg;
+  const ports = (await new Promise<string>((resolve) => reg.stdout.once('data', (b: Buffer) => resolve(String(b).trim())))).split(' ');
   regHost = `127.0.0.1:${ports[0]}`;
   badRealmHost = `127.0.0.1:${ports[1]}`;
   await d.startWithBusybox();
@@ -98,35 +101,38 @@ after(async () => {
 });
 
 /** Raw HTTP with a body from a file: { status, body }. */
-function post(urlPath, file, contentType = 'application/x-tar') {
+function post(urlPath: string, file: string, contentType = 'application/x-tar') {
   const r = spawnSync('curl', ['-s', '-m', '120', '-o', '-', '-w', '\n%{http_code}', '--unix-socket', d.sock, '-X', 'POST', '-H', `Content-Type: ${contentType}`, '--data-binary', `@${file}`, `http://berth${urlPath}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const i = r.stdout.lastIndexOf('\n');
   return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
 }
 
 /** The status and JSON message match, and the daemon still answers. */
-function assertRefused(res, status, pattern, what) {
+function assertRefused(res: ApiResponse, status: number, pattern: RegExp, what: string) {
   assert.equal(res.status, status, `${what}: status ${res.status}, body ${res.body.slice(0, 500)}`);
-  assert.match(JSON.parse(res.body).message, pattern, what);
+  assert.match((JSON.parse(res.body) as ErrorBody).message, pattern, what);
   assert.ok(d.ping(), `daemon answers /_ping after ${what}`);
 }
 
 /** A streamed reply (build, push) that ends with an error message matching `pattern`. */
-function assertStreamError(res, pattern, what) {
+function assertStreamError(res: ApiResponse, pattern: RegExp, what: string) {
   assert.equal(res.status, 200, `${what}: ${res.body.slice(0, 500)}`);
-  const last = JSON.parse(res.body.trim().split('\n').pop());
+  const last = JSON.parse(res.body.trim().split('\n').pop() ?? '') as JSONMessage;
   assert.match(last.error ?? '', pattern, `${what}: ${res.body.slice(-500)}`);
   assert.ok(d.ping(), `daemon answers /_ping after ${what}`);
 }
 
-function runCases(cases) {
+/** One refused request: method, URL, body, the status and message expected, and any headers. */
+type RefusedCase = [string, string, unknown, number, RegExp, Record<string, string>?];
+
+function runCases(cases: RefusedCase[]) {
   for (const [method, url, body, status, pattern, headers] of cases) {
     assertRefused(d.api(method, url, body, headers), status, pattern, `${method} ${url} ${body ?? ''}`);
   }
 }
 
 const enc = encodeURIComponent;
-const b64 = (s) => Buffer.from(s).toString('base64');
+const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 test('networks: bad JSON, wrong types, bad IPAM and unknown ids are refused; nothing is created from them', () => {
   const before = d.dockerOk(['network', 'ls', '-q']).split('\n').sort();
@@ -216,7 +222,7 @@ test('volumes: bad names (../, /, too long), bad driver opts and wrong types are
 
 test('container create: wrong types and bad names in its network and mount config are refused', () => {
   const before = d.dockerOk(['ps', '-aq']);
-  const create = (body) => ['POST', '/containers/create', JSON.stringify({ Image: 'busybox', ...body })];
+  const create = (body: object): [string, string, string] => ['POST', '/containers/create', JSON.stringify({ Image: 'busybox', ...body })];
   runCases([
     [...create({ NetworkingConfig: { EndpointsConfig: 'x' } }), 400, /NetworkingConfig.EndpointsConfig of type map/],
     // Go's words: the innermost struct, then the field path from the body's root (api/shapes/decode.ts).
@@ -310,7 +316,7 @@ test('pull: bad references and hosts, and a registry answering garbage, get clea
     ['POST', `/images/create?fromImage=${'a'.repeat(300)}`, undefined, 400, /must not be more than 255 characters/],
   ]);
   // Well-formed images with hostile layers: refused while unpacking, nothing written outside, nothing stored.
-  const stream = (r) => post(`/images/create?fromImage=${regHost}/${r}&tag=latest`, '/dev/null');
+  const stream = (r: string) => post(`/images/create?fromImage=${regHost}/${r}&tag=latest`, '/dev/null');
   assertStreamError(stream('escape'), /refusing to unpack tar entry ".*\/pulled": path escapes the target directory/, 'pull of a layer with ../');
   assertStreamError(stream('symlink'), /refusing to unpack tar entry "l\/pulled": parent l is a symlink/, 'pull of a layer writing through a symlink');
   assertStreamError(stream('difflie'), /does not unpack to the diff ID its image config names: digest mismatch/, 'pull of a layer that is not its diff ID');
@@ -321,7 +327,7 @@ test('pull: bad references and hosts, and a registry answering garbage, get clea
 });
 
 test('build: broken, compressed-garbage and hostile contexts and bad parameters are refused; nothing escapes', async () => {
-  const file = async (name, data) => {
+  const file = async (name: string, data: Buffer | TarEntry[]) => {
     const p = path.join(work, name);
     fs.writeFileSync(p, Buffer.isBuffer(data) ? data : await makeTar(data));
     return p;
@@ -330,7 +336,7 @@ test('build: broken, compressed-garbage and hostile contexts and bad parameters 
   const rel = path.relative('/', canaryDir);
   const up = '../'.repeat(20);
   const big = await makeTar([{ name: 'Dockerfile', data: 'FROM busybox\n' }, { name: 'big', data: Buffer.alloc(100_000, 'z') }]);
-  const cases = [
+  const cases: [string, string, number, RegExp][] = [
     ['garbage', await file('garbage.bin', Buffer.alloc(5000, 'g')), 400, /the build context is not a tar archive/],
     ['a tar cut inside a file', await file('cut.tar', big.subarray(0, 30_000)), 400, /invalid tar archive/],
     ['a cut gzip', await file('cut.tgz', zlib.gzipSync(fs.readFileSync(good)).subarray(0, 40)), 400, /the build context is not a valid compressed archive: unexpected end of file/],
@@ -350,7 +356,7 @@ test('build: broken, compressed-garbage and hostile contexts and bad parameters 
   // A huge RUN line fails as a step, the daemon keeps going.
   const huge = await file('huge.tar', [{ name: 'Dockerfile', data: `FROM busybox\nRUN echo ${'a'.repeat(3_000_000)}\n` }]);
   assertStreamError(post('/build?nocache=1', huge), /returned a non-zero code|argument list too long/, 'a 3 MB RUN line');
-  const params = [
+  const params: [string, RegExp][] = [
     [`buildargs=${enc('{bad')}`, /error reading build args/],
     [`buildargs=${enc('[1]')}`, /error reading build args: unexpected JSON \[1\]/],
     [`buildargs=${enc('{"a":5}')}`, /error reading build args/],
