@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 # Tests that drive a terminal or compare with independent peers (podman and Debian's docker-registry 2.8 as
 # registry clients and servers) need these; install what is missing, as make up does for Berth's own needs.
 scripts/deps.sh tmux curl podman docker-registry python3-docker
-# TypeScript tests run from their compiled form in dist-test/ (make build); the JavaScript unit tests in test/unit/ use dist/.
-# Name only directories that hold tests: node --test runs every .js below a test/ directory it is given, helpers too.
-exec node --test --test-concurrency=2 --test-timeout=600000 dist-test/test/unit/ test/unit/ dist-test/test/integration/
+# The tests are TypeScript, run from their compiled form in dist-test/ (make build).
+# Name the directories of test files, not dist-test/test/ itself: below a test/ it is given, node --test runs every .js, helpers too.
+exec node --test --test-concurrency=2 --test-timeout=600000 dist-test/test/unit/ dist-test/test/integration/
