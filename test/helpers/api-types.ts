@@ -1,4 +1,10 @@
-// The parts of the Docker Engine API's answers that the integration tests read (a test casts JSON.parse's result to these).
+// The parts of the Docker Engine API's answers that the integration tests read (a test casts JSON.parse's result to these):
+// src/wire/docker.ts's types where they say what the tests read, and the fuller inspect shapes it does not declare.
+import type { MountPoint } from '../../src/wire/docker';
+
+export type {
+  EventMessage, ExecInspect, ImageSummary, JsonMessage as JSONMessage, MountPoint, Volume as VolumeInspect, VolumePruneResponse as VolumePruneReport,
+} from '../../src/wire/docker';
 
 export interface NetworkInspect {
   Id: string;
@@ -87,13 +93,6 @@ export interface HealthState {
   Log: { Start: string; End: string; ExitCode: number; Output: string }[];
 }
 
-export interface ExecInspect {
-  ID: string;
-  Running: boolean;
-  ExitCode: number | null;
-  ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
-}
-
 /** The X-Docker-Container-Path-Stat header of an archive answer, decoded. */
 export interface PathStat {
   name: string;
@@ -108,27 +107,6 @@ export interface SaveManifestEntry {
   Config: string;
   RepoTags: string[] | null;
   Layers: string[];
-}
-
-export interface VolumeInspect {
-  Name: string;
-  Driver: string;
-  Scope: string;
-  Mountpoint: string;
-  Labels: Record<string, string> | null;
-  Options: Record<string, string> | null;
-  CreatedAt: string;
-}
-
-export interface MountPoint {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
 }
 
 export interface HostConfig {
@@ -170,24 +148,6 @@ export interface ContainerInspect {
   };
 }
 
-/** One line of GET /events (docker events --format '{{json .}}'). */
-export interface EventMessage {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  status?: string;
-  id?: string;
-  from?: string;
-  time: number;
-  timeNano: number;
-  scope?: string;
-}
-
-export interface VolumePruneReport {
-  VolumesDeleted: string[] | null;
-  SpaceReclaimed: number;
-}
-
 /** One sample of GET /containers/{id}/stats (the fields tests read). */
 export interface StatsSample {
   name: string;
@@ -212,28 +172,6 @@ export interface InfoBody {
   Containers: number;
   Images: number;
   Swarm: { LocalNodeState: string; ControlAvailable: boolean };
-}
-
-/** One entry of GET /images/json; VirtualSize and the <none> names depend on the API version. */
-export interface ImageSummary {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Size: number;
-  VirtualSize?: number;
-  Containers: number;
-}
-
-/** One line of a JSON-message progress stream (pull, push, load, build). */
-export interface JSONMessage {
-  stream?: string;
-  status?: string;
-  id?: string;
-  progress?: string;
-  progressDetail?: { current: number; total: number };
-  error?: string;
-  errorDetail?: { message: string };
-  aux?: Record<string, unknown>;
 }
 
 /** What dockerode's modem rejects with: the HTTP status beside the message. */

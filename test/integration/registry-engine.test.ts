@@ -150,7 +150,7 @@ test('shared layers are skipped on pull ("Already exists"); progress is Docker\'
   assert.equal(res.status, 200);
   const msgs = res.body.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l) as JSONMessage);
   assert.ok(msgs.some((x) => x.status === 'Already exists'), res.body);
-  assert.ok(msgs.some((x) => x.status === 'Downloading' && x.progressDetail && x.progressDetail.total > 0 && typeof x.progress === 'string'), res.body);
+  assert.ok(msgs.some((x) => x.status === 'Downloading' && x.progressDetail && (x.progressDetail.total ?? 0) > 0 && typeof x.progress === 'string'), res.body);
   assert.ok(msgs.some((x) => x.status === 'Pull complete'));
   assert.ok(msgs.some((x) => /^Digest: sha256:/.test(x.status ?? '')));
   assert.equal(msgs.filter((x) => x.status === 'Already exists').length, 2, 'the two layers of team/app:1 are not fetched again');
