@@ -198,31 +198,31 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
   });
 
   await t.test('create, start, rm, rename and their error messages', () => {
-    const id = out(['create', '--name', 'c1', 'busybox', 'echo', 'created']);
+    const id = out(['create', '--name', 'cx1', 'busybox', 'echo', 'created']);
     assert.match(id, /^[0-9a-f]{64}$/);
-    assert.equal(inspect('c1', '{{.State.Status}}'), 'created');
-    const conflict = `Error response from daemon: Conflict. The container name "/c1" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`;
-    const dup = d.docker(['create', '--name', 'c1', 'busybox']);
+    assert.equal(inspect('cx1', '{{.State.Status}}'), 'created');
+    const conflict = `Error response from daemon: Conflict. The container name "/cx1" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`;
+    const dup = d.docker(['create', '--name', 'cx1', 'busybox']);
     assert.equal(dup.code, 1);
     assert.equal(dup.stderr, `${conflict}\n`);
-    const dupRun = d.docker(['run', '--name', 'c1', 'busybox']);
+    const dupRun = d.docker(['run', '--name', 'cx1', 'busybox']);
     assert.equal(dupRun.code, 125);
     assert.equal(dupRun.stderr, `docker: ${conflict}\n\nRun 'docker run --help' for more information\n`);
-    assert.equal(out(['start', 'c1']), 'c1');
-    assert.equal(out(['wait', 'c1']), '0');
-    assert.equal(logsOf('c1'), 'created\n');
-    ok(['rename', 'c1', 'c2']);
-    assert.equal(inspect(id.slice(0, 8), '{{.Name}}'), '/c2');
-    assert.equal(d.docker(['logs', 'c1']).stderr, 'Error response from daemon: No such container: c1\n');
+    assert.equal(out(['start', 'cx1']), 'cx1');
+    assert.equal(out(['wait', 'cx1']), '0');
+    assert.equal(logsOf('cx1'), 'created\n');
+    ok(['rename', 'cx1', 'cx2']);
+    assert.equal(inspect(id.slice(0, 8), '{{.Name}}'), '/cx2');
+    assert.equal(d.docker(['logs', 'cx1']).stderr, 'Error response from daemon: No such container: cx1\n');
     ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
-    const ren = d.docker(['rename', 'c2', 'busy']);
+    const ren = d.docker(['rename', 'cx2', 'busy']);
     assert.equal(ren.code, 1);
-    assert.match(ren.stderr, /^Error response from daemon: Conflict\. The container name "\/busy" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\nError: failed to rename container named c2\n$/);
+    assert.match(ren.stderr, /^Error response from daemon: Conflict\. The container name "\/busy" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\nError: failed to rename container named cx2\n$/);
     const rm = d.docker(['rm', 'busy']);
     assert.equal(rm.code, 1);
     assert.equal(rm.stderr, 'Error response from daemon: cannot remove container "/busy": container is running: stop the container before removing or force remove\n');
     assert.equal(out(['rm', '-f', 'busy']), 'busy');
-    assert.equal(out(['rm', 'c2']), 'c2');
+    assert.equal(out(['rm', 'cx2']), 'cx2');
     for (const verb of [['logs'], ['stop'], ['start'], ['kill'], ['restart'], ['wait'], ['rm'], ['diff'], ['export']]) {
       const r = d.docker([...verb, 'nosuch']);
       assert.notEqual(r.code, 0, verb[0]);
