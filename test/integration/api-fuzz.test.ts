@@ -10,18 +10,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { repoRoot } from '../helpers/paths';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TestDaemon } = require(path.join(repoRoot, 'test/helpers/daemon.js')) as { TestDaemon: new (name: string) => Daemon };
-
-interface Daemon {
-  sock: string;
-  startWithBusybox(): Promise<Daemon>;
-  dockerOk(args: string[]): string;
-  ping(): boolean;
-  cleanup(): Promise<void>;
-  logFile: string;
-}
+import { TestDaemon } from '../helpers/daemon';
 
 interface Schema {
   type?: string;
@@ -228,7 +217,7 @@ function sendOn(via: http.Agent | false, sock: string, method: string, target: s
   });
 }
 
-let d: Daemon;
+let d: TestDaemon;
 let victim = '';
 before(async () => {
   d = new TestDaemon('fuzz');
