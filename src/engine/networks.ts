@@ -194,7 +194,6 @@ export class NetworkService {
   // ---------- network create, remove, prune ----------
 
   async create(body: NetworkCreateBody): Promise<{ Id: string; Warning: string }> {
-    if (!body || typeof body !== 'object') throw new InvalidParameterError('invalid JSON: the network config must be an object');
     const name = body.Name ?? '';
     // moby refuses only blank names and the predefined ones: spaces and any other character are fine, as nothing
     // on the host is named after a network (netavark gets its ID, the bridge is br-<ID>).

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { array, decode, int, map, str, struct } from '../../src/api/shapes/decode';
 import { containerCreate, containerUpdate } from '../../src/api/shapes/containers';
+import { networkConnect, networkCreate, networkDisconnect } from '../../src/api/shapes/networks';
 
 const refused = (fn: () => unknown, message: string) => assert.throws(fn, (err: Error) => {
   assert.equal(err.message, message);
@@ -28,4 +29,29 @@ test('what Go takes passes unchanged: null as the zero value, unknown keys, case
   assert.equal(decode(containerCreate, undefined), undefined);
   refused(() => decode(struct('S', { Name: str }), { name: 1 }), 'json: cannot unmarshal number into Go struct field S.Name of type string');
   assert.deepEqual(decode(map(int('uint8')), { a: 255, b: null }), { a: 255, b: 0 });
+});
+
+test('a key in other letters is renamed to its field; the exact name wins over it', () => {
+  const body: Record<string, unknown> = { name: 'n', labels: { a: 'b' } };
+  decode(networkCreate, body);
+  assert.deepEqual(body, { Name: 'n', Labels: { a: 'b' } });
+  const both: Record<string, unknown> = { name: 'x', Name: 'n' };
+  decode(networkCreate, both);
+  assert.equal(both.Name, 'n');
+  const labels = { Labels: { lower: 'kept' } };
+  decode(networkCreate, labels);
+  assert.deepEqual(labels.Labels, { lower: 'kept' }, 'map keys are not field names');
+});
+
+test('network bodies: CreateRequest with IPAM, ConnectOptions with EndpointSettings, DisconnectOptions', () => {
+  refused(() => decode(networkCreate, [1]), 'json: cannot unmarshal array into Go value of type network.CreateRequest');
+  refused(() => decode(networkCreate, { IPAM: { Config: 'x' } }), 'json: cannot unmarshal string into Go struct field IPAM.IPAM.Config of type []network.IPAMConfig');
+  refused(() => decode(networkCreate, { IPAM: { Config: [5] } }), 'json: cannot unmarshal number into Go struct field IPAM.IPAM.Config of type network.IPAMConfig');
+  refused(() => decode(networkCreate, { IPAM: { Config: [{ AuxiliaryAddresses: { a: 1 } }] } }), 'json: cannot unmarshal number into Go struct field IPAMConfig.IPAM.Config.AuxiliaryAddresses of type string');
+  refused(() => decode(networkCreate, { ConfigFrom: { Network: true } }), 'json: cannot unmarshal bool into Go struct field ConfigReference.ConfigFrom.Network of type string');
+  refused(() => decode(networkConnect, { EndpointConfig: { IPAMConfig: { LinkLocalIPs: [1] } } }), 'json: cannot unmarshal number into Go struct field EndpointIPAMConfig.EndpointConfig.IPAMConfig.LinkLocalIPs of type string');
+  refused(() => decode(networkDisconnect, { Force: 'yes' }), 'json: cannot unmarshal string into Go struct field DisconnectOptions.Force of type bool');
+  const good = { Name: 'n', IPAM: { Config: [null, { Subnet: '10.1.0.0/16' }] }, Options: { 'com.docker.network.driver.mtu': '1400' } };
+  assert.equal(decode(networkCreate, good), good);
+  assert.deepEqual(decode(networkConnect, { container: 'c', endpointConfig: { aliases: ['a'] } }), { Container: 'c', EndpointConfig: { Aliases: ['a'] } });
 });

@@ -8,6 +8,7 @@ import { InvalidParameterError, NotFoundError } from '../../errdefs';
 import { parseGoBool } from '../../wire/go-bool';
 import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
+import { networkConnect, networkCreate, networkDisconnect } from '../shapes/networks';
 import { parseUntil } from '../../wire/timestamps';
 
 export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints): void {
@@ -25,7 +26,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 
   router.post('/networks/create', async (ctx) => {
-    const out = await networks.create(checkCreateBody(await ctx.json()));
+    const out = await networks.create(checkBridgeOptions(await ctx.body(networkCreate) as NetworkCreateBody | null | undefined));
     ctx.res!.statusCode = 201;
     return out;
   });
@@ -36,11 +37,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 
   router.post('/networks/{id}/connect', async (ctx) => {
-    const body = checkBody<NetworkConnectBody>(await ctx.json(), 'NetworkConnect', { Container: 'string', EndpointConfig: 'object' });
-    if (body.EndpointConfig) {
-      checkBody(body.EndpointConfig, 'EndpointSettings', { IPAMConfig: 'object', Links: 'strings', Aliases: 'strings', MacAddress: 'string', DriverOpts: 'map', NetworkID: 'string', IPAddress: 'string' });
-      if (body.EndpointConfig.IPAMConfig) checkBody(body.EndpointConfig.IPAMConfig, 'EndpointIPAMConfig', { IPv4Address: 'string', IPv6Address: 'string', LinkLocalIPs: 'strings' });
-    }
+    const body = (await ctx.body(networkConnect) ?? {}) as NetworkConnectBody;
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await endpoints.connect(ctx.params.id!, body.Container, body.EndpointConfig ?? {});
     // moby answers 200 with an empty body (dockerode accepts only 200); an unanswered handler would be a 204.
@@ -48,7 +45,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 
   router.post('/networks/{id}/disconnect', async (ctx) => {
-    const body = checkBody<NetworkDisconnectBody>(await ctx.json(), 'NetworkDisconnect', { Container: 'string', Force: 'bool' });
+    const body = (await ctx.body(networkDisconnect) ?? {}) as NetworkDisconnectBody;
     if (!body.Container) throw new InvalidParameterError('a container name or ID is required');
     await endpoints.disconnect(ctx.params.id!, body.Container, !!body.Force);
     ctx.res!.writeHead(200).end();
@@ -63,49 +60,9 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 }
 
-type Kind = 'string' | 'bool' | 'object' | 'array' | 'map' | 'strings';
-
-/** The JSON kind Go's decoder names in its type errors. */
-function jsonKind(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  return typeof v === 'boolean' ? 'bool' : typeof v;
-}
-
-/**
- * A body whose fields have the JSON types moby's structs declare (null stands for absent), as json.Unmarshal checks
- * them: `{"Name": 5}` or `"Config": "x"` is refused with Go's words instead of stored or crashing the engine.
- */
-function checkBody<T>(v: unknown, struct: string, fields: Record<string, Kind>): T {
-  if (v === undefined || v === null) return {} as T;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type ${struct}`);
-  const o = v as Record<string, unknown>;
-  for (const [f, kind] of Object.entries(fields)) {
-    const x = o[f];
-    if (x === undefined || x === null) continue;
-    const k = jsonKind(x);
-    const ok = kind === 'map' ? k === 'object' && Object.values(x as object).every((e) => typeof e === 'string')
-      : kind === 'strings' ? k === 'array' && (x as unknown[]).every((e) => typeof e === 'string') : k === kind;
-    if (!ok && kind === 'strings' && k === 'array') throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind((x as unknown[]).find((e) => typeof e !== 'string'))} into Go struct field ${struct}.${f} of type string`);
-    if (!ok) throw new InvalidParameterError(`json: cannot unmarshal ${k} into Go struct field ${struct}.${f} of type ${kind === 'map' ? 'map[string]string' : kind === 'strings' ? '[]string' : kind}`);
-  }
-  return o as T;
-}
-
-function checkCreateBody(v: unknown): NetworkCreateBody {
-  if (v === undefined || v === null) throw new InvalidParameterError('network name must not be empty');
-  const body = checkBody<NetworkCreateBody>(v, 'CreateRequest', {
-    Name: 'string', Driver: 'string', Scope: 'string', CheckDuplicate: 'bool', EnableIPv4: 'bool', EnableIPv6: 'bool', Internal: 'bool',
-    Attachable: 'bool', Ingress: 'bool', ConfigOnly: 'bool', ConfigFrom: 'object', Options: 'map', Labels: 'map', IPAM: 'object',
-  });
-  if (body.ConfigFrom) checkBody(body.ConfigFrom, 'CreateRequest.ConfigFrom', { Network: 'string' });
-  if (body.IPAM) {
-    checkBody(body.IPAM, 'CreateRequest.IPAM', { Driver: 'string', Config: 'array', Options: 'map' });
-    for (const c of body.IPAM.Config ?? []) {
-      if (c === null) continue;
-      if ( typeof c !== 'object' || Array.isArray(c)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind(c)} into Go struct field IPAM.Config of type network.IPAMConfig`);
-      checkBody(c, 'IPAMConfig', { Subnet: 'string', IPRange: 'string', Gateway: 'string', AuxiliaryAddresses: 'map' });
-    }
-  }
+/** The bridge driver's options that moby parses at create (a checked body's meaning, not its types). */
+function checkBridgeOptions(body: NetworkCreateBody | null | undefined): NetworkCreateBody {
+  if (!body) throw new InvalidParameterError('network name must not be empty');
   for (const [label, value] of Object.entries(body.Options ?? {})) {
     // moby's bridge driver parses these (fromLabels) and refuses what does not parse, in its words.
     const bad = (why: string) => new InvalidParameterError(`failed to parse ${label} value: ${value} (${why})`);

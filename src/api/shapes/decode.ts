@@ -106,7 +106,9 @@ type StructOf<F extends Fields> = { [K in keyof F]?: Infer<F[K]> | null } & Reco
 /**
  * A Go struct: an object whose named fields have their shapes; other keys pass untouched (Go ignores unknown ones).
  * `name` is the struct's type name as Go's errors print it ("CreateRequest"), `goType` its qualified one
- * ("container.HostConfig") when it differs. Keys match fields case-insensitively, as Go's do.
+ * ("container.HostConfig") when it differs. Keys match fields case-insensitively, as Go's do, and a key that names
+ * a field in other letters is renamed to the field (docker-py sends an exec's `detachKeys`), so the engine reads
+ * one spelling; when the exact name is also there, it wins and the other key stays as an unknown one.
  */
 export function struct<F extends Fields>(name: string, fields: F, goType = name): Shape<StructOf<F>> {
   const folded = new Map(Object.keys(fields).map((k) => [k.toLowerCase(), k]));
@@ -115,9 +117,16 @@ export function struct<F extends Fields>(name: string, fields: F, goType = name)
     check(v, at) {
       if (v === null) return;
       if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, goType, at);
-      for (const [key, x] of Object.entries(v)) {
-        const field = Object.hasOwn(fields, key) ? key : folded.get(key.toLowerCase());
-        if (!field || x === undefined) continue;
+      const o = v as Record<string, unknown>;
+      for (const [key, x] of Object.entries(o)) {
+        let field: string | undefined = key;
+        if (!Object.hasOwn(fields, key)) {
+          field = folded.get(key.toLowerCase());
+          if (!field || Object.hasOwn(o, field)) continue;
+          delete o[key];
+          o[field] = x;
+        }
+        if (x === undefined) continue;
         fields[field]!.check(x, { struct: name, fields: [...(at?.fields ?? []), field] });
       }
     },
