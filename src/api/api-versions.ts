@@ -2,9 +2,18 @@
 import { InvalidParameterError } from '../errdefs';
 import type { ImageInspect } from '../engine/image-queries';
 import { HOST_CONFIG_FIELDS, type ContainerCreateBody, type HostConfig, type ImageSummary } from '../wire/docker';
-import { goFieldName, withGoFieldNames } from './go-json';
 import { compareApiVersions } from './router';
 import { MULTIPLEXED, RAW_STREAM } from './streams';
+
+/**
+ * The host config field `key` names at the top of a create body, as Go's json matches it: the exact one, else one
+ * that matches case-insensitively, else `key` (the shapes' struct decoders do this for the fields they declare).
+ */
+function goFieldName(key: string, fields: readonly string[]): string {
+  if (fields.includes(key)) return key;
+  const folded = key.toLowerCase();
+  return fields.find((f) => f.toLowerCase() === folded) ?? key;
+}
 
 /** True when the client's `version` is older than `than`. */
 export function olderThan(version: string, than: string): boolean {
@@ -32,7 +41,7 @@ export function decodeCreateBody(body: unknown, version: string): ContainerCreat
   if (inner === undefined || inner === null) {
     hc = Object.keys(inline).length ? inline : undefined;
   } else if (typeof inner === 'object' && !Array.isArray(inner)) {
-    hc = withGoFieldNames(inner as Record<string, unknown>, HOST_CONFIG_FIELDS);
+    hc = { ...(inner as Record<string, unknown>) }; // its keys already renamed to fields by the create shape
     for (const k of ['Memory', 'MemorySwap', 'CpuShares', 'CpusetCpus', 'VolumeDriver']) {
       if (inline[k] && !hc[k]) hc[k] = inline[k];
     }

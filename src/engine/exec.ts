@@ -73,13 +73,9 @@ export class ExecService {
   /** POST /containers/{id}/exec */
   create(ref: string, body: ExecCreateBody | undefined): { Id: string } {
     const c = this.o.containers.get(ref);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('config cannot be empty in order to create an exec');
+    if (!body) throw new InvalidParameterError('config cannot be empty in order to create an exec');
     const cmd = typeof body.Cmd === 'string' ? [body.Cmd] : body.Cmd ?? [];
-    if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === 'string')) throw new InvalidParameterError('json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string');
     if (cmd.length === 0) throw new InvalidParameterError('No exec command specified');
-    if (body.Env != null && !(Array.isArray(body.Env) && body.Env.every((e) => typeof e === 'string'))) {
-      throw new InvalidParameterError('json: cannot unmarshal into Go struct field ExecConfig.Env of type []string');
-    }
     for (const e of body.Env ?? []) if (e.startsWith('=') || e === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
     this.checkRunning(c);
     // Sessions live as long as their container (Docker forgets them with it): those of removed containers go here.

@@ -306,12 +306,8 @@ export interface ExecCreateBody {
   Env?: string[] | null; Cmd?: string[] | string | null; Privileged?: boolean; User?: string; WorkingDir?: string;
 }
 
-/** ExecCreateBody's field names (moby's container.ExecOptions). */
-export const EXEC_CREATE_FIELDS: readonly string[] = ['User', 'Privileged', 'Tty', 'ConsoleSize', 'AttachStdin', 'AttachStderr', 'AttachStdout', 'Detach', 'DetachKeys', 'Env', 'WorkingDir', 'Cmd'];
-
 /** POST /exec/{id}/start */
 export interface ExecStartBody { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null }
-export const EXEC_START_FIELDS: readonly string[] = ['Detach', 'Tty', 'ConsoleSize'];
 
 /** GET /exec/{id}/json */
 export interface ExecInspect {

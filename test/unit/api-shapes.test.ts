@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { array, decode, int, map, str, struct } from '../../src/api/shapes/decode';
 import { containerCreate, containerUpdate } from '../../src/api/shapes/containers';
 import { networkConnect, networkCreate, networkDisconnect } from '../../src/api/shapes/networks';
+import { execCreate, execStart } from '../../src/api/shapes/exec';
 
 const refused = (fn: () => unknown, message: string) => assert.throws(fn, (err: Error) => {
   assert.equal(err.message, message);
@@ -54,4 +55,15 @@ test('network bodies: CreateRequest with IPAM, ConnectOptions with EndpointSetti
   const good = { Name: 'n', IPAM: { Config: [null, { Subnet: '10.1.0.0/16' }] }, Options: { 'com.docker.network.driver.mtu': '1400' } };
   assert.equal(decode(networkCreate, good), good);
   assert.deepEqual(decode(networkConnect, { container: 'c', endpointConfig: { aliases: ['a'] } }), { Container: 'c', EndpointConfig: { Aliases: ['a'] } });
+});
+
+test('exec bodies: ExecOptions and ExecStartOptions, keys in any letters (docker-py sends detachKeys)', () => {
+  refused(() => decode(execCreate, { Cmd: [1] }), 'json: cannot unmarshal number into Go struct field ExecOptions.Cmd of type string');
+  refused(() => decode(execCreate, { Cmd: 5 }), 'json: cannot unmarshal number into Go struct field ExecOptions.Cmd of type []string');
+  refused(() => decode(execCreate, { Env: 'A=1' }), 'json: cannot unmarshal string into Go struct field ExecOptions.Env of type []string');
+  refused(() => decode(execCreate, { ConsoleSize: [1, -1] }), 'json: cannot unmarshal number -1 into Go struct field ExecOptions.ConsoleSize of type uint');
+  refused(() => decode(execStart, { ConsoleSize: 'x' }), 'json: cannot unmarshal string into Go struct field ExecStartOptions.ConsoleSize of type [2]uint');
+  refused(() => decode(execStart, 1), 'json: cannot unmarshal number into Go value of type container.ExecStartOptions');
+  assert.deepEqual(decode(execCreate, { cmd: 'true', detachKeys: 'ctrl-x', AttachStdout: true }), { Cmd: 'true', DetachKeys: 'ctrl-x', AttachStdout: true });
+  assert.deepEqual(decode(execStart, { detach: true, Tty: false }), { Detach: true, Tty: false });
 });

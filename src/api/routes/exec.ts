@@ -1,18 +1,18 @@
 // Exec routes of the Docker Engine API: create, start (hijacked), resize, inspect.
-import { EXEC_CREATE_FIELDS, EXEC_START_FIELDS, type ExecCreateBody, type ExecStartBody } from '../../wire/docker';
+import type { ExecCreateBody, ExecStartBody } from '../../wire/docker';
 import type { ExecService } from '../../engine/exec';
 import { errorMessage, InvalidParameterError } from '../../errdefs';
 import { queryInt, type Router } from '../router';
 import { frame } from '../streams';
-import { withGoFieldNames } from '../go-json';
+import { execCreate, execStart } from '../shapes/exec';
 import { olderThan, outputContentType } from '../api-versions';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 
 export function registerExecRoutes(router: Router, execs: ExecService): void {
   router.post('/containers/{id}/exec', async (ctx) => {
-    const body = withGoFieldNames(await ctx.json<ExecCreateBody>(), EXEC_CREATE_FIELDS);
+    const body = await ctx.body(execCreate) as ExecCreateBody | null | undefined;
     if (body?.DetachKeys) detachKeysOf(body.DetachKeys);
-    const out = execs.create(ctx.params.id!, body);
+    const out = execs.create(ctx.params.id!, body ?? undefined);
     ctx.res!.statusCode = 201;
     return out;
   });
@@ -27,7 +27,7 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
   });
 
   router.post('/exec/{id}/start', async (ctx) => {
-    const body = withGoFieldNames(await ctx.json<ExecStartBody>(), EXEC_START_FIELDS) ?? {};
+    const body = (await ctx.body(execStart) ?? {}) as ExecStartBody;
     // As dockerd: the start's own Tty, not the session's, says whether output is multiplexed (docker-py starts a
     // TTY session without it and reads frames), and a console size needs it (and API 1.42).
     const tty = !!body.Tty;

@@ -60,12 +60,13 @@ export function int(goType: 'int' | 'uint' | 'int64' | 'uint64' | 'int32' | 'uin
   };
 }
 
-export function array<T>(item: Shape<T>): Shape<T[]> {
+/** A Go slice, or a fixed-size array when `goType` names one ("[2]uint": Go fills or drops to that length, the engine decides). */
+export function array<T>(item: Shape<T>, goType = `[]${item.goType}`): Shape<T[]> {
   return {
-    goType: `[]${item.goType}`,
+    goType,
     check(v, at) {
       if (v === null) return;
-      if (!Array.isArray(v)) throw typeError(v, `[]${item.goType}`, at);
+      if (!Array.isArray(v)) throw typeError(v, goType, at);
       v.forEach((x, i) => {
         if (x === null && item.zero !== undefined) v[i] = item.zero;
         else item.check(x, at);
