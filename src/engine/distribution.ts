@@ -8,7 +8,7 @@ import type { AuthConfig, SearchResult } from '../wire/distribution';
 import type { EventBus } from './events';
 import { ImagePuller, type PullOptions } from './image-pull';
 import { ImagePusher, type PushOptions } from './image-push';
-import { checkAuthConfig, checkedRegistryHost } from './registry-auth';
+import { checkedRegistryHost } from './registry-auth';
 
 export interface DistributionOptions {
   images: LocalImages;
@@ -50,7 +50,7 @@ export class DistributionService {
 
   /** POST /auth: checks the credentials against the registry (the ping's challenge answered). */
   async login(auth: AuthConfig): Promise<{ Status: string; IdentityToken: string }> {
-    const server = (checkAuthConfig(auth, 'invalid login body').serveraddress ?? '').trim();
+    const server = (auth.serveraddress ?? '').trim();
     if (!server) throw new InvalidParameterError('serveraddress is required');
     let host = checkedRegistryHost(server.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
     if (host === 'index.docker.io' || host === 'docker.io') host = 'registry-1.docker.io';

@@ -1,32 +1,7 @@
-// Whom the engine talks to and as whom: Docker's X-Registry-Auth header and login bodies decoded into checked
-// AuthConfigs, the registry host a reference's domain is reached at, and the token scope of a repository.
+// Whom the engine talks to: the registry host a reference's domain is reached at, and the token scope of a
+// repository (X-Registry-Auth and login bodies are decoded at the API edge, api/shapes/registry.ts).
 import { InvalidParameterError } from '../errdefs';
 import type { ImageReference } from '../wire/reference';
-import type { AuthConfig } from '../wire/distribution';
-
-/** Decodes Docker's X-Registry-Auth header (base64url JSON of an AuthConfig); empty or "{}" means anonymous. */
-export function decodeRegistryAuth(header: string | string[] | undefined): AuthConfig {
-  const v = Array.isArray(header) ? header[0] : header;
-  if (!v) return {};
-  try {
-    const parsed = JSON.parse(Buffer.from(v, 'base64').toString('utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? checkAuthConfig(parsed, 'invalid X-Registry-Auth header') : {};
-  } catch (err) {
-    if (err instanceof InvalidParameterError) throw err;
-    throw new InvalidParameterError('invalid X-Registry-Auth header: not base64-encoded JSON');
-  }
-}
-
-/** An AuthConfig whose fields are strings (null as absent), as Go's decoder insists: `{"username": 5}` is refused. */
-export function checkAuthConfig(v: object, what: string): AuthConfig {
-  if (Array.isArray(v)) throw new InvalidParameterError(`${what}: expected a JSON AuthConfig object`);
-  for (const [k, x] of Object.entries(v)) {
-    if (x !== null && x !== undefined && typeof x !== 'string' && ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'].includes(k)) {
-      throw new InvalidParameterError(`${what}: json: cannot unmarshal ${Array.isArray(x) ? 'array' : typeof x} into Go struct field AuthConfig.${k} of type string`);
-    }
-  }
-  return v as AuthConfig;
-}
 
 /** A registry host[:port] a URL can be made of; anything else is the client's mistake, named. */
 export function checkedRegistryHost(host: string): string {

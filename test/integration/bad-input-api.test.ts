@@ -268,7 +268,7 @@ test('checkpoints: bad names, bodies and directories are refused', () => {
 test('login, search, push and bootstrap: bad bodies, auth headers, hosts, filters and refs are refused', () => {
   runCases([
     ['POST', '/auth', '{bad', 400, /invalid JSON in request body/],
-    ['POST', '/auth', '[1]', 400, /must be a JSON AuthConfig object/],
+    ['POST', '/auth', '[1]', 400, /^json: cannot unmarshal array into Go value of type registry.AuthConfig$/],
     ['POST', '/auth', '{}', 400, /serveraddress is required/],
     ['POST', '/auth', '{"username":5,"serveraddress":"x"}', 400, /AuthConfig.username of type string/],
     ['POST', '/auth', '{"serveraddress":{}}', 400, /AuthConfig.serveraddress of type string/],
@@ -358,8 +358,8 @@ test('build: broken, compressed-garbage and hostile contexts and bad parameters 
   assertStreamError(post('/build?nocache=1', huge), /returned a non-zero code|argument list too long/, 'a 3 MB RUN line');
   const params: [string, RegExp][] = [
     [`buildargs=${enc('{bad')}`, /error reading build args/],
-    [`buildargs=${enc('[1]')}`, /error reading build args: unexpected JSON \[1\]/],
-    [`buildargs=${enc('{"a":5}')}`, /error reading build args/],
+    [`buildargs=${enc('[1]')}`, /error reading build args: json: cannot unmarshal array into Go value of type map\[string\]\*string/],
+    [`buildargs=${enc('{"a":5}')}`, /error reading build args: json: cannot unmarshal number into Go value of type string/],
     ['labels=notjson', /error reading labels/],
     [`labels=${enc('{"a":[1]}')}`, /error reading labels/],
     ['cachefrom=notjson', /error reading cache-from/],

@@ -1,10 +1,12 @@
 // The edge decoders: Go's encoding/json wording for wrong types, Go's null and key-matching rules, and the create shape.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { array, decode, int, map, str, struct } from '../../src/api/shapes/decode';
+import { array, decode, int, jsonQuery, map, str, struct } from '../../src/api/shapes/decode';
 import { containerCreate, containerUpdate } from '../../src/api/shapes/containers';
 import { networkConnect, networkCreate, networkDisconnect } from '../../src/api/shapes/networks';
 import { execCreate, execStart } from '../../src/api/shapes/exec';
+import { authConfig, registryAuthHeader } from '../../src/api/shapes/registry';
+import { buildArgs, buildLabels, buildUlimits, cacheFrom } from '../../src/api/shapes/build';
 
 const refused = (fn: () => unknown, message: string) => assert.throws(fn, (err: Error) => {
   assert.equal(err.message, message);
@@ -66,4 +68,29 @@ test('exec bodies: ExecOptions and ExecStartOptions, keys in any letters (docker
   refused(() => decode(execStart, 1), 'json: cannot unmarshal number into Go value of type container.ExecStartOptions');
   assert.deepEqual(decode(execCreate, { cmd: 'true', detachKeys: 'ctrl-x', AttachStdout: true }), { Cmd: 'true', DetachKeys: 'ctrl-x', AttachStdout: true });
   assert.deepEqual(decode(execStart, { detach: true, Tty: false }), { Detach: true, Tty: false });
+});
+
+test('who a request acts as: AuthConfig bodies and X-Registry-Auth headers', () => {
+  refused(() => decode(authConfig, { username: 5 }), 'json: cannot unmarshal number into Go struct field AuthConfig.username of type string');
+  refused(() => decode(authConfig, [1]), 'json: cannot unmarshal array into Go value of type registry.AuthConfig');
+  assert.deepEqual(decode(authConfig, { Username: 'u', ServerAddress: 'r' }), { username: 'u', serveraddress: 'r' });
+  const header = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  assert.deepEqual(registryAuthHeader(header({ username: 'bob', password: 'p+/=?' })), { username: 'bob', password: 'p+/=?' });
+  assert.deepEqual(registryAuthHeader(header(null)), {});
+  assert.deepEqual(registryAuthHeader(''), {});
+  refused(() => registryAuthHeader(header({ password: [] })), 'invalid X-Registry-Auth header: json: cannot unmarshal array into Go struct field AuthConfig.password of type string');
+  refused(() => registryAuthHeader(header(5)), 'invalid X-Registry-Auth header: json: cannot unmarshal number into Go value of type registry.AuthConfig');
+  refused(() => registryAuthHeader('%%%'), 'invalid X-Registry-Auth header: not base64-encoded JSON');
+});
+
+test("build's JSON-in-query parameters: Go's types and words, null build args kept as null", () => {
+  const q = (s: string) => new URLSearchParams(s);
+  assert.deepEqual(jsonQuery(q(`buildargs=${encodeURIComponent('{"A":null,"B":"1"}')}`), 'buildargs', buildArgs, 'build args'), { A: null, B: '1' });
+  assert.equal(jsonQuery(q('buildargs=null'), 'buildargs', buildArgs, 'build args'), undefined);
+  assert.equal(jsonQuery(q('buildargs='), 'buildargs', buildArgs, 'build args'), undefined);
+  refused(() => jsonQuery(q('buildargs=[1]'), 'buildargs', buildArgs, 'build args'), 'error reading build args: json: cannot unmarshal array into Go value of type map[string]*string');
+  refused(() => jsonQuery(q(`labels=${encodeURIComponent('{"a":[1]}')}`), 'labels', buildLabels, 'labels'), 'error reading labels: json: cannot unmarshal array into Go value of type string');
+  refused(() => jsonQuery(q(`cachefrom=${encodeURIComponent('"x"')}`), 'cachefrom', cacheFrom, 'cache-from'), 'error reading cache-from: json: cannot unmarshal string into Go value of type []string');
+  refused(() => jsonQuery(q(`ulimits=${encodeURIComponent('[{"Name":"nofile","Soft":"x"}]')}`), 'ulimits', buildUlimits, 'ulimit settings'), 'error reading ulimit settings: json: cannot unmarshal string into Go struct field Ulimit.Soft of type int64');
+  assert.throws(() => jsonQuery(q('labels=notjson'), 'labels', buildLabels, 'labels'), /^InvalidParameterError: error reading labels: Unexpected token/);
 });

@@ -2,7 +2,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChallenge, isInsecure, errorFromBody } from '../../src/registry/client';
-import { decodeRegistryAuth, registryHost } from '../../src/engine/registry-auth';
+import { registryHost } from '../../src/engine/registry-auth';
+import { registryAuthHeader } from '../../src/api/shapes/registry';
 
 test('WWW-Authenticate challenges: bearer with quoted params (commas inside), basic, and junk', () => {
   assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), {
@@ -29,11 +30,11 @@ test('insecure registries: loopback always, names and CIDRs from the daemon conf
 
 test('X-Registry-Auth: base64url and base64 JSON, empty means anonymous, garbage is refused', () => {
   const body = { username: 'bob', password: 'p+/=?', serveraddress: 'r:5000' };
-  assert.deepEqual(decodeRegistryAuth(Buffer.from(JSON.stringify(body)).toString('base64url')), body);
-  assert.deepEqual(decodeRegistryAuth(Buffer.from(JSON.stringify(body)).toString('base64')), body);
-  assert.deepEqual(decodeRegistryAuth(undefined), {});
-  assert.deepEqual(decodeRegistryAuth('e30='), {});
-  assert.throws(() => decodeRegistryAuth('%%%not-json'), /X-Registry-Auth/);
+  assert.deepEqual(registryAuthHeader(Buffer.from(JSON.stringify(body)).toString('base64url')), body);
+  assert.deepEqual(registryAuthHeader(Buffer.from(JSON.stringify(body)).toString('base64')), body);
+  assert.deepEqual(registryAuthHeader(undefined), {});
+  assert.deepEqual(registryAuthHeader('e30='), {});
+  assert.throws(() => registryAuthHeader('%%%not-json'), /X-Registry-Auth/);
   assert.equal(registryHost('docker.io'), 'registry-1.docker.io');
   assert.equal(registryHost('127.0.0.1:5000'), '127.0.0.1:5000');
 });

@@ -1,13 +1,15 @@
 // Build routes of the Docker Engine API (the classic builder, as the docker CLI uses it with DOCKER_BUILDKIT=0):
 // POST /build streams Docker's JSON messages; POST /build/prune and /build/cancel.
 import type { ServerResponse } from 'node:http';
-import { InvalidParameterError, NotImplementedError, errorMessage } from '../../errdefs';
+import { InvalidParameterError, NotImplementedError } from '../../errdefs';
 import type { BuildOptions, BuildOutput } from '../../build/executor';
 import { RunStepError } from '../../build/executor';
 import type { BuildService } from '../../build/service';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type Router } from '../router';
 import { JsonMessageStream } from './images';
+import { jsonQuery } from '../shapes/decode';
+import { buildArgs as buildArgsShape, buildLabels, buildUlimits, cacheFrom as cacheFromShape } from '../shapes/build';
 import { parseNormalizedNamed } from '../../image/reference';
 
 /** Docker's sanitizeRepoAndTags: every -t is a valid reference without a digest, refused before the build runs. */
@@ -18,22 +20,6 @@ function checkedTags(tags: string[]): string[] {
   return tags;
 }
 
-function jsonParam<T>(q: URLSearchParams, name: string, what: string, check: (v: unknown) => boolean): T | undefined {
-  const raw = q.get(name);
-  if (raw === null || raw === '') return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidParameterError(`error reading ${what}: ${errorMessage(err)}`);
-  }
-  if (v === null) return undefined;
-  if (!check(v)) throw new InvalidParameterError(`error reading ${what}: unexpected JSON ${raw}`);
-  return v as T;
-}
-
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function int(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
@@ -43,10 +29,10 @@ function int(q: URLSearchParams, name: string): number | undefined {
 
 /** moby's newImageBuildOptions: the query parameters of POST /build. */
 export function buildOptionsFrom(q: URLSearchParams): BuildOptions & { quiet: boolean } {
-  const buildArgs = jsonParam<Record<string, string | null>>(q, 'buildargs', 'build args', (v) => isObject(v) && Object.values(v as object).every((x) => x === null || typeof x === 'string')) ?? {};
-  const labels = jsonParam<Record<string, string>>(q, 'labels', 'labels', (v) => isObject(v) && Object.values(v as object).every((x) => typeof x === 'string')) ?? {};
-  const cacheFrom = jsonParam<string[]>(q, 'cachefrom', 'cache-from', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));
-  const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(q, 'ulimits', 'ulimit settings', (v) => Array.isArray(v));
+  const buildArgs = jsonQuery(q, 'buildargs', buildArgsShape, 'build args') ?? {};
+  const labels = jsonQuery(q, 'labels', buildLabels, 'labels') ?? {};
+  const cacheFrom = jsonQuery(q, 'cachefrom', cacheFromShape, 'cache-from');
+  const ulimits = jsonQuery(q, 'ulimits', buildUlimits, 'ulimit settings') as { Name: string; Soft: number; Hard: number }[] | undefined;
   if (q.getAll('securityopt').length) throw new InvalidParameterError('security options are not supported on linux');
   const version = q.get('version');
   if (version && version !== '1') {

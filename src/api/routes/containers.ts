@@ -183,7 +183,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
 
   router.post('/commit', async (ctx) => {
     const q = ctx.query;
-    const config = await ctx.json<import('../../wire/docker').ContainerConfig>();
+    // moby decodes a commit's body as a create body (runconfig's decoder) and keeps its Config.
+    const config = await ctx.body(containerCreate) as import('../../wire/docker').ContainerConfig | null | undefined;
     const id = await containers.commit(q.get('container') ?? '', {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, comment: q.get('comment') || undefined,
       author: q.get('author') || undefined, changes: q.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean),

@@ -2,7 +2,7 @@
 import { InvalidParameterError } from '../../errdefs';
 import { parseGoBool } from '../../wire/go-bool';
 import type { DistributionService } from '../../engine/distribution';
-import { decodeRegistryAuth } from '../../engine/registry-auth';
+import { authConfig, registryAuthHeader } from '../shapes/registry';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
 import { JsonMessageStream, type PullHandler } from './images';
@@ -10,14 +10,14 @@ import { JsonMessageStream, type PullHandler } from './images';
 /** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
 export function registryPull(distribution: DistributionService): PullHandler {
   return (ref, opts) => {
-    const pullOpts = { auth: decodeRegistryAuth(opts.auth), platform: opts.platform, progress: opts.progress };
+    const pullOpts = { auth: registryAuthHeader(opts.auth), platform: opts.platform, progress: opts.progress };
     return opts.allTags ? distribution.pullAllTags(ref, pullOpts) : distribution.pull(ref, pullOpts);
   };
 }
 
 export function registerDistributionRoutes(router: Router, distribution: DistributionService): void {
   router.post('/images/{name:.*}/push', async (ctx) => {
-    const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+    const auth = registryAuthHeader(ctx.req.headers['x-registry-auth']);
     const stream = new JsonMessageStream(ctx.res!);
     try {
       await distribution.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, progress: (m) => stream.write(m) });
@@ -28,8 +28,8 @@ export function registerDistributionRoutes(router: Router, distribution: Distrib
   });
 
   router.post('/auth', async (ctx) => {
-    const body = await ctx.json<AuthConfig>();
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('the body must be a JSON AuthConfig object');
+    const body = await ctx.body(authConfig) as AuthConfig | null | undefined;
+    if (!body) throw new InvalidParameterError('the body must be a JSON AuthConfig object');
     return distribution.login(body);
   });
 
@@ -38,7 +38,7 @@ export function registerDistributionRoutes(router: Router, distribution: Distrib
     const limit = queryInt(ctx.query, 'limit') ?? 25;
     if (limit < 1 || limit > 100) throw new InvalidParameterError(`limit ${limit} is outside the range of [1, 100]`);
     const keep = searchFilter(queryFilters(ctx.query));
-    return (await distribution.search(term, limit, decodeRegistryAuth(ctx.req.headers['x-registry-auth']))).filter(keep);
+    return (await distribution.search(term, limit, registryAuthHeader(ctx.req.headers['x-registry-auth']))).filter(keep);
   });
 }
 

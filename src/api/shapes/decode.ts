@@ -41,6 +41,8 @@ export const bool = leaf<boolean>('bool', false, (v) => typeof v === 'boolean');
 export const float = leaf<number>('float64', 0, (v) => typeof v === 'number');
 /** Any JSON value (Go's interface{}, or a field the engine reads loosely and checks itself). */
 export const anyJson: Shape<unknown> = { goType: 'interface {}', check() {} };
+/** Go's *string: a string, or null kept as null (nil), where null means something else than "" (a build arg's "from the environment"). */
+export const nullableStr: Shape<string | null> = { goType: 'string', check: str.check };
 
 /** A Go integer type: a number that is whole and in range, else "cannot unmarshal number 1.5 into ... of type int64". */
 export function int(goType: 'int' | 'uint' | 'int64' | 'uint64' | 'int32' | 'uint32' | 'uint16' | 'uint8' | 'int8' = 'int64'): Shape<number> {
@@ -75,8 +77,8 @@ export function array<T>(item: Shape<T>, goType = `[]${item.goType}`): Shape<T[]
   };
 }
 
-export function map<T>(value: Shape<T>): Shape<Record<string, T>> {
-  const goType = `map[string]${value.goType}`;
+/** A Go map from strings; `goType` names it when Go's name differs from the value's (`map[string]*string`). */
+export function map<T>(value: Shape<T>, goType = `map[string]${value.goType}`): Shape<Record<string, T>> {
   return {
     goType,
     check(v, at) {
@@ -132,6 +134,26 @@ export function struct<F extends Fields>(name: string, fields: F, goType = name)
       }
     },
   };
+}
+
+/**
+ * A query parameter holding JSON (build's buildargs, labels, cachefrom, ulimits), decoded into its shape as moby's
+ * json.Unmarshal does: absent or empty is undefined, JSON null too; errors say `error reading WHAT: ...`.
+ */
+export function jsonQuery<T>(q: URLSearchParams, name: string, shape: Shape<T>, what: string): T | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidParameterError(`error reading ${what}: ${(err as Error).message}`);
+  }
+  try {
+    return decode(shape, v) ?? undefined;
+  } catch (err) {
+    throw new InvalidParameterError(`error reading ${what}: ${(err as Error).message}`);
+  }
 }
 
 /** Checks a parsed body against its shape; an absent body stays absent. */
