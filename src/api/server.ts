@@ -91,6 +91,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     const result = await found.handler(ctx);
     if (hijacked) return;
     if (res && !res.headersSent) {
+      await drainBody(req, res);
       if (result === undefined) {
         res.writeHead(res.statusCode && res.statusCode !== 200 ? res.statusCode : 204);
         res.end();
@@ -111,6 +112,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     const contentType = plain ? 'text/plain; charset=utf-8' : 'application/json';
     if (res) {
       if (!res.headersSent) {
+        await drainBody(req, res);
         res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...(plain ? { 'X-Content-Type-Options': 'nosniff' } : {}) });
         res.end(req.method === 'HEAD' ? undefined : body);
       } else res.destroy();
@@ -118,6 +120,33 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     }
   }
+}
+
+/** How much of a body its handler left unread is read before the answer, as Go's net/http does (256 KiB). */
+const MAX_UNREAD_BODY = 256 * 1024;
+const UNREAD_BODY_WAIT_MS = 2000;
+
+/**
+ * Reads what is left of a body the handler did not read (a refusal before it, a stub) before answering, as Go's
+ * server does: a connection closed with unread bytes is reset, and the client loses the answer it was sent (the
+ * API fuzzer's 70 KB bodies to swarm stubs, on a Connection: close request). Past 256 KiB or 2 s the connection
+ * closes after the answer instead of being kept alive.
+ */
+function drainBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.complete || req.destroyed || req.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = MAX_UNREAD_BODY;
+    const giveUp = () => { res.shouldKeepAlive = false; done(); };
+    const timer = setTimeout(giveUp, UNREAD_BODY_WAIT_MS);
+    const onData = (chunk: Buffer) => { left -= chunk.length; if (left < 0) giveUp(); };
+    function done(): void {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    }
+    req.on('data', onData).on('end', done).on('close', done).on('error', done);
+    req.resume();
+  });
 }
 
 class MethodNotAllowed extends Error {
