@@ -12,7 +12,8 @@ export interface CheckpointRuntime {
   checkpoint(runtime: string, id: string, o: { imagePath: string; workPath: string; leaveRunning: boolean }): Promise<void>;
 }
 
-export interface CheckpointCreateBody { CheckpointID?: unknown; CheckpointDir?: unknown; Exit?: unknown }
+/** POST /containers/{id}/checkpoints, checked at the API edge (api/shapes/checkpoints.ts). */
+export interface CheckpointCreateBody { CheckpointID?: string | null; CheckpointDir?: string | null; Exit?: boolean | null }
 
 /** Docker's names.RestrictedNamePattern; a trailing dot is refused too. */
 const NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
@@ -35,12 +36,8 @@ export class CheckpointService {
   }
 
   async create(ref: string, body: CheckpointCreateBody): Promise<void> {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('the checkpoint request must be a JSON object');
-    const id = typeof body.CheckpointID === 'string' ? body.CheckpointID : '';
-    if (body.CheckpointID !== undefined && typeof body.CheckpointID !== 'string') throw new InvalidParameterError('CheckpointID must be a string');
-    if (body.CheckpointDir !== undefined && body.CheckpointDir !== null && typeof body.CheckpointDir !== 'string') throw new InvalidParameterError('CheckpointDir must be a string');
-    if (body.Exit !== undefined && body.Exit !== null && typeof body.Exit !== 'boolean') throw new InvalidParameterError('Exit must be a boolean');
-    const dir = await this.customDir(body.CheckpointDir as string | undefined);
+    const id = body.CheckpointID ?? '';
+    const dir = await this.customDir(body.CheckpointDir);
     validateCheckpointId(id);
     const c = this.o.containers.get(ref);
     if (!isRunning(c.state.status) || c.state.status === 'restarting') throw new ConflictError(`container ${c.id} is not running`);

@@ -248,9 +248,9 @@ test('checkpoints: bad names, bodies and directories are refused', () => {
   runCases([
     ['GET', '/containers/nosuch/checkpoints', undefined, 404, /No such container: nosuch/],
     ['POST', '/containers/ck1/checkpoints', '{bad', 400, /invalid JSON in request body/],
-    ['POST', '/containers/ck1/checkpoints', '[1]', 400, /must be a JSON object/],
+    ['POST', '/containers/ck1/checkpoints', '[1]', 400, /^json: cannot unmarshal array into Go value of type checkpoint.CreateOptions$/],
     ['POST', '/containers/ck1/checkpoints', '{}', 400, /invalid checkpoint ID ""/],
-    ['POST', '/containers/ck1/checkpoints', '{"CheckpointID":5}', 400, /CheckpointID must be a string/],
+    ['POST', '/containers/ck1/checkpoints', '{"CheckpointID":5}', 400, /^json: cannot unmarshal number into Go struct field CreateOptions.CheckpointID of type string$/],
     ['POST', '/containers/ck1/checkpoints', '{"CheckpointID":"../x"}', 400, /invalid checkpoint ID "..\/x"/],
     ['POST', '/containers/ck1/checkpoints', '{"CheckpointID":"a/b"}', 400, /invalid checkpoint ID "a\/b"/],
     ['POST', '/containers/ck1/checkpoints', '{"CheckpointID":"ok"}', 409, /is not running/],

@@ -7,6 +7,7 @@ import { networkConnect, networkCreate, networkDisconnect } from '../../src/api/
 import { execCreate, execStart } from '../../src/api/shapes/exec';
 import { authConfig, registryAuthHeader } from '../../src/api/shapes/registry';
 import { buildArgs, buildLabels, buildUlimits, cacheFrom } from '../../src/api/shapes/build';
+import { checkpointCreate } from '../../src/api/shapes/checkpoints';
 
 const refused = (fn: () => unknown, message: string) => assert.throws(fn, (err: Error) => {
   assert.equal(err.message, message);
@@ -93,4 +94,11 @@ test("build's JSON-in-query parameters: Go's types and words, null build args ke
   refused(() => jsonQuery(q(`cachefrom=${encodeURIComponent('"x"')}`), 'cachefrom', cacheFrom, 'cache-from'), 'error reading cache-from: json: cannot unmarshal string into Go value of type []string');
   refused(() => jsonQuery(q(`ulimits=${encodeURIComponent('[{"Name":"nofile","Soft":"x"}]')}`), 'ulimits', buildUlimits, 'ulimit settings'), 'error reading ulimit settings: json: cannot unmarshal string into Go struct field Ulimit.Soft of type int64');
   assert.throws(() => jsonQuery(q('labels=notjson'), 'labels', buildLabels, 'labels'), /^InvalidParameterError: error reading labels: Unexpected token/);
+});
+
+test('checkpoint bodies: checkpoint.CreateOptions (the engine checks names and directories)', () => {
+  refused(() => decode(checkpointCreate, { CheckpointID: 1 }), 'json: cannot unmarshal number into Go struct field CreateOptions.CheckpointID of type string');
+  refused(() => decode(checkpointCreate, { CheckpointID: 'cp1', Exit: 'yes' }), 'json: cannot unmarshal string into Go struct field CreateOptions.Exit of type bool');
+  refused(() => decode(checkpointCreate, [1]), 'json: cannot unmarshal array into Go value of type checkpoint.CreateOptions');
+  assert.deepEqual(decode(checkpointCreate, { checkpointId: 'cp1', exit: false }), { CheckpointID: 'cp1', Exit: false });
 });

@@ -86,8 +86,6 @@ test('create refuses what cannot be checkpointed', async () => {
   s.c.state.status = 'running';
   s.c.config.Tty = true;
   await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1' }), /TTY/);
-  await assert.rejects(s.svc.create('box', { CheckpointID: 1 }), InvalidParameterError);
-  await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1', Exit: 'yes' }), InvalidParameterError);
   await assert.rejects(s.svc.create('box', { CheckpointID: 'cp1', CheckpointDir: 'relative' }), InvalidParameterError);
   await assert.rejects(s.svc.create('nosuch', { CheckpointID: 'cp1' }), NotFoundError);
   s.done();

@@ -2,10 +2,11 @@
 // checkpoints. `POST /containers/{id}/start?checkpoint=` is served by the container routes through CheckpointService.start.
 import type { CheckpointCreateBody, CheckpointService } from '../../engine/checkpoints';
 import type { Router } from '../router';
+import { checkpointCreate } from '../shapes/checkpoints';
 
 export function registerCheckpointRoutes(router: Router, checkpoints: CheckpointService): void {
   router.post('/containers/{id}/checkpoints', async (ctx) => {
-    const body = await ctx.json<CheckpointCreateBody>();
+    const body = await ctx.body(checkpointCreate) as CheckpointCreateBody | null | undefined;
     await checkpoints.create(ctx.params.id!, body ?? {});
     ctx.res!.statusCode = 201;
   });
