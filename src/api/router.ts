@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hijacked } from './hijack';
 import { InvalidParameterError } from '../errdefs';
 import type { Shape } from './shapes/decode';
+import { parseFilters, type Filters } from '../wire/filters';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -105,22 +106,10 @@ export function queryInt(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-/** Docker's `filters` query parameter: {"status":["running"]} or the old {"status":{"running":true}}. */
-export function queryFilters(q: URLSearchParams): Map<string, string[]> {
-  const raw = q.get('filters');
-  const out = new Map<string, string[]>();
-  if (!raw) return out;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameterError(`invalid filter: ${raw} is not valid JSON`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidParameterError('invalid filter: expected a JSON object');
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(value)) out.set(key, value.map(String));
-    else if (value && typeof value === 'object') out.set(key, Object.keys(value as object));
-    else throw new InvalidParameterError(`invalid filter '${key}'`);
-  }
-  return out;
+/**
+ * The `filters` query parameter, parsed and checked at the edge against the keys the route accepts (moby's
+ * `invalid filter 'key'`): the services get a checked Filters only.
+ */
+export function queryFilters(q: URLSearchParams, accepted: readonly string[]): Filters {
+  return parseFilters(q.get('filters'), accepted);
 }

@@ -6,13 +6,14 @@ import { familiarMatch } from '../wire/reference';
 import { dockerContainerConfig } from '../image/container-config';
 import type { ContainerConfig, HistoryItem, ImageSummary } from '../wire/docker';
 import type { HistoryEntry } from '../wire/oci';
-import { InvalidParameterError, SystemError } from '../errdefs';
+import { SystemError } from '../errdefs';
 import { labelsMatchAll } from './filters';
 import { parseUntil } from '../wire/timestamps';
+import { Filters } from '../wire/filters';
 
 export interface ListOptions {
   all?: boolean;
-  filters?: Map<string, string[]>;
+  filters?: Filters;
   sharedSize?: boolean;
 }
 
@@ -43,17 +44,9 @@ export class ImageQueries {
   constructor(private readonly images: LocalImages) {}
 
   async list(opts: ListOptions = {}): Promise<ImageSummary[]> {
-    const filters = opts.filters ?? new Map<string, string[]>();
-    for (const key of filters.keys()) {
-      if (!['dangling', 'label', 'before', 'since', 'reference', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    let danglingOnly = false;
-    const dangling = filters.get('dangling');
-    if (dangling?.length) {
-      const v = dangling[0]!.toLowerCase();
-      if (!['true', 'false', '1', '0'].includes(v)) throw new InvalidParameterError(`invalid filter 'dangling=${dangling[0]}'`);
-      danglingOnly = v === 'true' || v === '1';
-    }
+    const filters = opts.filters ?? new Filters();
+    const dangling = filters.bool('dangling');
+    const danglingOnly = dangling ?? false;
     const createdOf = (ref: string) => Date.parse(this.images.index.config(this.images.resolveId(ref)).created ?? '') || 0;
     const before = filters.get('before')?.map(createdOf);
     const since = filters.get('since')?.map(createdOf);
@@ -78,7 +71,7 @@ export class ImageQueries {
       const repoDigests = refs.filter((r) => r.digest !== undefined).map((r) => r.familiar());
       if (!repoTags.length && !repoDigests.length) {
         if (opts.all || this.images.index.children(id).length === 0) {
-          if (dangling?.length && !danglingOnly) continue;
+          if (dangling === false) continue;
           if (filters.has('reference')) continue;
         } else continue;
       } else if (danglingOnly && repoTags.length > 0) continue;

@@ -4,10 +4,11 @@ import { chainIdOf, type LayerRecord } from '../image/layer-store';
 import type { LocalImages } from '../image/local-images';
 import { parseAnyReference, truncateId, type ImageReference } from '../wire/reference';
 import { failpoint } from '../store/failpoint';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errdefs';
+import { ConflictError, NotFoundError } from '../errdefs';
 import { publishImageEvent, type EventBus } from './events';
 import { labelFiltersMatch } from './filters';
 import { parseUntil } from '../wire/timestamps';
+import { Filters } from '../wire/filters';
 
 export interface ImageDeleteItem { Untagged?: string; Deleted?: string }
 
@@ -122,13 +123,8 @@ export class ImageRemoval {
   }
 
   /** `docker image prune`: dangling images by default, unused ones with `dangling=false` (-a). */
-  async prune(filters: Map<string, string[]> = new Map()): Promise<PruneReport> {
-    for (const key of filters.keys()) {
-      if (!['dangling', 'label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    const d = filters.get('dangling')?.[0];
-    const danglingOnly = d === undefined ? true : ['true', '1'].includes(d.toLowerCase());
-    if (d !== undefined && !['true', 'false', '1', '0'].includes(d.toLowerCase())) throw new InvalidParameterError(`invalid filter 'dangling=${d}'`);
+  async prune(filters: Filters = new Filters()): Promise<PruneReport> {
+    const danglingOnly = filters.bool('dangling') ?? true;
     const until = filters.get('until')?.map(parseUntil);
     const report = await this.images.locked(async () => {
       const sizes = new Map(this.images.layers.list().map((l) => [l.chainId, l.size]));

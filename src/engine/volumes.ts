@@ -13,6 +13,7 @@ import { KeyedMutex } from '../util/mutex';
 import { LocalVolumeDriver, needsMount, validateVolumeName, validateVolumeOptions, type LocalVolume, type VolumeMounter } from '../volume/local';
 import { copyUp, isEmptyDir } from '../volume/copy-up';
 import { dirSize } from '../util/dir-size';
+import type { Filters } from '../wire/filters';
 
 /** Docker labels volumes made without a name; `volume prune` without --all removes only these. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -82,8 +83,8 @@ export class VolumeService implements ContainerVolumes {
   }
 
   /** GET /volumes with filters dangling, name, driver, label. */
-  list(filters: Map<string, string[]>): VolumeListResponse {
-    const match = this.filter(filters, ['dangling', 'name', 'driver', 'label']);
+  list(filters: Filters): VolumeListResponse {
+    const match = this.filter(filters);
     const out = [...this.volumes.values()].filter(match).map((v) => this.view(v));
     return { Volumes: out, Warnings: null };
   }
@@ -113,7 +114,7 @@ export class VolumeService implements ContainerVolumes {
    * POST /volumes/prune: unused local volumes without driver options; only anonymous ones unless the filter
    * all=true (API < 1.42 always prunes all: the route adds it).
    */
-  async prune(filters: Map<string, string[]>): Promise<VolumePruneResponse> {
+  async prune(filters: Filters): Promise<VolumePruneResponse> {
     if (this.pruning) throw new ConflictError('a prune operation is already running');
     this.pruning = true;
     try {
@@ -122,8 +123,7 @@ export class VolumeService implements ContainerVolumes {
       f.delete('all');
       if (all && all.length > 1) throw new InvalidParameterError(`invalid filter 'all=[${all.join(' ')}]': only one value is expected`);
       if (!(all && parseBool(all[0]!, 'all'))) f.set('label', [...(f.get('label') ?? []), ANONYMOUS_LABEL]);
-      for (const k of f.keys()) if (!['label', 'label!'].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
-      const match = this.filter(f, ['label', 'label!']);
+      const match = this.filter(f);
       const deleted: string[] = [];
       let reclaimed = 0;
       for (const v of [...this.volumes.values()]) {
@@ -284,8 +284,7 @@ export class VolumeService implements ContainerVolumes {
     };
   }
 
-  private filter(filters: Map<string, string[]>, accepted: string[]): (v: LocalVolume) => boolean {
-    for (const k of filters.keys()) if (!accepted.includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+  private filter(filters: ReadonlyMap<string, readonly string[]>): (v: LocalVolume) => boolean {
     const dangling = filters.get('dangling');
     let wantDangling: boolean | undefined;
     if (dangling) {

@@ -20,6 +20,7 @@ import { applyChanges } from '../../src/build/config-changes';
 import { EventBus } from '../../src/engine/events';
 import { chainIdOf } from '../../src/image/layer-store';
 import type { EventMessage, JsonMessage } from '../../src/wire/docker';
+import { Filters } from '../../src/wire/filters';
 
 const CREATED = '2024-01-01T00:00:00Z';
 
@@ -123,9 +124,9 @@ test('list, inspect, tag and history', () => withService(async (svc) => {
   assert.deepEqual(summary.RepoTags, ['bar/committed:1', 'busybox:latest', 'localhost:5000/a/b:t']);
   assert.equal(summary.Containers, -1);
   assert.equal(summary.SharedSize, -1);
-  assert.equal((await svc.list({ filters: new Map([['reference', ['bar/*']]]) }))[0].RepoTags.join(), 'bar/committed:1');
-  assert.equal((await svc.list({ filters: new Map([['dangling', ['true']]]) })).length, 0);
-  await assert.rejects(svc.list({ filters: new Map([['bogus', ['1']]]) }), { message: "invalid filter 'bogus'" });
+  assert.equal((await svc.list({ filters: new Filters([['reference', ['bar/*']]], ['reference']) }))[0].RepoTags.join(), 'bar/committed:1');
+  assert.equal((await svc.list({ filters: new Filters([['dangling', ['true']]], ['dangling']) })).length, 0);
+  await assert.rejects(svc.list({ filters: new Filters([['dangling', ['maybe']]], ['dangling']) }), { message: "invalid filter 'dangling=maybe'" });
   const ins = await svc.inspect('bar/committed:1');
   assert.equal(ins.Id, id);
   assert.equal(ins.GraphDriver.Name, 'overlay2');
@@ -262,7 +263,7 @@ test('tags in several repositories: rmi by ID needs force; prune removes danglin
   assert.ok(report.SpaceReclaimed > 0);
   assert.equal((await svc.list({ all: true })).length, 1);
   assert.deepEqual(await svc.prune(), { ImagesDeleted: null, SpaceReclaimed: 0 });
-  const all = await svc.prune(new Map([['dangling', ['false']]]));
+  const all = await svc.prune(new Filters([['dangling', ['false']]], ['dangling']));
   assert.equal(all.ImagesDeleted!.filter((d) => d.Untagged).length, 1);
   assert.equal((await svc.list({ all: true })).length, 0);
   assert.ok(events.some((e) => e.Action === 'prune'));

@@ -130,12 +130,7 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
   });
 
   router.post('/build/prune', async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    for (const key of filters.keys()) {
-      if (!['until', 'unused-for', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'].includes(key)) {
-        throw new InvalidParameterError(`invalid filter '${key}'`);
-      }
-    }
+    queryFilters(ctx.query, ['until', 'unused-for', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private']);
     return builds.prune(queryBool(ctx.query, 'all'));
   });
 

@@ -10,6 +10,7 @@ import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { dockerTimestamp, type LogEntry } from '../../engine/logs';
 import { parseUntil } from '../../wire/timestamps';
 import { queryBool, queryFilters, queryInt, type Router } from '../router';
+import type { Filters } from '../../wire/filters';
 import { frame } from '../streams';
 import { detachKeysOf, filterDetachKeys } from '../detach-keys';
 import { decodeCreateBody, outputContentType } from '../api-versions';
@@ -38,7 +39,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const all = queryBool(ctx.query, 'all');
     const size = queryBool(ctx.query, 'size');
     const limit = queryInt(ctx.query, 'limit');
-    const filters = queryFilters(ctx.query);
+    const filters = queryFilters(ctx.query, ['status', 'name', 'label', 'ancestor', 'id', 'exited', 'before', 'since', 'volume', 'network', 'health', 'is-task', 'publish', 'expose']);
     let list = containers.all().filter((c) => all || isRunning(c.state.status) || filters.has('status') || filters.has('exited'));
     list = list.filter(containerFilter(filters, containers));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
@@ -47,8 +48,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   });
 
   router.post('/containers/prune', async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    return containers.prune(pruneFilter(filters));
+    return containers.prune(pruneFilter(queryFilters(ctx.query, ['until', 'label', 'label!'])));
   });
 
   router.get('/containers/{id}/json', async (ctx) => {
@@ -345,9 +345,7 @@ function inspect(c: ContainerRecord, containers: ContainerService, execIds: stri
   };
 }
 
-function containerFilter(filters: Map<string, string[]>, containers: ContainerService): (c: ContainerRecord) => boolean {
-  const known = ['status', 'name', 'label', 'ancestor', 'id', 'exited', 'before', 'since', 'volume', 'network', 'health', 'is-task', 'publish', 'expose'];
-  for (const key of filters.keys()) if (!known.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+function containerFilter(filters: Filters, containers: ContainerService): (c: ContainerRecord) => boolean {
   const statuses = filters.get('status');
   if (statuses) for (const s of statuses) {
     if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) {
@@ -372,8 +370,7 @@ function containerFilter(filters: Map<string, string[]>, containers: ContainerSe
   };
 }
 
-function pruneFilter(filters: Map<string, string[]>): (c: ContainerRecord) => boolean {
-  for (const key of filters.keys()) if (!['until', 'label', 'label!'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+function pruneFilter(filters: Filters): (c: ContainerRecord) => boolean {
   const until = filters.get('until')?.map(parseUntil);
   return (c) => {
     if (until && !until.every((t) => Date.parse(c.created) < t)) return false;

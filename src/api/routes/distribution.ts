@@ -5,6 +5,7 @@ import type { DistributionService } from '../../engine/distribution';
 import { authConfig, registryAuthHeader } from '../shapes/registry';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
+import type { Filters } from '../../wire/filters';
 import { JsonMessageStream, type PullHandler } from './images';
 
 /** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
@@ -37,14 +38,13 @@ export function registerDistributionRoutes(router: Router, distribution: Distrib
     const term = ctx.query.get('term') ?? '';
     const limit = queryInt(ctx.query, 'limit') ?? 25;
     if (limit < 1 || limit > 100) throw new InvalidParameterError(`limit ${limit} is outside the range of [1, 100]`);
-    const keep = searchFilter(queryFilters(ctx.query));
+    const keep = searchFilter(queryFilters(ctx.query, ['is-automated', 'is-official', 'stars']));
     return (await distribution.search(term, limit, registryAuthHeader(ctx.req.headers['x-registry-auth']))).filter(keep);
   });
 }
 
 /** moby's search filters (is-automated, is-official, stars), checked before the registry is asked, as dockerd does. */
-function searchFilter(filters: Map<string, string[]>): (r: SearchResult) => boolean {
-  for (const k of filters.keys()) if (!['is-automated', 'is-official', 'stars'].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+function searchFilter(filters: Filters): (r: SearchResult) => boolean {
   const bool = (k: string): boolean | undefined => {
     const v = filters.get(k)?.at(-1);
     if (v === undefined) return undefined;

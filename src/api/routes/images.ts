@@ -76,7 +76,7 @@ export function registerImageRoutes(router: Router, images: ImageBackend, pull?:
   router.get('/images/json', async (ctx) => {
     const list = await images.queries.list({
       all: queryBool(ctx.query, 'all'),
-      filters: queryFilters(ctx.query),
+      filters: queryFilters(ctx.query, ['dangling', 'label', 'before', 'since', 'reference', 'until']),
       sharedSize: queryBool(ctx.query, 'shared-size'),
     });
     return imageSummariesFor(list, ctx.apiVersion);
@@ -150,7 +150,7 @@ export function registerImageRoutes(router: Router, images: ImageBackend, pull?:
     }
   });
 
-  router.post('/images/prune', async (ctx) => images.removal.prune(queryFilters(ctx.query)));
+  router.post('/images/prune', async (ctx) => images.removal.prune(queryFilters(ctx.query, ['dangling', 'label', 'label!', 'until'])));
 
   router.get('/images/{name:.*}/json', async (ctx) => {
     return imageInspectFor(await images.queries.inspect(ctx.params.name!), ctx.apiVersion);

@@ -10,10 +10,11 @@ import { labelFiltersMatch, labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import { networkConnect, networkCreate, networkDisconnect } from '../shapes/networks';
 import { parseUntil } from '../../wire/timestamps';
+import type { Filters } from '../../wire/filters';
 
 export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints): void {
   router.get('/networks', async (ctx) => {
-    const match = listFilter(queryFilters(ctx.query), networks);
+    const match = listFilter(queryFilters(ctx.query, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']), networks);
     return networks.all().filter(match).map((n) => resource(n, networks, false));
   });
 
@@ -52,8 +53,7 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 
   router.post('/networks/prune', async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    const filters = queryFilters(ctx.query, ['until', 'label', 'label!']);
     const until = filters.get('until')?.map(parseUntil);
     return networks.prune((n) => (!until || until.every((t) => Date.parse(n.created) < t))
       && labelFiltersMatch(n.labels, filters));
@@ -117,9 +117,7 @@ function ipamConfig(subnet = '', ipRange = '', gateway = '', aux: Record<string,
 }
 
 /** GET /networks filters: driver, id, label, name, scope, type (custom|builtin), dangling. */
-function listFilter(filters: Map<string, string[]>, networks: NetworkService): (n: NetworkRecord) => boolean {
-  const known = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'];
-  for (const key of filters.keys()) if (!known.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+function listFilter(filters: Filters, networks: NetworkService): (n: NetworkRecord) => boolean {
   for (const t of filters.get('type') ?? []) if (t !== 'custom' && t !== 'builtin') throw new InvalidParameterError(`invalid filter: 'type'='${t}'`);
   for (const d of filters.get('dangling') ?? []) if (!['true', 'false', '1', '0'].includes(d)) throw new InvalidParameterError(`invalid filter 'dangling=${d}'`);
   return (n) => {

@@ -6,6 +6,7 @@ import type { EventBus } from '../../engine/events';
 import { InvalidParameterError } from '../../errdefs';
 import { labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
+import type { Filters } from '../../wire/filters';
 import { startJsonStream } from '../streams';
 
 export interface SystemFacts {
@@ -62,8 +63,7 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     // The CLI sends `--until 0s` as whole seconds ("now" truncated): a whole-second until covers its whole
     // second, so what happened just before the command is listed. The stream still ends at once.
     const until = untilRaw !== undefined && /^\d+$/.test(ctx.query.get('until') ?? '') ? untilRaw + 999_999_999 : untilRaw;
-    const filters = queryFilters(ctx.query);
-    const match = eventFilter(filters);
+    const match = eventFilter(queryFilters(ctx.query, EVENT_FILTERS));
     const res = ctx.res!;
     startJsonStream(res);
     // An event can come between the end (the until timer) or the client's leaving and the 'close' that unsubscribes.
@@ -97,9 +97,9 @@ function eventTime(v: string | null): number | undefined {
   return t * 1e6;
 }
 
-function eventFilter(filters: Map<string, string[]>): (e: EventMessage) => boolean {
-  const known = ['container', 'image', 'event', 'type', 'label', 'volume', 'network', 'daemon', 'plugin', 'scope', 'node', 'service', 'secret', 'config'];
-  for (const key of filters.keys()) if (!known.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+const EVENT_FILTERS = ['container', 'image', 'event', 'type', 'label', 'volume', 'network', 'daemon', 'plugin', 'scope', 'node', 'service', 'secret', 'config'];
+
+function eventFilter(filters: Filters): (e: EventMessage) => boolean {
   return (e) => {
     const any = (key: string, pred: (v: string) => boolean) => { const vs = filters.get(key); return !vs || vs.some(pred); };
     const a = e.Actor.Attributes;

@@ -5,7 +5,7 @@ import { volumeCreate } from '../shapes/volumes';
 import { compareApiVersions, queryBool, queryFilters, type Router } from '../router';
 
 export function registerVolumeRoutes(router: Router, volumes: VolumeService): void {
-  router.get('/volumes', (ctx) => volumes.list(queryFilters(ctx.query)));
+  router.get('/volumes', (ctx) => volumes.list(queryFilters(ctx.query, ['dangling', 'name', 'driver', 'label'])));
 
   router.post('/volumes/create', async (ctx) => {
     const body = ((await ctx.body(volumeCreate)) ?? {}) as VolumeCreateBody;
@@ -15,7 +15,7 @@ export function registerVolumeRoutes(router: Router, volumes: VolumeService): vo
   });
 
   router.post('/volumes/prune', async (ctx) => {
-    const filters = queryFilters(ctx.query);
+    const filters = queryFilters(ctx.query, ['all', 'label', 'label!']);
     // Before API 1.42 prune removed every unused volume; since, only anonymous ones unless all=true.
     if (compareApiVersions(ctx.apiVersion, '1.42') < 0) filters.set('all', ['true']);
     return volumes.prune(filters);
