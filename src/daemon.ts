@@ -275,7 +275,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerContainerOpsRoutes(router, {
     archive: new ContainerArchive(containers, specialFiles),
     stats: new ContainerStats(containers, cgroups, log),
-    update: new ContainerUpdate(containers, runtime),
+    update: new ContainerUpdate(containers, runtime, hostResources),
   });
   const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });
   if (cfg.experimental) registerCheckpointRoutes(router, checkpoints);

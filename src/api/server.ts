@@ -16,8 +16,13 @@ export interface ApiLogger {
   error(msg: string): void;
 }
 
+/** Go's http.DefaultMaxHeaderBytes. */
+const MAX_HEADER_BYTES = 1 << 20;
+
 export function createApiServer(router: Router, log: ApiLogger): http.Server {
-  const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0 });
+  // Request heads up to 1 MiB, as Go's http.DefaultMaxHeaderBytes in dockerd (Node's own limit is 16 KiB): an
+  // X-Registry-Auth header with an identity token, or a long query, is accepted as dockerd accepts it.
+  const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     void dispatch(router, req, res, undefined, log);
   });
@@ -30,7 +35,10 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
     // stats stream whose client reset), and the socket always goes, so nothing is left open.
     const inFlight = (socket._httpMessage?.headersSent ?? false) || hijackedSockets.has(socket);
     if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE' && socket.writable && !inFlight) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}\n', () => socket.destroy());
+      const answer = err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"request header fields larger than 1 MiB"}\n'
+        : '400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}\n';
+      socket.end(`HTTP/1.1 ${answer}`, () => socket.destroy());
     } else socket.destroy();
   });
   // After listen: a failed accept (EMFILE) costs that connection, logged, never the daemon.
@@ -53,6 +61,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   let hijacked = false;
   const socket: Duplex = upgradeSocket ?? req.socket;
   const body = new RequestBody(req, upgradeSocket, arrivedWithRequest);
+  if (res) endAfterBody(req, res);
 
   const ctx: RequestContext = {
     req,
@@ -147,6 +156,21 @@ function drainBody(req: http.IncomingMessage, res: http.ServerResponse): Promise
     req.on('data', onData).on('end', done).on('close', done).on('error', done);
     req.resume();
   });
+}
+
+/**
+ * Makes every ending of `res` wait for the rest of the request body (bounded by drainBody), whoever ends it: a
+ * streamed answer (push, build, import progress) ends while the body the route did not read, or read only in part,
+ * may still be arriving, and Node closes a `Connection: close` socket at the end of the answer, which the kernel
+ * turns into a reset that takes the answer with it.
+ */
+function endAfterBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    if (req.complete || req.destroyed || req.readableEnded) return end(...args);
+    void drainBody(req, res).then(() => end(...args));
+    return res;
+  }) as typeof res.end;
 }
 
 class MethodNotAllowed extends Error {

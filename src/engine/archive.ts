@@ -47,12 +47,16 @@ export class ContainerArchive {
   /** HEAD /containers/{id}/archive. */
   async stat(ref: string, p: string): Promise<PathStat> {
     const c = this.containers.get(ref);
-    return this.withRoot(c, async (root) => this.statIn(root, ref, p, await this.viewMounts(c)));
+    return this.containers.unlessRemoved(c, 'stat a path in', () => this.withRoot(c, async (root) => this.statIn(root, ref, p, await this.viewMounts(c))));
   }
 
   /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
   async get(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
     const c = this.containers.get(ref);
+    return this.containers.unlessRemoved(c, 'copy from', () => this.getFrom(c, ref, p));
+  }
+
+  private async getFrom(c: ContainerRecord, ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
     const release = await this.containers.rootfsUsers.acquire(c);
     try {
       const root = this.containers.mergedDir(c);
@@ -78,6 +82,11 @@ export class ContainerArchive {
   /** PUT /containers/{id}/archive: extracts a tar into the existing directory `p`. */
   async put(ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     const c = this.containers.get(ref);
+    await this.containers.unlessRemoved(c, 'copy to', () => this.putInto(c, ref, p, body, o));
+    this.containers.emit(c, 'extract-to-dir');
+  }
+
+  private async putInto(c: ContainerRecord, ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean }): Promise<void> {
     await this.withRoot(c, async (root) => {
       const mounts = await this.viewMounts(c);
       // Paths inside a volume or bind land there, as in Docker; only the rootfs itself can be read-only.
@@ -114,7 +123,6 @@ export class ContainerArchive {
         await fsp.rm(staging, { recursive: true, force: true });
       }
     });
-    this.containers.emit(c, 'extract-to-dir');
   }
 
   private async statIn(root: string, ref: string, p: string, mounts: { destination: string; source: string }[]): Promise<PathStat> {

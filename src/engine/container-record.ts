@@ -1,9 +1,11 @@
 // The persisted record of one container, and the store that keeps those records crash-safe on disk.
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../wire/docker';
 import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/atomic';
 import { humanDuration } from '../util/units';
+import { NotFoundError } from '../errdefs';
 import type { ContainerMount } from './container-mounts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -115,7 +117,11 @@ export class ContainerRecordStore {
    * start-up with what conmon recorded; an fsync on every start and exit would cost more than the container run.
    */
   async save(c: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.file(c.id), c, { durable: false });
+    await writeJsonAtomic(this.file(c.id), c, { durable: false }).catch((err: unknown) => {
+      // Its directory gone: the container was removed meanwhile (never a reason to recreate the directory).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(this.dir(c.id))) throw new NotFoundError(`No such container: ${c.id}`);
+      throw err;
+    });
   }
 
   /** Loads every container; a directory without a complete record (a crash during create) is removed. */

@@ -3,6 +3,8 @@ import type { HostConfig, RestartPolicy } from '../wire/docker';
 import type { OciRuntime } from '../runtime/oci-runtime';
 import { isRunning, resourcesOf, type ContainerService } from './containers';
 import { InvalidParameterError } from '../errdefs';
+import type { HostResources } from '../host/resources';
+import { checkResources } from './resources';
 
 /** The fields of POST /containers/{id}/update (Docker's container.UpdateConfig). */
 export type UpdateConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight'> & { RestartPolicy?: RestartPolicy };
@@ -10,7 +12,7 @@ export type UpdateConfig = Pick<HostConfig, 'Memory' | 'MemorySwap' | 'MemoryRes
 const RESOURCE_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
 
 export class ContainerUpdate {
-  constructor(private readonly containers: ContainerService, private readonly runtime: OciRuntime) {}
+  constructor(private readonly containers: ContainerService, private readonly runtime: OciRuntime, private readonly host?: HostResources) {}
 
   async update(ref: string, body: UpdateConfig | undefined): Promise<{ Warnings: string[] }> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: the update body must be an object');
@@ -29,6 +31,9 @@ export class ContainerUpdate {
     if (changed.BlkioWeight !== undefined && (changed.BlkioWeight < 10 || changed.BlkioWeight > 1000)) {
       throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
     }
+    // The limits as they will stand pass the checks a create passes (moby verifies an update the same way): a stopped
+    // container given a CPU period the kernel refuses would otherwise fail at its next start.
+    checkResources({ ...hc, ...changed }, this.host);
     const policy = body.RestartPolicy;
     if (policy?.Name) {
       if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(policy.Name)) throw new InvalidParameterError(`invalid restart policy '${policy.Name}'`);

@@ -21,6 +21,7 @@ import { ExitMonitor } from '../runtime/exit-monitor';
 import { KeyedMutex } from '../util/mutex';
 import { withTimeout } from '../util/promises';
 import { RootfsUsers } from './rootfs-users';
+import { pruneContainers, type PruneReport } from './container-prune';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './container-waiters';
 import { ContainerStreams } from './container-streams';
 import { checkNameFree, findContainer, linkNamesOf, nameTaken } from './container-lookup';
@@ -420,7 +421,7 @@ export class ContainerService {
   /** Restart policy (restart-manager.ts): an exited container waits out its back-off as 'restarting'. */
   async markRestarting(c: ContainerRecord): Promise<void> {
     await this.lock.run(c.id, async () => {
-      if (c.state.status !== 'exited') return;
+      if (c.state.status !== 'exited' || this.records.get(c.id) !== c) return;
       c.state.status = 'restarting';
       await this.store.save(c);
     });
@@ -434,7 +435,7 @@ export class ContainerService {
 
   /** A stop, kill or removal of a container waiting to be restarted: it stays down. */
   private async cancelRestart(c: ContainerRecord, action?: 'stop' | 'kill'): Promise<boolean> {
-    await this.lock.run(c.id, async () => {
+    await this.whileExists(c, async () => {
       c.state.stoppedByUser = true;
       if (c.state.status === 'restarting') c.state.status = 'exited';
       await this.store.save(c);
@@ -443,14 +444,22 @@ export class ContainerService {
     return true;
   }
 
-  /** Persists a change made by another engine module (health status). */
+  /** Persists a change made by another engine module (health status, update). */
   async saveRecord(c: ContainerRecord): Promise<void> {
-    await this.lock.run(c.id, () => this.store.save(c));
+    await this.whileExists(c, () => this.store.save(c));
+  }
+
+  /** `fn` under the container's lock, unless a removal queued before it took the container away (then "No such container"). */
+  private whileExists<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(c.id, async () => {
+      if (this.records.get(c.id) !== c) throw new NotFoundError(`No such container: ${c.id}`);
+      return fn();
+    });
   }
 
   async pause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.id, async () => {
+    await this.whileExists(c, async () => {
       if (c.state.status !== 'running') throw new StateError(`Container ${c.id} is not running`);
       await this.o.runtime.pause(c.runtime, c.id);
       c.state.status = 'paused';
@@ -461,7 +470,7 @@ export class ContainerService {
 
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.lock.run(c.id, async () => {
+    await this.whileExists(c, async () => {
       if (c.state.status !== 'paused') throw new StateError(`Container ${c.id} is not paused`);
       await this.o.runtime.resume(c.runtime, c.id);
       c.state.status = 'running';
@@ -525,7 +534,7 @@ export class ContainerService {
     const alias = path.posix.basename(name);
     const parent = this.find(parentName);
     if (!parent) throw new NotFoundError(`Cannot get parent ${parentName} for link name ${name}`);
-    await this.lock.run(parent.id, async () => {
+    await this.whileExists(parent, async () => {
       const links = parent.hostConfig.Links ?? [];
       const kept = links.filter((l) => parseLink(l).alias !== alias);
       parent.hostConfig = { ...parent.hostConfig, Links: kept.length ? kept : null };
@@ -550,21 +559,9 @@ export class ContainerService {
     });
   }
 
-  async prune(filter: (c: ContainerRecord) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
-    const deleted: string[] = [];
-    let reclaimed = 0;
-    for (const c of this.all()) {
-      if (isRunning(c.state.status) || !filter(c)) continue;
-      const size = await this.filesystem.sizeRw(c);
-      try {
-        await this.remove(c.id, {});
-        deleted.push(c.id);
-        reclaimed += size;
-      } catch (e) {
-        this.o.log.error(`prune ${c.id}: ${errorMessage(e)}`);
-      }
-    }
-    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  /** docker container prune (container-prune.ts). */
+  prune(filter: (c: ContainerRecord) => boolean): Promise<PruneReport> {
+    return pruneContainers(this, filter, this.o.log);
   }
 
   // ---------- logs and attach (container-streams.ts) ----------
@@ -580,9 +577,16 @@ export class ContainerService {
 
   // ---------- commit, diff, export, sizes (container-filesystem.ts) ----------
 
-  async commit(ref: string, o: CommitOptions): Promise<string> { return this.filesystem.commit(this.get(ref), o); }
+  async commit(ref: string, o: CommitOptions): Promise<string> { const c = this.get(ref); return this.unlessRemoved(c, 'commit', () => this.filesystem.commit(c, o)); }
+
+  /** A file operation (commit, cp, export) refused on a container being removed; overtaken by a removal, "No such container". */
+  async unlessRemoved<T>(c: ContainerRecord, what: string, op: () => Promise<T>): Promise<T> {
+    if (c.state.status === 'removing') throw new ConflictError(`cannot ${what} container ${c.id}: it is being removed`);
+    return op().catch((err: unknown) => { throw this.records.get(c.id) === c ? err : new NotFoundError(`No such container: ${c.id}`); });
+  }
+
   async changes(ref: string): Promise<{ Path: string; Kind: number }[]> { return this.filesystem.changes(this.get(ref)); }
-  async export(ref: string): Promise<Readable> { return this.filesystem.export(this.get(ref)); }
+  async export(ref: string): Promise<Readable> { const c = this.get(ref); return this.unlessRemoved(c, 'export', () => this.filesystem.export(c)); }
   sizeRw(c: ContainerRecord): Promise<number> { return this.filesystem.sizeRw(c); }
 
   emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {

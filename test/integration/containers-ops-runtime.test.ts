@@ -62,6 +62,18 @@ test('top, stats, update, pause, port and events on berthd', { timeout: 120_000 
     assert.equal(s.pids_stats.limit, 50);
   });
 
+  await t.test('update refuses the limits create refuses, also for a stopped container: nothing stored, its next start works', () => {
+    ok(['create', '--name', 'upd-stopped', 'busybox', 'true']);
+    for (const name of ['upd-stopped']) {
+      const r = d.docker(['update', '--cpu-period', '5000000', name]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)/);
+      assert.notEqual(out(['inspect', '-f', '{{.HostConfig.CpuPeriod}}', name]), '5000000');
+    }
+    ok(['start', 'upd-stopped']);
+    ok(['rm', '-f', 'upd-stopped']);
+  });
+
   await t.test('pause freezes the container, unpause thaws it', () => {
     ok(['pause', 'busy']);
     assert.equal(out(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'busy']), 'paused true');

@@ -168,6 +168,25 @@ test('remove refuses a running container without force; with force it is killed,
   await assert.rejects(svc.remove('web'), { name: 'NotFoundError' });
 }));
 
+test('operations queued behind a removal answer "No such container", never a write into the removed directory', () => withService(async ({ svc }) => {
+  const { Id } = await svc.create({ Image: 'busybox' }, 'doomed');
+  const c = svc.get(Id);
+  // The fuzzer's race: a removal holds the container, an update (health, pause...) waits for it, then saves.
+  const removal = svc.remove(Id);
+  const save = svc.saveRecord(c);
+  await removal;
+  await assert.rejects(save, { name: 'NotFoundError', message: `No such container: ${Id}` });
+  await assert.rejects(svc.commit(Id, {}), { name: 'NotFoundError' });
+  // A file operation that a removal overtakes answers that the container is gone, not the file error it caused.
+  const { Id: other } = await svc.create({ Image: 'busybox' }, 'overtaken');
+  const oc = svc.get(other);
+  const overtaken = svc.unlessRemoved(oc, 'copy from', async () => {
+    await svc.remove(other);
+    throw Object.assign(new Error('mount point does not exist'), { code: 'ENOENT' });
+  });
+  await assert.rejects(overtaken, { name: 'NotFoundError', message: `No such container: ${other}` });
+}));
+
 test('a --rm container is removed when it exits; rename moves the name and refuses a taken one', () => withService(async ({ svc, runtime }) => {
   const { Id } = await svc.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'once');
   await svc.start(Id);
