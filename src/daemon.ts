@@ -61,7 +61,7 @@ import { connectStdin } from './runtime/stdin';
 import { startExecProcess } from './runtime/exec-process';
 import { resizeConsole } from './runtime/console';
 import { ExecService } from './engine/exec';
-import { setKnownCapabilities, CAPABILITY_NAMES } from './runtime/spec';
+import { CAPABILITY_NAMES } from './runtime/spec';
 import { LinuxMounter } from './host/mount';
 import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
@@ -120,7 +120,6 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const lastCap = Number(await fsp.readFile('/proc/sys/kernel/cap_last_cap', 'utf8').catch(() => '40'));
   const hostResources = await readHostResources(CAPABILITY_NAMES.slice(0, lastCap + 1));
   // --privileged gets every capability berthd itself may pass on: the kernel's, less what its bounding set lacks.
-  setKnownCapabilities(hostResources.boundingCapabilities);
 
   const events = new EventBus();
   // Who uses an image (rmi's conflicts, the release of retained layers) is the container service's answer once it has
@@ -198,6 +197,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   restarts.restoreAll();
   const execs = new ExecService({
     runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
+    hostCapabilities: hostResources.boundingCapabilities,
   });
   const health = new HealthMonitor(containers, execs, events, log);
   health.watch();

@@ -5,7 +5,7 @@ import { SystemError } from '../errdefs';
 import type { HostResources } from '../host/resources';
 import { mkdirInRoot, readFileInRoot, resolveInRoot } from '../host/rootfs';
 import { initMounts, withInit } from '../runtime/init';
-import { buildSpec, effectiveCapabilities } from '../runtime/spec';
+import { DEFAULT_CAPABILITIES, buildSpec, effectiveCapabilities } from '../runtime/spec';
 import type { RuntimeMount, RuntimeSpec } from '../wire/oci';
 import { netMode, processEnv, resourcesOf } from './container-config';
 import { writeEtcFiles, type EtcFilesContext } from './container-etc-files';
@@ -38,7 +38,9 @@ export async function containerSpec(c: ContainerRecord, rootfs: string, mounts: 
   }
   await writeEtcFiles(c, ctx);
   const net = netMode(hc.NetworkMode);
-  const capabilities = effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? []);
+  // Without the host's figures (unit tests), "ALL" is Docker's default set.
+  const hostCapabilities = ctx.hostResources?.boundingCapabilities ?? DEFAULT_CAPABILITIES;
+  const capabilities = effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], hostCapabilities);
   return buildSpec({
     id: c.id,
     rootfs,
@@ -56,6 +58,7 @@ export async function containerSpec(c: ContainerRecord, rootfs: string, mounts: 
     shmSize: hc.ShmSize || DEFAULT_SHM_SIZE,
     privileged: !!hc.Privileged,
     capabilities,
+    hostCapabilities,
     ...(await securitySpecOf(hc, hc.Privileged ? [] : capabilities, ctx.hostResources?.kernel ?? '')),
     rlimits: (hc.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
     sysctl: hc.Sysctls ?? {},

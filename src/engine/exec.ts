@@ -11,7 +11,7 @@ import type { StdinConnector } from './container-ports';
 import { readLog, type LogEntry } from './logs';
 import { resolveUser } from './user';
 import { readFileInRoot } from '../host/rootfs';
-import { effectiveCapabilities } from '../runtime/spec';
+import { DEFAULT_CAPABILITIES, effectiveCapabilities } from '../runtime/spec';
 import { execAttachPath, execLogPath, ExecStartError, type ExecProcess, type ExecProcessOptions, type ProcessSpec } from '../runtime/exec-process';
 
 /** Starts an exec'd process (runtime/exec-process.ts in production). */
@@ -20,6 +20,8 @@ export type ExecRunner = (o: ExecProcessOptions) => Promise<ExecProcess>;
 export type ConsoleResizer = (dir: string, height: number, width: number) => Promise<void>;
 
 export interface ExecServiceOptions {
+  /** Every capability of the running kernel: what a privileged exec gets (Docker's default set when not given). */
+  hostCapabilities?: readonly string[];
   runRoot: string;
   containers: ContainerService;
   run: ExecRunner;
@@ -243,7 +245,7 @@ export class ExecService {
     const user = resolveUser(userSpec, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'), c.hostConfig.GroupAdd ?? []);
     const env = processEnv({ ...c.config, Tty: s.tty, Env: [...(c.config.Env ?? []), ...s.env] }, user.home);
     const base = bundleSpec.process;
-    const caps = s.privileged ? effectiveCapabilities(['ALL'], []) : undefined;
+    const caps = s.privileged ? effectiveCapabilities(['ALL'], [], this.o.hostCapabilities ?? DEFAULT_CAPABILITIES) : undefined;
     return {
       ...base,
       terminal: s.tty,

@@ -31,6 +31,8 @@ const DEFAULT_DEVICE_RULES = [
 ];
 
 export interface SpecInput {
+  /** Every capability of the running kernel: what a privileged container gets. */
+  hostCapabilities: readonly string[];
   id: string;
   rootfs: string;
   readonlyRootfs: boolean;
@@ -80,7 +82,7 @@ export function buildSpec(i: SpecInput): RuntimeSpec {
   ];
   if (i.network === 'private') namespaces.push({ type: 'network' });
   else if (typeof i.network === 'object') namespaces.push({ type: 'network', path: i.network.joinPath });
-  const caps = i.privileged ? allCapabilities() : i.capabilities;
+  const caps = i.privileged ? [...i.hostCapabilities] : i.capabilities;
   return {
     ociVersion: '1.0.2-dev',
     process: {
@@ -109,11 +111,6 @@ export function buildSpec(i: SpecInput): RuntimeSpec {
   };
 }
 
-/** Every capability the running kernel knows (from /proc/sys/kernel/cap_last_cap, read by the caller once). */
-let knownCapabilities: string[] = DEFAULT_CAPABILITIES;
-export function setKnownCapabilities(caps: string[]): void { knownCapabilities = caps; }
-function allCapabilities(): string[] { return knownCapabilities; }
-
 export const CAPABILITY_NAMES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
@@ -123,12 +120,15 @@ export const CAPABILITY_NAMES = [
   'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
-/** Applies --cap-add/--cap-drop (names with or without CAP_, "ALL") to Docker's default set. */
-export function effectiveCapabilities(add: string[], drop: string[]): string[] {
+/**
+ * Applies --cap-add/--cap-drop (names with or without CAP_, "ALL") to Docker's default set; "ALL" means every
+ * capability of `hostCapabilities` (the running kernel's, read once at start-up from /proc/sys/kernel/cap_last_cap).
+ */
+export function effectiveCapabilities(add: string[], drop: string[], hostCapabilities: readonly string[]): string[] {
   const norm = (c: string) => { const u = c.toUpperCase(); return u === 'ALL' ? 'ALL' : u.startsWith('CAP_') ? u : `CAP_${u}`; };
   const adds = add.map(norm);
   const drops = drop.map(norm);
-  let caps = adds.includes('ALL') ? [...knownCapabilities] : [...DEFAULT_CAPABILITIES];
+  let caps = adds.includes('ALL') ? [...hostCapabilities] : [...DEFAULT_CAPABILITIES];
   for (const c of adds) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
   if (drops.includes('ALL')) caps = adds.filter((c) => c !== 'ALL');
   else caps = caps.filter((c) => !drops.includes(c));

@@ -1,7 +1,7 @@
 // Image reference parsing and normalization, against distribution/reference's behaviour.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import * as ref from '../../src/image/reference';
+import * as ref from '../../src/wire/reference';
 
 test('normalizes names like Docker', () => {
   const cases = [

@@ -3,7 +3,7 @@
 import { InvalidParameterError } from '../../errdefs';
 import type { DebianBootstrap } from '../../image/bootstrap';
 import type { Router } from '../router';
-import { JsonMessageStream } from './images';
+import { JsonMessageStream } from '../streams';
 
 export function registerBootstrapRoutes(router: Router, bootstrap: Pick<DebianBootstrap, 'bootstrap'>): void {
   router.post('/images/bootstrap', async (ctx) => {

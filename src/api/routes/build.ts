@@ -7,10 +7,10 @@ import { RunStepError } from '../../build/executor';
 import type { BuildService } from '../../build/service';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type Router } from '../router';
-import { JsonMessageStream } from './images';
+import { JsonMessageStream } from '../streams';
 import { jsonQuery } from '../shapes/decode';
 import { buildArgs as buildArgsShape, buildLabels, buildUlimits, cacheFrom as cacheFromShape } from '../shapes/build';
-import { parseNormalizedNamed } from '../../image/reference';
+import { parseNormalizedNamed } from '../../wire/reference';
 
 /** Docker's sanitizeRepoAndTags: every -t is a valid reference without a digest, refused before the build runs. */
 function checkedTags(tags: string[]): string[] {

@@ -6,7 +6,8 @@ import { authConfig, registryAuthHeader } from '../shapes/registry';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
 import type { Filters } from '../../wire/filters';
-import { JsonMessageStream, type PullHandler } from './images';
+import { JsonMessageStream } from '../streams';
+import type { PullHandler } from './images';
 
 /** The pull handler registerImageRoutes takes: X-Registry-Auth decoded, the work done by the distribution service. */
 export function registryPull(distribution: DistributionService): PullHandler {

@@ -1,53 +1,16 @@
 // Image routes of the Docker Engine API: HTTP in, calls on the engine's image modules, Docker's wire types and JSON streams out.
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, NotFoundError, errorMessage } from '../../errdefs';
+import { InvalidParameterError, NotFoundError } from '../../errdefs';
 import type { ImageArchives } from '../../engine/image-archives';
 import type { ImageQueries } from '../../engine/image-queries';
 import type { ImageRemoval } from '../../engine/image-removal';
 import type { ImageTags } from '../../engine/image-tag';
-import { parseNormalizedNamed } from '../../image/reference';
-import type { JsonMessage } from '../../wire/docker';
+import { parseNormalizedNamed } from '../../wire/reference';
 import { queryBool, queryFilters, type RequestContext, type Router } from '../router';
 import { imageInspectFor, imageSummariesFor } from '../api-versions';
-
-/**
- * A JSON message stream (pull, import, load, build) whose headers go out with the first message: an error
- * before that is an ordinary HTTP error, one after it an error message in the stream (as Docker does). Nothing is
- * written once the client has gone.
- */
-export class JsonMessageStream {
-  private started = false;
-  constructor(private readonly res: ServerResponse) {}
-
-  write(msg: JsonMessage): void {
-    if (this.res.destroyed || this.res.writableEnded) return;
-    this.begin();
-    this.res.write(JSON.stringify(msg) + '\r\n');
-  }
-
-  /** Sends the 200 and its headers now: from here on an error goes into the stream. */
-  begin(): void {
-    if (this.started || this.res.destroyed || this.res.writableEnded) return;
-    this.res.writeHead(200, { 'Content-Type': 'application/json' });
-    this.started = true;
-  }
-
-  /**
-   * Ends the response; rethrows `err` when nothing was sent yet so the server maps it to a status. `code` goes into
-   * the error's errorDetail (a build's failed RUN: its exit status).
-   */
-  finish(err?: unknown, code?: number): void {
-    if (err !== undefined) {
-      if (!this.started) throw err;
-      const message = errorMessage(err);
-      this.write({ errorDetail: code === undefined ? { message } : { code, message }, error: message });
-    }
-    if (!this.started) this.write({});
-    if (!this.res.writableEnded) this.res.end();
-  }
-}
+import { JsonMessageStream } from '../streams';
+import type { JsonMessage } from '../../wire/docker';
 
 async function streamOut(ctx: RequestContext, contentType: string, body: Readable): Promise<void> {
   const res = ctx.res!;
