@@ -1,13 +1,13 @@
 // Wires Berth's services together; nothing else constructs them.
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from './api/server';
 import { Router } from './api/router';
-import { registerSystemRoutes, goArch } from './api/routes/system';
+import { registerSystemRoutes } from './api/routes/system';
+import { systemInfo } from './engine/system-info';
+import { linuxHostFacts } from './host/system-facts';
 import { registerContainerRoutes } from './api/routes/containers';
 import { registerContainerOpsRoutes } from './api/routes/container-ops';
 import { registerCheckpointRoutes } from './api/routes/checkpoints';
@@ -66,8 +66,7 @@ import { LinuxMounter } from './host/mount';
 import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
 import { readHostResources } from './host/resources';
-import { API_VERSION, BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
-import { DEFAULT_LOG_DRIVER, LOG_DRIVERS } from './engine/log-drivers';
+import { BERTH_VERSION } from './wire/docker';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -224,40 +223,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   await builds.init();
 
+  const hostFacts = linuxHostFacts(cfg.dataRoot);
   const router = new Router();
   registerSystemRoutes(router, {
-    info: async () => {
-      const all = containers.all();
-      const running = all.filter((c) => c.state.status === 'running').length;
-      const paused = all.filter((c) => c.state.status === 'paused').length;
-      return {
-        ID: await daemonId(cfg.dataRoot),
-        Containers: all.length,
-        ContainersRunning: running,
-        ContainersPaused: paused,
-        ContainersStopped: all.length - running - paused,
-        // Every image, intermediate build steps too, as moby's CountImages (docker-py's test_images compares them).
-        Images: (await imageQueries.list({ all: true })).length,
-        Driver: 'overlay2',
-        DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: LOG_DRIVERS },
-        MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
-        IPv4Forwarding: true, Debug: false, NFd: await countFds(), OomKillDisable: false, NGoroutines: 0,
-        SystemTime: new Date().toISOString(), LoggingDriver: DEFAULT_LOG_DRIVER,
-        CgroupDriver: 'cgroupfs', CgroupVersion: report.cgroupMode === 'v2' ? '2' : '1',
-        NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: await osName(), OSVersion: '', OSType: 'linux',
-        Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',
-        RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8', ...cfg.insecureRegistries.filter((r) => r.includes('/'))], IndexConfigs: Object.fromEntries(cfg.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), Mirrors: [] },
-        NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: cfg.dataRoot,
-        HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
-        Name: os.hostname(), Labels: [], ExperimentalBuild: cfg.experimental, ServerVersion: COMPAT_DOCKER_VERSION,
-        Runtimes: Object.fromEntries(Object.entries(runtimes).map(([n, p]) => [n, { path: p }])),
-        DefaultRuntime: cfg.defaultRuntime, Swarm: { LocalNodeState: 'inactive', ControlAvailable: false, NodeID: '', NodeAddr: '', Error: '', RemoteManagers: null },
-        LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-        SecurityOptions: ['name=seccomp,profile=builtin'], Warnings: null,
-        ProductLicense: `Berth ${BERTH_VERSION} (Docker Engine API ${API_VERSION}, ${goArch()})`,
-      };
-    },
+    info: () => systemInfo({
+      containers, imageCount: async () => (await imageQueries.list({ all: true })).length, host: hostFacts,
+      dataRoot: cfg.dataRoot, cgroupVersion: report.cgroupMode === 'v2' ? '2' : '1', experimental: cfg.experimental,
+      insecureRegistries: cfg.insecureRegistries, runtimes, defaultRuntime: cfg.defaultRuntime,
+    }),
     df: async () => ({
       LayersSize: 0,
       Images: await imageQueries.list({ all: false }),
@@ -309,7 +282,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   log.info(`berthd ${BERTH_VERSION} listening on ${cfg.socket} (data ${cfg.dataRoot}, cgroups ${report.cgroupMode})`);
   const running = containers.all().filter((c) => isRunning(c.state.status)).length;
   if (running) log.info(`restored ${running} running containers`);
-  events.publish('daemon', 'reload', await daemonId(cfg.dataRoot), { name: os.hostname() });
+  events.publish('daemon', 'reload', await hostFacts.daemonId(), { name: hostFacts.hostname() });
 
   return {
     server,
@@ -321,24 +294,4 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       server.closeAllConnections?.();
     },
   };
-}
-
-async function daemonId(root: string): Promise<string> {
-  const file = path.join(root, 'engine-id');
-  try {
-    return (await fsp.readFile(file, 'utf8')).trim();
-  } catch {
-    const id = randomUUID();
-    await fsp.writeFile(file, id).catch(() => undefined);
-    return id;
-  }
-}
-
-async function osName(): Promise<string> {
-  const text = await fsp.readFile('/etc/os-release', 'utf8').catch(() => '');
-  return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? 'Linux';
-}
-
-async function countFds(): Promise<number> {
-  return (await fsp.readdir('/proc/self/fd').catch(() => [])).length;
 }

@@ -8,6 +8,7 @@ import { labelMatch } from '../../engine/filters';
 import { queryFilters, type Router } from '../router';
 import type { Filters } from '../../wire/filters';
 import { startJsonStream } from '../streams';
+import { hostArchitecture } from '../../image/platform';
 
 export interface SystemFacts {
   /** Figures for /info, gathered when asked. */
@@ -40,7 +41,7 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     Components: [{
       Name: 'Engine',
       Version: COMPAT_DOCKER_VERSION,
-      Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BerthVersion: BERTH_VERSION, Experimental: String(experimental) },
+      Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: hostArchitecture(), KernelVersion: os.release(), BerthVersion: BERTH_VERSION, Experimental: String(experimental) },
     }],
     Version: COMPAT_DOCKER_VERSION,
     ApiVersion: API_VERSION,
@@ -48,7 +49,7 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     GitCommit: `berth-${BERTH_VERSION}`,
     GoVersion: `node${process.versions.node}`,
     Os: 'linux',
-    Arch: goArch(),
+    Arch: hostArchitecture(),
     KernelVersion: os.release(),
     ...(experimental ? { Experimental: true } : {}),
     BuildTime: '',
@@ -82,10 +83,6 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
       res.on('close', () => { unsubscribe(); if (timer) clearTimeout(timer); resolve(); });
     });
   });
-}
-
-export function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' } as Record<string, string>)[process.arch] ?? process.arch;
 }
 
 /** Event times: Unix seconds with optional fraction, in nanoseconds. */
