@@ -92,10 +92,14 @@ export function compareApiVersions(a: string, b: string): number {
 }
 
 /** Docker's boolean query parameters: "1", "true", "True" are true; absent, "0", "false" are false. */
+/**
+ * A boolean query parameter as moby's httputils.BoolValueOrDefault reads it: `fallback` when the parameter is absent;
+ * otherwise false for "", "0", "no", "false" and "none" (any case, spaces trimmed) and true for anything else.
+ */
 export function queryBool(q: URLSearchParams, name: string, fallback = false): boolean {
   const v = q.get(name);
-  if (v === null || v === '') return fallback;
-  return !['0', 'false', 'False', 'FALSE', 'no'].includes(v);
+  if (v === null) return fallback;
+  return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
 export function queryInt(q: URLSearchParams, name: string): number | undefined {
