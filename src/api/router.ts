@@ -13,8 +13,6 @@ export interface RequestContext {
   query: URLSearchParams;
   /** The API version the client asked for (from the /v1.NN/ prefix), or the daemon's own. */
   apiVersion: string;
-  /** Parses the request body as JSON; an empty body gives `undefined`. */
-  json<T = unknown>(): Promise<T | undefined>;
   /** Parses the body and checks it against its declared shape (api/shapes/), refusing a wrong type with Go's words. */
   body<T>(shape: Shape<T>): Promise<T | undefined>;
   /**

@@ -69,7 +69,6 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     params: {},
     query: url?.searchParams ?? new URLSearchParams(),
     apiVersion,
-    json: async <T>() => parseJsonBody<T>(await body.read(MAX_JSON_BODY)),
     body: async <T>(shape: Shape<T>) => decode(shape, parseJsonBody(await body.read(MAX_JSON_BODY))),
     hijack: (contentType: string) => {
       hijacked = true;
