@@ -1,5 +1,6 @@
 // The filesystem storage driver: objects are files under a root, written to a temporary file and renamed into place.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -68,8 +69,8 @@ export class FilesystemDriver implements StorageDriver {
     // No await before the pipeline: a source that fails early must find its error handler attached.
     const tmp = this.tempFile();
     let size = 0;
+    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
     try {
-      const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
       const counter = new Transform({ transform(chunk: Buffer, _e, cb) { size += chunk.length; cb(null, chunk); } });
       await pipeline(source, counter, out);
       if (this.durable) {
@@ -77,6 +78,9 @@ export class FilesystemDriver implements StorageDriver {
         try { await fh.sync(); } finally { await fh.close(); }
       }
     } catch (err) {
+      // A source that fails before the file is open: the stream opens (creates) it after the pipeline has failed,
+      // so the file is removed only once the stream has closed.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await fsp.rm(tmp, { force: true });
       throw err;
     }
