@@ -15,6 +15,8 @@ Options:
   --default-runtime NAME  crun (default) or runc
   --pidfile PATH         write the daemon's PID here (default <exec-root>/berthd.pid)
   --bridge NAME          the default bridge's interface name (default berth0; at most 15 characters)
+  --default-address-pool base=CIDR,size=24
+                         where network subnets come from (default base=10.210.0.0/16,size=24)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
   if (typeof fileCfg.bridge === 'string') cfg.bridge = fileCfg.bridge;
   if (typeof fileCfg.experimental === 'boolean') cfg.experimental = fileCfg.experimental;
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
+  const pools = fileCfg['default-address-pools'];
+  if (Array.isArray(pools) && pools.length) cfg.addressPool = addressPool(pools[0] as { base?: unknown; size?: unknown });
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);
   if (flags.has('--data-root')) cfg.dataRoot = flags.get('--data-root')!;
@@ -60,6 +64,10 @@ async function main(argv: string[]): Promise<void> {
     if (!flags.has('--host') && !fileCfg.hosts) cfg.socket = path.join(cfg.runRoot, 'berth.sock');
   }
   if (flags.has('--bridge')) cfg.bridge = flags.get('--bridge')!;
+  if (flags.has('--default-address-pool')) {
+    const kv = Object.fromEntries(flags.get('--default-address-pool')!.split(',').map((p) => p.split(/=(.*)/s) as [string, string]));
+    cfg.addressPool = addressPool({ base: kv.base, size: kv.size === undefined ? undefined : Number(kv.size) });
+  }
   if (flags.has('--default-runtime')) cfg.defaultRuntime = flags.get('--default-runtime')!;
   if (flags.has('--host')) cfg.socket = flags.get('--host')!.replace(/^unix:\/\//, '');
   const pidfile = flags.get('--pidfile') ?? path.join(cfg.runRoot, 'berthd.pid');
@@ -86,3 +94,17 @@ main(process.argv.slice(2)).catch((err: Error) => {
   stderrLogger.error(err.message);
   process.exit(1);
 });
+
+/**
+ * Docker's default address pool ({"base": "10.10.0.0/16", "size": 24}): Berth hands out /24s, so only size 24 is
+ * taken (a clear error at start for any other), from a base of /24 or wider.
+ */
+function addressPool(p: { base?: unknown; size?: unknown }): string {
+  const base = String(p.base ?? '');
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(base);
+  if (!m || Number(m[2]) > 24 || m[1]!.split('.').some((o) => Number(o) > 255)) {
+    throw new Error(`default address pool: invalid base ${JSON.stringify(base)}: an IPv4 CIDR of /24 or wider`);
+  }
+  if (p.size !== undefined && Number(p.size) !== 24) throw new Error(`default address pool: size ${String(p.size)}: Berth allocates /24 subnets only`);
+  return base;
+}

@@ -80,6 +80,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** The default bridge's interface name (--bridge, daemon.json "bridge"); unique per daemon on one host. */
   bridge: string;
+  /** Where network subnets come from, in /24s (--default-address-pool, daemon.json "default-address-pools"). */
+  addressPool?: string;
   /** The criu binary runc checkpoints and restores with (scripts/criu.sh installs it). */
   criu: string;
   /** Reported as Docker's experimental mode (daemon.json "experimental"); the docker CLI shows `checkpoint` only then. */
@@ -157,6 +159,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const netavark = new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: path.join(cfg.runRoot, 'netavark') });
   const networks = new NetworkService({
     store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
+    ...(cfg.addressPool ? { pool: cfg.addressPool } : {}),
   });
   const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: netavark, log });
   const endpoints = new NetworkEndpoints({

@@ -54,6 +54,8 @@ export class TestDaemon {
   readonly runRoot: string;
   readonly sock: string;
   readonly bridge: string;
+  /** --default-address-pool: a /16 of its own among 10.64-191, where its networks' /24s come from. */
+  readonly addressPool: string;
   readonly logFile: string;
   readonly env: NodeJS.ProcessEnv;
   proc: ChildProcess | undefined;
@@ -68,6 +70,9 @@ export class TestDaemon {
     this.sock = path.join(this.runRoot, 'berth.sock');
     // Its own default bridge: the production berthd (berth0) and other test daemons run beside it (names ≤ 15 chars).
     this.bridge = `bt${process.pid.toString(36)}${Math.random().toString(36).slice(2, 7)}`;
+    // Its own address pool: daemons started at the same moment on one host could otherwise both see a /24 unrouted
+    // and take it (one host runs one berthd in production; the suite runs several side by side).
+    this.addressPool = `base=10.${64 + Math.floor(Math.random() * 128)}.0.0/16,size=24`;
     this.logFile = path.join(this.base, 'berthd.log');
     this.env = { ...process.env, DOCKER_HOST: `unix://${this.sock}`, BERTH_HOST: `unix://${this.sock}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: path.join(this.base, 'docker-config') };
     this.proc = undefined;
@@ -78,7 +83,7 @@ export class TestDaemon {
     const out = fs.openSync(this.logFile, 'a');
     // Debian bootstrap tarballs (berth image bootstrap, FROM debian:*) are shared by all test daemons and runs.
     const env = { ...process.env, BERTH_BOOTSTRAP_CACHE: process.env.BERTH_BOOTSTRAP_CACHE || '/var/tmp/berth-bootstrap-cache' };
-    const proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true, env });
+    const proc = spawn(path.join(ROOT, 'bin/berthd'), ['--data-root', this.dataRoot, '--exec-root', this.runRoot, '--bridge', this.bridge, '--default-address-pool', this.addressPool, ...this.extraArgs], { stdio: ['ignore', out, out], detached: true, env });
     this.proc = proc;
     proc.unref();
     for (let i = 0; i < 200; i++) {
