@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ramInBytes } from './util/units';
 import { DEFAULT_CONFIG, startDaemon, stderrLogger, type DaemonConfig } from './daemon';
+import { parseSubnet } from './network/addresses';
 
 const USAGE = `Usage: berthd [OPTIONS]
 
@@ -101,8 +102,8 @@ main(process.argv.slice(2)).catch((err: Error) => {
  */
 function addressPool(p: { base?: unknown; size?: unknown }): string {
   const base = String(p.base ?? '');
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(base);
-  if (!m || Number(m[2]) > 24 || m[1]!.split('.').some((o) => Number(o) > 255)) {
+  const prefix = (() => { try { return parseSubnet(base).prefix; } catch { return undefined; } })();
+  if (prefix === undefined || prefix > 24) {
     throw new Error(`default address pool: invalid base ${JSON.stringify(base)}: an IPv4 CIDR of /24 or wider`);
   }
   if (p.size !== undefined && Number(p.size) !== 24) throw new Error(`default address pool: size ${String(p.size)}: Berth allocates /24 subnets only`);

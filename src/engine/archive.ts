@@ -66,11 +66,8 @@ export class ContainerArchive {
       // A directory's tree shows the mounts inside it, as `docker cp` out of dockerd does.
       const sources = new Map(mounts.map((m) => [m.destination, m.source]));
       const tar = tarPathAs(resolved, base, (rel) => sources.get(path.posix.join(containerPath, rel)));
-      let released = false;
-      const done = () => { if (!released) { released = true; void release(); } };
-      tar.once('close', done);
-      tar.once('end', done);
-      tar.once('error', done);
+      // The release counts once however many of these come (rootfs-users.ts).
+      for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void release());
       this.containers.emit(c, 'archive-path');
       return { stat, tar };
     } catch (err) {

@@ -1,6 +1,5 @@
 // `docker container prune`: every stopped container the filter keeps is removed; what it took on disk is counted.
-import type { ContainerRecord } from './container-record';
-import { isRunning } from './container-record';
+import { isRunning, type ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import { errorMessage } from '../errdefs';
 

@@ -40,11 +40,6 @@ export class ContainerUpdate {
       if (hc.AutoRemove && policy.Name !== 'no') throw new InvalidParameterError('Restart policy cannot be updated because AutoRemove is enabled for the container');
     }
     if (isRunning(c.state.status) && Object.keys(changed).length) {
-      const merged = { ...hc, ...changed };
-      if (changed.Memory && !merged.MemorySwap) delete merged.MemorySwap;
-      if (changed.Memory && merged.MemorySwap && merged.MemorySwap > 0 && merged.MemorySwap < changed.Memory) {
-        throw new InvalidParameterError('Minimum memoryswap limit should be larger than memory limit, see usage');
-      }
       // Only what changed goes to the runtime: crun rewrites the cgroup files it is given.
       const resources = resourcesOf(changed as HostConfig);
       await this.runtime.update(c.runtime, c.id, resources, this.containers.dirOf(c)).catch((e: Error) => {

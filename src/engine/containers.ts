@@ -269,7 +269,7 @@ export class ContainerService {
   async start(ref: string, opts: { restoreFrom?: string; byPolicy?: boolean } = {}): Promise<boolean> {
     const c = this.get(ref);
     try {
-      return await this.lock.run(c.id, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
+      return await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
@@ -278,7 +278,6 @@ export class ContainerService {
   }
 
   private async startLocked(c: ContainerRecord, restoreFrom?: string, byPolicy = false): Promise<boolean> {
-    if (!this.records.has(c.id)) throw new NotFoundError(`No such container: ${c.id}`);
     if (c.state.status === 'running' || c.state.status === 'paused') return false;
     if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
     // A user's start or restart begins the policy afresh: count and back-off (restart-manager.ts reads the count).

@@ -77,14 +77,19 @@ export function array<T>(item: Shape<T>, goType = `[]${item.goType}`): Shape<T[]
   };
 }
 
+/** A JSON object, which both a Go map and a Go struct are read from. */
+function objectOf(v: unknown, goType: string, at: At | undefined): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw typeError(v, goType, at);
+  return v as Record<string, unknown>;
+}
+
 /** A Go map from strings; `goType` names it when Go's name differs from the value's (`map[string]*string`). */
 export function map<T>(value: Shape<T>, goType = `map[string]${value.goType}`): Shape<Record<string, T>> {
   return {
     goType,
     check(v, at) {
       if (v === null) return;
-      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, goType, at);
-      const o = v as Record<string, unknown>;
+      const o = objectOf(v, goType, at);
       for (const [k, x] of Object.entries(o)) {
         if (x === null && value.zero !== undefined) o[k] = value.zero;
         else value.check(x, at);
@@ -119,8 +124,7 @@ export function struct<F extends Fields>(name: string, fields: F, goType = name)
     goType,
     check(v, at) {
       if (v === null) return;
-      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, goType, at);
-      const o = v as Record<string, unknown>;
+      const o = objectOf(v, goType, at);
       for (const [key, x] of Object.entries(o)) {
         let field: string | undefined = key;
         if (!Object.hasOwn(fields, key)) {
@@ -143,14 +147,8 @@ export function struct<F extends Fields>(name: string, fields: F, goType = name)
 export function jsonQuery<T>(q: URLSearchParams, name: string, shape: Shape<T>, what: string): T | undefined {
   const raw = q.get(name);
   if (raw === null || raw === '') return undefined;
-  let v: unknown;
   try {
-    v = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidParameterError(`error reading ${what}: ${(err as Error).message}`);
-  }
-  try {
-    return decode(shape, v) ?? undefined;
+    return decode(shape, JSON.parse(raw) as unknown) ?? undefined;
   } catch (err) {
     throw new InvalidParameterError(`error reading ${what}: ${(err as Error).message}`);
   }
