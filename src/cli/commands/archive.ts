@@ -95,36 +95,39 @@ export function cpCommand(cli: Cli, name = 'cp'): Command {
     .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
     .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
     .option('-q, --quiet', 'Suppress progress output during copy')
-    .action(async (srcArg: string, destArg: string) => {
-      const src = splitCpArg(srcArg);
-      const dest = splitCpArg(destArg);
-      if (src.container && dest.container) throw new StatusError(1, 'copying between containers is not supported');
-      if (!src.container && !dest.container) throw new StatusError(1, 'must specify at least one container source');
-      if (src.container) {
-        const res = await cli.api.request('GET', `/containers/${encodeURIComponent(src.container)}/archive`, { query: { path: src.path } });
-        if (dest.path === '-') { await pipeline(res, cli.out); return; }
-        const base = path.posix.basename(src.path.replace(/\/+$/, '')) || '/';
-        let destIsDir = false;
-        try { destIsDir = fs.statSync(dest.path).isDirectory(); } catch { /* does not exist */ }
-        if (destIsDir) await extractTar(res, dest.path);
-        else await extractTar(res, path.dirname(dest.path), { from: base, to: path.basename(dest.path) });
-        return;
-      }
-      const container = dest.container as string;
-      if (src.path === '-') {
-        await cli.api.call('PUT', `/containers/${encodeURIComponent(container)}/archive`, {
-          query: { path: dest.path }, body: cli.in, headers: { 'Content-Type': 'application/x-tar' },
-        });
-        return;
-      }
-      if (!fs.existsSync(src.path)) throw new StatusError(1, `lstat ${path.resolve(src.path)}: no such file or directory`);
-      const st = await statInContainer(cli, container, dest.path);
-      const destIsDir = st ? (st.mode & 0x80000000) !== 0 || (st.mode & 0o170000) === 0o040000 : false;
-      const srcBase = path.basename(path.resolve(src.path));
-      const target = destIsDir ? dest.path : path.posix.dirname(dest.path);
-      const rootName = destIsDir ? srcBase : path.posix.basename(dest.path);
-      await cli.api.call('PUT', `/containers/${encodeURIComponent(container)}/archive`, {
-        query: { path: target }, body: packPath(src.path, { rootName }), headers: { 'Content-Type': 'application/x-tar' },
-      });
+    .action((srcArg: string, destArg: string) => copyFiles(cli, srcArg, destArg));
+}
+
+/** `cp`'s work: one side is CONTAINER:PATH, the other a local path or `-` (a tar stream). */
+export async function copyFiles(cli: Cli, srcArg: string, destArg: string): Promise<void> {
+  const src = splitCpArg(srcArg);
+  const dest = splitCpArg(destArg);
+  if (src.container && dest.container) throw new StatusError(1, 'copying between containers is not supported');
+  if (!src.container && !dest.container) throw new StatusError(1, 'must specify at least one container source');
+  if (src.container) {
+    const res = await cli.api.request('GET', `/containers/${encodeURIComponent(src.container)}/archive`, { query: { path: src.path } });
+    if (dest.path === '-') { await pipeline(res, cli.out); return; }
+    const base = path.posix.basename(src.path.replace(/\/+$/, '')) || '/';
+    let destIsDir = false;
+    try { destIsDir = fs.statSync(dest.path).isDirectory(); } catch { /* does not exist */ }
+    if (destIsDir) await extractTar(res, dest.path);
+    else await extractTar(res, path.dirname(dest.path), { from: base, to: path.basename(dest.path) });
+    return;
+  }
+  const container = dest.container as string;
+  if (src.path === '-') {
+    await cli.api.call('PUT', `/containers/${encodeURIComponent(container)}/archive`, {
+      query: { path: dest.path }, body: cli.in, headers: { 'Content-Type': 'application/x-tar' },
     });
+    return;
+  }
+  if (!fs.existsSync(src.path)) throw new StatusError(1, `lstat ${path.resolve(src.path)}: no such file or directory`);
+  const st = await statInContainer(cli, container, dest.path);
+  const destIsDir = st ? (st.mode & 0x80000000) !== 0 || (st.mode & 0o170000) === 0o040000 : false;
+  const srcBase = path.basename(path.resolve(src.path));
+  const target = destIsDir ? dest.path : path.posix.dirname(dest.path);
+  const rootName = destIsDir ? srcBase : path.posix.basename(dest.path);
+  await cli.api.call('PUT', `/containers/${encodeURIComponent(container)}/archive`, {
+    query: { path: target }, body: packPath(src.path, { rootName }), headers: { 'Content-Type': 'application/x-tar' },
+  });
 }
