@@ -170,6 +170,14 @@ export function buildProgram(cli: Cli, verb?: string): Command {
 
 /** Runs the CLI on argv and resolves with the exit status (printing errors as docker does). */
 export async function main(argv: string[], cli = new Cli()): Promise<number> {
+  // `berth compose ...`: the rest of the line is compose's (its own flags and verbs); berth's -H is the host.
+  const composeAt = verbOf(argv.slice(2)) === 'compose' ? argv.indexOf('compose', 2) : -1;
+  if (composeAt > 0) {
+    const { parsePluginArgv } = require('../compose/cli/argv') as typeof import('../compose/cli/argv');
+    const { runCompose } = require('../compose/cli/main') as typeof import('../compose/cli/main');
+    const { args, debug: _debug, ...daemon } = parsePluginArgv(argv.slice(2));
+    return runCompose(args, { daemon: { ...daemon, host: daemon.host ?? cli.env.BERTH_HOST }, programName: 'berth compose', cli });
+  }
   const program = buildProgram(cli, verbOf(argv.slice(2)));
   try {
     if (argv.length <= 2) {

@@ -67,6 +67,7 @@ export class ProjectLogFollower {
     const res = await this.api.request('GET', '/events', {
       query: { filters: encodeFilters({ type: ['container'], event: ['start'], label: [`${LABEL.project}=${this.project}`] }) },
     });
+    if (signal.aborted) { res.destroy(); return; }
     signal.addEventListener('abort', () => res.destroy(), { once: true });
     try {
       for await (const ev of jsonValues<{ id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } }>(res)) {
