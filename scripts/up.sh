@@ -6,12 +6,8 @@ SOCK=${SOCK:-/run/berth/berth.sock}
 LOG=/var/log/berth/berthd.log
 ln -sf "$PWD/bin/berth" /usr/local/bin/berth
 ln -sf "$PWD/bin/berthd" /usr/local/bin/berthd
-# `docker compose`: Berth's plugin for the docker CLI. Only in cli-plugins (never on PATH: Debian's
-# docker-compose 1.29 keeps /usr/bin/docker-compose); node runs the built entry directly, no shell hop.
-mkdir -p /usr/local/lib/docker/cli-plugins
-plugin=/usr/local/lib/docker/cli-plugins/docker-compose
-printf '#!%s\n// Berth compose plugin from %s (installed by make up)\nrequire(%s);\n' "$(command -v node)" "$PWD" "'$PWD/dist/compose/plugin-main.js'" > "$plugin.tmp"
-chmod 755 "$plugin.tmp" && mv -f "$plugin.tmp" "$plugin"
+# `docker compose`: Berth's plugin for the docker CLI (only in cli-plugins, never on PATH).
+scripts/install-compose-plugin.sh /usr/local/lib/docker/cli-plugins/docker-compose
 if ! curl -sf --unix-socket "$SOCK" http://berth/_ping >/dev/null 2>&1; then
   mkdir -p /var/log/berth
   echo "starting berthd (log: $LOG)"

@@ -9,7 +9,7 @@ if (process.argv[2] === 'docker-cli-plugin-metadata') {
     SchemaVersion: '0.1.0',
     Vendor: 'Berth',
     Version: COMPOSE_VERSION,
-    ShortDescription: 'Docker Compose (Berth)',
+    ShortDescription: 'Docker Compose',
     URL: 'https://github.com/berth/berth',
   }, null, 2)}\n`);
 } else {

@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { TestDaemon, ROOT } from '../helpers/daemon';
 
-/** Installs this worktree's plugin in the daemon's DOCKER_CONFIG as the docker CLI looks for it. */
+/** Installs this worktree's plugin in the daemon's DOCKER_CONFIG as make up installs it (the same script). */
 function installPlugin(d: TestDaemon): void {
-  const dir = path.join(d.env.DOCKER_CONFIG!, 'cli-plugins');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'docker-compose'), `#!${process.execPath}\nrequire(${JSON.stringify(path.join(ROOT, 'dist/compose/plugin-main.js'))});\n`, { mode: 0o755 });
+  execFileSync(path.join(ROOT, 'scripts/install-compose-plugin.sh'), [path.join(d.env.DOCKER_CONFIG!, 'cli-plugins', 'docker-compose')]);
 }
 
 /** A container made by hand with the labels Compose v2 sets, as if `up` had made it. */
@@ -43,11 +42,13 @@ test('docker compose through the real docker CLI plugin path', { timeout: 300_00
     fs.writeFileSync(probe, `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n`);
     const r = d.docker(['compose', 'version'], { env: { NODE_OPTIONS: `--require ${probe}` } });
     assert.equal(r.code, 0, r.stderr);
+    // The installed wrapper answers from text; the entry itself (berth compose's, and the wrapper's source) must stay as light.
     const plugin = path.join(d.env.DOCKER_CONFIG!, 'cli-plugins', 'docker-compose');
-    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-    const meta = spawnSync(plugin, ['docker-cli-plugin-metadata'], { env: { ...d.env, NODE_OPTIONS: `--require ${probe}` }, encoding: 'utf8' });
+    assert.equal(JSON.parse(spawnSync(plugin, ['docker-cli-plugin-metadata'], { encoding: 'utf8' }).stdout).Vendor, 'Berth');
+    const entry = path.join(ROOT, 'dist/compose/plugin-main.js');
+    const meta = spawnSync(process.execPath, ['--require', probe, entry, 'docker-cli-plugin-metadata'], { encoding: 'utf8' });
     assert.equal(JSON.parse(meta.stdout).Vendor, 'Berth');
-    const loaded = (JSON.parse(/LOADED (.*)/.exec(meta.stderr)![1]!) as string[]).filter((f) => f !== probe && f !== plugin);
+    const loaded = (JSON.parse(/LOADED (.*)/.exec(meta.stderr)![1]!) as string[]).filter((f) => f !== probe);
     assert.deepEqual(loaded.map((f) => path.relative(ROOT, f)).sort(), ['dist/compose/model.js', 'dist/compose/plugin-main.js']);
     fs.rmSync(path.dirname(probe), { recursive: true, force: true });
   });
