@@ -22,7 +22,7 @@ interface BuildFlags {
 }
 
 /** Appends a file (the Dockerfile from outside the context or stdin) to a context tar stream. */
-function withExtraFile(context: Readable, name: string, content: Buffer): Readable {
+export function withExtraFile(context: Readable, name: string, content: Buffer): Readable {
   const extract = tar.extract();
   const pack = tar.pack();
   extract.on('entry', (header, stream, next) => { stream.pipe(pack.entry(header, next)); });
