@@ -1,8 +1,17 @@
 // What Compose does to a daemon for a project: the use-cases every `docker compose` verb calls.
-// CONTRACT (filled in by the convergence work): the CLI codes against these signatures; the bodies
-// live in this directory's modules (naming, labels, config hash, plan, dependency order, waits).
+// The CLI codes against these signatures; each use-case lives in its own module of this directory (up, down,
+// lifecycle, image-commands, one-off, containers), over the narrow daemon adapter of compose-api.ts.
 import type { ApiClient } from '../../cli/api-client';
 import type { Project } from '../model';
+import { EngineComposeApi, type ComposeApi } from './compose-api';
+import { listContainers } from './containers';
+import type { ProjectContext } from './context';
+import { DEFAULT_PARALLELISM } from './dependency-order';
+import { down } from './down';
+import { buildServices, pullServices, pushServices } from './image-commands';
+import * as lifecycle from './lifecycle';
+import { createOneOff } from './one-off';
+import { up } from './up';
 
 /** One line of Compose v2's progress output: `✔ Container app-web-1  Started`. */
 export interface ProgressEvent {
@@ -87,27 +96,45 @@ export interface RunOptions {
   volumes: string[];
 }
 
+/** How the operations reach the daemon and the shell; tests give a fake ComposeApi. */
+export interface OperationsSetup {
+  composeApi?: ComposeApi;
+  env?: NodeJS.ProcessEnv;
+  /** How many services (or containers) are worked on at once (default 8). */
+  parallelism?: number;
+}
+
 export class ProjectOperations {
-  constructor(readonly api: ApiClient, readonly project: Project, readonly reporter: Reporter) {}
+  private readonly ctx: ProjectContext;
+
+  constructor(readonly api: ApiClient, readonly project: Project, readonly reporter: Reporter, setup: OperationsSetup = {}) {
+    const env = setup.env ?? process.env;
+    this.ctx = { api: setup.composeApi ?? new EngineComposeApi(api, env), project, reporter, env, parallelism: setup.parallelism ?? DEFAULT_PARALLELISM };
+  }
 
   /** Converges the daemon onto the project: networks, volumes, images, then containers in dependency order. */
-  async up(_options: UpOptions): Promise<void> { throw new Error('compose up: not implemented yet'); }
-  async create(options: Omit<UpOptions, 'start' | 'wait' | 'waitTimeout'>): Promise<void> { return this.up({ ...options, start: false, wait: false }); }
-  async down(_options: DownOptions): Promise<void> { throw new Error('compose down: not implemented yet'); }
-  async start(_services: string[]): Promise<void> { throw new Error('not implemented yet'); }
-  async stop(_services: string[], _timeout?: number): Promise<void> { throw new Error('not implemented yet'); }
-  async restart(_services: string[], _timeout?: number, _noDeps?: boolean): Promise<void> { throw new Error('not implemented yet'); }
-  async kill(_services: string[], _signal: string): Promise<void> { throw new Error('not implemented yet'); }
-  async pause(_services: string[]): Promise<void> { throw new Error('not implemented yet'); }
-  async unpause(_services: string[]): Promise<void> { throw new Error('not implemented yet'); }
-  async remove(_services: string[], _options: { stop: boolean; volumes: boolean }): Promise<void> { throw new Error('not implemented yet'); }
-  async build(_services: string[], _options: { noCache: boolean; pull: boolean; quiet: boolean }): Promise<void> { throw new Error('not implemented yet'); }
-  async pull(_services: string[], _options: { ignoreFailures: boolean; quiet: boolean }): Promise<void> { throw new Error('not implemented yet'); }
-  async push(_services: string[], _options: { ignoreFailures: boolean }): Promise<void> { throw new Error('not implemented yet'); }
+  up(options: UpOptions): Promise<void> { return up(this.ctx, options); }
+  create(options: Omit<UpOptions, 'start' | 'wait' | 'waitTimeout'>): Promise<void> { return this.up({ ...options, start: false, wait: false }); }
+  down(options: DownOptions): Promise<void> { return down(this.ctx, options); }
+  start(services: string[]): Promise<void> { return lifecycle.start(this.ctx, services); }
+  stop(services: string[], timeout?: number): Promise<void> { return lifecycle.stop(this.ctx, services, timeout); }
+  restart(services: string[], timeout?: number, noDeps?: boolean): Promise<void> { return lifecycle.restart(this.ctx, services, timeout, noDeps ?? true); }
+  kill(services: string[], signal: string): Promise<void> { return lifecycle.kill(this.ctx, services, signal); }
+  pause(services: string[]): Promise<void> { return lifecycle.pause(this.ctx, services); }
+  unpause(services: string[]): Promise<void> { return lifecycle.unpause(this.ctx, services); }
+  remove(services: string[], options: { stop: boolean; volumes: boolean }): Promise<void> { return lifecycle.remove(this.ctx, services, options); }
+  build(services: string[], options: { noCache: boolean; pull: boolean; quiet: boolean }): Promise<void> { return buildServices(this.ctx, services, options); }
+  pull(services: string[], options: { ignoreFailures: boolean; quiet: boolean }): Promise<void> { return pullServices(this.ctx, services, options); }
+  push(services: string[], options: { ignoreFailures: boolean }): Promise<void> { return pushServices(this.ctx, services, options); }
   /** Sets a service's replica count (up --scale for one service, without touching the others). */
-  async scale(_scales: Record<string, number>, _noDeps: boolean): Promise<void> { throw new Error('not implemented yet'); }
+  scale(scales: Record<string, number>, noDeps: boolean): Promise<void> {
+    return up(this.ctx, {
+      services: Object.keys(scales), noDeps, build: 'auto', pull: 'policy', recreate: 'diverged', start: true,
+      scale: scales, removeOrphans: false, wait: false,
+    });
+  }
   /** Creates (and, unless detached, leaves to the caller to attach to) a one-off container; returns its ID. */
-  async createOneOff(_options: RunOptions): Promise<{ id: string; name: string }> { throw new Error('not implemented yet'); }
+  createOneOff(options: RunOptions): Promise<{ id: string; name: string }> { return createOneOff(this.ctx, options); }
   /** The project's containers (one-offs only with oneoff), in service then number order. */
-  async containers(_options: { all: boolean; services?: string[]; oneoff?: boolean }): Promise<ProjectContainer[]> { throw new Error('not implemented yet'); }
+  containers(options: { all: boolean; services?: string[]; oneoff?: boolean }): Promise<ProjectContainer[]> { return listContainers(this.ctx, options); }
 }
