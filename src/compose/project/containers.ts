@@ -3,7 +3,7 @@
 import type { ContainerSummary } from '../../wire/docker';
 import { LABEL } from '../model';
 import type { ProjectContext } from './context';
-import { projectFilter } from './labels';
+import { containerIdentity, projectFilter } from './labels';
 import type { ProjectContainer } from './operations';
 
 function health(status: string): string {
@@ -12,14 +12,9 @@ function health(status: string): string {
 }
 
 export function projectContainer(c: ContainerSummary): ProjectContainer {
-  const labels = c.Labels ?? {};
   const exit = /^Exited \((-?\d+)\)/.exec(c.Status);
   return {
-    id: c.Id,
-    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
-    service: labels[LABEL.service] ?? '',
-    number: Number(labels[LABEL.containerNumber] ?? 0) || 0,
-    oneoff: labels[LABEL.oneoff] === 'True',
+    ...containerIdentity(c),
     image: c.Image,
     command: c.Command,
     created: c.Created,
@@ -27,7 +22,6 @@ export function projectContainer(c: ContainerSummary): ProjectContainer {
     status: c.Status,
     health: health(c.Status),
     exitCode: exit ? Number(exit[1]) : 0,
-    labels,
     ports: c.Ports ?? [],
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
   };

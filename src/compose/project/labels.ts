@@ -1,5 +1,6 @@
 // The com.docker.compose.* labels Compose v2 sets: how Compose (and `ps`, `down`, docker-compose 1.29)
 // finds a project's containers, networks and volumes again and knows what each was made from.
+import type { ContainerSummary } from '../../wire/docker';
 import { COMPOSE_VERSION, LABEL, type Network, type Project, type Service, type Volume } from '../model';
 
 /** Compose's depends_on label: `svc:condition:restart`, comma-joined, in the order written. */
@@ -49,4 +50,17 @@ export function networkLabels(project: Project, key: string, network: Network): 
 
 export function volumeLabels(project: Project, key: string, volume: Volume): Record<string, string> {
   return { ...(volume.labels ?? {}), [LABEL.project]: project.name, [LABEL.volume]: key, [LABEL.version]: COMPOSE_VERSION };
+}
+
+/** Which container of the project a listed one is, read back from its name and labels. */
+export function containerIdentity(c: ContainerSummary): { id: string; name: string; service: string; number: number; oneoff: boolean; labels: Record<string, string> } {
+  const labels = c.Labels ?? {};
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+    service: labels[LABEL.service] ?? '',
+    number: Number(labels[LABEL.containerNumber] ?? 0) || 0,
+    oneoff: labels[LABEL.oneoff] === 'True',
+    labels,
+  };
 }

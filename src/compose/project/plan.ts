@@ -4,6 +4,7 @@
 import type { ContainerSummary } from '../../wire/docker';
 import { LABEL, type Project, type Service } from '../model';
 import { changedFields, CONFIG_FIELDS_LABEL } from './config-hash';
+import { containerIdentity } from './labels';
 import { containerName } from './naming';
 
 /** A container of the project as the planner needs it (from the daemon's list). */
@@ -40,16 +41,7 @@ export interface ServicePlanInput {
 }
 
 export function observedContainer(c: ContainerSummary): ObservedContainer {
-  const labels = c.Labels ?? {};
-  return {
-    id: c.Id,
-    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
-    service: labels[LABEL.service] ?? '',
-    number: Number(labels[LABEL.containerNumber] ?? 0) || 0,
-    oneoff: labels[LABEL.oneoff] === 'True',
-    state: c.State,
-    labels,
-  };
+  return { ...containerIdentity(c), state: c.State };
 }
 
 /** Why a container must be recreated, or undefined when it still matches (Compose's mustRecreate, with a reason). */
