@@ -3,6 +3,9 @@
 // changes nothing; a changed field recreates only its service and says which field; scale 2 then 1; down -v
 // leaves no container, network or volume.
 import test from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import { ApiClient } from '../../src/cli/api-client';
 import { LABEL, type Project, type Service } from '../../src/compose/model';
@@ -95,10 +98,33 @@ test('compose project operations against berthd', { timeout: 300_000 }, async (t
     assert.deepEqual((await ops.containers({ all: true })).map((c) => c.name), [`${name}-db-1`, `${name}-web-1`]);
   });
 
-  await t.test('down -v leaves nothing', async () => {
-    const ops = new ProjectOperations(api, project(web), new RecordingReporter());
-    await ops.down({ removeOrphans: true, volumes: true });
+  const ctxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cproj-build-'));
+  t.after(() => fs.rmSync(ctxDir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\nCMD ["sleep", "3600"]\n');
+  const tool: Service = { name: 'tool', build: { context: ctxDir }, stop_grace_period: '1s', ports: [{ mode: 'ingress', target: 80, protocol: 'tcp' }] };
+  const withTool = (): Project => ({ ...project(web), services: { ...project(web).services, tool } });
+
+  await t.test('a service with build: is built as <project>-<service>; a one-off runs beside it', async () => {
+    const { reporter, ops } = await run(withTool(), { services: ['tool'] });
+    assert.ok(reporter.lines().includes('Service tool Built'), reporter.lines().join('\n'));
+    assert.equal(d.dockerOk(['exec', `${name}-tool-1`, 'cat', '/built']).trim(), 'built');
+    assert.equal(inspect(`${name}-tool-1`).Config.Image, `${name}-tool`);
+    const one = await ops.createOneOff({ service: 'tool', command: ['cat', '/built'], env: [], publish: [], servicePorts: false, noDeps: true, remove: false, tty: false, interactive: false, detach: true, labels: [], volumes: [] });
+    assert.match(one.name, new RegExp(`^${name}-tool-run-[0-9a-f]{12}$`));
+    const c = inspect(one.name);
+    assert.equal(c.Config.Labels![LABEL.oneoff], 'True');
+    assert.deepEqual(c.HostConfig.PortBindings ?? {}, {});
+    d.dockerOk(['start', '-a', one.name]);
+    assert.deepEqual((await ops.containers({ all: true })).map((x) => x.name), [`${name}-db-1`, `${name}-tool-1`, `${name}-web-1`]);
+    assert.equal((await ops.containers({ all: true, oneoff: true })).at(-1)!.name, one.name);
+  });
+
+  await t.test('down -v --rmi local leaves nothing', async () => {
+    const ops = new ProjectOperations(api, withTool(), new RecordingReporter());
+    await ops.down({ removeOrphans: true, volumes: true, rmi: 'local' });
     assert.deepEqual(ids(), ['']);
+    assert.notEqual(d.docker(['image', 'inspect', `${name}-tool`]).code, 0);
+    assert.equal(d.docker(['image', 'inspect', 'busybox']).code, 0);
     assert.notEqual(d.docker(['network', 'inspect', `${name}_back`]).code, 0);
     assert.notEqual(d.docker(['network', 'inspect', `${name}_default`]).code, 0);
     assert.notEqual(d.docker(['volume', 'inspect', `${name}_data`]).code, 0);
