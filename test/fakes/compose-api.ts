@@ -119,6 +119,10 @@ export class FakeComposeApi implements ComposeApi {
   async pullImage(ref: string): Promise<void> { this.calls.push(`pull ${ref}`); this.images.set(ref, `sha256:${randomBytes(32).toString('hex')}`); }
   async pushImage(ref: string): Promise<void> { this.calls.push(`push ${ref}`); }
   async removeImage(ref: string): Promise<void> { this.calls.push(`rmi ${ref}`); this.images.delete(ref); }
+  readonly copied = new Map<string, { path: string; content: string; mode: number }[]>();
+  async copyFiles(id: string, files: { path: string; content: string; mode: number }[]): Promise<void> {
+    if (files.length) this.copied.set(this.find(id).name, files);
+  }
   async buildImage(req: BuildRequest): Promise<string> {
     this.calls.push(`build ${req.tags.join(',')}`);
     const id = `sha256:${randomBytes(32).toString('hex')}`;

@@ -101,14 +101,15 @@ test('compose project operations against berthd', { timeout: 300_000 }, async (t
   const ctxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cproj-build-'));
   t.after(() => fs.rmSync(ctxDir, { recursive: true, force: true }));
   fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\nCMD ["sleep", "3600"]\n');
-  const tool: Service = { name: 'tool', build: { context: ctxDir }, stop_grace_period: '1s', ports: [{ mode: 'ingress', target: 80, protocol: 'tcp' }] };
-  const withTool = (): Project => ({ ...project(web), services: { ...project(web).services, tool } });
+  const tool: Service = { name: 'tool', build: { context: ctxDir }, secrets: [{ source: 'token' }], stop_grace_period: '1s', ports: [{ mode: 'ingress', target: 80, protocol: 'tcp' }] };
+  const withTool = (): Project => ({ ...project(web), services: { ...project(web).services, tool }, secrets: { token: { name: 'token', content: 's3cret' } } });
 
   await t.test('a service with build: is built as <project>-<service>; a one-off runs beside it', async () => {
     const { reporter, ops } = await run(withTool(), { services: ['tool'] });
     assert.ok(reporter.lines().includes('Service tool Built'), reporter.lines().join('\n'));
     assert.equal(d.dockerOk(['exec', `${name}-tool-1`, 'cat', '/built']).trim(), 'built');
     assert.equal(inspect(`${name}-tool-1`).Config.Image, `${name}-tool`);
+    assert.equal(d.dockerOk(['exec', `${name}-tool-1`, 'cat', '/run/secrets/token']), 's3cret');
     const one = await ops.createOneOff({ service: 'tool', command: ['cat', '/built'], env: [], publish: [], servicePorts: false, noDeps: true, remove: false, tty: false, interactive: false, detach: true, labels: [], volumes: [] });
     assert.match(one.name, new RegExp(`^${name}-tool-run-[0-9a-f]{12}$`));
     const c = inspect(one.name);

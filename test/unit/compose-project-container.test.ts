@@ -1,7 +1,7 @@
 // A service of the model → the container create body (service-container.ts).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { containerBody, resolveEnvironment, secondaryNetworks } from '../../src/compose/project/service-container';
+import { containerBody, injectedFiles, resolveEnvironment, secondaryNetworks } from '../../src/compose/project/service-container';
 import { ComposeProjectError } from '../../src/compose/project/naming';
 import { projectOf } from '../fakes/compose-project';
 
@@ -112,4 +112,19 @@ test('network_mode, restart from deploy, cpus and mem_limit; errors name the ser
   assert.equal(containerBody(p, p.services.b, { image: 'x', labels: {}, ports: true }).HostConfig!.NetworkMode, 'host');
   assert.throws(() => containerBody(p, p.services.bad, { image: 'x', labels: {}, ports: true }), (e: Error) => e instanceof ComposeProjectError && /^services\.bad\.stop_grace_period: time: /.test(e.message));
   assert.throws(() => containerBody(p, p.services.vol, { image: 'x', labels: {}, ports: true }), /services\.vol\.volumes: service "vol" refers to undefined volume nope/);
+});
+
+test('secrets and configs from the environment or inline content are copied in, not mounted', () => {
+  const p = projectOf('app', { s: { image: 'x', secrets: [{ source: 'env', mode: 0o400 }], configs: [{ source: 'inline', target: 'etc/app.conf' }] }, ext: { image: 'x', secrets: [{ source: 'far' }] }, miss: { image: 'x', secrets: [{ source: 'nope' }] } }, {
+    secrets: { env: { name: 'env', environment: 'TOKEN' }, far: { name: 'far', external: true } },
+    configs: { inline: { name: 'inline', content: 'a=1' } },
+  });
+  assert.deepEqual(injectedFiles(p, p.services.s, { TOKEN: 't0k' }), [
+    { path: '/run/secrets/env', content: 't0k', mode: 0o400, uid: undefined, gid: undefined },
+    { path: '/etc/app.conf', content: 'a=1', mode: 0o444, uid: undefined, gid: undefined },
+  ]);
+  assert.equal(containerBody(p, p.services.s, { image: 'x', labels: {}, ports: true }).HostConfig!.Mounts, undefined);
+  assert.throws(() => injectedFiles(p, p.services.s, {}), /services\.s\.secrets: secret "env" comes from environment variable TOKEN, which is not set/);
+  assert.throws(() => injectedFiles(p, p.services.ext, {}), /services\.ext\.secrets: secret "far" is external/);
+  assert.throws(() => injectedFiles(p, p.services.miss, {}), /services\.miss\.secrets: secret "nope" is not defined in the project/);
 });

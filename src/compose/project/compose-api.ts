@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import * as tar from 'tar-stream';
 import { ApiClient, DaemonError, encodeFilters, jsonValues } from '../../cli/api-client';
 import { registryAuthHeader } from '../../cli/config-file';
 import { parseReference, registryOf } from '../../cli/reference';
@@ -63,6 +64,8 @@ export interface ComposeApi {
   pullImage(ref: string): Promise<void>;
   pushImage(ref: string): Promise<void>;
   removeImage(ref: string): Promise<void>;
+  /** Writes files (absolute paths, parents made) into a created container. */
+  copyFiles(id: string, files: { path: string; content: string; mode: number; uid?: string; gid?: string }[]): Promise<void>;
   /** Builds and tags; returns the image ID. */
   buildImage(req: BuildRequest): Promise<string>;
 }
@@ -147,6 +150,24 @@ export class EngineComposeApi implements ComposeApi {
     await drainMessages(res);
   }
   removeImage(ref: string): Promise<void> { return this.api.call('DELETE', `/images/${enc(ref)}`); }
+  async copyFiles(id: string, files: { path: string; content: string; mode: number; uid?: string; gid?: string }[]): Promise<void> {
+    if (!files.length) return;
+    const pack = tar.pack();
+    const dirs = new Set<string>();
+    for (const f of files) {
+      const rel = f.path.replace(/^\/+/, '');
+      const parts = rel.split('/').slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) {
+        const dir = parts.slice(0, i).join('/');
+        if (!dirs.has(dir)) { dirs.add(dir); pack.entry({ name: dir, type: 'directory', mode: 0o755 }); }
+      }
+      pack.entry({ name: rel, mode: f.mode, uid: Number(f.uid ?? 0) || 0, gid: Number(f.gid ?? 0) || 0 }, f.content);
+    }
+    pack.finalize();
+    const body = new PassThrough();
+    pack.pipe(body);
+    await this.api.call('PUT', `/containers/${enc(id)}/archive`, { query: { path: '/' }, body, headers: { 'Content-Type': 'application/x-tar' } });
+  }
   async buildImage(req: BuildRequest): Promise<string> {
     let dockerfile = req.dockerfile ?? 'Dockerfile';
     let extra: { name: string; content: Buffer } | undefined;

@@ -8,7 +8,7 @@ import { serviceHash, fieldHashesLabel } from './config-hash';
 import { containerLabels } from './labels';
 import { recreateTempName, serviceImage } from './naming';
 import type { ContainerAction, ObservedContainer } from './plan';
-import { containerBody, secondaryNetworks } from './service-container';
+import { containerBody, injectedFiles, secondaryNetworks } from './service-container';
 
 export interface CreateInput {
   number: number;
@@ -28,7 +28,9 @@ export async function createServiceContainer(ctx: ProjectContext, service: Servi
   });
   const body = containerBody(ctx.project, service, { image: serviceImage(ctx.project, service), labels, ports: input.ports ?? true, env: ctx.env });
   input.adjust?.(body);
+  const files = injectedFiles(ctx.project, service, ctx.env);
   const id = await ctx.api.createContainer(input.name, body);
+  await ctx.api.copyFiles(id, files);
   for (const n of secondaryNetworks(ctx.project, service)) await ctx.api.connectNetwork(n.name, id, n.endpoint);
   return id;
 }

@@ -86,24 +86,49 @@ function exposedPorts(service: Service, into: Record<string, object>): void {
   }
 }
 
-/** Secrets at /run/secrets/<target|name>, configs at /<target|name> (a relative target is under those). */
-function fileMounts(project: Project, service: Service): MountSpec[] {
-  const mounts: MountSpec[] = [];
-  const add = (refs: ServiceFileRef[] | undefined, kind: 'secrets' | 'configs') => {
-    for (const ref of refs ?? []) {
+/** Where a secret or config lands: /run/secrets/<target|name> or /<target|name> (a relative target is under those). */
+function fileTarget(kind: 'secrets' | 'configs', ref: ServiceFileRef): string {
+  const base = kind === 'secrets' ? '/run/secrets' : '/';
+  if (!ref.target) return path.posix.join(base, ref.source);
+  return path.posix.isAbsolute(ref.target) ? ref.target : path.posix.join(base, ref.target);
+}
+
+/** A secret or config whose content is not a file on the host (`environment:`, `content:`), copied in after create. */
+export interface InjectedFile { path: string; content: string; mode: number; uid?: string; gid?: string }
+
+function eachFileRef(project: Project, service: Service, fn: (kind: 'secrets' | 'configs', ref: ServiceFileRef, obj: Project['secrets'][string]) => void): void {
+  for (const kind of ['secrets', 'configs'] as const) {
+    for (const ref of service[kind] ?? []) {
       const obj = project[kind][ref.source];
       if (!obj) throw new ComposeProjectError(`services.${service.name}.${kind}: ${kind.slice(0, -1)} "${ref.source}" is not defined in the project`);
-      if (!obj.file) {
-        throw new ComposeProjectError(`services.${service.name}.${kind}: ${kind.slice(0, -1)} "${ref.source}" is not file-based; only file ${kind} are supported`);
-      }
-      const base = kind === 'secrets' ? '/run/secrets' : '/';
-      const target = ref.target ? (path.posix.isAbsolute(ref.target) ? ref.target : path.posix.join(base, ref.target)) : path.posix.join(base, ref.source);
-      mounts.push({ Type: 'bind', Source: obj.file, Target: target, ReadOnly: true });
+      if (obj.external) throw new ComposeProjectError(`services.${service.name}.${kind}: ${kind.slice(0, -1)} "${ref.source}" is external; only file, environment and content ${kind} are supported without swarm`);
+      fn(kind, ref, obj);
     }
-  };
-  add(service.secrets, 'secrets');
-  add(service.configs, 'configs');
+  }
+}
+
+/** File-based secrets and configs: read-only bind mounts of the host file. */
+function fileMounts(project: Project, service: Service): MountSpec[] {
+  const mounts: MountSpec[] = [];
+  eachFileRef(project, service, (kind, ref, obj) => {
+    if (obj.file) mounts.push({ Type: 'bind', Source: obj.file, Target: fileTarget(kind, ref), ReadOnly: true });
+  });
   return mounts;
+}
+
+/** Secrets and configs from an environment variable or inline content: written into the container (Compose v2 copies them in). */
+export function injectedFiles(project: Project, service: Service, shell: NodeJS.ProcessEnv): InjectedFile[] {
+  const files: InjectedFile[] = [];
+  eachFileRef(project, service, (kind, ref, obj) => {
+    if (obj.file) return;
+    let content = obj.content;
+    if (obj.environment !== undefined) {
+      content = shell[obj.environment];
+      if (content === undefined) throw new ComposeProjectError(`services.${service.name}.${kind}: ${kind.slice(0, -1)} "${ref.source}" comes from environment variable ${obj.environment}, which is not set`);
+    }
+    files.push({ path: fileTarget(kind, ref), content: content ?? '', mode: ref.mode ?? 0o444, uid: ref.uid, gid: ref.gid });
+  });
+  return files;
 }
 
 function volumeMounts(project: Project, service: Service): { binds: string[]; mounts: MountSpec[] } {
