@@ -6,6 +6,7 @@ import { containerLabels, dependsOnLabel, networkLabels, volumeLabels } from '..
 import { containerName, ComposeProjectError, serviceImage, desiredScale } from '../../src/compose/project/naming';
 import { orphanContainers, orphanWarning, planService, type ObservedContainer, type ServicePlanInput } from '../../src/compose/project/plan';
 import { COMPOSE_VERSION, LABEL } from '../../src/compose/model';
+import { withDefaultNetwork } from '../../src/compose/project/context';
 import { projectOf } from '../fakes/compose-project';
 
 const project = projectOf('app', {
@@ -49,6 +50,8 @@ test('labels: Compose v2 keys and values on containers, networks and volumes', (
   assert.equal(l[LABEL.dependsOn], 'db:service_healthy:true');
   assert.equal(l[LABEL.version], COMPOSE_VERSION);
   assert.equal(containerLabels(project, web, { number: 1, oneoff: true, configHash: 'h', imageId: '' })[LABEL.oneoff], 'True');
+  assert.equal(l[LABEL.environmentFile], undefined);
+  assert.equal(containerLabels(project, web, { number: 1, oneoff: false, configHash: 'h', imageId: '', envFiles: ['/a/.env', '/b/x.env'] })[LABEL.environmentFile], '/a/.env,/b/x.env');
   assert.equal(dependsOnLabel({ name: 'x', depends_on: { a: { condition: 'service_started', required: true }, b: { condition: 'service_completed_successfully', required: false } } }), 'a:service_started:false,b:service_completed_successfully:false');
   assert.deepEqual(networkLabels(project, 'default', { name: 'app_default' }), { [LABEL.project]: 'app', [LABEL.network]: 'default', [LABEL.version]: COMPOSE_VERSION });
   assert.deepEqual(volumeLabels(project, 'data', { name: 'app_data', labels: { a: 'b' } }), { a: 'b', [LABEL.project]: 'app', [LABEL.volume]: 'data', [LABEL.version]: COMPOSE_VERSION });
@@ -112,4 +115,11 @@ test('orphans: containers of services no longer in the project, one-offs never',
   const o = orphanContainers(project, [observed(1, 'running'), gone, oneoff]);
   assert.deepEqual(o.map((c) => c.name), ['app-old-1']);
   assert.equal(orphanWarning(o), 'Found orphan containers ([app-old-1]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.');
+});
+
+test('a service without networks gets <project>_default even when the loader did not declare it', () => {
+  const p = { ...projectOf('app', { a: { image: 'x' }, b: { image: 'x', network_mode: 'host' } }), networks: {} };
+  assert.deepEqual(withDefaultNetwork(p).networks, { default: { name: 'app_default' } });
+  const hostOnly = { ...projectOf('app', { b: { image: 'x', network_mode: 'host' } }), networks: {} };
+  assert.deepEqual(withDefaultNetwork(hostOnly).networks, {});
 });

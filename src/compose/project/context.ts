@@ -13,6 +13,19 @@ export interface ProjectContext {
   reporter: Reporter;
   env: NodeJS.ProcessEnv;
   parallelism?: number;
+  /** The --env-file files given (absolute), for the environment_file label. */
+  envFiles?: string[];
+}
+
+/**
+ * The project with its `default` network declared when a service uses it implicitly (no networks:, no
+ * network_mode) and the loader did not declare it: Compose always gives such services `<project>_default`.
+ */
+export function withDefaultNetwork(project: Project): Project {
+  if (project.networks.default) return project;
+  const all = [...Object.values(project.services), ...Object.values(project.disabled_services)];
+  const implicit = all.some((s) => !s.network_mode && (!s.networks || Object.keys(s.networks).length === 0));
+  return implicit ? { ...project, networks: { ...project.networks, default: { name: `${project.name}_default` } } } : project;
 }
 
 /** The project's containers from the daemon (all states); one-offs only when asked. */

@@ -24,7 +24,7 @@ export interface CreateInput {
 export async function createServiceContainer(ctx: ProjectContext, service: Service, input: CreateInput): Promise<string> {
   const labels = containerLabels(ctx.project, service, {
     number: input.number, oneoff: input.oneoff ?? false, configHash: serviceHash(service), imageId: input.imageId,
-    extra: fieldHashesLabel(service),
+    extra: fieldHashesLabel(service), envFiles: ctx.envFiles,
   });
   const body = containerBody(ctx.project, service, { image: serviceImage(ctx.project, service), labels, ports: input.ports ?? true, env: ctx.env });
   input.adjust?.(body);

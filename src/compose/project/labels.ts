@@ -18,6 +18,8 @@ export interface ContainerLabelInput {
   imageId: string;
   /** Extra labels written beside Compose's (the per-field hashes of config-hash.ts). */
   extra?: Record<string, string>;
+  /** The --env-file files the project was loaded with (com.docker.compose.project.environment_file). */
+  envFiles?: string[];
 }
 
 export function projectFilter(project: Project): string {
@@ -39,8 +41,7 @@ export function containerLabels(project: Project, service: Service, input: Conta
     [LABEL.dependsOn]: dependsOnLabel(service),
     [LABEL.version]: COMPOSE_VERSION,
   };
-  const envFiles = (service.env_file ?? []).map((e) => e.path);
-  if (envFiles.length) labels[LABEL.environmentFile] = envFiles.join(',');
+  if (input.envFiles?.length) labels[LABEL.environmentFile] = input.envFiles.join(',');
   return labels;
 }
 

@@ -5,7 +5,7 @@ import type { ApiClient } from '../../cli/api-client';
 import type { Project } from '../model';
 import { EngineComposeApi, type ComposeApi } from './compose-api';
 import { listContainers } from './containers';
-import type { ProjectContext } from './context';
+import { withDefaultNetwork, type ProjectContext } from './context';
 import { DEFAULT_PARALLELISM } from './dependency-order';
 import { down } from './down';
 import { buildServices, pullServices, pushServices } from './image-commands';
@@ -102,6 +102,8 @@ export interface OperationsSetup {
   env?: NodeJS.ProcessEnv;
   /** How many services (or containers) are worked on at once (default 8). */
   parallelism?: number;
+  /** The --env-file files given (absolute), for the com.docker.compose.project.environment_file label. */
+  envFiles?: string[];
 }
 
 export class ProjectOperations {
@@ -109,7 +111,10 @@ export class ProjectOperations {
 
   constructor(readonly api: ApiClient, readonly project: Project, readonly reporter: Reporter, setup: OperationsSetup = {}) {
     const env = setup.env ?? process.env;
-    this.ctx = { api: setup.composeApi ?? new EngineComposeApi(api, env), project, reporter, env, parallelism: setup.parallelism ?? DEFAULT_PARALLELISM };
+    this.ctx = {
+      api: setup.composeApi ?? new EngineComposeApi(api, env), project: withDefaultNetwork(project), reporter, env,
+      parallelism: setup.parallelism ?? DEFAULT_PARALLELISM, envFiles: setup.envFiles,
+    };
   }
 
   /** Converges the daemon onto the project: networks, volumes, images, then containers in dependency order. */
