@@ -66,9 +66,12 @@ export class ComposeSession {
   }
 
   async operations(): Promise<ProjectOperations> {
-    const { project } = await this.load();
+    const { project, envFiles } = await this.load();
     const { ProjectOperations } = require('../project/operations') as typeof import('../project/operations');
-    return new ProjectOperations(this.cli.api, project, this.reporter());
+    const parallelism = this.parallelism();
+    return new ProjectOperations(this.cli.api, project, this.reporter(), {
+      env: this.env, envFiles, ...(parallelism > 0 ? { parallelism } : {}),
+    });
   }
 
   /** The bounded parallelism (--parallel, COMPOSE_PARALLEL_LIMIT); -1 means unbounded. */
