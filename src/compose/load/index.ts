@@ -1,10 +1,23 @@
-// The Compose loader's one entry: files → parsed YAML → merged → interpolated → extends/include →
-// profiles → validated against the compose-spec schema → normalised into the project model.
-// CONTRACT (filled in by the loader work): the signature and the error type are what the CLI codes against.
+// The Compose loader's one entry: files → parsed YAML → interpolated → validated against the compose-spec
+// schema → long forms → includes/extends → merged → profiles → normalised into the project model.
+// CONTRACT (the CLI codes against it): LoadOptions, loadProject, LoadedProject, VariableUse, ComposeFileError.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Project } from '../model';
+import { composeFiles } from './discover';
+import { projectEnvironment } from './environment';
+import { VariableLog } from './interpolate';
+import { loadFile } from './document';
+import { mergeDocuments } from './merge';
+import { activeProfiles, applyProfiles } from './profiles';
+import { projectName } from './project-name';
+import { checkConsistency, toProject } from './normalize';
+import { substitute } from './interpolate';
+
+export { ComposeFileError } from './errors';
 
 export interface LoadOptions {
-  /** -f files as given (relative to cwd); empty: discover compose.yaml & co. (and compose.override.*) from cwd upwards. */
+  /** -f files as given (relative to cwd); empty: discover compose.yaml & co. (and compose.override.*) from cwd upwards. `-` reads stdin. */
   files: string[];
   /** --project-directory; default: the first file's directory. */
   projectDirectory?: string;
@@ -22,6 +35,8 @@ export interface LoadOptions {
   cwd: string;
   /** Services named on the command line: enables their profiles as Compose does. */
   services?: string[];
+  /** The text of `-f -` (default: read from stdin). */
+  stdin?: string;
 }
 
 /** Where a variable's value came from, for `config --variables`. */
@@ -43,16 +58,31 @@ export interface LoadedProject {
   envFiles: string[];
 }
 
-/** A compose file is wrong: names the file, the line when known, the path in the document, and the problem. */
-export class ComposeFileError extends Error {
-  /** Compose v2 exits 15 for an invalid file. */
-  readonly exitCode = 15;
-  constructor(readonly file: string | undefined, readonly problem: string, readonly path?: string, readonly line?: number) {
-    super(`${file ?? 'compose'}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`);
-    this.name = 'ComposeFileError';
-  }
-}
+export async function loadProject(options: LoadOptions): Promise<LoadedProject> {
+  const cwd = resolve(options.cwd);
+  const explicitEnvFiles = options.envFiles?.map((f) => resolve(cwd, f));
+  // COMPOSE_FILE may come from the .env of the directory the command runs in.
+  const early = projectEnvironment(options.env, options.projectDirectory ? resolve(cwd, options.projectDirectory) : cwd, explicitEnvFiles);
+  const files = composeFiles(options.files, cwd, { COMPOSE_FILE: early.get('COMPOSE_FILE'), COMPOSE_PATH_SEPARATOR: early.get('COMPOSE_PATH_SEPARATOR') });
+  const firstReal = files.find((f) => f !== '-');
+  const workingDir = options.projectDirectory ? resolve(cwd, options.projectDirectory) : firstReal ? dirname(firstReal) : cwd;
+  const environment = projectEnvironment(options.env, workingDir, explicitEnvFiles);
+  const log = new VariableLog();
+  const env = { lookup: environment.lookup, log, interpolate: options.interpolate !== false, shell: options.env };
 
-export async function loadProject(_options: LoadOptions): Promise<LoadedProject> {
-  throw new Error('compose loader: not implemented yet');
+  let merged: Record<string, unknown> = {};
+  for (const file of files) {
+    const text = file === '-' ? (options.stdin ?? readFileSync(0, 'utf8')) : undefined;
+    for (const loaded of loadFile(file, env, workingDir, [], text)) merged = mergeDocuments(merged, loaded.doc);
+  }
+
+  const fileName = typeof merged.name === 'string' ? (env.interpolate ? substitute(merged.name, environment.lookup) : merged.name) : undefined;
+  const name = projectName(options.projectName, environment.get('COMPOSE_PROJECT_NAME'), fileName, workingDir);
+  const configFiles = files.map((f) => (f === '-' ? resolve(cwd, '-') : f));
+  const normalized = toProject(merged, { name, workingDir, configFiles, lookup: environment.lookup, file: files[0] });
+  const profiles = activeProfiles(options.profiles, environment.get('COMPOSE_PROFILES'));
+  const { enabled, disabled } = applyProfiles(normalized.services, profiles, options.services);
+  const project: Project = { ...normalized, services: enabled, disabled_services: disabled };
+  checkConsistency(project, disabled, files[0]);
+  return { project, variables: log.list(), envFiles: environment.files };
 }

@@ -1,0 +1,99 @@
+// Validates one compose document (after interpolation, as compose-go does) against the compose-spec JSON
+// schema and turns the first failure into a ComposeFileError naming the file, line, dotted path and problem.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import schemaJson from './compose-spec.json';
+import { ComposeFileError } from './errors';
+import { RESET, Override, lineOf, type LineMap } from './yaml';
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  if (!validator) {
+    // The schema names draft-07 by an https URL ajv does not know; the keyword set is draft-07's either way.
+    const { $schema: _ignored, ...schema } = schemaJson as Record<string, unknown>;
+    const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
+    validator = ajv.compile(schema);
+  }
+  return validator;
+}
+
+/** The document as JSON would hold it: `!reset` keys dropped, `!override` values unwrapped. */
+function plain(v: unknown): unknown {
+  if (v instanceof Override) return plain(v.value);
+  if (Array.isArray(v)) return v.filter((x) => x !== RESET).map(plain);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== RESET) out[k] = plain(x);
+    return out;
+  }
+  return v;
+}
+
+/** `/services/web/ports/0` → `services.web.ports[0]`, telling list indices from keys by the data. */
+function dottedPath(doc: unknown, pointer: string): string {
+  if (pointer === '') return '';
+  let node: unknown = doc;
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      out += `[${seg}]`;
+      node = node[Number(seg)];
+    } else {
+      out += out === '' ? seg : `.${seg}`;
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `additional property ${String(p.additionalProperty)} is not allowed`;
+    case 'type':
+      return `must be a ${String(p.type).split(',').join(' or ')}`;
+    case 'required':
+      return `${String(p.missingProperty)} is required`;
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
+    case 'oneOf':
+    case 'anyOf':
+      return 'does not match any of the allowed forms';
+    case 'uniqueItems':
+      return 'has duplicate items';
+    case 'pattern':
+      return `does not match pattern ${String(p.pattern)}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/** Of ajv's errors (a oneOf reports one per branch), the one that tells the user most. */
+function mostTelling(errors: ErrorObject[]): ErrorObject {
+  const extra = errors.find((e) => e.keyword === 'additionalProperties');
+  if (extra) return extra;
+  // The deepest path is where the value actually went wrong; among equals, a concrete keyword beats oneOf.
+  return [...errors].sort((a, b) => {
+    const d = b.instancePath.split('/').length - a.instancePath.split('/').length;
+    if (d !== 0) return d;
+    const rank = (e: ErrorObject) => (e.keyword === 'oneOf' || e.keyword === 'anyOf' ? 1 : 0);
+    return rank(a) - rank(b);
+  })[0];
+}
+
+export function validateDocument(doc: Record<string, unknown>, file: string, lines?: LineMap): void {
+  const data = plain(doc);
+  const validate = compiled();
+  if (validate(data)) return;
+  const err = mostTelling(validate.errors ?? []);
+  let path = dottedPath(data, err.instancePath);
+  let line = lineOf(lines, path);
+  if (err.keyword === 'additionalProperties') {
+    const key = String((err.params as Record<string, unknown>).additionalProperty);
+    line = lineOf(lines, path === '' ? key : `${path}.${key}`);
+  }
+  if (path === '') path = '(root)';
+  throw new ComposeFileError(file, describe(err), path, line);
+}
