@@ -46,6 +46,8 @@ function service(name: string, raw: Dict, opts: NormalizeOptions): Service {
     svc.environment = { ...fromFiles, ...(svc.environment ?? {}) };
   }
   if (svc.network_mode === undefined && (svc.networks === undefined || Object.keys(svc.networks).length === 0)) svc.networks = { default: null };
+  // Compose's default, printed by `config`: the Dockerfile at the context's root.
+  if (svc.build && svc.build.dockerfile === undefined && svc.build.dockerfile_inline === undefined) svc.build = { ...svc.build, dockerfile: 'Dockerfile' };
   const replicas = svc.deploy?.replicas;
   if (replicas !== undefined) {
     if (svc.scale !== undefined && svc.scale !== replicas) {
