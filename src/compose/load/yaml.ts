@@ -89,7 +89,8 @@ class NodeReader {
   private readPlain(node: Node, path: string, depth: number): unknown {
     if (isScalar(node)) {
       const v = node.value;
-      // Compose reads YAML numbers that do not fit as strings would be odd; keep JS numbers, bigint → string.
+      // go-yaml (Compose's parser) still reads YAML 1.1 octals: `mode: 0440` is 288, not 440.
+      if (typeof v === 'number' && node.type === 'PLAIN' && /^[-+]?0[0-7]+$/.test(node.source ?? '')) return parseInt(node.source!, 8);
       return typeof v === 'bigint' ? String(v) : (v as unknown);
     }
     if (isSeq(node)) {
