@@ -127,35 +127,6 @@ function braced(body: string, template: string, lookup: Lookup, log?: VariableLo
   }
 }
 
-type Cast = (s: string) => unknown;
-const toInt: Cast = (s) => (/^[-+]?\d+$/.test(s.trim()) ? Number(s) : s);
-const toFloat: Cast = (s) => (s.trim() !== '' && !Number.isNaN(Number(s)) ? Number(s) : s);
-const toBool: Cast = (s) => {
-  const l = s.toLowerCase();
-  if (['y', 'yes', 'true', 'on'].includes(l)) return true;
-  if (['n', 'no', 'false', 'off'].includes(l)) return false;
-  return s;
-};
-
-/** Paths whose value compose-go converts after substitution, so `replicas: ${N}` still validates as a number. */
-const CASTS: [RegExp, Cast][] = [
-  ...['cpu_count', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'oom_score_adj', 'pids_limit', 'scale'].map(
-    (k) => [new RegExp(`^services\\.[^.]+\\.${k}$`), toInt] as [RegExp, Cast],
-  ),
-  ...['init', 'oom_kill_disable', 'privileged', 'read_only', 'stdin_open', 'tty'].map(
-    (k) => [new RegExp(`^services\\.[^.]+\\.${k}$`), toBool] as [RegExp, Cast],
-  ),
-  [/^services\.[^.]+\.(cpus|cpu_percent)$/, toFloat],
-  [/^services\.[^.]+\.depends_on\.[^.]+\.(required|restart)$/, toBool],
-  [/^services\.[^.]+\.deploy\.(replicas|(update_config|rollback_config)\.parallelism|restart_policy\.max_attempts|placement\.max_replicas_per_node)$/, toInt],
-  [/^services\.[^.]+\.healthcheck\.retries$/, toInt],
-  [/^services\.[^.]+\.healthcheck\.disable$/, toBool],
-  [/^services\.[^.]+\.ports\[\d+\]\.target$/, toInt],
-  [/^services\.[^.]+\.ulimits\.[^.]+(\.(hard|soft))?$/, toInt],
-  [/^services\.[^.]+\.volumes\[\d+\]\.(read_only|volume\.nocopy)$/, toBool],
-  [/^(networks|volumes|secrets|configs)\.[^.]+\.(external|internal|attachable|enable_ipv4|enable_ipv6)$/, toBool],
-];
-
 /** Substitutes every string value of a document in place of a copy; keys are left as written. */
 export function interpolateDocument(
   doc: Record<string, unknown>,
@@ -174,8 +145,7 @@ export function interpolateDocument(
         if (e instanceof TemplateError) throw new ComposeFileError(file, e.message, path, lineOf(lines, path));
         throw e;
       }
-      const cast = CASTS.find(([re]) => re.test(path));
-      return cast ? cast[1](s) : s;
+      return s;
     }
     if (v === RESET || v === null || typeof v !== 'object') return v;
     if (v instanceof Override) return new Override(walk(v.value, path));

@@ -1,10 +1,11 @@
 // Reads one compose file into its documents in long form: text → YAML → interpolation → schema validation →
-// short syntaxes expanded and relative paths resolved. Includes and extends come after (document.ts).
+// scalars typed → short syntaxes expanded and relative paths resolved. Includes and extends come after (document.ts).
 import { readFileSync } from 'node:fs';
 import { ComposeFileError } from './errors';
 import { parseComposeYaml, type LineMap } from './yaml';
 import { interpolateDocument, type Lookup, type VariableLog } from './interpolate';
 import { validateDocument } from './schema';
+import { castScalars } from './cast';
 import { canonicalDocument, type DocumentContext } from './canonical';
 
 /** What a file is read with: the variables it sees and whether to substitute them. */
@@ -36,7 +37,8 @@ export function readDocuments(file: string, env: FileEnvironment, baseDir: strin
   return parseComposeYaml(text ?? readText(file), file).map((parsed) => {
     const doc = env.interpolate ? interpolateDocument(parsed.value, env.lookup, env.log, file, parsed.lines) : parsed.value;
     if (env.interpolate) validateDocument(doc, file, parsed.lines);
+    const typed = env.interpolate ? castScalars(doc, file, parsed.lines) : doc;
     const ctx: DocumentContext = { file, baseDir, lines: parsed.lines, lenient: !env.interpolate };
-    return { doc: canonicalDocument(ctx, doc), ctx };
+    return { doc: canonicalDocument(ctx, typed), ctx };
   });
 }
