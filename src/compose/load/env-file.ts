@@ -64,7 +64,7 @@ export function parseEnvFile(text: string, file: string, outer: Lookup = () => u
     const eol = rest.indexOf('\n');
     let raw = eol < 0 ? rest : rest.slice(0, eol);
     // An unquoted value ends at ` #`: the rest of the line is a comment.
-    const hash = raw.search(/\s#/);
+    const hash = raw.indexOf(' #');
     if (hash >= 0) raw = raw.slice(0, hash);
     values[key] = expand(raw.trim(), lookup, file, line, key);
     src = eol < 0 ? '' : rest.slice(eol + 1);

@@ -15,19 +15,29 @@ export interface ProjectEnvironment {
 }
 
 /**
- * `explicit` are --env-file paths (absolute); without them `<projectDir>/.env` is read when it exists.
+ * `explicit` are --env-file paths (absolute); without them `<dir>/.env` is read for each directory given that
+ * has one (the project directory, and the directory whose .env named COMPOSE_FILE), earlier ones winning.
  */
-export function projectEnvironment(shell: NodeJS.ProcessEnv, projectDir: string, explicit?: string[]): ProjectEnvironment {
+export function projectEnvironment(shell: NodeJS.ProcessEnv, projectDir: string | string[], explicit?: string[]): ProjectEnvironment {
   const fromShell: Lookup = (name) => {
     const v = shell[name];
     return v === undefined ? undefined : { value: v, source: 'shell' };
   };
   const source: VariableSource = explicit && explicit.length > 0 ? '--env-file' : '.env';
-  const files = explicit && explicit.length > 0 ? explicit : existsSync(join(projectDir, '.env')) ? [join(projectDir, '.env')] : [];
   const values: Record<string, string> = {};
-  for (const file of files) {
-    // A later file sees what earlier ones defined; the shell is the fallback for names no file defines.
-    Object.assign(values, readEnvFile(file, (name) => (name in values ? { value: values[name], source } : fromShell(name))));
+  const read = (file: string, laterWins: boolean) => {
+    // A file sees what earlier ones defined; the shell is the fallback for names no file defines.
+    const parsed = readEnvFile(file, (name) => (name in values ? { value: values[name], source } : fromShell(name)));
+    for (const [k, v] of Object.entries(parsed)) if (laterWins || !(k in values)) values[k] = v;
+  };
+  let files: string[];
+  if (explicit && explicit.length > 0) {
+    files = explicit;
+    for (const f of files) read(f, true);
+  } else {
+    const dirs = [...new Set(Array.isArray(projectDir) ? projectDir : [projectDir])];
+    files = dirs.map((d) => join(d, '.env')).filter((f) => existsSync(f));
+    for (const f of files) read(f, false);
   }
   const lookup: Lookup = (name) => fromShell(name) ?? (name in values ? { value: values[name], source } : undefined);
   return { lookup, get: (name) => lookup(name)?.value, files };

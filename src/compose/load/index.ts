@@ -66,7 +66,9 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
   const files = composeFiles(options.files, cwd, { COMPOSE_FILE: early.get('COMPOSE_FILE'), COMPOSE_PATH_SEPARATOR: early.get('COMPOSE_PATH_SEPARATOR') });
   const firstReal = files.find((f) => f !== '-');
   const workingDir = options.projectDirectory ? resolve(cwd, options.projectDirectory) : firstReal ? dirname(firstReal) : cwd;
-  const environment = projectEnvironment(options.env, workingDir, explicitEnvFiles);
+  // A .env that chose the files (COMPOSE_FILE) stays in effect beside the project directory's own, and wins.
+  const chooserDir = !options.files.length && !options.projectDirectory && options.env.COMPOSE_FILE === undefined && early.get('COMPOSE_FILE') ? [cwd] : [];
+  const environment = projectEnvironment(options.env, [...chooserDir, workingDir], explicitEnvFiles);
   const log = new VariableLog();
   const env = { lookup: environment.lookup, log, interpolate: options.interpolate !== false, shell: options.env };
 
@@ -79,10 +81,25 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
   const fileName = typeof merged.name === 'string' ? (env.interpolate ? substitute(merged.name, environment.lookup) : merged.name) : undefined;
   const name = projectName(options.projectName, environment.get('COMPOSE_PROJECT_NAME'), fileName, workingDir);
   const configFiles = files.map((f) => (f === '-' ? resolve(cwd, '-') : f));
-  const normalized = toProject(merged, { name, workingDir, configFiles, lookup: environment.lookup, file: files[0] });
+  const needed = neededServices(merged, options.services);
+  const normalized = toProject(merged, { name, workingDir, configFiles, lookup: environment.lookup, file: files[0], envFilesNeeded: (s) => needed === undefined || needed.has(s) });
   const profiles = activeProfiles(options.profiles, environment.get('COMPOSE_PROFILES'));
   const { enabled, disabled } = applyProfiles(normalized.services, profiles, options.services);
   const project: Project = { ...normalized, services: enabled, disabled_services: disabled };
   checkConsistency(project, disabled, files[0]);
   return { project, variables: log.list(), envFiles: environment.files };
+}
+
+/** The services named on the command line and what they depend on; undefined when none is named (all are). */
+function neededServices(merged: Record<string, unknown>, named: string[] | undefined): Set<string> | undefined {
+  if (!named || named.length === 0) return undefined;
+  const services = (merged.services ?? {}) as Record<string, { depends_on?: Record<string, unknown> }>;
+  const out = new Set<string>();
+  const visit = (s: string) => {
+    if (out.has(s)) return;
+    out.add(s);
+    for (const dep of Object.keys(services[s]?.depends_on ?? {})) visit(dep);
+  };
+  named.forEach(visit);
+  return out;
 }

@@ -18,6 +18,11 @@ export interface NormalizeOptions {
   lookup: Lookup;
   /** The first file, named in errors about the whole project. */
   file?: string;
+  /**
+   * Whether a missing required env_file of this service is an error now. Compose only fails for the
+   * services a command acts on, so `up -d a` works while b's env file is missing.
+   */
+  envFilesNeeded?: (service: string) => boolean;
 }
 
 const named = <T>(section: unknown, make: (key: string, def: Dict) => T): Record<string, T> => {
@@ -37,7 +42,7 @@ function service(name: string, raw: Dict, opts: NormalizeOptions): Service {
     const fromFiles: Record<string, string> = {};
     for (const ef of svc.env_file) {
       if (!existsSync(ef.path)) {
-        if (ef.required) throw new ComposeFileError(opts.file, `env file ${ef.path} not found`, `services.${name}.env_file`);
+        if (ef.required && (opts.envFilesNeeded?.(name) ?? true)) throw new ComposeFileError(opts.file, `env file ${ef.path} not found`, `services.${name}.env_file`);
         continue;
       }
       Object.assign(fromFiles, readEnvFile(ef.path, opts.lookup));

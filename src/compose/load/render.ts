@@ -4,13 +4,30 @@ import { stringify } from 'yaml';
 import type { Project } from '../model';
 import type { VariableUse } from './index';
 
-function sorted(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sorted);
+/** Compose prints Go structs in field order; these are the ones where that differs from alphabetical. */
+const FIELD_ORDER: Record<string, string[]> = {
+  port: ['name', 'mode', 'host_ip', 'target', 'published', 'protocol', 'app_protocol'],
+  volume: ['type', 'source', 'target', 'read_only', 'consistency', 'bind', 'volume', 'tmpfs'],
+  depends: ['condition', 'restart', 'required'],
+};
+
+function orderOf(path: string): string[] | undefined {
+  if (/^services\.[^.]+\.ports\[\]$/.test(path)) return FIELD_ORDER.port;
+  if (/^services\.[^.]+\.volumes\[\]$/.test(path)) return FIELD_ORDER.volume;
+  if (/^services\.[^.]+\.depends_on\.[^.]+$/.test(path)) return FIELD_ORDER.depends;
+  return undefined;
+}
+
+function sorted(v: unknown, path: string): unknown {
+  if (Array.isArray(v)) return v.map((x) => sorted(x, `${path}[]`));
   if (v !== null && typeof v === 'object') {
+    const order = orderOf(path);
+    const rank = (k: string) => (order && order.includes(k) ? order.indexOf(k) : order ? order.length : 0);
+    const keys = Object.keys(v).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
+    for (const k of keys) {
       const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = sorted(x);
+      if (x !== undefined) out[k] = sorted(x, `${path}.${k}`);
     }
     return out;
   }
@@ -23,11 +40,11 @@ export function configDocument(project: Project): Record<string, unknown> {
   const services: Record<string, unknown> = {};
   for (const name of Object.keys(project.services).sort()) {
     const { name: _n, ...svc } = project.services[name];
-    services[name] = sorted(svc);
+    services[name] = sorted(svc, `services.${name}`);
   }
   doc.services = services;
   for (const key of ['networks', 'volumes', 'secrets', 'configs'] as const) {
-    if (Object.keys(project[key]).length > 0) doc[key] = sorted(project[key]);
+    if (Object.keys(project[key]).length > 0) doc[key] = sorted(project[key], key);
   }
   for (const [k, v] of Object.entries(project.extensions ?? {})) doc[k] = v;
   return doc;
@@ -47,9 +64,21 @@ export function renderVolumes(project: Project): string {
   return Object.keys(project.volumes).map((v) => `${v}\n`).join('');
 }
 
-/** `config --variables`: each variable, whether it is required, its value, where the value came from, its default. */
-export function renderVariables(variables: VariableUse[], format: 'table' | 'json' = 'table'): string {
-  if (format === 'json') return `${JSON.stringify(variables, null, 2)}\n`;
+/**
+ * `config --variables`: each variable, whether it is required, its value, where the value came from, its
+ * default. JSON and YAML keep Compose's shape (Name, DefaultValue, PresenceValue, Required) and add Value
+ * and Source, which Compose does not tell.
+ */
+export function renderVariables(variables: VariableUse[], format: 'table' | 'json' | 'yaml' = 'table'): string {
+  if (format !== 'table') {
+    const byName: Record<string, unknown> = {};
+    for (const v of variables) {
+      byName[v.name] = { Name: v.name, DefaultValue: v.defaultValue ?? '', PresenceValue: '', Required: v.required, Value: v.value ?? '', Source: v.source };
+    }
+    if (format === 'json') return `${JSON.stringify(byName, null, 4)}\n`;
+    const lower = Object.fromEntries(Object.entries(byName).map(([k, x]) => [k, Object.fromEntries(Object.entries(x as object).map(([f, y]) => [f.toLowerCase(), y]))]));
+    return stringify(lower, { lineWidth: 0, indent: 4 });
+  }
   const rows = [
     ['NAME', 'REQUIRED', 'VALUE', 'SOURCE', 'DEFAULT VALUE'],
     ...variables.map((v) => [v.name, v.required ? 'true' : 'false', v.value ?? '', v.source, v.defaultValue ?? '']),
