@@ -8,6 +8,8 @@ import type { Port, ServiceVolume } from '../model';
 import { ComposeFileError } from './errors';
 import { RESET, Override, childPath, lineOf, type LineMap } from './yaml';
 import { shellSplit, ShellWordsError } from './shell-words';
+import { parsePortSpec as parseDockerPortSpec } from '../../wire/ports';
+import { InvalidParameterError } from '../../errdefs';
 
 export interface DocumentContext {
   file: string;
@@ -74,64 +76,22 @@ function toStringList(v: unknown): string[] {
 
 // ---- ports ---------------------------------------------------------------------------------------------
 
-function portRange(s: string): [number, number] | undefined {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  if (!m) return undefined;
-  const a = Number(m[1]);
-  const b = m[2] === undefined ? a : Number(m[2]);
-  if (a > 65535 || b > 65535 || b < a) return undefined;
-  return [a, b];
-}
-
-/** `[[ip:]published[-range]:]target[-range][/proto]` → one Port per container port. */
+/** `[[ip:]published[-range]:]target[-range][/proto]` → one Port per container port (nat.ParsePortSpec, as compose-go). */
 export function parsePortSpec(spec: string): Port[] | string {
-  let rest = spec;
-  let protocol: Port['protocol'] = 'tcp';
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    const p = rest.slice(slash + 1).toLowerCase();
-    if (p !== 'tcp' && p !== 'udp' && p !== 'sctp') return `invalid proto: ${p}`;
-    protocol = p;
-    rest = rest.slice(0, slash);
+  let mappings: ReturnType<typeof parseDockerPortSpec>;
+  try {
+    mappings = parseDockerPortSpec(spec);
+  } catch (e) {
+    if (e instanceof InvalidParameterError) return e.message;
+    throw e;
   }
-  let hostIp: string | undefined;
-  const bracket = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
-  if (bracket) {
-    hostIp = bracket[1];
-    rest = bracket[2];
-  }
-  const parts = rest.split(':');
-  let target: string;
-  let published: string | undefined;
-  if (parts.length === 1) target = parts[0];
-  else if (parts.length === 2) [published, target] = parts;
-  else if (parts.length === 3 && hostIp === undefined) [hostIp, published, target] = parts;
-  else {
-    // An unbracketed IPv6 address: everything before the last two fields.
-    target = parts.pop()!;
-    published = parts.pop();
-    hostIp = parts.join(':');
-  }
-  if (published === '') published = undefined;
-  if (hostIp === '') hostIp = undefined;
-  const t = portRange(target);
-  if (!t) return `invalid containerPort: ${target}`;
-  const count = t[1] - t[0] + 1;
-  let pub: [number, number] | undefined;
-  if (published !== undefined) {
-    pub = portRange(published);
-    if (!pub) return `invalid hostPort: ${published}`;
-    const pcount = pub[1] - pub[0] + 1;
-    if (count > 1 && pcount !== count) return `invalid ranges specified for container and host Ports: ${target} and ${published}`;
-  }
-  const out: Port[] = [];
-  for (let i = 0; i < count; i++) {
-    const port: Port = { mode: 'ingress', target: t[0] + i, protocol };
-    if (hostIp !== undefined) port.host_ip = hostIp;
-    if (pub) port.published = count > 1 ? String(pub[0] + i) : pub[0] === pub[1] ? String(pub[0]) : `${pub[0]}-${pub[1]}`;
-    out.push(port);
-  }
-  return out;
+  return mappings.map(({ key, binding }) => {
+    const [target, protocol] = key.split('/');
+    const port: Port = { mode: 'ingress', target: Number(target), protocol: protocol as Port['protocol'] };
+    if (binding.HostIp) port.host_ip = binding.HostIp;
+    if (binding.HostPort) port.published = binding.HostPort;
+    return port;
+  });
 }
 
 function ports(ctx: DocumentContext, path: string, v: unknown): unknown {

@@ -1,7 +1,7 @@
 // Scalars the schema accepts as strings (because they may be written `${VAR}`) converted to the number or
 // boolean compose-go decodes them into; a string that is neither is an error naming the path, as Compose's is.
 import { ComposeFileError } from './errors';
-import { RESET, Override, childPath, lineOf, type LineMap } from './yaml';
+import { mapStrings, lineOf, type LineMap } from './yaml';
 
 /** The value in its type, or undefined when the string is not one. */
 type Cast = { type: string; from: (s: string) => number | boolean | undefined };
@@ -37,20 +37,11 @@ const CASTS: [RegExp, Cast][] = [
 ];
 
 export function castScalars(doc: Record<string, unknown>, file: string, lines?: LineMap): Record<string, unknown> {
-  const walk = (v: unknown, path: string): unknown => {
-    if (typeof v === 'string') {
-      const cast = CASTS.find(([re]) => re.test(path));
-      if (!cast) return v;
-      const typed = cast[1].from(v);
-      if (typed === undefined) throw new ComposeFileError(file, `must be a ${cast[1].type}, not ${JSON.stringify(v)}`, path, lineOf(lines, path));
-      return typed;
-    }
-    if (v === RESET || v === null || typeof v !== 'object') return v;
-    if (v instanceof Override) return new Override(walk(v.value, path));
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, childPath(path, i)));
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = walk(x, childPath(path, k));
-    return out;
-  };
-  return walk(doc, '') as Record<string, unknown>;
+  return mapStrings(doc, '', (v, path) => {
+    const cast = CASTS.find(([re]) => re.test(path));
+    if (!cast) return v;
+    const typed = cast[1].from(v);
+    if (typed === undefined) throw new ComposeFileError(file, `must be a ${cast[1].type}, not ${JSON.stringify(v)}`, path, lineOf(lines, path));
+    return typed;
+  }) as Record<string, unknown>;
 }

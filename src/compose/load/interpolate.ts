@@ -2,7 +2,7 @@
 // applied to every string value of a document (never keys), recording where each variable's value came from.
 import type { VariableSource, VariableUse } from './index';
 import { ComposeFileError } from './errors';
-import { RESET, Override, childPath, lineOf, type LineMap } from './yaml';
+import { mapStrings, lineOf, type LineMap } from './yaml';
 
 /** A variable's value and its origin; undefined when unset. */
 export type Lookup = (name: string) => { value: string; source: VariableSource } | undefined;
@@ -135,24 +135,13 @@ export function interpolateDocument(
   file: string,
   lines?: LineMap,
 ): Record<string, unknown> {
-  const walk = (v: unknown, path: string): unknown => {
-    if (typeof v === 'string') {
-      if (!v.includes('$')) return v;
-      let s: string;
-      try {
-        s = substitute(v, lookup, log);
-      } catch (e) {
-        if (e instanceof TemplateError) throw new ComposeFileError(file, e.message, path, lineOf(lines, path));
-        throw e;
-      }
-      return s;
+  return mapStrings(doc, '', (v, path) => {
+    if (!v.includes('$')) return v;
+    try {
+      return substitute(v, lookup, log);
+    } catch (e) {
+      if (e instanceof TemplateError) throw new ComposeFileError(file, e.message, path, lineOf(lines, path));
+      throw e;
     }
-    if (v === RESET || v === null || typeof v !== 'object') return v;
-    if (v instanceof Override) return new Override(walk(v.value, path));
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, childPath(path, i)));
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = walk(x, childPath(path, k));
-    return out;
-  };
-  return walk(doc, '') as Record<string, unknown>;
+  }) as Record<string, unknown>;
 }

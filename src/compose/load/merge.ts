@@ -1,7 +1,7 @@
 // Merges long-form documents as compose-go's override package does: mappings merged key by key, sequences
 // appended, command/entrypoint/healthcheck.test replaced, ports/volumes/secrets/configs merged by their key,
 // env/labels/networks/depends_on by name, `!reset` removes what came before and `!override` replaces it.
-import { RESET, Override } from './yaml';
+import { RESET, Override, unmark } from './yaml';
 import { isDict } from './canonical';
 
 type Dict = Record<string, unknown>;
@@ -37,18 +37,6 @@ export function dedupe(items: unknown[], key: KeyOf): unknown[] {
     } else out[at] = item;
   }
   return out;
-}
-
-/** `!override` and `!reset` markers left where there was nothing to merge with: their plain meaning. */
-export function unmark(v: unknown): unknown {
-  if (v instanceof Override) return unmark(v.value);
-  if (Array.isArray(v)) return v.filter((x) => x !== RESET).map(unmark);
-  if (isDict(v)) {
-    const out: Dict = {};
-    for (const [k, x] of Object.entries(v)) if (x !== RESET) out[k] = unmark(x);
-    return out;
-  }
-  return v;
 }
 
 /** Merges `over` into `base` at a service-relative path (`ports`, `healthcheck.test`, `networks.*.aliases`). */

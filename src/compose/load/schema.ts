@@ -3,7 +3,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schemaJson from './compose-spec.json';
 import { ComposeFileError } from './errors';
-import { RESET, Override, lineOf, type LineMap } from './yaml';
+import { unmark, lineOf, type LineMap } from './yaml';
 
 let validator: ValidateFunction | undefined;
 
@@ -15,18 +15,6 @@ function compiled(): ValidateFunction {
     validator = ajv.compile(schema);
   }
   return validator;
-}
-
-/** The document as JSON would hold it: `!reset` keys dropped, `!override` values unwrapped. */
-function plain(v: unknown): unknown {
-  if (v instanceof Override) return plain(v.value);
-  if (Array.isArray(v)) return v.filter((x) => x !== RESET).map(plain);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== RESET) out[k] = plain(x);
-    return out;
-  }
-  return v;
 }
 
 /** `/services/web/ports/0` → `services.web.ports[0]`, telling list indices from keys by the data. */
@@ -84,7 +72,7 @@ function mostTelling(errors: ErrorObject[]): ErrorObject {
 }
 
 export function validateDocument(doc: Record<string, unknown>, file: string, lines?: LineMap): void {
-  const data = plain(doc);
+  const data = unmark(doc);
   const validate = compiled();
   if (validate(data)) return;
   const err = mostTelling(validate.errors ?? []);

@@ -131,3 +131,26 @@ class NodeReader {
     return [one(node)];
   }
 }
+
+/** Rewrites every string value of a document tree (never keys), through `!override` and past `!reset`. */
+export function mapStrings(v: unknown, path: string, f: (s: string, path: string) => unknown): unknown {
+  if (typeof v === 'string') return f(v, path);
+  if (v === RESET || v === null || typeof v !== 'object') return v;
+  if (v instanceof Override) return new Override(mapStrings(v.value, path, f));
+  if (Array.isArray(v)) return v.map((x, i) => mapStrings(x, childPath(path, i), f));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = mapStrings(x, childPath(path, k), f);
+  return out;
+}
+
+/** The value as plain data: `!override` unwrapped, `!reset` entries dropped (their meaning where nothing came before). */
+export function unmark(v: unknown): unknown {
+  if (v instanceof Override) return unmark(v.value);
+  if (Array.isArray(v)) return v.filter((x) => x !== RESET).map(unmark);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== RESET) out[k] = unmark(x);
+    return out;
+  }
+  return v;
+}
