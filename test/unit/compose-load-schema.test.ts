@@ -97,3 +97,12 @@ test('the top level must be a mapping; a missing -f file is named', async () => 
 test('scale and deploy.replicas must agree', async () => {
   assert.match((await failure('services:\n  a: {image: x, scale: 2, deploy: {replicas: 3}}\n')).problem, /distinct values/);
 });
+
+test('a service needs an image or a build', async () => {
+  assert.match((await failure('services:\n  a: {command: x}\n')).message, /services\.a: service "a" has neither an image nor a build context specified/);
+});
+
+test('the project name from name: is interpolated once ($$ stays a dollar)', async () => {
+  const { project } = await loadText('name: app$$x\nservices: {}\n');
+  assert.equal(project.name, 'appx');
+});

@@ -12,7 +12,6 @@ import { mergeDocuments } from './merge';
 import { activeProfiles, applyProfiles } from './profiles';
 import { projectName } from './project-name';
 import { checkConsistency, toProject } from './normalize';
-import { substitute } from './interpolate';
 
 export { ComposeFileError } from './errors';
 
@@ -78,7 +77,8 @@ export async function loadProject(options: LoadOptions): Promise<LoadedProject> 
     for (const loaded of loadFile(file, env, workingDir, [], text)) merged = mergeDocuments(merged, loaded.doc);
   }
 
-  const fileName = typeof merged.name === 'string' ? (env.interpolate ? substitute(merged.name, environment.lookup) : merged.name) : undefined;
+  // Already interpolated with the rest of its document.
+  const fileName = typeof merged.name === 'string' ? merged.name : undefined;
   const name = projectName(options.projectName, environment.get('COMPOSE_PROJECT_NAME'), fileName, workingDir);
   const configFiles = files.map((f) => (f === '-' ? resolve(cwd, '-') : f));
   const needed = neededServices(merged, options.services);

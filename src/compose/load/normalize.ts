@@ -92,6 +92,7 @@ export function checkConsistency(project: Omit<Project, 'disabled_services'>, di
   };
   for (const [name, svc] of Object.entries(project.services)) {
     const at = `services.${name}`;
+    if (svc.image === undefined && svc.build === undefined) err(at, `service ${JSON.stringify(name)} has neither an image nor a build context specified: invalid compose project`);
     for (const net of Object.keys(svc.networks ?? {})) {
       if (!(net in project.networks)) err(`${at}.networks`, `service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`);
     }
