@@ -295,6 +295,8 @@ sub_bench build env PEERS="$PEERS" bench/build.sh "$RES"
 sub_bench registry bench/registry.sh "$RES"
 # The network: run --rm on the default bridge against --network none (and dockerd's), 1 GiB through a published port.
 sub_bench network env PEERS="$PEERS" bench/network.sh "$RES"
+# Compose: up -d, a no-change up -d and down -v of a 20-service app, Berth's plugin beside docker-compose 1.29.
+sub_bench compose bench/compose.sh "$RES"
 if [ ${#failed_subs[@]} -gt 0 ]; then
   say "sub-benches that failed (n/a above): ${failed_subs[*]}"
   exit 1

@@ -15,6 +15,22 @@ function goFieldName(key: string, fields: readonly string[]): string {
   return fields.find((f) => f.toLowerCase() === folded) ?? key;
 }
 
+/**
+ * Clients that ask for the daemon's newest API but read an older one. Debian's docker-compose 1.29 runs on a
+ * docker-py patched to negotiate the version (upstream docker-py 5 pinned 1.41), yet its code reads the 1.41 API:
+ * recreating a container it reads image inspect's `ContainerConfig`, which dockerd drops from 1.45 on, and fails
+ * with KeyError 'ContainerConfig' (as it does against dockerd 26+).
+ */
+const CLIENTS_WRITTEN_FOR: ReadonlyArray<{ userAgent: RegExp; version: string }> = [
+  { userAgent: /^docker-compose\/1\./, version: '1.41' },
+];
+
+/** The API version a request is answered in: the one it asked for, capped for a client written for an older one. */
+export function versionServed(asked: string, userAgent: string | undefined): string {
+  const client = userAgent ? CLIENTS_WRITTEN_FOR.find((c) => c.userAgent.test(userAgent)) : undefined;
+  return client && compareApiVersions(asked, client.version) > 0 ? client.version : asked;
+}
+
 /** True when the client's `version` is older than `than`. */
 export function olderThan(version: string, than: string): boolean {
   return compareApiVersions(version, than) < 0;

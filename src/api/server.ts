@@ -6,6 +6,7 @@ import { statusOf } from './errors';
 import { compareApiVersions, Router, type RequestContext } from './router';
 import { decode, type Shape } from './shapes/decode';
 import { hijackConnection, RequestBody } from './hijack';
+import { versionServed } from './api-versions';
 import { API_VERSION, FIRST_JSON_ERRORS_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../wire/docker';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
@@ -88,7 +89,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
       if (compareApiVersions(apiVersion, MIN_API_VERSION) < 0) {
         throw new InvalidParameterError(`client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
       }
-      ctx.apiVersion = apiVersion;
+      ctx.apiVersion = versionServed(apiVersion, req.headers['user-agent']);
     }
     const found = router.match(req.method ?? 'GET', path);
     if ('allowed' in found) {
