@@ -184,7 +184,7 @@ test('docker compose runs a whole app through the plugin', { timeout: 600_000 },
   main:
     image: busybox
     command: ["sleep", "300"]
-    environment: {FROM_BASE: base, COLOUR: \${COLOUR}}
+    environment: {FROM_BASE: base, COLOUR: "\${COLOUR}"}
     ports: ["127.0.0.1::80"]
   debug:
     image: busybox
