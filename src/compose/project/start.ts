@@ -30,10 +30,14 @@ export async function waitDependencies(ctx: ProjectContext, service: string, con
   }
 }
 
-/** Starts those of the IDs not already running (after their dependencies' conditions hold). */
-export async function startServiceContainers(ctx: ProjectContext, service: string, containers: ServiceContainers): Promise<void> {
+/**
+ * Starts those of the IDs not already running (after their dependencies' conditions hold). `running`: IDs the
+ * caller just saw running (up's kept containers), not inspected again.
+ */
+export async function startServiceContainers(ctx: ProjectContext, service: string, containers: ServiceContainers, running?: ReadonlySet<string>): Promise<void> {
   await waitDependencies(ctx, service, containers);
   for (const id of containers.get(service) ?? []) {
+    if (running?.has(id)) continue;
     const c = await ctx.api.inspectContainer(id);
     if (!c || c.State.Running) continue;
     const name = c.Name.replace(/^\//, '');
