@@ -8,6 +8,12 @@ set -euo pipefail
 dest=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 node=$(command -v node)
+# The compose-spec validator precompiled (make build does it; a bare tsc build does not): without it every run
+# compiles the schema first.
+validator=$root/dist/compose/load/compose-spec-validator.js
+if [ ! -f "$validator" ] || [ "$root/dist/compose/load/compose-spec.json" -nt "$validator" ]; then
+  "$node" "$root/dist/tools/compose-schema-validator.js" "$root/dist/compose/load"
+fi
 metadata=$("$node" "$root/dist/compose/plugin-main.js" docker-cli-plugin-metadata)
 mkdir -p "$(dirname "$dest")"
 {

@@ -13,5 +13,8 @@ if (process.argv[2] === 'docker-cli-plugin-metadata') {
     URL: 'https://github.com/berth/berth',
   }, null, 2)}\n`);
 } else {
+  // Node ≥ 22.1 keeps V8's compiled code of the modules between runs (measured with a hand-made cache on Node 20:
+  // ~35 ms of a no-change `up`); on older Node the function is absent and this does nothing.
+  (require('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   (require('./cli/program') as typeof import('./cli/program')).runAsPlugin(process.argv.slice(2));
 }

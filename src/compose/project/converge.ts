@@ -42,17 +42,19 @@ export async function stopAndRemove(ctx: ProjectContext, c: ObservedContainer, t
   await reported(ctx.reporter, { kind: 'Container', name: c.name }, 'Removing', 'Removed', () => ctx.api.removeContainer(c.id, { force: true, volumes }));
 }
 
-/** The IDs the service's replicas have after its plan ran, in number order; whether anything was recreated. */
-export interface ConvergeResult { ids: string[]; recreated: boolean }
+/** The IDs the service's replicas have after its plan ran, in number order; whether anything was recreated; the kept running ones. */
+export interface ConvergeResult { ids: string[]; recreated: boolean; running: string[] }
 
 export async function applyPlan(ctx: ProjectContext, service: Service, actions: ContainerAction[], imageId: string, timeout?: number): Promise<ConvergeResult> {
   const result: { number: number; id: string }[] = [];
+  const running: string[] = [];
   let recreated = false;
   for (const a of actions) {
     switch (a.kind) {
       case 'keep':
         ctx.reporter.event({ kind: 'Container', name: a.container.name, status: 'Running', done: true });
         result.push({ number: a.container.number, id: a.container.id });
+        if (a.container.state === 'running') running.push(a.container.id);
         break;
       case 'start':
         result.push({ number: a.container.number, id: a.container.id });
@@ -80,5 +82,5 @@ export async function applyPlan(ctx: ProjectContext, service: Service, actions: 
         break;
     }
   }
-  return { ids: result.sort((x, y) => x.number - y.number).map((r) => r.id), recreated };
+  return { ids: result.sort((x, y) => x.number - y.number).map((r) => r.id), recreated, running };
 }

@@ -75,6 +75,17 @@ class Slots {
 }
 
 /**
+ * Runs `step` for each item, at most `parallelism` at once, starting them in the given order (so a fake daemon
+ * sees the calls in that order); every step runs to its end, then the first failure is thrown.
+ */
+export async function inParallel<T>(items: T[], step: (item: T) => Promise<void>, parallelism?: number): Promise<void> {
+  const slots = new Slots(parallelism ?? DEFAULT_PARALLELISM);
+  const results = await Promise.allSettled(items.map((item) => slots.run(() => step(item))));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
  * Runs `step` for every service of the graph, each after its dependencies (reverse: after its dependents),
  * at most `parallelism` at once. A failed service's dependents do not run; the first failure is thrown once
  * every started step has ended.

@@ -35,13 +35,20 @@ export function pullService(ctx: ProjectContext, service: Service): Promise<void
 /** Makes every selected service's image present; returns service → image ID (the com.docker.compose.image label). */
 export async function ensureImages(ctx: ProjectContext, services: string[], policy: ImagePolicy): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
+  // Services share images (20 busybox services, one busybox): each reference is looked up once per phase.
+  const before = new Map<string, Promise<string | undefined>>();
+  const lookup = (cache: Map<string, Promise<string | undefined>>, ref: string) => {
+    let p = cache.get(ref);
+    if (!p) { p = ctx.api.imageId(ref); cache.set(ref, p); }
+    return p;
+  };
   const pulls = new Map<string, Promise<void>>();
   // Builds go one at a time (the daemon's builder is the bottleneck); pulls of one reference happen once.
   const toBuild: Service[] = [];
   await forEachBounded(services, async (name) => {
     const s = ctx.project.services[name];
     const ref = serviceImage(ctx.project, s);
-    const present = await ctx.api.imageId(ref);
+    const present = await lookup(before, ref);
     if (s.build && policy.build !== 'never') {
       if (policy.build === 'always' || !present || s.pull_policy === 'build') { toBuild.push(s); return; }
     }
@@ -57,10 +64,14 @@ export async function ensureImages(ctx: ProjectContext, services: string[], poli
     }
   }, ctx.parallelism);
   for (const s of toBuild.sort((a, b) => (a.name < b.name ? -1 : 1))) await buildService(ctx, s);
-  for (const name of services) {
-    const id = await ctx.api.imageId(serviceImage(ctx.project, ctx.project.services[name]));
+  // A reference pulled or built may have a new ID; the others were looked up above already.
+  const changed = new Set([...pulls.keys(), ...toBuild.map((s) => serviceImage(ctx.project, s))]);
+  const after = new Map([...before].filter(([ref]) => !changed.has(ref)));
+  const found = await Promise.all(services.map((name) => lookup(after, serviceImage(ctx.project, ctx.project.services[name]))));
+  services.forEach((name, i) => {
+    const id = found[i];
     if (!id) throw new ComposeProjectError(`service "${name}": image ${serviceImage(ctx.project, ctx.project.services[name])} not found after pull/build`);
     ids.set(name, id);
-  }
+  });
   return ids;
 }

@@ -12,12 +12,12 @@ export async function waitDependencies(ctx: ProjectContext, service: string, con
   const deps = ctx.project.services[service]?.depends_on ?? {};
   for (const [dep, d] of Object.entries(deps)) {
     const ids = containers.get(dep);
-    if (!ids) continue;
+    // service_started holds once the dependency's start returned (the start phase runs in dependency order).
+    if (!ids || d.condition === 'service_started') continue;
     for (const id of ids) {
       const c = await ctx.api.inspectContainer(id);
       if (!c) continue;
       const name = c.Name.replace(/^\//, '');
-      if (d.condition === 'service_started') continue;
       ctx.reporter.event({ kind: 'Container', name, status: 'Waiting', done: false });
       try {
         await waitFor(ctx.api, id, d.condition, { timeoutMs });
@@ -30,10 +30,14 @@ export async function waitDependencies(ctx: ProjectContext, service: string, con
   }
 }
 
-/** Starts those of the IDs not already running (after their dependencies' conditions hold). */
-export async function startServiceContainers(ctx: ProjectContext, service: string, containers: ServiceContainers): Promise<void> {
+/**
+ * Starts those of the IDs not already running (after their dependencies' conditions hold). `running`: IDs the
+ * caller just saw running (up's kept containers), not inspected again.
+ */
+export async function startServiceContainers(ctx: ProjectContext, service: string, containers: ServiceContainers, running?: ReadonlySet<string>): Promise<void> {
   await waitDependencies(ctx, service, containers);
   for (const id of containers.get(service) ?? []) {
+    if (running?.has(id)) continue;
     const c = await ctx.api.inspectContainer(id);
     if (!c || c.State.Running) continue;
     const name = c.Name.replace(/^\//, '');

@@ -32,6 +32,7 @@ export async function up(ctx: ProjectContext, options: UpOptions): Promise<void>
   // Services outside the selection (with --no-deps) still have containers dependents may wait on.
   for (const c of existing) if (!graph.has(c.service)) containers.set(c.service, [...(containers.get(c.service) ?? []), c.id]);
   const recreated = new Set<string>();
+  const running = new Set<string>();
   await inDependencyOrder(graph, async (name) => {
     const service = project.services[name];
     const restartWith = Object.entries(service.depends_on ?? {}).find(([d, dep]) => dep.restart && recreated.has(d))?.[0];
@@ -43,11 +44,12 @@ export async function up(ctx: ProjectContext, options: UpOptions): Promise<void>
     });
     const result = await applyPlan(ctx, service, actions, imageIds.get(name) ?? '', options.timeout);
     if (result.recreated) recreated.add(name);
+    result.running.forEach((id) => running.add(id));
     containers.set(name, result.ids);
   }, { parallelism: ctx.parallelism });
 
   if (!options.start) return;
-  await inDependencyOrder(graph, (name) => startServiceContainers(ctx, name, containers), { parallelism: ctx.parallelism });
+  await inDependencyOrder(graph, (name) => startServiceContainers(ctx, name, containers, running), { parallelism: ctx.parallelism });
 
   if (options.wait) await waitServices(ctx, selected, containers, options.waitTimeout);
 }

@@ -11,6 +11,7 @@ export class WaitError extends Error {
 export interface WaitTiming {
   /** Give up after this many milliseconds (undefined: never). */
   timeoutMs?: number;
+  /** The longest pause between two inspects (default 100 ms); the first pauses are shorter. */
   pollMs?: number;
   /** Aborted waits end with the timeout's error. */
   signal?: AbortSignal;
@@ -58,6 +59,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits until `condition` holds for the container; throws WaitError when it cannot or on timeout. */
 export async function waitFor(api: ComposeApi, id: string, condition: DependsOn['condition'] | 'up', timing: WaitTiming = {}): Promise<ContainerDetails> {
   const deadline = timing.timeoutMs === undefined ? Infinity : Date.now() + timing.timeoutMs;
+  // 25, 50, 100, 100… ms: a one-shot that ends at once, or a quick first health probe, is seen without a
+  // whole interval's delay (an inspect is a millisecond or two on the daemon).
+  let pause = Math.min(25, timing.pollMs ?? 100);
   for (;;) {
     const c = await api.inspectContainer(id);
     if (!c) throw new WaitError(`container ${id} is gone`);
@@ -67,6 +71,7 @@ export async function waitFor(api: ComposeApi, id: string, condition: DependsOn[
     if (Date.now() >= deadline || timing.signal?.aborted) {
       throw new WaitError(`timeout waiting for container ${c.Name.replace(/^\//, '')} (${condition === 'up' ? 'running or healthy' : condition})`);
     }
-    await sleep(timing.pollMs ?? 200);
+    await sleep(pause);
+    pause = Math.min(pause * 2, timing.pollMs ?? 100);
   }
 }
