@@ -36,7 +36,7 @@ export const resourcesFields = {
 
 export const restartPolicy = struct('RestartPolicy', { Name: str, MaximumRetryCount: int('int') }, 'container.RestartPolicy');
 
-const mount = struct('Mount', {
+export const mount = struct('Mount', {
   Type: str, Source: str, Target: str, ReadOnly: bool, Consistency: str,
   BindOptions: struct('BindOptions', { Propagation: str, NonRecursive: bool, CreateMountpoint: bool, ReadOnlyNonRecursive: bool, ReadOnlyForceRecursive: bool }, 'mount.BindOptions'),
   VolumeOptions: struct('VolumeOptions', { NoCopy: bool, Labels: map(str), Subpath: str, DriverConfig: struct('Driver', { Name: str, Options: map(str) }, 'mount.Driver') }, 'mount.VolumeOptions'),
