@@ -9,6 +9,7 @@ import { queryFilters, type Router } from '../router';
 import type { Filters } from '../../wire/filters';
 import { startJsonStream } from '../streams';
 import { hostArchitecture } from '../../image/platform';
+import type { ClusterBackend } from '../../cluster/backend';
 
 export interface SystemFacts {
   /** Figures for /info, gathered when asked. */
@@ -16,7 +17,8 @@ export interface SystemFacts {
   df(): Promise<Record<string, unknown>>;
 }
 
-export function registerSystemRoutes(router: Router, facts: SystemFacts, events: EventBus, experimental = false): void {
+/** `cluster`, when wired, gives /info its Swarm section and /_ping its Swarm header; without it, a node in no swarm. */
+export function registerSystemRoutes(router: Router, facts: SystemFacts, events: EventBus, experimental = false, cluster?: ClusterBackend): void {
   const ping = (ctx: import('../router').RequestContext) => {
     const res = ctx.res!;
     res.writeHead(200, {
@@ -25,8 +27,8 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
       'OSType': 'linux',
       'Docker-Experimental': String(experimental),
       'Builder-Version': '1',
-      // Not in a swarm: the state dockerd's /_ping reports then (the docker CLI reads it to offer swarm commands).
-      'Swarm': 'inactive',
+      // The node's swarm state (the docker CLI reads it to offer swarm commands); inactive without a cluster.
+      'Swarm': cluster ? cluster.pingHeader() : 'inactive',
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       'Pragma': 'no-cache',
       'Content-Length': ctx.req.method === 'HEAD' ? '0' : '2',
@@ -55,7 +57,10 @@ export function registerSystemRoutes(router: Router, facts: SystemFacts, events:
     BuildTime: '',
   }));
 
-  router.get('/info', () => facts.info());
+  router.get('/info', async () => {
+    const info = await facts.info();
+    return cluster ? { ...info, Swarm: await cluster.info() } : info;
+  });
   router.get('/system/df', () => facts.df());
 
   router.get('/events', async (ctx) => {
