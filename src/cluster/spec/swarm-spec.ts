@@ -49,8 +49,9 @@ export function updatedSwarmSpec(given: SwarmSpec): SwarmSpec {
   const spec: SwarmSpec = {
     Name: 'default',
     Labels: given.Labels ?? {},
-    Orchestration: { ...given.Orchestration },
-    Raft: { ...given.Raft },
+    // swarmkit keeps these as plain numbers: an omitted one reads back 0.
+    Orchestration: { TaskHistoryRetentionLimit: given.Orchestration?.TaskHistoryRetentionLimit ?? 0 },
+    Raft: { SnapshotInterval: 0, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 0, ElectionTick: 0, HeartbeatTick: 0, ...given.Raft },
     Dispatcher: { ...given.Dispatcher },
     CAConfig: { ...given.CAConfig, NodeCertExpiry: given.CAConfig?.NodeCertExpiry || DEFAULT_NODE_CERT_EXPIRY },
     TaskDefaults: {},
