@@ -88,3 +88,11 @@ export class StoreUnavailable extends Error {
     this.name = 'StoreUnavailable';
   }
 }
+
+/** The lease behind a campaign is gone (expired or revoked) before or while campaigning. */
+export class LeaseLost extends Error {
+  constructor() {
+    super('lease lost');
+    this.name = 'LeaseLost';
+  }
+}
