@@ -147,10 +147,14 @@ export class EtcdMember {
     if (pid === undefined) return;
     const exited = this.exited ?? waitGone(pid);
     signal(pid, 'SIGTERM');
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-    if (await Promise.race([exited.then(() => 'gone' as const), timer]) === 'timeout') {
+    // a ref'd timer: the child is unref'd, so waiting on its exit alone would not keep this process running
+    let timeout: NodeJS.Timeout | undefined;
+    const timer = new Promise<'timeout'>((r) => { timeout = setTimeout(() => r('timeout'), graceMs); });
+    const outcome = await Promise.race([exited.then(() => 'gone' as const), timer]);
+    clearTimeout(timeout);
+    if (outcome === 'timeout') {
       signal(pid, 'SIGKILL');
-      await exited;
+      await waitGone(pid);
     }
     this.pid = undefined;
     this.exited = undefined;

@@ -311,7 +311,7 @@ function mapError(err: unknown): unknown {
   if (err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError || err instanceof GRPCCancelledError) {
     return new StoreUnavailable(`etcd: ${firstLine(err)}`);
   }
-  if (err instanceof Error && /no leader|request timed out|leader changed|timed out|not capable|too many requests|connect|unavailable|ECONNREFUSED/i.test(err.message)
+  if (err instanceof Error && /no leader|request timed out|leader changed|timed out|deadline exceeded|not capable|too many requests|connect|unavailable|ECONNREFUSED/i.test(err.message)
     && !(err instanceof EtcdLeaseInvalidError)) {
     return new StoreUnavailable(`etcd: ${firstLine(err)}`);
   }
