@@ -14,7 +14,7 @@ test('a fresh one-member cluster on the advertise address, default ports, plain 
     '--name=node1', '--data-dir=/var/lib/berth/swarm/etcd', '--listen-client-urls=http://10.0.0.5:2379',
     '--advertise-client-urls=http://10.0.0.5:2379', '--listen-peer-urls=http://10.0.0.5:2380',
     '--initial-advertise-peer-urls=http://10.0.0.5:2380', '--initial-cluster=node1=http://10.0.0.5:2380',
-    '--initial-cluster-state=new', '--logger=zap', '--log-level=warn', '--heartbeat-interval=200', '--election-timeout=2000',
+    '--initial-cluster-state=new', '--logger=zap', '--log-level=warn', '--heartbeat-interval=100', '--election-timeout=1000', '--pre-vote=true',
   ]) assert.ok(args.includes(a), a);
   assert.ok(!args.some((a) => a.startsWith('--cert-file') || a === '--force-new-cluster'));
 });

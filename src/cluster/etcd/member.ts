@@ -32,8 +32,9 @@ export interface EtcdMemberOptions {
   initialClusterState?: 'new' | 'existing';
   clusterToken?: string;
   /**
-   * Raft timing (ms). A dead leader is replaced after about one election timeout; 200/2000 keeps failover well
-   * under 10 s while tolerating a loaded host (etcd's 100/1000 call elections on a busy 2-core machine).
+   * Raft timing (ms). A dead leader is replaced after about one election timeout. A whole node crashing costs that
+   * plus a full lease TTL (the new raft leader renews leases): with 100/1000 and TTL 5 s the spike measured 7–7.6 s,
+   * under the 10 s aim; 500 was faster but calls spurious elections on a loaded 2-core host.
    */
   heartbeatMs?: number;
   electionMs?: number;
@@ -71,8 +72,10 @@ export function etcdArgs(o: EtcdMemberOptions, forceNewCluster = false): string[
     `--initial-cluster=${Object.entries(cluster).map(([n, u]) => `${n}=${u}`).join(',')}`,
     `--initial-cluster-state=${o.initialClusterState ?? 'new'}`,
     `--initial-cluster-token=${o.clusterToken ?? 'berth-swarm'}`,
-    `--heartbeat-interval=${o.heartbeatMs ?? 200}`,
-    `--election-timeout=${o.electionMs ?? 2000}`,
+    `--heartbeat-interval=${o.heartbeatMs ?? 100}`,
+    `--election-timeout=${o.electionMs ?? 1000}`,
+    // a member cut off and coming back does not depose a working leader
+    '--pre-vote=true',
     // history for watchers that fall behind, bounded; a watcher further back re-lists
     '--auto-compaction-mode=revision',
     '--auto-compaction-retention=10000',
@@ -199,6 +202,8 @@ export class EtcdMember {
     // its own session: the member is not berthd's to take down with it (a killed berthd adopts it on restart)
     const child = spawn(this.options.binary ?? ETCD_BINARY, etcdArgs(this.options, forceNewCluster), {
       detached: true, stdio: ['ignore', log, log],
+      // etcd 3.4 refuses to run on arm64 unless told (supported from 3.5)
+      env: process.arch === 'arm64' ? { ...process.env, ETCD_UNSUPPORTED_ARCH: 'arm64' } : process.env,
     });
     fs.closeSync(log);
     child.unref();
