@@ -3,6 +3,8 @@
 // losing its leader, then its quorum, and a survivor recovered with --force-new-cluster and grown again.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -129,6 +131,38 @@ test('three members: kill -9 the leader → a new one within seconds; kill a sec
   assert.equal((await store([m4.clientURL]).get('/after-recovery'))?.value, 'y');
   assert.deepEqual((await listMembers(admin)).map((m) => m.name).sort(), [survivor.options.name, 'm4'].sort());
 });
+
+test('TLS: a member with client and peer mTLS answers EtcdStore holding a client certificate of the cluster CA', async () => {
+  const dir = path.join(root, 'pki');
+  makeCerts(dir);
+  const files = (name: string) => ({ cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`), ca: path.join(dir, 'ca.crt') });
+  const m = new EtcdMember(await memberOptions('tls', { tls: { client: files('server'), peer: files('server') } }));
+  members.push(m);
+  await m.start();
+  assert.match(m.clientURL, /^https:/);
+  const read = (f: string) => fs.readFileSync(path.join(dir, f));
+  const s = new EtcdStore({ hosts: [m.clientURL], tls: { ca: read('ca.crt'), cert: read('client.crt'), key: read('client.key') } });
+  stores.push(s);
+  await s.txn([{ op: 'create', key: '/tls', value: 'ok' }]);
+  assert.equal((await s.get('/tls'))?.value, 'ok');
+  await m.stop();
+});
+
+/** A CA, a member certificate (server and client use: peers dial each other) for 127.0.0.1, a client certificate. */
+function makeCerts(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+  key('ca');
+  ssl('req', '-x509', '-new', '-key', 'ca.key', '-days', '2', '-subj', '/CN=berth-test-ca', '-out', 'ca.crt');
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n');
+  fs.writeFileSync(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const name of ['server', 'client']) {
+    key(name);
+    ssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+  }
+}
 
 async function leaderOf(candidates: EtcdMember[]): Promise<EtcdMember> {
   return until(async () => {
