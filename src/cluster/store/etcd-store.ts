@@ -8,11 +8,8 @@ import {
   IKeyValue, IRequestOp, ICompare, Lease as EtcdLease, Watcher,
 } from 'etcd3';
 import {
-  ClusterStore, KeyValue, Lease, LeaseLost, Leadership, StoreConflict, StoreUnavailable, TxnOp, Watch, WatchEvent,
+  ClusterStore, ELECTION_PREFIX, KeyValue, Lease, LeaseLost, Leadership, StoreConflict, StoreUnavailable, TxnOp, Watch, WatchEvent,
 } from './store';
-
-/** Where elections keep their candidate keys (the fake uses the same place). */
-export const ELECTION_PREFIX = '/berth/elections/';
 
 export interface EtcdStoreOptions {
   /** Client URLs of the members, e.g. https://10.0.0.1:2379. */
