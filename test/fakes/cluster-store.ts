@@ -2,11 +2,8 @@
 // src/cluster/store/etcd-store.ts): one revision counter, txn conditions, ordered watches from a revision,
 // leases (kept alive until revoked or expired by the test) and elections built on leased keys as etcd's are.
 import {
-  ClusterStore, KeyValue, Lease, LeaseLost, Leadership, StoreConflict, StoreUnavailable, TxnOp, Watch, WatchEvent,
+  ClusterStore, ELECTION_PREFIX, KeyValue, Lease, LeaseLost, Leadership, StoreConflict, StoreUnavailable, TxnOp, Watch, WatchEvent,
 } from '../../src/cluster/store/store';
-
-/** Where elections keep their candidate keys (as etcd's election recipe: one leased key per candidate). */
-export const ELECTION_PREFIX = '/berth/elections/';
 
 interface Watcher {
   prefix: string;

@@ -7,6 +7,9 @@
 // on it (a stale one is Docker's "update out of sequence").
 // CONTRACT: the cluster parts code against this; extend it, do not change what is here without saying so.
 
+/** Where elections keep their candidate keys (etcd's recipe: one leased key per candidate, lowest create revision leads). */
+export const ELECTION_PREFIX = '/berth/elections/';
+
 export interface KeyValue {
   key: string;
   value: string;
