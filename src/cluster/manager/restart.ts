@@ -46,7 +46,7 @@ export class DelayedStarts {
   }
 }
 
-function restartDelay(task: Task): number {
+function restartDelay(task: Pick<Task, 'Spec'>): number {
   const delay = task.Spec.RestartPolicy?.Delay;
   return delay === undefined ? DEFAULT_RESTART_DELAY_MS : nsToMs(delay);
 }

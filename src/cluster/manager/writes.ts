@@ -28,22 +28,29 @@ export class ManagerWrites {
     });
   }
 
-  async modifyTask(taskID: string, mutate: (t: Task) => Task | undefined): Promise<boolean> {
-    const out = await this.objects.modify<Task>('tasks', taskID, mutate);
-    if (out) this.writes++;
-    return out !== undefined;
+  modifyTask(taskID: string, mutate: (t: Task) => Task | undefined): Promise<boolean> {
+    return this.modify<Task>('tasks', taskID, mutate);
   }
 
-  async modifyService(serviceID: string, mutate: (s: Service) => Service | undefined): Promise<boolean> {
-    const out = await this.objects.modify<Service>('services', serviceID, mutate);
-    if (out) this.writes++;
-    return out !== undefined;
+  modifyService(serviceID: string, mutate: (s: Service) => Service | undefined): Promise<boolean> {
+    return this.modify<Service>('services', serviceID, mutate);
   }
 
-  async modifyNode(nodeID: string, mutate: (n: Node) => Node | undefined): Promise<boolean> {
-    const out = await this.objects.modify<Node>('nodes', nodeID, mutate);
-    if (out) this.writes++;
-    return out !== undefined;
+  modifyNode(nodeID: string, mutate: (n: Node) => Node | undefined): Promise<boolean> {
+    return this.modify<Node>('nodes', nodeID, mutate);
+  }
+
+  /** True when the mutation was written (modify hands back the current object when the mutation declines). */
+  private async modify<T extends Task | Service | Node>(kind: 'tasks' | 'services' | 'nodes', id: string, mutate: (o: T) => T | undefined): Promise<boolean> {
+    let wrote = false;
+    const out = await this.objects.modify<T>(kind, id, (current) => {
+      const next = mutate(current);
+      wrote = next !== undefined;
+      return next;
+    });
+    if (out === undefined || !wrote) return false;
+    this.writes++;
+    return true;
   }
 
   async deleteTask(task: Task): Promise<boolean> {
