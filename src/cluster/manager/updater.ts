@@ -136,10 +136,10 @@ export class RollingUpdater {
           await this.fail(service, run, id, writes, now);
           return;
         }
-      } else if (isTerminal(t.Status.State) || (watch.runningAt !== undefined && now > watch.runningAt + run.config.monitorMs)) {
+      } else if (isTerminal(t.Status.State) || (watch.runningAt !== undefined && now >= watch.runningAt + run.config.monitorMs)) {
         run.watched.delete(id);
       } else if (watch.runningAt !== undefined) {
-        wake(watch.runningAt + run.config.monitorMs + 1);
+        wake(watch.runningAt + run.config.monitorMs);
       }
     }
 
