@@ -104,6 +104,8 @@ export class ClusterManager {
       }
     } finally {
       this.running = false;
+      // Still busy after the cap (a large change): carry on after letting other work in.
+      if (this.again && this.started) setImmediate(() => this.kick());
     }
   }
 

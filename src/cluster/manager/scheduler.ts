@@ -4,7 +4,7 @@
 // preferences pick a branch and then the node with the fewest tasks of the service, then the fewest tasks.
 // A task no node fits stays pending with Err "no suitable node (...)" saying why. The core is a pure
 // function over nodes and tasks; runScheduler writes its decisions.
-import type { Node, Service, Task } from '../../wire/swarm';
+import type { GenericResource, Node, Service, Task } from '../../wire/swarm';
 import { constraintsMatch, parseConstraints, platformMatches } from './constraints';
 import { timestamp } from './clock';
 import type { ManagerWrites } from './writes';
@@ -33,14 +33,19 @@ interface Filter {
 
 const onNodes = (n: number) => (n === 1 ? 'on 1 node' : `on ${n} nodes`);
 
+/** Generic resources as counts per kind (a named resource counts one). */
+function genericCounts(list: GenericResource[] | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const g of list ?? []) {
+    if (g.DiscreteResourceSpec) counts.set(g.DiscreteResourceSpec.Kind, (counts.get(g.DiscreteResourceSpec.Kind) ?? 0) + g.DiscreteResourceSpec.Value);
+    if (g.NamedResourceSpec) counts.set(g.NamedResourceSpec.Kind, (counts.get(g.NamedResourceSpec.Kind) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function reservations(task: Task) {
   const r = task.Spec.Resources?.Reservations ?? {};
-  const generic = new Map<string, number>();
-  for (const g of r.GenericResources ?? []) {
-    if (g.DiscreteResourceSpec) generic.set(g.DiscreteResourceSpec.Kind, (generic.get(g.DiscreteResourceSpec.Kind) ?? 0) + g.DiscreteResourceSpec.Value);
-    if (g.NamedResourceSpec) generic.set(g.NamedResourceSpec.Kind, (generic.get(g.NamedResourceSpec.Kind) ?? 0) + 1);
-  }
-  return { cpu: r.NanoCPUs ?? 0, memory: r.MemoryBytes ?? 0, generic };
+  return { cpu: r.NanoCPUs ?? 0, memory: r.MemoryBytes ?? 0, generic: genericCounts(r.GenericResources) };
 }
 
 function hostPorts(service: Service | undefined): string[] {
@@ -123,13 +128,9 @@ const FAILURE_LIMIT = 5;
 function nodeInfos(nodes: Node[], tasks: Task[], services: Map<string, Service>, now: number): Map<string, NodeInfo> {
   const infos = new Map<string, NodeInfo>();
   for (const node of nodes) {
-    const generic = new Map<string, number>();
-    for (const g of node.Description.Resources.GenericResources ?? []) {
-      if (g.DiscreteResourceSpec) generic.set(g.DiscreteResourceSpec.Kind, (generic.get(g.DiscreteResourceSpec.Kind) ?? 0) + g.DiscreteResourceSpec.Value);
-      if (g.NamedResourceSpec) generic.set(g.NamedResourceSpec.Kind, (generic.get(g.NamedResourceSpec.Kind) ?? 0) + 1);
-    }
     infos.set(node.ID, {
-      node, cpu: node.Description.Resources.NanoCPUs, memory: node.Description.Resources.MemoryBytes, generic,
+      node, cpu: node.Description.Resources.NanoCPUs, memory: node.Description.Resources.MemoryBytes,
+      generic: genericCounts(node.Description.Resources.GenericResources),
       byService: new Map(), total: 0, hostPorts: new Set(), recentFailures: new Map(),
     });
   }
