@@ -1,0 +1,66 @@
+// Every change the manager loops make, each a compare-and-swap through ClusterObjects.modify whose mutation
+// re-checks its premise on the current object (a write that lost a race to the API or an agent is dropped,
+// and the next pass decides again on fresh state). Counts writes so a pass knows whether to look again.
+import type { Node, Service, Task, TaskState } from '../../wire/swarm';
+import type { ClusterObjects } from '../store/objects';
+import { timestamp } from './clock';
+import { rank } from './view';
+
+export class ManagerWrites {
+  writes = 0;
+
+  constructor(readonly objects: ClusterObjects, private readonly now: () => number) {}
+
+  async createTask(task: Omit<Task, 'Version'>): Promise<Task> {
+    const created = await this.objects.create<Task>('tasks', task);
+    this.writes++;
+    return created;
+  }
+
+  /** Moves a task's desired state forward (never back, except ready → running/complete releases). */
+  async setDesired(taskID: string, to: TaskState, onlyIf?: (t: Task) => boolean): Promise<boolean> {
+    return this.modifyTask(taskID, (t) => {
+      if (t.DesiredState === to) return undefined;
+      const release = t.DesiredState === 'ready' && (to === 'running' || to === 'complete');
+      if (!release && rank(to) < rank(t.DesiredState)) return undefined;
+      if (onlyIf && !onlyIf(t)) return undefined;
+      return { ...t, DesiredState: to, UpdatedAt: timestamp(this.now()) };
+    });
+  }
+
+  modifyTask(taskID: string, mutate: (t: Task) => Task | undefined): Promise<boolean> {
+    return this.modify<Task>('tasks', taskID, mutate);
+  }
+
+  modifyService(serviceID: string, mutate: (s: Service) => Service | undefined): Promise<boolean> {
+    return this.modify<Service>('services', serviceID, mutate);
+  }
+
+  modifyNode(nodeID: string, mutate: (n: Node) => Node | undefined): Promise<boolean> {
+    return this.modify<Node>('nodes', nodeID, mutate);
+  }
+
+  /** True when the mutation was written (modify hands back the current object when the mutation declines). */
+  private async modify<T extends Task | Service | Node>(kind: 'tasks' | 'services' | 'nodes', id: string, mutate: (o: T) => T | undefined): Promise<boolean> {
+    let wrote = false;
+    const out = await this.objects.modify<T>(kind, id, (current) => {
+      const next = mutate(current);
+      wrote = next !== undefined;
+      return next;
+    });
+    if (out === undefined || !wrote) return false;
+    this.writes++;
+    return true;
+  }
+
+  async deleteTask(task: Task): Promise<boolean> {
+    try {
+      await this.objects.remove('tasks', task.ID, task.Version.Index);
+      this.writes++;
+      return true;
+    } catch {
+      // Changed or gone since the view was read: the next pass sees it as it is now.
+      return false;
+    }
+  }
+}
