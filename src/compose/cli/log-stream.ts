@@ -62,24 +62,29 @@ export class ProjectLogFollower {
     this.running.push(p);
   }
 
-  /** Watches the project's container starts and streams each new one; resolves when `signal` aborts. */
-  async watch(signal: AbortSignal, onStart: (c: ProjectContainer) => void): Promise<void> {
+  /**
+   * Subscribes to the project's container starts (resolving once the daemon is listening, so no start after
+   * it is missed) and calls `onStart` for each; the returned promise ends when `signal` aborts.
+   */
+  async watch(signal: AbortSignal, onStart: (c: ProjectContainer) => void): Promise<Promise<void>> {
     const res = await this.api.request('GET', '/events', {
       query: { filters: encodeFilters({ type: ['container'], event: ['start'], label: [`${LABEL.project}=${this.project}`] }) },
     });
-    if (signal.aborted) { res.destroy(); return; }
+    if (signal.aborted) { res.destroy(); return Promise.resolve(); }
     signal.addEventListener('abort', () => res.destroy(), { once: true });
-    try {
-      for await (const ev of jsonValues<{ id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } }>(res)) {
-        const service = ev.Actor?.Attributes?.[LABEL.service];
-        if (this.services?.length && service && !this.services.includes(service)) continue;
-        const list = await projectContainers(this.api, this.project, { all: true, services: service ? [service] : undefined });
-        const c = list.find((x) => x.id === (ev.Actor?.ID ?? ev.id));
-        if (c && !c.oneoff) onStart(c);
+    return (async () => {
+      try {
+        for await (const ev of jsonValues<{ id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } }>(res)) {
+          const service = ev.Actor?.Attributes?.[LABEL.service];
+          if (this.services?.length && service && !this.services.includes(service)) continue;
+          const list = await projectContainers(this.api, this.project, { all: true, services: service ? [service] : undefined });
+          const c = list.find((x) => x.id === (ev.Actor?.ID ?? ev.id));
+          if (c && !c.oneoff) onStart(c);
+        }
+      } catch {
+        /* aborted */
       }
-    } catch {
-      /* aborted */
-    }
+    })();
   }
 
   /** Resolves once every stream started so far has ended. */

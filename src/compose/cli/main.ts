@@ -167,7 +167,11 @@ export async function runCompose(args: string[], options: ComposeRunOptions): Pr
   }
 }
 
-/** Compose's exit statuses: the error's own (a command's exit code, 15 for an invalid file, 130 on Ctrl-C), else 1. */
+/**
+ * Compose v2's exit statuses: a command's own (exec, run, wait, up --exit-code-from), 130 when the user
+ * stopped it, else 1 for every error. Compose dropped its per-kind codes (14 file not found, 15 invalid file,
+ * 16 syntax, 17 build, 18 pull) in v2.33 (docker/compose 23351ece8); an error's own `exitCode` is not used.
+ */
 export function reportComposeError(cli: Cli, err: unknown): number {
   if (isCommanderExit(err)) return err.exitCode;
   if (err instanceof StatusError) {
@@ -187,7 +191,6 @@ export function reportComposeError(cli: Cli, err: unknown): number {
     cli.err.write(`${err.message.replace('Berth daemon', 'Docker daemon').replace('berth daemon', 'docker daemon')}\n`);
     return 1;
   }
-  const code = (err as { exitCode?: unknown } | null)?.exitCode;
   cli.err.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  return typeof code === 'number' && code > 0 ? code : 1;
+  return 1;
 }

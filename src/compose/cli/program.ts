@@ -2,6 +2,7 @@
 // CLI's socket that tells it to stop) or as `berth compose`; exit statuses and a drained stdout.
 import * as net from 'node:net';
 import { parsePluginArgv, PluginArgvError } from './argv';
+import { interrupt } from './interrupt';
 import { runCompose, type ComposeRunOptions } from './main';
 
 /** The plugin's process: argv as the docker CLI gives it (without node and the script). */
@@ -39,7 +40,7 @@ export function runAsProcess(args: string[], options: ComposeRunOptions): void {
 
 /**
  * The docker CLI's plugin socket (an abstract unix socket, "@name"): when the CLI closes it, the user
- * asked the CLI to stop, and compose stops as on Ctrl-C (up's handler stops the containers).
+ * asked the CLI to stop, and compose stops as on Ctrl-C (interrupt.ts counts both ways of one press once).
  */
 function watchPluginSocket(address: string | undefined): void {
   if (!address) return;
@@ -47,9 +48,7 @@ function watchPluginSocket(address: string | undefined): void {
   const socket = net.connect({ path });
   socket.on('error', () => { /* the CLI may not offer it: nothing to watch */ });
   socket.on('close', (hadError) => {
-    if (hadError) return;
-    if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
-    else process.exit(130);
+    if (!hadError) interrupt('socket');
   });
   socket.unref();
 }

@@ -6,6 +6,7 @@ import { tabwrite } from '../../../cli/format/table';
 import { humanSize, shortId, timeAgo } from '../../../util/units';
 import { LABEL } from '../../model';
 import { projectContainers, serviceContainer } from '../containers';
+import { onInterrupt } from '../interrupt';
 import type { ComposeSession } from '../session';
 
 export function imagesCommand(s: ComposeSession): Command {
@@ -17,20 +18,36 @@ export function imagesCommand(s: ComposeSession): Command {
     .action(async (services: string[], o: { format: string; quiet?: boolean }) => {
       const project = await s.projectName();
       const list = await projectContainers(s.cli.api, project, { all: true, services });
-      const rows: { ContainerName: string; Repository: string; Tag: string; ID: string; Size: number; Created: number }[] = [];
+      const rows: ImageRow[] = [];
       for (const c of list) {
-        const image = await s.cli.api.json<{ Id: string; RepoTags?: string[]; Size: number; Created: string }>('GET', `/images/${encodeURIComponent(c.image)}/json`).catch(() => undefined);
+        const image = await s.cli.api.json<{ Id: string; RepoTags?: string[]; Size: number; Created: string; Os?: string; Architecture?: string; Variant?: string }>(
+          'GET', `/images/${encodeURIComponent(c.image)}/json`).catch(() => undefined);
         if (!image) continue;
-        const tag = image.RepoTags?.find((t) => t === c.image || t === `${c.image}:latest`) ?? image.RepoTags?.[0] ?? '<none>:<none>';
+        const tag = image.RepoTags?.find((t) => t === c.image || t === `${c.image}:latest`) ?? image.RepoTags?.[0] ?? '';
         const colon = tag.lastIndexOf(':');
-        rows.push({ ContainerName: c.name, Repository: tag.slice(0, colon), Tag: tag.slice(colon + 1), ID: image.Id, Size: image.Size, Created: Date.parse(image.Created) / 1000 });
+        rows.push({
+          ID: image.Id, ContainerName: c.name, Repository: tag ? tag.slice(0, colon) : '', Tag: tag ? tag.slice(colon + 1) : '',
+          Platform: [image.Os, image.Architecture, image.Variant].filter(Boolean).join('/'), Size: image.Size, Created: image.Created,
+        });
       }
-      if (o.quiet) { s.cli.out.write([...new Set(rows.map((r) => `${shortId(r.ID)}\n`))].join('')); return; }
-      if (o.format === 'json') { s.cli.out.write(`${JSON.stringify(rows.map((r) => ({ ...r, LastTagTime: '0001-01-01T00:00:00Z' })))}\n`); return; }
-      const lines = ['CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\n',
-        ...rows.map((r) => `${r.ContainerName}\t${r.Repository}\t${r.Tag}\t${shortId(r.ID)}\t${timeAgo(r.Created)}\t${humanSize(r.Size, 3)}\n`)];
-      s.cli.out.write(tabwrite(lines.join(''), 20, 3));
+      s.cli.out.write(renderComposeImages(rows, o.format, !!o.quiet));
     });
+}
+
+/** An image row as Compose v2's `images --format json` prints it. */
+export interface ImageRow { ID: string; ContainerName: string; Repository: string; Tag: string; Platform: string; Size: number; Created: string }
+
+/** Compose v2's images output: IDs (-q, without "sha256:"), a JSON array, or its table sorted by container. */
+export function renderComposeImages(rows: ImageRow[], format: string, quiet: boolean, now = Date.now()): string {
+  if (quiet) return [...new Set(rows.map((r) => r.ID.replace(/^[^:]*:/, '')))].map((id) => `${id}\n`).join('');
+  if (format === 'json') return `${JSON.stringify(rows)}\n`;
+  if (format !== 'table') throw new StatusError(1, `format value "${format}" could not be parsed: parsing failed`);
+  const sorted = [...rows].sort((a, b) => (a.ContainerName < b.ContainerName ? -1 : a.ContainerName > b.ContainerName ? 1 : 0));
+  const lines = ['CONTAINER\tREPOSITORY\tTAG\tPLATFORM\tIMAGE ID\tSIZE\tCREATED\n', ...sorted.map((r) => {
+    const created = r.Created ? timeAgo(Date.parse(r.Created) / 1000, now) : 'N/A';
+    return `${r.ContainerName}\t${r.Repository || '<none>'}\t${r.Tag || '<none>'}\t${r.Platform}\t${shortId(r.ID)}\t${humanSize(r.Size, 3)}\t${created}\n`;
+  })];
+  return tabwrite(lines.join(''), 20, 3);
 }
 
 type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -71,16 +88,38 @@ export function topCommand(s: ComposeSession): Command {
 
 interface EventMessage { Type?: string; Action?: string; id?: string; time?: number; timeNano?: number; Actor?: { ID: string; Attributes?: Record<string, string> } }
 
-/** One event as `compose events` prints it: time, type, action, id, then the attributes. */
+/** Go's time.Format("2006-01-02 15:04:05.000000") in local time. */
+function eventClock(d: Date, micros: number): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(micros, 6)}`;
+}
+
+/** Go's RFC 3339 with nanoseconds (trailing zeros dropped) and the local offset, as json.Marshal writes a time.Time. */
+function eventRfc3339(d: Date, nanos: number): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const frac = nanos ? `.${p(nanos, 9).replace(/0+$/, '')}` : '';
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${frac}${zone}`;
+}
+
+/**
+ * One event as `compose events` prints it (Compose v2's api.Event): `<time> container <action> <id> (k=v, ...)`,
+ * or with --json {action, attributes, id, service, time, type}; the attributes without Compose's own labels.
+ */
 export function formatComposeEvent(ev: EventMessage, json: boolean): string {
-  const attrs = { ...(ev.Actor?.Attributes ?? {}) };
-  const service = attrs[LABEL.service] ?? '';
-  const time = new Date(Math.floor((ev.timeNano ?? (ev.time ?? 0) * 1e9) / 1e6)).toISOString();
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ev.Actor?.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!k.startsWith('com.docker.compose.')) attributes[k] = v;
+  }
+  const service = ev.Actor?.Attributes?.[LABEL.service] ?? '';
+  const nanoTotal = BigInt(ev.timeNano ?? (ev.time ?? 0) * 1e9);
+  const nanos = Number(nanoTotal % 1_000_000_000n);
+  const date = new Date(Number(nanoTotal / 1_000_000n));
   const id = ev.Actor?.ID ?? ev.id ?? '';
-  const image = attrs.image ?? '';
-  const name = attrs.name ?? '';
-  if (json) return `${JSON.stringify({ action: ev.Action, attributes: { image, name }, id, service, time, type: ev.Type })}\n`;
-  return `${time} ${ev.Type} ${ev.Action} ${id} (image=${image}, name=${name})\n`;
+  if (json) return `${JSON.stringify({ action: ev.Action, attributes, id, service, time: eventRfc3339(date, nanos), type: 'container' })}\n`;
+  const attrs = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+  return `${eventClock(date, Math.floor(nanos / 1000))} container ${ev.Action} ${id} (${attrs})\n`;
 }
 
 export function eventsCommand(s: ComposeSession): Command {
@@ -95,17 +134,20 @@ export function eventsCommand(s: ComposeSession): Command {
       const res = await s.cli.api.request('GET', '/events', {
         query: { since: o.since, until: o.until, filters: encodeFilters({ type: ['container'], label: [`${LABEL.project}=${project}`] }) },
       });
-      const stop = () => res.destroy();
-      process.once('SIGINT', stop);
+      // Compose's events end only on Ctrl-C (or --until), with its 130.
+      let interrupted = false;
+      const unregister = onInterrupt(() => { interrupted = true; res.destroy(); });
       try {
         for await (const ev of jsonValues<EventMessage>(res)) {
+          if (ev.Type !== 'container' || ev.Actor?.Attributes?.[LABEL.oneoff] === 'True') continue;
           const service = ev.Actor?.Attributes?.[LABEL.service] ?? '';
           if (services.length && !services.includes(service)) continue;
           s.cli.out.write(formatComposeEvent(ev, !!o.json));
         }
       } catch { /* interrupted */ } finally {
-        process.removeListener('SIGINT', stop);
+        unregister();
       }
+      if (interrupted) throw new StatusError(130);
     });
 }
 
@@ -116,19 +158,20 @@ export function waitCommand(s: ComposeSession): Command {
     .option('--down-project', 'Drops project when the first container stops')
     .action(async (services: string[], o: { downProject?: boolean }) => {
       const project = await s.projectName();
-      const list = await projectContainers(s.cli.api, project, { all: true, services, oneoff: false });
+      // As Compose v2: the running containers (one-offs too); each exit is printed; the exit code is the last one's.
+      const list = await projectContainers(s.cli.api, project, { all: false, services });
       if (!list.length) throw new StatusError(1, `no containers for project "${project}"`);
-      const codes = list.map(async (c) => {
+      let status = 0;
+      const exits = list.map(async (c) => {
         const r = await s.cli.api.json<{ StatusCode: number }>('POST', `/containers/${c.id}/wait`, { query: { condition: 'not-running' } });
-        return r.StatusCode;
+        s.cli.out.write(`container ${JSON.stringify(c.id)} exited with status code ${r.StatusCode}\n`);
+        status = r.StatusCode;
       });
-      let status: number;
       if (o.downProject) {
-        status = await Promise.race(codes);
+        await Promise.race(exits);
         const ops = await s.operations();
-        await ops.down({ removeOrphans: false, volumes: false });
-      } else status = (await Promise.all(codes)).find((c) => c !== 0) ?? 0;
-      s.cli.out.write(`${status}\n`);
+        await ops.down({ removeOrphans: true, volumes: false });
+      } else await Promise.all(exits);
       if (status !== 0) throw new StatusError(status);
     });
 }

@@ -1,7 +1,10 @@
-// `compose logs`: every container of the project (or of the named services), prefixed `web-1  | `.
+// `compose logs`: every container of the project (or of the named services), prefixed `web-1  | `; with -f,
+// until every container of the selection has stopped.
 import { Command } from 'commander';
-import { BerthCommand, intArg } from '../../../cli/command';
+import { BerthCommand, intArg, StatusError } from '../../../cli/command';
+import type { ProjectContainer } from '../../project/operations';
 import { projectContainers } from '../containers';
+import { onInterrupt } from '../interrupt';
 import { LogPrinter, useColor } from '../log-printer';
 import { ProjectLogFollower } from '../log-stream';
 import type { ComposeSession } from '../session';
@@ -32,18 +35,31 @@ export function logsCommand(s: ComposeSession): Command {
       });
       const q = { follow: !!o.follow, tail: o.tail, since: o.since, until: o.until, timestamps: o.timestamps };
       const follower = new ProjectLogFollower(s.cli.api, project, printer, q, services);
-      for (const c of list) follower.add(c);
-      if (!o.follow) { await follower.drained(); return; }
-      // Following: containers that start later join in; Ctrl-C ends it.
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        await follower.watch(stop.signal, (c) => follower.add(c));
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+      if (!o.follow) {
+        for (const c of list) follower.add(c);
+        await follower.drained();
+        return;
       }
+      // Following, as Compose v2: containers that start later join in; it ends when every container of the
+      // selection has stopped (each followed stream ends when its container does), or on Ctrl-C.
+      const stop = new AbortController();
+      const selected = (c: ProjectContainer) => !c.oneoff && (o.index === undefined || c.number === o.index);
+      const checkAllStopped = async () => {
+        const running = await projectContainers(s.cli.api, project, { all: false, services, oneoff: false }).catch(() => []);
+        if (!running.some(selected)) stop.abort();
+      };
+      const add = (c: ProjectContainer) => { if (selected(c)) follower.add(c, () => { void checkAllStopped(); }); };
+      let interrupted = false;
+      const unregister = onInterrupt(() => { interrupted = true; stop.abort(); });
+      try {
+        const watching = await follower.watch(stop.signal, add);
+        for (const c of list) add(c);
+        await checkAllStopped();
+        await watching;
+      } finally {
+        unregister();
+      }
+      // Compose's status for a command the user stopped.
+      if (interrupted) throw new StatusError(130);
     });
 }

@@ -5,6 +5,7 @@ import { BerthCommand, collect, StatusError } from '../../../cli/command';
 import { registerWait } from '../../../cli/commands/run';
 import { DEFAULT_DETACH_KEYS, holdHijackedConnection, monitorTtySize } from '../../../cli/hijack';
 import type { ComposeSession } from '../session';
+import { pullPolicy } from './lifecycle';
 
 interface ComposeRunFlags {
   detach?: boolean; name?: string; entrypoint?: string; env?: string[]; label?: string[]; user?: string; workdir?: string;
@@ -50,6 +51,11 @@ export function runCommand(s: ComposeSession): Command {
       const { project } = await s.load({ services: [service] });
       if (!project.services[service] && !project.disabled_services[service]) throw new StatusError(1, `no such service: ${service}`);
       const ops = await s.operations();
+      // --build and --pull always act before the one-off is made; otherwise the service's image is built or
+      // pulled only when missing, as its policy says.
+      if (o.build && project.services[service]?.build) await ops.build([service], { noCache: false, pull: false, quiet: true });
+      const pull = pullPolicy(o.pull);
+      if (pull === 'always') await ops.pull([service], { ignoreFailures: false, quiet: !!o.quietPull });
       const one = await ops.createOneOff({
         service, command: command.length ? command : undefined, entrypoint: o.entrypoint !== undefined ? splitWords(o.entrypoint) : undefined,
         env: o.env ?? [], name: o.name, user: o.user, workdir: o.workdir, publish: o.publish ?? [], servicePorts: !!o.servicePorts,

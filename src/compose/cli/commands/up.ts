@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { BerthCommand, collect, intArg, StatusError } from '../../../cli/command';
 import type { ProjectContainer } from '../../project/operations';
 import { nameWithoutProject, projectContainers } from '../containers';
+import { onInterrupt } from '../interrupt';
 import { LogPrinter, useColor } from '../log-printer';
 import { ProjectLogFollower } from '../log-stream';
 import type { ComposeSession } from '../session';
@@ -53,14 +54,17 @@ export function upCommand(s: ComposeSession): Command {
       const { project } = await s.load({ services });
       if (o.exitCodeFrom && !project.services[o.exitCodeFrom]) throw new StatusError(1, `no such service: ${o.exitCodeFrom}`);
       const ops = await s.operations();
-      const since = Math.floor(Date.now() / 1000);
-      await ops.up({
+      const upOptions = {
         services, noDeps: !o.deps, build: o.build ? 'always' : o.build === false ? 'never' : 'auto', pull: pullPolicy(o.pull),
         recreate: o.forceRecreate ? 'force' : o.recreate === false ? 'never' : 'diverged', start: o.start, scale: parseScale(o.scale),
         removeOrphans: !!o.removeOrphans, timeout: o.timeout, wait: !!o.wait, waitTimeout: o.waitTimeout,
-      });
-      if (detached || !o.start) return;
-      const code = await attachToProject(s, project.name, services, o, since);
+      } as const;
+      if (detached || !o.start) {
+        await ops.up(upOptions);
+        return;
+      }
+      // Attached: listen before converging, so a container that starts (and maybe ends) during up is followed too.
+      const code = await attachToProject(s, project.name, services, o, () => ops.up(upOptions));
       if (code !== 0) throw new StatusError(code);
     });
 }
@@ -71,25 +75,38 @@ export function attachedServices(all: string[], named: string[], attach: string[
   return new Set(base.filter((svc) => !(noAttach ?? []).includes(svc)));
 }
 
-/** Prints the project's logs until every attached container has stopped (or Ctrl-C); resolves with up's exit code. */
-async function attachToProject(s: ComposeSession, project: string, named: string[], o: UpFlags, since: number): Promise<number> {
+/**
+ * Runs `converge` (up's creation and starts) while printing the logs of the attached services' containers as
+ * they start, until every one has stopped; Ctrl-C (or an exit with --abort-on-container-exit) stops the
+ * project's containers, which stay there, exited. Resolves with up's exit code (Compose's: 130 after Ctrl-C,
+ * else the --exit-code-from service's first exit code, else the first exit's with --abort-on-container-exit).
+ */
+async function attachToProject(s: ComposeSession, project: string, named: string[], o: UpFlags, converge: () => Promise<void>): Promise<number> {
   const api = s.cli.api;
   const { project: model } = await s.load();
   const wanted = attachedServices(Object.keys(model.services), named, o.attach, o.noAttach);
+  const since = Math.floor(Date.now() / 1000);
   const printer = new LogPrinter(s.cli.out, s.cli.err, { color: useColor(s.flags.ansi, !o.color, s.cli.out, s.env), prefix: o.logPrefix, timestamps: o.timestamps });
   const follower = new ProjectLogFollower(api, project, printer, { follow: true, since: String(since), timestamps: o.timestamps });
   const stop = new AbortController();
   const live = new Set<string>();
-  let exitCode = 0;
-  let aborting = false;
+  let converged = false;
+  let interrupted = false;
+  let firstExit: number | undefined;
+  let exitFrom: number | undefined;
+  let stopping: Promise<void> | undefined;
+  let converging: Promise<void> = Promise.resolve();
 
-  const stopAll = async (message: string) => {
-    if (aborting) return;
-    aborting = true;
-    s.cli.err.write(`${message}\n`);
-    const ops = await s.operations();
-    await ops.stop([], o.timeout);
-    stop.abort();
+  const stopAll = (message: string): Promise<void> => {
+    stopping ??= (async () => {
+      s.cli.err.write(`${message}\n`);
+      // Containers still being created or started by up are stopped once up is done with them.
+      await converging.catch(() => undefined);
+      const ops = await s.operations();
+      await ops.stop([], o.timeout);
+      stop.abort();
+    })().catch((err: Error) => { s.cli.err.write(`${err.message}\n`); stop.abort(); });
+    return stopping;
   };
   const onEnd = async (c: ProjectContainer) => {
     live.delete(c.id);
@@ -97,9 +114,12 @@ async function attachToProject(s: ComposeSession, project: string, named: string
     if (info?.State.Running) return; // the stream ended but the container did not (a restart): the start event brings it back
     const code = info?.State.ExitCode ?? 0;
     printer.status(nameWithoutProject(c, project), `exited with code ${code}`);
-    if (o.exitCodeFrom ? c.service === o.exitCodeFrom : o.abortOnContainerExit && exitCode === 0) exitCode = code;
-    if (o.abortOnContainerExit) await stopAll('Aborting on container exit...');
-    else if (live.size === 0) stop.abort();
+    if (exitFrom === undefined && c.service === o.exitCodeFrom) exitFrom = code;
+    if (firstExit === undefined) {
+      firstExit = code;
+      if (o.abortOnContainerExit) void stopAll('Aborting on container exit...');
+    }
+    if (converged && live.size === 0) stop.abort();
   };
   const add = (c: ProjectContainer) => {
     if (!wanted.has(c.service) || c.oneoff || live.has(c.id)) return;
@@ -107,24 +127,32 @@ async function attachToProject(s: ComposeSession, project: string, named: string
     follower.add(c, (x) => { void onEnd(x); });
   };
 
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) { s.cli.err.write('\n'); process.exit(130); }
-    exitCode = 130;
-    void stopAll('Gracefully stopping... (press Ctrl+C again to force)').catch((err: Error) => { s.cli.err.write(`${err.message}\n`); stop.abort(); });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const unregister = onInterrupt((presses) => {
+    if (presses > 1) { s.cli.err.write('\n'); process.exit(130); }
+    interrupted = true;
+    void stopAll('Gracefully stopping... (press Ctrl+C again to force)');
+  });
   try {
-    const watching = follower.watch(stop.signal, add);
+    const watching = await follower.watch(stop.signal, add);
+    converging = converge();
+    try {
+      await converging;
+    } catch (err) {
+      stop.abort();
+      await watching;
+      throw err;
+    }
+    converged = true;
+    // Containers up left running as they were start no more: follow them from here.
     for (const c of await projectContainers(api, project, { all: false, oneoff: false })) add(c);
-    if (live.size === 0) stop.abort();
+    if (live.size === 0 && !stopping) stop.abort();
     await watching;
+    await stopping;
     await follower.drained();
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unregister();
   }
-  return exitCode;
+  if (interrupted) return 130;
+  if (o.exitCodeFrom) return exitFrom ?? 0;
+  return o.abortOnContainerExit ? firstExit ?? 0 : 0;
 }
