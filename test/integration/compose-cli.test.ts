@@ -5,13 +5,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { TestDaemon, ROOT } from '../helpers/daemon';
-
-/** Installs this worktree's plugin in the daemon's DOCKER_CONFIG as make up installs it (the same script). */
-function installPlugin(d: TestDaemon): void {
-  execFileSync(path.join(ROOT, 'scripts/install-compose-plugin.sh'), [path.join(d.env.DOCKER_CONFIG!, 'cli-plugins', 'docker-compose')]);
-}
+import { installComposePlugin } from '../helpers/compose';
 
 /** A container made by hand with the labels Compose v2 sets, as if `up` had made it. */
 function labelled(d: TestDaemon, project: string, service: string, n: number, extra: string[], cmd: string[]): string {
@@ -26,7 +22,7 @@ test('docker compose through the real docker CLI plugin path', { timeout: 300_00
   const d = new TestDaemon('compose-cli');
   t.after(() => d.cleanup());
   await d.startWithBusybox();
-  installPlugin(d);
+  installComposePlugin(d);
 
   await t.test('version and the plugin listed with Vendor Berth', () => {
     assert.match(d.dockerOk(['compose', 'version']), /^Docker Compose version v\d+\.\d+\.\d+-berth\n$/);
@@ -93,7 +89,7 @@ test('docker compose through the real docker CLI plugin path', { timeout: 300_00
 
     assert.match(d.dockerOk(['compose', '-p', 'app', 'port', 'web', '8080']), /^127\.0\.0\.1:\d+\n$/);
     assert.match(d.dockerOk(['compose', '-p', 'app', 'top', 'web']), /^app-web-1\n.*PID.*\n.*httpd/s);
-    assert.match(d.dockerOk(['compose', '-p', 'app', 'images']), /^CONTAINER\s+REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n(app-\w+-1\s+busybox\s+latest\s+[0-9a-f]{12}.*\n){2}$/);
+    assert.match(d.dockerOk(['compose', '-p', 'app', 'images']), /^CONTAINER\s+REPOSITORY\s+TAG\s+PLATFORM\s+IMAGE ID\s+SIZE\s+CREATED\n(app-\w+-1\s+busybox\s+latest\s+linux\/\w+\s+[0-9a-f]{12}.*\n){2}$/);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-cp-'));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -112,21 +108,5 @@ test('docker compose through the real docker CLI plugin path', { timeout: 300_00
     assert.equal(f.code, 1);
     assert.match(f.stderr, /unknown flag: --bogus-flag/);
   });
-
-  // TODO(after the loader and the operations merge): the whole life through the plugin. Skipped until then,
-  // so it cannot pass vacuously; remove the skip once `up` converges.
-  await t.test('up -d --wait, ps, logs, a no-change up, down -v', { skip: 'TODO: needs loadProject and ProjectOperations (issue 12 load/project parts)' }, () => {
-    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-app-'));
-    fs.writeFileSync(path.join(app, 'compose.yaml'), 'services:\n  web:\n    image: busybox\n    command: ["sh", "-c", "echo up; exec sleep 300"]\n');
-    const dc = (args: string[]) => d.docker(['compose', '--project-directory', app, '-f', path.join(app, 'compose.yaml'), '-p', 'life', ...args]);
-    assert.equal(dc(['up', '-d', '--wait']).code, 0);
-    assert.match(dc(['ps']).stdout, /^life-web-1\s/m);
-    assert.match(dc(['logs']).stdout, /^web-1  \| up$/m);
-    const before = d.dockerOk(['inspect', '-f', '{{.Id}}', 'life-web-1']);
-    assert.equal(dc(['up', '-d']).code, 0);
-    assert.equal(d.dockerOk(['inspect', '-f', '{{.Id}}', 'life-web-1']), before);
-    assert.equal(dc(['down', '-v']).code, 0);
-    assert.equal(d.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.compose.project=life']), '');
-    fs.rmSync(app, { recursive: true, force: true });
-  });
+  // The whole life (up -d --wait, ps, logs, a no-change up, down -v) is compose-app.test.ts's seed app.
 });

@@ -52,13 +52,14 @@ export class ProjectLogFollower {
   constructor(private readonly api: ApiClient, private readonly project: string, private readonly printer: LogPrinter,
     private readonly q: LogQuery, private readonly services?: string[]) {}
 
-  /** Starts streaming a container unless it already is; `onEnd` runs when its stream ends. */
-  add(c: ProjectContainer, onEnd?: (c: ProjectContainer) => void): void {
+  /** Starts streaming a container unless it already is; `onEnd` runs when its stream ends (drained() waits for it). */
+  add(c: ProjectContainer, onEnd?: (c: ProjectContainer) => void | Promise<void>): void {
     if (this.streaming.has(c.id)) return;
     this.streaming.add(c.id);
     const p = streamLogs(this.api, c, nameWithoutProject(c, this.project), this.printer, this.q)
       .catch(() => { /* a container removed while streaming: its stream just ends */ })
-      .finally(() => { this.streaming.delete(c.id); onEnd?.(c); });
+      .then(async () => { this.streaming.delete(c.id); await onEnd?.(c); })
+      .catch(() => { /* onEnd's own failure ends only its part */ });
     this.running.push(p);
   }
 
@@ -66,13 +67,13 @@ export class ProjectLogFollower {
    * Subscribes to the project's container starts (resolving once the daemon is listening, so no start after
    * it is missed) and calls `onStart` for each; the returned promise ends when `signal` aborts.
    */
-  async watch(signal: AbortSignal, onStart: (c: ProjectContainer) => void): Promise<Promise<void>> {
+  async watch(signal: AbortSignal, onStart: (c: ProjectContainer) => void): Promise<{ done: Promise<void> }> {
     const res = await this.api.request('GET', '/events', {
       query: { filters: encodeFilters({ type: ['container'], event: ['start'], label: [`${LABEL.project}=${this.project}`] }) },
     });
-    if (signal.aborted) { res.destroy(); return Promise.resolve(); }
+    if (signal.aborted) { res.destroy(); return { done: Promise.resolve() }; }
     signal.addEventListener('abort', () => res.destroy(), { once: true });
-    return (async () => {
+    const done = (async () => {
       try {
         for await (const ev of jsonValues<{ id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } }>(res)) {
           const service = ev.Actor?.Attributes?.[LABEL.service];
@@ -85,6 +86,7 @@ export class ProjectLogFollower {
         /* aborted */
       }
     })();
+    return { done };
   }
 
   /** Resolves once every stream started so far has ended. */

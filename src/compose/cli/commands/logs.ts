@@ -48,14 +48,16 @@ export function logsCommand(s: ComposeSession): Command {
         const running = await projectContainers(s.cli.api, project, { all: false, services, oneoff: false }).catch(() => []);
         if (!running.some(selected)) stop.abort();
       };
-      const add = (c: ProjectContainer) => { if (selected(c)) follower.add(c, () => { void checkAllStopped(); }); };
+      const add = (c: ProjectContainer) => { if (selected(c)) follower.add(c, checkAllStopped); };
       let interrupted = false;
       const unregister = onInterrupt(() => { interrupted = true; stop.abort(); });
       try {
-        const watching = await follower.watch(stop.signal, add);
+        const watching = (await follower.watch(stop.signal, add)).done;
         for (const c of list) add(c);
         await checkAllStopped();
         await watching;
+        // Stopped containers' streams still print what they hold.
+        if (!interrupted) await follower.drained();
       } finally {
         unregister();
       }

@@ -124,7 +124,7 @@ async function attachToProject(s: ComposeSession, project: string, named: string
   const add = (c: ProjectContainer) => {
     if (!wanted.has(c.service) || c.oneoff || live.has(c.id)) return;
     live.add(c.id);
-    follower.add(c, (x) => { void onEnd(x); });
+    follower.add(c, onEnd);
   };
 
   const unregister = onInterrupt((presses) => {
@@ -133,7 +133,7 @@ async function attachToProject(s: ComposeSession, project: string, named: string
     void stopAll('Gracefully stopping... (press Ctrl+C again to force)');
   });
   try {
-    const watching = await follower.watch(stop.signal, add);
+    const watching = (await follower.watch(stop.signal, add)).done;
     converging = converge();
     try {
       await converging;
