@@ -105,12 +105,13 @@ function eventRfc3339(d: Date, nanos: number): string {
 
 /**
  * One event as `compose events` prints it (Compose v2's api.Event): `<time> container <action> <id> (k=v, ...)`,
- * or with --json {action, attributes, id, service, time, type}; the attributes without Compose's own labels.
+ * or with --json {action, attributes, id, service, time, type}; the attributes without the compose labels.
  */
 export function formatComposeEvent(ev: EventMessage, json: boolean): string {
   const attributes: Record<string, string> = {};
   for (const [k, v] of Object.entries(ev.Actor?.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!k.startsWith('com.docker.compose.')) attributes[k] = v;
+    // Compose's own labels are left out; Berth's (io.berth.compose.*) are of the same kind.
+    if (!k.startsWith('com.docker.compose.') && !k.startsWith('io.berth.compose.')) attributes[k] = v;
   }
   const service = ev.Actor?.Attributes?.[LABEL.service] ?? '';
   const nanoTotal = BigInt(ev.timeNano ?? (ev.time ?? 0) * 1e9);
