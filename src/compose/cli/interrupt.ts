@@ -12,7 +12,8 @@ const SAME_PRESS_MS = 1000;
 
 const handlers = new Set<InterruptHandler>();
 let presses = 0;
-let last: { source: InterruptSource; at: number } | undefined;
+/** The current press: when it first arrived and by which ways so far. */
+let press: { at: number; sources: Set<InterruptSource> } | undefined;
 
 const onSignal = () => interrupt('signal');
 
@@ -35,11 +36,13 @@ export function onInterrupt(handler: InterruptHandler): () => void {
   };
 }
 
-/** One arrival of the user's stop; a second way of the same press is dropped. */
+/** One arrival of the user's stop; the other way of the same press (soon after, not yet seen) is dropped. */
 export function interrupt(source: InterruptSource, now = Date.now()): void {
-  const samePress = last !== undefined && last.source !== source && now - last.at < SAME_PRESS_MS;
-  last = { source, at: now };
-  if (samePress) return;
+  if (press && !press.sources.has(source) && now - press.at < SAME_PRESS_MS) {
+    press.sources.add(source);
+    return;
+  }
+  press = { at: now, sources: new Set([source]) };
   presses++;
   if (handlers.size === 0) process.exit(130);
   for (const h of [...handlers]) h(presses);
@@ -48,5 +51,5 @@ export function interrupt(source: InterruptSource, now = Date.now()): void {
 /** For tests: forget earlier presses. */
 export function resetInterrupts(): void {
   presses = 0;
-  last = undefined;
+  press = undefined;
 }
