@@ -5,12 +5,26 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DOCKER, ROOT, type RunResult, type TestDaemon } from './daemon';
+import { DOCKER, ROOT, TestDaemon, type RunResult } from './daemon';
 import { tempDir } from './tmp';
 
 /** Installs this worktree's plugin as the daemon's DOCKER_CONFIG's cli-plugins/docker-compose. */
 export function installComposePlugin(d: TestDaemon): void {
   execFileSync(path.join(ROOT, 'scripts/install-compose-plugin.sh'), [path.join(d.env.DOCKER_CONFIG!, 'cli-plugins', 'docker-compose')]);
+}
+
+/** A TestDaemon with busybox and this checkout's plugin, cleaned up after the test `t`. */
+export async function composeDaemon(t: { after(fn: () => unknown): void }, name: string): Promise<TestDaemon> {
+  const d = new TestDaemon(name);
+  t.after(() => d.cleanup());
+  await d.startWithBusybox();
+  installComposePlugin(d);
+  return d;
+}
+
+/** The container's state (running, exited...). */
+export function containerState(d: TestDaemon, name: string): string {
+  return d.dockerOk(['inspect', '-f', '{{.State.Status}}', name]).trim();
 }
 
 /** A project directory holding these files (removed when the test process exits). */

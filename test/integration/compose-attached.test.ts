@@ -4,17 +4,13 @@
 // `logs -f` ending when the selection has stopped, and logs' --since/--until/-t/-n/--index.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon } from '../helpers/daemon';
-import { BackgroundCompose, composeDir, dc, installComposePlugin, ok } from '../helpers/compose';
+import { BackgroundCompose, composeDaemon, composeDir, containerState, dc, ok } from '../helpers/compose';
 
 const SERVER = '["sh", "-c", "echo serving; exec sleep 300"]';
 
 test('attached up and logs through the plugin', { timeout: 600_000 }, async (t) => {
-  const d = new TestDaemon('compose-attached');
-  t.after(() => d.cleanup());
-  await d.startWithBusybox();
-  installComposePlugin(d);
-  const state = (name: string) => d.dockerOk(['inspect', '-f', '{{.State.Status}}', name]).trim();
+  const d = await composeDaemon(t, 'compose-attached');
+  const state = (name: string): string => containerState(d, name);
 
   await t.test('up prints every service prefixed, follows a container started later; Ctrl-C stops and keeps them', async () => {
     const app = composeDir({

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, ROOT } from '../helpers/daemon';
-import { installComposePlugin } from '../helpers/compose';
+import { composeDaemon } from '../helpers/compose';
 
 /** A container made by hand with the labels Compose v2 sets, as if `up` had made it. */
 function labelled(d: TestDaemon, project: string, service: string, n: number, extra: string[], cmd: string[]): string {
@@ -19,10 +19,7 @@ function labelled(d: TestDaemon, project: string, service: string, n: number, ex
 }
 
 test('docker compose through the real docker CLI plugin path', { timeout: 300_000 }, async (t) => {
-  const d = new TestDaemon('compose-cli');
-  t.after(() => d.cleanup());
-  await d.startWithBusybox();
-  installComposePlugin(d);
+  const d = await composeDaemon(t, 'compose-cli');
 
   await t.test('version and the plugin listed with Vendor Berth', () => {
     assert.match(d.dockerOk(['compose', 'version']), /^Docker Compose version v\d+\.\d+\.\d+-berth\n$/);

@@ -6,20 +6,16 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon } from '../helpers/daemon';
 import { TestRegistry } from '../helpers/registry';
-import { BackgroundCompose, composeDir, dc, installComposePlugin, ok } from '../helpers/compose';
+import { BackgroundCompose, composeDaemon, composeDir, containerState, dc, ok } from '../helpers/compose';
 import { tempDir } from '../helpers/tmp';
 
 const SLEEPER = '["sleep", "300"]';
 
 test('compose verbs through the plugin', { timeout: 900_000 }, async (t) => {
-  const d = new TestDaemon('compose-verbs');
-  t.after(() => d.cleanup());
-  await d.startWithBusybox();
-  installComposePlugin(d);
+  const d = await composeDaemon(t, 'compose-verbs');
   const inspect = (name: string, format: string) => d.dockerOk(['inspect', '-f', format, name]).trim();
-  const state = (name: string) => inspect(name, '{{.State.Status}}');
+  const state = (name: string) => containerState(d, name);
 
   await t.test('config: the canonical form, -q, --no-interpolate, -o, --variables with sources, --hash as on the container', () => {
     const app = composeDir({
