@@ -98,7 +98,7 @@ test('compose verbs through the plugin', { timeout: 900_000 }, async (t) => {
     ports: ["127.0.0.1::8080", "127.0.0.1::53/udp"]
   job:
     image: busybox
-    command: ["sh", "-c", "sleep 1; exit 3"]
+    command: ["sh", "-c", "sleep 6; exit 3"]
 `,
     });
     const P = 'verbs';
@@ -111,7 +111,7 @@ test('compose verbs through the plugin', { timeout: 900_000 }, async (t) => {
     for (let i = 0; i < 20 && seen !== 'detached\n'; i++) seen = dc(d, app, ['-p', P, 'exec', '-T', 'web', 'cat', '/tmp/d']).stdout;
     assert.equal(seen, 'detached\n');
 
-    // wait: the job's exit code, printed and returned.
+    // wait (on running containers, as Compose): the job's exit code, printed and returned.
     const w = dc(d, app, ['-p', P, 'wait', 'job']);
     assert.equal(w.code, 3, w.stderr);
     assert.match(w.stdout, /^container "[0-9a-f]{64}" exited with status code 3$/m);
