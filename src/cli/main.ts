@@ -8,6 +8,7 @@ import { BerthCommand, Cli, isCommanderExit, StatusError, UsageError } from './c
 import { InvalidFlagError } from './container-options';
 import { JsonMessageError } from './format/progress';
 import { TemplateError } from './format/template';
+import { exitWhenDone } from './process-exit';
 type Factory = (cli: Cli, name?: string) => Command;
 
 /**
@@ -221,22 +222,7 @@ function reportError(cli: Cli, err: unknown): number {
 
 /** Runs the CLI as a program: bin/berth calls this. */
 export function runAsProgram(): void {
-  // A reader that went away (`berth logs c | head`) ends the program quietly, as SIGPIPE ends docker's CLI.
-  for (const out of [process.stdout, process.stderr]) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(141);
-      throw err;
-    });
-  }
-  main(process.argv).then((code) => {
-    // Let stdout drain before exiting: piped output must not be cut short.
-    process.exitCode = code;
-    if (process.stdout.writableLength === 0) process.exit(code);
-    process.stdout.once('drain', () => process.exit(code));
-  }, (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exit(1);
-  });
+  exitWhenDone(() => main(process.argv));
 }
 
 if (require.main === module) runAsProgram();

@@ -4,6 +4,7 @@ import { parsePluginArgv, PluginArgvError } from './argv';
 import { interrupt } from './interrupt';
 import { watchPluginSocket } from './plugin-socket';
 import { runCompose, type ComposeRunOptions } from './main';
+import { exitWhenDone } from '../../cli/process-exit';
 
 /** The plugin's process: argv as the docker CLI gives it (without node and the script). */
 export function runAsPlugin(argv: string[]): void {
@@ -23,18 +24,5 @@ export function runAsPlugin(argv: string[]): void {
 
 /** Runs compose to the end and exits with its status, once piped output is flushed. */
 export function runAsProcess(args: string[], options: ComposeRunOptions): void {
-  for (const out of [process.stdout, process.stderr]) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(141);
-      throw err;
-    });
-  }
-  runCompose(args, options).then((code) => {
-    process.exitCode = code;
-    if (process.stdout.writableLength === 0) process.exit(code);
-    process.stdout.once('drain', () => process.exit(code));
-  }, (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exit(1);
-  });
+  exitWhenDone(() => runCompose(args, options));
 }
