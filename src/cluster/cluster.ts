@@ -1,0 +1,529 @@
+// This node's membership of a swarm and the ClusterBackend the API routes call: the state machine inactive →
+// pending → active (kept in <dataRoot>/swarm/state.json so a restarted berthd rejoins), init / join / leave /
+// force-new-cluster, node registration and heartbeat, the election that runs the manager loops, and the
+// manager-only API answered from the store.
+import * as os from 'node:os';
+import { ConflictError, InvalidParameterError, UnavailableError } from '../errdefs';
+import type { Filters } from '../wire/filters';
+import type {
+  ClusterInfo, Config, ConfigSpec, InitRequest, JoinRequest, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Swarm, SwarmInfo, SwarmSpec, Task,
+} from '../wire/swarm';
+import type { ClusterBackend, ClusterLogStream, LogOptions, ServiceUpdateOptions } from './backend';
+import { createRoot, issueNodeCertificate, nodeCertDays, requestNodeCertificate, tlsInfoOf, type RootMaterial } from './ca/ca';
+import type { X509Signer } from './ca/openssl';
+import { generateJoinToken, INVALID_JOIN_TOKEN, parseJoinToken } from './ca/tokens';
+import { describeNode, type HostDescriptionSources } from './node/description';
+import { heartbeatKey, heartbeatTtlSeconds, HEARTBEAT_PREFIX, startHeartbeat } from './node/heartbeat';
+import { newObjectId } from './spec/ids';
+import { dataPathPort, initSwarmSpec } from './spec/swarm-spec';
+import { SwarmStateFile, type SwarmState } from './node/state';
+import type { ClusterRoles, ConnectStore, EtcdMemberProcess, EtcdProcesses, NodeContainers, Running, StoreConnection } from './ports';
+import { SwarmObjectsApi } from './objects-api';
+import type { Lease, Leadership } from './store/store';
+import { StoreUnavailable } from './store/store';
+
+/** The election managers campaign in; its value is the leader's node ID. */
+export const LEADER_ELECTION = '/berth/swarm/v1/election/leader';
+
+/** The cluster object as stored: the API's Swarm plus what is never shown (the root CA's key). */
+export interface StoredCluster extends Swarm {
+  RootCA: RootMaterial;
+}
+
+export const TEXT = {
+  alreadyInSwarm: 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.',
+  notInSwarm: 'This node is not part of a swarm',
+  inactiveNotManager: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+  workerNotManager: "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
+  managerPreparing: 'This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.',
+  noLeader: "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+  recovery: 'The swarm does not have a leader: too few managers are online. If they will not come back, run `docker swarm init --force-new-cluster` on a manager to recover.',
+};
+
+export interface ClusterOptions {
+  dataRoot: string;
+  ports: { control: number; etcdClient: number; etcdPeer: number };
+  signer: X509Signer;
+  etcd: EtcdProcesses;
+  connect: ConnectStore;
+  roles: ClusterRoles;
+  containers: NodeContainers;
+  host: HostDescriptionSources;
+  /** Opens the TLS control endpoint (join, task logs, images) for a node in a swarm; see control/server.ts. */
+  control?: (cluster: Cluster) => Promise<Running>;
+  /** Asks a manager's control endpoint to let this node join (control/client.ts). */
+  joinThrough?: (remote: string, token: string, request: JoinAsk) => Promise<JoinAnswer>;
+  log: { info(m: string): void; error(m: string): void };
+}
+
+/** What a joining node tells the manager it asks (its CSR carries its identity). */
+export interface JoinAsk {
+  nodeId: string;
+  csrPem: string;
+  advertiseAddr: string;
+  etcdPeerUrl: string;
+  etcdClientUrl: string;
+}
+
+/** What a manager answers a node it lets join. */
+export interface JoinAnswer {
+  clusterId: string;
+  role: 'manager' | 'worker';
+  caPem: string;
+  certPem: string;
+  etcdEndpoints: string[];
+  /** For managers: the --initial-cluster this node's new member starts with. */
+  initialCluster?: string;
+}
+
+type Phase = 'inactive' | 'pending' | 'active' | 'error';
+
+export class Cluster implements ClusterBackend {
+  private phase: Phase = 'inactive';
+  private error = '';
+  private state: SwarmState | undefined;
+  private member: EtcdMemberProcess | undefined;
+  private conn: StoreConnection | undefined;
+  private lease: Lease | undefined;
+  private leadership: Leadership | undefined;
+  private managerLoops: Running | undefined;
+  private agent: Running | undefined;
+  private controlServer: Running | undefined;
+  private stopping = false;
+  private readonly stateFile: SwarmStateFile;
+  private api: SwarmObjectsApi | undefined;
+
+  constructor(private readonly o: ClusterOptions) {
+    this.stateFile = new SwarmStateFile(o.dataRoot);
+  }
+
+  get nodeId(): string | undefined { return this.state?.nodeId; }
+  get role(): 'manager' | 'worker' | undefined { return this.state?.role; }
+  get stateFiles(): SwarmStateFile { return this.stateFile; }
+  get connection(): StoreConnection | undefined { return this.conn; }
+
+  /** At berthd start: a node that was in a swarm rejoins it in the background (pending until it is back). */
+  async restore(): Promise<void> {
+    const state = await this.stateFile.load();
+    if (!state) return;
+    this.state = state;
+    this.phase = 'pending';
+    void this.rejoin().catch((err: Error) => {
+      this.phase = 'error';
+      this.error = err.message;
+      this.o.log.error(`swarm: rejoining: ${err.message}`);
+    });
+  }
+
+  private async rejoin(): Promise<void> {
+    const s = this.state!;
+    if (s.member) {
+      this.member = await this.o.etcd.start({ ...s.member, initialCluster: `${s.member.name}=${s.member.peerUrl}`, state: 'existing', tls: this.stateFile.certificateFiles() });
+    }
+    await this.activate();
+  }
+
+  // ------------------------------------------------------------------------------------------ state machine
+
+  async info(): Promise<SwarmInfo> {
+    const base: SwarmInfo = { NodeID: this.state?.nodeId ?? '', NodeAddr: this.state?.advertiseAddr ?? '', LocalNodeState: this.phase, ControlAvailable: false, Error: this.error, RemoteManagers: null };
+    if (this.phase !== 'active' || !this.state) return base;
+    base.RemoteManagers = this.state.remoteManagers.length ? this.state.remoteManagers : null;
+    if (this.state.role !== 'manager' || !this.conn) return base;
+    base.ControlAvailable = true;
+    try {
+      const nodes = (await this.conn.objects.list<Node>('nodes')).items;
+      const managers = nodes.filter((n) => n.Spec.Role === 'manager');
+      base.Nodes = nodes.length;
+      base.Managers = managers.length;
+      base.RemoteManagers = managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? `${n.Status.Addr}:2377` }));
+      const cluster = await this.readCluster();
+      base.Cluster = clusterInfo(cluster);
+      if (managers.length === 2) {
+        base.Warnings = ['WARNING: Running Swarm in a two-manager configuration. This configuration provides\n         no fault tolerance, and poses a high risk to lose control over the cluster.\n         Refer to https://docs.docker.com/engine/swarm/admin_guide/ to configure the\n         Swarm for fault-tolerance.'];
+      }
+      this.error = '';
+    } catch (err) {
+      if (err instanceof StoreUnavailable) base.Error = TEXT.recovery;
+      else throw err;
+    }
+    return base;
+  }
+
+  pingHeader(): string {
+    if (this.phase === 'active') return `active/${this.state?.role ?? 'worker'}`;
+    return this.phase;
+  }
+
+  async init(req: InitRequest): Promise<string> {
+    if (req.ForceNewCluster && this.state?.member) return this.forceNewCluster();
+    if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
+    const port = dataPathPort(req.DataPathPort);
+    const spec = initSwarmSpec(req.Spec, req.AutoLockManagers);
+    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr);
+    const nodeId = newObjectId();
+    const clusterId = newObjectId();
+    this.phase = 'pending';
+    try {
+      const root = await createRoot(this.o.signer);
+      const cert = await issueNodeCertificate(this.o.signer, root, { nodeId, role: 'manager', clusterId }, addressesOf(advertiseAddr), nodeCertDays(spec.CAConfig?.NodeCertExpiry));
+      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: root.certPem });
+      const member = this.memberOf(nodeId, advertiseAddr);
+      this.member = await this.o.etcd.start({ ...member, initialCluster: `${member.name}=${member.peerUrl}`, state: 'new', tls });
+      this.state = {
+        nodeId, clusterId, role: 'manager', advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
+        etcdEndpoints: [member.clientUrl], member, remoteManagers: [{ NodeID: nodeId, Addr: `${advertiseAddr}:${this.o.ports.control}` }],
+      };
+      this.conn = await this.o.connect(this.state.etcdEndpoints, { certPem: cert.certPem, keyPem: cert.keyPem, caPem: root.certPem });
+      const now = new Date().toISOString();
+      const cluster: Omit<StoredCluster, 'Version'> = {
+        ID: clusterId, CreatedAt: now, UpdatedAt: now, Spec: spec, TLSInfo: tlsInfoOf(root.certPem), RootRotationInProgress: false,
+        DefaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: req.SubnetSize || 24, DataPathPort: port,
+        JoinTokens: { Worker: generateJoinToken(root.certPem), Manager: generateJoinToken(root.certPem) }, RootCA: root,
+      };
+      await this.conn.objects.create<StoredCluster>('cluster', cluster);
+      await this.stateFile.save(this.state);
+      await this.activate(req.Availability || 'active');
+      return nodeId;
+    } catch (err) {
+      await this.teardown().catch(() => undefined);
+      await this.stateFile.wipe().catch(() => undefined);
+      this.state = undefined;
+      this.phase = 'inactive';
+      throw err;
+    }
+  }
+
+  async join(req: JoinRequest): Promise<void> {
+    if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
+    if (!this.o.joinThrough) throw new UnavailableError('joining a swarm needs the control endpoint, which this daemon was started without');
+    if (!parseJoinToken(req.JoinToken)) throw new InvalidParameterError(INVALID_JOIN_TOKEN);
+    const remote = req.RemoteAddrs[0];
+    if (!remote) throw new InvalidParameterError('at least 1 RemoteAddr is required to join');
+    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, remote);
+    const nodeId = newObjectId();
+    this.phase = 'pending';
+    try {
+      // The CSR's subject is checked by the manager; the role it carries is a guess the answer confirms.
+      const member = this.memberOf(nodeId, advertiseAddr);
+      const key = await requestNodeCertificate(this.o.signer, { nodeId, role: 'worker', clusterId: 'pending' });
+      const ask = (csrPem: string) => this.o.joinThrough!(withPort(remote, 2377), req.JoinToken, { nodeId, csrPem, advertiseAddr, etcdPeerUrl: member.peerUrl, etcdClientUrl: member.clientUrl });
+      const answer = await ask(key.csrPem);
+      const tls = await this.stateFile.saveCertificates({ certPem: answer.certPem, keyPem: key.keyPem, caPem: answer.caPem });
+      this.state = {
+        nodeId, clusterId: answer.clusterId, role: answer.role, advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
+        etcdEndpoints: answer.etcdEndpoints, remoteManagers: [{ NodeID: '', Addr: withPort(remote, 2377) }],
+      };
+      if (answer.role === 'manager') {
+        this.member = await this.o.etcd.start({ ...member, initialCluster: answer.initialCluster!, state: 'existing', tls });
+        this.state.member = member;
+        this.state.etcdEndpoints = [member.clientUrl, ...answer.etcdEndpoints.filter((e) => e !== member.clientUrl)];
+      }
+      await this.stateFile.save(this.state);
+      await this.activate(req.Availability || 'active');
+    } catch (err) {
+      await this.teardown().catch(() => undefined);
+      await this.stateFile.wipe().catch(() => undefined);
+      this.state = undefined;
+      this.phase = 'inactive';
+      throw err;
+    }
+  }
+
+  async leave(force: boolean): Promise<void> {
+    if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.notInSwarm);
+    const s = this.state;
+    if (s.role === 'manager' && this.conn && this.phase === 'active') {
+      const { reachable, unreachable } = await this.managerReachability().catch(() => ({ reachable: 1, unreachable: 1 }));
+      if (!force) {
+        const intro = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
+        if (reachable === 1 && unreachable === 0) throw new UnavailableError(`${intro}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message. `);
+        if (reachable - 2 <= unreachable) {
+          throw new UnavailableError(`${intro}Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`);
+        }
+        throw new UnavailableError(`${intro}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`);
+      }
+    } else if (s.role === 'manager' && !force) {
+      throw new UnavailableError('You are attempting to leave the swarm on a node that is participating as a manager. Doing so may lose the consensus of your cluster. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.');
+    }
+    // Others see this node go down (its heartbeat stops); a manager also leaves etcd's membership so the
+    // remaining managers' quorum counts only them.
+    if (s.member && this.conn) {
+      const others = await this.conn.members.list().then((l) => l.filter((m) => m.name !== s.member!.name)).catch(() => []);
+      if (others.length) await this.conn.members.remove(s.member.name).catch((err: Error) => this.o.log.error(`swarm leave: removing etcd member: ${err.message}`));
+    }
+    await this.teardown();
+    await this.o.containers.removeNodeContainers(s.nodeId).catch((err: Error) => this.o.log.error(`swarm leave: removing containers: ${err.message}`));
+    await this.stateFile.wipe();
+    this.state = undefined;
+    this.phase = 'inactive';
+    this.error = '';
+  }
+
+  /** `docker swarm init --force-new-cluster` on a manager that lost quorum: etcd restarts alone on its data. */
+  private async forceNewCluster(): Promise<string> {
+    const s = this.state!;
+    await this.teardown();
+    const member = s.member!;
+    this.member = await this.o.etcd.start({ ...member, initialCluster: `${member.name}=${member.peerUrl}`, state: 'existing', forceNewCluster: true, tls: this.stateFile.certificateFiles() });
+    s.etcdEndpoints = [member.clientUrl];
+    await this.stateFile.save(s);
+    await this.activate();
+    // The other managers are workers-to-be now: their etcd members are gone from the one-member cluster.
+    await this.conn!.objects.list<Node>('nodes').then(async ({ items }) => {
+      for (const n of items) {
+        if (n.ID !== s.nodeId && n.Spec.Role === 'manager') {
+          await this.conn!.objects.modify<Node>('nodes', n.ID, (cur) => ({ ...cur, Spec: { ...cur.Spec, Role: 'worker' }, ManagerStatus: undefined }));
+        }
+      }
+    });
+    return s.nodeId;
+  }
+
+  private memberOf(nodeId: string, advertiseAddr: string): NonNullable<SwarmState['member']> {
+    const host = advertiseAddr.includes(':') ? `[${advertiseAddr}]` : advertiseAddr;
+    return {
+      name: nodeId,
+      clientUrl: `https://${host}:${this.o.ports.etcdClient}`,
+      peerUrl: `https://${host}:${this.o.ports.etcdPeer}`,
+      dataDir: `${this.stateFile.dir}/etcd`,
+    };
+  }
+
+  /** Connects, registers the node, starts the heartbeat, the agent, and (managers) the election and control endpoint. */
+  private async activate(availability: 'active' | 'pause' | 'drain' = 'active'): Promise<void> {
+    const s = this.state!;
+    const certs = await this.stateFile.readCertificates();
+    if (!this.conn) this.conn = await this.o.connect(s.etcdEndpoints, certs);
+    const conn = this.conn;
+    const cluster = await this.readCluster();
+    this.lease = await startHeartbeat(conn.store, s.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), s.advertiseAddr);
+    this.lease.onLost(() => {
+      if (this.stopping) return;
+      this.o.log.error('swarm: heartbeat lease lost; re-registering');
+      void this.reRegister();
+    });
+    await this.register(availability, tlsInfoOf(certs.caPem));
+    this.stopping = false;
+    this.agent = await this.o.roles.startAgent({ nodeId: s.nodeId, objects: conn.objects, store: conn.store });
+    if (s.role === 'manager') {
+      if (this.o.control) this.controlServer = await this.o.control(this);
+      void this.campaign();
+    }
+    this.phase = 'active';
+    this.error = '';
+  }
+
+  private async reRegister(): Promise<void> {
+    for (let delay = 500; !this.stopping && this.state && this.conn; delay = Math.min(delay * 2, 5000)) {
+      try {
+        const cluster = await this.readCluster();
+        this.lease = await startHeartbeat(this.conn.store, this.state.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), this.state.advertiseAddr);
+        this.lease.onLost(() => { if (!this.stopping) void this.reRegister(); });
+        await this.register(undefined, cluster.TLSInfo);
+        this.error = '';
+        if (this.state.role === 'manager') void this.campaign();
+        return;
+      } catch (err) {
+        this.error = err instanceof StoreUnavailable ? TEXT.recovery : (err as Error).message;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Writes this node's Node object: created at first, its Description and Status refreshed after. */
+  private async register(availability: 'active' | 'pause' | 'drain' | undefined, tls: ClusterInfo['TLSInfo']): Promise<void> {
+    const s = this.state!;
+    const objects = this.conn!.objects;
+    const description = describeNode(this.o.host, tls);
+    const status = { State: 'ready' as const, Addr: s.advertiseAddr };
+    const managerStatus = s.role === 'manager' ? { Reachability: 'reachable' as const, Addr: `${s.advertiseAddr}:${s.controlPort}` } : undefined;
+    const now = new Date().toISOString();
+    const existing = await objects.get<Node>('nodes', s.nodeId);
+    if (!existing) {
+      await objects.create<Node>('nodes', {
+        ID: s.nodeId, CreatedAt: now, UpdatedAt: now,
+        Spec: { Labels: {}, Role: s.role, Availability: availability ?? 'active' },
+        Description: description, Status: status, ...(managerStatus ? { ManagerStatus: managerStatus } : {}),
+      });
+      return;
+    }
+    await objects.modify<Node>('nodes', s.nodeId, (cur) => {
+      const next: Node = { ...cur, UpdatedAt: now, Description: description, Status: status };
+      if (managerStatus) next.ManagerStatus = managerStatus;
+      else delete next.ManagerStatus;
+      return next;
+    });
+  }
+
+  /** Managers campaign for leadership; the winner runs the manager loops until it loses the lease behind it. */
+  private async campaign(): Promise<void> {
+    const s = this.state;
+    const conn = this.conn;
+    const lease = this.lease;
+    if (!s || !conn || !lease || this.leadership) return;
+    try {
+      const leadership = await conn.store.campaign(LEADER_ELECTION, s.nodeId, lease);
+      if (this.stopping || this.lease !== lease) { await leadership.resign().catch(() => undefined); return; }
+      this.leadership = leadership;
+      this.o.log.info(`swarm: ${s.nodeId} leads the managers`);
+      leadership.onLost(() => {
+        this.leadership = undefined;
+        const loops = this.managerLoops;
+        this.managerLoops = undefined;
+        void loops?.stop();
+        this.o.log.info('swarm: leadership lost');
+      });
+      this.managerLoops = await this.o.roles.startManager({ nodeId: s.nodeId, objects: conn.objects, store: conn.store });
+    } catch (err) {
+      if (this.stopping) return;
+      this.o.log.error(`swarm: campaign: ${(err as Error).message}`);
+      setTimeout(() => void this.campaign(), 1000).unref();
+    }
+  }
+
+  /** Stops every loop, the heartbeat, the control endpoint, the store connection and this node's etcd member. */
+  private async teardown(): Promise<void> {
+    this.stopping = true;
+    await this.managerLoops?.stop().catch(() => undefined);
+    this.managerLoops = undefined;
+    await this.leadership?.resign().catch(() => undefined);
+    this.leadership = undefined;
+    await this.agent?.stop().catch(() => undefined);
+    this.agent = undefined;
+    await this.controlServer?.stop().catch(() => undefined);
+    this.controlServer = undefined;
+    await this.lease?.revoke().catch(() => undefined);
+    this.lease = undefined;
+    await this.conn?.close().catch(() => undefined);
+    this.conn = undefined;
+    this.api = undefined;
+    await this.member?.stop().catch(() => undefined);
+    this.member = undefined;
+  }
+
+  /** berthd stops: loops and connections go, the etcd member and containers keep running (a restart adopts them). */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const member = this.member;
+    this.member = undefined;
+    await this.managerLoops?.stop().catch(() => undefined);
+    await this.agent?.stop().catch(() => undefined);
+    await this.controlServer?.stop().catch(() => undefined);
+    await this.conn?.close().catch(() => undefined);
+    void member;
+  }
+
+  private async managerReachability(): Promise<{ reachable: number; unreachable: number }> {
+    const conn = this.conn!;
+    const managers = (await conn.objects.list<Node>('nodes')).items.filter((n) => n.Spec.Role === 'manager');
+    const alive = new Set((await conn.store.list(HEARTBEAT_PREFIX)).items.map((kv) => kv.key.slice(HEARTBEAT_PREFIX.length)));
+    const reachable = managers.filter((m) => alive.has(m.ID)).length;
+    return { reachable, unreachable: managers.length - reachable };
+  }
+
+  // ------------------------------------------------------------------------------------ manager-only access
+
+  /** The object API when this node is an active manager; moby's 503 texts otherwise. */
+  objectsApi(): SwarmObjectsApi {
+    if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.inactiveNotManager);
+    if (this.state.role !== 'manager') throw new UnavailableError(this.phase === 'active' ? TEXT.workerNotManager : TEXT.inactiveNotManager);
+    if (this.phase !== 'active' || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
+    this.api ??= new SwarmObjectsApi(this.conn, {
+      nodeId: this.state.nodeId,
+      leader: () => this.conn!.store.leader(LEADER_ELECTION),
+      alive: async () => new Set((await this.conn!.store.list(HEARTBEAT_PREFIX)).items.map((kv) => kv.key.slice(HEARTBEAT_PREFIX.length))),
+      localTaskLogs: this.o.roles.localTaskLogs?.bind(this.o.roles),
+      onUnavailable: () => { this.error = TEXT.recovery; },
+    });
+    return this.api;
+  }
+
+  async readCluster(): Promise<StoredCluster> {
+    const { items } = await this.conn!.objects.list<StoredCluster>('cluster');
+    const c = items[0];
+    if (!c) throw new UnavailableError(TEXT.managerPreparing);
+    return c;
+  }
+
+  async inspectSwarm(): Promise<Swarm> { return this.objectsApi().inspectSwarm(); }
+  async updateSwarm(spec: SwarmSpec, version: number, rotate: { workerToken: boolean; managerToken: boolean; unlockKey: boolean }): Promise<void> {
+    return this.objectsApi().updateSwarm(spec, version, rotate);
+  }
+  async unlockKey(): Promise<string> { return this.objectsApi().unlockKey(); }
+  async unlock(): Promise<void> {
+    if (this.phase !== 'locked' as Phase) throw new ConflictError('swarm is not locked');
+  }
+
+  listNodes(filters: Filters): Promise<Node[]> { return this.objectsApi().listNodes(filters); }
+  inspectNode(idOrName: string): Promise<Node> { return this.objectsApi().inspectNode(idOrName); }
+  updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> { return this.objectsApi().updateNode(idOrName, version, spec); }
+  removeNode(idOrName: string, force: boolean): Promise<void> { return this.objectsApi().removeNode(idOrName, force); }
+
+  listServices(filters: Filters, withStatus: boolean): Promise<Service[]> { return this.objectsApi().listServices(filters, withStatus); }
+  createService(spec: ServiceSpec, encodedAuth?: string): Promise<{ ID: string; Warnings: string[] | null }> { return this.objectsApi().createService(spec, encodedAuth); }
+  inspectService(idOrName: string, insertDefaults: boolean): Promise<Service> { return this.objectsApi().inspectService(idOrName, insertDefaults); }
+  updateService(idOrName: string, version: number, spec: ServiceSpec, options: ServiceUpdateOptions): Promise<{ Warnings: string[] | null }> {
+    return this.objectsApi().updateService(idOrName, version, spec, options);
+  }
+  removeService(idOrName: string): Promise<void> { return this.objectsApi().removeService(idOrName); }
+  serviceLogs(idOrName: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().serviceLogs(idOrName, options); }
+
+  listTasks(filters: Filters): Promise<Task[]> { return this.objectsApi().listTasks(filters); }
+  inspectTask(id: string): Promise<Task> { return this.objectsApi().inspectTask(id); }
+  taskLogs(id: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().taskLogs(id, options); }
+
+  listSecrets(filters: Filters): Promise<Secret[]> { return this.objectsApi().listSecrets(filters); }
+  createSecret(spec: SecretSpec): Promise<{ ID: string }> { return this.objectsApi().createSecret(spec); }
+  inspectSecret(idOrName: string): Promise<Secret> { return this.objectsApi().inspectSecret(idOrName); }
+  updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> { return this.objectsApi().updateSecret(idOrName, version, spec); }
+  removeSecret(idOrName: string): Promise<void> { return this.objectsApi().removeSecret(idOrName); }
+
+  listConfigs(filters: Filters): Promise<Config[]> { return this.objectsApi().listConfigs(filters); }
+  createConfig(spec: ConfigSpec): Promise<{ ID: string }> { return this.objectsApi().createConfig(spec); }
+  inspectConfig(idOrName: string): Promise<Config> { return this.objectsApi().inspectConfig(idOrName); }
+  updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> { return this.objectsApi().updateConfig(idOrName, version, spec); }
+  removeConfig(idOrName: string): Promise<void> { return this.objectsApi().removeConfig(idOrName); }
+}
+
+/** ClusterInfo as /info and /swarm show it: no tokens, no CA key, signing fields redacted. */
+export function clusterInfo(c: StoredCluster): ClusterInfo {
+  const { JoinTokens: _t, RootCA: _r, ...info } = c;
+  void _t; void _r;
+  return info;
+}
+
+/** The host part of an address given as ip, ip:port, iface or iface:port; the single system IP for 0.0.0.0 or "". */
+export function chooseAdvertiseAddr(given: string, remote?: string): string {
+  let host = given.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const ifaces = os.networkInterfaces();
+  if (host && ifaces[host]) {
+    const v4 = ifaces[host]!.find((a) => a.family === 'IPv4');
+    if (!v4) throw new InvalidParameterError(`interface ${host} has no usable IPv4 address`);
+    return v4.address;
+  }
+  if (host && host !== '0.0.0.0' && host !== '::') return host;
+  if (remote) {
+    // As dockerd, the address on the route to the manager: here the one on the same /24, else the only one.
+    const remoteHost = remote.replace(/:\d+$/, '');
+    const prefix = remoteHost.split('.').slice(0, 3).join('.');
+    const same = Object.values(ifaces).flat().find((a) => a && a.family === 'IPv4' && a.address.startsWith(`${prefix}.`));
+    if (same) return same.address;
+    if (remoteHost.startsWith('127.')) return '127.0.0.1';
+  }
+  const candidates = Object.entries(ifaces).flatMap(([name, as]) => (as ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => ({ name, address: a.address })));
+  if (candidates.length === 1) return candidates[0]!.address;
+  if (candidates.length === 0) throw new InvalidParameterError('could not find the system\'s IP address - specify one with --advertise-addr');
+  host = `${candidates[0]!.address} on ${candidates[0]!.name} and ${candidates[1]!.address} on ${candidates[1]!.name}`;
+  throw new InvalidParameterError(`could not choose an IP address to advertise since this system has multiple addresses on different interfaces (${host})`);
+}
+
+function addressesOf(advertiseAddr: string): string[] {
+  return [...new Set([advertiseAddr, '127.0.0.1'])];
+}
+
+function withPort(addr: string, port: number): string {
+  return /:\d+$/.test(addr) ? addr : `${addr}:${port}`;
+}
+
+export { heartbeatKey };

@@ -1,0 +1,24 @@
+// A node's liveness in the store: a key /berth/swarm/v1/heartbeats/<nodeID> on a lease this node keeps alive.
+// The leader's node-health loop watches the prefix: a key gone (lease expired) means the node stopped answering.
+import type { ClusterStore, Lease } from '../store/store';
+import { PREFIX } from '../store/objects';
+import { SECOND_NS } from '../../wire/swarm';
+
+export const HEARTBEAT_PREFIX = `${PREFIX}heartbeats/`;
+
+export function heartbeatKey(nodeId: string): string {
+  return `${HEARTBEAT_PREFIX}${nodeId}`;
+}
+
+/** Lease TTL (whole seconds) from Dispatcher.HeartbeatPeriod: one period plus a second of slack, at least 2 s. */
+export function heartbeatTtlSeconds(heartbeatPeriodNs: number | undefined): number {
+  const period = (heartbeatPeriodNs || 5 * SECOND_NS) / SECOND_NS;
+  return Math.max(2, Math.ceil(period) + 1);
+}
+
+/** Grants the lease and puts the key on it; the lease also carries this node's election candidacy. */
+export async function startHeartbeat(store: ClusterStore, nodeId: string, ttlSeconds: number, addr: string): Promise<Lease> {
+  const lease = await store.grantLease(ttlSeconds);
+  await store.txn([{ op: 'put', key: heartbeatKey(nodeId), value: JSON.stringify({ Addr: addr, At: new Date().toISOString() }), lease: lease.id }]);
+  return lease;
+}
