@@ -18,6 +18,9 @@ Options:
   --bridge NAME          the default bridge's interface name (default berth0; at most 15 characters)
   --default-address-pool base=CIDR,size=24
                          where network subnets come from (default base=10.210.0.0/16,size=24)
+  --swarm-control-port N swarm mode's control endpoint (join) on the advertise address (default 2377)
+  --etcd-client-port N   this node's etcd member, clients (default 2379)
+  --etcd-peer-port N     this node's etcd member, peers (default 2380)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -32,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
@@ -68,6 +71,14 @@ async function main(argv: string[]): Promise<void> {
   if (flags.has('--default-address-pool')) {
     const kv = Object.fromEntries(flags.get('--default-address-pool')!.split(',').map((p) => p.split(/=(.*)/s) as [string, string]));
     cfg.addressPool = addressPool({ base: kv.base, size: kv.size === undefined ? undefined : Number(kv.size) });
+  }
+  // Several daemons on one host (tests) each need their own swarm ports.
+  cfg.swarmPorts = { ...cfg.swarmPorts };
+  for (const [flag, key] of [['--swarm-control-port', 'control'], ['--etcd-client-port', 'etcdClient'], ['--etcd-peer-port', 'etcdPeer']] as const) {
+    if (!flags.has(flag)) continue;
+    const port = Number(flags.get(flag));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${flag}: not a port: ${flags.get(flag)}`);
+    cfg.swarmPorts[key] = port;
   }
   if (flags.has('--default-runtime')) cfg.defaultRuntime = flags.get('--default-runtime')!;
   if (flags.has('--host')) cfg.socket = flags.get('--host')!.replace(/^unix:\/\//, '');

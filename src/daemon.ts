@@ -66,7 +66,11 @@ import { LinuxMounter } from './host/mount';
 import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
 import { readHostResources } from './host/resources';
-import { BERTH_VERSION } from './wire/docker';
+import { BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
+import { Cluster } from './cluster/cluster';
+import { OpensslSigner } from './cluster/ca/openssl';
+import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
+import { clusterRoles } from './cluster/node/roles';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -86,6 +90,8 @@ export interface DaemonConfig {
   criu: string;
   /** Reported as Docker's experimental mode (daemon.json "experimental"); the docker CLI shows `checkpoint` only then. */
   experimental: boolean;
+  /** Swarm mode's ports on the advertise address: the control endpoint (join) and this node's etcd member. */
+  swarmPorts: { control: number; etcdClient: number; etcdPeer: number };
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -100,6 +106,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   bridge: 'berth0',
   criu: '/usr/local/lib/berth/criu/bin/criu',
   experimental: true,
+  swarmPorts: { control: 2377, etcdClient: 2379, etcdPeer: 2380 },
 };
 
 export interface Daemon {
@@ -227,6 +234,23 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   await builds.init();
 
   const hostFacts = linuxHostFacts(cfg.dataRoot);
+  const cluster = new Cluster({
+    dataRoot: cfg.dataRoot,
+    ports: cfg.swarmPorts,
+    signer: new OpensslSigner(),
+    etcd: etcdProcesses,
+    connect: connectEtcd,
+    roles: clusterRoles({ log }),
+    containers: {
+      removeNodeContainers: async (nodeId) => {
+        for (const c of containers.all().filter((r) => r.config.Labels?.['com.docker.swarm.node.id'] === nodeId)) {
+          await containers.remove(c.id, { force: true }).catch((err: Error) => log.error(`swarm leave: removing ${c.id}: ${err.message}`));
+        }
+      },
+    },
+    host: { ...hostFacts, engineVersion: COMPAT_DOCKER_VERSION, engineLabels: {} },
+    log,
+  });
   const router = new Router();
   registerSystemRoutes(router, {
     info: () => systemInfo({
@@ -241,7 +265,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       Volumes: await volumes.usage(),
       BuildCache: await builds.usage(),
     }),
-  }, events, cfg.experimental);
+  }, events, cfg.experimental, cluster);
   registerImageRoutes(router, { local: images, queries: imageQueries, tags: imageTags, removal: imageRemoval, archives: imageArchives }, registryPull(distribution));
   registerDistributionRoutes(router, distribution);
   registerBuildRoutes(router, builds);
@@ -267,12 +291,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     execIds: (id) => execs.idsOf(id),
   });
   registerNetworkRoutes(router, networks, endpoints);
-  registerSwarmRoutes(router);
-  registerNodeRoutes(router);
-  registerServiceRoutes(router);
-  registerTaskRoutes(router);
-  registerSecretRoutes(router);
-  registerConfigRoutes(router);
+  registerSwarmRoutes(router, cluster);
+  registerNodeRoutes(router, cluster);
+  registerServiceRoutes(router, cluster);
+  registerTaskRoutes(router, cluster);
+  registerSecretRoutes(router, cluster);
+  registerConfigRoutes(router, cluster);
 
   const server = createApiServer(router, log);
   await fsp.mkdir(path.dirname(cfg.socket), { recursive: true });
@@ -286,12 +310,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const running = containers.all().filter((c) => isRunning(c.state.status)).length;
   if (running) log.info(`restored ${running} running containers`);
   events.publish('daemon', 'reload', await hostFacts.daemonId(), { name: hostFacts.hostname() });
+  await cluster.restore();
 
   return {
     server,
     close: async () => {
       restarts.stop();
       health.stop();
+      await cluster.close();
       containers.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

@@ -44,8 +44,15 @@ function run(args: string[], cwd: string): Promise<string> {
   });
 }
 
+/**
+ * openssl req's own configuration: the host's openssl.cnf asks for UTF8String names; swarmkit's Go encodes ASCII
+ * names as PrintableString, and TLSInfo.CertIssuerSubject shows those bytes (MBMxETAPBgNVBAMTCHN3YXJtLWNh).
+ */
+const REQ_CONFIG = '[req]\ndistinguished_name = dn\nstring_mask = default\nprompt = no\n[dn]\n';
+
 async function inPrivateDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-ca-'));
+  await fsp.writeFile(path.join(dir, 'req.cnf'), REQ_CONFIG);
   try {
     return await work(dir);
   } finally {
@@ -66,7 +73,7 @@ export class OpensslSigner implements X509Signer {
   selfSignRoot(keyPem: string, commonName: string, days: number): Promise<string> {
     return inPrivateDir(async (dir) => {
       await fsp.writeFile(path.join(dir, 'ca.key'), keyPem, { mode: 0o600 });
-      return run(['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', String(days), '-subj', `/CN=${commonName}`,
+      return run(['req', '-config', 'req.cnf', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', String(days), '-subj', `/CN=${commonName}`,
         '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
     });
   }
@@ -74,7 +81,7 @@ export class OpensslSigner implements X509Signer {
   createRequest(keyPem: string, fields: CertificateRequestFields): Promise<string> {
     return inPrivateDir(async (dir) => {
       await fsp.writeFile(path.join(dir, 'node.key'), keyPem, { mode: 0o600 });
-      return run(['req', '-new', '-key', 'node.key', '-subj', subject(fields)], dir);
+      return run(['req', '-config', 'req.cnf', '-new', '-key', 'node.key', '-subj', subject(fields)], dir);
     });
   }
 
