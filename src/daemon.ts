@@ -71,6 +71,8 @@ import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
 import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
 import { clusterRoles } from './cluster/node/roles';
+import { startControlServer } from './cluster/control/server';
+import { joinThrough, peerTaskLogs } from './cluster/control/client';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -249,6 +251,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       },
     },
     host: { ...hostFacts, engineVersion: COMPAT_DOCKER_VERSION, engineLabels: {} },
+    control: startControlServer,
+    joinThrough,
+    peerTaskLogs,
+    exportImage: async (ref) => ((await images.has(ref)) ? imageArchives.save([ref]) : undefined),
     log,
   });
   const router = new Router();

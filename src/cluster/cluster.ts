@@ -17,7 +17,11 @@ import { heartbeatKey, heartbeatTtlSeconds, HEARTBEAT_PREFIX, startHeartbeat } f
 import { newObjectId } from './spec/ids';
 import { dataPathPort, initSwarmSpec } from './spec/swarm-spec';
 import { SwarmStateFile, type SwarmState } from './node/state';
-import type { ClusterRoles, ConnectStore, EtcdMemberProcess, EtcdProcesses, NodeContainers, Running, StoreConnection } from './ports';
+import type { ClusterRoles, ConnectStore, EtcdMemberProcess, EtcdProcesses, NodeContainers, Running, StoreConnection, TlsMaterial } from './ports';
+import type { ControlServerOptions } from './control/server';
+import type { Readable } from 'node:stream';
+import { roleOfToken } from './ca/tokens';
+import { signNodeCertificate } from './ca/ca';
 import { SwarmObjectsApi } from './objects-api';
 import type { Lease, Leadership } from './store/store';
 import { StoreUnavailable } from './store/store';
@@ -49,10 +53,14 @@ export interface ClusterOptions {
   roles: ClusterRoles;
   containers: NodeContainers;
   host: HostDescriptionSources;
-  /** Opens the TLS control endpoint (join, task logs, images) for a node in a swarm; see control/server.ts. */
-  control?: (cluster: Cluster) => Promise<Running>;
+  /** Opens the TLS control endpoint (join, task logs, images) of a node in a swarm (control/server.ts). */
+  control?: (o: ControlServerOptions) => Promise<Running>;
   /** Asks a manager's control endpoint to let this node join (control/client.ts). */
   joinThrough?: (remote: string, token: string, request: JoinAsk) => Promise<JoinAnswer>;
+  /** A peer's task logs through its control endpoint (control/client.ts). */
+  peerTaskLogs?: (addr: string, tls: TlsMaterial, taskId: string, options: LogOptions) => Promise<{ tty: boolean; stream: Readable }>;
+  /** This node's images for peers that lack one (`docker save` of one reference). */
+  exportImage?: (ref: string) => Promise<Readable | undefined>;
   log: { info(m: string): void; error(m: string): void };
 }
 
@@ -129,14 +137,15 @@ export class Cluster implements ClusterBackend {
     const base: SwarmInfo = { NodeID: this.state?.nodeId ?? '', NodeAddr: this.state?.advertiseAddr ?? '', LocalNodeState: this.phase, ControlAvailable: false, Error: this.error, RemoteManagers: null };
     if (this.phase !== 'active' || !this.state) return base;
     base.RemoteManagers = this.state.remoteManagers.length ? this.state.remoteManagers : null;
-    if (this.state.role !== 'manager' || !this.conn) return base;
-    base.ControlAvailable = true;
+    if (!this.conn) return base;
     try {
       const nodes = (await this.conn.objects.list<Node>('nodes')).items;
       const managers = nodes.filter((n) => n.Spec.Role === 'manager');
+      base.RemoteManagers = managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? `${n.Status.Addr}:2377` }));
+      if (this.state.role !== 'manager') return base;
+      base.ControlAvailable = true;
       base.Nodes = nodes.length;
       base.Managers = managers.length;
-      base.RemoteManagers = managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? `${n.Status.Addr}:2377` }));
       const cluster = await this.readCluster();
       base.Cluster = clusterInfo(cluster);
       if (managers.length === 2) {
@@ -204,9 +213,8 @@ export class Cluster implements ClusterBackend {
     const nodeId = newObjectId();
     this.phase = 'pending';
     try {
-      // The CSR's subject is checked by the manager; the role it carries is a guess the answer confirms.
       const member = this.memberOf(nodeId, advertiseAddr);
-      const key = await requestNodeCertificate(this.o.signer, { nodeId, role: 'worker', clusterId: 'pending' });
+      const key = await requestNodeCertificate(this.o.signer, nodeId);
       const ask = (csrPem: string) => this.o.joinThrough!(withPort(remote, 2377), req.JoinToken, { nodeId, csrPem, advertiseAddr, etcdPeerUrl: member.peerUrl, etcdClientUrl: member.clientUrl });
       const answer = await ask(key.csrPem);
       const tls = await this.stateFile.saveCertificates({ certPem: answer.certPem, keyPem: key.keyPem, caPem: answer.caPem });
@@ -297,7 +305,7 @@ export class Cluster implements ClusterBackend {
     if (!this.conn) this.conn = await this.o.connect(s.etcdEndpoints, certs);
     const conn = this.conn;
     const cluster = await this.readCluster();
-    this.lease = await startHeartbeat(conn.store, s.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), s.advertiseAddr);
+    this.lease = await startHeartbeat(conn.store, s.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), this.controlAddr());
     this.lease.onLost(() => {
       if (this.stopping) return;
       this.o.log.error('swarm: heartbeat lease lost; re-registering');
@@ -306,19 +314,52 @@ export class Cluster implements ClusterBackend {
     await this.register(availability, tlsInfoOf(certs.caPem));
     this.stopping = false;
     this.agent = await this.o.roles.startAgent({ nodeId: s.nodeId, objects: conn.objects, store: conn.store });
-    if (s.role === 'manager') {
-      if (this.o.control) this.controlServer = await this.o.control(this);
-      void this.campaign();
+    if (this.o.control) {
+      const listen = s.listenAddr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      this.controlServer = await this.o.control({
+        host: !listen || listen === '0.0.0.0' || listen === '::' ? s.advertiseAddr : listen, port: s.controlPort, tls: certs, log: this.o.log,
+        handlers: {
+          join: (token, ask) => this.acceptJoin(token, ask),
+          taskLogs: async (taskId, options) => this.o.roles.localTaskLogs?.(taskId, options),
+          exportImage: async (ref) => this.o.exportImage?.(ref),
+        },
+      });
     }
+    if (s.role === 'manager') void this.campaign();
     this.phase = 'active';
     this.error = '';
+  }
+
+  private controlAddr(): string {
+    const s = this.state!;
+    return `${s.advertiseAddr.includes(':') ? `[${s.advertiseAddr}]` : s.advertiseAddr}:${s.controlPort}`;
+  }
+
+  /** A manager admits a node that presents a join token: signs its certificate; a manager also joins etcd. */
+  async acceptJoin(token: string, ask: JoinAsk): Promise<JoinAnswer> {
+    const s = this.state;
+    if (this.phase !== 'active' || !s || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
+    if (s.role !== 'manager') throw new UnavailableError(TEXT.workerNotManager);
+    const cluster = await this.readCluster();
+    const role = roleOfToken(token, cluster.JoinTokens);
+    if (!role) throw new InvalidParameterError(INVALID_JOIN_TOKEN);
+    if (!/^[0-9a-z]{25}$/.test(ask.nodeId) || await this.conn.objects.get<Node>('nodes', ask.nodeId)) {
+      throw new InvalidParameterError(`rpc error: code = InvalidArgument desc = node ID ${JSON.stringify(ask.nodeId)} is not valid or already taken`);
+    }
+    const certPem = await signNodeCertificate(this.o.signer, cluster.RootCA, ask.csrPem, { nodeId: ask.nodeId, role, clusterId: cluster.ID },
+      [...new Set([ask.advertiseAddr, '127.0.0.1'])], nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
+    const members = await this.conn.members.list();
+    const etcdEndpoints = members.flatMap((m) => m.clientUrls);
+    let initialCluster: string | undefined;
+    if (role === 'manager') initialCluster = (await this.conn.members.add(ask.nodeId, ask.etcdPeerUrl)).initialCluster;
+    return { clusterId: cluster.ID, role, caPem: cluster.TLSInfo.TrustRoot, certPem, etcdEndpoints, ...(initialCluster ? { initialCluster } : {}) };
   }
 
   private async reRegister(): Promise<void> {
     for (let delay = 500; !this.stopping && this.state && this.conn; delay = Math.min(delay * 2, 5000)) {
       try {
         const cluster = await this.readCluster();
-        this.lease = await startHeartbeat(this.conn.store, this.state.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), this.state.advertiseAddr);
+        this.lease = await startHeartbeat(this.conn.store, this.state.nodeId, heartbeatTtlSeconds(cluster.Spec.Dispatcher?.HeartbeatPeriod), this.controlAddr());
         this.lease.onLost(() => { if (!this.stopping) void this.reRegister(); });
         await this.register(undefined, cluster.TLSInfo);
         this.error = '';
@@ -434,6 +475,12 @@ export class Cluster implements ClusterBackend {
       leader: () => this.conn!.store.leader(LEADER_ELECTION),
       alive: async () => new Set((await this.conn!.store.list(HEARTBEAT_PREFIX)).items.map((kv) => kv.key.slice(HEARTBEAT_PREFIX.length))),
       localTaskLogs: this.o.roles.localTaskLogs?.bind(this.o.roles),
+      remoteTaskLogs: async (node, taskId, options) => {
+        const hb = await this.conn!.store.get(heartbeatKey(node.ID));
+        if (!hb || !this.o.peerTaskLogs) throw new UnavailableError(`node ${node.ID} is not reachable`);
+        const addr = (JSON.parse(hb.value) as { Addr: string }).Addr;
+        return this.o.peerTaskLogs(addr, await this.stateFile.readCertificates(), taskId, options);
+      },
       onUnavailable: () => { this.error = TEXT.recovery; },
     });
     return this.api;

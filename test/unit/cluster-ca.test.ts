@@ -27,8 +27,11 @@ test('root: CN=swarm-ca, P-256, TLSInfo as moby shows it', async () => {
   const other = await createRoot(signer);
   assert.equal(identityOfCertificate(node.certPem, other.certPem), undefined);
 
-  const req = await requestNodeCertificate(signer, { ...identity, role: 'worker' });
-  await assert.rejects(signNodeCertificate(signer, root, req.csrPem, identity, [], 90), /does not match/);
+  const req = await requestNodeCertificate(signer, 'someone-else');
+  await assert.rejects(signNodeCertificate(signer, root, req.csrPem, identity, [], 90), /does not name node/);
+  const worker = await requestNodeCertificate(signer, 'w1');
+  const signed = await signNodeCertificate(signer, root, worker.csrPem, { nodeId: 'w1', role: 'worker', clusterId: 'c1xyz' }, ['10.1.2.4'], 90);
+  assert.deepEqual(identityOfCertificate(signed, root.certPem), { nodeId: 'w1', role: 'worker', clusterId: 'c1xyz' });
 });
 
 test('join tokens: SWMTKN-1-<50>-<25>, digest pins the PEM, roles told apart', () => {

@@ -49,27 +49,29 @@ export function tlsInfoOf(trustRootPem: string): TLSInfo {
   };
 }
 
-/** A node makes its own key and request: the key never leaves the node (the control endpoint signs the request). */
-export async function requestNodeCertificate(signer: X509Signer, identity: NodeIdentity): Promise<{ keyPem: string; csrPem: string }> {
+/**
+ * A node makes its own key and a request naming only its node ID: the key never leaves the node, and the role and
+ * cluster in its certificate are the CA's to decide when it signs (the control endpoint, from the join token).
+ */
+export async function requestNodeCertificate(signer: X509Signer, nodeId: string): Promise<{ keyPem: string; csrPem: string }> {
   const keyPem = signer.newKey();
-  const csrPem = await signer.createRequest(keyPem, { commonName: identity.nodeId, organizationalUnit: ouOfRole(identity.role), organization: identity.clusterId });
-  return { keyPem, csrPem };
+  return { keyPem, csrPem: await signer.createRequest(keyPem, { commonName: nodeId }) };
 }
 
 /**
- * Signs a node's request. The subject is the CA's decision, not the requester's: the request's subject is checked
- * to say exactly the identity the CA assigned (else refused), and IP SANs are the addresses the CA accepts for it.
+ * Signs a node's request (its signature checked, its CN the node ID it claims) with the subject the CA assigns
+ * and IP SANs for the addresses the node is reached at.
  */
 export async function signNodeCertificate(signer: X509Signer, root: RootMaterial, csrPem: string, identity: NodeIdentity, ipAddresses: string[], days: number): Promise<string> {
-  const wanted = `O=${identity.clusterId}, OU=${ouOfRole(identity.role)}, CN=${identity.nodeId}`;
   const said = await signer.requestSubject(csrPem);
-  if (said !== wanted) throw new InvalidParameterError(`certificate request subject ${JSON.stringify(said)} does not match ${JSON.stringify(wanted)}`);
-  return signer.signRequest(csrPem, root.certPem, root.keyPem, { days, ipAddresses, dnsNames: ['localhost'] });
+  if (said !== `CN=${identity.nodeId}`) throw new InvalidParameterError(`certificate request for ${JSON.stringify(said)} does not name node ${identity.nodeId}`);
+  const subject = { commonName: identity.nodeId, organizationalUnit: ouOfRole(identity.role), organization: identity.clusterId };
+  return signer.signRequest(csrPem, root.certPem, root.keyPem, { subject, days, ipAddresses, dnsNames: ['localhost'] });
 }
 
 /** Issues a node's key and certificate in one step (the node that creates the CA, and managers issuing for themselves). */
 export async function issueNodeCertificate(signer: X509Signer, root: RootMaterial, identity: NodeIdentity, ipAddresses: string[], days: number): Promise<NodeCertificate> {
-  const { keyPem, csrPem } = await requestNodeCertificate(signer, identity);
+  const { keyPem, csrPem } = await requestNodeCertificate(signer, identity.nodeId);
   return { keyPem, certPem: await signNodeCertificate(signer, root, csrPem, identity, ipAddresses, days) };
 }
 

@@ -17,6 +17,8 @@ export interface CertificateRequestFields {
 }
 
 export interface SignOptions {
+  /** The certificate's subject: the CA's decision, whatever the request said. */
+  subject: CertificateRequestFields;
   /** Days the certificate is valid. */
   days: number;
   ipAddresses: string[];
@@ -29,7 +31,7 @@ export interface X509Signer {
   selfSignRoot(keyPem: string, commonName: string, days: number): Promise<string>;
   createRequest(keyPem: string, fields: CertificateRequestFields): Promise<string>;
   signRequest(csrPem: string, caCertPem: string, caKeyPem: string, options: SignOptions): Promise<string>;
-  /** The request's subject as "O=.., OU=.., CN=.." (openssl's RFC 2253 order reversed to ours), after checking its signature. */
+  /** The request's subject as openssl prints it ("O=c, OU=r, CN=n"), after checking the request's signature. */
   requestSubject(csrPem: string): Promise<string>;
 }
 
@@ -105,7 +107,7 @@ export class OpensslSigner implements X509Signer {
         ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []), '',
       ].join('\n'));
       return run(['x509', '-req', '-in', 'node.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomSerial()}`,
-        '-days', String(o.days), '-sha256', '-extfile', 'node.ext'], dir);
+        '-days', String(o.days), '-sha256', '-extfile', 'node.ext', '-subj', subject(o.subject)], dir);
     });
   }
 }

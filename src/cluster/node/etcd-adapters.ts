@@ -1,6 +1,7 @@
 // The membership's etcd ports filled with the real parts: this node's member process (src/cluster/etcd/member.ts)
 // and a store connection (EtcdStore, ObjectsStore, and etcd's membership calls through one more client).
 import { Etcd3 } from 'etcd3';
+import { noop } from 'cockatiel';
 import { EtcdMember } from '../etcd/member';
 import { addMember, listMembers, removeMember } from '../etcd/membership';
 import { EtcdStore } from '../store/etcd-store';
@@ -33,7 +34,11 @@ export const etcdProcesses: EtcdProcesses = {
 export const connectEtcd: ConnectStore = async (endpoints, tls) => {
   const credentials = { ca: Buffer.from(tls.caPem), cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem) };
   const store = new EtcdStore({ hosts: endpoints, tls: credentials });
-  const admin = new Etcd3({ hosts: endpoints, credentials: { rootCertificate: credentials.ca, certChain: credentials.cert, privateKey: credentials.key } });
+  // As EtcdStore's client: no circuit breaker (it would refuse the member calls for seconds after one failure).
+  const admin = new Etcd3({
+    hosts: endpoints, credentials: { rootCertificate: credentials.ca, certChain: credentials.cert, privateKey: credentials.key },
+    faultHandling: { host: () => noop, global: noop },
+  });
   return {
     store,
     objects: new ObjectsStore(store),
