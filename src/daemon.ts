@@ -71,8 +71,9 @@ import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
 import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
 import { clusterRoles } from './cluster/node/roles';
+import { EngineTaskRuntime } from './cluster/agent/task-runtime-engine';
 import { startControlServer } from './cluster/control/server';
-import { joinThrough, peerTaskLogs } from './cluster/control/client';
+import { joinThrough, peerImage, peerTaskLogs } from './cluster/control/client';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -242,7 +243,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     signer: new OpensslSigner(),
     etcd: etcdProcesses,
     connect: connectEtcd,
-    roles: clusterRoles({ log }),
+    roles: clusterRoles({
+      runtime: new EngineTaskRuntime({
+        containers, images, pull: (ref) => distribution.pull(ref), networks, events, filesRoot: path.join(cfg.runRoot, 'swarm', 'tasks'),
+      }),
+      node: { hostname: hostFacts.hostname(), os: 'linux', architecture: hostFacts.machine() },
+      fetchFromPeer: (ref) => cluster.fetchImageFromPeers(ref, (tar) => imageArchives.load(tar, () => undefined).then(() => undefined)),
+      log,
+    }),
     containers: {
       removeNodeContainers: async (nodeId) => {
         for (const c of containers.all().filter((r) => r.config.Labels?.['com.docker.swarm.node.id'] === nodeId)) {
@@ -254,6 +262,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     control: startControlServer,
     joinThrough,
     peerTaskLogs,
+    peerImage,
     exportImage: async (ref) => ((await images.has(ref)) ? imageArchives.save([ref]) : undefined),
     log,
   });

@@ -57,6 +57,8 @@ export interface ClusterOptions {
   control?: (o: ControlServerOptions) => Promise<Running>;
   /** Asks a manager's control endpoint to let this node join (control/client.ts). */
   joinThrough?: (remote: string, token: string, request: JoinAsk) => Promise<JoinAnswer>;
+  /** An image tar from a peer's control endpoint; undefined when it lacks the image (control/client.ts). */
+  peerImage?: (addr: string, tls: TlsMaterial, ref: string) => Promise<Readable | undefined>;
   /** A peer's task logs through its control endpoint (control/client.ts). */
   peerTaskLogs?: (addr: string, tls: TlsMaterial, taskId: string, options: LogOptions) => Promise<{ tty: boolean; stream: Readable }>;
   /** This node's images for peers that lack one (`docker save` of one reference). */
@@ -353,6 +355,23 @@ export class Cluster implements ClusterBackend {
     let initialCluster: string | undefined;
     if (role === 'manager') initialCluster = (await this.conn.members.add(ask.nodeId, ask.etcdPeerUrl)).initialCluster;
     return { clusterId: cluster.ID, role, caPem: cluster.TLSInfo.TrustRoot, certPem, etcdEndpoints, ...(initialCluster ? { initialCluster } : {}) };
+  }
+
+  /**
+   * "An image present on one node but in no registry is fetched from that node": asks every other live node's
+   * control endpoint in turn and loads the first answer.
+   */
+  async fetchImageFromPeers(ref: string, load: (tar: Readable) => Promise<void>): Promise<void> {
+    const s = this.state;
+    if (!s || !this.conn || !this.o.peerImage) throw new UnavailableError(`image ${ref} is in no registry and this node is in no swarm`);
+    const tls = await this.stateFile.readCertificates();
+    for (const hb of (await this.conn.store.list(HEARTBEAT_PREFIX)).items) {
+      if (hb.key === heartbeatKey(s.nodeId)) continue;
+      const addr = (JSON.parse(hb.value) as { Addr: string }).Addr;
+      const tar = await this.o.peerImage(addr, tls, ref).catch(() => undefined);
+      if (tar) { await load(tar); return; }
+    }
+    throw new UnavailableError(`No such image: ${ref} (in no registry and on no other node)`);
   }
 
   private async reRegister(): Promise<void> {

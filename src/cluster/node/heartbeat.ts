@@ -1,14 +1,11 @@
-// A node's liveness in the store: a key /berth/swarm/v1/heartbeats/<nodeID> on a lease this node keeps alive.
+// A node's liveness in the store: its key (manager/heartbeat-keys.ts) on a lease this node keeps alive; the value
+// is the node's control endpoint address (peers fetch task logs and images there).
 // The leader's node-health loop watches the prefix: a key gone (lease expired) means the node stopped answering.
 import type { ClusterStore, Lease } from '../store/store';
-import { PREFIX } from '../store/objects';
 import { SECOND_NS } from '../../wire/swarm';
+import { HEARTBEAT_PREFIX, heartbeatKey } from '../manager/heartbeat-keys';
 
-export const HEARTBEAT_PREFIX = `${PREFIX}heartbeats/`;
-
-export function heartbeatKey(nodeId: string): string {
-  return `${HEARTBEAT_PREFIX}${nodeId}`;
-}
+export { HEARTBEAT_PREFIX, heartbeatKey };
 
 /** Lease TTL (whole seconds) from Dispatcher.HeartbeatPeriod: one period plus a second of slack, at least 2 s. */
 export function heartbeatTtlSeconds(heartbeatPeriodNs: number | undefined): number {

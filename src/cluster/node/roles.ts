@@ -1,20 +1,55 @@
-// What runs on a node by its role: the agent on every node, the manager loops on the elected leader. Filled with
-// the agent's Worker and the manager's loops as those parts land; until then a node runs what exists.
-import type { ClusterRoles, RoleContext, Running } from '../ports';
+// What runs on a node by its role: the agent's Worker on every node, the manager's loops on the elected leader,
+// and this node's task logs as the stream the logs routes and peers read (dockerd's rendering, multiplexed).
+import { Readable } from 'node:stream';
+import type { LogOptions } from '../backend';
+import { ClusterManager } from '../manager/manager';
+import { Worker } from '../agent/worker';
+import { localTaskLogs, renderLogLine } from '../agent/task-logs';
+import type { TaskRuntime } from '../agent/task-runtime';
+import type { NodeFallback } from '../agent/task-inputs';
+import type { ClusterRoles } from '../ports';
 
 export interface RoleParts {
+  runtime: TaskRuntime;
+  node: NodeFallback;
+  /** An image no registry has, from a peer node that has it. */
+  fetchFromPeer?: (image: string) => Promise<void>;
   log: { info(m: string): void; error(m: string): void };
-  /** The leader's loops (src/cluster/manager). */
-  manager?: (ctx: RoleContext) => Promise<Running>;
-  /** This node's worker (src/cluster/agent). */
-  agent?: (ctx: RoleContext) => Promise<Running>;
 }
 
-const idle: Running = { stop: async () => undefined };
+/** A frame of Docker's multiplexed stream: 1 = stdout, 2 = stderr, then the length. */
+function frame(stream: 'stdout' | 'stderr', payload: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = stream === 'stdout' ? 1 : 2;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
 
 export function clusterRoles(parts: RoleParts): ClusterRoles {
   return {
-    startManager: async (ctx) => (parts.manager ? parts.manager(ctx) : idle),
-    startAgent: async (ctx) => (parts.agent ? parts.agent(ctx) : idle),
+    async startManager(ctx) {
+      const manager = new ClusterManager(ctx.objects, { log: (m) => parts.log.info(`swarm manager: ${m}`) });
+      await manager.start();
+      return { stop: () => manager.stop() };
+    },
+    async startAgent(ctx) {
+      const worker = new Worker({ nodeId: ctx.nodeId, objects: ctx.objects, runtime: parts.runtime, node: parts.node, fetchFromPeer: parts.fetchFromPeer, log: parts.log });
+      await worker.start();
+      return { stop: () => worker.stop() };
+    },
+    async localTaskLogs(taskId: string, o: LogOptions) {
+      const abort = new AbortController();
+      const lines = localTaskLogs(parts.runtime, { taskId }, {
+        follow: o.follow, stdout: o.stdout, stderr: o.stderr, signal: abort.signal,
+        ...(o.since ? { sinceNano: BigInt(Math.floor(o.since * 1e9)) } : {}),
+        ...(o.tail !== 'all' ? { tail: o.tail } : {}),
+      });
+      async function* frames(): AsyncGenerator<Buffer> {
+        for await (const line of lines) yield frame(line.stream, renderLogLine(line, { timestamps: o.timestamps, details: o.details }));
+      }
+      const stream = Readable.from(frames());
+      stream.once('close', () => abort.abort());
+      return { tty: false, stream };
+    },
   };
 }
