@@ -305,7 +305,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     startFromCheckpoint: (ref, name, dir) => checkpoints.start(ref, name, dir),
     execIds: (id) => execs.idsOf(id),
   });
-  registerNetworkRoutes(router, networks, endpoints);
+  registerNetworkRoutes(router, networks, endpoints, cluster.swarmNetworks());
   registerSwarmRoutes(router, cluster);
   registerNodeRoutes(router, cluster);
   registerServiceRoutes(router, cluster);

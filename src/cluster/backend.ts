@@ -5,6 +5,7 @@
 // CONTRACT: the cluster parts code against this; extend it, do not change what is here without saying so.
 import type { Readable } from 'node:stream';
 import type { Filters } from '../wire/filters';
+import type { NetworkCreateBody, NetworkResource } from '../wire/docker';
 import type {
   Config, ConfigSpec, InitRequest, JoinRequest, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Swarm, SwarmInfo, SwarmSpec, Task,
 } from '../wire/swarm';
@@ -76,3 +77,18 @@ export interface ClusterBackend {
   updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void>;
   removeConfig(idOrName: string): Promise<void>;
 }
+
+/**
+ * A swarm's networks (Scope "swarm": `docker network create -d overlay`, stack networks) kept by the cluster, listed
+ * beside the local ones while this node is a manager (src/cluster/cluster.ts); the network routes take it beside the engine's NetworkService.
+ */
+export interface SwarmNetworks {
+  /** Empty when this node is no manager. */
+  list(): Promise<NetworkResource[]>;
+  find(idOrName: string): Promise<NetworkResource | undefined>;
+  /** Creates an overlay network (503 with moby's text when this node is no manager). */
+  create(body: NetworkCreateBody): Promise<{ Id: string; Warning: string }>;
+  /** False when there is no such swarm network. */
+  remove(idOrName: string): Promise<boolean>;
+}
+

@@ -8,7 +8,7 @@ import type { Filters } from '../wire/filters';
 import type {
   ClusterInfo, Config, ConfigSpec, InitRequest, JoinRequest, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Swarm, SwarmInfo, SwarmSpec, Task,
 } from '../wire/swarm';
-import type { ClusterBackend, ClusterLogStream, LogOptions, ServiceUpdateOptions } from './backend';
+import type { ClusterBackend, ClusterLogStream, LogOptions, ServiceUpdateOptions, SwarmNetworks } from './backend';
 import { createRoot, issueNodeCertificate, nodeCertDays, requestNodeCertificate, tlsInfoOf, type RootMaterial } from './ca/ca';
 import type { X509Signer } from './ca/openssl';
 import { generateJoinToken, INVALID_JOIN_TOKEN, parseJoinToken } from './ca/tokens';
@@ -22,7 +22,8 @@ import type { ControlServerOptions } from './control/server';
 import type { Readable } from 'node:stream';
 import { roleOfToken } from './ca/tokens';
 import { signNodeCertificate } from './ca/ca';
-import { SwarmObjectsApi } from './objects-api';
+import { SwarmObjectsApi, type ClusterNetwork } from './objects-api';
+import type { NetworkResource } from '../wire/docker';
 import type { Lease, Leadership } from './store/store';
 import { StoreUnavailable } from './store/store';
 
@@ -503,6 +504,41 @@ export class Cluster implements ClusterBackend {
       onUnavailable: () => { this.error = TEXT.recovery; },
     });
     return this.api;
+  }
+
+  /** The swarm's networks for the network routes: objects in the store, Scope swarm, only on managers. */
+  swarmNetworks(): SwarmNetworks {
+    const api = () => (this.phase === 'active' && this.state?.role === 'manager' ? this.objectsApi() : undefined);
+    const resourceOf = (n: ClusterNetwork): NetworkResource => ({
+      Name: n.Name, Id: n.ID, Created: n.Created, Scope: 'swarm', Driver: n.Driver, EnableIPv4: true, EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: !!n.Internal, Attachable: !!n.Attachable, Ingress: false,
+      ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: n.Options ?? {}, Labels: n.Labels ?? {},
+    });
+    return {
+      list: async () => (await api()?.listNetworks() ?? []).map(resourceOf),
+      find: async (idOrName) => {
+        const all = await api()?.listNetworks() ?? [];
+        const n = all.find((x) => x.ID === idOrName) ?? all.find((x) => x.Name === idOrName) ?? all.find((x) => idOrName && x.ID.startsWith(idOrName));
+        return n && resourceOf(n);
+      },
+      create: async (body) => {
+        const objects = this.objectsApi();
+        if (!body.Name) throw new InvalidParameterError('network name must not be empty');
+        const n = await objects.createNetwork({
+          ID: newObjectId(), Name: body.Name, Driver: 'overlay', Labels: body.Labels ?? {}, Created: new Date().toISOString(), Scope: 'swarm',
+          Options: body.Options ?? {}, Attachable: !!body.Attachable, Internal: !!body.Internal,
+        });
+        return { Id: n.ID, Warning: '' };
+      },
+      remove: async (idOrName) => {
+        const a = api();
+        if (!a) return false;
+        const all = await a.listNetworks();
+        if (!all.some((x) => x.ID === idOrName || x.Name === idOrName || (idOrName && x.ID.startsWith(idOrName)))) return false;
+        await a.removeNetwork(idOrName);
+        return true;
+      },
+    };
   }
 
   async readCluster(): Promise<StoredCluster> {

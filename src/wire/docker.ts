@@ -341,7 +341,7 @@ export interface NetworkResource {
   Name: string;
   Id: string;
   Created: string;
-  Scope: 'local';
+  Scope: 'local' | 'swarm';
   Driver: string;
   EnableIPv4: boolean;
   EnableIPv6: boolean;

@@ -11,28 +11,41 @@ import { queryFilters, type Router } from '../router';
 import { networkConnect, networkCreate, networkDisconnect } from '../shapes/networks';
 import { parseUntil } from '../../wire/timestamps';
 import type { Filters } from '../../wire/filters';
+import type { SwarmNetworks } from '../../cluster/backend';
 
-export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints): void {
+export function registerNetworkRoutes(router: Router, networks: NetworkService, endpoints: NetworkEndpoints, swarm?: SwarmNetworks): void {
   router.get('/networks', async (ctx) => {
-    const match = listFilter(queryFilters(ctx.query, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']), networks);
-    return networks.all().filter(match).map((n) => resource(n, networks, false));
+    const filters = queryFilters(ctx.query, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
+    const match = listFilter(filters, networks);
+    const local = networks.all().filter(match).map((n) => resource(n, networks, false));
+    return swarm ? [...local, ...(await swarm.list()).filter(swarmListFilter(filters))] : local;
   });
 
   router.get('/networks/{id}', async (ctx) => {
-    const n = networks.get(ctx.params.id!);
-    // moby answers a network of another scope than the one asked for as not found; all of Berth's are local.
     const scope = ctx.query.get('scope');
+    const n = networks.find(ctx.params.id!);
+    if (!n && swarm) {
+      const s = await swarm.find(ctx.params.id!);
+      if (s && (!scope || scope === 'swarm')) return s;
+    }
+    if (!n) return resource(networks.get(ctx.params.id!), networks, true);
+    // moby answers a network of another scope than the one asked for as not found.
     if (scope && scope !== 'local') throw new NotFoundError(`network ${ctx.params.id} not found`);
     return resource(n, networks, true);
   });
 
   router.post('/networks/create', async (ctx) => {
-    const out = await networks.create(checkBridgeOptions(await ctx.body(networkCreate) as NetworkCreateBody | null | undefined));
+    const body = await ctx.body(networkCreate) as NetworkCreateBody | null | undefined;
+    const out = swarm && body?.Driver === 'overlay' ? await swarm.create(body) : await networks.create(checkBridgeOptions(body));
     ctx.res!.statusCode = 201;
     return out;
   });
 
   router.delete('/networks/{id}', async (ctx) => {
+    if (!networks.find(ctx.params.id!) && swarm && await swarm.remove(ctx.params.id!)) {
+      ctx.res!.statusCode = 204;
+      return;
+    }
     await networks.remove(ctx.params.id!);
     ctx.res!.statusCode = 204;
   });
@@ -114,6 +127,16 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
 function ipamConfig(subnet = '', ipRange = '', gateway = '', aux: Record<string, string> = {}): IPAMConfig | undefined {
   if (!subnet) return undefined;
   return { Subnet: subnet, ...(ipRange ? { IPRange: ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}), ...(Object.keys(aux).length ? { AuxiliaryAddresses: aux } : {}) };
+}
+
+/** The same filters over swarm networks (all custom; dangling is not known here, so it keeps them). */
+function swarmListFilter(filters: Filters): (n: NetworkResource) => boolean {
+  return (n) => {
+    const any = (key: string, pred: (v: string) => boolean) => { const vs = filters.get(key); return !vs || vs.some(pred); };
+    return any('driver', (d) => n.Driver === d) && any('id', (i) => n.Id.startsWith(i)) && any('name', (x) => n.Name.includes(x))
+      && any('scope', (s) => s === 'swarm') && any('type', (t) => t === 'custom')
+      && (filters.get('label') ?? []).every((l) => labelMatch(n.Labels ?? {}, l));
+  };
 }
 
 /** GET /networks filters: driver, id, label, name, scope, type (custom|builtin), dangling. */
