@@ -1,11 +1,15 @@
-// Multi-node swarm tests: berthd daemons that each hold their own swarm ports (control, etcd client, etcd peer),
-// and the clean-up of the etcd member a daemon leaves running (it outlives berthd by design).
+// Multi-node swarm tests on one host: N berthd daemons, each in its own network namespace joined to a private test
+// bridge by a veth pair (a /24 the harness picks and removes), each with its own data root, exec root, socket and
+// bridge name; the docker CLI against node i; kill -9 of a node's berthd and etcd member; restart; full clean-up
+// (processes by PID, netns, veths, bridge; iptables rules berthd made inside a netns go with it).
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ROOT, TestDaemon } from './daemon';
 
 let nextPort = 0;
 
-/** Three free-looking ports for one daemon, from a range picked per test process. */
+/** Three ports for one daemon sharing the host's network stack with others, from a range picked per test process. */
 export function swarmPortArgs(): string[] {
   if (!nextPort) nextPort = 30000 + (process.pid % 500) * 30;
   const p = nextPort;
@@ -13,19 +17,118 @@ export function swarmPortArgs(): string[] {
   return ['--swarm-control-port', String(p), '--etcd-client-port', String(p + 1), '--etcd-peer-port', String(p + 2)];
 }
 
+function etcdPid(dataRoot: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataRoot, 'swarm', 'etcd.pid'), 'utf8').trim());
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return argv.includes(`--data-dir=${path.join(dataRoot, 'swarm', 'etcd')}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Kills (SIGKILL, by its pidfile) the etcd member under a daemon's data root, if one runs. */
 export function killSwarmEtcd(dataRoot: string): void {
-  const pidFile = path.join(dataRoot, 'swarm', 'etcd.pid');
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    return;
+  const pid = etcdPid(dataRoot);
+  if (pid !== undefined) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (argv.includes(`--data-dir=${path.join(dataRoot, 'swarm', 'etcd')}`)) process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
+}
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** One node: a TestDaemon whose berthd runs inside the node's network namespace. */
+export class ClusterNode extends TestDaemon {
+  constructor(readonly index: number, readonly netns: string, readonly address: string) {
+    super(`swn${index}`);
+  }
+
+  override async start(): Promise<this> {
+    const out = fs.openSync(this.logFile, 'a');
+    const proc = spawn('ip', ['netns', 'exec', this.netns, path.join(ROOT, 'bin/berthd'), '--data-root', this.dataRoot, '--exec-root', this.runRoot,
+      '--bridge', this.bridge, '--default-address-pool', this.addressPool], { stdio: ['ignore', out, out], detached: true });
+    this.proc = proc;
+    proc.unref();
+    for (let i = 0; i < 300; i++) {
+      if (this.ping()) return this;
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berthd in ${this.netns} did not start:\n${fs.readFileSync(this.logFile, 'utf8')}`);
+  }
+
+  /** kill -9 of berthd and of its etcd member (the node's whole control plane; its containers keep running). */
+  async crash(): Promise<void> {
+    killSwarmEtcd(this.dataRoot);
+    await this.kill9();
+  }
+
+  /** PID of this node's etcd member, if running. */
+  etcdPid(): number | undefined {
+    return etcdPid(this.dataRoot);
+  }
+
+  override async cleanup(): Promise<void> {
+    // Task containers first, through berthd while it answers (their mounts live in berthd's mount namespace).
+    if (this.proc && this.proc.exitCode === null && !this.proc.signalCode && this.ping()) {
+      const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) this.docker(['rm', '-f', ...ids]);
+    }
+    killSwarmEtcd(this.dataRoot);
+    await super.cleanup();
+  }
+}
+
+/** N nodes on a private /24: 10.<a>.<b>.1 is the host's bridge, node i is .(10+i). */
+export class TestCluster {
+  readonly nodes: ClusterNode[] = [];
+  readonly bridge: string;
+  readonly prefix: string;
+  private readonly tag: string;
+
+  constructor(readonly size: number) {
+    this.tag = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 4)}`.slice(-6);
+    this.bridge = `bsw${this.tag}`;
+    this.prefix = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+  }
+
+  /** Makes the bridge, namespaces and veths, and starts every node's berthd with busybox imported. */
+  async start(): Promise<this> {
+    run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
+    run('ip', ['addr', 'add', `${this.prefix}.1/24`, 'dev', this.bridge]);
+    run('ip', ['link', 'set', this.bridge, 'up']);
+    for (let i = 0; i < this.size; i++) {
+      const ns = `bsw${this.tag}n${i}`;
+      const host = `bsw${this.tag}h${i}`;
+      const peer = `bsw${this.tag}p${i}`;
+      const address = `${this.prefix}.${10 + i}`;
+      run('ip', ['netns', 'add', ns]);
+      run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+      run('ip', ['link', 'set', host, 'master', this.bridge, 'up']);
+      run('ip', ['link', 'set', peer, 'netns', ns]);
+      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      run('ip', ['-n', ns, 'link', 'set', peer, 'name', 'eth0']);
+      run('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+      run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      run('ip', ['-n', ns, 'route', 'add', 'default', 'via', `${this.prefix}.1`]);
+      this.nodes.push(new ClusterNode(i, ns, address));
+    }
+    await Promise.all(this.nodes.map((n) => n.startWithBusybox()));
+    return this;
+  }
+
+  node(i: number): ClusterNode {
+    return this.nodes[i]!;
+  }
+
+  /** Stops every node and removes what the harness made. */
+  async cleanup(): Promise<void> {
+    for (const n of this.nodes) await n.cleanup().catch(() => undefined);
+    for (const n of this.nodes) spawnSync('ip', ['netns', 'del', n.netns]);
+    for (let i = 0; i < this.size; i++) spawnSync('ip', ['link', 'del', `bsw${this.tag}h${i}`]);
+    spawnSync('ip', ['link', 'del', this.bridge]);
   }
 }

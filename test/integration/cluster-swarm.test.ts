@@ -1,11 +1,13 @@
 // Swarm mode end to end through the real docker CLI: the floor (/work/shared/checks/cluster) on one berthd (init,
 // node ls, a replicated service that converges, scales, updates and rolls back, a secret read by a task, a stack,
-// bad specs refused, service rm, leave), then joins of more daemons on the same host (their own swarm ports).
+// bad specs refused, service rm, leave); then 3 managers and 2 workers, each in its own network namespace (joins,
+// spread, drain, a node killed, the leader killed, a worker refusing manager calls, service logs from other nodes,
+// quorum loss and --force-new-cluster).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { TestDaemon } from '../helpers/daemon';
-import { killSwarmEtcd, swarmPortArgs } from '../helpers/cluster';
+import { killSwarmEtcd, swarmPortArgs, TestCluster, type ClusterNode } from '../helpers/cluster';
 
 /** Polls `probe` until it is true (every 250 ms, up to `ms`). */
 async function eventually(what: string, probe: () => boolean, ms = 60_000): Promise<void> {
@@ -82,5 +84,96 @@ describe('swarm mode on one node (the floor)', () => {
     d.dockerOk(['swarm', 'leave', '--force']);
     assert.equal(d.dockerOk(['info', '--format', '{{.Swarm.LocalNodeState}}']).trim(), 'inactive');
     assert.match(d.dockerFail(['node', 'ls']), /This node is not a swarm manager. Use "docker swarm init"/);
+  });
+});
+
+interface TaskView { ID: string; NodeID?: string; DesiredState: string; Status: { State: string } }
+
+function tasksOf(d: TestDaemon, service: string): TaskView[] {
+  const r = d.api('GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}`);
+  return r.status === 200 ? JSON.parse(r.body) as TaskView[] : [];
+}
+
+function runningOn(d: TestDaemon, service: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tasksOf(d, service)) {
+    if (t.DesiredState === 'running' && t.Status.State === 'running' && t.NodeID) counts.set(t.NodeID, (counts.get(t.NodeID) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+describe('swarm mode on 3 managers and 2 workers', () => {
+  let c: TestCluster;
+  const ids: string[] = [];
+  let m: ClusterNode[];
+  before(async () => {
+    c = await new TestCluster(5).start();
+    m = c.nodes;
+  });
+  after(async () => { await c?.cleanup(); });
+
+  test('joins: managers and workers; node ls shows the leader and reachable managers', () => {
+    m[0]!.dockerOk(['swarm', 'init', '--advertise-addr', m[0]!.address]);
+    const managerToken = m[0]!.dockerOk(['swarm', 'join-token', '-q', 'manager']).trim();
+    const workerToken = m[0]!.dockerOk(['swarm', 'join-token', '-q', 'worker']).trim();
+    for (const i of [1, 2]) assert.match(m[i]!.dockerOk(['swarm', 'join', '--token', managerToken, `${m[0]!.address}:2377`]), /joined a swarm as a manager/);
+    for (const i of [3, 4]) assert.match(m[i]!.dockerOk(['swarm', 'join', '--token', workerToken, `${m[0]!.address}:2377`]), /joined a swarm as a worker/);
+    for (const n of m) ids.push(n.dockerOk(['info', '--format', '{{.Swarm.NodeID}}']).trim());
+    const ls = m[1]!.dockerOk(['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']).trim().split('\n').sort();
+    assert.equal(ls.length, 5);
+    assert.deepEqual(ls.map((l) => l.split(' ').slice(1).join(' ')).sort(), ['Ready', 'Ready', 'Ready Leader', 'Ready Reachable', 'Ready Reachable']);
+    assert.match(m[3]!.dockerFail(['node', 'ls']), /Worker nodes can't be used to view or modify cluster state/);
+  });
+
+  test('service create --replicas 6 spreads over the nodes; drain moves tasks off a node', async () => {
+    m[0]!.dockerOk(['service', 'create', '-d', '--no-resolve-image', '--name', 'spread', '--replicas', '6', 'busybox', 'sleep', '1d']);
+    await eventually('6 running', () => total(runningOn(m[0]!, 'spread')) === 6, 90_000);
+    assert.ok(runningOn(m[0]!, 'spread').size >= 4, JSON.stringify([...runningOn(m[0]!, 'spread')]));
+    m[0]!.dockerOk(['node', 'update', '--availability', 'drain', ids[4]!]);
+    await eventually('none on the drained node', () => {
+      const on = runningOn(m[0]!, 'spread');
+      return !on.has(ids[4]!) && total(on) === 6;
+    }, 60_000);
+  });
+
+  test('service logs merge tasks on other nodes', async () => {
+    m[0]!.dockerOk(['service', 'create', '-d', '--no-resolve-image', '--name', 'talk', '--replicas', '3', 'busybox', 'sh', '-c', 'echo said-$(hostname); sleep 1d']);
+    await eventually('3 running', () => total(runningOn(m[0]!, 'talk')) === 3, 60_000);
+    assert.ok(runningOn(m[0]!, 'talk').size >= 2);
+    await eventually('3 lines', () => (m[0]!.docker(['service', 'logs', 'talk']).stdout.match(/said-/g) ?? []).length === 3, 30_000);
+  });
+
+  test('kill -9 of a node: its tasks are rescheduled', async () => {
+    const before = runningOn(m[0]!, 'spread');
+    const victim = before.has(ids[3]!) ? 3 : [1, 2].find((i) => before.has(ids[i]!))!;
+    const t0 = Date.now();
+    await m[victim]!.crash();
+    await eventually('6 running elsewhere', () => {
+      const on = runningOn(m[0]!, 'spread');
+      return !on.has(ids[victim]!) && total(on) === 6;
+    }, 40_000);
+    assert.ok(Date.now() - t0 < 25_000, `rescheduled after ${Date.now() - t0} ms`);
+    await m[victim]!.start();
+    await eventually('the node ready again', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[victim]!]).stdout.trim() === 'ready', 40_000);
+  });
+
+  test('the leader killed: another manager leads and answers', async () => {
+    await m[0]!.crash();
+    await eventually('a new leader', () => {
+      const r = m[1]!.docker(['node', 'ls', '--format', '{{.ID}} {{.ManagerStatus}}']);
+      return r.code === 0 && r.stdout.split('\n').some((l) => l.endsWith('Leader') && !l.startsWith(ids[0]!));
+    }, 40_000);
+    m[1]!.dockerOk(['service', 'scale', '-d', 'spread=4']);
+  });
+
+  test('quorum loss is reported with the recovery command; --force-new-cluster recovers', async () => {
+    await m[2]!.crash();
+    await eventually('no leader', () => /does not have a leader/.test(m[1]!.docker(['node', 'ls']).stderr), 30_000);
+    assert.match(m[1]!.dockerOk(['info', '--format', '{{.Swarm.Error}}']), /--force-new-cluster/);
+    m[1]!.dockerOk(['swarm', 'init', '--force-new-cluster', '--advertise-addr', m[1]!.address]);
+    await eventually('node ls again', () => m[1]!.docker(['node', 'ls']).code === 0, 30_000);
+    assert.equal(m[1]!.dockerOk(['node', 'inspect', '-f', '{{.ManagerStatus.Leader}}', 'self']).trim(), 'true');
   });
 });
