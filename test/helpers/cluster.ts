@@ -48,7 +48,12 @@ export class ClusterNode extends TestDaemon {
 
   override async start(): Promise<this> {
     const out = fs.openSync(this.logFile, 'a');
-    const proc = spawn('ip', ['netns', 'exec', this.netns, path.join(ROOT, 'bin/berthd'), '--data-root', this.dataRoot, '--exec-root', this.runRoot,
+    // The node's network namespace, in a private mount namespace whose /sys/class/net (and the devices behind it)
+    // is a sysfs of that network namespace: `ip netns exec` would remount all of /sys and lose the cgroup mounts.
+    const sysfs = 'd=$(mktemp -d) && mount -t sysfs sysfs "$d" && mount --bind "$d/class/net" /sys/class/net'
+      + ' && mount --bind "$d/devices/virtual/net" /sys/devices/virtual/net && umount -l "$d" && rmdir "$d" && exec "$@"';
+    const proc = spawn('nsenter', [`--net=/run/netns/${this.netns}`, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', sysfs, 'berthd',
+      path.join(ROOT, 'bin/berthd'), '--data-root', this.dataRoot, '--exec-root', this.runRoot,
       '--bridge', this.bridge, '--default-address-pool', this.addressPool], { stdio: ['ignore', out, out], detached: true });
     this.proc = proc;
     proc.unref();
@@ -72,7 +77,9 @@ export class ClusterNode extends TestDaemon {
   }
 
   override async cleanup(): Promise<void> {
-    // Task containers first, through berthd while it answers (their mounts live in berthd's mount namespace).
+    // Task containers first, through berthd (their mounts live in its private mount namespace): a crashed node's
+    // berthd is started again for that.
+    if (this.proc && (this.proc.exitCode !== null || this.proc.signalCode) && fs.existsSync(this.dataRoot)) await this.start().catch(() => undefined);
     if (this.proc && this.proc.exitCode === null && !this.proc.signalCode && this.ping()) {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.docker(['rm', '-f', ...ids]);
@@ -97,6 +104,16 @@ export class TestCluster {
 
   /** Makes the bridge, namespaces and veths, and starts every node's berthd with busybox imported. */
   async start(): Promise<this> {
+    try {
+      await this.setUp();
+    } catch (err) {
+      await this.cleanup();
+      throw err;
+    }
+    return this;
+  }
+
+  private async setUp(): Promise<void> {
     run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
     run('ip', ['addr', 'add', `${this.prefix}.1/24`, 'dev', this.bridge]);
     run('ip', ['link', 'set', this.bridge, 'up']);
@@ -117,7 +134,6 @@ export class TestCluster {
       this.nodes.push(new ClusterNode(i, ns, address));
     }
     await Promise.all(this.nodes.map((n) => n.startWithBusybox()));
-    return this;
   }
 
   node(i: number): ClusterNode {

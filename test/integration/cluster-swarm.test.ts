@@ -123,7 +123,7 @@ describe('swarm mode on 3 managers and 2 workers', () => {
     for (const n of m) ids.push(n.dockerOk(['info', '--format', '{{.Swarm.NodeID}}']).trim());
     const ls = m[1]!.dockerOk(['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']).trim().split('\n').sort();
     assert.equal(ls.length, 5);
-    assert.deepEqual(ls.map((l) => l.split(' ').slice(1).join(' ')).sort(), ['Ready', 'Ready', 'Ready Leader', 'Ready Reachable', 'Ready Reachable']);
+    assert.deepEqual(ls.map((l) => l.split(' ').slice(1).join(' ').trim()).sort(), ['Ready', 'Ready', 'Ready Leader', 'Ready Reachable', 'Ready Reachable']);
     assert.match(m[3]!.dockerFail(['node', 'ls']), /Worker nodes can't be used to view or modify cluster state/);
   });
 
@@ -145,7 +145,7 @@ describe('swarm mode on 3 managers and 2 workers', () => {
     await eventually('3 lines', () => (m[0]!.docker(['service', 'logs', 'talk']).stdout.match(/said-/g) ?? []).length === 3, 30_000);
   });
 
-  test('kill -9 of a node: its tasks are rescheduled', async () => {
+  test('kill -9 of a node: its tasks are rescheduled', async (t) => {
     const before = runningOn(m[0]!, 'spread');
     const victim = before.has(ids[3]!) ? 3 : [1, 2].find((i) => before.has(ids[i]!))!;
     const t0 = Date.now();
@@ -154,17 +154,20 @@ describe('swarm mode on 3 managers and 2 workers', () => {
       const on = runningOn(m[0]!, 'spread');
       return !on.has(ids[victim]!) && total(on) === 6;
     }, 40_000);
-    assert.ok(Date.now() - t0 < 25_000, `rescheduled after ${Date.now() - t0} ms`);
+    t.diagnostic(`rescheduled ${Date.now() - t0} ms after the kill`);
+    assert.ok(Date.now() - t0 < 20_000, `rescheduled after ${Date.now() - t0} ms`);
     await m[victim]!.start();
     await eventually('the node ready again', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[victim]!]).stdout.trim() === 'ready', 40_000);
   });
 
-  test('the leader killed: another manager leads and answers', async () => {
+  test('the leader killed: another manager leads and answers', async (t) => {
+    const t0 = Date.now();
     await m[0]!.crash();
     await eventually('a new leader', () => {
       const r = m[1]!.docker(['node', 'ls', '--format', '{{.ID}} {{.ManagerStatus}}']);
       return r.code === 0 && r.stdout.split('\n').some((l) => l.endsWith('Leader') && !l.startsWith(ids[0]!));
     }, 40_000);
+    t.diagnostic(`new leader ${Date.now() - t0} ms after the kill`);
     m[1]!.dockerOk(['service', 'scale', '-d', 'spread=4']);
   });
 
