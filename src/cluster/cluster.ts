@@ -557,35 +557,35 @@ export class Cluster implements ClusterBackend {
     if (this.phase !== 'locked' as Phase) throw new ConflictError('swarm is not locked');
   }
 
-  listNodes(filters: Filters): Promise<Node[]> { return this.objectsApi().listNodes(filters); }
-  inspectNode(idOrName: string): Promise<Node> { return this.objectsApi().inspectNode(idOrName); }
-  updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> { return this.objectsApi().updateNode(idOrName, version, spec); }
-  removeNode(idOrName: string, force: boolean): Promise<void> { return this.objectsApi().removeNode(idOrName, force); }
+  async listNodes(filters: Filters): Promise<Node[]> { return this.objectsApi().listNodes(filters); }
+  async inspectNode(idOrName: string): Promise<Node> { return this.objectsApi().inspectNode(idOrName); }
+  async updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> { return this.objectsApi().updateNode(idOrName, version, spec); }
+  async removeNode(idOrName: string, force: boolean): Promise<void> { return this.objectsApi().removeNode(idOrName, force); }
 
-  listServices(filters: Filters, withStatus: boolean): Promise<Service[]> { return this.objectsApi().listServices(filters, withStatus); }
-  createService(spec: ServiceSpec, encodedAuth?: string): Promise<{ ID: string; Warnings: string[] | null }> { return this.objectsApi().createService(spec, encodedAuth); }
-  inspectService(idOrName: string, insertDefaults: boolean): Promise<Service> { return this.objectsApi().inspectService(idOrName, insertDefaults); }
+  async listServices(filters: Filters, withStatus: boolean): Promise<Service[]> { return this.objectsApi().listServices(filters, withStatus); }
+  async createService(spec: ServiceSpec, encodedAuth?: string): Promise<{ ID: string; Warnings: string[] | null }> { return this.objectsApi().createService(spec, encodedAuth); }
+  async inspectService(idOrName: string, insertDefaults: boolean): Promise<Service> { return this.objectsApi().inspectService(idOrName, insertDefaults); }
   updateService(idOrName: string, version: number, spec: ServiceSpec, options: ServiceUpdateOptions): Promise<{ Warnings: string[] | null }> {
     return this.objectsApi().updateService(idOrName, version, spec, options);
   }
-  removeService(idOrName: string): Promise<void> { return this.objectsApi().removeService(idOrName); }
-  serviceLogs(idOrName: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().serviceLogs(idOrName, options); }
+  async removeService(idOrName: string): Promise<void> { return this.objectsApi().removeService(idOrName); }
+  async serviceLogs(idOrName: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().serviceLogs(idOrName, options); }
 
-  listTasks(filters: Filters): Promise<Task[]> { return this.objectsApi().listTasks(filters); }
-  inspectTask(id: string): Promise<Task> { return this.objectsApi().inspectTask(id); }
-  taskLogs(id: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().taskLogs(id, options); }
+  async listTasks(filters: Filters): Promise<Task[]> { return this.objectsApi().listTasks(filters); }
+  async inspectTask(id: string): Promise<Task> { return this.objectsApi().inspectTask(id); }
+  async taskLogs(id: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().taskLogs(id, options); }
 
-  listSecrets(filters: Filters): Promise<Secret[]> { return this.objectsApi().listSecrets(filters); }
-  createSecret(spec: SecretSpec): Promise<{ ID: string }> { return this.objectsApi().createSecret(spec); }
-  inspectSecret(idOrName: string): Promise<Secret> { return this.objectsApi().inspectSecret(idOrName); }
-  updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> { return this.objectsApi().updateSecret(idOrName, version, spec); }
-  removeSecret(idOrName: string): Promise<void> { return this.objectsApi().removeSecret(idOrName); }
+  async listSecrets(filters: Filters): Promise<Secret[]> { return this.objectsApi().listSecrets(filters); }
+  async createSecret(spec: SecretSpec): Promise<{ ID: string }> { return this.objectsApi().createSecret(spec); }
+  async inspectSecret(idOrName: string): Promise<Secret> { return this.objectsApi().inspectSecret(idOrName); }
+  async updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> { return this.objectsApi().updateSecret(idOrName, version, spec); }
+  async removeSecret(idOrName: string): Promise<void> { return this.objectsApi().removeSecret(idOrName); }
 
-  listConfigs(filters: Filters): Promise<Config[]> { return this.objectsApi().listConfigs(filters); }
-  createConfig(spec: ConfigSpec): Promise<{ ID: string }> { return this.objectsApi().createConfig(spec); }
-  inspectConfig(idOrName: string): Promise<Config> { return this.objectsApi().inspectConfig(idOrName); }
-  updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> { return this.objectsApi().updateConfig(idOrName, version, spec); }
-  removeConfig(idOrName: string): Promise<void> { return this.objectsApi().removeConfig(idOrName); }
+  async listConfigs(filters: Filters): Promise<Config[]> { return this.objectsApi().listConfigs(filters); }
+  async createConfig(spec: ConfigSpec): Promise<{ ID: string }> { return this.objectsApi().createConfig(spec); }
+  async inspectConfig(idOrName: string): Promise<Config> { return this.objectsApi().inspectConfig(idOrName); }
+  async updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> { return this.objectsApi().updateConfig(idOrName, version, spec); }
+  async removeConfig(idOrName: string): Promise<void> { return this.objectsApi().removeConfig(idOrName); }
 }
 
 /** ClusterInfo as /info and /swarm show it: no tokens, no CA key, signing fields redacted. */
