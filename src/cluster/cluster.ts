@@ -2,6 +2,7 @@
 // pending → active (kept in <dataRoot>/swarm/state.json so a restarted berthd rejoins), init / join / leave /
 // force-new-cluster, node registration and heartbeat, the election that runs the manager loops, and the
 // manager-only API answered from the store.
+import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import { ConflictError, InvalidParameterError, UnavailableError } from '../errdefs';
 import type { Filters } from '../wire/filters';
@@ -100,6 +101,8 @@ export class Cluster implements ClusterBackend {
   private managerLoops: Running | undefined;
   private agent: Running | undefined;
   private controlServer: Running | undefined;
+  private roleWatch: { cancel(): Promise<void> } | undefined;
+  private changingRole = false;
   private stopping = false;
   private readonly stateFile: SwarmStateFile;
   private api: SwarmObjectsApi | undefined;
@@ -329,8 +332,53 @@ export class Cluster implements ClusterBackend {
       });
     }
     if (s.role === 'manager') void this.campaign();
+    this.roleWatch = await conn.objects.watch(['nodes'], (await conn.objects.list('cluster')).revision, (changes) => {
+      const mine = changes.find((c) => c.id === s.nodeId)?.object as Node | undefined;
+      if (mine && this.state === s && mine.Spec.Role !== s.role && !this.changingRole) void this.changeRole(mine.Spec.Role);
+    });
     this.phase = 'active';
     this.error = '';
+  }
+
+  /**
+   * `docker node promote/demote` of this node: a promoted worker adds itself to etcd's membership and starts a
+   * member; a demoted manager leaves the membership and stops its member; either way with a certificate for the new
+   * role, then registered again.
+   */
+  private async changeRole(role: 'manager' | 'worker'): Promise<void> {
+    const s = this.state!;
+    const conn = this.conn!;
+    this.changingRole = true;
+    try {
+      const cluster = await this.readCluster();
+      const members = await conn.members.list();
+      const member = this.memberOf(s.nodeId, s.advertiseAddr);
+      let initialCluster = '';
+      if (role === 'manager') initialCluster = (await conn.members.add(s.nodeId, member.peerUrl)).initialCluster;
+      else await conn.members.remove(s.nodeId);
+      const others = members.filter((m) => m.name !== s.nodeId).flatMap((m) => m.clientUrls);
+      const cert = await issueNodeCertificate(this.o.signer, cluster.RootCA, { nodeId: s.nodeId, role, clusterId: cluster.ID }, addressesOf(s.advertiseAddr), nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
+      await this.teardown();
+      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: cluster.TLSInfo.TrustRoot });
+      const next: SwarmState = { ...s, role, etcdEndpoints: role === 'manager' ? [member.clientUrl, ...others] : others };
+      if (role === 'manager') {
+        next.member = member;
+        this.member = await this.o.etcd.start({ ...member, initialCluster, state: 'existing', tls });
+      } else {
+        delete next.member;
+        await fsp.rm(member.dataDir, { recursive: true, force: true });
+      }
+      this.state = next;
+      await this.stateFile.save(next);
+      await this.activate();
+      this.o.log.info(`swarm: this node is now a ${role}`);
+    } catch (err) {
+      this.phase = 'error';
+      this.error = `changing role to ${role}: ${(err as Error).message}`;
+      this.o.log.error(`swarm: ${this.error}`);
+    } finally {
+      this.changingRole = false;
+    }
   }
 
   private controlAddr(): string {
@@ -446,6 +494,8 @@ export class Cluster implements ClusterBackend {
   /** Stops every loop, the heartbeat, the control endpoint, the store connection and this node's etcd member. */
   private async teardown(): Promise<void> {
     this.stopping = true;
+    await this.roleWatch?.cancel().catch(() => undefined);
+    this.roleWatch = undefined;
     await this.managerLoops?.stop().catch(() => undefined);
     this.managerLoops = undefined;
     await this.leadership?.resign().catch(() => undefined);

@@ -145,6 +145,15 @@ describe('swarm mode on 3 managers and 2 workers', () => {
     await eventually('3 lines', () => (m[0]!.docker(['service', 'logs', 'talk']).stdout.match(/said-/g) ?? []).length === 3, 30_000);
   });
 
+  test('promote a worker to manager and demote it again', async () => {
+    m[0]!.dockerOk(['node', 'promote', ids[3]!]);
+    await eventually('node 3 answers manager calls', () => m[3]!.docker(['node', 'ls']).code === 0, 40_000);
+    await eventually('node 3 reachable', () => m[0]!.docker(['node', 'inspect', '-f', '{{.ManagerStatus.Reachability}}', ids[3]!]).stdout.trim() === 'reachable', 30_000);
+    m[0]!.dockerOk(['node', 'demote', ids[3]!]);
+    await eventually('node 3 a worker again', () => /Worker nodes can't be used/.test(m[3]!.docker(['node', 'ls']).stderr), 40_000);
+    await eventually('node 3 ready', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[3]!]).stdout.trim() === 'ready', 30_000);
+  });
+
   test('kill -9 of a node: its tasks are rescheduled', async (t) => {
     const before = runningOn(m[0]!, 'spread');
     const victim = before.has(ids[3]!) ? 3 : [1, 2].find((i) => before.has(ids[i]!))!;
