@@ -201,10 +201,7 @@ export class Cluster implements ClusterBackend {
       await this.activate(req.Availability || 'active');
       return nodeId;
     } catch (err) {
-      await this.teardown().catch(() => undefined);
-      await this.stateFile.wipe().catch(() => undefined);
-      this.state = undefined;
-      this.phase = 'inactive';
+      await this.forget();
       throw err;
     }
   }
@@ -221,8 +218,9 @@ export class Cluster implements ClusterBackend {
     try {
       const member = this.memberOf(nodeId, advertiseAddr);
       const key = await requestNodeCertificate(this.o.signer, nodeId);
-      const ask = (csrPem: string) => this.o.joinThrough!(withPort(remote, 2377), req.JoinToken, { nodeId, csrPem, advertiseAddr, etcdPeerUrl: member.peerUrl, etcdClientUrl: member.clientUrl });
-      const answer = await ask(key.csrPem);
+      const answer = await this.o.joinThrough(withPort(remote, 2377), req.JoinToken, {
+        nodeId, csrPem: key.csrPem, advertiseAddr, etcdPeerUrl: member.peerUrl, etcdClientUrl: member.clientUrl,
+      });
       const tls = await this.stateFile.saveCertificates({ certPem: answer.certPem, keyPem: key.keyPem, caPem: answer.caPem });
       this.state = {
         nodeId, clusterId: answer.clusterId, role: answer.role, advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
@@ -236,10 +234,7 @@ export class Cluster implements ClusterBackend {
       await this.stateFile.save(this.state);
       await this.activate(req.Availability || 'active');
     } catch (err) {
-      await this.teardown().catch(() => undefined);
-      await this.stateFile.wipe().catch(() => undefined);
-      this.state = undefined;
-      this.phase = 'inactive';
+      await this.forget();
       throw err;
     }
   }
@@ -266,9 +261,14 @@ export class Cluster implements ClusterBackend {
       const others = await this.conn.members.list().then((l) => l.filter((m) => m.name !== s.member!.name)).catch(() => []);
       if (others.length) await this.conn.members.remove(s.member.name).catch((err: Error) => this.o.log.error(`swarm leave: removing etcd member: ${err.message}`));
     }
-    await this.teardown();
+    await this.forget();
     await this.o.containers.removeNodeContainers(s.nodeId).catch((err: Error) => this.o.log.error(`swarm leave: removing containers: ${err.message}`));
-    await this.stateFile.wipe();
+  }
+
+  /** Back to inactive: loops, connection and etcd member stopped, the swarm state on disk wiped. */
+  private async forget(): Promise<void> {
+    await this.teardown().catch(() => undefined);
+    await this.stateFile.wipe().catch(() => undefined);
     this.state = undefined;
     this.phase = 'inactive';
     this.error = '';
@@ -318,6 +318,7 @@ export class Cluster implements ClusterBackend {
       void this.reRegister();
     });
     await this.register(availability, tlsInfoOf(certs.caPem));
+    await this.refreshEndpoints(conn);
     this.stopping = false;
     this.agent = await this.o.roles.startAgent({ nodeId: s.nodeId, objects: conn.objects, store: conn.store });
     if (this.o.control) {
@@ -379,6 +380,21 @@ export class Cluster implements ClusterBackend {
     } finally {
       this.changingRole = false;
     }
+  }
+
+  /**
+   * The etcd client URLs of the current members, kept in state.json so a restarted node reaches the managers
+   * there are now, not the ones it joined through (this node's own member first).
+   */
+  private async refreshEndpoints(conn: StoreConnection): Promise<void> {
+    const s = this.state!;
+    const urls = (await conn.members.list().catch(() => [])).flatMap((m) => m.clientUrls);
+    if (!urls.length) return;
+    const own = s.member?.clientUrl;
+    const endpoints = own ? [own, ...urls.filter((u) => u !== own)] : urls;
+    if (JSON.stringify(endpoints) === JSON.stringify(s.etcdEndpoints)) return;
+    s.etcdEndpoints = endpoints;
+    await this.stateFile.save(s);
   }
 
   private controlAddr(): string {

@@ -7,10 +7,10 @@ import { HEARTBEAT_PREFIX, heartbeatKey } from '../manager/heartbeat-keys';
 
 export { HEARTBEAT_PREFIX, heartbeatKey };
 
-/** Lease TTL (whole seconds) from Dispatcher.HeartbeatPeriod: one period plus a second of slack, at least 2 s. */
+/** Lease TTL (whole seconds) from Dispatcher.HeartbeatPeriod: one period (the client renews at a third of it), at least 2 s. */
 export function heartbeatTtlSeconds(heartbeatPeriodNs: number | undefined): number {
   const period = (heartbeatPeriodNs || 5 * SECOND_NS) / SECOND_NS;
-  return Math.max(2, Math.ceil(period) + 1);
+  return Math.max(2, Math.ceil(period));
 }
 
 /** Grants the lease and puts the key on it; the lease also carries this node's election candidacy. */
