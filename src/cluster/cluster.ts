@@ -103,6 +103,8 @@ export class Cluster implements ClusterBackend {
   private controlServer: Running | undefined;
   private roleWatch: { cancel(): Promise<void> } | undefined;
   private changingRole = false;
+  /** Bumped by every teardown: background work of an earlier membership stops when it sees a new one. */
+  private generation = 0;
   private stopping = false;
   private readonly stateFile: SwarmStateFile;
   private api: SwarmObjectsApi | undefined;
@@ -122,19 +124,35 @@ export class Cluster implements ClusterBackend {
     if (!state) return;
     this.state = state;
     this.phase = 'pending';
-    void this.rejoin().catch((err: Error) => {
-      this.phase = 'error';
-      this.error = err.message;
-      this.o.log.error(`swarm: rejoining: ${err.message}`);
-    });
+    void this.keepRejoining(state);
   }
 
-  private async rejoin(): Promise<void> {
-    const s = this.state!;
-    if (s.member) {
-      this.member = await this.o.etcd.start({ ...s.member, initialCluster: `${s.member.name}=${s.member.peerUrl}`, state: 'existing', tls: this.stateFile.certificateFiles() });
+  /**
+   * Rejoins until it works: the other managers may be down too (a whole-cluster restart), and come back later.
+   * Stops when the node leaves or is re-initialised (--force-new-cluster) meanwhile.
+   */
+  private async keepRejoining(s: SwarmState): Promise<void> {
+    let generation = this.generation;
+    for (let delay = 1000; this.state === s && this.generation === generation; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        if (s.member) {
+          this.member = await this.o.etcd.start({ ...s.member, initialCluster: `${s.member.name}=${s.member.peerUrl}`, state: 'existing', tls: this.stateFile.certificateFiles() });
+        }
+        if (this.state !== s || this.generation !== generation) return;
+        await this.activate();
+        return;
+      } catch (err) {
+        if (this.state !== s || this.generation !== generation) return;
+        this.phase = 'error';
+        this.error = err instanceof StoreUnavailable ? `${(err as Error).message}. ${TEXT.recovery}` : (err as Error).message;
+        this.o.log.error(`swarm: rejoining: ${(err as Error).message}; retrying in ${delay / 1000} s`);
+        // Whatever the attempt started goes before the next one (the member too: the next start adopts or respawns it).
+        await this.teardown();
+        generation = this.generation;
+        this.phase = 'error';
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
-    await this.activate();
   }
 
   // ------------------------------------------------------------------------------------------ state machine
@@ -510,6 +528,7 @@ export class Cluster implements ClusterBackend {
   /** Stops every loop, the heartbeat, the control endpoint, the store connection and this node's etcd member. */
   private async teardown(): Promise<void> {
     this.stopping = true;
+    this.generation++;
     await this.roleWatch?.cancel().catch(() => undefined);
     this.roleWatch = undefined;
     await this.managerLoops?.stop().catch(() => undefined);

@@ -142,10 +142,16 @@ describe('cluster membership on the fake store', () => {
     store.setUnavailable(false);
   });
 
-  test('a restarted daemon finds its state and rejoins; leave needs --force on the last manager', async () => {
+  test('a restarted daemon finds its state and rejoins (retrying while the store is out of reach); leave needs --force on the last manager', async () => {
     const again = new Cluster(options(dir, store, started));
+    // The other managers are not back yet: the node says so, and retries until they are.
+    store.setUnavailable(true);
     await again.restore();
-    for (let i = 0; i < 100 && again.pingHeader() !== 'active/manager'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && again.pingHeader() !== 'error'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(again.pingHeader(), 'error');
+    assert.match((await again.info()).Error, /--force-new-cluster/);
+    store.setUnavailable(false);
+    for (let i = 0; i < 200 && again.pingHeader() !== 'active/manager'; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(again.pingHeader(), 'active/manager');
     assert.equal(started.at(-1), `${cluster.nodeId} existing`);
     await cluster.close();
