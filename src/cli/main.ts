@@ -68,6 +68,12 @@ const volumeCommand = lazy('./commands/volume', 'volumeCommand');
 const checkpointCommand = lazy('./commands/checkpoint', 'checkpointCommand');
 const registryCommand = lazy('./commands/registry', 'registryCommand');
 const bootstrapCommand = lazy('./commands/bootstrap', 'bootstrapCommand');
+const swarmCommand = lazy('./commands/swarm', 'swarmCommand');
+const nodeCommand = lazy('./commands/node', 'nodeCommand');
+const serviceCommand = lazy('./commands/service', 'serviceCommand');
+const stackCommand = lazy('./commands/stack', 'stackCommand');
+const secretCommand = lazy('./commands/secret', 'secretCommand');
+const configCommand = lazy('./commands/config', 'configCommand');
 
 /** Verbs that exist both at the top level and under `container` (docker's aliases). */
 const CONTAINER_VERBS: [string, Factory][] = [
@@ -99,7 +105,8 @@ export function verbOf(args: string[]): string | undefined {
 export function buildProgram(cli: Cli, verb?: string): Command {
   const known = new Set([...CONTAINER_VERBS.map(([n]) => n), ...IMAGE_VERBS.map(([n]) => n),
     'ps', 'images', 'rmi', 'inspect', 'login', 'logout', 'version', 'info', 'events', 'container', 'image',
-    'network', 'volume', 'system', 'check-config', 'registry', 'checkpoint']);
+    'network', 'volume', 'system', 'check-config', 'registry', 'checkpoint',
+    'swarm', 'node', 'service', 'stack', 'secret', 'config']);
   const want = (name: string) => verb === undefined || !known.has(verb) || verb === name;
   const program = new BerthCommand('berth')
     .description('A self-sufficient runtime for containers')
@@ -148,6 +155,13 @@ export function buildProgram(cli: Cli, verb?: string): Command {
   if (want('volume')) program.addCommand(volumeCommand(cli));
   if (want('checkpoint')) program.addCommand(checkpointCommand(cli));
   if (want('registry')) program.addCommand(registryCommand(cli));
+  // Swarm mode: the cluster's verbs, as docker's management commands.
+  if (want('swarm')) program.addCommand(swarmCommand(cli));
+  if (want('node')) program.addCommand(nodeCommand(cli));
+  if (want('service')) program.addCommand(serviceCommand(cli));
+  if (want('stack')) program.addCommand(stackCommand(cli));
+  if (want('secret')) program.addCommand(secretCommand(cli));
+  if (want('config')) program.addCommand(configCommand(cli));
 
   if (want('system')) {
   const system = new BerthCommand('system').description('Manage Berth');
