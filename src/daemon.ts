@@ -73,7 +73,7 @@ import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
 import { clusterRoles } from './cluster/node/roles';
 import { EngineTaskRuntime } from './cluster/agent/task-runtime-engine';
 import { startControlServer } from './cluster/control/server';
-import { joinThrough, peerImage, peerTaskLogs } from './cluster/control/client';
+import { joinThrough, peerImage, peerTaskLogs, promoteThrough } from './cluster/control/client';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -239,6 +239,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const hostFacts = linuxHostFacts(cfg.dataRoot);
   const cluster = new Cluster({
     dataRoot: cfg.dataRoot,
+    runRoot: cfg.runRoot,
     ports: cfg.swarmPorts,
     signer: new OpensslSigner(),
     etcd: etcdProcesses,
@@ -261,6 +262,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     host: { ...hostFacts, engineVersion: COMPAT_DOCKER_VERSION, engineLabels: {} },
     control: startControlServer,
     joinThrough,
+    promoteThrough,
     peerTaskLogs,
     peerImage,
     exportImage: async (ref) => ((await images.has(ref)) ? imageArchives.save([ref]) : undefined),

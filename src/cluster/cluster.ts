@@ -4,13 +4,15 @@
 // manager-only API answered from the store.
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
-import { ConflictError, InvalidParameterError, UnavailableError } from '../errdefs';
+import { ForbiddenError, InvalidParameterError, UnavailableError } from '../errdefs';
 import type { Filters } from '../wire/filters';
 import type {
   ClusterInfo, Config, ConfigSpec, InitRequest, JoinRequest, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Swarm, SwarmInfo, SwarmSpec, Task,
 } from '../wire/swarm';
 import type { ClusterBackend, ClusterLogStream, LogOptions, ServiceUpdateOptions, SwarmNetworks } from './backend';
-import { createRoot, issueNodeCertificate, nodeCertDays, requestNodeCertificate, tlsInfoOf, type RootMaterial } from './ca/ca';
+import { createRoot, issueNodeCertificate, nodeCertDays, requestNodeCertificate, tlsInfoOf, type NodeIdentity } from './ca/ca';
+import { generateDataKey } from './ca/unlock-key';
+import { initialUnlockKey, LOCK_TEXT, lockedError, notLockedError, openRoot, sealRoot, unlockKeyAfterUpdate, unlockKeyOf, type StoredRootCA } from './node/state-lock';
 import type { X509Signer } from './ca/openssl';
 import { generateJoinToken, INVALID_JOIN_TOKEN, parseJoinToken } from './ca/tokens';
 import { describeNode, type HostDescriptionSources } from './node/description';
@@ -31,9 +33,11 @@ import { StoreUnavailable } from './store/store';
 /** The election managers campaign in; its value is the leader's node ID. */
 export const LEADER_ELECTION = '/berth/swarm/v1/election/leader';
 
-/** The cluster object as stored: the API's Swarm plus what is never shown (the root CA's key). */
+/** The cluster object as stored: the API's Swarm plus what is never shown (the root CA, the unlock key; both sealed). */
 export interface StoredCluster extends Swarm {
-  RootCA: RootMaterial;
+  RootCA: StoredRootCA;
+  /** Autolock's unlock key sealed with the cluster data key (node/state-lock.ts); absent when autolock is off. */
+  ManagerUnlockKey?: string;
 }
 
 export const TEXT = {
@@ -48,6 +52,8 @@ export const TEXT = {
 
 export interface ClusterOptions {
   dataRoot: string;
+  /** The exec root (a tmpfs): the one clear copy of the node key etcd reads. Default: under the data root. */
+  runRoot?: string;
   ports: { control: number; etcdClient: number; etcdPeer: number };
   signer: X509Signer;
   etcd: EtcdProcesses;
@@ -59,6 +65,8 @@ export interface ClusterOptions {
   control?: (o: ControlServerOptions) => Promise<Running>;
   /** Asks a manager's control endpoint to let this node join (control/client.ts). */
   joinThrough?: (remote: string, token: string, request: JoinAsk) => Promise<JoinAnswer>;
+  /** A node promoted to manager asks a manager for its manager certificate and the cluster data key (control/client.ts). */
+  promoteThrough?: (remote: string, tls: TlsMaterial, csrPem: string) => Promise<PromoteAnswer>;
   /** An image tar from a peer's control endpoint; undefined when it lacks the image (control/client.ts). */
   peerImage?: (addr: string, tls: TlsMaterial, ref: string) => Promise<Readable | undefined>;
   /** A peer's task logs through its control endpoint (control/client.ts). */
@@ -86,9 +94,19 @@ export interface JoinAnswer {
   etcdEndpoints: string[];
   /** For managers: the --initial-cluster this node's new member starts with. */
   initialCluster?: string;
+  /** For managers: the cluster data key (base64), and the unlock key when autolocked (its secrets are sealed with it). */
+  dek?: string;
+  unlockKey?: string;
 }
 
-type Phase = 'inactive' | 'pending' | 'active' | 'error';
+/** What a manager answers a node promoted to manager. */
+export interface PromoteAnswer {
+  certPem: string;
+  dek: string;
+  unlockKey?: string;
+}
+
+type Phase = 'inactive' | 'pending' | 'active' | 'error' | 'locked';
 
 export class Cluster implements ClusterBackend {
   private phase: Phase = 'inactive';
@@ -108,9 +126,12 @@ export class Cluster implements ClusterBackend {
   private stopping = false;
   private readonly stateFile: SwarmStateFile;
   private api: SwarmObjectsApi | undefined;
+  /** The unlock key this node's secrets are sealed with now (undefined: in the clear); lockSync keeps it current. */
+  private sealedWith: string | undefined;
+  private lockSyncing: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: ClusterOptions) {
-    this.stateFile = new SwarmStateFile(o.dataRoot);
+    this.stateFile = new SwarmStateFile(o.dataRoot, o.runRoot);
   }
 
   get nodeId(): string | undefined { return this.state?.nodeId; }
@@ -123,6 +144,11 @@ export class Cluster implements ClusterBackend {
     const state = await this.stateFile.load();
     if (!state) return;
     this.state = state;
+    // An autolocked manager's key is sealed: nothing runs (not even its etcd member) until `docker swarm unlock`.
+    if (this.stateFile.keys.isSealed()) {
+      this.phase = 'locked';
+      return;
+    }
     this.phase = 'pending';
     void this.keepRejoining(state);
   }
@@ -135,6 +161,7 @@ export class Cluster implements ClusterBackend {
     let generation = this.generation;
     for (let delay = 1000; this.state === s && this.generation === generation; delay = Math.min(delay * 2, 10_000)) {
       try {
+        await this.stateFile.loadSecrets();
         if (s.member) {
           this.member = await this.o.etcd.start({ ...s.member, initialCluster: `${s.member.name}=${s.member.peerUrl}`, state: 'existing', tls: this.stateFile.certificateFiles() });
         }
@@ -189,6 +216,7 @@ export class Cluster implements ClusterBackend {
   }
 
   async init(req: InitRequest): Promise<string> {
+    if (this.phase === 'locked') throw lockedError();
     if (req.ForceNewCluster && this.state?.member) return this.forceNewCluster();
     if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
     const port = dataPathPort(req.DataPathPort);
@@ -200,7 +228,10 @@ export class Cluster implements ClusterBackend {
     try {
       const root = await createRoot(this.o.signer);
       const cert = await issueNodeCertificate(this.o.signer, root, { nodeId, role: 'manager', clusterId }, addressesOf(advertiseAddr), nodeCertDays(spec.CAConfig?.NodeCertExpiry));
-      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: root.certPem });
+      const dek = generateDataKey().toString('base64');
+      const unlock = initialUnlockKey(!!spec.EncryptionConfig?.AutoLockManagers, dek);
+      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: root.certPem }, { dek, unlockKey: unlock.clear });
+      this.sealedWith = unlock.clear;
       const member = this.memberOf(nodeId, advertiseAddr);
       this.member = await this.o.etcd.start({ ...member, initialCluster: `${member.name}=${member.peerUrl}`, state: 'new', tls });
       this.state = {
@@ -212,7 +243,8 @@ export class Cluster implements ClusterBackend {
       const cluster: Omit<StoredCluster, 'Version'> = {
         ID: clusterId, CreatedAt: now, UpdatedAt: now, Spec: spec, TLSInfo: tlsInfoOf(root.certPem), RootRotationInProgress: false,
         DefaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: req.SubnetSize || 24, DataPathPort: port,
-        JoinTokens: { Worker: generateJoinToken(root.certPem), Manager: generateJoinToken(root.certPem) }, RootCA: root,
+        JoinTokens: { Worker: generateJoinToken(root.certPem), Manager: generateJoinToken(root.certPem) }, RootCA: sealRoot(root, dek),
+        ...(unlock.sealed ? { ManagerUnlockKey: unlock.sealed } : {}),
       };
       await this.conn.objects.create<StoredCluster>('cluster', cluster);
       await this.stateFile.save(this.state);
@@ -239,7 +271,10 @@ export class Cluster implements ClusterBackend {
       const answer = await this.o.joinThrough(withPort(remote, 2377), req.JoinToken, {
         nodeId, csrPem: key.csrPem, advertiseAddr, etcdPeerUrl: member.peerUrl, etcdClientUrl: member.clientUrl,
       });
-      const tls = await this.stateFile.saveCertificates({ certPem: answer.certPem, keyPem: key.keyPem, caPem: answer.caPem });
+      const manager = answer.role === 'manager';
+      const tls = await this.stateFile.saveCertificates({ certPem: answer.certPem, keyPem: key.keyPem, caPem: answer.caPem },
+        manager ? { dek: answer.dek, unlockKey: answer.unlockKey } : {});
+      this.sealedWith = manager ? answer.unlockKey : undefined;
       this.state = {
         nodeId, clusterId: answer.clusterId, role: answer.role, advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
         etcdEndpoints: answer.etcdEndpoints, remoteManagers: [{ NodeID: '', Addr: withPort(remote, 2377) }],
@@ -260,6 +295,7 @@ export class Cluster implements ClusterBackend {
   async leave(force: boolean): Promise<void> {
     if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.notInSwarm);
     const s = this.state;
+    if (this.phase === 'locked' && !force) throw new UnavailableError(LOCK_TEXT.leaveLocked);
     if (s.role === 'manager' && this.conn && this.phase === 'active') {
       const { reachable, unreachable } = await this.managerReachability().catch(() => ({ reachable: 1, unreachable: 1 }));
       if (!force) {
@@ -288,6 +324,7 @@ export class Cluster implements ClusterBackend {
     await this.teardown().catch(() => undefined);
     await this.stateFile.wipe().catch(() => undefined);
     this.state = undefined;
+    this.sealedWith = undefined;
     this.phase = 'inactive';
     this.error = '';
   }
@@ -347,12 +384,15 @@ export class Cluster implements ClusterBackend {
           join: (token, ask) => this.acceptJoin(token, ask),
           taskLogs: async (taskId, options) => this.o.roles.localTaskLogs?.(taskId, options),
           exportImage: async (ref) => this.o.exportImage?.(ref),
+          promote: (peer, csrPem) => this.acceptPromotion(peer, csrPem),
         },
       });
     }
     if (s.role === 'manager') void this.campaign();
-    this.roleWatch = await conn.objects.watch(['nodes'], (await conn.objects.list('cluster')).revision, (changes) => {
-      const mine = changes.find((c) => c.id === s.nodeId)?.object as Node | undefined;
+    this.roleWatch = await conn.objects.watch(['nodes', 'cluster'], (await conn.objects.list('cluster')).revision, (changes) => {
+      // Autolock turned on or off, or its key rotated, through another manager: this node's secrets follow.
+      if (changes.some((c) => c.kind === 'cluster')) void this.lockSync();
+      const mine = changes.find((c) => c.kind === 'nodes' && c.id === s.nodeId)?.object as Node | undefined;
       if (mine && this.state === s && mine.Spec.Role !== s.role && !this.changingRole) void this.changeRole(mine.Spec.Role);
     });
     this.phase = 'active';
@@ -372,13 +412,19 @@ export class Cluster implements ClusterBackend {
       const cluster = await this.readCluster();
       const members = await conn.members.list();
       const member = this.memberOf(s.nodeId, s.advertiseAddr);
+      // A worker holds no CA key: a manager signs its manager certificate and hands it the cluster data key. A
+      // demoted manager still can sign its own worker certificate, and drops the data key.
+      const promoted = role === 'manager' ? await this.askPromotion(cluster) : undefined;
+      const cert = promoted ?? await issueNodeCertificate(this.o.signer, openRoot(cluster.RootCA, this.stateFile.dek), { nodeId: s.nodeId, role, clusterId: cluster.ID },
+        addressesOf(s.advertiseAddr), nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
       let initialCluster = '';
       if (role === 'manager') initialCluster = (await conn.members.add(s.nodeId, member.peerUrl)).initialCluster;
       else await conn.members.remove(s.nodeId);
       const others = members.filter((m) => m.name !== s.nodeId).flatMap((m) => m.clientUrls);
-      const cert = await issueNodeCertificate(this.o.signer, cluster.RootCA, { nodeId: s.nodeId, role, clusterId: cluster.ID }, addressesOf(s.advertiseAddr), nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
       await this.teardown();
-      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: cluster.TLSInfo.TrustRoot });
+      const tls = await this.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: cluster.TLSInfo.TrustRoot },
+        promoted ? { dek: promoted.dek, unlockKey: promoted.unlockKey } : {});
+      this.sealedWith = promoted?.unlockKey;
       const next: SwarmState = { ...s, role, etcdEndpoints: role === 'manager' ? [member.clientUrl, ...others] : others };
       if (role === 'manager') {
         next.member = member;
@@ -431,13 +477,75 @@ export class Cluster implements ClusterBackend {
     if (!/^[0-9a-z]{25}$/.test(ask.nodeId) || await this.conn.objects.get<Node>('nodes', ask.nodeId)) {
       throw new InvalidParameterError(`rpc error: code = InvalidArgument desc = node ID ${JSON.stringify(ask.nodeId)} is not valid or already taken`);
     }
-    const certPem = await signNodeCertificate(this.o.signer, cluster.RootCA, ask.csrPem, { nodeId: ask.nodeId, role, clusterId: cluster.ID },
+    const dek = this.stateFile.dek;
+    const certPem = await signNodeCertificate(this.o.signer, openRoot(cluster.RootCA, dek), ask.csrPem, { nodeId: ask.nodeId, role, clusterId: cluster.ID },
       [...new Set([ask.advertiseAddr, '127.0.0.1'])], nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
     const members = await this.conn.members.list();
     const etcdEndpoints = members.flatMap((m) => m.clientUrls);
     let initialCluster: string | undefined;
     if (role === 'manager') initialCluster = (await this.conn.members.add(ask.nodeId, ask.etcdPeerUrl)).initialCluster;
-    return { clusterId: cluster.ID, role, caPem: cluster.TLSInfo.TrustRoot, certPem, etcdEndpoints, ...(initialCluster ? { initialCluster } : {}) };
+    const answer: JoinAnswer = { clusterId: cluster.ID, role, caPem: cluster.TLSInfo.TrustRoot, certPem, etcdEndpoints, ...(initialCluster ? { initialCluster } : {}) };
+    if (role === 'manager' && dek) {
+      answer.dek = dek;
+      const unlockKey = unlockKeyOf(cluster, dek);
+      if (unlockKey) answer.unlockKey = unlockKey;
+    }
+    return answer;
+  }
+
+  /**
+   * A manager answers a node promoted to manager (its Node's role says so, its certificate says who it is): a
+   * manager certificate for its request, the cluster data key, and the unlock key when autolocked.
+   */
+  async acceptPromotion(peer: NodeIdentity, csrPem: string): Promise<PromoteAnswer> {
+    const s = this.state;
+    if (this.phase !== 'active' || !s || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
+    if (s.role !== 'manager') throw new UnavailableError(TEXT.workerNotManager);
+    const cluster = await this.readCluster();
+    const node = await this.conn.objects.get<Node>('nodes', peer.nodeId);
+    if (peer.clusterId !== cluster.ID || node?.Spec.Role !== 'manager') throw new ForbiddenError(`node ${peer.nodeId} is not a manager of this swarm`);
+    const dek = this.stateFile.dek;
+    if (!dek) throw new UnavailableError('this manager holds no cluster data key');
+    const certPem = await signNodeCertificate(this.o.signer, openRoot(cluster.RootCA, dek), csrPem, { nodeId: peer.nodeId, role: 'manager', clusterId: cluster.ID },
+      addressesOf(node.Status.Addr), nodeCertDays(cluster.Spec.CAConfig?.NodeCertExpiry));
+    const unlockKey = unlockKeyOf(cluster, dek);
+    return { certPem, dek, ...(unlockKey ? { unlockKey } : {}) };
+  }
+
+  /** This node, just promoted, asks the other managers in turn for its manager certificate and the data key. */
+  private async askPromotion(cluster: StoredCluster): Promise<PromoteAnswer & { keyPem: string }> {
+    const s = this.state!;
+    if (!this.o.promoteThrough) throw new UnavailableError('promotion needs the control endpoint, which this daemon was started without');
+    const { keyPem, csrPem } = await requestNodeCertificate(this.o.signer, s.nodeId);
+    const tls = await this.stateFile.readCertificates();
+    const managers = (await this.conn!.objects.list<Node>('nodes')).items.filter((n) => n.ID !== s.nodeId && n.Spec.Role === 'manager' && n.ManagerStatus?.Addr);
+    let last: unknown = new UnavailableError(`no manager of swarm ${cluster.ID} answered`);
+    for (const m of managers) {
+      try {
+        return { ...(await this.o.promoteThrough(m.ManagerStatus!.Addr, tls, csrPem)), keyPem };
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /**
+   * Keeps this manager's secrets at rest sealed with the cluster's current unlock key (or in the clear when autolock
+   * is off): after init, join, unlock, a swarm update here, or a change seen through the watch. Runs one at a time.
+   */
+  lockSync(): Promise<void> {
+    const run = async () => {
+      const dek = this.stateFile.dek;
+      if (!this.conn || this.state?.role !== 'manager' || !dek) return;
+      const key = unlockKeyOf(await this.readCluster(), dek) || undefined;
+      if (key === this.sealedWith) return;
+      await this.stateFile.reseal(key);
+      this.sealedWith = key;
+      this.o.log.info(`swarm: this manager's keys are ${key ? 'sealed with the unlock key' : 'in the clear (autolock off)'}`);
+    };
+    this.lockSyncing = this.lockSyncing.then(run).catch((err: Error) => this.o.log.error(`swarm: autolock: ${err.message}`));
+    return this.lockSyncing;
   }
 
   /**
@@ -573,6 +681,7 @@ export class Cluster implements ClusterBackend {
   /** The object API when this node is an active manager; moby's 503 texts otherwise. */
   objectsApi(): SwarmObjectsApi {
     if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.inactiveNotManager);
+    if (this.phase === 'locked') throw lockedError();
     if (this.state.role !== 'manager') throw new UnavailableError(this.phase === 'active' ? TEXT.workerNotManager : TEXT.inactiveNotManager);
     if (this.phase !== 'active' || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
     this.api ??= new SwarmObjectsApi(this.conn, {
@@ -587,6 +696,12 @@ export class Cluster implements ClusterBackend {
         return this.o.peerTaskLogs(addr, await this.stateFile.readCertificates(), taskId, options);
       },
       onUnavailable: () => { this.error = TEXT.recovery; },
+      lockUpdate: (prev, next, rotateUnlockKey) => {
+        const { ManagerUnlockKey: _old, ...rest } = next;
+        void _old;
+        const key = unlockKeyAfterUpdate(prev, next, rotateUnlockKey, this.stateFile.dek);
+        return key ? { ...rest, ManagerUnlockKey: key } : rest;
+      },
     });
     return this.api;
   }
@@ -635,11 +750,24 @@ export class Cluster implements ClusterBackend {
 
   async inspectSwarm(): Promise<Swarm> { return this.objectsApi().inspectSwarm(); }
   async updateSwarm(spec: SwarmSpec, version: number, rotate: { workerToken: boolean; managerToken: boolean; unlockKey: boolean }): Promise<void> {
-    return this.objectsApi().updateSwarm(spec, version, rotate);
+    await this.objectsApi().updateSwarm(spec, version, rotate);
+    await this.lockSync();
   }
-  async unlockKey(): Promise<string> { return this.objectsApi().unlockKey(); }
-  async unlock(): Promise<void> {
-    if (this.phase !== 'locked' as Phase) throw new ConflictError('swarm is not locked');
+
+  async unlockKey(): Promise<string> {
+    this.objectsApi();
+    return unlockKeyOf(await this.readCluster(), this.stateFile.dek);
+  }
+
+  /** `docker swarm unlock`: opens the sealed secrets (401 for a wrong key), then rejoins; waits up to 20 s for it. */
+  async unlock(key: string): Promise<void> {
+    const s = this.state;
+    if (this.phase !== 'locked' || !s) throw notLockedError();
+    await this.stateFile.unseal(key);
+    this.sealedWith = key;
+    this.phase = 'pending';
+    const rejoined = this.keepRejoining(s).then(() => this.lockSync());
+    await Promise.race([rejoined, new Promise((r) => setTimeout(r, 20_000).unref())]);
   }
 
   async listNodes(filters: Filters): Promise<Node[]> { return this.objectsApi().listNodes(filters); }

@@ -48,6 +48,8 @@ export interface ObjectsApiContext {
   /** Logs of a task on another node, through its control endpoint. */
   remoteTaskLogs?(node: Node, taskId: string, options: LogOptions): Promise<{ tty: boolean; stream: Readable }>;
   onUnavailable(): void;
+  /** Autolock's part of a swarm update (the unlock key made, rotated or dropped: src/cluster/node/state-lock.ts). */
+  lockUpdate?(prev: StoredCluster, next: StoredCluster, rotateUnlockKey: boolean): StoredCluster;
 }
 
 const NO_LEADER = "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
@@ -79,8 +81,8 @@ export class SwarmObjectsApi {
   inspectSwarm(): Promise<Swarm> {
     return this.guard(async () => {
       const c = (await this.all<StoredCluster>('cluster'))[0]!;
-      const { RootCA: _r, ...swarm } = c;
-      void _r;
+      const { RootCA: _r, ManagerUnlockKey: _u, ...swarm } = c;
+      void _r; void _u;
       return { ...swarm, Spec: swarmSpecForRead(swarm.Spec) };
     });
   }
@@ -91,7 +93,7 @@ export class SwarmObjectsApi {
       const next: StoredCluster = { ...c, Spec: updatedSwarmSpec(spec), UpdatedAt: new Date().toISOString(), JoinTokens: { ...c.JoinTokens } };
       if (rotate.workerToken) next.JoinTokens.Worker = generateJoinToken(c.TLSInfo.TrustRoot);
       if (rotate.managerToken) next.JoinTokens.Manager = generateJoinToken(c.TLSInfo.TrustRoot);
-      await this.objects.update('cluster', next, version);
+      await this.objects.update('cluster', this.ctx.lockUpdate?.(c, next, rotate.unlockKey) ?? next, version);
     });
   }
 

@@ -1,5 +1,6 @@
 // Calls to other nodes' control endpoints: a join (pinning the manager's CA to the digest in the token before the
-// token's secret is sent), and, with this node's certificate, a peer's task logs and image export.
+// token's secret is sent), and, with this node's certificate, a peer's task logs and image export, and a promoted
+// node's manager material.
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -7,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { InvalidParameterError, UnavailableError } from '../../errdefs';
 import type { LogOptions } from '../backend';
 import { caDigest, parseJoinToken, INVALID_JOIN_TOKEN } from '../ca/tokens';
-import type { JoinAnswer, JoinAsk } from '../cluster';
+import type { JoinAnswer, JoinAsk, PromoteAnswer } from '../cluster';
 import type { TlsMaterial } from '../ports';
 import { logOptionsToQuery } from './server';
 
@@ -90,4 +91,12 @@ export async function peerImage(addr: string, tls: TlsMaterial, ref: string): Pr
   if (res.statusCode === 200) return res;
   res.resume();
   return undefined;
+}
+
+/** A node promoted to manager asks a manager (with its current certificate) for its manager certificate and keys. */
+export async function promoteThrough(addr: string, tls: TlsMaterial, csrPem: string): Promise<PromoteAnswer> {
+  const { res } = await call(addr, { method: 'POST', path: '/promote', body: { csrPem }, tls: { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem, verify: true } });
+  const body = await text(res);
+  if (res.statusCode !== 200) throw new UnavailableError(`promotion through ${addr}: ${body}`);
+  return JSON.parse(body) as PromoteAnswer;
 }

@@ -1,7 +1,8 @@
 // The node's control endpoint (HTTPS on <advertise address>:2377 while in a swarm): POST /join for nodes joining
 // with a token (answered by managers), and, for peers holding a node certificate of this cluster, GET
-// /tasks/<id>/logs (this node's task logs, for a manager merging service logs) and GET /images/<ref> (an image
-// this node has and no registry does). GET /ca serves the trust root a joiner pins against its token.
+// /tasks/<id>/logs (this node's task logs, for a manager merging service logs), GET /images/<ref> (an image
+// this node has and no registry does) and POST /promote (a node promoted to manager gets its manager certificate
+// and the cluster data key from a manager). GET /ca serves the trust root a joiner pins against its token.
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -11,7 +12,7 @@ import { BerthError, errorMessage } from '../../errdefs';
 import { statusOf } from '../../api/errors';
 import type { LogOptions } from '../backend';
 import { identityOfCertificate, type NodeIdentity } from '../ca/ca';
-import type { JoinAnswer, JoinAsk } from '../cluster';
+import type { JoinAnswer, JoinAsk, PromoteAnswer } from '../cluster';
 import type { Running, TlsMaterial } from '../ports';
 
 export interface ControlHandlers {
@@ -19,6 +20,8 @@ export interface ControlHandlers {
   join(token: string, ask: JoinAsk): Promise<JoinAnswer>;
   taskLogs(taskId: string, options: LogOptions): Promise<{ tty: boolean; stream: Readable } | undefined>;
   exportImage(ref: string): Promise<Readable | undefined>;
+  /** A node whose certificate says who it is and whose Node is now a manager asks for its manager material. */
+  promote(peer: NodeIdentity, csrPem: string): Promise<PromoteAnswer>;
 }
 
 export interface ControlServerOptions {
@@ -98,8 +101,14 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
       answer(res, 200, await o.handlers.join(String(body.token ?? ''), ask));
       return;
     }
-    if (!peerOf(req)) {
+    const peer = peerOf(req);
+    if (!peer) {
       answer(res, 401, { message: 'a node certificate of this swarm is required' });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/promote') {
+      const body = await readJson(req) as { csrPem?: unknown };
+      answer(res, 200, await o.handlers.promote(peer, String(body.csrPem ?? '')));
       return;
     }
     const logs = /^\/tasks\/([^/]+)\/logs$/.exec(url.pathname);
