@@ -1,6 +1,6 @@
 // Swarm trust through the real docker CLI on 1 manager and 1 worker, each in its own network namespace: join-token
 // rotation (the old token refused, the new one admitted), an image present only on the manager run by a task on the
-// worker (fetched from the peer, in no registry), and autolock (nothing secret in the clear under the data root; a
+// worker (fetched from the peer, in no registry), promotion under autolock, and autolock (nothing secret in the clear under the data root; a
 // killed manager comes back locked; unlock with a wrong and the right key; unlock-key rotation).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +79,17 @@ describe('swarm trust on 1 manager and 1 worker', () => {
     }, 90_000);
     assert.equal(worker.docker(['image', 'inspect', 'berth-peer-only:1']).code, 0);
     await eventually('the file from the image in the logs', () => manager.docker(['service', 'logs', 'peerimg']).stdout.toString().includes('from-the-peer'), 30_000);
+  });
+
+  test('a worker promoted under autolock gets its manager material from a manager and seals it; demoted again', async () => {
+    const id = worker.dockerOk(['info', '--format', '{{.Swarm.NodeID}}']).toString().trim();
+    manager.dockerOk(['node', 'promote', id]);
+    await eventually('the promoted node answers node ls', () => worker.docker(['node', 'ls']).code === 0, 40_000);
+    assert.equal(worker.dockerOk(['swarm', 'unlock-key', '-q']).toString().trim(), unlockKey);
+    await eventually('its keys sealed', () => filesContaining(path.join(worker.dataRoot, 'swarm'), 'PRIVATE KEY').length === 0, 10_000);
+    manager.dockerOk(['node', 'demote', id]);
+    await eventually('a worker again', () => /Worker nodes can't be used/.test(worker.docker(['node', 'ls']).stderr.toString()), 40_000);
+    await eventually('one manager', () => manager.dockerOk(['node', 'ls', '--filter', 'role=manager', '-q']).toString().trim().split('\n').length === 1, 20_000);
   });
 
   test('a killed autolocked manager comes back locked; a wrong key is refused, the right one unlocks', async () => {
