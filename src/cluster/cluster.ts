@@ -397,6 +397,8 @@ export class Cluster implements ClusterBackend {
     });
     this.phase = 'active';
     this.error = '';
+    // Autolock may have been turned on, off or rotated while this node was down.
+    void this.lockSync();
   }
 
   /**
@@ -766,7 +768,7 @@ export class Cluster implements ClusterBackend {
     await this.stateFile.unseal(key);
     this.sealedWith = key;
     this.phase = 'pending';
-    const rejoined = this.keepRejoining(s).then(() => this.lockSync());
+    const rejoined = this.keepRejoining(s);
     await Promise.race([rejoined, new Promise((r) => setTimeout(r, 20_000).unref())]);
   }
 
