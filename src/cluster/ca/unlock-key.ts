@@ -1,6 +1,7 @@
 // Swarm autolock keys (swarmkit's ca/keyreadwriter + manager/encryption, our own envelope): the unlock key as the
 // user sees it (SWMKEY-1-<base64 of 32 bytes>), the key-encryption key derived from it, the cluster's data-encryption
-// key, and sealing with either (AES-256-GCM). See docs/decisions/0017-swarm-autolock.md for what is sealed with what.
+// key, and sealing with either (AES-256-GCM). See docs/decisions/0017-swarm-on-etcd.md (Autolock) for
+// what is sealed with what.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const UNLOCK_PREFIX = 'SWMKEY-1-';
