@@ -764,7 +764,11 @@ export class Cluster implements ClusterBackend {
   /** `docker swarm unlock`: opens the sealed secrets (401 for a wrong key), then rejoins; waits up to 20 s for it. */
   async unlock(key: string): Promise<void> {
     const s = this.state;
-    if (this.phase !== 'locked' || !s) throw notLockedError();
+    if (this.phase !== 'locked' || !s) {
+      // As dockerd: a node that is no manager says so (503); only an unlocked, active manager is "not locked" (409).
+      this.objectsApi();
+      throw notLockedError();
+    }
     await this.stateFile.unseal(key);
     this.sealedWith = key;
     this.phase = 'pending';
