@@ -78,7 +78,9 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.equal(r.status, 400);
     assert.match(fail(['network', 'create', '--subnet', '10.214.0.7/24', 'hostbits']), /has host bits set/);
     assert.match(fail(['network', 'create', '--subnet', 'nonsense', 'badsub']), /invalid subnet|invalid CIDR/i);
-    assert.match(fail(['network', 'create', '-d', 'overlay', 'ovl']), /plugin overlay not found|could not find plugin overlay/);
+    // As dockerd on a node in no swarm: overlay networks are cluster objects.
+    assert.match(fail(['network', 'create', '-d', 'overlay', 'ovl']), /This node is not a swarm manager/);
+    assert.match(fail(['network', 'create', '-d', 'nosuchdriver', 'nodrv']), /plugin nosuchdriver not found|could not find plugin nosuchdriver/);
     assert.match(fail(['network', 'create', 'host']), /operation is not permitted on predefined host network/);
     assert.equal(ok(['network', 'ls', '-q']), before);
     assert.match(fail(['network', 'inspect', 'ghost']), /network ghost not found/);
