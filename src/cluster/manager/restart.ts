@@ -118,17 +118,18 @@ export class RestartSupervisor {
 
   /** Shuts down and replaces the tasks that need it, then releases held replacements whose time has come. */
   async run(view: ClusterView, writes: ManagerWrites, now: number, wake: (at: number) => void): Promise<void> {
-    for (const task of view.tasks.values()) {
+    // One task's restart touches only its own slot (or node, for global): they go out together.
+    await writes.each(view.tasks.values(), async (task) => {
       const service = view.services.get(task.ServiceID);
-      if (!service) continue;
+      if (!service) return;
       const node = task.NodeID ? view.nodes.get(task.NodeID) : undefined;
       const cause = restartCause(task, service, node);
       if (cause) await this.restart(task, service, node, cause, writes, now);
-    }
-    for (const task of view.tasks.values()) {
-      if (task.DesiredState !== 'ready') continue;
+    });
+    await writes.each(view.tasks.values(), async (task) => {
+      if (task.DesiredState !== 'ready') return;
       const service = view.services.get(task.ServiceID);
-      if (!service) continue;
+      if (!service) return;
       const hold = this.delayed.holdOf(task, view);
       const stopped = hold.waitFor.every((id) => hasStopped(view.tasks.get(id), view));
       if (now >= hold.releaseAt && (stopped || now >= hold.deadline)) {
@@ -137,7 +138,7 @@ export class RestartSupervisor {
       } else {
         wake(now < hold.releaseAt ? hold.releaseAt : hold.deadline);
       }
-    }
+    });
   }
 
   private async restart(task: Task, service: Service, node: Node | undefined, cause: 'stopped' | 'node', writes: ManagerWrites, now: number): Promise<void> {
