@@ -6,7 +6,7 @@
 // most a minute's wait; no wait when it is already dead or its node is down).
 // No Delay when the task did not fail but lost its node (drained, down or deleted): the Delay paces a task
 // that fails again and again, and a node's failure is not the task's. swarmkit applies it to a down node
-// too; skipping it keeps failover under 10 s (docs/decisions/0017-cluster-failover.md). Such a replacement,
+// too; skipping it keeps failover under 10 s (docs/decisions/0017-swarm-on-etcd.md, "Failover"). Such a replacement,
 // with nothing to wait for, is created wanting to run at once (one write and one pass fewer).
 // The updater's replacements are held and released through the same DelayedStarts.
 import type { Node, Service, Task } from '../../wire/swarm';
