@@ -297,6 +297,8 @@ sub_bench registry bench/registry.sh "$RES"
 sub_bench network env PEERS="$PEERS" bench/network.sh "$RES"
 # Compose: up -d, a no-change up -d and down -v of a 20-service app, Berth's plugin beside docker-compose 1.29.
 sub_bench compose bench/compose.sh "$RES"
+# The cluster: 30 replicas running on 3 swarm nodes and on 1 (dockerd's swarm beside with PEERS=1); a node killed.
+sub_bench cluster env PEERS="$PEERS" bench/cluster.sh "$RES"
 if [ ${#failed_subs[@]} -gt 0 ]; then
   say "sub-benches that failed (n/a above): ${failed_subs[*]}"
   exit 1

@@ -113,15 +113,41 @@ test('a node that stops heartbeating is marked down and its tasks are reschedule
   assert.equal(old.Status.State, 'running', 'the observed state of a task on a down node is left as it was');
   const replacement = (await w.live(s.ID)).find((t) => t.Slot === lost.Slot)!;
   assert.ok([n2.ID, n3.ID].includes(replacement.NodeID!));
-  w.clock.advance(1_000);
-  await w.converge(down);
-  assert.equal((await w.objects.get<typeof lost>('tasks', replacement.ID))!.Status.State, 'running', 'no wait for the task on the down node');
+  assert.equal(replacement.DesiredState, 'running', 'no restart delay and no wait for the task on the down node');
+  assert.equal(replacement.Status.State, 'running', 'started in the same convergence');
   // The heartbeat comes back: ready again.
   await w.startHeartbeat(n1.ID);
   await w.converge();
   const back = (await w.objects.get<typeof n1>('nodes', n1.ID))!;
   assert.equal(back.Status.State, 'ready');
   assert.equal(back.Status.Message, undefined);
+});
+
+test('a down node: replacements start without the default 5 s restart delay; a failed task keeps it', async () => {
+  const w = new World();
+  const n1 = await w.addNode('n1');
+  await w.addNode('n2');
+  const s = await w.createService({ Name: 'web', Mode: { Replicated: { Replicas: 4 } } });
+  await w.converge();
+  const lost = (await w.tasks(s.ID)).filter((t) => t.NodeID === n1.ID);
+  assert.equal(lost.length, 2);
+  await w.stopHeartbeat(n1.ID);
+  const down = new Set([n1.ID]);
+  await w.converge(down);
+  w.clock.advance(1_000);
+  await w.converge(down);
+  const live = await w.live(s.ID);
+  assert.equal(live.length, 4);
+  assert.ok(live.every((t) => t.NodeID !== n1.ID && t.DesiredState === 'running' && t.Status.State === 'running'), JSON.stringify(live.map((t) => [t.NodeID, t.DesiredState, t.Status.State])));
+  assert.ok(lost.every((t) => live.some((r) => r.Slot === t.Slot)), 'each lost slot replaced');
+  // A task that fails on a live node is still held for its delay.
+  await w.setState(live[0]!.ID, 'failed', 'task: non-zero exit (1)');
+  await w.converge(down);
+  const held = (await w.tasks(s.ID)).find((t) => t.Slot === live[0]!.Slot && t.DesiredState === 'ready');
+  assert.ok(held, 'the failed task\'s replacement is held at ready');
+  w.clock.advance(5_000);
+  await w.converge(down);
+  assert.equal((await w.objects.get<typeof held>('tasks', held.ID))!.DesiredState, 'running');
 });
 
 test('the manager runs on its own: watches drive passes and timers release delayed restarts', async () => {

@@ -35,6 +35,6 @@ export function planGlobal(service: Service, nodes: Node[], tasks: Task[]): Glob
 
 export async function reconcileGlobal(service: Service, nodes: Node[], tasks: Task[], writes: ManagerWrites, now: number): Promise<void> {
   const plan = planGlobal(service, nodes, tasks);
-  for (const id of plan.shutdown) await writes.setDesired(id, 'shutdown');
-  for (const nodeID of plan.addOn) await writes.createTask(newTask(service, { nodeID, desired: 'running' }, now));
+  await writes.each(plan.shutdown, (id) => writes.setDesired(id, 'shutdown'));
+  await writes.each(plan.addOn, (nodeID) => writes.createTask(newTask(service, { nodeID, desired: 'running' }, now)));
 }

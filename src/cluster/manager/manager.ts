@@ -6,7 +6,7 @@
 import type { ClusterObjects } from '../store/objects';
 import { systemClock, type Clock, type Timer } from './clock';
 import { HEARTBEAT_PREFIX } from './heartbeat-keys';
-import { NodeHealth } from './node-health';
+import { DEFAULT_HEARTBEAT_GRACE_MS, NodeHealth } from './node-health';
 import { Orchestrator } from './orchestrator';
 import { runReaper } from './reaper';
 import { RestartSupervisor } from './restart';
@@ -43,7 +43,7 @@ export class ClusterManager {
 
   constructor(private readonly objects: ClusterObjects, private readonly options: ManagerOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.health = new NodeHealth(options.heartbeatGraceMs ?? 2_000);
+    this.health = new NodeHealth(options.heartbeatGraceMs ?? DEFAULT_HEARTBEAT_GRACE_MS);
   }
 
   /** Starts the loops (this node became leader). */

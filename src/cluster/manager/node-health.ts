@@ -10,6 +10,15 @@ import type { ClusterView } from './view';
 
 export const HEARTBEAT_FAILURE = 'heartbeat failure';
 
+/**
+ * How long a heartbeat key may stay missing before its node is down. The key already outlived a whole lease TTL
+ * (one HeartbeatPeriod, renewed every third of it), so three renewals were missed; the grace only covers a node
+ * whose lease lapsed and that registers again at once (it does so as soon as it sees the lease lost).
+ * swarmkit waits HeartbeatPeriod x 3; ours, TTL + 1 s, keeps kill -9 -> rescheduled under 10 s
+ * (docs/decisions/0017-swarm-on-etcd.md, "Failover").
+ */
+export const DEFAULT_HEARTBEAT_GRACE_MS = 1_000;
+
 export class NodeHealth {
   /** When each node was first seen without a heartbeat (this leader's memory; a new leader grants a fresh grace). */
   private readonly missingSince = new Map<string, number>();

@@ -33,7 +33,7 @@ export class Orchestrator {
     this.seenNodes = nodesKey;
     for (const [serviceID, tasks] of view.byService) {
       if (view.services.has(serviceID)) continue;
-      for (const t of tasks) if (t.DesiredState !== 'remove') await writes.setDesired(t.ID, 'remove');
+      await writes.each(tasks.filter((t) => t.DesiredState !== 'remove'), (t) => writes.setDesired(t.ID, 'remove'));
     }
   }
 

@@ -35,5 +35,5 @@ export function tasksToReap(view: ClusterView): Task[] {
 }
 
 export async function runReaper(view: ClusterView, writes: ManagerWrites): Promise<void> {
-  for (const t of tasksToReap(view)) await writes.deleteTask(t);
+  await writes.each(tasksToReap(view), (t) => writes.deleteTask(t));
 }

@@ -42,8 +42,8 @@ export function planReplicated(replicas: number, tasks: Task[]): SlotPlan {
 export async function reconcileReplicated(service: Service, tasks: Task[], writes: ManagerWrites, now: number): Promise<void> {
   const replicas = service.Spec.Mode?.Replicated?.Replicas ?? 1;
   const plan = planReplicated(replicas, tasks);
-  for (const slot of plan.add) await writes.createTask(newTask(service, { slot, desired: 'running' }, now));
+  await writes.each(plan.add, (slot) => writes.createTask(newTask(service, { slot, desired: 'running' }, now)));
   const gone = new Set(plan.remove);
   // The whole slot goes, history included: removed slots vanish from `service ps`.
-  for (const t of tasks) if (gone.has(t.Slot ?? 0)) await writes.setDesired(t.ID, 'remove');
+  await writes.each(tasks.filter((t) => gone.has(t.Slot ?? 0)), (t) => writes.setDesired(t.ID, 'remove'));
 }

@@ -2,8 +2,12 @@
 // state past running, desired ≤ running; or a job task that failed), or a replicated task whose node was
 // drained, went down or was deleted, is shut down and, if its RestartPolicy allows, replaced in the same
 // slot (same node, for global modes) by a task held at desired `ready`. The replacement is released to
-// running (complete, for jobs) after the restart Delay (default 5s; none off a drained node) and once the
-// old task has stopped (at most a minute's wait; no wait when it is already dead or its node is down).
+// running (complete, for jobs) after the restart Delay (default 5s) and once the old task has stopped (at
+// most a minute's wait; no wait when it is already dead or its node is down).
+// No Delay when the task did not fail but lost its node (drained, down or deleted): the Delay paces a task
+// that fails again and again, and a node's failure is not the task's. swarmkit applies it to a down node
+// too; skipping it keeps failover under 10 s (docs/decisions/0017-swarm-on-etcd.md, "Failover"). Such a replacement,
+// with nothing to wait for, is created wanting to run at once (one write and one pass fewer).
 // The updater's replacements are held and released through the same DelayedStarts.
 import type { Node, Service, Task } from '../../wire/swarm';
 import { nsToMs } from './clock';
@@ -114,17 +118,18 @@ export class RestartSupervisor {
 
   /** Shuts down and replaces the tasks that need it, then releases held replacements whose time has come. */
   async run(view: ClusterView, writes: ManagerWrites, now: number, wake: (at: number) => void): Promise<void> {
-    for (const task of view.tasks.values()) {
+    // One task's restart touches only its own slot (or node, for global): they go out together.
+    await writes.each(view.tasks.values(), async (task) => {
       const service = view.services.get(task.ServiceID);
-      if (!service) continue;
+      if (!service) return;
       const node = task.NodeID ? view.nodes.get(task.NodeID) : undefined;
       const cause = restartCause(task, service, node);
-      if (cause) await this.restart(task, service, node, writes, now);
-    }
-    for (const task of view.tasks.values()) {
-      if (task.DesiredState !== 'ready') continue;
+      if (cause) await this.restart(task, service, node, cause, writes, now);
+    });
+    await writes.each(view.tasks.values(), async (task) => {
+      if (task.DesiredState !== 'ready') return;
       const service = view.services.get(task.ServiceID);
-      if (!service) continue;
+      if (!service) return;
       const hold = this.delayed.holdOf(task, view);
       const stopped = hold.waitFor.every((id) => hasStopped(view.tasks.get(id), view));
       if (now >= hold.releaseAt && (stopped || now >= hold.deadline)) {
@@ -133,26 +138,26 @@ export class RestartSupervisor {
       } else {
         wake(now < hold.releaseAt ? hold.releaseAt : hold.deadline);
       }
-    }
+    });
   }
 
-  private async restart(task: Task, service: Service, node: Node | undefined, writes: ManagerWrites, now: number): Promise<void> {
+  private async restart(task: Task, service: Service, node: Node | undefined, cause: 'stopped' | 'node', writes: ManagerWrites, now: number): Promise<void> {
     const shut = await writes.setDesired(task.ID, 'shutdown', (t) => t.Version.Index === task.Version.Index);
     if (!shut) return;
     if (!this.history.shouldRestart(service, task)) return;
     // A global task whose node can no longer hold it is the global orchestrator's to drop, not to replace.
     if (isGlobalMode(service.Spec) && !keepsGlobalTasks(node, service)) return;
     const job = isJob(service.Spec);
+    const nodeLost = cause === 'node';
+    const waitStop = !(node?.Status.State === 'down' || isTerminal(task.Status.State));
+    const immediate = nodeLost && !waitStop;
     const replacement = newTask(service, {
       slot: isGlobalMode(service.Spec) ? undefined : task.Slot,
       nodeID: isGlobalMode(service.Spec) ? task.NodeID : undefined,
-      desired: 'ready',
+      desired: immediate ? (job ? 'complete' : 'running') : 'ready',
       jobIteration: job ? task.JobIteration?.Index ?? 0 : undefined,
     }, now);
-    const drained = node?.Spec.Availability === 'drain';
-    const delay = drained ? 0 : restartDelay(replacement);
-    const waitStop = !(node?.Status.State === 'down' || isTerminal(task.Status.State));
-    this.delayed.hold(replacement.ID, now + delay, waitStop ? [task.ID] : []);
+    if (!immediate) this.delayed.hold(replacement.ID, now + (nodeLost ? 0 : restartDelay(replacement)), waitStop ? [task.ID] : []);
     this.history.record(service, replacement, now);
     await writes.createTask(replacement);
   }

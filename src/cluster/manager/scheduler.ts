@@ -248,7 +248,8 @@ export async function runScheduler(view: ClusterView, writes: ManagerWrites, now
   const unplaced = new Map<string, string>();
   if (waiting.length === 0) return unplaced;
   const decisions = scheduleTasks([...view.nodes.values()], [...view.tasks.values()], view.services, waiting, now);
-  for (const d of decisions) {
+  // Each decision is its own task's compare-and-swap: they go out together.
+  await writes.each(decisions, async (d) => {
     const planned = view.tasks.get(d.taskID)!;
     if ('nodeID' in d) {
       await writes.modifyTask(d.taskID, (t) => {
@@ -267,6 +268,6 @@ export async function runScheduler(view: ClusterView, writes: ManagerWrites, now
         };
       });
     }
-  }
+  });
   return unplaced;
 }

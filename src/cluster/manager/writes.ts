@@ -1,15 +1,41 @@
 // Every change the manager loops make, each a compare-and-swap through ClusterObjects.modify whose mutation
 // re-checks its premise on the current object (a write that lost a race to the API or an agent is dropped,
 // and the next pass decides again on fresh state). Counts writes so a pass knows whether to look again.
+// Independent writes (one per task) go out together through each(): etcd commits the proposals that arrive
+// together in one raft round and one fsync, where one after the other each waits for its own.
 import type { Node, Service, Task, TaskState } from '../../wire/swarm';
 import type { ClusterObjects } from '../store/objects';
 import { timestamp } from './clock';
 import { rank } from './view';
 
+/** How many independent writes a loop has in flight at once. */
+export const WRITES_IN_FLIGHT = 16;
+
 export class ManagerWrites {
   writes = 0;
 
   constructor(readonly objects: ClusterObjects, private readonly now: () => number) {}
+
+  /**
+   * Runs `write` for every item, at most WRITES_IN_FLIGHT at once, for writes that do not depend on each other.
+   * Every write is waited for (none is left running into the next pass); then the first failure, if any, is thrown.
+   */
+  async each<T>(items: Iterable<T>, write: (item: T) => Promise<unknown>): Promise<void> {
+    const queue = [...items];
+    let failure: { err: unknown } | undefined;
+    const lane = async () => {
+      while (queue.length) {
+        const item = queue.shift() as T;
+        try {
+          await write(item);
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, queue.length) }, lane));
+    if (failure) throw failure.err;
+  }
 
   async createTask(task: Omit<Task, 'Version'>): Promise<Task> {
     const created = await this.objects.create<Task>('tasks', task);
