@@ -3,7 +3,10 @@
 # Debian dockerd 20.10 and a fresh berthd, one after the other, and prints both pass counts side by side with the
 # tests that pass on one and not on the other (each with its failure's message).
 #
-# Usage: scripts/docker-py-suite.sh DOCKER_PY_CHECKOUT [PYTEST_ARGS...]
+# Usage: scripts/docker-py-suite.sh [--swarm] DOCKER_PY_CHECKOUT [PYTEST_ARGS...]
+#   --swarm: run exactly the swarm-mode files (SWARM_FILES below: swarm, services, secrets, configs, nodes) instead
+#     of everything else; the tests init and leave the swarm themselves (init_swarm: advertise_addr 127.0.0.1,
+#     listen_addr 0.0.0.0:<random 10000-25000>), so neither engine needs any set-up for it.
 #   DOCKER_PY_CHECKOUT: a work tree of github.com/docker/docker-py outside this repository, e.g.
 #     git clone /work/.mirror/docker+docker-py/repo /tmp/docker-py
 #   PYTEST_ARGS are passed on (e.g. -k exec). Nothing of docker-py is copied into this repository.
@@ -20,8 +23,12 @@
 #   dependencies (requests, urllib3, websocket); python3-paramiko because tests/helpers.py imports it. Its
 #   docker.__version__ reads 5.0.3 (importlib.metadata finds Debian's package, the checkout has no generated
 #   _version.py): only the User-Agent shows it. The pyenv `python3` on PATH is never used.
-# - Left out: swarm mode (services, secrets, configs, nodes, swarm) and plugins (they need a registry and
-#   managed plugins); everything else under tests/integration runs, -x off.
+# - Left out: plugins (they need a registry and managed plugins), and swarm mode (services, secrets, configs, nodes,
+#   swarm) unless --swarm, which runs only those; everything else under tests/integration runs, -x off.
+# - Swarm mode: berthd gets swarm ports of its own (BERTH_SWARM_PORTS, not 2377/2379/2380, which another daemon on
+#   the host, a test's or a bench's, may hold); dockerd keeps 2377's default but the tests give it a random listen
+#   port. Each engine is made to leave a swarm a test left it in before it stops, and berthd's etcd member (it
+#   outlives berthd by design) is stopped with it.
 # - The test image: no registry is reachable, so Debian's busybox-static rootfs (dist/tools/busybox-rootfs.js, as
 #   the integration tests' daemons use) is imported into each engine as alpine:3.10 (the suite's TEST_IMG) and
 #   tagged alpine:latest and busybox:latest (the other names tests run), with alpine's CMD and PATH. Tests that
@@ -49,7 +56,9 @@ PY=/usr/bin/python3            # Debian's python: python3-pytest and friends are
 say() { echo "docker-py-suite: $*" >&2; }
 . bench/lib.sh
 
-[ $# -ge 1 ] || { echo "usage: scripts/docker-py-suite.sh DOCKER_PY_CHECKOUT [PYTEST_ARGS...]" >&2; exit 2; }
+SWARM=''
+[ "${1:-}" = --swarm ] && { SWARM=1; shift; }
+[ $# -ge 1 ] || { echo "usage: scripts/docker-py-suite.sh [--swarm] DOCKER_PY_CHECKOUT [PYTEST_ARGS...]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { say "needs root (it runs daemons, mounts overlays, makes bridges)"; exit 1; }
 CHECKOUT=$(cd "$1" 2>/dev/null && pwd) || { say "no such directory: $1"; exit 2; }
 shift
@@ -81,6 +90,7 @@ use_docker_config host
 BRUN=/run/dpy-$$ BSOCK=/run/dpy-$$/berth.sock BRIDGE=dpy$$
 DRUN=/run/dpyd-$$ DSOCK=/run/dpyd-$$.sock DBRIDGE=dpyd$$
 BERTHD_PID='' DOCKERD_PID='' LOCKED='' NET_LINKS=()
+BERTH_SWARM_PORTS=(--swarm-control-port 12377 --etcd-client-port 12379 --etcd-peer-port 12380)
 
 # ---------- what the host had before dockerd, so its teardown removes only what it made ----------
 IPT_BEFORE=$BASE/iptables-before
@@ -92,6 +102,12 @@ note_made_paths /run/docker /run/containerd /etc/docker
 KEY_BEFORE=''; [ -e /etc/docker/key.json ] && KEY_BEFORE=1
 made_cgroups=()
 for h in /sys/fs/cgroup/*/; do [ -d "${h}docker" ] || [ ! -e "${h}cgroup.procs" ] || made_cgroups+=("${h}docker"); done
+
+# A swarm a test left the engine in is left (its networks, ingress included, go with it); true either way.
+leave_swarm() { # socket
+  timeout 60 env DOCKER_HOST="unix://$1" "$DOCKER" swarm leave --force >/dev/null 2>&1
+  return 0
+}
 
 # The bridges of an engine's networks (the default one and those the tests made and did not remove), noted while it
 # still answers, so that what the engine leaves behind after it stops can be deleted by name.
@@ -114,7 +130,7 @@ delete_links() { # name...
 teardown_dockerd() {
   [ -n "$DOCKERD_PID$LOCKED" ] || return 0
   NET_LINKS=()
-  [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null && note_network_links "$DSOCK"
+  [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null && leave_swarm "$DSOCK" && note_network_links "$DSOCK"
   [ -f "$BASE/dockerd.log" ] && cp "$BASE/dockerd.log" "$RESULTS/dockerd.log"
   stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
   DOCKERD_PID=''
@@ -133,7 +149,7 @@ teardown_berthd() {
   [ -n "$BERTHD_PID" ] || return 0
   local r id p
   NET_LINKS=()
-  kill -0 "$BERTHD_PID" 2>/dev/null && note_network_links "$BSOCK"
+  kill -0 "$BERTHD_PID" 2>/dev/null && leave_swarm "$BSOCK" && note_network_links "$BSOCK"
   [ -f "$BASE/berthd.log" ] && cp "$BASE/berthd.log" "$RESULTS/berthd.log"
   stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
   BERTHD_PID=''
@@ -141,6 +157,7 @@ teardown_berthd() {
     for id in $("$r" --root="$BRUN/runtime/$r" list -q 2>/dev/null); do "$r" --root="$BRUN/runtime/$r" delete -f "$id" >/dev/null 2>&1; done
   done
   for p in $(pgrep -f "aardvark-dns --config $BRUN/" || true); do stop_pid "$p" 2; done
+  for p in $(pids_of etcd "$BASE/berth/"); do stop_pid "$p" 5; done
   bench/umount-under.sh "$BASE/berth" "$BRUN"
   delete_links "${NET_LINKS[@]}" "$BRIDGE"
   rm -rf "$BASE/berth" "$BRUN"
@@ -190,7 +207,7 @@ start_dockerd() {
 
 start_berthd() {
   say "starting berthd (data $BASE/berth, exec root $BRUN, bridge $BRIDGE)"
-  BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth" "$BRUN" "$BASE/berthd.log" "$BRIDGE")
+  BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth" "$BRUN" "$BASE/berthd.log" "$BRIDGE" "${BERTH_SWARM_PORTS[@]}")
   local rc=$?
   BERTHD_PID=$(head -n 1 <<<"$BERTHD_PID")
   return $rc
@@ -204,16 +221,22 @@ load_images() { # socket
     "${d[@]}" tag alpine:3.10 alpine:latest && "${d[@]}" tag alpine:3.10 busybox:latest
 }
 
-IGNORE=()
-for f in api_service_test api_secret_test api_config_test api_swarm_test api_plugin_test models_nodes_test \
-  models_services_test models_swarm_test; do IGNORE+=("--ignore=tests/integration/$f.py"); done
+SWARM_FILES=(api_swarm_test api_service_test api_secret_test api_config_test models_nodes_test models_services_test
+  models_swarm_test)
+TESTS=()
+if [ -n "$SWARM" ]; then
+  for f in "${SWARM_FILES[@]}"; do TESTS+=("tests/integration/$f.py"); done
+else
+  TESTS=(tests/integration)
+  for f in "${SWARM_FILES[@]}" api_plugin_test; do TESTS+=("--ignore=tests/integration/$f.py"); done
+fi
 
 run_suite() { # engine-name out-name socket
   local name=$1 out=$2 sock=$3 rc
   say "$name: running docker-py's integration tests (API $API, ${TEST_TIMEOUT}s per test): $RESULTS/$out.txt"
   rm -f "$RESULTS/$out.txt" "$RESULTS/$out.xml"
   (cd "$CHECKOUT" && exec env DOCKER_HOST="unix://$sock" DOCKER_TEST_API_VERSION="$API" PYTHONDONTWRITEBYTECODE=1 \
-    timeout -k 60 14400 "$PY" -m pytest tests/integration "${IGNORE[@]}" -p no:cacheprovider \
+    timeout -k 60 14400 "$PY" -m pytest "${TESTS[@]}" -p no:cacheprovider \
     --timeout "$TEST_TIMEOUT" -rA --junitxml "$RESULTS/$out.xml" "${PYTEST_EXTRA[@]}") >"$RESULTS/$out.txt" 2>&1 &
   PYTEST_PID=$!
   wait "$PYTEST_PID"
@@ -240,11 +263,11 @@ for engine in $ENGINES; do
 done
 
 # ---------- the comparison, from the junit reports ----------
-"$PY" - "$RESULTS" "$CHECKOUT" "${ran[@]}" <<'PY' | tee "$RESULTS/summary.txt"
+"$PY" - "$RESULTS" "$CHECKOUT" "${SWARM:+swarm}" "${ran[@]}" <<'PY' | tee "$RESULTS/summary.txt"
 import os, re, sys
 import xml.etree.ElementTree as ET
 
-results, checkout, engines = sys.argv[1], sys.argv[2], sys.argv[3:]
+results, checkout, swarm, engines = sys.argv[1], sys.argv[2], sys.argv[3] == 'swarm', sys.argv[4:]
 
 def test_id(classname, name):
     # "tests.integration.api_container_test.CreateContainerTest" -> tests/integration/api_container_test.py::CreateContainerTest
@@ -308,7 +331,7 @@ def count(e, k):
     return sum(1 for v in res[e].values() if v[0] == k)
 def ok(v):   # the test ran through, teardown included
     return v[0] in ('passed', 'xpassed') and not v[2]
-print(f"docker-py tests/integration, swarm and plugins left out; {', '.join(engines)}")
+print(f"docker-py tests/integration, {'swarm-mode files only' if swarm else 'swarm and plugins left out'}; {', '.join(engines)}")
 print(f"{'':10}" + ''.join(f'{e:>10}' for e in engines))
 for k in kinds + ['errors', 'total']:
     print(f'{k:10}' + ''.join(f'{count(e, k):>10}' for e in engines))

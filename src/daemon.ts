@@ -45,6 +45,7 @@ import { NetworkStore } from './network/network-store';
 import { DEFAULT_AARDVARK, DEFAULT_NETAVARK, Netavark } from './network/netavark';
 import { LinuxNetns } from './network/netns';
 import { SocketHostPorts } from './network/ports';
+import { probeHostInterfaces } from './network/host-interfaces';
 import { probeHostRoutes } from './network/host-routes';
 import { VolumeService } from './engine/volumes';
 import { EventBus } from './engine/events';
@@ -266,6 +267,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     peerTaskLogs,
     peerImage,
     exportImage: async (ref) => ((await images.has(ref)) ? imageArchives.save([ref]) : undefined),
+    hostAddresses: async () => ({ interfaces: await probeHostInterfaces(), managedSubnets: networks.all().flatMap((n) => (n.subnet ? [n.subnet] : [])) }),
     log,
   });
   const router = new Router();

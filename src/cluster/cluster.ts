@@ -3,7 +3,6 @@
 // force-new-cluster, node registration and heartbeat, the election that runs the manager loops, and the
 // manager-only API answered from the store.
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import { ForbiddenError, InvalidParameterError, UnavailableError } from '../errdefs';
 import type { Filters } from '../wire/filters';
 import type {
@@ -26,6 +25,8 @@ import type { Readable } from 'node:stream';
 import { roleOfToken } from './ca/tokens';
 import { signNodeCertificate } from './ca/ca';
 import { SwarmObjectsApi, type ClusterNetwork } from './objects-api';
+import { chooseAdvertiseAddr } from './advertise-addr';
+import type { HostInterface } from '../network/host-interfaces';
 import type { NetworkResource } from '../wire/docker';
 import type { Lease, Leadership } from './store/store';
 import { StoreUnavailable } from './store/store';
@@ -73,6 +74,8 @@ export interface ClusterOptions {
   peerTaskLogs?: (addr: string, tls: TlsMaterial, taskId: string, options: LogOptions) => Promise<{ tty: boolean; stream: Readable }>;
   /** This node's images for peers that lack one (`docker save` of one reference). */
   exportImage?: (ref: string) => Promise<Readable | undefined>;
+  /** The host's interfaces and the engine's own subnets, to choose an advertise address when none is given. */
+  hostAddresses?: () => Promise<{ interfaces: HostInterface[]; managedSubnets: string[] }>;
   log: { info(m: string): void; error(m: string): void };
 }
 
@@ -210,6 +213,10 @@ export class Cluster implements ClusterBackend {
     return base;
   }
 
+  private async hostAddresses(): Promise<{ interfaces: HostInterface[]; managedSubnets: string[] }> {
+    return this.o.hostAddresses ? this.o.hostAddresses() : { interfaces: [], managedSubnets: [] };
+  }
+
   pingHeader(): string {
     if (this.phase === 'active') return `active/${this.state?.role ?? 'worker'}`;
     return this.phase;
@@ -221,7 +228,7 @@ export class Cluster implements ClusterBackend {
     if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
     const port = dataPathPort(req.DataPathPort);
     const spec = initSwarmSpec(req.Spec, req.AutoLockManagers);
-    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr);
+    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, await this.hostAddresses());
     const nodeId = newObjectId();
     const clusterId = newObjectId();
     this.phase = 'pending';
@@ -262,7 +269,7 @@ export class Cluster implements ClusterBackend {
     if (!parseJoinToken(req.JoinToken)) throw new InvalidParameterError(INVALID_JOIN_TOKEN);
     const remote = req.RemoteAddrs[0];
     if (!remote) throw new InvalidParameterError('at least 1 RemoteAddr is required to join');
-    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, remote);
+    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, { ...await this.hostAddresses(), remote });
     const nodeId = newObjectId();
     this.phase = 'pending';
     try {
@@ -812,31 +819,6 @@ export function clusterInfo(c: StoredCluster): ClusterInfo {
   const { JoinTokens: _t, RootCA: _r, ...info } = c;
   void _t; void _r;
   return info;
-}
-
-/** The host part of an address given as ip, ip:port, iface or iface:port; the single system IP for 0.0.0.0 or "". */
-export function chooseAdvertiseAddr(given: string, remote?: string): string {
-  let host = given.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-  const ifaces = os.networkInterfaces();
-  if (host && ifaces[host]) {
-    const v4 = ifaces[host]!.find((a) => a.family === 'IPv4');
-    if (!v4) throw new InvalidParameterError(`interface ${host} has no usable IPv4 address`);
-    return v4.address;
-  }
-  if (host && host !== '0.0.0.0' && host !== '::') return host;
-  if (remote) {
-    // As dockerd, the address on the route to the manager: here the one on the same /24, else the only one.
-    const remoteHost = remote.replace(/:\d+$/, '');
-    const prefix = remoteHost.split('.').slice(0, 3).join('.');
-    const same = Object.values(ifaces).flat().find((a) => a && a.family === 'IPv4' && a.address.startsWith(`${prefix}.`));
-    if (same) return same.address;
-    if (remoteHost.startsWith('127.')) return '127.0.0.1';
-  }
-  const candidates = Object.entries(ifaces).flatMap(([name, as]) => (as ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => ({ name, address: a.address })));
-  if (candidates.length === 1) return candidates[0]!.address;
-  if (candidates.length === 0) throw new InvalidParameterError('could not find the system\'s IP address - specify one with --advertise-addr');
-  host = `${candidates[0]!.address} on ${candidates[0]!.name} and ${candidates[1]!.address} on ${candidates[1]!.name}`;
-  throw new InvalidParameterError(`could not choose an IP address to advertise since this system has multiple addresses on different interfaces (${host})`);
 }
 
 function addressesOf(advertiseAddr: string): string[] {
