@@ -17,7 +17,8 @@ import { generateJoinToken, INVALID_JOIN_TOKEN, parseJoinToken } from './ca/toke
 import { describeNode, type HostDescriptionSources } from './node/description';
 import { heartbeatKey, heartbeatTtlSeconds, HEARTBEAT_PREFIX, startHeartbeat } from './node/heartbeat';
 import { newObjectId } from './spec/ids';
-import { dataPathPort, initSwarmSpec } from './spec/swarm-spec';
+import { checkAddrPool, dataPathPort, initSwarmSpec } from './spec/swarm-spec';
+import { checkBindable, initAddresses, joinAddresses, joinAdvertiseAddr, joinHostPort } from './spec/addresses';
 import { SwarmStateFile, type SwarmState } from './node/state';
 import type { ClusterRoles, ConnectStore, EtcdMemberProcess, EtcdProcesses, NodeContainers, Running, StoreConnection, TlsMaterial } from './ports';
 import type { ControlServerOptions } from './control/server';
@@ -25,7 +26,6 @@ import type { Readable } from 'node:stream';
 import { roleOfToken } from './ca/tokens';
 import { signNodeCertificate } from './ca/ca';
 import { SwarmObjectsApi, type ClusterNetwork } from './objects-api';
-import { chooseAdvertiseAddr } from './advertise-addr';
 import type { HostInterface } from '../network/host-interfaces';
 import type { NetworkResource } from '../wire/docker';
 import type { Lease, Leadership } from './store/store';
@@ -124,6 +124,8 @@ export class Cluster implements ClusterBackend {
   private controlServer: Running | undefined;
   private roleWatch: { cancel(): Promise<void> } | undefined;
   private changingRole = false;
+  /** The init, join or leave under way (see membershipChange). */
+  private changing: Promise<void> = Promise.resolve();
   /** Bumped by every teardown: background work of an earlier membership stops when it sees a new one. */
   private generation = 0;
   private stopping = false;
@@ -222,13 +224,32 @@ export class Cluster implements ClusterBackend {
     return this.phase;
   }
 
-  async init(req: InitRequest): Promise<string> {
+  /**
+   * Init, join and leave one at a time (moby's controlMutex): a second init waits for the first and then answers
+   * "already part of a swarm"; a leave never tears down what an init is still making.
+   */
+  private membershipChange<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(change, change);
+    this.changing = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  init(req: InitRequest): Promise<string> {
+    return this.membershipChange(() => this.initNow(req));
+  }
+
+  private async initNow(req: InitRequest): Promise<string> {
     if (this.phase === 'locked') throw lockedError();
     if (req.ForceNewCluster && this.state?.member) return this.forceNewCluster();
     if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
-    const port = dataPathPort(req.DataPathPort);
+    // Every check before anything is made: a refused init leaves nothing behind.
+    const ifaces = await this.hostAddresses();
+    const addrs = initAddresses(req, ifaces);
+    checkBindable(addrs, ifaces, this.o.ports.control);
     const spec = initSwarmSpec(req.Spec, req.AutoLockManagers);
-    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, await this.hostAddresses());
+    checkAddrPool(req.DefaultAddrPool, req.SubnetSize);
+    const port = dataPathPort(req.DataPathPort);
+    const advertiseAddr = addrs.advertiseHost;
     const nodeId = newObjectId();
     const clusterId = newObjectId();
     this.phase = 'pending';
@@ -242,14 +263,14 @@ export class Cluster implements ClusterBackend {
       const member = this.memberOf(nodeId, advertiseAddr);
       this.member = await this.o.etcd.start({ ...member, initialCluster: `${member.name}=${member.peerUrl}`, state: 'new', tls });
       this.state = {
-        nodeId, clusterId, role: 'manager', advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
+        nodeId, clusterId, role: 'manager', advertiseAddr, listenAddr: joinHostPort(addrs.listenHost, addrs.listenPort), controlPort: this.o.ports.control,
         etcdEndpoints: [member.clientUrl], member, remoteManagers: [{ NodeID: nodeId, Addr: `${advertiseAddr}:${this.o.ports.control}` }],
       };
       this.conn = await this.o.connect(this.state.etcdEndpoints, { certPem: cert.certPem, keyPem: cert.keyPem, caPem: root.certPem });
       const now = new Date().toISOString();
       const cluster: Omit<StoredCluster, 'Version'> = {
         ID: clusterId, CreatedAt: now, UpdatedAt: now, Spec: spec, TLSInfo: tlsInfoOf(root.certPem), RootRotationInProgress: false,
-        DefaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: req.SubnetSize || 24, DataPathPort: port,
+        DefaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool.map((p) => p.trim()) : ['10.0.0.0/8'], SubnetSize: req.SubnetSize || 24, DataPathPort: port,
         JoinTokens: { Worker: generateJoinToken(root.certPem), Manager: generateJoinToken(root.certPem) }, RootCA: sealRoot(root, dek),
         ...(unlock.sealed ? { ManagerUnlockKey: unlock.sealed } : {}),
       };
@@ -263,13 +284,19 @@ export class Cluster implements ClusterBackend {
     }
   }
 
-  async join(req: JoinRequest): Promise<void> {
+  join(req: JoinRequest): Promise<void> {
+    return this.membershipChange(() => this.joinNow(req));
+  }
+
+  private async joinNow(req: JoinRequest): Promise<void> {
     if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
+    const ifaces = await this.hostAddresses();
+    const addrs = joinAddresses(req, ifaces);
     if (!this.o.joinThrough) throw new UnavailableError('joining a swarm needs the control endpoint, which this daemon was started without');
     if (!parseJoinToken(req.JoinToken)) throw new InvalidParameterError(INVALID_JOIN_TOKEN);
-    const remote = req.RemoteAddrs[0];
-    if (!remote) throw new InvalidParameterError('at least 1 RemoteAddr is required to join');
-    const advertiseAddr = chooseAdvertiseAddr(req.AdvertiseAddr || req.ListenAddr, { ...await this.hostAddresses(), remote });
+    const remote = addrs.remoteAddrs[0]!;
+    const advertiseAddr = addrs.advertiseHost || joinAdvertiseAddr(addrs.listenHost, remote, ifaces);
+    checkBindable({ ...addrs, advertiseHost: advertiseAddr }, ifaces, this.o.ports.control);
     const nodeId = newObjectId();
     this.phase = 'pending';
     try {
@@ -283,7 +310,7 @@ export class Cluster implements ClusterBackend {
         manager ? { dek: answer.dek, unlockKey: answer.unlockKey } : {});
       this.sealedWith = manager ? answer.unlockKey : undefined;
       this.state = {
-        nodeId, clusterId: answer.clusterId, role: answer.role, advertiseAddr, listenAddr: req.ListenAddr, controlPort: this.o.ports.control,
+        nodeId, clusterId: answer.clusterId, role: answer.role, advertiseAddr, listenAddr: joinHostPort(addrs.listenHost, addrs.listenPort), controlPort: this.o.ports.control,
         etcdEndpoints: answer.etcdEndpoints, remoteManagers: [{ NodeID: '', Addr: withPort(remote, 2377) }],
       };
       if (answer.role === 'manager') {
@@ -299,7 +326,11 @@ export class Cluster implements ClusterBackend {
     }
   }
 
-  async leave(force: boolean): Promise<void> {
+  leave(force: boolean): Promise<void> {
+    return this.membershipChange(() => this.leaveNow(force));
+  }
+
+  private async leaveNow(force: boolean): Promise<void> {
     if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.notInSwarm);
     const s = this.state;
     if (this.phase === 'locked' && !force) throw new UnavailableError(LOCK_TEXT.leaveLocked);

@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cluster, TEXT } from '../../src/cluster/cluster';
+import { InvalidParameterError } from '../../src/errdefs';
 import { OpensslSigner } from '../../src/cluster/ca/openssl';
 import { ObjectsStore } from '../../src/cluster/store/objects-store';
 import type { ClusterOptions } from '../../src/cluster/cluster';
-import type { Task } from '../../src/wire/swarm';
+import type { InitRequest, Task } from '../../src/wire/swarm';
 import { Filters } from '../../src/wire/filters';
 import { FakeClusterStore } from '../fakes/cluster-store';
 import { SERVICE_FILTERS, TASK_FILTERS } from '../../src/cluster/spec/filters';
@@ -30,6 +31,13 @@ function options(dataRoot: string, store: FakeClusterStore, started: string[]): 
     }),
     roles: { startManager: async () => ({ stop: async () => undefined }), startAgent: async () => ({ stop: async () => undefined }) },
     containers: { removeNodeContainers: async () => undefined },
+    hostAddresses: async () => ({
+      interfaces: [
+        { name: 'lo', up: true, loopback: true, kind: '', addresses: [{ family: 4, address: '127.0.0.1', prefix: 8, global: false }] },
+        { name: 'eth0', up: true, loopback: false, kind: '', addresses: [{ family: 4, address: '10.9.8.7', prefix: 24, global: true }] },
+      ],
+      managedSubnets: [],
+    }),
     host: { hostname: () => 'node1', machine: () => 'x86_64', cpus: () => 2, memTotal: () => 1 << 30, engineVersion: '27.5.1', engineLabels: {} },
     log: quiet,
   };
@@ -159,5 +167,89 @@ describe('cluster membership on the fake store', () => {
     await again.leave(true);
     assert.equal(again.pingHeader(), 'inactive');
     assert.equal(fs.existsSync(path.join(dir, 'swarm')), false);
+  });
+});
+
+describe('init, join and leave: checked first, one at a time, rolled back whole', () => {
+  let dir: string;
+  let store: FakeClusterStore;
+  const started: string[] = [];
+  const stopped: string[] = [];
+  let failEtcd = false;
+  let failConnect = false;
+  let cluster: Cluster;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-member-serial-'));
+    store = new FakeClusterStore();
+    const o = options(dir, store, started);
+    const connect = o.connect;
+    cluster = new Cluster({
+      ...o,
+      etcd: {
+        start: async (spec) => {
+          // A member that would not start: its data directory is there already, as etcd's would be.
+          fs.mkdirSync(spec.dataDir, { recursive: true });
+          if (failEtcd) throw new Error(`etcd member ${spec.name} exited during start`);
+          started.push(spec.name);
+          return { stop: async () => { stopped.push(spec.name); } };
+        },
+      },
+      connect: async (endpoints, tls) => {
+        if (failConnect) throw new Error('connect ECONNREFUSED');
+        return connect(endpoints, tls);
+      },
+    });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const swarmDir = () => path.join(dir, 'swarm');
+
+  test('bad addresses are refused (400) before anything is made', async () => {
+    for (const [req, message] of [
+      [{ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: 'KILL' }, /^advertise address must be a non-zero IP address or network interface/],
+      [{ ListenAddr: '80/tcp' }, /^could not parse listen address 80\/tcp$/],
+      [{ ListenAddr: '' }, /^invalid ListenAddr "": invalid empty address$/],
+      [{ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.9.8.7', DataPathAddr: 'x' }, /^data path address must be/],
+      [{ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '8.8.8.8' }, /^failed to listen on remote API address/],
+      [{ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.9.8.7', SubnetSize: 100, DefaultAddrPool: ['10.0.0.0/8'] }, /^subnet size is out of range: 100$/],
+    ] as [InitRequest, RegExp][]) {
+      await assert.rejects(cluster.init(req), (err: Error) => err instanceof InvalidParameterError && message.test(err.message));
+    }
+    await assert.rejects(cluster.join({ ListenAddr: '1', RemoteAddrs: ['10.0.0.1'], JoinToken: 'x' }), InvalidParameterError);
+    assert.deepEqual(started, []);
+    assert.equal(fs.existsSync(swarmDir()), false);
+    assert.equal(cluster.pingHeader(), 'inactive');
+  });
+
+  test('a failed init leaves nothing (no certificates, state.json, member or data) and a later init works', async () => {
+    failEtcd = true;
+    await assert.rejects(cluster.init({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.9.8.7' }), /exited during start/);
+    failEtcd = false;
+    assert.equal(fs.existsSync(swarmDir()), false);
+    assert.equal(cluster.pingHeader(), 'inactive');
+    failConnect = true;
+    await assert.rejects(cluster.init({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.9.8.7' }), /ECONNREFUSED/);
+    failConnect = false;
+    assert.equal(started.length, 1);
+    assert.deepEqual(stopped, started, 'the member that started is stopped again');
+    assert.equal(fs.existsSync(swarmDir()), false);
+    assert.equal((await cluster.info()).LocalNodeState, 'inactive');
+  });
+
+  test('concurrent inits: one succeeds, the others wait and answer "already part of a swarm"; a racing leave waits too', async () => {
+    const req = { ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.9.8.7' };
+    const results = await Promise.allSettled([cluster.init(req), cluster.init(req), cluster.leave(true), cluster.init(req)]);
+    assert.equal(results[0]!.status, 'fulfilled');
+    assert.equal(results[1]!.status, 'rejected');
+    assert.equal((results[1] as PromiseRejectedResult).reason.message, TEXT.alreadyInSwarm);
+    // The leave came after the first init finished and took the node out; the last init made a new swarm.
+    assert.equal(results[2]!.status, 'fulfilled');
+    assert.equal(results[3]!.status, 'fulfilled');
+    assert.notEqual((results[3] as PromiseFulfilledResult<string>).value, (results[0] as PromiseFulfilledResult<string>).value);
+    assert.equal(cluster.pingHeader(), 'active/manager');
+    assert.ok(fs.existsSync(path.join(swarmDir(), 'certificates', 'swarm-root-ca.crt')));
+    await cluster.leave(true);
+    assert.equal(fs.existsSync(swarmDir()), false);
+    assert.deepEqual(stopped, started);
   });
 });

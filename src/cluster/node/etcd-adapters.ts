@@ -26,7 +26,13 @@ export const etcdProcesses: EtcdProcesses = {
       name: spec.name, dataDir: spec.dataDir, address: client.host, clientPort: client.port, peerPort: peer.port,
       tls: { client: files, peer: files }, initialCluster: parseInitialCluster(spec.initialCluster), initialClusterState: spec.state,
     });
-    await member.start({ forceNewCluster: spec.forceNewCluster });
+    try {
+      await member.start({ forceNewCluster: spec.forceNewCluster });
+    } catch (err) {
+      // A member that never became healthy may still run: a failed init or join leaves no etcd behind.
+      await member.stop().catch(() => undefined);
+      throw err;
+    }
     return { stop: () => member.stop() };
   },
 };

@@ -1,5 +1,6 @@
 // The cluster's spec: swarmkit's defaults, init's merge of the given fields over them, an update's replacement of
 // the whole spec, and the checks (name "default", certificate expiry minimum, data path port range).
+import { isIP } from 'node:net';
 import { InvalidParameterError } from '../../errdefs';
 import type { SwarmSpec } from '../../wire/swarm';
 
@@ -65,6 +66,25 @@ export function checkSwarmSpec(spec: SwarmSpec): void {
   if (spec.Name && spec.Name !== 'default') throw new InvalidParameterError('swarm spec must be named "default"');
   const expiry = spec.CAConfig?.NodeCertExpiry;
   if (expiry && expiry < MIN_NODE_CERT_EXPIRY) throw new InvalidParameterError('minimum certificate expiry time is: 1h0m0s');
+}
+
+/**
+ * Init's DefaultAddrPool and SubnetSize as moby's validateDefaultAddrPool checks them (dockerd answers these 500, as
+ * plain errors; Berth 400: they are the request's fault). Size 0 is the default 24; at most 29; each pool a CIDR no
+ * smaller than the size.
+ */
+export function checkAddrPool(pools: string[] | null | undefined, subnetSize: number | undefined): void {
+  if (!pools) return;
+  const size = subnetSize || DEFAULT_SUBNET_SIZE;
+  if (size > 29) throw new InvalidParameterError(`subnet size is out of range: ${size}`);
+  for (const given of pools) {
+    const pool = given.trim();
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(pool);
+    const bits = m ? Number(m[2]) : -1;
+    const family = m ? isIP(m[1]!) : 0;
+    if (!m || !family || bits > (family === 4 ? 32 : 128)) throw new InvalidParameterError(`invalid base pool ${pool}: invalid CIDR address: ${pool}`);
+    if (size < bits) throw new InvalidParameterError(`invalid CIDR: ${JSON.stringify(pool)}. Subnet size is too small for pool: ${size}`);
+  }
 }
 
 /** 0 means the default; else within 1024-49151. */
