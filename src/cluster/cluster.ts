@@ -124,6 +124,9 @@ export class Cluster implements ClusterBackend {
   private controlServer: Running | undefined;
   private roleWatch: { cancel(): Promise<void> } | undefined;
   private changingRole = false;
+  /** Object API calls under way, and whether new ones wait out a leave (see managerCall). */
+  private readonly managerCalls = new Set<Promise<unknown>>();
+  private quiescing = false;
   /** The init, join or leave under way (see membershipChange). */
   private changing: Promise<void> = Promise.resolve();
   /** Bumped by every teardown: background work of an earlier membership stops when it sees a new one. */
@@ -240,7 +243,10 @@ export class Cluster implements ClusterBackend {
 
   private async initNow(req: InitRequest): Promise<string> {
     if (this.phase === 'locked') throw lockedError();
-    if (req.ForceNewCluster && this.state?.member) return this.forceNewCluster();
+    if (req.ForceNewCluster && this.state?.member) {
+      await this.quiesce();
+      try { return await this.forceNewCluster(); } finally { this.quiescing = false; }
+    }
     if (this.phase !== 'inactive') throw new UnavailableError(TEXT.alreadyInSwarm);
     // Every check before anything is made: a refused init leaves nothing behind.
     const ifaces = await this.hostAddresses();
@@ -347,13 +353,18 @@ export class Cluster implements ClusterBackend {
     } else if (s.role === 'manager' && !force) {
       throw new UnavailableError('You are attempting to leave the swarm on a node that is participating as a manager. Doing so may lose the consensus of your cluster. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.');
     }
-    // Others see this node go down (its heartbeat stops); a manager also leaves etcd's membership so the
-    // remaining managers' quorum counts only them.
-    if (s.member && this.conn) {
-      const others = await this.conn.members.list().then((l) => l.filter((m) => m.name !== s.member!.name)).catch(() => []);
-      if (others.length) await this.conn.members.remove(s.member.name).catch((err: Error) => this.o.log.error(`swarm leave: removing etcd member: ${err.message}`));
+    await this.quiesce();
+    try {
+      // Others see this node go down (its heartbeat stops); a manager also leaves etcd's membership so the
+      // remaining managers' quorum counts only them.
+      if (s.member && this.conn) {
+        const others = await this.conn.members.list().then((l) => l.filter((m) => m.name !== s.member!.name)).catch(() => []);
+        if (others.length) await this.conn.members.remove(s.member.name).catch((err: Error) => this.o.log.error(`swarm leave: removing etcd member: ${err.message}`));
+      }
+      await this.forget();
+    } finally {
+      this.quiescing = false;
     }
-    await this.forget();
     await this.o.containers.removeNodeContainers(s.nodeId).catch((err: Error) => this.o.log.error(`swarm leave: removing containers: ${err.message}`));
   }
 
@@ -718,9 +729,28 @@ export class Cluster implements ClusterBackend {
 
   // ------------------------------------------------------------------------------------ manager-only access
 
+  /**
+   * One object API call, counted while it runs: a leave (or --force-new-cluster) lets the calls under way finish
+   * before it closes the store under them, and refuses new ones meanwhile (moby's c.mu around manager actions).
+   */
+  private managerCall<T>(call: (api: SwarmObjectsApi) => Promise<T>): Promise<T> {
+    let run: Promise<T>;
+    try { run = call(this.objectsApi()); } catch (err) { return Promise.reject(err); }
+    this.managerCalls.add(run);
+    const done = () => { this.managerCalls.delete(run); };
+    run.then(done, done);
+    return run;
+  }
+
+  /** Refuses new object API calls and waits for those under way; the caller clears `quiescing` when done. */
+  private async quiesce(): Promise<void> {
+    this.quiescing = true;
+    await Promise.allSettled([...this.managerCalls]);
+  }
+
   /** The object API when this node is an active manager; moby's 503 texts otherwise. */
   objectsApi(): SwarmObjectsApi {
-    if (this.phase === 'inactive' || !this.state) throw new UnavailableError(TEXT.inactiveNotManager);
+    if (this.phase === 'inactive' || !this.state || this.quiescing) throw new UnavailableError(TEXT.inactiveNotManager);
     if (this.phase === 'locked') throw lockedError();
     if (this.state.role !== 'manager') throw new UnavailableError(this.phase === 'active' ? TEXT.workerNotManager : TEXT.inactiveNotManager);
     if (this.phase !== 'active' || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
@@ -748,35 +778,35 @@ export class Cluster implements ClusterBackend {
 
   /** The swarm's networks for the network routes: objects in the store, Scope swarm, only on managers. */
   swarmNetworks(): SwarmNetworks {
-    const api = () => (this.phase === 'active' && this.state?.role === 'manager' ? this.objectsApi() : undefined);
+    const manager = () => this.phase === 'active' && this.state?.role === 'manager' && !this.quiescing;
     const resourceOf = (n: ClusterNetwork): NetworkResource => ({
       Name: n.Name, Id: n.ID, Created: n.Created, Scope: 'swarm', Driver: n.Driver, EnableIPv4: true, EnableIPv6: false,
       IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: !!n.Internal, Attachable: !!n.Attachable, Ingress: false,
       ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: n.Options ?? {}, Labels: n.Labels ?? {},
     });
     return {
-      list: async () => (await api()?.listNetworks() ?? []).map(resourceOf),
+      list: async () => (manager() ? await this.managerCall((a) => a.listNetworks()) : []).map(resourceOf),
       find: async (idOrName) => {
-        const all = await api()?.listNetworks() ?? [];
+        const all = manager() ? await this.managerCall((a) => a.listNetworks()) : [];
         const n = all.find((x) => x.ID === idOrName) ?? all.find((x) => x.Name === idOrName) ?? all.find((x) => idOrName && x.ID.startsWith(idOrName));
         return n && resourceOf(n);
       },
-      create: async (body) => {
-        const objects = this.objectsApi();
+      create: async (body) => this.managerCall(async (objects) => {
         if (!body.Name) throw new InvalidParameterError('network name must not be empty');
         const n = await objects.createNetwork({
           ID: newObjectId(), Name: body.Name, Driver: 'overlay', Labels: body.Labels ?? {}, Created: new Date().toISOString(), Scope: 'swarm',
           Options: body.Options ?? {}, Attachable: !!body.Attachable, Internal: !!body.Internal,
         });
         return { Id: n.ID, Warning: '' };
-      },
+      }),
       remove: async (idOrName) => {
-        const a = api();
-        if (!a) return false;
-        const all = await a.listNetworks();
-        if (!all.some((x) => x.ID === idOrName || x.Name === idOrName || (idOrName && x.ID.startsWith(idOrName)))) return false;
-        await a.removeNetwork(idOrName);
-        return true;
+        if (!manager()) return false;
+        return this.managerCall(async (a) => {
+          const all = await a.listNetworks();
+          if (!all.some((x) => x.ID === idOrName || x.Name === idOrName || (idOrName && x.ID.startsWith(idOrName)))) return false;
+          await a.removeNetwork(idOrName);
+          return true;
+        });
       },
     };
   }
@@ -788,9 +818,9 @@ export class Cluster implements ClusterBackend {
     return c;
   }
 
-  async inspectSwarm(): Promise<Swarm> { return this.objectsApi().inspectSwarm(); }
+  async inspectSwarm(): Promise<Swarm> { return this.managerCall((a) => a.inspectSwarm()); }
   async updateSwarm(spec: SwarmSpec, version: number, rotate: { workerToken: boolean; managerToken: boolean; unlockKey: boolean }): Promise<void> {
-    await this.objectsApi().updateSwarm(spec, version, rotate);
+    await this.managerCall((a) => a.updateSwarm(spec, version, rotate));
     await this.lockSync();
   }
 
@@ -814,35 +844,35 @@ export class Cluster implements ClusterBackend {
     await Promise.race([rejoined, new Promise((r) => setTimeout(r, 20_000).unref())]);
   }
 
-  async listNodes(filters: Filters): Promise<Node[]> { return this.objectsApi().listNodes(filters); }
-  async inspectNode(idOrName: string): Promise<Node> { return this.objectsApi().inspectNode(idOrName); }
-  async updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> { return this.objectsApi().updateNode(idOrName, version, spec); }
-  async removeNode(idOrName: string, force: boolean): Promise<void> { return this.objectsApi().removeNode(idOrName, force); }
+  async listNodes(filters: Filters): Promise<Node[]> { return this.managerCall((a) => a.listNodes(filters)); }
+  async inspectNode(idOrName: string): Promise<Node> { return this.managerCall((a) => a.inspectNode(idOrName)); }
+  async updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> { return this.managerCall((a) => a.updateNode(idOrName, version, spec)); }
+  async removeNode(idOrName: string, force: boolean): Promise<void> { return this.managerCall((a) => a.removeNode(idOrName, force)); }
 
-  async listServices(filters: Filters, withStatus: boolean): Promise<Service[]> { return this.objectsApi().listServices(filters, withStatus); }
-  async createService(spec: ServiceSpec, encodedAuth?: string): Promise<{ ID: string; Warnings: string[] | null }> { return this.objectsApi().createService(spec, encodedAuth); }
-  async inspectService(idOrName: string, insertDefaults: boolean): Promise<Service> { return this.objectsApi().inspectService(idOrName, insertDefaults); }
+  async listServices(filters: Filters, withStatus: boolean): Promise<Service[]> { return this.managerCall((a) => a.listServices(filters, withStatus)); }
+  async createService(spec: ServiceSpec, encodedAuth?: string): Promise<{ ID: string; Warnings: string[] | null }> { return this.managerCall((a) => a.createService(spec, encodedAuth)); }
+  async inspectService(idOrName: string, insertDefaults: boolean): Promise<Service> { return this.managerCall((a) => a.inspectService(idOrName, insertDefaults)); }
   updateService(idOrName: string, version: number, spec: ServiceSpec, options: ServiceUpdateOptions): Promise<{ Warnings: string[] | null }> {
-    return this.objectsApi().updateService(idOrName, version, spec, options);
+    return this.managerCall((a) => a.updateService(idOrName, version, spec, options));
   }
-  async removeService(idOrName: string): Promise<void> { return this.objectsApi().removeService(idOrName); }
-  async serviceLogs(idOrName: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().serviceLogs(idOrName, options); }
+  async removeService(idOrName: string): Promise<void> { return this.managerCall((a) => a.removeService(idOrName)); }
+  async serviceLogs(idOrName: string, options: LogOptions): Promise<ClusterLogStream> { return this.managerCall((a) => a.serviceLogs(idOrName, options)); }
 
-  async listTasks(filters: Filters): Promise<Task[]> { return this.objectsApi().listTasks(filters); }
-  async inspectTask(id: string): Promise<Task> { return this.objectsApi().inspectTask(id); }
-  async taskLogs(id: string, options: LogOptions): Promise<ClusterLogStream> { return this.objectsApi().taskLogs(id, options); }
+  async listTasks(filters: Filters): Promise<Task[]> { return this.managerCall((a) => a.listTasks(filters)); }
+  async inspectTask(id: string): Promise<Task> { return this.managerCall((a) => a.inspectTask(id)); }
+  async taskLogs(id: string, options: LogOptions): Promise<ClusterLogStream> { return this.managerCall((a) => a.taskLogs(id, options)); }
 
-  async listSecrets(filters: Filters): Promise<Secret[]> { return this.objectsApi().listSecrets(filters); }
-  async createSecret(spec: SecretSpec): Promise<{ ID: string }> { return this.objectsApi().createSecret(spec); }
-  async inspectSecret(idOrName: string): Promise<Secret> { return this.objectsApi().inspectSecret(idOrName); }
-  async updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> { return this.objectsApi().updateSecret(idOrName, version, spec); }
-  async removeSecret(idOrName: string): Promise<void> { return this.objectsApi().removeSecret(idOrName); }
+  async listSecrets(filters: Filters): Promise<Secret[]> { return this.managerCall((a) => a.listSecrets(filters)); }
+  async createSecret(spec: SecretSpec): Promise<{ ID: string }> { return this.managerCall((a) => a.createSecret(spec)); }
+  async inspectSecret(idOrName: string): Promise<Secret> { return this.managerCall((a) => a.inspectSecret(idOrName)); }
+  async updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> { return this.managerCall((a) => a.updateSecret(idOrName, version, spec)); }
+  async removeSecret(idOrName: string): Promise<void> { return this.managerCall((a) => a.removeSecret(idOrName)); }
 
-  async listConfigs(filters: Filters): Promise<Config[]> { return this.objectsApi().listConfigs(filters); }
-  async createConfig(spec: ConfigSpec): Promise<{ ID: string }> { return this.objectsApi().createConfig(spec); }
-  async inspectConfig(idOrName: string): Promise<Config> { return this.objectsApi().inspectConfig(idOrName); }
-  async updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> { return this.objectsApi().updateConfig(idOrName, version, spec); }
-  async removeConfig(idOrName: string): Promise<void> { return this.objectsApi().removeConfig(idOrName); }
+  async listConfigs(filters: Filters): Promise<Config[]> { return this.managerCall((a) => a.listConfigs(filters)); }
+  async createConfig(spec: ConfigSpec): Promise<{ ID: string }> { return this.managerCall((a) => a.createConfig(spec)); }
+  async inspectConfig(idOrName: string): Promise<Config> { return this.managerCall((a) => a.inspectConfig(idOrName)); }
+  async updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> { return this.managerCall((a) => a.updateConfig(idOrName, version, spec)); }
+  async removeConfig(idOrName: string): Promise<void> { return this.managerCall((a) => a.removeConfig(idOrName)); }
 }
 
 /** ClusterInfo as /info and /swarm show it: no tokens, no CA key, signing fields redacted. */

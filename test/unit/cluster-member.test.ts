@@ -12,6 +12,7 @@ import { OpensslSigner } from '../../src/cluster/ca/openssl';
 import { ObjectsStore } from '../../src/cluster/store/objects-store';
 import type { ClusterOptions } from '../../src/cluster/cluster';
 import type { InitRequest, Task } from '../../src/wire/swarm';
+import type { ObjectKind, Stored } from '../../src/cluster/store/objects';
 import { Filters } from '../../src/wire/filters';
 import { FakeClusterStore } from '../fakes/cluster-store';
 import { SERVICE_FILTERS, TASK_FILTERS } from '../../src/cluster/spec/filters';
@@ -170,6 +171,18 @@ describe('cluster membership on the fake store', () => {
   });
 });
 
+/** The store's objects, where the next list of services can be held (a slow API call under way). */
+let holdServices: (() => void) | 'next' | undefined;
+function releaseServices(): void {
+  if (typeof holdServices === 'function') holdServices();
+}
+class HeldObjects extends ObjectsStore {
+  override async list<T extends Stored>(kind: ObjectKind): Promise<{ items: T[]; revision: number }> {
+    if (kind === 'services' && holdServices === 'next') await new Promise<void>((r) => { holdServices = r; });
+    return super.list<T>(kind);
+  }
+}
+
 describe('init, join and leave: checked first, one at a time, rolled back whole', () => {
   let dir: string;
   let store: FakeClusterStore;
@@ -196,7 +209,8 @@ describe('init, join and leave: checked first, one at a time, rolled back whole'
       },
       connect: async (endpoints, tls) => {
         if (failConnect) throw new Error('connect ECONNREFUSED');
-        return connect(endpoints, tls);
+        const conn = await connect(endpoints, tls);
+        return { ...conn, objects: new HeldObjects(store) };
       },
     });
   });
@@ -248,7 +262,18 @@ describe('init, join and leave: checked first, one at a time, rolled back whole'
     assert.notEqual((results[3] as PromiseFulfilledResult<string>).value, (results[0] as PromiseFulfilledResult<string>).value);
     assert.equal(cluster.pingHeader(), 'active/manager');
     assert.ok(fs.existsSync(path.join(swarmDir(), 'certificates', 'swarm-root-ca.crt')));
-    await cluster.leave(true);
+    // A leave lets a call under way finish on the store, and refuses new calls meanwhile.
+    holdServices = 'next';
+    const listing = cluster.listServices(none, false);
+    await new Promise((r) => setTimeout(r, 20));
+    let left = false;
+    const leaving = cluster.leave(true).then(() => { left = true; });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(left, false);
+    await assert.rejects(cluster.listNodes(none), { message: TEXT.inactiveNotManager });
+    releaseServices();
+    assert.deepEqual(await listing, []);
+    await leaving;
     assert.equal(fs.existsSync(swarmDir()), false);
     assert.deepEqual(stopped, started);
   });
