@@ -319,6 +319,8 @@ export class ContainerService {
       await this.store.save(c).catch(() => undefined);
       // Attach streams end; waits for the next exit keep waiting, as in Docker (the container never ran).
       this.waiters.exited(c.id, c.state.exitCode, true);
+      // moby's daemon/errors.go isInvalidCommand: a command that is not there is the request's fault (400).
+      if (err instanceof SystemError && /executable file not found|no such file or directory/i.test(message)) throw new InvalidParameterError(message);
       if (err instanceof BerthError) throw err;
       throw new SystemError(`failed to create task for container: ${message}`);
     }

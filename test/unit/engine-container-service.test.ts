@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContainerService } from '../../src/engine/containers';
+import { RuntimeCreateError } from '../../src/runtime/oci-runtime';
 import { EventBus } from '../../src/engine/events';
 import type { HostResources } from '../../src/host/resources';
 import { FakeMounter } from '../fakes/mount';
@@ -97,6 +98,12 @@ test('start mounts the root, writes the /etc files and runs it; a second start a
   assert.equal(fs.readFileSync(svc.etcPath(c, 'resolv.conf'), 'utf8'), 'nameserver 192.0.2.53\n');
   assert.equal(await svc.start('web'), false, 'already running: 304');
   assert.deepEqual(actions, ['create', 'start']);
+}));
+
+test("a missing command is the request's fault: 400 (InvalidParameterError), as moby's isInvalidCommand", () => withService(async ({ svc, runtime }) => {
+  await svc.create({ Image: 'busybox' }, 'web');
+  runtime.failCreate = new RuntimeCreateError('crun', 'exec: "1": executable file not found in $PATH');
+  await assert.rejects(svc.start('web'), { name: 'InvalidParameterError', message: /^failed to create task for container: .*exec: "1": executable file not found in \$PATH: unknown$/ });
 }));
 
 test('a start the runtime refuses leaves the container in "created" with exit code 127', () => withService(async ({ svc, runtime, mounter }) => {
