@@ -5,7 +5,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, TestDaemon } from './daemon';
+import { killSwarmEtcd, ROOT, swarmEtcdPid, TestDaemon } from './daemon';
+
+export { killSwarmEtcd };
 
 let nextPort = 0;
 
@@ -15,24 +17,6 @@ export function swarmPortArgs(): string[] {
   const p = nextPort;
   nextPort += 3;
   return ['--swarm-control-port', String(p), '--etcd-client-port', String(p + 1), '--etcd-peer-port', String(p + 2)];
-}
-
-function etcdPid(dataRoot: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(path.join(dataRoot, 'swarm', 'etcd.pid'), 'utf8').trim());
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return argv.includes(`--data-dir=${path.join(dataRoot, 'swarm', 'etcd')}`) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Kills (SIGKILL, by its pidfile) the etcd member under a daemon's data root, if one runs. */
-export function killSwarmEtcd(dataRoot: string): void {
-  const pid = etcdPid(dataRoot);
-  if (pid !== undefined) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
 }
 
 function run(cmd: string, args: string[]): void {
@@ -73,7 +57,7 @@ export class ClusterNode extends TestDaemon {
 
   /** PID of this node's etcd member, if running. */
   etcdPid(): number | undefined {
-    return etcdPid(this.dataRoot);
+    return swarmEtcdPid(this.dataRoot);
   }
 
   override async cleanup(): Promise<void> {

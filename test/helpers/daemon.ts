@@ -47,6 +47,31 @@ export interface TestDaemonOpts {
   args?: string[];
 }
 
+/** PID of the swarm etcd member under a daemon's data root (its pidfile, checked against the command line), if one runs. */
+export function swarmEtcdPid(dataRoot: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataRoot, 'swarm', 'etcd.pid'), 'utf8').trim());
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return argv.includes(`--data-dir=${path.join(dataRoot, 'swarm', 'etcd')}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kills (SIGKILL, by its pidfile) the etcd member under a daemon's data root, if one runs; returns its PID. */
+export function killSwarmEtcd(dataRoot: string): number | undefined {
+  const pid = swarmEtcdPid(dataRoot);
+  if (pid === undefined) return undefined;
+  try { process.kill(pid, 'SIGKILL'); } catch { return undefined; }
+  return pid;
+}
+
+/** Waits (up to 2 s) until a process is gone or a zombie. */
+async function gone(pid: number): Promise<void> {
+  const state = () => { try { return fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return ''; } };
+  for (let i = 0; i < 100 && state() && !/^State:\s+Z/m.test(state()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
 export class TestDaemon {
   readonly extraArgs: string[];
   readonly base: string;
@@ -182,6 +207,9 @@ export class TestDaemon {
       if (ids.length) this.docker(['rm', '-f', ...ids]);
     }
     await this.stop();
+    // A swarm member outlives berthd on purpose (a restarted daemon adopts it); a test's must not outlive the test.
+    const etcd = killSwarmEtcd(this.dataRoot);
+    if (etcd !== undefined) await gone(etcd);
     // Containers left running by a failed test: stop their supervisors and runtime state.
     const runtimeRoot = path.join(this.runRoot, 'runtime', 'crun');
     const list = spawnSync('crun', [`--root=${runtimeRoot}`, 'list', '-q'], { encoding: 'utf8' }).stdout || '';
