@@ -30,6 +30,8 @@ function options(dataRoot: string, runRoot: string, store: FakeClusterStore): Cl
     }),
     roles: { startManager: async () => ({ stop: async () => undefined }), startAgent: async () => ({ stop: async () => undefined }) },
     containers: { removeNodeContainers: async () => undefined },
+    // The advertise address is this host's (init refuses one it could not listen on).
+    hostAddresses: async () => ({ interfaces: [{ name: 'eth0', up: true, loopback: false, kind: '', addresses: [{ family: 4, address: '10.9.8.7', prefix: 24, global: true }] }], managedSubnets: [] }),
     host: { hostname: () => 'node1', machine: () => 'x86_64', cpus: () => 2, memTotal: () => 1 << 30, engineVersion: '27.5.1', engineLabels: {} },
     log: quiet,
   };
