@@ -29,11 +29,7 @@ export DOCKER_CONFIG=$BASE/docker-config
 mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 DOCKERD_PID='' LOCKED='' GWBRIDGE_BEFORE=''
 [ -e /sys/class/net/docker_gwbridge ] && GWBRIDGE_BEFORE=1
-IPT_BEFORE=$BASE/iptables-before
-iptables -S >"$IPT_BEFORE.filter"
-iptables -t nat -S >"$IPT_BEFORE.nat"
-NF_BEFORE=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true)
-FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
+snapshot_netfilter "$BASE"
 note_made_paths /run/docker /run/containerd
 
 teardown_dockerd() {

@@ -76,6 +76,16 @@ median() { # [int]
     else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# Notes the host's netfilter state before dockerd starts (what remove_dockerd_rules puts back): sets IPT_BEFORE
+# (a path prefix under $1), NF_BEFORE and FWD_POLICY for the caller.
+snapshot_netfilter() { # dir
+  IPT_BEFORE=$1/iptables-before
+  iptables -S >"$IPT_BEFORE.filter"
+  iptables -t nat -S >"$IPT_BEFORE.nat"
+  NF_BEFORE=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true)
+  FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
+}
+
 # dockerd's iptables rules and chains that were not there before it started: deleted rule by rule, then the chains.
 # Only rules naming a DOCKER chain or one of its own bridges: other daemons (netavark's) add and remove rules meanwhile.
 # Uses the caller's IPT_BEFORE.{filter,nat} (iptables -S before dockerd started), FWD_POLICY and NF_BEFORE.

@@ -33,11 +33,7 @@ DRUN=/run/bnwd-$$ DSOCK=/run/bnwd-$$.sock DBRIDGE=bnwd$$
 export DOCKER_CONFIG=$BASE/docker-config
 mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 BERTHD_PID='' DOCKERD_PID='' LOCKED=''
-IPT_BEFORE=$BASE/iptables-before
-iptables -S >"$IPT_BEFORE.filter"
-iptables -t nat -S >"$IPT_BEFORE.nat"
-NF_BEFORE=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true)
-FWD_POLICY=$(iptables -S FORWARD | awk '$1 == "-P" {print $3}')
+snapshot_netfilter "$BASE"
 # dockerd and its containerd make these fixed directories; the ones that were not there go again (if empty).
 note_made_paths /run/docker /run/containerd
 
