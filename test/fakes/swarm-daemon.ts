@@ -1,5 +1,5 @@
 // A fake Engine API daemon on a unix socket for the `berth` swarm verbs' unit tests: answers from a route
-// table ("GET /nodes" → JSON) and records every request (method, path, query, JSON body).
+// table ("GET /nodes" → JSON, or a Buffer sent as a raw stream) and records every request (method, path, query, JSON body).
 import * as http from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ export async function swarmDaemon(routes: Record<string, Route>) {
       };
       if (!route) { send(404, { message: `no route ${req.method} ${path}` }); return; }
       const r = route(entry) as { status?: number; body?: unknown } | undefined;
+      if (Buffer.isBuffer(r)) { res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' }); res.end(r); return; }
       if (r && typeof r === 'object' && 'status' in r) send(r.status ?? 200, r.body);
       else send(200, r);
     });

@@ -1,6 +1,7 @@
 // `service logs`: each line of a service's or task's log stream (with details) prefixed as docker's
 // logWriter does: `<service>.<slot>.<task id>@<node>    | message`, the names looked up once per task.
 import { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { DaemonError } from '../api-client';
 import type { Cli } from '../command';
 import { StreamDemultiplexer } from '../stdcopy';
@@ -106,15 +107,21 @@ function lineWriter(formatter: TaskLogFormatter | undefined, out: NodeJS.Writabl
   });
 }
 
-/** Pipes a logs response (multiplexed, or raw for TTY services) to the CLI's streams. */
+/**
+ * Pipes a logs response (multiplexed, or raw for TTY services) to the CLI's streams. The line writers format
+ * asynchronously (name lookups), so the end is when both have finished, not when the response has been read.
+ */
 export async function printLogStream(cli: Cli, body: NodeJS.ReadableStream, multiplexed: boolean, formatter: TaskLogFormatter | undefined): Promise<void> {
   const stdout = lineWriter(formatter, cli.out);
   const stderr = lineWriter(formatter, cli.err);
-  const sink = multiplexed ? new StreamDemultiplexer(stdout, stderr) : stdout;
-  await new Promise<void>((resolve, reject) => {
-    body.pipe(sink);
-    sink.on('finish', resolve);
-    sink.on('error', reject);
-    body.on('error', reject);
-  });
+  const done = Promise.all([finished(stdout), finished(stderr)]);
+  done.catch(() => undefined);
+  if (multiplexed) {
+    await pipeline(body, new StreamDemultiplexer(stdout, stderr));
+    stdout.end();
+  } else {
+    await pipeline(body, stdout);
+  }
+  stderr.end();
+  await done;
 }
