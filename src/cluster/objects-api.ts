@@ -7,6 +7,7 @@ import type { Filters } from '../wire/filters';
 import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, Swarm, SwarmSpec, Task } from '../wire/swarm';
 import type { ClusterLogStream, LogOptions, ServiceUpdateOptions } from './backend';
 import { generateJoinToken } from './ca/tokens';
+import { isOutdated } from './manager/updater';
 import type { StoredCluster } from './cluster';
 import type { StoreConnection } from './ports';
 import { alreadyExists, failedPrecondition, invalidArgument } from './spec/errors';
@@ -272,14 +273,16 @@ export class SwarmObjectsApi {
     return this.guard(async () => {
       const [tasks, services, nodes] = await Promise.all([this.all<Task>('tasks'), this.all<StoredService>('services'), this.all<Node>('nodes')]);
       const byId = new Map(services.map((s) => [s.ID, s]));
+      const nodeById = new Map(nodes.map((n) => [n.ID, n]));
       const resolve = <T extends { ID: string }>(kind: 'service' | 'node', values: string[] | undefined, items: T[], name: (i: T) => string | undefined) =>
         values?.length ? new Set(values.flatMap((v) => { try { return [lookup(kind, v, items, name).ID]; } catch { return []; } })) : undefined;
       const match = taskMatcher(filters, {
         serviceOf: (t) => byId.get(t.ServiceID),
         serviceIds: resolve('service', filters.get('service'), services, nameOf.annotated),
         nodeIds: resolve('node', filters.get('node'), nodes, nameOf.node),
-        upToDate: (t, svc) => !!svc && (t.SpecVersion === undefined || t.SpecVersion === svc.Version.Index
-          || JSON.stringify(t.Spec) === JSON.stringify(svc.Spec.TaskTemplate)),
+        // As the updater sees it: a service's Version also moves when only its UpdateStatus is written, so
+        // SpecVersion alone would call every task outdated after an update completes.
+        upToDate: (t, svc) => !!svc && !isOutdated(t, svc, nodeById.get(t.NodeID ?? '')),
       });
       return tasks.filter(match);
     });

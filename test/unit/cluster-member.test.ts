@@ -132,6 +132,24 @@ describe('cluster membership on the fake store', () => {
     assert.equal((await cluster.listTasks(new Filters([['service', ['web']]], TASK_FILTERS))).length, 2);
   });
 
+  test('_up-to-date: tasks made from the current spec, though the service was written since (UpdateStatus)', async () => {
+    const objects = new ObjectsStore(store);
+    const web = await cluster.inspectService('web', false);
+    const now = new Date().toISOString();
+    const { Runtime: _r, ...taskSpec } = web.Spec.TaskTemplate;
+    void _r;
+    // Task specs are the template without Runtime (taskSpecOf); task3 was made from an older spec.
+    for (const [i, spec] of [[3, { ...taskSpec, ContainerSpec: { Image: 'old' } }], [4, taskSpec]] as const) {
+      await objects.create<Task>('tasks', {
+        ID: `task${i}`.padEnd(25, '0'), CreatedAt: now, UpdatedAt: now, Labels: {}, Spec: spec, ServiceID: web.ID, Slot: i,
+        Status: { Timestamp: now, State: 'running', Message: '', PortStatus: {} }, DesiredState: 'running', Volumes: null, SpecVersion: web.Version.Index,
+      });
+    }
+    await objects.update('services', { ...web, UpdateStatus: { State: 'completed', Message: 'update completed' } }, web.Version.Index);
+    const upToDate = await cluster.listTasks(new Filters([['service', ['web']], ['_up-to-date', ['true']]], TASK_FILTERS));
+    assert.deepEqual(upToDate.map((t) => t.ID).filter((id) => /^task[34]/.test(id)), ['task4'.padEnd(25, '0')]);
+  });
+
   test('secrets in use cannot go; unknown networks are refused; overlay networks resolve to IDs', async () => {
     const { ID: secretId } = await cluster.createSecret({ Name: 'pw', Labels: {}, Data: Buffer.from('x').toString('base64') });
     await cluster.createService({ Name: 'sec', Labels: {}, TaskTemplate: { ContainerSpec: { Image: 'busybox', Secrets: [{ SecretID: secretId, SecretName: 'pw', File: { Name: 'pw', UID: '0', GID: '0', Mode: 0o444 } }] } } });
