@@ -19,6 +19,7 @@ test('service create: flags become the spec docker posts', async () => {
     'GET /secrets': () => [{ ID: 'sec1', Spec: { Name: 'pw' } }, { ID: 'other', Spec: { Name: 'pw2' } }],
     'GET /networks/backend': () => ({ Id: 'n1', Name: 'backend' }),
     'POST /services/create': () => ({ status: 201, body: { ID: 'svc1', Warnings: null } }),
+    'GET /distribution/busybox:latest/json': () => ({ Descriptor: { digest: 'sha256:bb' }, Platforms: [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm', os: 'linux' }] }),
   });
   const code = await main(d.argv('service', 'create', '-d', '--name', 'web', '--replicas', '3', '-e', 'A=1', '--env', 'B=2', '-e', 'A=3',
     '-l', 'tier=front', '--container-label', 'c=d', '--constraint', 'node.role==worker', '--placement-pref', 'spread=node.labels.zone',
@@ -37,14 +38,15 @@ test('service create: flags become the spec docker posts', async () => {
     Name: 'web', Labels: { tier: 'front' },
     TaskTemplate: {
       ContainerSpec: {
-        Image: 'busybox', Init: true, DNSConfig: { Nameservers: ['1.1.1.1'] }, Args: ['echo', 'hi', '--flag-of-the-command'],
+        Image: 'busybox:latest@sha256:bb', Init: true, DNSConfig: { Nameservers: ['1.1.1.1'] }, Args: ['echo', 'hi', '--flag-of-the-command'],
         Command: ['sh', '-c'], Env: ['B=2', 'A=3'], Hostname: 'h', Labels: { c: 'd' }, Dir: '/w', User: 'nobody',
         StopSignal: 'SIGINT', TTY: true, ReadOnly: true, Mounts: [{ Type: 'volume', Source: 'data', Target: '/data' }],
         Hosts: ['10.0.0.2 db'], StopGracePeriod: 20e9, Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 5e9 },
         Secrets: [{ File: { Name: 'pw', UID: '0', GID: '0', Mode: 0o444 }, SecretID: 'sec1', SecretName: 'pw' }],
       },
       Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 2 ** 20 }, Reservations: { MemoryBytes: 32 * 2 ** 20 } },
-      Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], MaxReplicas: 2 },
+      Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], MaxReplicas: 2,
+        Platforms: [{ Architecture: 'amd64', OS: 'linux' }, { Architecture: '', OS: 'linux' }] },
       Networks: [{ Target: 'n1' }],
       RestartPolicy: { Condition: 'on-failure', MaxAttempts: 0, Delay: 3e9 },
     },
@@ -58,13 +60,18 @@ test('service create: flags become the spec docker posts', async () => {
   assert.deepEqual(JSON.parse(d.log.find((r) => r.path === '/secrets')!.query.filters!), { name: { pw: true } });
 });
 
-test('service create without flags: the minimal spec (Replicated {}, Init false, DNSConfig {}, Placement {})', async () => {
+test('service create without flags: the minimal spec (Replicated {}, Init false, DNSConfig {}, Placement {}); an image the registry does not know warns', async () => {
   const d = await swarmDaemon({ 'POST /services/create': () => ({ status: 201, body: { ID: 'x', Warnings: null } }) });
   assert.equal(await main(d.argv('service', 'create', '-d', 'nginx'), d.cli), 0);
+  assert.equal(await main(d.argv('service', 'create', '-d', '--no-resolve-image', 'nginx'), d.cli), 0);
   await d.close();
-  assert.deepEqual(d.log[0]!.body, {
+  assert.deepEqual(d.log.map((r) => r.path), ['/distribution/nginx:latest/json', '/services/create', '/services/create']);
+  assert.equal(d.err(), 'image nginx:latest could not be accessed on a registry to record\nits digest. Each node will access nginx:latest independently,\n'
+    + 'possibly leading to different nodes running different\nversions of the image.\n\n');
+  assert.deepEqual(d.log[2]!.body, d.log[1]!.body);
+  assert.deepEqual(d.log[1]!.body, {
     Labels: {}, Mode: { Replicated: {} }, EndpointSpec: { Mode: 'vip' },
-    TaskTemplate: { ContainerSpec: { Image: 'nginx', Init: false, DNSConfig: {} }, Resources: { Limits: {}, Reservations: {} }, Placement: {} },
+    TaskTemplate: { ContainerSpec: { Image: 'nginx:latest', Init: false, DNSConfig: {} }, Resources: { Limits: {}, Reservations: {} }, Placement: {} },
   });
 });
 

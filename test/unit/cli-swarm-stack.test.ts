@@ -96,7 +96,7 @@ test('stack deploy then rm: the calls in docker order, existing services updated
     'DELETE /secrets/s1': () => ({ status: 204 }),
     'DELETE /networks/n0': () => ({ status: 204 }),
   });
-  assert.equal(await main(d.argv('stack', 'deploy', '-c', join(dir, 'compose.yaml'), 'st'), d.cli), 0, d.err());
+  assert.equal(await main(d.argv('stack', 'deploy', '--resolve-image', 'changed', '-c', join(dir, 'compose.yaml'), 'st'), d.cli), 0, d.err());
   assert.equal(d.out(), 'Creating network st_front\nCreating secret st_pw\nUpdating service st_agent (id: old)\nCreating service st_web\n');
   const update = d.log.find((r) => r.path === '/services/old/update')!;
   assert.equal(update.query.version, '9');

@@ -11,6 +11,7 @@ import { waitForConvergence } from '../swarm/converge';
 import { inspectEach } from '../swarm/inspect';
 import { SERVICE_TABLE, serviceRow } from '../swarm/render';
 import { TaskLogFormatter, apiLogNames, digits, printLogStream } from '../swarm/service-logs';
+import { resolveServiceImage } from '../swarm/service-image';
 import { ServiceFlags, addServiceFlags } from '../swarm/service-options';
 import { SpecResolver, createSpec, updateSpec } from '../swarm/service-spec';
 import { printTasks } from '../swarm/tasks';
@@ -34,13 +35,22 @@ export async function getService(cli: Cli, ref: string, insertDefaults = false):
   return cli.api.json<Service>('GET', `/services/${encodeURIComponent(ref)}`, { query: { insertDefaults: String(insertDefaults) } });
 }
 
-/** Posts a new spec for `service` at its version; `rollback` asks the daemon for the previous spec instead. */
-async function postUpdate(cli: Cli, service: Service, spec: ServiceSpec, rollback: boolean): Promise<void> {
+/** Prints the daemon's warnings and the client's own (the image not pinned), each followed by a newline, on stderr. */
+export function printWarnings(cli: Cli, warnings: (string | undefined)[] | null | undefined): void {
+  for (const w of warnings ?? []) if (w) cli.err.write(`${w}\n`);
+}
+
+/**
+ * Posts a new spec for `service` at its version (the image tagged, and pinned by digest with `queryRegistry`);
+ * `rollback` asks the daemon for the previous spec instead.
+ */
+async function postUpdate(cli: Cli, service: Service, spec: ServiceSpec, opts: { rollback?: boolean; queryRegistry?: boolean } = {}): Promise<void> {
+  const warning = await resolveServiceImage(cli, spec.TaskTemplate, !!opts.queryRegistry);
   const r = await cli.api.json<{ Warnings?: string[] | null }>('POST', `/services/${service.ID}/update`, {
-    query: { version: service.Version.Index, ...(rollback ? { rollback: 'previous' } : { registryAuthFrom: 'spec' }) },
+    query: { version: service.Version.Index, ...(opts.rollback ? { rollback: 'previous' } : { registryAuthFrom: 'spec' }) },
     body: spec,
   });
-  for (const w of r?.Warnings ?? []) cli.err.write(`${w}\n`);
+  printWarnings(cli, [...(r?.Warnings ?? []), warning]);
 }
 
 /** Waits unless -d; progress goes to stdout unless -q (docker discards it then). */
@@ -59,8 +69,9 @@ export function serviceCommand(cli: Cli): Command {
     .passThroughOptions()
     .action(async (image: string, args: string[], o: ServiceFlags) => {
       const spec = await createSpec(o, image, args, apiResolver(cli), cli.env);
+      const warning = await resolveServiceImage(cli, spec.TaskTemplate, o.resolveImage !== false);
       const r = await cli.api.json<{ ID: string; Warnings?: string[] | null }>('POST', '/services/create', { body: spec });
-      for (const w of r.Warnings ?? []) cli.err.write(`${w}\n`);
+      printWarnings(cli, [...(r.Warnings ?? []), warning]);
       cli.out.write(`${r.ID}\n`);
       await maybeWait(cli, r.ID, o);
     }));
@@ -162,10 +173,10 @@ export function serviceCommand(cli: Cli): Command {
     .action(async (ref: string, o: ServiceFlags) => {
       const service = await getService(cli, ref);
       if (o.rollback) {
-        await postUpdate(cli, service, service.Spec, true);
+        await postUpdate(cli, service, service.Spec, { rollback: true });
       } else {
         const spec = await updateSpec(service.Spec, o, apiResolver(cli), cli.env);
-        await postUpdate(cli, service, spec, false);
+        await postUpdate(cli, service, spec, { queryRegistry: o.image !== undefined && o.resolveImage !== false });
       }
       cli.out.write(`${ref}\n`);
       await maybeWait(cli, service.ID, o, !!o.rollback);
@@ -177,7 +188,7 @@ export function serviceCommand(cli: Cli): Command {
     .option('-q, --quiet', 'Suppress progress output')
     .action(async (ref: string, o: { detach?: boolean; quiet?: boolean }) => {
       const service = await getService(cli, ref);
-      await postUpdate(cli, service, service.Spec, true);
+      await postUpdate(cli, service, service.Spec, { rollback: true });
       cli.out.write(`${ref}\n`);
       await maybeWait(cli, service.ID, o, true);
     }));
@@ -200,7 +211,7 @@ export function serviceCommand(cli: Cli): Command {
           if (spec.Mode?.Replicated) spec.Mode.Replicated.Replicas = n;
           else if (spec.Mode?.ReplicatedJob) spec.Mode.ReplicatedJob.TotalCompletions = n;
           else throw new Error('scale can only be used with replicated or replicated-job mode');
-          await postUpdate(cli, service, spec, false);
+          await postUpdate(cli, service, spec);
           cli.out.write(`${name} scaled to ${n}\n`);
           scaled.push(service.ID);
         } catch (err) {

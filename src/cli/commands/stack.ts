@@ -7,7 +7,9 @@ import { renderRows } from '../format/table';
 import type { Config, Secret, Service, ServiceSpec, SwarmInfo, Task } from '../../wire/swarm';
 import { SERVICE_TABLE, serviceRow } from '../swarm/render';
 import { FileObjectCreate, IMAGE_LABEL, NAMESPACE_LABEL, convertStack } from '../swarm/stack-convert';
+import { resolveServiceImage } from '../swarm/service-image';
 import { printTasks } from '../swarm/tasks';
+import { printWarnings } from './service';
 
 const byStack = (stack: string) => encodeFilters({ label: [`${NAMESPACE_LABEL}=${stack}`] });
 
@@ -55,8 +57,9 @@ async function fillReferenceIds(cli: Cli, specs: ServiceSpec[]): Promise<void> {
   }
 }
 
-async function deploy(cli: Cli, stack: string, o: { composeFile?: string[]; prune?: boolean }): Promise<void> {
+async function deploy(cli: Cli, stack: string, o: { composeFile?: string[]; prune?: boolean; resolveImage: string }): Promise<void> {
   if (!o.composeFile?.length) throw new Error('Specify a Compose file (with --compose-file)');
+  if (!['always', 'changed', 'never'].includes(o.resolveImage)) throw new Error(`Invalid option ${o.resolveImage} for flag --resolve-image`);
   await requireManager(cli);
   const { loadProject } = require('../../compose/load') as typeof import('../../compose/load');
   const { project } = await loadProject({ files: o.composeFile, projectName: stack, env: cli.env, cwd: process.cwd() });
@@ -94,19 +97,25 @@ async function deploy(cli: Cli, stack: string, o: { composeFile?: string[]; prun
   const byName = new Map(existing.map((s) => [s.Spec.Name ?? '', s]));
   for (const spec of specs.sort((a, b) => (a.Name ?? '').localeCompare(b.Name ?? ''))) {
     const cur = byName.get(spec.Name ?? '');
+    const image = spec.TaskTemplate.ContainerSpec?.Image ?? '';
     if (cur) {
       cli.out.write(`Updating service ${spec.Name} (id: ${cur.ID})\n`);
-      // An unchanged compose image keeps the image the service already runs (it may carry a digest).
-      if (cur.Spec.Labels[IMAGE_LABEL] === spec.Labels[IMAGE_LABEL] && cur.Spec.TaskTemplate.ContainerSpec) {
+      // With "changed" or "never", an unchanged compose image keeps the image the service runs (the digest the
+      // registry gave at the last deploy); "always" asks the registry again.
+      const changed = image !== cur.Spec.Labels[IMAGE_LABEL];
+      if (o.resolveImage !== 'always' && !changed && cur.Spec.TaskTemplate.ContainerSpec) {
         spec.TaskTemplate.ContainerSpec!.Image = cur.Spec.TaskTemplate.ContainerSpec.Image;
       }
+      // Stack deploy has no --force: the current ForceUpdate keeps unchanged tasks running.
       spec.TaskTemplate.ForceUpdate = cur.Spec.TaskTemplate.ForceUpdate ?? 0;
+      const warning = await resolveServiceImage(cli, spec.TaskTemplate, o.resolveImage === 'always' || (o.resolveImage === 'changed' && changed));
       const r = await cli.api.json<{ Warnings?: string[] | null }>('POST', `/services/${cur.ID}/update`, { query: { version: cur.Version.Index }, body: spec });
-      for (const w of r?.Warnings ?? []) cli.err.write(`${w}\n`);
+      printWarnings(cli, [...(r?.Warnings ?? []), warning]);
     } else {
       cli.out.write(`Creating service ${spec.Name}\n`);
+      const warning = await resolveServiceImage(cli, spec.TaskTemplate, o.resolveImage !== 'never');
       const r = await cli.api.json<{ Warnings?: string[] | null }>('POST', '/services/create', { body: spec });
-      for (const w of r?.Warnings ?? []) cli.err.write(`${w}\n`);
+      printWarnings(cli, [...(r?.Warnings ?? []), warning]);
     }
   }
 }
@@ -147,7 +156,7 @@ export function stackCommand(cli: Cli): Command {
     .option('--with-registry-auth', 'Send registry authentication details to Swarm agents')
     .option('-d, --detach', 'Exit immediately instead of waiting for the stack services to converge', true)
     .option('-q, --quiet', 'Suppress progress output')
-    .action(async (name: string, o: { composeFile?: string[]; prune?: boolean }) => deploy(cli, name, o)));
+    .action(async (name: string, o: { composeFile?: string[]; prune?: boolean; resolveImage: string }) => deploy(cli, name, o)));
   stack.addCommand(new BerthCommand('ls').alias('list')
     .description('List stacks')
     .option('--format <format>', 'Format output using a custom template')

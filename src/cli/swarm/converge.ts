@@ -73,7 +73,8 @@ export async function waitForConvergence(cli: Cli, serviceId: string, out: NodeJ
       convergedAt ??= Date.now();
       const left = monitor / 1e6 - (Date.now() - convergedAt);
       if (left <= 0) { line('verify', `Service ${serviceId} converged`); return; }
-      line('verify', `Waiting ${Math.floor(left / 1000) + 1} seconds to verify that tasks are stable...`);
+      // docker: (monitor - elapsed)/1s + 1, elapsed never 0 there: the seconds left rounded up.
+      line('verify', `Waiting ${Math.ceil(left / 1000)} seconds to verify that tasks are stable...`);
     } else {
       if (convergedAt !== undefined) line('verify', 'Detected task failure');
       convergedAt = undefined;
