@@ -6,7 +6,8 @@ import { InvalidFlagError, labelsFrom } from '../container-options';
 import { renderRows } from '../format/table';
 import type { Node, NodeSpec, SwarmInfo, Task } from '../../wire/swarm';
 import { inspectEach } from '../swarm/inspect';
-import { NODE_TABLE, nodeRow, sortNodes } from '../swarm/render';
+import { NODE_TABLE, nodeRow, prettyPrint, prettyTime, sortNodes } from '../swarm/render';
+import { bytesSize } from '../../util/units';
 import { printTasks } from '../swarm/tasks';
 
 /** "self" names this node, as docker's node commands accept it. */
@@ -29,23 +30,33 @@ async function updateNode(cli: Cli, ref: string, change: (spec: NodeSpec) => voi
   return node;
 }
 
+/** docker's nodeInspectPrettyTemplate. */
 function prettyNode(n: Node): string {
+  const mapLines = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => ` - ${k}${v ? `=${v}` : ''}`);
   const lines = [`ID:\t\t\t${n.ID}`];
   if (n.Spec.Name) lines.push(`Name:\t\t\t${n.Spec.Name}`);
-  const labels = Object.entries(n.Spec.Labels ?? {});
-  if (labels.length) lines.push('Labels:', ...labels.sort().map(([k, v]) => ` - ${k}${v ? `=${v}` : ''}`));
-  lines.push(`Hostname:              \t${n.Description.Hostname}`, `Joined at:             \t${n.CreatedAt}`, 'Status:',
-    ` State:\t\t\t${n.Status.State[0]!.toUpperCase()}${n.Status.State.slice(1)}`,
-    ` Availability:         \t${n.Spec.Availability[0]!.toUpperCase()}${n.Spec.Availability.slice(1)}`);
+  if (Object.keys(n.Spec.Labels ?? {}).length) lines.push('Labels:', ...mapLines(n.Spec.Labels));
+  lines.push(`Hostname:              \t${n.Description.Hostname}`, `Joined at:             \t${prettyTime(n.CreatedAt)}`, 'Status:',
+    ` State:\t\t\t${prettyPrint(n.Status.State)}`);
+  if (n.Status.Message) lines.push(` Message:              \t${prettyPrint(n.Status.Message)}`);
+  lines.push(` Availability:         \t${prettyPrint(n.Spec.Availability)}`);
   if (n.Status.Addr) lines.push(` Address:\t\t${n.Status.Addr}`);
   if (n.ManagerStatus) {
-    lines.push('Manager Status:', ` Address:\t\t${n.ManagerStatus.Addr}`,
-      ` Raft Status:\t\t${n.ManagerStatus.Reachability[0]!.toUpperCase()}${n.ManagerStatus.Reachability.slice(1)}`,
+    lines.push('Manager Status:', ` Address:\t\t${n.ManagerStatus.Addr}`, ` Raft Status:\t\t${prettyPrint(n.ManagerStatus.Reachability)}`,
       ` Leader:\t\t${n.ManagerStatus.Leader ? 'Yes' : 'No'}`);
   }
+  const res = n.Description.Resources;
   lines.push('Platform:', ` Operating System:\t${n.Description.Platform.OS}`, ` Architecture:\t\t${n.Description.Platform.Architecture}`,
-    'Resources:', ` CPUs:\t\t\t${n.Description.Resources.NanoCPUs / 1e9}`, ` Memory:\t\t${(n.Description.Resources.MemoryBytes / 2 ** 30).toFixed(2)}GiB`,
-    'Engine Version:\t\t' + n.Description.Engine.EngineVersion);
+    'Resources:', ` CPUs:\t\t\t${Math.trunc((res.NanoCPUs ?? 0) / 1e9)}`, ` Memory:\t\t${res.MemoryBytes ? bytesSize(res.MemoryBytes) : ''}`);
+  const plugins = new Map<string, string[]>();
+  for (const p of n.Description.Engine.Plugins ?? []) plugins.set(p.Type, [...(plugins.get(p.Type) ?? []), p.Name]);
+  if (plugins.size) lines.push('Plugins:', ...[...plugins].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, names]) => ` ${t}:\t\t${names.join(', ')}`));
+  lines.push(`Engine Version:\t\t${n.Description.Engine.EngineVersion}`);
+  if (Object.keys(n.Description.Engine.Labels ?? {}).length) lines.push('Engine Labels:', ...mapLines(n.Description.Engine.Labels));
+  const tls = n.Description.TLSInfo;
+  if (tls && (tls.TrustRoot || tls.CertIssuerSubject || tls.CertIssuerPublicKey)) {
+    lines.push('TLS Info:', ' TrustRoot:', tls.TrustRoot, ` Issuer Subject:\t${tls.CertIssuerSubject}`, ` Issuer Public Key:\t${tls.CertIssuerPublicKey}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

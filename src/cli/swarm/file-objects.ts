@@ -9,8 +9,22 @@ import { renderRows } from '../format/table';
 import { timeAgo } from '../../util/units';
 import type { Secret } from '../../wire/swarm';
 import { inspectEach } from './inspect';
+import { prettyTime } from './render';
 
 type Noun = 'secret' | 'config';
+
+/** docker's secretInspectPrettyTemplate / configInspectPrettyTemplate. */
+function prettyFileObject(noun: Noun, s: Secret): string {
+  const labels = Object.entries(s.Spec.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => ` - ${k}${v ? `=${v}` : ''}\n`).join('');
+  const labelLines = labels ? `Labels:\n${labels}` : '';
+  if (noun === 'secret') {
+    return `ID:              ${s.ID}\nName:              ${s.Spec.Name ?? ''}\n${labelLines}Driver:            ${s.Spec.Driver?.Name ?? ''}\n`
+      + `Created at:        ${prettyTime(s.CreatedAt)}\nUpdated at:        ${prettyTime(s.UpdatedAt)}\n`;
+  }
+  const data = s.Spec.Data ? Buffer.from(s.Spec.Data, 'base64').toString('utf8') : '';
+  return `ID:\t\t\t${s.ID}\nName:\t\t\t${s.Spec.Name ?? ''}\n${labelLines}Created at:            \t${prettyTime(s.CreatedAt)}\n`
+    + `Updated at:            \t${prettyTime(s.UpdatedAt)}\nData:\n${data}\n`;
+}
 
 export function fileObjectCommand(cli: Cli, noun: Noun): Command {
   const plural = `${noun}s`;
@@ -63,11 +77,7 @@ export function fileObjectCommand(cli: Cli, noun: Noun): Command {
       if (o.pretty) {
         for (const r of refs) {
           const s = await get(r);
-          cli.out.write(`ID:              ${s.ID}\nName:              ${s.Spec.Name ?? ''}\n`);
-          const labels = Object.entries(s.Spec.Labels ?? {});
-          if (labels.length) cli.out.write(`Labels:\n${labels.map(([k, v]) => ` - ${k}=${v}\n`).join('')}`);
-          cli.out.write(`Created at:            ${s.CreatedAt}\nUpdated at:            ${s.UpdatedAt}\n`);
-          if (noun === 'config' && s.Spec.Data) cli.out.write(`Data:\n${Buffer.from(s.Spec.Data, 'base64').toString('utf8')}\n`);
+          cli.out.write(prettyFileObject(noun, s));
         }
         return;
       }

@@ -9,6 +9,17 @@ export function prettyPrint(s: string): string {
   return s.replace(/\b[a-z]/g, (c) => c.toUpperCase());
 }
 
+/**
+ * PrettyPrint of an API time (decoded by Go in UTC): time.Time's String, "2026-12-06 20:37:13.772 +0000 UTC",
+ * then lower-cased after the first letter as PrettyPrint does ("+0000 utc").
+ */
+export function prettyTime(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+  if (!m) return prettyPrint(iso);
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac ? `.${frac}` : ''} +0000 utc`;
+}
+
 /** The image as the tables show it: a digest dropped when there is a tag (reference.FamiliarString of name:tag). */
 export function displayImage(image: string): string {
   const at = image.indexOf('@');
