@@ -120,7 +120,15 @@ export function serviceCommand(cli: Cli): Command {
     .action(async (refs: string[], o: { format?: string; pretty?: boolean }) => {
       if (o.pretty) {
         const { prettyService } = require('../swarm/service-pretty') as typeof import('../swarm/service-pretty');
-        for (const r of refs) cli.out.write(prettyService(await getService(cli, r, true)));
+        for (const r of refs) {
+          const s = await getService(cli, r, true);
+          const names = new Map<string, string>();
+          for (const n of s.Spec.TaskTemplate.Networks ?? []) {
+            const net = await cli.api.json<{ Name: string }>('GET', `/networks/${encodeURIComponent(n.Target)}`, { query: { scope: 'swarm' } }).catch(() => undefined);
+            if (net) names.set(n.Target, net.Name);
+          }
+          cli.out.write(prettyService(s, (id) => names.get(id) ?? id));
+        }
         return;
       }
       await inspectEach(cli, refs, (r) => getService(cli, r, true), o.format, 'service');
