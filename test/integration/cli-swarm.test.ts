@@ -6,15 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestDaemon, type RunOpts } from '../helpers/daemon';
 import { killSwarmEtcd, swarmPortArgs } from '../helpers/cluster';
-
-async function eventually(what: string, probe: () => boolean, ms = 40_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (probe()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from '../helpers/wait';
 
 /** Ages and durations made equal between two runs a moment apart. */
 const normalize = (text: string) => text.replace(/(Less than a second|\d+ seconds?|About a minute)( ago)?/g, 'N$2').replace(/ {2,}/g, '  ');
@@ -101,7 +93,7 @@ describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
 
     const id = ok(['service', 'create', '-d', '--no-resolve-image', '--name', 'hostport', '-p', 'mode=host,published=18080,target=80', 'busybox', 'sleep', '1d']);
     assert.match(id, /^[0-9a-z]{25}\n$/);
-    await eventually('hostport running', () => runningTasks('hostport') === 1);
+    await until(() => runningTasks('hostport') === 1, 'hostport running', 400);
     const ls = sameAsDocker(['service', 'ls']);
     assert.match(ls, /^\S+ +web +replicated +3\/3 +busybox:latest +\n/m);
     const ps = sameAsDocker(['service', 'ps', 'web']);
@@ -111,7 +103,7 @@ describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
   });
 
   test('service logs: name.slot.id@node prefixes, --no-task-ids, --raw', async () => {
-    await eventually('3 log lines', () => (ok(['service', 'logs', 'web']).match(/hello-bar/g) ?? []).length === 3);
+    await until(() => (ok(['service', 'logs', 'web']).match(/hello-bar/g) ?? []).length === 3, '3 log lines', 400);
     const logs = ok(['service', 'logs', 'web']);
     assert.match(logs, /^web\.[1-3]\.[0-9a-z]{12}@\S+ +\| hello-bar$/m);
     assert.match(logs, /^web\.[1-3]\.[0-9a-z]{12}@\S+ +\| s3cr3t$/m);
@@ -131,13 +123,13 @@ describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
 
     ok(['service', 'update', '-d', '--no-resolve-image', '--image', 'busybox:latest', '--replicas', '2', 'web']);
     assert.equal(ok(['service', 'inspect', '-f', '{{.Spec.Mode.Replicated.Replicas}} {{.Spec.TaskTemplate.ContainerSpec.Image}}', 'web']), '2 busybox:latest\n');
-    await eventually('2 running', () => runningTasks('web') === 2);
+    await until(() => runningTasks('web') === 2, '2 running', 400);
     const rb = ok(['service', 'rollback', 'web'], { timeout: 60_000 });
     assert.match(rb, /^web\n/);
     assert.match(rb, /converged\n$/);
     assert.equal(ok(['service', 'inspect', '-f', '{{.UpdateStatus.State}} {{.Spec.Mode.Replicated.Replicas}}', 'web']), 'rollback_completed 3\n');
     assert.match(ok(['service', 'scale', '-d', 'web=4']), /^web scaled to 4\n$/);
-    await eventually('4 running', () => runningTasks('web') === 4);
+    await until(() => runningTasks('web') === 4, '4 running', 400);
     assert.match(sameAsDocker(['service', 'ls']), /web +replicated +4\/4 /);
   });
 
@@ -168,24 +160,24 @@ describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
     const out = ok(['stack', 'deploy', '--resolve-image', 'never', '-c', file, 'st']);
     assert.equal(out, 'Creating network st_back\nCreating secret st_token\nCreating service st_api\nCreating service st_worker\n');
     assert.match(sameAsDocker(['stack', 'ls']), /^NAME +SERVICES\nst +2\n$/);
-    await eventually('st_api 2 running', () => runningTasks('st_api') === 2 && runningTasks('st_worker') === 1);
+    await until(() => runningTasks('st_api') === 2 && runningTasks('st_worker') === 1, 'st_api 2 running', 400);
     const services = sameAsDocker(['stack', 'services', 'st']);
     assert.match(services, /st_api +replicated +2\/2 +busybox:latest/);
     assert.match(services, /st_worker +replicated +1\/1 +busybox:latest/);
     assert.deepEqual(ok(['stack', 'ps', '--format', '{{.Name}} {{.DesiredState}}', 'st']).trim().split('\n').sort(),
       ['st_api.1 Running', 'st_api.2 Running', 'st_worker.1 Running']);
-    await eventually('the secret in the logs', () => ok(['service', 'logs', '--raw', 'st_api']).includes('tok'));
+    await until(() => ok(['service', 'logs', '--raw', 'st_api']).includes('tok'), 'the secret in the logs', 400);
 
     fs.writeFileSync(file, compose(3));
     assert.match(ok(['stack', 'deploy', '--resolve-image', 'never', '-c', file, 'st']), /Updating service st_api \(id: [0-9a-z]{25}\)\nUpdating service st_worker/);
-    await eventually('st_api 3 running', () => runningTasks('st_api') === 3);
+    await until(() => runningTasks('st_api') === 3, 'st_api 3 running', 400);
 
     const rm = ok(['stack', 'rm', 'st']);
     assert.equal(rm, 'Removing service st_api\nRemoving service st_worker\nRemoving secret st_token\nRemoving network st_back\n');
     assert.equal(ok(['service', 'ls', '-q', '--filter', 'label=com.docker.stack.namespace=st']), '');
     assert.equal(ok(['secret', 'ls', '-q', '--filter', 'label=com.docker.stack.namespace=st']), '');
     assert.equal(d.dockerOk(['network', 'ls', '-q', '--filter', 'label=com.docker.stack.namespace=st']), '');
-    await eventually('stack containers gone', () => d.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.stack.namespace=st']).trim() === '');
+    await until(() => d.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.stack.namespace=st']).trim() === '', 'stack containers gone', 400);
   });
 
   test('service rm, secret rm, config rm', async () => {
@@ -193,6 +185,6 @@ describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
     assert.equal(ok(['service', 'ls', '-q']), '');
     assert.equal(ok(['secret', 'rm', 'secret1', 'secret2']), 'secret1\nsecret2\n');
     assert.equal(ok(['config', 'rm', 'config1']), 'config1\n');
-    await eventually('service containers gone', () => d.dockerOk(['ps', '-aq']).trim() === '');
+    await until(() => d.dockerOk(['ps', '-aq']).trim() === '', 'service containers gone', 400);
   });
 });
