@@ -7,6 +7,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { fsyncDir } from '../store/atomic';
+import { discardPartialFile } from '../store/partial-file';
 import { failpoint } from '../store/failpoint';
 import { isSha256Digest, isSha256Hex } from '../wire/digest';
 
@@ -151,8 +152,9 @@ export class ContentStore {
     if (expected !== undefined && !isSha256Digest(expected)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(expected)}`);
     const ingest = path.join(this.ingestDir, randomBytes(8).toString('hex'));
     const hasher = new DigestStream();
+    const out = fs.createWriteStream(ingest, { flags: 'wx', mode: 0o644 });
     try {
-      await pipeline(source, hasher, fs.createWriteStream(ingest, { flags: 'wx', mode: 0o644 }));
+      await pipeline(source, hasher, out);
       // (A FileHandle's own write stream with autoClose:false makes FileHandle.close() hang on Node 20.)
       failpoint('ingest-written');
       const fh = await fsp.open(ingest, 'r+');
@@ -166,7 +168,7 @@ export class ContentStore {
         throw new InvalidParameterError(`digest mismatch: expected ${expected}, got ${digest}`);
       }
     } catch (err) {
-      await fsp.rm(ingest, { force: true });
+      await discardPartialFile(out, ingest);
       throw err;
     }
     const digest = hasher.digest;

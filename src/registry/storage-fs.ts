@@ -1,12 +1,12 @@
 // The filesystem storage driver: objects are files under a root, written to a temporary file and renamed into place.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDir } from '../store/atomic';
+import { discardPartialFile } from '../store/partial-file';
 import { storagePath, type ObjectInfo, type StorageDriver } from './storage-driver';
 
 /** Temporary files live in one directory on the same filesystem, so a rename moves them into place. */
@@ -78,10 +78,7 @@ export class FilesystemDriver implements StorageDriver {
         try { await fh.sync(); } finally { await fh.close(); }
       }
     } catch (err) {
-      // A source that fails before the file is open: the stream opens (creates) it after the pipeline has failed,
-      // so the file is removed only once the stream has closed.
-      if (!out.closed) await once(out, 'close').catch(() => undefined);
-      await fsp.rm(tmp, { force: true });
+      await discardPartialFile(out, tmp);
       throw err;
     }
     await this.commit(tmp, this.full(p));
