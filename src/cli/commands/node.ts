@@ -8,7 +8,7 @@ import type { Node, NodeSpec, SwarmInfo, Task } from '../../wire/swarm';
 import { inspectEach } from '../swarm/inspect';
 import { NODE_TABLE, nodeRow, prettyPrint, prettyTime, sortNodes } from '../swarm/render';
 import { bytesSize } from '../../util/units';
-import { printTasks } from '../swarm/tasks';
+import { printTasks, taskFilters, withTaskListOptions } from '../swarm/tasks';
 
 /** "self" names this node, as docker's node commands accept it. */
 async function nodeRef(cli: Cli, ref: string): Promise<string> {
@@ -130,24 +130,14 @@ export function nodeCommand(cli: Cli): Command {
     .action(async (refs: string[], o: { force?: boolean }) => {
       await forEach(cli, refs, async (r) => { await cli.api.call('DELETE', `/nodes/${encodeURIComponent(r)}`, { query: { force: o.force ? 1 : undefined } }); });
     }));
-  node.addCommand(new BerthCommand('ps')
+  node.addCommand(withTaskListOptions(new BerthCommand('ps')
     .description('List tasks running on one or more nodes, defaults to current node')
-    .argument('[nodes...]')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
-    .option('--format <format>', 'Pretty-print tasks using a Go template')
-    .option('--no-resolve', 'Do not map IDs to Names')
-    .option('--no-trunc', 'Do not truncate output')
-    .option('-q, --quiet', 'Only display task IDs')
+    .argument('[nodes...]'))
     .action(async (refs: string[], o: { filter?: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
       const tasks: Task[] = [];
       for (const ref of refs.length ? refs : ['self']) {
         const n = await getNode(cli, ref);
-        const filters: Record<string, string[]> = { node: [n.ID] };
-        for (const f of o.filter ?? []) {
-          const i = f.indexOf('=');
-          if (i < 0) throw new Error('bad format of filter (expected name=value)');
-          (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-        }
+        const filters = taskFilters({ node: [n.ID] }, o.filter, (m) => new Error(m));
         tasks.push(...await cli.api.json<Task[]>('GET', '/tasks', { query: { filters: encodeFilters(filters) } }));
       }
       await printTasks(cli, tasks, { format: o.format, quiet: o.quiet, trunc: o.trunc });

@@ -14,7 +14,7 @@ import { TaskLogFormatter, apiLogNames, digits, printLogStream } from '../swarm/
 import { resolveServiceImage } from '../swarm/service-image';
 import { ServiceFlags, addServiceFlags } from '../swarm/service-options';
 import { SpecResolver, createSpec, updateSpec } from '../swarm/service-spec';
-import { printTasks } from '../swarm/tasks';
+import { printTasks, taskFilters, withTaskListOptions } from '../swarm/tasks';
 
 /** The daemon's name → ID lookups for specs: secrets and configs by exact name, networks in swarm scope. */
 export function apiResolver(cli: Cli): SpecResolver {
@@ -85,14 +85,9 @@ export function serviceCommand(cli: Cli): Command {
       list.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''));
       cli.out.write(renderRows(list.map(serviceRow), { format: o.format ?? '', ...SERVICE_TABLE, quiet: o.quiet }));
     }));
-  svc.addCommand(new BerthCommand('ps')
+  svc.addCommand(withTaskListOptions(new BerthCommand('ps')
     .description('List the tasks of one or more services')
-    .argument('<services...>')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
-    .option('--format <format>', 'Pretty-print tasks using a Go template')
-    .option('--no-resolve', 'Do not map IDs to Names')
-    .option('--no-trunc', 'Do not truncate output')
-    .option('-q, --quiet', 'Only display task IDs')
+    .argument('<services...>'))
     .action(async (refs: string[], o: { filter?: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
       const ids: string[] = [];
       const missing: string[] = [];
@@ -103,12 +98,7 @@ export function serviceCommand(cli: Cli): Command {
         }
       }
       if (missing.length) throw new StatusError(1, missing.join('\n'));
-      const filters: Record<string, string[]> = { service: ids };
-      for (const f of o.filter ?? []) {
-        const i = f.indexOf('=');
-        if (i < 0) throw new InvalidFlagError('bad format of filter (expected name=value)');
-        (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-      }
+      const filters = taskFilters({ service: ids }, o.filter, (m) => new InvalidFlagError(m));
       const tasks = await cli.api.json<Task[]>('GET', '/tasks', { query: { filters: encodeFilters(filters) } });
       await printTasks(cli, tasks, { format: o.format, quiet: o.quiet, trunc: o.trunc });
     }));
