@@ -21,6 +21,7 @@ import { checkPortConflicts, checkReferencesExist, checkServiceUpdate, isJob, mo
 import { swarmSpecForRead, updatedSwarmSpec } from './spec/swarm-spec';
 import { NameConflict } from './store/objects';
 import { StoreUnavailable } from './store/store';
+import type { OverlayConfig } from './overlay/model';
 
 /** A service as stored: the API's Service plus the registry auth it was created with (never returned). */
 interface StoredService extends Service { EncodedAuth?: string }
@@ -36,6 +37,8 @@ export interface ClusterNetwork {
   Scope?: string;
   Options?: Record<string, string>;
   IPAM?: unknown;
+  /** Overlay networks: subnet, VNI, encryption, ingress (cluster/overlay/model.ts); absent on objects made before overlays. */
+  Overlay?: OverlayConfig;
   Attachable?: boolean;
   Internal?: boolean;
 }
