@@ -299,6 +299,8 @@ sub_bench network env PEERS="$PEERS" bench/network.sh "$RES"
 sub_bench compose bench/compose.sh "$RES"
 # The cluster: 30 replicas running on 3 swarm nodes and on 1 (dockerd's swarm beside with PEERS=1); a node killed.
 sub_bench cluster env PEERS="$PEERS" bench/cluster.sh "$RES"
+# Cluster networking: throughput over the overlay against the underlay, through the mesh against straight to a task.
+sub_bench overlay bench/overlay.sh "$RES"
 if [ ${#failed_subs[@]} -gt 0 ]; then
   say "sub-benches that failed (n/a above): ${failed_subs[*]}"
   exit 1
