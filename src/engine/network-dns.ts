@@ -8,6 +8,7 @@ import type { Protocol } from '../network/ports';
 import type { ContainerDirectory, NetworkService } from './networks';
 import type { SandboxTable } from './network-sandboxes';
 import { parsePortKey } from '../wire/ports';
+import { isDnsFileName } from '../network/aardvark-files';
 
 export interface NetworkDnsOptions {
   networks: NetworkService;
@@ -145,13 +146,7 @@ export function linkedNetworks(attachments: Attachment[]): string[] {
 }
 
 
-/**
- * Whether aardvark-dns can hold a name: it keeps a network's names in one file of space- and comma-separated
- * fields, so a name with either would break every name on the network (and no resolver asks for one anyway).
- */
-export function isDnsFileName(name: string): boolean {
-  return /^[^\s,]+$/.test(name);
-}
+export { isDnsFileName };
 
 /** "name:alias", "/name:/me/alias" or "name" → the target and the alias it gets. */
 export function parseLink(link: string): { name: string; alias: string } {

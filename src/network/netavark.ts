@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { SystemError, errorMessage } from '../errdefs';
-import { withFileLock } from '../host/file-lock';
+import { SystemError } from '../errdefs';
+import { AardvarkFiles } from './aardvark-files';
 
 /** One network as netavark takes it ("network_info"). */
 export interface NetavarkNetwork {
@@ -65,7 +65,11 @@ export const DEFAULT_NETAVARK = '/usr/lib/podman/netavark';
 export const DEFAULT_AARDVARK = '/usr/lib/podman/aardvark-dns';
 
 export class Netavark implements NetworkDriver {
-  constructor(private readonly p: NetavarkPaths) {}
+  private readonly dnsFiles: AardvarkFiles;
+
+  constructor(private readonly p: NetavarkPaths) {
+    this.dnsFiles = new AardvarkFiles(p.configDir);
+  }
 
   async setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus> {
     const out = await this.run('setup', netnsPath, opts);
@@ -90,54 +94,16 @@ export class Netavark implements NetworkDriver {
 
   /**
    * Rewrites the names field of containers' lines in aardvark-dns's file for the network (`<id> <ipv4s> <ipv6s>
-   * <names>[ <dns servers>]`, netavark's format) and sends aardvark-dns SIGHUP, its reload. netavark 1.4 takes
-   * `aardvark.lock` in its config dir to add lines (not to delete them: berthd never runs two netavarks at once);
-   * Berth takes it too, and replaces the file by a rename so a reload never reads half of it.
+   * <names>[ <dns servers>]`, netavark's format) and has aardvark-dns reload (aardvark-files.ts).
    */
   async setDnsNames(networkName: string, names: Record<string, string[]>): Promise<void> {
-    const file = path.join(this.p.configDir, 'aardvark-dns', networkName);
-    const changed = await withFileLock(path.join(this.p.configDir, 'aardvark.lock'), async () => {
-      let text: string;
-      try {
-        text = await fsp.readFile(file, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw e;
-      }
-      let edits = 0;
-      const lines = text.split('\n').map((line, i) => {
-        const fields = line.split(' ');
-        const wanted = i > 0 && fields.length >= 4 ? names[fields[0]!] : undefined;
-        if (!wanted?.length || fields[3] === wanted.join(',')) return line;
-        fields[3] = wanted.join(',');
-        edits++;
-        return fields.join(' ');
-      });
-      if (!edits) return false;
-      // Written beside aardvark-dns's directory, not in it: it reads every file there as a network.
-      const tmp = path.join(this.p.configDir, `.dns-${randomBytes(6).toString('hex')}`);
-      await fsp.writeFile(tmp, lines.join('\n'));
-      await fsp.rename(tmp, file);
-      return true;
-    });
-    if (changed) await this.reloadDns();
-  }
-
-  /**
-   * SIGHUP to this config dir's aardvark-dns, found by its pid file and checked against its command line (a stale
-   * pid may be another process's by now); none running: nothing to do, it reads the files when netavark starts it.
-   */
-  private async reloadDns(): Promise<void> {
-    const dir = path.join(this.p.configDir, 'aardvark-dns');
-    const pid = Number((await fsp.readFile(path.join(dir, 'aardvark.pid'), 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    const argv = (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (!argv[0]?.endsWith('aardvark-dns') || !argv.includes(dir)) return;
-    try {
-      process.kill(pid, 'SIGHUP');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new SystemError(`cannot signal aardvark-dns (pid ${pid}) to reload: ${errorMessage(e)}`);
-    }
+    await this.dnsFiles.edit(networkName, (lines) => lines.map((line, i) => {
+      const fields = line.split(' ');
+      const wanted = i > 0 && fields.length >= 4 ? names[fields[0]!] : undefined;
+      if (!wanted?.length || fields[3] === wanted.join(',')) return line;
+      fields[3] = wanted.join(',');
+      return fields.join(' ');
+    }));
   }
 
   async teardown(netnsPath: string, opts: NetavarkOptions, last = true): Promise<void> {
