@@ -4,26 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredNodeState, type SwarmView } from '../../src/cluster/overlay/node-state';
 import { tunnelsFor } from '../../src/cluster/overlay/ipsec-keys';
-import type { ClusterNetwork } from '../../src/cluster/objects-api';
-import type { EndpointRecord } from '../../src/cluster/overlay/model';
+import { endpoint, overlayNetwork } from '../fakes/overlay-swarm';
 import type { Service } from '../../src/wire/swarm';
 
 const INGRESS = 'ing0000000000000000000000';
 const NET = 'net1111111111111111111111';
 const OTHER = 'net2222222222222222222222';
-
-export function overlayNetwork(id: string, name: string, subnet: string, extra: Partial<ClusterNetwork['Overlay']> = {}, attachable = false): ClusterNetwork {
-  const base = subnet.split('/')[0]!.split('.').slice(0, 3).join('.');
-  return {
-    ID: id, Version: { Index: 1 }, Name: name, Driver: 'overlay', Labels: {}, Created: '', Scope: 'swarm', Attachable: attachable,
-    Overlay: { Subnet: subnet, Gateway: `${base}.1`, IPRange: '', VNI: 4096 + subnet.length, Encrypted: false, Ingress: false, ...extra },
-  };
-}
-
-export function endpoint(networkId: string, nodeId: string, ip: string, o: Partial<EndpointRecord> = {}): EndpointRecord {
-  const containerId = `c${ip.replace(/\./g, '')}`.padEnd(64, '0');
-  return { networkId, nodeId, nodeAddr: `192.168.0.${nodeId.slice(-1)}`, containerId, name: `ctr-${ip}`, ip, mac: '', aliases: [], serving: true, ...o };
-}
 
 function service(id: string, name: string, o: { vips?: [string, string][]; mode?: 'vip' | 'dnsrr'; nets?: string[]; ports?: Service['Endpoint']['Ports'] } = {}): Service {
   return {
