@@ -30,6 +30,8 @@ import type { HostInterface } from '../network/host-interfaces';
 import type { NetworkResource } from '../wire/docker';
 import type { Lease, Leadership } from './store/store';
 import { StoreUnavailable } from './store/store';
+import { startNodeOverlay, stopNodeOverlay, type NodeOverlayWiring } from './overlay/node-overlay-wiring';
+import type { NodeOverlay } from './overlay/node-overlay';
 
 /** The election managers campaign in; its value is the leader's node ID. */
 export const LEADER_ELECTION = '/berth/swarm/v1/election/leader';
@@ -76,6 +78,8 @@ export interface ClusterOptions {
   exportImage?: (ref: string) => Promise<Readable | undefined>;
   /** The host's interfaces and the engine's own subnets, to choose an advertise address when none is given. */
   hostAddresses?: () => Promise<{ interfaces: HostInterface[]; managedSubnets: string[] }>;
+  /** Overlay networks on this node while it is in the swarm (overlay/node-overlay-wiring.ts); absent: none. */
+  overlay?: NodeOverlayWiring;
   log: { info(m: string): void; error(m: string): void };
 }
 
@@ -121,6 +125,7 @@ export class Cluster implements ClusterBackend {
   private leadership: Leadership | undefined;
   private managerLoops: Running | undefined;
   private agent: Running | undefined;
+  private overlay: NodeOverlay | undefined;
   private controlServer: Running | undefined;
   private roleWatch: { cancel(): Promise<void> } | undefined;
   private changingRole = false;
@@ -361,6 +366,7 @@ export class Cluster implements ClusterBackend {
         const others = await this.conn.members.list().then((l) => l.filter((m) => m.name !== s.member!.name)).catch(() => []);
         if (others.length) await this.conn.members.remove(s.member.name).catch((err: Error) => this.o.log.error(`swarm leave: removing etcd member: ${err.message}`));
       }
+      await this.stopOverlay(true);
       await this.forget();
     } finally {
       this.quiescing = false;
@@ -424,6 +430,8 @@ export class Cluster implements ClusterBackend {
     await this.register(availability, tlsInfoOf(certs.caPem));
     await this.refreshEndpoints(conn);
     this.stopping = false;
+    // Before the agent: its task containers join overlays through this service.
+    this.overlay = await startNodeOverlay(this.o.overlay, { nodeId: s.nodeId, nodeAddr: s.advertiseAddr, store: conn.store }, this.o.log);
     this.agent = await this.o.roles.startAgent({ nodeId: s.nodeId, objects: conn.objects, store: conn.store });
     if (this.o.control) {
       const listen = s.listenAddr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
@@ -696,6 +704,7 @@ export class Cluster implements ClusterBackend {
     this.leadership = undefined;
     await this.agent?.stop().catch(() => undefined);
     this.agent = undefined;
+    await this.stopOverlay(false);
     await this.controlServer?.stop().catch(() => undefined);
     this.controlServer = undefined;
     await this.lease?.revoke().catch(() => undefined);
@@ -707,6 +716,13 @@ export class Cluster implements ClusterBackend {
     this.member = undefined;
   }
 
+  /** The overlay service stops (`leave`: removing what it made on this host and its records in etcd). */
+  private async stopOverlay(leave: boolean): Promise<void> {
+    const overlay = this.overlay;
+    this.overlay = undefined;
+    await stopNodeOverlay(this.o.overlay, overlay, leave).catch((err: Error) => this.o.log.error(`swarm: overlay networking: ${err.message}`));
+  }
+
   /** berthd stops: loops and connections go, the etcd member and containers keep running (a restart adopts them). */
   async close(): Promise<void> {
     this.stopping = true;
@@ -714,6 +730,7 @@ export class Cluster implements ClusterBackend {
     this.member = undefined;
     await this.managerLoops?.stop().catch(() => undefined);
     await this.agent?.stop().catch(() => undefined);
+    await this.stopOverlay(false);
     await this.controlServer?.stop().catch(() => undefined);
     await this.conn?.close().catch(() => undefined);
     void member;
