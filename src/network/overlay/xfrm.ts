@@ -14,6 +14,11 @@ export interface IpsecTunnel {
   /** AES-GCM-128 keys with their 4-byte salt: 20 bytes, hex (rfc4106(gcm(aes)), 128-bit ICV). */
   keyOut: string;
   keyIn: string;
+  /**
+   * An older key generation: only its inbound state is made (the other node may not have moved to the newest key
+   * yet), no outbound one — this node sends with the newest key only. Absent: both directions.
+   */
+  inboundOnly?: boolean;
 }
 
 export interface IpsecTunnels {
