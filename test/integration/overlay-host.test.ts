@@ -151,6 +151,14 @@ describe('overlay host devices in network namespaces', { concurrency: false }, (
     await host.a.ensure(link, [LB.a]);
     assert.ok(!linkOf(NODE.a, link.bridge)!.addr_info!.some((a) => a.local === '10.77.0.200'));
     assert.deepEqual(await host.a.present(), [NETWORK_ID.slice(0, 12)]);
+
+    // A VXLAN made for another port is made again (its peers with it, by setPeers).
+    await host.a.ensure(overlay('a', ENCRYPTED_VXLAN_PORT), [LB.a]);
+    assert.equal(linkOf(NODE.a, link.vxlan)?.linkinfo?.info_data?.port, ENCRYPTED_VXLAN_PORT);
+    await host.a.ensure(link, [LB.a]);
+    await host.a.setPeers(link, peersOf('a'));
+    assert.equal(linkOf(NODE.a, link.vxlan)?.linkinfo?.info_data?.port, VXLAN_PORT);
+    assert.ok(reaches(CTR.a, CTR_IP.b));
   });
 
   test('detach() and remove() leave nothing', async () => {
