@@ -31,6 +31,11 @@ export interface OverlayHost {
    * Makes (or corrects) the bridge and the VXLAN device of the network, attached and up, the bridge holding the
    * gateway and exactly `extraAddrs` besides (CIDRs: this node's load-balancer address with the subnet's prefix,
    * service VIPs as /32); addresses it holds that are not asked for any more are removed. Idempotent.
+   * The load-balancer address is the primary one of the subnet (the host's own packets into the overlay leave from it,
+   * so replies come back to this node), and the bridge's MAC is macForIp(load-balancer address), pinned: other nodes
+   * reach this node's host through the peer entry they make for that address like any endpoint's. Pass the
+   * load-balancer address from the first call: without it the MAC is a stand-in, changed once when it comes.
+   * A VXLAN device made anew (none, or its VNI, local address or port changed) has no peers: call setPeers after.
    */
   ensure(link: OverlayLink, extraAddrs: string[]): Promise<void>;
   /** Makes the VXLAN device's fdb and neighbour entries exactly `peers` (adds, replaces and removes). */

@@ -51,6 +51,10 @@ function exec(file: string, args: string[], input?: string): Promise<string> {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new SystemError(`${file} ${args.join(' ')}: ${Buffer.concat(err).toString('utf8').trim() || `exited ${code}`}`));
     });
-    if (input !== undefined) child.stdin!.end(input);
+    if (input !== undefined) {
+      // A tool that exits before reading all of stdin fails with its own message; the broken pipe says nothing more.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(input);
+    }
   });
 }
