@@ -9,7 +9,7 @@ import { ENCRYPTED_VXLAN_PORT, VXLAN_OVERHEAD, VXLAN_PORT, macForIp, overlayDevi
 import type { IngressRule, MeshProto, MeshState, VipRule } from '../../network/overlay/mesh';
 import type { DnsRecord } from '../../network/overlay/overlay-dns';
 import type { IpsecTunnel } from '../../network/overlay/xfrm';
-import { tunnelsFor } from './ipsec-keys';
+import { tunnelsFor } from '../../network/overlay/xfrm-ip';
 
 /** The swarm as this node watches it, plus what only this node knows (its containers between join and left). */
 export interface SwarmView {
@@ -107,7 +107,8 @@ export function desiredNodeState(v: SwarmView): NodeOverlayState {
       dns: uniqueBy(dns, (r) => r.key).sort((a, b) => a.key.localeCompare(b.key)),
     });
   }
-  out.tunnels = v.keys ? tunnelsFor(v.nodeAddr, [...encryptedPeers].sort(), v.keys) : [];
+  // Newest generation first: it sends; the older ones still receive (xfrm-ip.ts).
+  out.tunnels = v.keys ? tunnelsFor(v.nodeAddr, [...encryptedPeers].sort(), [...v.keys.keys].sort((a, b) => b.generation - a.generation)) : [];
   return out;
 }
 
