@@ -45,7 +45,30 @@ export interface XfrmState { src: string; dst: string; spi: number; reqid: numbe
 export interface XfrmPolicy { src: string; dst: string; dport: number; dir: string; reqid: number }
 
 export class IpXfrmTunnels implements IpsecTunnels {
+  private support?: Promise<string | undefined>;
+
   constructor(private readonly ip: Iproute2 = iproute2()) {}
+
+  /**
+   * Why this kernel cannot carry encrypted overlays, or undefined when it can: a throwaway ESP state with the AEAD
+   * Berth uses is added and deleted once (a state without a policy touches no traffic). Kernels built without ESP
+   * (esp4) or GCM say "Requested type not found" / "Requested AEAD algorithm not found".
+   */
+  unsupported(): Promise<string | undefined> {
+    this.support ??= (async () => {
+      const probe = 'src 192.0.2.254 dst 192.0.2.253 proto esp spi 0x00bee000';
+      try {
+        await this.ip.run('ip', ['xfrm', 'state', 'add', ...probe.split(' '), 'reqid', String(BERTH_XFRM_REQID), 'mode', 'transport',
+          'aead', 'rfc4106(gcm(aes))', `0x${'00'.repeat(20)}`, '128']);
+      } catch (err) {
+        const reason = /Error: (.*)/.exec((err as Error).message)?.[1]?.trim() ?? (err as Error).message.trim();
+        return `this kernel has no IPsec ESP with AES-GCM (rfc4106(gcm(aes))): ip xfrm says "${reason}"`;
+      }
+      await this.ip.run('ip', ['xfrm', 'state', 'delete', ...probe.split(' ')]).catch(() => undefined);
+      return undefined;
+    })();
+    return this.support;
+  }
 
   async set(tunnels: IpsecTunnel[], port: number): Promise<void> {
     const [states, policies] = await Promise.all([this.ip.run('ip', ['xfrm', 'state', 'list']), this.ip.run('ip', ['xfrm', 'policy', 'list'])]);
