@@ -25,9 +25,11 @@ import type { ControlServerOptions } from './control/server';
 import type { Readable } from 'node:stream';
 import { roleOfToken } from './ca/tokens';
 import { signNodeCertificate } from './ca/ca';
-import { SwarmObjectsApi, type ClusterNetwork } from './objects-api';
+import { SwarmObjectsApi } from './objects-api';
+import { EtcdOverlayAllocator } from './overlay/allocator-etcd';
+import { clusterAddressPool, SwarmNetworksApi } from './overlay/networks-api';
+import { probeHostRoutes, type HostRouteProbe } from '../network/host-routes';
 import type { HostInterface } from '../network/host-interfaces';
-import type { NetworkResource } from '../wire/docker';
 import type { Lease, Leadership } from './store/store';
 import { StoreUnavailable } from './store/store';
 import { startNodeOverlay, stopNodeOverlay, type NodeOverlayWiring } from './overlay/node-overlay-wiring';
@@ -80,6 +82,8 @@ export interface ClusterOptions {
   hostAddresses?: () => Promise<{ interfaces: HostInterface[]; managedSubnets: string[] }>;
   /** Overlay networks on this node while it is in the swarm (overlay/node-overlay-wiring.ts); absent: none. */
   overlay?: NodeOverlayWiring;
+  /** What this host routes, kept out of new overlay subnets (default: /proc/net/route and the interfaces' subnets). */
+  hostRoutes?: HostRouteProbe;
   log: { info(m: string): void; error(m: string): void };
 }
 
@@ -286,6 +290,8 @@ export class Cluster implements ClusterBackend {
         ...(unlock.sealed ? { ManagerUnlockKey: unlock.sealed } : {}),
       };
       await this.conn.objects.create<StoredCluster>('cluster', cluster);
+      // swarmkit makes the routing-mesh network with the cluster: `ingress`, the pool's first free subnet.
+      await new SwarmNetworksApi(this.conn.objects, this.overlayAllocator(this.conn), nodeId).createIngress();
       await this.stateFile.save(this.state);
       await this.activate(req.Availability || 'active');
       return nodeId;
@@ -773,6 +779,7 @@ export class Cluster implements ClusterBackend {
     if (this.phase !== 'active' || !this.conn) throw new UnavailableError(TEXT.managerPreparing);
     this.api ??= new SwarmObjectsApi(this.conn, {
       nodeId: this.state.nodeId,
+      allocator: this.overlayAllocator(this.conn),
       leader: () => this.conn!.store.leader(LEADER_ELECTION),
       alive: async () => new Set((await this.conn!.store.list(HEARTBEAT_PREFIX)).items.map((kv) => kv.key.slice(HEARTBEAT_PREFIX.length))),
       localTaskLogs: this.o.roles.localTaskLogs?.bind(this.o.roles),
@@ -793,39 +800,24 @@ export class Cluster implements ClusterBackend {
     return this.api;
   }
 
-  /** The swarm's networks for the network routes: objects in the store, Scope swarm, only on managers. */
+  /** The swarm's networks for the network routes (overlay/networks-api.ts): Scope swarm, only on managers. */
   swarmNetworks(): SwarmNetworks {
     const manager = () => this.phase === 'active' && this.state?.role === 'manager' && !this.quiescing;
-    const resourceOf = (n: ClusterNetwork): NetworkResource => ({
-      Name: n.Name, Id: n.ID, Created: n.Created, Scope: 'swarm', Driver: n.Driver, EnableIPv4: true, EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: !!n.Internal, Attachable: !!n.Attachable, Ingress: false,
-      ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: n.Options ?? {}, Labels: n.Labels ?? {},
-    });
     return {
-      list: async () => (manager() ? await this.managerCall((a) => a.listNetworks()) : []).map(resourceOf),
-      find: async (idOrName) => {
-        const all = manager() ? await this.managerCall((a) => a.listNetworks()) : [];
-        const n = all.find((x) => x.ID === idOrName) ?? all.find((x) => x.Name === idOrName) ?? all.find((x) => idOrName && x.ID.startsWith(idOrName));
-        return n && resourceOf(n);
-      },
-      create: async (body) => this.managerCall(async (objects) => {
-        if (!body.Name) throw new InvalidParameterError('network name must not be empty');
-        const n = await objects.createNetwork({
-          ID: newObjectId(), Name: body.Name, Driver: 'overlay', Labels: body.Labels ?? {}, Created: new Date().toISOString(), Scope: 'swarm',
-          Options: body.Options ?? {}, Attachable: !!body.Attachable, Internal: !!body.Internal,
-        });
-        return { Id: n.ID, Warning: '' };
-      }),
+      list: async () => (manager() ? await this.managerCall((a) => a.networks.resources()) : []),
+      find: async (idOrName) => (manager() ? this.managerCall((a) => a.networks.find(idOrName)) : undefined),
+      create: async (body) => this.managerCall((a) => a.networks.create(body)),
       remove: async (idOrName) => {
-        if (!manager()) return false;
-        return this.managerCall(async (a) => {
-          const all = await a.listNetworks();
-          if (!all.some((x) => x.ID === idOrName || x.Name === idOrName || (idOrName && x.ID.startsWith(idOrName)))) return false;
-          await a.removeNetwork(idOrName);
-          return true;
-        });
+        if (!manager() || !(await this.managerCall((a) => a.networks.find(idOrName)))) return false;
+        await this.managerCall((a) => a.networks.remove(idOrName));
+        return true;
       },
     };
+  }
+
+  /** Overlay address management for this node's store connection (host routes of this host kept out of new subnets). */
+  private overlayAllocator(conn: StoreConnection): EtcdOverlayAllocator {
+    return new EtcdOverlayAllocator(conn.store, { addressPool: () => clusterAddressPool(conn.objects), hostRoutes: this.o.hostRoutes ?? probeHostRoutes });
   }
 
   async readCluster(): Promise<StoredCluster> {

@@ -22,6 +22,10 @@ import { swarmSpecForRead, updatedSwarmSpec } from './spec/swarm-spec';
 import { NameConflict } from './store/objects';
 import { StoreUnavailable } from './store/store';
 import type { OverlayConfig } from './overlay/model';
+import type { OverlayAllocator } from './overlay/allocator';
+import { EtcdOverlayAllocator } from './overlay/allocator-etcd';
+import { clusterAddressPool, SwarmNetworksApi } from './overlay/networks-api';
+import { allocateEndpoint, releaseEndpoint, releaseStale } from './overlay/service-endpoints';
 
 /** A service as stored: the API's Service plus the registry auth it was created with (never returned). */
 interface StoredService extends Service { EncodedAuth?: string }
@@ -54,12 +58,21 @@ export interface ObjectsApiContext {
   onUnavailable(): void;
   /** Autolock's part of a swarm update (the unlock key made, rotated or dropped: src/cluster/node/state-lock.ts). */
   lockUpdate?(prev: StoredCluster, next: StoredCluster, rotateUnlockKey: boolean): StoredCluster;
+  /** Overlay address management (default: in the store, from the swarm's address pool, host routes not consulted). */
+  allocator?: OverlayAllocator;
 }
 
 const NO_LEADER = "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
 export class SwarmObjectsApi {
-  constructor(private readonly conn: StoreConnection, private readonly ctx: ObjectsApiContext) {}
+  private readonly allocator: OverlayAllocator;
+  /** Swarm network objects (overlay/networks-api.ts). */
+  readonly networks: SwarmNetworksApi;
+
+  constructor(private readonly conn: StoreConnection, private readonly ctx: ObjectsApiContext) {
+    this.allocator = ctx.allocator ?? new EtcdOverlayAllocator(conn.store, { addressPool: () => clusterAddressPool(conn.objects) });
+    this.networks = new SwarmNetworksApi(conn.objects, this.allocator, ctx.nodeId);
+  }
 
   private get objects() { return this.conn.objects; }
 
@@ -198,7 +211,9 @@ export class SwarmObjectsApi {
     const networks = await this.all<ClusterNetwork>('networks');
     await resolveNetworkTargets(spec, async (target) => {
       try {
-        return lookup('network', target, networks, (n) => n.Name).ID;
+        const n = lookup('network', target, networks, (x) => x.Name);
+        if (n.Overlay?.Ingress) throw invalidArgument(`Service cannot be explicitly attached to the ingress network "${n.Name}"`);
+        return n.ID;
       } catch (err) {
         if (err instanceof NotFoundError) throw new NotFoundError(`network ${target} not found`);
         throw err;
@@ -216,9 +231,11 @@ export class SwarmObjectsApi {
       const spec = normaliseServiceSpec(input, { nameTaken: (n) => taken.has(n.toLowerCase()) });
       await this.checkAgainstStore(spec);
       const now = new Date().toISOString();
+      const id = newObjectId();
+      const { endpoint } = await this.endpointFor(id, spec, undefined);
       const service: Omit<StoredService, 'Version'> = {
-        ID: newObjectId(), CreatedAt: now, UpdatedAt: now, Spec: spec,
-        Endpoint: { Spec: spec.EndpointSpec ?? {} },
+        ID: id, CreatedAt: now, UpdatedAt: now, Spec: spec,
+        Endpoint: endpoint,
         ...(isJob(spec) ? { JobStatus: { JobIteration: { Index: 0 }, LastExecution: now } } : {}),
         ...(encodedAuth ? { EncodedAuth: encodedAuth } : {}),
       };
@@ -226,6 +243,7 @@ export class SwarmObjectsApi {
         const created = await this.objects.create<StoredService>('services', service, spec.Name);
         return { ID: created.ID, Warnings: null };
       } catch (err) {
+        await releaseEndpoint(this.allocator, id, endpoint).catch(() => undefined);
         if (err instanceof NameConflict) throw alreadyExists(`name conflicts with an existing object: service ${spec.Name} already exists`);
         throw err;
       }
@@ -252,13 +270,15 @@ export class SwarmObjectsApi {
         delete next.UpdateStatus;
         if (isJob(spec)) next.JobStatus = { JobIteration: { Index: (current.JobStatus?.JobIteration.Index ?? 0) + 1 }, LastExecution: now };
       }
-      next.Endpoint = { ...current.Endpoint, Spec: next.Spec.EndpointSpec ?? {} };
+      const { endpoint, stale } = await this.endpointFor(current.ID, next.Spec, current.Endpoint);
+      next.Endpoint = endpoint;
       if (options.registryAuthFrom === 'previous-spec') {
         if (!current.PreviousSpec) throw new Error('service does not have a previous spec');
       } else if (options.encodedAuth) {
         next.EncodedAuth = options.encodedAuth;
       }
       await this.objects.update<StoredService>('services', next, version);
+      await releaseStale(this.allocator, current.ID, stale);
       return { Warnings: null };
     });
   }
@@ -267,7 +287,14 @@ export class SwarmObjectsApi {
     return this.guard(async () => {
       const s = await this.findService(idOrName);
       await this.objects.remove('services', s.ID, undefined, s.Spec.Name);
+      await releaseEndpoint(this.allocator, s.ID, s.Endpoint);
     });
+  }
+
+  /** The service's Endpoint for `spec` (overlay/service-endpoints.ts): ports and VIPs against the other services and the networks. */
+  private async endpointFor(serviceId: string, spec: ServiceSpec, current: Service['Endpoint'] | undefined) {
+    const [services, networks] = await Promise.all([this.all<StoredService>('services'), this.all<ClusterNetwork>('networks')]);
+    return allocateEndpoint(this.allocator, serviceId, spec, current, networks, services.filter((s) => s.ID !== serviceId));
   }
 
   // ------------------------------------------------------------------------------------------------ tasks
@@ -399,27 +426,7 @@ export class SwarmObjectsApi {
   // ---------------------------------------------------------------------------------------------- networks
 
   listNetworks(): Promise<ClusterNetwork[]> {
-    return this.guard(() => this.all<ClusterNetwork>('networks'));
-  }
-
-  createNetwork(network: Omit<ClusterNetwork, 'Version'> & { ID: string }): Promise<ClusterNetwork> {
-    return this.guard(async () => {
-      try {
-        return await this.objects.create<ClusterNetwork>('networks', network, String(network.Name));
-      } catch (err) {
-        if (err instanceof NameConflict) throw alreadyExists(`network with name ${network.Name} already exists`);
-        throw err;
-      }
-    });
-  }
-
-  removeNetwork(idOrName: string): Promise<void> {
-    return this.guard(async () => {
-      const n = lookup('network', idOrName, await this.all<ClusterNetwork>('networks'), (x) => x.Name);
-      const users = (await this.all<StoredService>('services')).filter((s) => s.Spec.TaskTemplate.Networks?.some((a) => a.Target === n.ID));
-      if (users.length) throw failedPrecondition(`network ${n.ID} is in use by service ${users[0]!.ID}`);
-      await this.objects.remove('networks', n.ID, undefined, n.Name);
-    });
+    return this.guard(() => this.networks.list());
   }
 }
 

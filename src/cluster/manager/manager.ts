@@ -4,6 +4,7 @@
 // timers for delays; every decision is re-derived from the store, so a new leader picks up where the last
 // one stopped, and every write is a compare-and-swap that a concurrent change makes it re-decide.
 import type { ClusterObjects } from '../store/objects';
+import type { TaskNetworks } from '../overlay/task-attachments';
 import { systemClock, type Clock, type Timer } from './clock';
 import { HEARTBEAT_PREFIX } from './heartbeat-keys';
 import { DEFAULT_HEARTBEAT_GRACE_MS, NodeHealth } from './node-health';
@@ -22,6 +23,8 @@ export interface ManagerOptions {
   /** A full re-read now and then, whatever the watches say. */
   resyncMs?: number;
   log?: (message: string) => void;
+  /** Overlay addresses of the tasks the loops create and delete (overlay/task-attachments.ts). */
+  taskNetworks?: TaskNetworks;
 }
 
 const MAX_PASSES_IN_A_ROW = 20;
@@ -112,7 +115,7 @@ export class ClusterManager {
   /** One pass of every loop over a fresh read; returns how many writes it made. */
   async pass(): Promise<number> {
     const now = this.clock.now();
-    const writes = new ManagerWrites(this.objects, () => this.clock.now());
+    const writes = new ManagerWrites(this.objects, () => this.clock.now(), this.options.taskNetworks);
     const wake = (at: number) => this.wake(at);
     let view = await ClusterView.load(this.objects);
     let seen = 0;

@@ -5,6 +5,7 @@
 // together in one raft round and one fsync, where one after the other each waits for its own.
 import type { Node, Service, Task, TaskState } from '../../wire/swarm';
 import type { ClusterObjects } from '../store/objects';
+import type { TaskNetworks } from '../overlay/task-attachments';
 import { timestamp } from './clock';
 import { rank } from './view';
 
@@ -14,7 +15,8 @@ export const WRITES_IN_FLIGHT = 16;
 export class ManagerWrites {
   writes = 0;
 
-  constructor(readonly objects: ClusterObjects, private readonly now: () => number) {}
+  /** `networks`: leases a new task's overlay addresses before it is stored and frees them once it is deleted. */
+  constructor(readonly objects: ClusterObjects, private readonly now: () => number, private readonly networks?: TaskNetworks) {}
 
   /**
    * Runs `write` for every item, at most WRITES_IN_FLIGHT at once, for writes that do not depend on each other.
@@ -38,7 +40,14 @@ export class ManagerWrites {
   }
 
   async createTask(task: Omit<Task, 'Version'>): Promise<Task> {
-    const created = await this.objects.create<Task>('tasks', task);
+    const attached = this.networks ? await this.networks.attach(task) : task;
+    let created: Task;
+    try {
+      created = await this.objects.create<Task>('tasks', attached);
+    } catch (err) {
+      await this.networks?.release(attached).catch(() => undefined);
+      throw err;
+    }
     this.writes++;
     return created;
   }
@@ -82,11 +91,12 @@ export class ManagerWrites {
   async deleteTask(task: Task): Promise<boolean> {
     try {
       await this.objects.remove('tasks', task.ID, task.Version.Index);
-      this.writes++;
-      return true;
     } catch {
       // Changed or gone since the view was read: the next pass sees it as it is now.
       return false;
     }
+    this.writes++;
+    await this.networks?.release(task);
+    return true;
   }
 }

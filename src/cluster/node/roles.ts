@@ -3,6 +3,12 @@
 import { Readable } from 'node:stream';
 import type { LogOptions } from '../backend';
 import { ClusterManager } from '../manager/manager';
+import { systemClock } from '../manager/clock';
+import { EtcdOverlayAllocator } from '../overlay/allocator-etcd';
+import { KeyRotation } from '../overlay/encryption-keys';
+import { clusterAddressPool } from '../overlay/networks-api';
+import { TaskAttachments } from '../overlay/task-attachments';
+import { probeHostRoutes } from '../../network/host-routes';
 import { Worker } from '../agent/worker';
 import { localTaskLogs, renderLogLine } from '../agent/task-logs';
 import type { TaskRuntime } from '../agent/task-runtime';
@@ -28,9 +34,14 @@ function frame(stream: 'stdout' | 'stderr', payload: Buffer): Buffer {
 export function clusterRoles(parts: RoleParts): ClusterRoles {
   return {
     async startManager(ctx) {
-      const manager = new ClusterManager(ctx.objects, { log: (m) => parts.log.info(`swarm manager: ${m}`) });
+      const allocator = new EtcdOverlayAllocator(ctx.store, { addressPool: () => clusterAddressPool(ctx.objects), hostRoutes: probeHostRoutes });
+      const manager = new ClusterManager(ctx.objects, {
+        log: (m) => parts.log.info(`swarm manager: ${m}`), taskNetworks: new TaskAttachments(ctx.objects, allocator),
+      });
+      const keys = new KeyRotation(ctx.store, systemClock, (m) => parts.log.error(`swarm manager: ${m}`));
       await manager.start();
-      return { stop: () => manager.stop() };
+      await keys.start();
+      return { stop: async () => { keys.stop(); await manager.stop(); } };
     },
     async startAgent(ctx) {
       const worker = new Worker({ nodeId: ctx.nodeId, objects: ctx.objects, runtime: parts.runtime, node: parts.node, fetchFromPeer: parts.fetchFromPeer, log: parts.log });

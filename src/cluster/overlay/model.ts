@@ -6,6 +6,8 @@
 //   vnis/<vni>                      the network ID holding the VNI
 //   subnets/<subnet with _ for />   the network ID holding the subnet
 //   keys                            EncryptionKeys for encrypted networks (rotated by the leader)
+//   cursors/<networkId>             the last address handed out on the network (the next one goes after it)
+//   subnet-guard                    moved by every subnet allocation, so two overlapping subnets never both win
 // CONTRACT: the shapes and keys; the allocator (allocator.ts) and the node side (node-overlay.ts) code against them.
 import { PREFIX } from '../store/objects';
 
@@ -22,6 +24,8 @@ export const overlayKeys = {
   vni: (vni: number) => `${OVERLAY_PREFIX}vnis/${vni}`,
   subnet: (subnet: string) => `${OVERLAY_PREFIX}subnets/${subnet.replace('/', '_')}`,
   keys: () => `${OVERLAY_PREFIX}keys`,
+  cursor: (networkId: string) => `${OVERLAY_PREFIX}cursors/${networkId}`,
+  subnetGuard: () => `${OVERLAY_PREFIX}subnet-guard`,
 };
 
 /**
