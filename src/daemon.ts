@@ -174,7 +174,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: netavark, log });
   const endpoints = new NetworkEndpoints({
-    networks, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
+    networks, store: networkStore, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
     netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')), ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
   });
   await networks.init();
