@@ -423,7 +423,8 @@ export class NetworkEndpoints {
     for (const r of this.owed) {
       // Owed by a container that has since joined again: its address is its own again, nothing to free.
       if (this.o.sandboxes.get(r.containerId)?.attachments.some((a) => a.networkId === r.networkId)) continue;
-      await port.left(r.networkId, r.containerId).catch((e) => {
+      // leave first: the endpoint was not withdrawn either when no swarm was there.
+      await port.leave(r.networkId, r.containerId).then(() => port.left(r.networkId, r.containerId)).catch((e) => {
         this.o.log.error(`overlay: cannot free the address of ${r.containerId.slice(0, 12)} on ${r.networkId.slice(0, 12)}: ${errorMessage(e)}`);
         still.push(r);
       });
