@@ -174,7 +174,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: netavark, log });
   const endpoints = new NetworkEndpoints({
-    networks, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
+    networks, store: networkStore, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
     netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')), ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
   });
   await networks.init();
@@ -247,7 +247,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     connect: connectEtcd,
     roles: clusterRoles({
       runtime: new EngineTaskRuntime({
-        containers, images, pull: (ref) => distribution.pull(ref), networks, events, filesRoot: path.join(cfg.runRoot, 'swarm', 'tasks'),
+        containers, images, pull: (ref) => distribution.pull(ref), events, filesRoot: path.join(cfg.runRoot, 'swarm', 'tasks'),
       }),
       node: { hostname: hostFacts.hostname(), os: 'linux', architecture: hostFacts.machine() },
       fetchFromPeer: (ref) => cluster.fetchImageFromPeers(ref, (tar) => imageArchives.load(tar, () => undefined).then(() => undefined)),

@@ -37,7 +37,7 @@ export class NetworkDns {
     const out: string[] = [];
     for (const ep of c.network?.endpoints ?? []) {
       const n = this.o.networks.byId(ep.networkId);
-      if (ep.ip && n && !n.builtin && n.driver === 'bridge' && !out.includes(n.gateway)) out.push(n.gateway);
+      if (ep.ip && n && !n.builtin && (n.driver === 'bridge' || n.driver === 'overlay') && !out.includes(n.gateway)) out.push(n.gateway);
     }
     return out;
   }

@@ -1,9 +1,10 @@
 // Networks: the predefined ones (bridge, host, none) and user networks — create, list, inspect, remove, prune —
-// and the subnets they take. Containers' endpoints on them are network-endpoints.ts's.
+// and the subnets they take; and, while the node is in a swarm, the swarm's overlay networks as the cluster shows
+// them (looked up, never stored here). Containers' endpoints on them are network-endpoints.ts's.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { NetworkCreateBody, IPAMConfig } from '../wire/docker';
 import type { ContainerRecord } from './container-record';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, errorMessage } from '../errdefs';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError, UnavailableError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { KeyedMutex } from '../util/mutex';
 import {
@@ -14,6 +15,7 @@ import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../
 import { POOL_OVERLAPS, checkedIpam, isV6Config, type AddressAllocator } from '../network/ipam';
 import type { Attachment, NetworkRecord, NetworkStore } from '../network/network-store';
 import type { SandboxTable } from './network-sandboxes';
+import type { OverlayAttachments, OverlayNetworkInfo } from './overlay-port';
 
 /** Where subnets for the default bridge and user networks come from, in /24s, away from Docker's and podman's. */
 export const DEFAULT_POOL = '10.210.0.0/16';
@@ -55,6 +57,26 @@ export class NetworkService {
   }
 
   private readonly routes6: HostRouteProbe6;
+  private overlay: OverlayAttachments | undefined;
+  private readonly overlayListeners = new Set<(port: OverlayAttachments | undefined) => void>();
+
+  /**
+   * The swarm's side of overlay networks: set by the cluster when the node becomes active in a swarm, undefined
+   * when it leaves (or before it is up at start-up).
+   */
+  useOverlay(port: OverlayAttachments | undefined): void {
+    this.overlay = port;
+    for (const l of this.overlayListeners) l(port);
+  }
+
+  overlayPort(): OverlayAttachments | undefined {
+    return this.overlay;
+  }
+
+  /** Calls `listener` whenever useOverlay changes the port (the endpoints settle what they owe the swarm). */
+  onOverlay(listener: (port: OverlayAttachments | undefined) => void): void {
+    this.overlayListeners.add(listener);
+  }
 
   /** Runs `fn` alone among changes to networks and their endpoints (create, remove, attach, connect...). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -160,28 +182,45 @@ export class NetworkService {
     return n;
   }
 
+  /**
+   * Local networks and, in a swarm, the swarm's: full ID, then full name, then unique ID prefix (moby's FindNetwork
+   * order), a local network first at each step, as moby's network inspect prefers the local one.
+   */
   find(ref: string): NetworkRecord | undefined {
     if (!ref) return undefined;
-    const direct = this.networks.get(ref) ?? this.byName(ref);
+    const swarm = this.swarmNetworks();
+    const direct = this.networks.get(ref) ?? swarm.find((n) => n.id === ref) ?? this.byName(ref) ?? swarm.find((n) => n.name === ref);
     if (direct) return direct;
     if (!/^[0-9a-f]+$/.test(ref)) return undefined;
-    const matches = [...this.networks.values()].filter((n) => n.id.startsWith(ref));
+    const matches = [...this.networks.values(), ...swarm].filter((n) => n.id.startsWith(ref));
     if (matches.length > 1) throw new InvalidParameterError(`network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`);
     return matches[0];
   }
 
+  /** A local network by exact name (the predefined ones, name clashes at create). */
   byName(name: string): NetworkRecord | undefined {
     for (const n of this.networks.values()) if (n.name === name) return n;
     return undefined;
   }
 
-  /** By full ID only. */
+  /** By full ID only, local or swarm. */
   byId(id: string): NetworkRecord | undefined {
-    return this.networks.get(id);
+    return this.networks.get(id) ?? this.swarmNetworks().find((n) => n.id === id);
   }
 
+  /**
+   * The networks of this node as dockerd's own list shows them: the local ones, and the swarm networks realized
+   * here — in use by a container on this node, and `ingress`, which every swarm node has (a worker's dockerd lists
+   * no other; on a manager the API merges in the cluster's list).
+   */
   all(): NetworkRecord[] {
-    return [...this.networks.values()].sort((a, b) => (a.created < b.created ? -1 : 1));
+    const realized = this.swarmNetworks().filter((n) => n.ingress || this.o.sandboxes.uses(n.id));
+    return [...[...this.networks.values()].sort((a, b) => (a.created < b.created ? -1 : 1)), ...realized];
+  }
+
+  /** The swarm's networks as records (not stored: the cluster's copy is the truth); none outside a swarm. */
+  private swarmNetworks(): NetworkRecord[] {
+    return this.overlay?.list().map(overlayRecord) ?? [];
   }
 
   /** The running containers on a network, with what they got there. */
@@ -263,6 +302,7 @@ export class NetworkService {
 
   private async removeLocked(n: NetworkRecord): Promise<void> {
     if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    if (n.scope === 'swarm') throw new UnavailableError(WORKER_NOT_MANAGER);
     if (!this.networks.has(n.id)) return;
     const active = this.endpointsOn(n);
     if (active.length) {
@@ -278,7 +318,7 @@ export class NetworkService {
   async prune(filter: (n: NetworkRecord) => boolean): Promise<{ NetworksDeleted: string[] }> {
     const deleted: string[] = [];
     for (const n of this.all()) {
-      if (n.builtin || !filter(n) || this.endpointsOn(n).length) continue;
+      if (n.builtin || n.scope === 'swarm' || !filter(n) || this.endpointsOn(n).length) continue;
       try {
         await this.exclusive(() => this.removeLocked(n));
         deleted.push(n.name);
@@ -288,6 +328,18 @@ export class NetworkService {
     }
     return { NetworksDeleted: deleted };
   }
+}
+
+/** moby's answer to a change of cluster state on a node that is not a manager. */
+const WORKER_NOT_MANAGER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
+/** A swarm network as the engine's record: a bridge on this node (bo-…) that the swarm makes and spans. */
+export function overlayRecord(i: OverlayNetworkInfo): NetworkRecord {
+  return {
+    id: i.id, name: i.name, created: i.created ?? '', driver: 'overlay', builtin: false, bridge: i.bridge, subnet: i.subnet, gateway: i.gateway,
+    ipRange: '', internal: i.internal, attachable: i.attachable, labels: i.labels, options: i.options, ipamOptions: {}, scope: 'swarm',
+    ingress: i.ingress,
+  };
 }
 
 /** moby's predefined network names: a user network cannot take them (NetworkMode's meanings). */

@@ -17,6 +17,8 @@ export interface OverlayNetworkInfo {
   bridge: string;
   labels: Record<string, string>;
   options: Record<string, string>;
+  /** When the network was made (network inspect's Created); absent: unknown. */
+  created?: string;
 }
 
 /** Who the container is to the swarm: a task's container, or a standalone one on an attachable network. */

@@ -5,7 +5,8 @@ import { readJsonIfExists, removeStaleTemps, writeJsonAtomic } from '../store/at
 import type { NetavarkOptions } from './netavark';
 import type { PublishedPort } from './ports';
 
-export type NetworkDriverName = 'bridge' | 'host' | 'null';
+/** 'overlay': a swarm network, seen through the cluster (never stored here). */
+export type NetworkDriverName = 'bridge' | 'host' | 'null' | 'overlay';
 
 export interface NetworkRecord {
   id: string;
@@ -34,6 +35,10 @@ export interface NetworkRecord {
   labels: Record<string, string>;
   options: Record<string, string>;
   ipamOptions: Record<string, string>;
+  /** 'swarm' for a swarm network (driver overlay); absent for local ones. */
+  scope?: 'swarm';
+  /** The swarm's routing-mesh network. */
+  ingress?: boolean;
 }
 
 /** One network a running container is attached to: the options netavark set it up with, and what it got. */
@@ -59,6 +64,12 @@ export interface Attachment {
   opts: NetavarkOptions;
   /** Whether setup finished (false: written ahead of setup, so a crash in between still gets torn down). */
   ready: boolean;
+  /**
+   * On a swarm overlay: the swarm holds the address and the endpoint, so a teardown must also leave and free them
+   * (OverlayAttachments.leave/left). Written ahead of the join: `ip` is '' until the join answered, and then netavark
+   * has nothing to tear down.
+   */
+  overlay?: boolean;
 }
 
 /** A running container's network sandbox: its namespace, attachments and held host ports. */
@@ -69,6 +80,9 @@ export interface SandboxRecord {
   attachments: Attachment[];
   ports: PublishedPort[];
 }
+
+/** An overlay endpoint whose address the swarm still holds: left() is owed for it. */
+export interface OverlayRelease { networkId: string; containerId: string }
 
 export class NetworkStore {
   private readonly sandboxDir: string;
@@ -97,6 +111,18 @@ export class NetworkStore {
 
   async removeNetwork(id: string): Promise<void> {
     await fsp.rm(this.networkFile(id), { force: true });
+  }
+
+  /** Overlay endpoints torn down while the node had no swarm to free their addresses with (see NetworkEndpoints); a
+   * file not named .json, which loadNetworks would read as a network. Durable: the swarm's leases outlive a power loss. */
+  async loadOverlayReleases(): Promise<OverlayRelease[]> {
+    return (await readJsonIfExists<OverlayRelease[]>(path.join(this.root, 'overlay-releases.list')).catch(() => undefined)) ?? [];
+  }
+
+  async saveOverlayReleases(list: OverlayRelease[]): Promise<void> {
+    const file = path.join(this.root, 'overlay-releases.list');
+    if (list.length) await writeJsonAtomic(file, list);
+    else await fsp.rm(file, { force: true });
   }
 
   async loadSandboxes(): Promise<SandboxRecord[]> {

@@ -12,7 +12,6 @@ export class FakeTaskRuntime implements TaskRuntime {
   readonly images = new Set<string>();
   /** Images a pull finds (others fail as a registry that does not have them). */
   readonly registry = new Set<string>();
-  readonly networks = new Map<string, Record<string, string>>();
   readonly files = new Map<string, Map<string, TaskFile & { path: string }>>();
   readonly logLines = new Map<string, TaskLogEntry[]>();
   readonly calls: string[] = [];
@@ -30,13 +29,6 @@ export class FakeTaskRuntime implements TaskRuntime {
     this.calls.push(`pull ${ref}`);
     if (!this.registry.has(ref)) throw new Error(`pull access denied for ${ref.split(':')[0]}, repository does not exist or may require 'docker login'`);
     this.images.add(ref);
-  }
-
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    if (!this.networks.has(name)) {
-      this.calls.push(`network ${name}`);
-      this.networks.set(name, labels);
-    }
   }
 
   async create(name: string, body: ContainerCreateBody): Promise<string> {

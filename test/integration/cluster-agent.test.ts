@@ -27,7 +27,7 @@ class ApiTaskRuntime implements TaskRuntime {
     const unused = () => { throw new Error('not used'); };
     this.files = new EngineTaskRuntime({
       containers: { find: unused, all: unused, create: unused, start: unused, stop: unused, remove: unused, logs: unused },
-      images: { has: unused }, pull: unused, networks: { find: unused, create: unused }, events: { subscribe: unused }, filesRoot,
+      images: { has: unused }, pull: unused, events: { subscribe: unused }, filesRoot,
     });
   }
 
@@ -39,9 +39,6 @@ class ApiTaskRuntime implements TaskRuntime {
 
   async hasImage(ref: string): Promise<boolean> { return this.d.api('GET', `/images/${ref}/json`).status === 200; }
   async pullImage(ref: string): Promise<void> { throw new Error(`pull access denied for ${ref}`); }
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    if (this.d.api('GET', `/networks/${name}`).status === 404) this.call('POST', '/networks/create', { Name: name, Labels: labels });
-  }
   async create(name: string, body: ContainerCreateBody): Promise<string> {
     return (this.call('POST', `/containers/create?name=${encodeURIComponent(name)}`, body) as { Id: string }).Id;
   }

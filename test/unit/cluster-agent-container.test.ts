@@ -147,14 +147,16 @@ test('only host-mode ports are published; PublishedPort 0 asks for any host port
   assert.deepEqual(body.HostConfig!.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '' }] });
 });
 
-test('networks: the first is the NetworkMode, each local network gets the aliases; none → the default bridge', () => {
+test('networks: the first is the NetworkMode, each swarm network gets the aliases and the manager\'s address; none → the default bridge', () => {
   const none = taskContainer(input(task())).body;
   assert.equal(none.HostConfig!.NetworkMode, undefined);
   assert.equal(none.NetworkingConfig, undefined);
-  const two = taskContainer(input(task(), { networks: [{ name: 'st_default', aliases: ['web', 'w'] }, { name: 'back', aliases: ['web'] }] })).body;
-  assert.equal(two.HostConfig!.NetworkMode, 'st_default');
-  assert.deepEqual(two.NetworkingConfig, { EndpointsConfig: { st_default: { Aliases: ['web', 'w'] }, back: { Aliases: ['web'] } } });
-  const host = taskContainer(input(task(), { networks: [{ name: 'host', aliases: ['web'] }] })).body;
+  const two = taskContainer(input(task(), {
+    networks: [{ id: 'net1', name: 'net1', aliases: ['w'], ipv4Address: '10.0.1.5' }, { id: 'net2', name: 'net2', aliases: [] }],
+  })).body;
+  assert.equal(two.HostConfig!.NetworkMode, 'net1');
+  assert.deepEqual(two.NetworkingConfig, { EndpointsConfig: { net1: { Aliases: ['w'], IPAMConfig: { IPv4Address: '10.0.1.5' } }, net2: { Aliases: [] } } });
+  const host = taskContainer(input(task(), { networks: [{ id: 'hostid', name: 'host', aliases: ['web'] }] })).body;
   assert.equal(host.HostConfig!.NetworkMode, 'host');
   assert.equal(host.NetworkingConfig, undefined);
 });

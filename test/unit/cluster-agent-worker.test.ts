@@ -221,7 +221,7 @@ test('secrets and configs: files with uid/gid/mode from the stored data, bound r
   await w.stop();
 });
 
-test('swarm networks become local networks named after them; the task is on them by its service name', async () => {
+test('a task joins its swarm networks by ID with its own aliases (not the service name); without attachments, the spec\'s targets', async () => {
   const { objects, runtime, worker } = await setup();
   await objects.create('networks', { ID: 'net1', Spec: { Name: 'st_default' } } as never, 'st_default');
   const w = worker();
@@ -229,10 +229,28 @@ test('swarm networks become local networks named after them; the task is on them
   const t = newTask({ ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: 'net1', Aliases: ['a'] }] });
   await objects.create<Task>('tasks', t);
   await until(async () => (await stateOf(objects, t.ID)).Status.State === 'running', 'running');
-  assert.deepEqual(runtime.networks.get('st_default'), { 'com.docker.swarm.network.id': 'net1' });
   const body = runtime.byName('web.1.')[0]!.body;
-  assert.equal(body.HostConfig!.NetworkMode, 'st_default');
-  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { st_default: { Aliases: ['web', 'a'] } } });
+  assert.equal(body.HostConfig!.NetworkMode, 'net1');
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { net1: { Aliases: ['a'] } } });
+  await w.stop();
+});
+
+test('a task\'s NetworksAttachments give its networks (ingress included) and the manager\'s address on each', async () => {
+  const { objects, runtime, worker } = await setup();
+  const w = worker();
+  await w.start();
+  const t = newTask({ ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: 'net1', Aliases: ['a'] }] });
+  t.NetworksAttachments = [
+    { Network: { ID: 'ingressid', Spec: { Name: 'ingress' } }, Addresses: ['10.0.0.7/24'] },
+    { Network: { ID: 'net1', Spec: { Name: 'st_default' } }, Addresses: ['10.0.1.5/24'] },
+  ];
+  await objects.create<Task>('tasks', t);
+  await until(async () => (await stateOf(objects, t.ID)).Status.State === 'running', 'running');
+  const body = runtime.byName('web.1.')[0]!.body;
+  assert.equal(body.HostConfig!.NetworkMode, 'ingressid');
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: {
+    ingressid: { Aliases: [], IPAMConfig: { IPv4Address: '10.0.0.7' } }, net1: { Aliases: ['a'], IPAMConfig: { IPv4Address: '10.0.1.5' } },
+  } });
   await w.stop();
 });
 

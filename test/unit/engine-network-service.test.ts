@@ -37,7 +37,7 @@ async function withNetworks(fn: (t: {
     const driver = new FakeNetworkDriver();
     const dns = new NetworkDns({ networks, sandboxes, containers, driver, log });
     const endpoints = new NetworkEndpoints({
-      networks, sandboxes, addresses, dns, containers, driver, netns: new FakeNetns(), ports: new FakeHostPorts(), routes: routes.probe, routes6, events, log,
+      networks, store, sandboxes, addresses, dns, containers, driver, netns: new FakeNetns(), ports: new FakeHostPorts(), routes: routes.probe, routes6, events, log,
     });
     await networks.init();
     await endpoints.init();

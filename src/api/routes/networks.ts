@@ -18,19 +18,25 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
     const filters = queryFilters(ctx.query, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
     const match = listFilter(filters, networks);
     const local = networks.all().filter(match).map((n) => resource(n, networks, false));
-    return swarm ? [...local, ...(await swarm.list()).filter(swarmListFilter(filters))] : local;
+    if (!swarm) return local;
+    // As moby's list: the cluster's networks (a manager's), then this node's that the cluster's list does not hold.
+    const cluster = (await swarm.list()).filter(swarmListFilter(filters));
+    return [...local.filter((n) => n.Scope !== 'swarm' || !cluster.some((x) => x.Id === n.Id)), ...cluster];
   });
 
   router.get('/networks/{id}', async (ctx) => {
     const scope = ctx.query.get('scope');
-    const n = networks.find(ctx.params.id!);
+    const found = networks.find(ctx.params.id!);
+    // A swarm network not realized on this node is the cluster's to show (a manager's); realized, the node's own
+    // view with its containers, as moby prefers the local one.
+    const n = found?.scope === 'swarm' && !networks.all().some((x) => x.id === found.id) ? undefined : found;
     if (!n && swarm) {
       const s = await swarm.find(ctx.params.id!);
       if (s && (!scope || scope === 'swarm')) return s;
     }
     if (!n) return resource(networks.get(ctx.params.id!), networks, true);
     // moby answers a network of another scope than the one asked for as not found.
-    if (scope && scope !== 'local') throw new NotFoundError(`network ${ctx.params.id} not found`);
+    if (scope && scope !== (n.scope ?? 'local')) throw new NotFoundError(`network ${ctx.params.id} not found`);
     return resource(n, networks, true);
   });
 
@@ -42,7 +48,8 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
   });
 
   router.delete('/networks/{id}', async (ctx) => {
-    if (!networks.find(ctx.params.id!) && swarm && await swarm.remove(ctx.params.id!)) {
+    const local = networks.find(ctx.params.id!);
+    if ((!local || local.scope === 'swarm') && swarm && await swarm.remove(ctx.params.id!)) {
       ctx.res!.statusCode = 204;
       return;
     }
@@ -102,9 +109,9 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     Name: n.name,
     Id: n.id,
     Created: n.created,
-    Scope: 'local',
+    Scope: n.scope ?? 'local',
     Driver: n.driver,
-    EnableIPv4: n.driver === 'bridge',
+    EnableIPv4: n.driver === 'bridge' || n.driver === 'overlay',
     EnableIPv6: !!n.ipv6,
     IPAM: {
       Driver: 'default',
@@ -114,7 +121,7 @@ export function resource(n: NetworkRecord, networks: NetworkService, withContain
     },
     Internal: n.internal,
     Attachable: n.attachable,
-    Ingress: false,
+    Ingress: !!n.ingress,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: containers,
@@ -148,7 +155,7 @@ function listFilter(filters: Filters, networks: NetworkService): (n: NetworkReco
     return any('driver', (d) => n.driver === d)
       && any('id', (i) => n.id.startsWith(i))
       && any('name', (x) => n.name.includes(x))
-      && any('scope', (s) => s === 'local')
+      && any('scope', (s) => s === (n.scope ?? 'local'))
       && any('type', (t) => (t === 'builtin') === n.builtin)
       && any('dangling', (d) => (d === 'true' || d === '1') === (!n.builtin && networks.endpointsOn(n).length === 0))
       && (filters.get('label') ?? []).every((l) => labelMatch(n.labels, l));

@@ -21,8 +21,11 @@ export const DEFAULT_STOP_GRACE_SECONDS = 10;
 export interface TaskServiceInfo { ID: string; Name: string; Labels: Record<string, string>; EndpointSpec?: EndpointSpec }
 export interface TaskNodeInfo { ID: string; Hostname: string; Platform: { OS: string; Architecture: string } }
 
-/** A network the task's container joins on this node: the local network's name and the task's aliases on it. */
-export interface TaskNetwork { name: string; aliases: string[]; driverOpts?: Record<string, string> }
+/**
+ * A network the task's container joins on this node: `name` is the engine's reference to it (a swarm network's ID, a
+ * predefined network's name), with the task's aliases and the address the manager gave it there.
+ */
+export interface TaskNetwork { id: string; name: string; aliases: string[]; ipv4Address?: string; driverOpts?: Record<string, string> }
 
 /** A secret or config file written on the host, to bind read-only at `target`. */
 export interface TaskFileMount { hostPath: string; target: string }
@@ -159,7 +162,11 @@ export function taskContainer(input: TaskContainerInput): { name: string; body: 
     // Aliases are refused on the predefined networks (host has no endpoint, the default bridge no aliases).
     for (const n of input.networks) {
       if (n.name === 'host' || n.name === 'bridge' || n.name === 'none') continue;
-      endpoints[n.name] = { Aliases: [...n.aliases], ...(n.driverOpts ? { DriverOpts: { ...n.driverOpts } } : {}) };
+      endpoints[n.name] = {
+        Aliases: [...n.aliases],
+        ...(n.ipv4Address ? { IPAMConfig: { IPv4Address: n.ipv4Address } } : {}),
+        ...(n.driverOpts ? { DriverOpts: { ...n.driverOpts } } : {}),
+      };
     }
     if (rest.length || Object.keys(endpoints).length) body.NetworkingConfig = { EndpointsConfig: endpoints };
   }

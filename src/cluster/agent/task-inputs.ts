@@ -1,7 +1,8 @@
-// What a task's container needs from the cluster store besides the task: its service, this node, the local networks
-// its network attachments map to, and the bytes of its secrets and configs (the files only this node's tasks get).
+// What a task's container needs from the cluster store besides the task: its service, this node, the networks it
+// joins (swarm overlays by ID, with the manager's address), and the bytes of its secrets and configs (the files only this node's tasks get).
 import type { ClusterObjects, Stored } from '../store/objects';
 import type { Config, Node, Secret, Service, Task } from '../../wire/swarm';
+import { isIPv4 } from 'node:net';
 import { NotFoundError } from '../../errdefs';
 import type { TaskNetwork, TaskNodeInfo, TaskServiceInfo } from './task-container';
 import { configTarget, secretTarget } from './task-container';
@@ -19,8 +20,6 @@ interface ClusterNetwork extends Stored {
 
 /** The networks swarm predefines: tasks use the engine's own of that name. */
 const PREDEFINED = new Set(['host', 'bridge', 'none']);
-
-export const LABEL_NETWORK_ID = 'com.docker.swarm.network.id';
 
 export interface NodeFallback { hostname: string; os: string; architecture: string }
 
@@ -43,32 +42,35 @@ export async function nodeOf(objects: ClusterObjects, nodeId: string, fallback: 
 }
 
 /**
- * The task's networks on this node. Until overlay data paths exist, each swarm network is a local bridge network of
- * the same name (made on demand), so tasks on one node reach each other by service and task name; the task is
- * reachable there by its service's name and its attachment's aliases. Names come from the task's
- * NetworksAttachments when the allocator filled them, else from the stored network, else the target itself.
+ * The task's networks on this node: the manager's NetworksAttachments when it made them (they carry the task's
+ * address on each overlay, and the ingress network for a service with mesh-published ports), else the spec's
+ * targets. A swarm network is joined by its ID (the engine finds it through the node's overlay side); the predefined
+ * ones (host, bridge, none) by their name, the engine's own. The task's names on a network are its attachment's
+ * aliases: the service's name is not one (the swarm answers it with the VIP, or the task IPs in dnsrr mode).
  */
-export async function networksOf(objects: ClusterObjects, task: Task, serviceName: string): Promise<(TaskNetwork & { id: string; local: boolean })[]> {
-  const out: (TaskNetwork & { id: string; local: boolean })[] = [];
-  for (const attachment of task.Spec.Networks ?? []) {
-    const id = attachment.Target;
-    const name = attachedName(task, id) ?? (await storedName(objects, id)) ?? id;
-    const aliases = [...new Set([serviceName, ...(attachment.Aliases ?? [])])];
+export async function networksOf(objects: ClusterObjects, task: Task): Promise<TaskNetwork[]> {
+  const specs = task.Spec.Networks ?? [];
+  const attached = (task.NetworksAttachments ?? []).map((a) => ({ network: a.Network as AttachedNetwork, addresses: a.Addresses ?? [] }));
+  const targets = attached.length
+    ? attached.map((a) => ({ id: a.network.ID ?? '', name: a.network.Spec?.Name, address: a.addresses.find((x) => isIPv4(x.split('/')[0]!)), aliases: a.network.Aliases }))
+    : specs.map((n) => ({ id: n.Target, name: undefined, address: undefined, aliases: undefined }));
+  const out: TaskNetwork[] = [];
+  for (const t of targets) {
+    const spec = specs.find((n) => n.Target === t.id);
+    const name = t.name ?? (await storedName(objects, t.id)) ?? t.id;
+    const predefined = PREDEFINED.has(name);
+    const aliases = [...new Set(spec?.Aliases ?? t.aliases ?? [])];
     out.push({
-      id, name, local: !PREDEFINED.has(name), aliases,
-      ...(attachment.DriverOpts ? { driverOpts: attachment.DriverOpts } : {}),
+      id: t.id, name: predefined ? name : t.id, aliases,
+      ...(t.address && !predefined ? { ipv4Address: t.address.split('/')[0]! } : {}),
+      ...(spec?.DriverOpts ? { driverOpts: spec.DriverOpts } : {}),
     });
   }
   return out;
 }
 
-function attachedName(task: Task, id: string): string | undefined {
-  for (const a of task.NetworksAttachments ?? []) {
-    const network = a.Network as { ID?: string; Spec?: { Name?: string } };
-    if (network.ID === id && network.Spec?.Name) return network.Spec.Name;
-  }
-  return undefined;
-}
+/** A NetworksAttachments entry's Network: moby's swarm network object (and, from some writers, the aliases). */
+interface AttachedNetwork { ID?: string; Spec?: { Name?: string }; Aliases?: string[] }
 
 async function storedName(objects: ClusterObjects, id: string): Promise<string | undefined> {
   const n = await objects.get<ClusterNetwork>('networks', id).catch(() => undefined);

@@ -1,18 +1,17 @@
 // The TaskRuntime over berthd's own engine services (the ones daemon.ts builds): containers, the local image store,
-// the puller, local networks and the events bus; task files under the exec root (a tmpfs, so secrets never reach a
-// disk), one directory per task, removed with its container.
+// the puller and the events bus (a task's networks are the swarm's, which the engine finds at create); task files
+// under the exec root (a tmpfs, so secrets never reach a disk), one directory per task, removed with its container.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ContainerCreateBody, EventMessage, NetworkCreateBody } from '../../wire/docker';
+import type { ContainerCreateBody, EventMessage } from '../../wire/docker';
 import { NotFoundError } from '../../errdefs';
 import { ZERO_TIME, type ContainerRecord } from '../../engine/container-record';
 import type { LogEntry, ReadOptions } from '../../engine/logs';
-import { KeyedMutex } from '../../util/mutex';
 import type {
   TaskContainerEvent, TaskContainerState, TaskFile, TaskLogEntry, TaskLogReadOptions, TaskRuntime,
 } from './task-runtime';
 
-/** The engine services the agent uses (ContainerService, LocalImages, DistributionService, NetworkService, EventBus). */
+/** The engine services the agent uses (ContainerService, LocalImages, DistributionService, EventBus). */
 export interface EngineForTasks {
   containers: {
     find(ref: string): ContainerRecord | undefined;
@@ -25,7 +24,6 @@ export interface EngineForTasks {
   };
   images: { has(ref: string): boolean };
   pull(ref: string): Promise<unknown>;
-  networks: { find(ref: string): unknown; create(body: NetworkCreateBody): Promise<unknown> };
   events: { subscribe(listener: (ev: EventMessage) => void): () => void };
   /** Where task files go: <exec root>/swarm/tasks. */
   filesRoot: string;
@@ -34,8 +32,6 @@ export interface EngineForTasks {
 const ACTIONS: Record<string, TaskContainerEvent['action']> = { start: 'start', die: 'die', destroy: 'destroy' };
 
 export class EngineTaskRuntime implements TaskRuntime {
-  private readonly networkLock = new KeyedMutex();
-
   constructor(private readonly e: EngineForTasks) {}
 
   async hasImage(ref: string): Promise<boolean> {
@@ -44,14 +40,6 @@ export class EngineTaskRuntime implements TaskRuntime {
 
   async pullImage(ref: string): Promise<void> {
     await this.e.pull(ref);
-  }
-
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    // Two tasks of one service prepare at once: one creates, the other finds it.
-    return this.networkLock.run(name, async () => {
-      if (this.e.networks.find(name)) return;
-      await this.e.networks.create({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
-    });
   }
 
   async create(name: string, body: ContainerCreateBody): Promise<string> {

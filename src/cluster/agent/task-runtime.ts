@@ -60,8 +60,6 @@ export interface TaskRuntime {
   hasImage(ref: string): Promise<boolean>;
   /** Pulls from its registry (the engine's `docker pull`). */
   pullImage(ref: string): Promise<void>;
-  /** Makes a local bridge network of that name unless one exists. */
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
   /** Creates the container; resolves to its ID. */
   create(name: string, body: ContainerCreateBody): Promise<string>;
   start(id: string): Promise<void>;

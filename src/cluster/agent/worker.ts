@@ -9,7 +9,7 @@ import type { TaskContainerEvent, TaskContainerState, TaskRuntime } from './task
 import {
   LABEL_NODE_ID, LABEL_TASK_ID, stopGraceSeconds, taskContainer, taskContainerName, taskImage,
 } from './task-container';
-import { filesOf, LABEL_NETWORK_ID, networksOf, nodeOf, serviceOf, type NodeFallback } from './task-inputs';
+import { filesOf, networksOf, nodeOf, serviceOf, type NodeFallback } from './task-inputs';
 import { reportStatus, stateRank, type StatusReport } from './task-status';
 
 export interface WorkerOptions {
@@ -249,8 +249,7 @@ export class Worker {
       const service = await serviceOf(this.o.objects, task);
       const image = taskImage(task.Spec.ContainerSpec?.Image ?? '');
       await this.ensureImage(image);
-      const networks = await networksOf(this.o.objects, task, service.Name);
-      for (const n of networks) if (n.local) await this.o.runtime.ensureNetwork(n.name, { [LABEL_NETWORK_ID]: n.id });
+      const networks = await networksOf(this.o.objects, task);
       const files = await filesOf(this.o.objects, task);
       const paths = await this.o.runtime.writeTaskFiles(task.ID, files);
       const node = await nodeOf(this.o.objects, this.o.nodeId, this.o.node);
