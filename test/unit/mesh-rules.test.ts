@@ -23,8 +23,8 @@ const SAVE_WITH_JUMPS = [
 ].join('\n');
 
 const vipCases: { name: string; backends: string[]; dnat: RegExp[]; snat: number; reject: number }[] = [
-  { name: 'no backend: no DNAT, refused in INPUT', backends: [], dnat: [], snat: 0, reject: 1 },
-  { name: 'one backend: DNAT without statistic', backends: ['10.0.1.5'], dnat: [/^-A BERTH-MESH-PRE -d 10\.0\.1\.100\/32 .*-j DNAT --to-destination 10\.0\.1\.5$/], snat: 1, reject: 1 },
+  { name: 'no backend: no DNAT, refused in INPUT', backends: [], dnat: [], snat: 0, reject: 2 },
+  { name: 'one backend: DNAT without statistic', backends: ['10.0.1.5'], dnat: [/^-A BERTH-MESH-PRE -d 10\.0\.1\.100\/32 .*-j DNAT --to-destination 10\.0\.1\.5$/], snat: 1, reject: 2 },
   {
     name: 'three backends: 1/3, 1/2, then the last unconditionally',
     backends: ['10.0.1.5', '10.0.1.6', '10.0.1.7'],
@@ -33,7 +33,7 @@ const vipCases: { name: string; backends: string[]; dnat: RegExp[]; snat: number
       /-d 10\.0\.1\.100\/32 .*--probability 0\.50000000 -j DNAT --to-destination 10\.0\.1\.6$/,
       /-d 10\.0\.1\.100\/32 (?!.*statistic).*-j DNAT --to-destination 10\.0\.1\.7$/,
     ],
-    snat: 1, reject: 1,
+    snat: 1, reject: 2,
   },
 ];
 
@@ -48,7 +48,8 @@ for (const c of vipCases) {
     const snat = only(doc, /^-A BERTH-MESH-POST .*--ctorigdst 10\.0\.1\.100 -j SNAT --to-source 10\.0\.1\.2$/);
     assert.equal(snat.length, c.snat);
     assert.equal(only(doc, /^-A BERTH-MESH-FWD .*--ctstate DNAT --ctorigdst 10\.0\.1\.100 -j ACCEPT$/).length, c.snat);
-    assert.equal(only(doc, /^-A BERTH-MESH-IN -d 10\.0\.1\.100\/32 .*-j REJECT$/).length, c.reject);
+    assert.equal(only(doc, /^-A BERTH-MESH-IN -d 10\.0\.1\.100\/32 .*-j REJECT( --reject-with tcp-reset)?$/).length, c.reject);
+    assert.equal(only(doc, /^-A BERTH-MESH-IN -d 10\.0\.1\.100\/32 -p tcp .*-j REJECT --reject-with tcp-reset$/).length, 1);
   });
 }
 
@@ -74,7 +75,7 @@ test('renderMesh ingress udp, and a port without backends is refused', () => {
   assert.equal(only(doc, /^-A BERTH-MESH-PRE -p udp -m udp --dport 53 -m addrtype --dst-type LOCAL .*-j DNAT --to-destination 10\.255\.0\.\d:5353$/).length, 2);
   assert.equal(only(doc, /--ctproto udp --ctorigdstport 53 -j SNAT/).length, 1);
   assert.equal(only(doc, /--dport 9000/).length, 1);
-  assert.match(only(doc, /--dport 9000/)[0]!, /^-A BERTH-MESH-IN -p tcp -m tcp --dport 9000 .*-j REJECT$/);
+  assert.match(only(doc, /--dport 9000/)[0]!, /^-A BERTH-MESH-IN -p tcp -m tcp --dport 9000 .*-j REJECT --reject-with tcp-reset$/);
   assert.equal(only(doc, /-s 127\.0\.0\.0\/8/).length, 1, 'one loopback SNAT per ingress bridge');
 });
 

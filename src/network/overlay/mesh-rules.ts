@@ -16,7 +16,8 @@
 //   filter BERTH-MESH-FWD (FORWARD): accepts the mesh's DNATed connections both ways (`--ctstate DNAT` is a property
 //     of the connection, so one rule matches requests and replies), since FORWARD's policy may be DROP (dockerd).
 //   filter BERTH-MESH-IN (INPUT): rejects what is addressed to a VIP and was not DNATed (a VIP without backends) and
-//     published ports without backends, so they are refused at once rather than answered by a host process.
+//     published ports without backends, so they are refused at once rather than answered by a host process. TCP gets
+//     a reset: seen here, a SYN answered with ICMP port-unreachable from a local address kept the client waiting.
 import { execFile, spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
@@ -87,6 +88,7 @@ export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRE
   for (const v of state.vips) {
     const tag = comment(v.serviceId, 'vip');
     spread(v.backends, (stat, b) => nat.push(`-A ${pre} -d ${v.vip}/32 ${tag}${stat}-j DNAT --to-destination ${b}`));
+    input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 -p tcp ${tag}-j REJECT --reject-with tcp-reset`);
     input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 ${tag}-j REJECT`);
     if (v.backends.length === 0) continue;
     natPost.push(`-A ${MESH_CHAINS.natPostrouting} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j SNAT --to-source ${v.lbAddr}`);
@@ -106,7 +108,7 @@ export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRE
     spread(r.backends, (stat, b) =>
       nat.push(`-A ${pre} ${port} -m addrtype --dst-type LOCAL ${tag}${stat}-j DNAT --to-destination ${b.ip}:${r.targetPort}`));
     if (r.backends.length === 0) {
-      input.push(`-A ${MESH_CHAINS.filterInput} ${port} ${tag}-j REJECT`);
+      input.push(`-A ${MESH_CHAINS.filterInput} ${port} ${tag}-j REJECT${r.proto === 'tcp' ? ' --reject-with tcp-reset' : ''}`);
       continue;
     }
     for (const b of r.backends) {
