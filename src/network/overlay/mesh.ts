@@ -47,10 +47,15 @@ export interface MeshRules {
   clear(): Promise<void>;
 }
 
-/** Chains in the nat table (and FORWARD acceptance in filter) that belong to the mesh. */
+/**
+ * Chains in the nat table (and in filter: FORWARD acceptance, and INPUT refusal of VIPs and published ports that have
+ * no backend: their packets are addressed to the host and would otherwise reach whatever listens there) that belong
+ * to the mesh.
+ */
 export const MESH_CHAINS = {
   natPrerouting: 'BERTH-MESH-PRE',
   natOutput: 'BERTH-MESH-OUT',
   natPostrouting: 'BERTH-MESH-POST',
   filterForward: 'BERTH-MESH-FWD',
+  filterInput: 'BERTH-MESH-IN',
 } as const;

@@ -1,0 +1,309 @@
+// MeshRules over iptables (iptables-nft): the mesh's chains rendered whole as one `iptables-restore --noflush`
+// document (declaring a chain flushes it, so each apply replaces the previous ruleset atomically), and the jumps from
+// the built-in chains put in once, after reading what is there with one iptables-save.
+//
+// The rules, per table (one rule per backend at most, so n tasks make O(n) rules, never O(n²)):
+//   nat BERTH-MESH-PRE (PREROUTING; OUTPUT through BERTH-MESH-OUT, which only jumps here):
+//     VIPs first: `-d vip -m statistic --probability 1/(n-i) -j DNAT --to-destination backend`, the last without the
+//     statistic match; no protocol match, so every TCP and UDP port (and a ping) reaches a backend, ports kept.
+//     Then published ports: `-p proto --dport P -m addrtype --dst-type LOCAL … -j DNAT --to-destination ip:target`.
+//   nat BERTH-MESH-POST (POSTROUTING), the SNATs that make replies come back through this host:
+//     loopback clients of the ingress bridge (127.x cannot leave the host; route_localnet lets them be routed there);
+//     everything DNATed from a VIP (`--ctorigdst vip`): client and backend may share the bridge, so without SNAT the
+//     backend would answer the client directly; ingress connections to a remote backend (`-d backend` and
+//     `--ctorigdstport P`, no marks: nothing else on the host needs to agree on a mark bit). Local backends keep the
+//     client's address (moby#25526) — their replies go through their gateway, this host.
+//   filter BERTH-MESH-FWD (FORWARD): accepts the mesh's DNATed connections both ways (`--ctstate DNAT` is a property
+//     of the connection, so one rule matches requests and replies), since FORWARD's policy may be DROP (dockerd).
+//   filter BERTH-MESH-IN (INPUT): rejects what is addressed to a VIP and was not DNATed (a VIP without backends) and
+//     published ports without backends, so they are refused at once rather than answered by a host process. TCP gets
+//     a reset: seen here, a SYN answered with ICMP port-unreachable from a local address kept the client waiting.
+import { execFile, spawn } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+import { InvalidParameterError, SystemError } from '../../errdefs';
+import { MESH_CHAINS, type IngressRule, type MeshRules, type MeshState, type VipRule } from './mesh';
+
+type Table = 'nat' | 'filter';
+
+interface Jump { table: Table; from: string; to: string }
+
+/** The built-in chains that jump to the mesh's, each once, at the top (before netavark's and dockerd's MASQUERADE and DROP rules). */
+export const MESH_JUMPS: readonly Jump[] = [
+  { table: 'nat', from: 'PREROUTING', to: MESH_CHAINS.natPrerouting },
+  { table: 'nat', from: 'OUTPUT', to: MESH_CHAINS.natOutput },
+  { table: 'nat', from: 'POSTROUTING', to: MESH_CHAINS.natPostrouting },
+  { table: 'filter', from: 'FORWARD', to: MESH_CHAINS.filterForward },
+  { table: 'filter', from: 'INPUT', to: MESH_CHAINS.filterInput },
+];
+
+const OWN_CHAINS: Record<Table, string[]> = {
+  nat: [MESH_CHAINS.natPrerouting, MESH_CHAINS.natOutput, MESH_CHAINS.natPostrouting],
+  filter: [MESH_CHAINS.filterForward, MESH_CHAINS.filterInput],
+};
+
+/** What iptables-save shows of the mesh: the chains that exist and the rules of built-in chains that jump to them. */
+export interface MeshPresence {
+  /** `table/CHAIN` of the mesh's chains present. */
+  chains: Set<string>;
+  /** Per table, the rule specs (`-A FROM …`, as iptables-save prints them) jumping to a mesh chain. */
+  jumps: Record<Table, string[]>;
+}
+
+export const NOTHING_PRESENT: MeshPresence = { chains: new Set(), jumps: { nat: [], filter: [] } };
+
+/** Reads the output of `iptables-save` (all tables) for the mesh's chains and jumps. */
+export function parseMeshPresence(save: string): MeshPresence {
+  const out: MeshPresence = { chains: new Set(), jumps: { nat: [], filter: [] } };
+  const ours = new Set(Object.values(MESH_CHAINS) as string[]);
+  let table: string | undefined;
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1).trim();
+    if (table !== 'nat' && table !== 'filter') continue;
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(' ')[0]!;
+      if (ours.has(name)) out.chains.add(`${table}/${name}`);
+    } else if (line.startsWith('-A ')) {
+      const [, from] = line.split(' ');
+      const target = /(?:^| )-j (\S+)/.exec(line)?.[1];
+      if (target && ours.has(target) && from && !ours.has(from)) out.jumps[table].push(line.trim());
+    }
+  }
+  return out;
+}
+
+/**
+ * The restore document making the mesh exactly `state`. `present` (from parseMeshPresence) decides the jumps: a
+ * missing one is inserted at the top, a duplicate or any other rule jumping to a mesh chain is deleted, the one in
+ * place is left alone — so the jumps never multiply however often this is applied.
+ */
+export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRESENT): string {
+  checkMeshState(state);
+  const nat: string[] = [];
+  const natPost: string[] = [];
+  const fwd: string[] = [];
+  const input: string[] = [];
+  const pre = MESH_CHAINS.natPrerouting;
+
+  for (const v of state.vips) {
+    const tag = comment(v.serviceId, 'vip');
+    spread(v.backends, (stat, b) => nat.push(`-A ${pre} -d ${v.vip}/32 ${tag}${stat}-j DNAT --to-destination ${b}`));
+    input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 -p tcp ${tag}-j REJECT --reject-with tcp-reset`);
+    input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 ${tag}-j REJECT`);
+    if (v.backends.length === 0) continue;
+    natPost.push(`-A ${MESH_CHAINS.natPostrouting} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j SNAT --to-source ${v.lbAddr}`);
+    fwd.push(`-A ${MESH_CHAINS.filterForward} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j ACCEPT`);
+  }
+
+  // Loopback clients first: whichever backend they reach, their source must become an address of the bridge.
+  const loopback: string[] = [];
+  for (const r of state.ingress) {
+    const line = `-A ${MESH_CHAINS.natPostrouting} -s 127.0.0.0/8 -o ${r.bridge} -m conntrack --ctstate DNAT -j SNAT --to-source ${r.lbAddr}`;
+    if (r.backends.length > 0 && !loopback.includes(line)) loopback.push(line);
+  }
+  for (const r of state.ingress) {
+    const tag = comment(r.serviceId, `${r.proto}/${r.publishedPort}`);
+    const port = `-p ${r.proto} -m ${r.proto} --dport ${r.publishedPort}`;
+    const orig = `-m conntrack --ctstate DNAT --ctproto ${r.proto} --ctorigdstport ${r.publishedPort}`;
+    spread(r.backends, (stat, b) =>
+      nat.push(`-A ${pre} ${port} -m addrtype --dst-type LOCAL ${tag}${stat}-j DNAT --to-destination ${b.ip}:${r.targetPort}`));
+    if (r.backends.length === 0) {
+      input.push(`-A ${MESH_CHAINS.filterInput} ${port} ${tag}-j REJECT${r.proto === 'tcp' ? ' --reject-with tcp-reset' : ''}`);
+      continue;
+    }
+    for (const b of r.backends) {
+      if (!b.local) natPost.push(`-A ${MESH_CHAINS.natPostrouting} -d ${b.ip}/32 -p ${r.proto} ${tag}${orig} -j SNAT --to-source ${r.lbAddr}`);
+    }
+    fwd.push(`-A ${MESH_CHAINS.filterForward} -p ${r.proto} ${tag}${orig} -j ACCEPT`);
+  }
+
+  return [
+    '*nat',
+    ...OWN_CHAINS.nat.map(declare),
+    ...nat,
+    `-A ${MESH_CHAINS.natOutput} -j ${pre}`,
+    ...loopback,
+    ...natPost,
+    ...fixJumps('nat', present),
+    'COMMIT',
+    '*filter',
+    ...OWN_CHAINS.filter.map(declare),
+    ...fwd,
+    ...input,
+    ...fixJumps('filter', present),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** The restore document removing every mesh chain and jump in `present` (empty when there is nothing to remove). */
+export function renderMeshClear(present: MeshPresence): string {
+  const out: string[] = [];
+  for (const table of ['nat', 'filter'] as const) {
+    const chains = OWN_CHAINS[table].filter((c) => present.chains.has(`${table}/${c}`));
+    const jumps = present.jumps[table];
+    if (chains.length === 0 && jumps.length === 0) continue;
+    // Flushed first (rules of one mesh chain may jump to another), then the jumps deleted, then the chains.
+    out.push(`*${table}`, ...chains.map(declare), ...jumps.map(toDelete), ...chains.map((c) => `-X ${c}`), 'COMMIT');
+  }
+  return out.length ? [...out, ''].join('\n') : '';
+}
+
+function fixJumps(table: Table, present: MeshPresence): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const line of present.jumps[table]) {
+    const canonical = MESH_JUMPS.some((j) => j.table === table && line === `-A ${j.from} -j ${j.to}`);
+    if (canonical && !seen.has(line)) seen.add(line);
+    else out.push(toDelete(line));
+  }
+  for (const j of MESH_JUMPS) {
+    if (j.table === table && !seen.has(`-A ${j.from} -j ${j.to}`)) out.push(`-I ${j.from} 1 -j ${j.to}`);
+  }
+  return out;
+}
+
+/** A chain declared in a --noflush restore is created, or flushed when it exists. */
+const declare = (chain: string): string => `:${chain} - [0:0]`;
+
+const toDelete = (appendLine: string): string => `-D ${appendLine.slice(3)}`;
+
+/**
+ * Calls `rule` for each of n backends with the statistic match choosing it: the i-th (from 0) with probability
+ * 1/(n-i) of the connections that reached it, the last with none — so each backend gets 1/n of them.
+ */
+function spread<B>(backends: B[], rule: (stat: string, backend: B) => void): void {
+  const n = backends.length;
+  backends.forEach((b, i) => {
+    const stat = i === n - 1 ? '' : `-m statistic --mode random --probability ${(1 / (n - i)).toFixed(8)} `;
+    rule(stat, b);
+  });
+}
+
+/** For whoever reads iptables-save: which service a rule is for. Service IDs are [0-9a-z]; anything else is dropped. */
+function comment(serviceId: string, what: string): string {
+  return `-m comment --comment ${`${serviceId.slice(0, 12)}:${what}`.replace(/[^A-Za-z0-9:/._-]/g, '')} `;
+}
+
+/** Throws InvalidParameterError for what would make the whole restore fail (or inject options into it). */
+export function checkMeshState(state: MeshState): void {
+  for (const v of state.vips) checkVip(v);
+  for (const r of state.ingress) checkIngress(r);
+}
+
+function checkVip(v: VipRule): void {
+  for (const a of [v.vip, v.lbAddr, ...v.backends]) {
+    if (!isIPv4(a)) throw new InvalidParameterError(`mesh: invalid IPv4 address ${JSON.stringify(a)} for service ${v.serviceId}`);
+  }
+}
+
+function checkIngress(r: IngressRule): void {
+  if (r.proto !== 'tcp' && r.proto !== 'udp') throw new InvalidParameterError(`mesh: invalid protocol ${JSON.stringify(r.proto)}`);
+  for (const p of [r.publishedPort, r.targetPort]) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidParameterError(`mesh: invalid port ${p} for service ${r.serviceId}`);
+  }
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(r.bridge)) throw new InvalidParameterError(`mesh: invalid bridge name ${JSON.stringify(r.bridge)}`);
+  for (const a of [r.lbAddr, ...r.backends.map((b) => b.ip)]) {
+    if (!isIPv4(a)) throw new InvalidParameterError(`mesh: invalid IPv4 address ${JSON.stringify(a)} for service ${r.serviceId}`);
+  }
+}
+
+export interface CommandResult { code: number; stdout: string; stderr: string }
+/** Runs a tool with `input` on its stdin. */
+export type CommandRunner = (file: string, args: string[], input?: string) => Promise<CommandResult>;
+
+export interface IptablesMeshOptions {
+  /** A named network namespace (`ip netns`) to work in instead of the host's: the tests' way. */
+  netns?: string;
+  /** Replaces how tools are run (the netns option is then ignored for them). */
+  run?: CommandRunner;
+  /**
+   * Sets net.ipv4.conf.<dev>.route_localnet=1. Default: a write under /proc/sys (host), `sysctl` in the netns.
+   */
+  routeLocalnet?: (dev: string) => Promise<void>;
+}
+
+/**
+ * The applier: per apply one iptables-save (which jumps are there) and one iptables-restore; route_localnet is set on
+ * every ingress bridge in the state (so `curl 127.0.0.1:<published>` on the node can be routed to a backend). Call it
+ * after the ingress bridge exists (OverlayHost.ensure); a bridge not there yet gets it on a later apply.
+ * Applies are serialized, so two never read the same jumps and both insert one.
+ */
+export class IptablesMeshRules implements MeshRules {
+  private readonly run: CommandRunner;
+  private readonly routeLocalnet: (dev: string) => Promise<void>;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: IptablesMeshOptions = {}) {
+    const ns = opts.netns;
+    this.run = opts.run ?? (ns ? (f, a, i) => runCommand('ip', ['netns', 'exec', ns, f, ...a], i) : runCommand);
+    this.routeLocalnet = opts.routeLocalnet ?? (ns ? (dev) => this.sysctlIn(dev) : writeRouteLocalnet);
+  }
+
+  async apply(state: MeshState): Promise<void> {
+    checkMeshState(state); // invalid input fails before anything runs
+    return this.serialized(async () => {
+      await this.restore(renderMesh(state, await this.presence()));
+      const bridges = new Set(state.ingress.filter((r) => r.backends.length > 0).map((r) => r.bridge));
+      for (const b of bridges) await this.routeLocalnet(b);
+    });
+  }
+
+  clear(): Promise<void> {
+    return this.serialized(async () => {
+      const doc = renderMeshClear(await this.presence());
+      if (doc) await this.restore(doc);
+    });
+  }
+
+  private serialized(job: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(job, job);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async presence(): Promise<MeshPresence> {
+    const r = await this.run('iptables-save', []);
+    if (r.code !== 0) throw new SystemError(`iptables-save: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return parseMeshPresence(r.stdout);
+  }
+
+  private async restore(doc: string): Promise<void> {
+    const r = await this.run('iptables-restore', ['--noflush', '-w'], doc);
+    if (r.code !== 0) throw new SystemError(`iptables-restore (service mesh rules): ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+
+  private async sysctlIn(dev: string): Promise<void> {
+    const r = await this.run('sysctl', ['-q', '-w', `net.ipv4.conf.${dev}.route_localnet=1`]);
+    if (r.code !== 0 && !/No such file/.test(r.stderr)) throw new SystemError(`route_localnet on ${dev}: ${r.stderr.trim()}`);
+  }
+}
+
+async function writeRouteLocalnet(dev: string): Promise<void> {
+  try {
+    await fsp.writeFile(`/proc/sys/net/ipv4/conf/${dev}/route_localnet`, '1');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`route_localnet on ${dev}: ${(err as Error).message}`);
+  }
+}
+
+const runCommand: CommandRunner = (file, args, input) => {
+  if (input === undefined) {
+    return new Promise((resolve) => {
+      execFile(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
+      });
+    });
+  }
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', (err) => resolve({ code: 127, stdout, stderr: err.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on('error', () => {}); // the tool may exit before reading everything; its exit code says why
+    child.stdin.end(input);
+  });
+};
