@@ -68,6 +68,11 @@ import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
 import { readHostResources } from './host/resources';
 import { BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
+import { EtcdOverlayAllocator } from './cluster/overlay/allocator-etcd';
+import { AardvarkOverlayDns } from './cluster/overlay/overlay-dns-aardvark';
+import { IprouteOverlayHost } from './network/overlay/host-overlay-ip';
+import { IptablesMeshRules } from './network/overlay/mesh-rules';
+import { IpXfrmTunnels } from './network/overlay/xfrm-ip';
 import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
 import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
@@ -167,7 +172,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const sandboxes = new SandboxTable(networkStore);
   const addresses = new AddressAllocator();
   // netavark's config dir holds aardvark-dns's entries: per daemon, on the exec root's tmpfs.
-  const netavark = new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: path.join(cfg.runRoot, 'netavark') });
+  const netavarkConfigDir = path.join(cfg.runRoot, 'netavark');
+  const netavark = new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: netavarkConfigDir });
   const networks = new NetworkService({
     store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
     ...(cfg.addressPool ? { pool: cfg.addressPool } : {}),
@@ -238,6 +244,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   await builds.init();
 
   const hostFacts = linuxHostFacts(cfg.dataRoot);
+  const xfrmTunnels = new IpXfrmTunnels();
   const cluster = new Cluster({
     dataRoot: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -268,6 +275,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     peerImage,
     exportImage: async (ref) => ((await images.has(ref)) ? imageArchives.save([ref]) : undefined),
     hostAddresses: async () => ({ interfaces: await probeHostInterfaces(), managedSubnets: networks.all().flatMap((n) => (n.subnet ? [n.subnet] : [])) }),
+    overlay: {
+      adapters: (store) => ({
+        allocator: new EtcdOverlayAllocator(store),
+        host: new IprouteOverlayHost(),
+        mesh: new IptablesMeshRules(),
+        tunnels: xfrmTunnels,
+        dns: new AardvarkOverlayDns(netavarkConfigDir),
+        runningContainers: async () => new Set(containers.all().filter((c) => c.state.status === 'running').map((c) => c.id)),
+      }),
+      use: (port) => networks.useOverlay(port),
+    },
+    encryptionUnsupported: () => xfrmTunnels.unsupported(),
     log,
   });
   const router = new Router();

@@ -84,6 +84,8 @@ export interface ClusterOptions {
   overlay?: NodeOverlayWiring;
   /** What this host routes, kept out of new overlay subnets (default: /proc/net/route and the interfaces' subnets). */
   hostRoutes?: HostRouteProbe;
+  /** Why encrypted overlays cannot work on this host (no ESP in the kernel), or undefined. */
+  encryptionUnsupported?(): Promise<string | undefined>;
   log: { info(m: string): void; error(m: string): void };
 }
 
@@ -790,6 +792,7 @@ export class Cluster implements ClusterBackend {
         return this.o.peerTaskLogs(addr, await this.stateFile.readCertificates(), taskId, options);
       },
       onUnavailable: () => { this.error = TEXT.recovery; },
+      ...(this.o.encryptionUnsupported ? { encryptionUnsupported: () => this.o.encryptionUnsupported!() } : {}),
       lockUpdate: (prev, next, rotateUnlockKey) => {
         const { ManagerUnlockKey: _old, ...rest } = next;
         void _old;

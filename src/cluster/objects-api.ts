@@ -60,6 +60,8 @@ export interface ObjectsApiContext {
   lockUpdate?(prev: StoredCluster, next: StoredCluster, rotateUnlockKey: boolean): StoredCluster;
   /** Overlay address management (default: in the store, from the swarm's address pool, host routes not consulted). */
   allocator?: OverlayAllocator;
+  /** Why encrypted overlays cannot work on this host (xfrm-ip.ts's probe), or undefined when they can. */
+  encryptionUnsupported?(): Promise<string | undefined>;
 }
 
 const NO_LEADER = "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
@@ -71,7 +73,7 @@ export class SwarmObjectsApi {
 
   constructor(private readonly conn: StoreConnection, private readonly ctx: ObjectsApiContext) {
     this.allocator = ctx.allocator ?? new EtcdOverlayAllocator(conn.store, { addressPool: () => clusterAddressPool(conn.objects) });
-    this.networks = new SwarmNetworksApi(conn.objects, this.allocator, ctx.nodeId);
+    this.networks = new SwarmNetworksApi(conn.objects, this.allocator, ctx.nodeId, ctx.encryptionUnsupported?.bind(ctx));
   }
 
   private get objects() { return this.conn.objects; }

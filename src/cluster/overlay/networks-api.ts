@@ -31,7 +31,12 @@ export function isIngress(n: ClusterNetwork): boolean {
 }
 
 export class SwarmNetworksApi {
-  constructor(private readonly objects: ClusterObjects, private readonly allocator: OverlayAllocator, private readonly nodeId = '') {}
+  /**
+   * `encryptionUnsupported`: why this host cannot carry encrypted overlays (no ESP or AES-GCM in its kernel), so
+   * `--opt encrypted` is refused at create, naming the reason, rather than leaving tasks that cannot talk.
+   */
+  constructor(private readonly objects: ClusterObjects, private readonly allocator: OverlayAllocator, private readonly nodeId = '',
+    private readonly encryptionUnsupported: () => Promise<string | undefined> = async () => undefined) {}
 
   async list(): Promise<ClusterNetwork[]> {
     return (await this.objects.list<ClusterNetwork>('networks')).items;
@@ -73,6 +78,10 @@ export class SwarmNetworksApi {
     if (!c.Subnet && (c.Gateway || c.IPRange)) throw new InvalidParameterError('a gateway or ip-range needs a subnet (--subnet)');
     const options = { ...(body.Options ?? {}) };
     const encrypted = Object.prototype.hasOwnProperty.call(options, ENCRYPTED_OPTION);
+    if (encrypted) {
+      const why = await this.encryptionUnsupported();
+      if (why) throw new InvalidParameterError(`cannot create encrypted network ${name}: overlay encryption needs IPsec ESP, and ${why}`);
+    }
     const id = newObjectId();
     const overlay = await this.allocator.allocateNetwork({
       networkId: id, subnet: c.Subnet, gateway: c.Gateway, ipRange: c.IPRange, encrypted, ingress: !!body.Ingress,
