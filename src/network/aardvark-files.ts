@@ -22,6 +22,8 @@ export class AardvarkFiles {
    */
   async edit(networkName: string, edit: (lines: string[]) => string[] | undefined): Promise<boolean> {
     const file = path.join(this.configDir, 'aardvark-dns', networkName);
+    // No file yet (netavark never ran here, so neither its lock nor its directory may exist): nothing to edit.
+    if (!(await fsp.stat(file).then(() => true, () => false))) return false;
     const changed = await withFileLock(path.join(this.configDir, 'aardvark.lock'), async () => {
       let text: string;
       try {
