@@ -10,10 +10,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { TestCluster, type ClusterNode } from '../helpers/cluster';
-import { until as untilTries } from '../helpers/wait';
+import { sleep } from '../helpers/wait';
 
-/** Polls `probe` every 100 ms until it holds, for up to `ms`. */
-const until = (what: string, probe: () => unknown, ms: number) => untilTries(probe, what, Math.ceil(ms / 100));
+/** Polls `probe` (every 200 ms at most) until it holds, for up to `ms` of wall time (a probe may take a while itself). */
+async function until(what: string, probe: () => unknown, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (probe()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 /** busybox httpd on :8080 whose /cgi-bin/who answers "<hostname> <client address>". */
 const WHO_SERVER = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(hostname) $REMOTE_ADDR\\n' > /w/cgi-bin/who"
@@ -102,7 +109,7 @@ describe('cluster networking on 3 nodes', () => {
     assert.ok(vip, `a VIP on app: ${JSON.stringify(vips)}`);
 
     const client = localTasks(m[1]!, 'web')[0]!;
-    const fetch = (url: string) => m[1]!.docker(['exec', client, 'wget', '-qO-', '-T', '3', url]);
+    const fetch = (url: string) => m[1]!.docker(['exec', client, 'timeout', '5', 'wget', '-qO-', url]);
     const seen = new Set<string>();
     await until('the service name answers', () => fetch('http://web:8080/cgi-bin/who').code === 0, 30_000);
     for (let i = 0; i < 30 && seen.size < 3; i++) {
@@ -142,7 +149,7 @@ describe('cluster networking on 3 nodes', () => {
   test('an attachable overlay joined by docker run on two nodes; a non-attachable one refused', async () => {
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', 'att']);
     m[2]!.dockerOk(['run', '-d', '--name', 'srv', '--network', 'att', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('srv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'wget', '-qO-', '-T', '3', 'http://srv:8080/cgi-bin/who']).code === 0, 30_000);
+    await until('srv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://srv:8080/cgi-bin/who']).code === 0, 30_000);
     assert.match(m[1]!.dockerFail(['run', '--rm', '--network', 'app', 'busybox', 'true']), /not manually attachable/);
     // A way out through the node's NAT (the host's end of the test bridge).
     assert.equal(m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'ping', '-c', '1', '-W', '3', `${c.prefix}.1`]).code, 0);
@@ -151,7 +158,7 @@ describe('cluster networking on 3 nodes', () => {
   test('an internal overlay: across nodes yes, out no', async () => {
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--internal', 'int']);
     m[2]!.dockerOk(['run', '-d', '--name', 'isrv', '--network', 'int', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('isrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'wget', '-qO-', '-T', '3', 'http://isrv:8080/cgi-bin/who']).code === 0, 30_000);
+    await until('isrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://isrv:8080/cgi-bin/who']).code === 0, 30_000);
     assert.notEqual(m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'ping', '-c', '1', '-W', '2', `${c.prefix}.1`]).code, 0);
   });
 
@@ -162,7 +169,7 @@ describe('cluster networking on 3 nodes', () => {
     }
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'encrypted', 'sec']);
     m[2]!.dockerOk(['run', '-d', '--name', 'esrv', '--network', 'sec', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('esrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'sec', 'busybox', 'wget', '-qO-', '-T', '3', 'http://esrv:8080/cgi-bin/who']).code === 0, 30_000);
+    await until('esrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'sec', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://esrv:8080/cgi-bin/who']).code === 0, 30_000);
     for (const n of [m[1]!, m[2]!]) {
       const states = inNetns(n.netns, ['ip', '-s', 'xfrm', 'state']);
       assert.match(states, /proto esp/, `node ${n.index}: ${states}`);
@@ -183,9 +190,10 @@ describe('cluster networking on 3 nodes', () => {
 
   test('the stack: web ×3 on 8080 calling its backend by name, on every node, through a node\'s death; stack rm leaves nothing', async () => {
     m[0]!.dockerOk(['service', 'rm', 'web']);
-    m[0]!.dockerOk(['network', 'rm', 'app']);
+    // As on dockerd, the network is in use until the service's tasks are gone.
+    await until('app removed', () => m[0]!.docker(['network', 'rm', 'app']).code === 0, 30_000);
     const file = `${m[0]!.base}/stack.yml`;
-    const web = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(hostname) $(wget -qO- -T 3 http://backend:9090/)\\n' > /w/cgi-bin/app"
+    const web = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(hostname) $(timeout 3 wget -qO- http://backend:9090/)\\n' > /w/cgi-bin/app"
       + ' && chmod +x /w/cgi-bin/app && exec httpd -f -p 80 -h /w';
     fs.writeFileSync(file, [
       'version: "3.8"',

@@ -178,8 +178,13 @@ export class NodeOverlay implements OverlayAttachments {
     };
     l.phase = 'joined';
     await this.publish(l.record);
-    // netavark may have made the network's aardvark file just now (the first container here): Berth's lines go in again.
+    // netavark may have made the network's aardvark file just now (the first container here): Berth's lines go in
+    // again before the container's process starts, so its first lookup of a name on another node finds it.
     this.applied.delete(networkId);
+    await this.serialized(async () => {
+      const p = desiredNodeState(this.view()).networks.find((x) => x.link.networkId === networkId);
+      if (p) await this.o.dns.set(networkId, p.dns);
+    }).catch((e) => this.o.log.error(`overlay: names of network ${networkId.slice(0, 12)}: ${errorMessage(e)}`));
     this.schedule();
   }
 
@@ -383,6 +388,6 @@ function infoOf(n: ClusterNetwork): OverlayNetworkInfo {
   const cfg = n.Overlay!;
   return {
     id: n.ID, name: n.Name, subnet: cfg.Subnet, gateway: cfg.Gateway.split('/')[0]!, internal: !!n.Internal, attachable: !!n.Attachable,
-    ingress: cfg.Ingress, bridge: overlayDeviceNames(n.ID).bridge, labels: n.Labels ?? {}, options: n.Options ?? {},
+    ingress: cfg.Ingress, ...(n.Created ? { created: n.Created } : {}), bridge: overlayDeviceNames(n.ID).bridge, labels: n.Labels ?? {}, options: n.Options ?? {},
   };
 }
