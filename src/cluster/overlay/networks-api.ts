@@ -3,7 +3,7 @@
 // checks, and the network as swarmkit shows it inside a task's NetworksAttachments.
 import { ForbiddenError, InvalidParameterError, NotImplementedError } from '../../errdefs';
 import type { NetworkCreateBody, NetworkResource } from '../../wire/docker';
-import type { Node, Service, Task } from '../../wire/swarm';
+import { TASK_STATES, type Node, type Service, type Task, type TaskState } from '../../wire/swarm';
 import type { ClusterNetwork } from '../objects-api';
 import { alreadyExists, failedPrecondition, invalidArgument } from '../spec/errors';
 import { newObjectId } from '../spec/ids';
@@ -120,7 +120,12 @@ export class SwarmNetworksApi {
     } else {
       const user = services.find((s) => [...(s.Spec.TaskTemplate.Networks ?? []), ...(s.Spec.Networks ?? [])].some((a) => a.Target === n.ID));
       if (user) throw failedPrecondition(`network ${n.ID} is in use by service ${user.ID}`);
-      const task = (await this.objects.list<Task>('tasks')).items.find((t) => t.NetworksAttachments?.some((a) => a.Network.ID === n.ID));
+      // As swarmkit: only a task still meant to run and not past running holds the network (a removed service's
+      // tasks do not: `docker stack rm` removes the networks right after the services, and a task whose service is
+      // gone is shut down whether or not the orchestrator has marked it yet).
+      const serviceIds = new Set(services.map((s) => s.ID));
+      const live = (t: Task) => stateRank(t.DesiredState) <= RUNNING && stateRank(t.Status.State) <= RUNNING && serviceIds.has(t.ServiceID);
+      const task = (await this.objects.list<Task>('tasks')).items.find((t) => live(t) && t.NetworksAttachments?.some((a) => a.Network.ID === n.ID));
       if (task) throw failedPrecondition(`network ${n.ID} is in use by task ${task.ID}`);
     }
     await this.objects.remove('networks', n.ID, undefined, n.Name);
@@ -195,3 +200,6 @@ export async function clusterAddressPool(objects: ClusterObjects): Promise<Addre
   const c = (await objects.list<{ ID: string; Version: { Index: number }; DefaultAddrPool?: string[]; SubnetSize?: number }>('cluster')).items[0];
   return { pools: c?.DefaultAddrPool?.length ? c.DefaultAddrPool : ['10.0.0.0/8'], subnetSize: c?.SubnetSize || 24 };
 }
+
+const stateRank = (s: TaskState) => TASK_STATES.indexOf(s);
+const RUNNING = stateRank('running');

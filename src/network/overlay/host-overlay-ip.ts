@@ -12,7 +12,12 @@ export interface IpLinkJson {
   mtu?: number;
   address?: string;
   master?: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean; proxy?: boolean; remote?: string; group?: string } };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: { id?: number; local?: string; port?: number; learning?: boolean; proxy?: boolean; remote?: string; group?: string };
+    info_slave_kind?: string;
+    info_slave_data?: { hairpin?: boolean };
+  };
   addr_info?: { family?: string; local?: string; prefixlen?: number; secondary?: boolean }[];
 }
 
@@ -130,6 +135,14 @@ export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: st
     if (vx.master !== link.bridge || !vx.flags?.includes('UP')) out.push(`link set dev ${link.vxlan} master ${link.bridge} up`);
   }
   if (!br?.flags?.includes('UP')) out.push(`link set dev ${link.bridge} up`);
+  // Containers' ports (netavark's veths) in hairpin mode: a connection to a VIP that the mesh sends back to the
+  // container that made it leaves the bridge through the port it came in by, which the bridge refuses otherwise
+  // when br_netfilter hands the DNATed frame back to it (the SYN was dropped; a retry a second later chose again).
+  for (const port of links) {
+    if (port.master === link.bridge && port.ifname !== link.vxlan && port.linkinfo?.info_slave_kind === 'bridge' && port.linkinfo.info_slave_data?.hairpin === false) {
+      out.push(`link set dev ${port.ifname} type bridge_slave hairpin on`);
+    }
+  }
 
   out.push(...addressLines(br, link, desiredAddrs(link, extraAddrs)));
   return out;
