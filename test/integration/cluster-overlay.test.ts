@@ -200,7 +200,8 @@ describe('cluster networking on 3 nodes', () => {
       'services:',
       '  web:',
       '    image: busybox',
-      `    command: ["sh", "-c", ${JSON.stringify(web)}]`,
+      // $$: a compose file's own escape for a literal $.
+      `    command: ["sh", "-c", ${JSON.stringify(web.replace(/\$/g, '$$$$'))}]`,
       '    ports: ["8080:80"]',
       '    deploy: {replicas: 3}',
       '  backend:',
