@@ -129,8 +129,12 @@ test('after kill -9: stale devices removed, endpoints of containers gone deleted
     const r = { networkId: NET, nodeId: 'node1', nodeAddr: '192.168.0.1', containerId: cid, name: cid.slice(0, 3), ip, mac: '', aliases: [], serving: true };
     await store.txn([{ op: 'put', key: overlayKeys.endpoint(NET, 'node1', cid), value: JSON.stringify(r) }]);
   }
-  const { node } = setup(store, host, new Set([kept]));
+  const { node, allocator } = setup(store, host, new Set([kept]));
   await node.start();
+  assert.deepEqual(allocator.released, ['container'], 'the standalone container that died while berthd was down gives its address back');
+  // the engine pays a teardown it owed from before the restart: an untracked container's lease goes too
+  await node.left(NET, 'o'.repeat(64));
+  assert.deepEqual(allocator.released, ['container', 'container']);
   assert.ok(host.log.includes('remove bo-deadbeef0000'));
   assert.ok(!host.log.includes('remove bo-net111111111'), 'a network with a running local container stays');
   assert.equal(await store.get(overlayKeys.endpoint(NET, 'node1', gone)), undefined);

@@ -83,6 +83,7 @@ export class NodeOverlay implements OverlayAttachments {
       if (!running.has(e.containerId)) {
         await this.o.store.txn([{ op: 'delete', key }]).catch(() => undefined);
         this.mirror.put(key, undefined);
+        if (!e.taskId) await this.o.allocator.releaseAddress(e.networkId, { kind: 'container', containerId: e.containerId, nodeId: this.o.nodeId }).catch(() => undefined);
         continue;
       }
       const owner: AddressOwner = e.taskId ? { kind: 'task', taskId: e.taskId, nodeId: e.nodeId } : { kind: 'container', containerId: e.containerId, nodeId: e.nodeId };
@@ -216,7 +217,14 @@ export class NodeOverlay implements OverlayAttachments {
 
   async left(networkId: string, containerId: string): Promise<void> {
     const l = this.local.get(localKey(networkId, containerId));
-    if (!l) return;
+    if (!l) {
+      // Not known here: a container that died while berthd was down (the engine pays what it owed once the port is
+      // back), or one whose join never finished. Its lease as a standalone container goes; nothing held is no error.
+      // (A task's address is the manager's to free, with the task.)
+      await this.o.allocator.releaseAddress(networkId, { kind: 'container', containerId, nodeId: this.o.nodeId })
+        .catch((e) => this.o.log.error(`overlay: releasing the address of ${containerId.slice(0, 12)}: ${errorMessage(e)}`));
+      return;
+    }
     this.local.delete(localKey(networkId, containerId));
     if (l.owner.kind === 'container') {
       await this.o.allocator.releaseAddress(networkId, l.owner).catch((e) => this.o.log.error(`overlay: releasing ${l.ip}: ${errorMessage(e)}`));
