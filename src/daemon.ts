@@ -1,6 +1,7 @@
 // Wires Berth's services together; nothing else constructs them.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from './api/server';
@@ -72,6 +73,7 @@ import { EtcdOverlayAllocator } from './cluster/overlay/allocator-etcd';
 import { AardvarkOverlayDns } from './cluster/overlay/overlay-dns-aardvark';
 import { IprouteOverlayHost } from './network/overlay/host-overlay-ip';
 import { IptablesMeshRules } from './network/overlay/mesh-rules';
+import { meshChains } from './network/overlay/mesh';
 import { IpXfrmTunnels } from './network/overlay/xfrm-ip';
 import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
@@ -245,6 +247,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
 
   const hostFacts = linuxHostFacts(cfg.dataRoot);
   const xfrmTunnels = new IpXfrmTunnels();
+  // What tells this daemon's overlay devices and mesh chains from another's in the same network namespace (tests run
+  // several): stable across restarts, so a restarted daemon finds its own.
+  const hostTag = createHash('sha256').update(path.resolve(cfg.dataRoot)).digest('hex').slice(0, 6);
   const cluster = new Cluster({
     dataRoot: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -278,8 +283,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     overlay: {
       adapters: (store) => ({
         allocator: new EtcdOverlayAllocator(store),
-        host: new IprouteOverlayHost(),
-        mesh: new IptablesMeshRules(),
+        host: new IprouteOverlayHost(undefined, `berth:${hostTag}`),
+        mesh: new IptablesMeshRules({ chains: meshChains(hostTag) }),
         tunnels: xfrmTunnels,
         dns: new AardvarkOverlayDns(netavarkConfigDir),
         runningContainers: async () => new Set(containers.all().filter((c) => c.state.status === 'running').map((c) => c.id)),

@@ -1,5 +1,6 @@
 // Starts a real berthd for integration tests: its own data root, exec root and socket, busybox:latest imported.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -220,7 +221,38 @@ export class TestDaemon {
     const dns = spawnSync('pgrep', ['-f', `aardvark-dns --config ${path.join(this.runRoot, 'netavark')}`], { encoding: 'utf8' }).stdout || '';
     for (const pid of dns.split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
     if (fs.existsSync(`/sys/class/net/${this.bridge}`)) spawnSync('ip', ['link', 'del', this.bridge]);
+    removeOverlayLeftovers(this.dataRoot);
     fs.rmSync(this.base, { recursive: true, force: true });
     fs.rmSync(this.runRoot, { recursive: true, force: true });
   }
+}
+
+/**
+ * A swarm daemon killed without leaving keeps its overlay devices and mesh chains in the namespace it ran in (on
+ * purpose: its tasks keep serving); a test's must go with the test. They carry the daemon's tag (daemon.ts: a hash
+ * of its data root) in the devices' alias and the chains' names.
+ */
+export function removeOverlayLeftovers(dataRoot: string): void {
+  const tag = createHash('sha256').update(path.resolve(dataRoot)).digest('hex').slice(0, 6);
+  const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]') as { ifname: string; ifalias?: string }[];
+  for (const l of links) if (l.ifalias === `berth:${tag}`) spawnSync('ip', ['link', 'del', l.ifname]);
+  const save = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout || '';
+  const doc: string[] = [];
+  let table = '';
+  const chains: string[] = [];
+  const deletes: string[] = [];
+  const flush = () => {
+    if (table && chains.length) doc.push(`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...deletes, ...chains.map((c) => `-X ${c}`), 'COMMIT');
+    chains.length = 0;
+    deletes.length = 0;
+  };
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) { flush(); table = line.slice(1).trim(); }
+    const chain = /^:(BERTH-MESH-[A-Z]+-(\w+)) /.exec(line);
+    if (chain && chain[2] === tag) chains.push(chain[1]!);
+    const jump = /^-A (\S+) (.*-j BERTH-MESH-[A-Z]+-(\w+))$/.exec(line);
+    if (jump && jump[3] === tag && !jump[1]!.startsWith('BERTH-MESH-')) deletes.push(`-D ${jump[1]} ${jump[2]}`);
+  }
+  flush();
+  if (doc.length) spawnSync('iptables-restore', ['--noflush', '-w'], { input: `${doc.join('\n')}\n` });
 }

@@ -131,6 +131,11 @@ describe('overlay host devices in network namespaces', { concurrency: false }, (
 
   test('ensure() sends nothing when all is right, and corrects a removed address and a detached VXLAN', async () => {
     const link = overlay('a');
+    // The container's port joined the bridge after the last ensure(): it is put in hairpin mode (VIP connections
+    // balanced back to their own container), once.
+    await host.a.ensure(link, [LB.a]);
+    const port = JSON.parse(ip(NODE.a, '-d', '-j', 'link', 'show', 'master', link.bridge)) as { ifname: string; linkinfo?: { info_slave_data?: { hairpin?: boolean } } }[];
+    assert.ok(port.filter((p) => p.ifname !== link.vxlan).every((p) => p.linkinfo?.info_slave_data?.hairpin === true), JSON.stringify(port));
     tools.a.lines.length = 0;
     await host.a.ensure(link, [LB.a]);
     await host.a.setPeers(link, peersOf('a'));

@@ -30,14 +30,18 @@ export function registerNetworkRoutes(router: Router, networks: NetworkService, 
     // A swarm network not realized on this node is the cluster's to show (a manager's); realized, the node's own
     // view with its containers, as moby prefers the local one.
     const n = found?.scope === 'swarm' && !networks.all().some((x) => x.id === found.id) ? undefined : found;
+    // moby answers a network of another scope than the one asked for as not found.
+    const notFound = () => new NotFoundError(`network ${ctx.params.id} not found`);
     if (!n && swarm) {
       const s = await swarm.find(ctx.params.id!);
-      if (s && (!scope || scope === 'swarm')) return s;
+      if (s) {
+        if (scope && scope !== 'swarm') throw notFound();
+        return s;
+      }
     }
-    if (!n) return resource(networks.get(ctx.params.id!), networks, true);
-    // moby answers a network of another scope than the one asked for as not found.
-    if (scope && scope !== (n.scope ?? 'local')) throw new NotFoundError(`network ${ctx.params.id} not found`);
-    return resource(n, networks, true);
+    const shown = n ?? networks.get(ctx.params.id!);
+    if (scope && scope !== (shown.scope ?? 'local')) throw notFound();
+    return resource(shown, networks, true);
   });
 
   router.post('/networks/create', async (ctx) => {

@@ -8,6 +8,8 @@ import { iproute2, type Iproute2 } from './iproute2';
 /** One link as `ip -d -j addr show` prints it (the fields read here). */
 export interface IpLinkJson {
   ifname: string;
+  /** The interface's alias: Berth writes its owner tag there (which daemon made the device). */
+  ifalias?: string;
   flags?: string[];
   mtu?: number;
   address?: string;
@@ -29,12 +31,15 @@ export interface NeighJson { dst: string; lladdr?: string; state?: string[] }
 export class IprouteOverlayHost implements OverlayHost {
   private readonly ip: Iproute2;
 
-  /** `tools`: iproute2() in berthd's namespace; tests pass iproute2({ netns }). */
-  constructor(tools: Iproute2 = iproute2()) { this.ip = tools; }
+  /**
+   * `tools`: iproute2() in berthd's namespace; tests pass iproute2({ netns }). `owner`: a tag this daemon writes in
+   * its devices' alias, so present() lists only its own when several daemons share a namespace (test daemons).
+   */
+  constructor(tools: Iproute2 = iproute2(), private readonly owner?: string) { this.ip = tools; }
 
   async ensure(link: OverlayLink, extraAddrs: string[]): Promise<void> {
     const links = parseLinks(await this.ip.run('ip', ['-d', '-j', 'addr', 'show']));
-    const lines = linkBatch(links, link, extraAddrs);
+    const lines = linkBatch(links, link, extraAddrs, this.owner);
     // Containers' traffic to the routing mesh and VIPs is routed through this host; netavark turns this on for its
     // own bridges too, but an overlay can be made before any container of it runs here.
     if (!links.some((l) => l.ifname === link.bridge)) await this.ip.sysctl('net.ipv4.ip_forward', '1');
@@ -62,7 +67,9 @@ export class IprouteOverlayHost implements OverlayHost {
     const links = parseJson<IpLinkJson>(await this.ip.run('ip', ['-j', 'link', 'show']));
     const ids = new Set<string>();
     for (const l of links) {
-      const m = /^(?:bo|vx)-([0-9a-f]{12})$/.exec(l.ifname);
+      if (this.owner && l.ifalias !== this.owner) continue;
+      // Swarm IDs are base 36.
+      const m = /^(?:bo|vx)-([0-9a-z]{12})$/.exec(l.ifname);
       if (m) ids.add(m[1]!);
     }
     return [...ids];
@@ -108,7 +115,7 @@ export function desiredAddrs(link: OverlayLink, extraAddrs: string[]): string[] 
 }
 
 /** `ip -batch` lines that make the links of `link` as asked, from the links as they are. */
-export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: string[]): string[] {
+export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: string[], owner?: string): string[] {
   const out: string[] = [];
   const mac = bridgeMac(link, extraAddrs);
   const br = links.find((l) => l.ifname === link.bridge);
@@ -144,6 +151,8 @@ export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: st
     }
   }
 
+  if (owner && br?.ifalias !== owner) out.push(`link set dev ${link.bridge} alias ${owner}`);
+  if (owner && vx?.ifalias !== owner) out.push(`link set dev ${link.vxlan} alias ${owner}`);
   out.push(...addressLines(br, link, desiredAddrs(link, extraAddrs)));
   return out;
 }

@@ -22,25 +22,26 @@ import { execFile, spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { InvalidParameterError, SystemError } from '../../errdefs';
-import { MESH_CHAINS, type IngressRule, type MeshRules, type MeshState, type VipRule } from './mesh';
+import { MESH_CHAINS, type IngressRule, type MeshChains, type MeshRules, type MeshState, type VipRule } from './mesh';
 
 type Table = 'nat' | 'filter';
 
 interface Jump { table: Table; from: string; to: string }
 
 /** The built-in chains that jump to the mesh's, each once, at the top (before netavark's and dockerd's MASQUERADE and DROP rules). */
-export const MESH_JUMPS: readonly Jump[] = [
-  { table: 'nat', from: 'PREROUTING', to: MESH_CHAINS.natPrerouting },
-  { table: 'nat', from: 'OUTPUT', to: MESH_CHAINS.natOutput },
-  { table: 'nat', from: 'POSTROUTING', to: MESH_CHAINS.natPostrouting },
-  { table: 'filter', from: 'FORWARD', to: MESH_CHAINS.filterForward },
-  { table: 'filter', from: 'INPUT', to: MESH_CHAINS.filterInput },
-];
+export function meshJumps(c: MeshChains = MESH_CHAINS): readonly Jump[] {
+  return [
+    { table: 'nat', from: 'PREROUTING', to: c.natPrerouting },
+    { table: 'nat', from: 'OUTPUT', to: c.natOutput },
+    { table: 'nat', from: 'POSTROUTING', to: c.natPostrouting },
+    { table: 'filter', from: 'FORWARD', to: c.filterForward },
+    { table: 'filter', from: 'INPUT', to: c.filterInput },
+  ];
+}
 
-const OWN_CHAINS: Record<Table, string[]> = {
-  nat: [MESH_CHAINS.natPrerouting, MESH_CHAINS.natOutput, MESH_CHAINS.natPostrouting],
-  filter: [MESH_CHAINS.filterForward, MESH_CHAINS.filterInput],
-};
+function ownChains(c: MeshChains): Record<Table, string[]> {
+  return { nat: [c.natPrerouting, c.natOutput, c.natPostrouting], filter: [c.filterForward, c.filterInput] };
+}
 
 /** What iptables-save shows of the mesh: the chains that exist and the rules of built-in chains that jump to them. */
 export interface MeshPresence {
@@ -53,9 +54,9 @@ export interface MeshPresence {
 export const NOTHING_PRESENT: MeshPresence = { chains: new Set(), jumps: { nat: [], filter: [] } };
 
 /** Reads the output of `iptables-save` (all tables) for the mesh's chains and jumps. */
-export function parseMeshPresence(save: string): MeshPresence {
+export function parseMeshPresence(save: string, c: MeshChains = MESH_CHAINS): MeshPresence {
   const out: MeshPresence = { chains: new Set(), jumps: { nat: [], filter: [] } };
-  const ours = new Set(Object.values(MESH_CHAINS) as string[]);
+  const ours = new Set(Object.values(c) as string[]);
   let table: string | undefined;
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1).trim();
@@ -77,28 +78,28 @@ export function parseMeshPresence(save: string): MeshPresence {
  * missing one is inserted at the top, a duplicate or any other rule jumping to a mesh chain is deleted, the one in
  * place is left alone — so the jumps never multiply however often this is applied.
  */
-export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRESENT): string {
+export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRESENT, c: MeshChains = MESH_CHAINS): string {
   checkMeshState(state);
   const nat: string[] = [];
   const natPost: string[] = [];
   const fwd: string[] = [];
   const input: string[] = [];
-  const pre = MESH_CHAINS.natPrerouting;
+  const pre = c.natPrerouting;
 
   for (const v of state.vips) {
     const tag = comment(v.serviceId, 'vip');
     spread(v.backends, (stat, b) => nat.push(`-A ${pre} -d ${v.vip}/32 ${tag}${stat}-j DNAT --to-destination ${b}`));
-    input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 -p tcp ${tag}-j REJECT --reject-with tcp-reset`);
-    input.push(`-A ${MESH_CHAINS.filterInput} -d ${v.vip}/32 ${tag}-j REJECT`);
+    input.push(`-A ${c.filterInput} -d ${v.vip}/32 -p tcp ${tag}-j REJECT --reject-with tcp-reset`);
+    input.push(`-A ${c.filterInput} -d ${v.vip}/32 ${tag}-j REJECT`);
     if (v.backends.length === 0) continue;
-    natPost.push(`-A ${MESH_CHAINS.natPostrouting} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j SNAT --to-source ${v.lbAddr}`);
-    fwd.push(`-A ${MESH_CHAINS.filterForward} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j ACCEPT`);
+    natPost.push(`-A ${c.natPostrouting} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j SNAT --to-source ${v.lbAddr}`);
+    fwd.push(`-A ${c.filterForward} ${tag}-m conntrack --ctstate DNAT --ctorigdst ${v.vip} -j ACCEPT`);
   }
 
   // Loopback clients first: whichever backend they reach, their source must become an address of the bridge.
   const loopback: string[] = [];
   for (const r of state.ingress) {
-    const line = `-A ${MESH_CHAINS.natPostrouting} -s 127.0.0.0/8 -o ${r.bridge} -m conntrack --ctstate DNAT -j SNAT --to-source ${r.lbAddr}`;
+    const line = `-A ${c.natPostrouting} -s 127.0.0.0/8 -o ${r.bridge} -m conntrack --ctstate DNAT -j SNAT --to-source ${r.lbAddr}`;
     if (r.backends.length > 0 && !loopback.includes(line)) loopback.push(line);
   }
   for (const r of state.ingress) {
@@ -108,39 +109,39 @@ export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRE
     spread(r.backends, (stat, b) =>
       nat.push(`-A ${pre} ${port} -m addrtype --dst-type LOCAL ${tag}${stat}-j DNAT --to-destination ${b.ip}:${r.targetPort}`));
     if (r.backends.length === 0) {
-      input.push(`-A ${MESH_CHAINS.filterInput} ${port} ${tag}-j REJECT${r.proto === 'tcp' ? ' --reject-with tcp-reset' : ''}`);
+      input.push(`-A ${c.filterInput} ${port} ${tag}-j REJECT${r.proto === 'tcp' ? ' --reject-with tcp-reset' : ''}`);
       continue;
     }
     for (const b of r.backends) {
-      if (!b.local) natPost.push(`-A ${MESH_CHAINS.natPostrouting} -d ${b.ip}/32 -p ${r.proto} ${tag}${orig} -j SNAT --to-source ${r.lbAddr}`);
+      if (!b.local) natPost.push(`-A ${c.natPostrouting} -d ${b.ip}/32 -p ${r.proto} ${tag}${orig} -j SNAT --to-source ${r.lbAddr}`);
     }
-    fwd.push(`-A ${MESH_CHAINS.filterForward} -p ${r.proto} ${tag}${orig} -j ACCEPT`);
+    fwd.push(`-A ${c.filterForward} -p ${r.proto} ${tag}${orig} -j ACCEPT`);
   }
 
   return [
     '*nat',
-    ...OWN_CHAINS.nat.map(declare),
+    ...ownChains(c).nat.map(declare),
     ...nat,
-    `-A ${MESH_CHAINS.natOutput} -j ${pre}`,
+    `-A ${c.natOutput} -j ${pre}`,
     ...loopback,
     ...natPost,
-    ...fixJumps('nat', present),
+    ...fixJumps('nat', present, c),
     'COMMIT',
     '*filter',
-    ...OWN_CHAINS.filter.map(declare),
+    ...ownChains(c).filter.map(declare),
     ...fwd,
     ...input,
-    ...fixJumps('filter', present),
+    ...fixJumps('filter', present, c),
     'COMMIT',
     '',
   ].join('\n');
 }
 
 /** The restore document removing every mesh chain and jump in `present` (empty when there is nothing to remove). */
-export function renderMeshClear(present: MeshPresence): string {
+export function renderMeshClear(present: MeshPresence, c: MeshChains = MESH_CHAINS): string {
   const out: string[] = [];
   for (const table of ['nat', 'filter'] as const) {
-    const chains = OWN_CHAINS[table].filter((c) => present.chains.has(`${table}/${c}`));
+    const chains = ownChains(c)[table].filter((c) => present.chains.has(`${table}/${c}`));
     const jumps = present.jumps[table];
     if (chains.length === 0 && jumps.length === 0) continue;
     // Flushed first (rules of one mesh chain may jump to another), then the jumps deleted, then the chains.
@@ -149,15 +150,15 @@ export function renderMeshClear(present: MeshPresence): string {
   return out.length ? [...out, ''].join('\n') : '';
 }
 
-function fixJumps(table: Table, present: MeshPresence): string[] {
+function fixJumps(table: Table, present: MeshPresence, c: MeshChains): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const line of present.jumps[table]) {
-    const canonical = MESH_JUMPS.some((j) => j.table === table && line === `-A ${j.from} -j ${j.to}`);
+    const canonical = meshJumps(c).some((j) => j.table === table && line === `-A ${j.from} -j ${j.to}`);
     if (canonical && !seen.has(line)) seen.add(line);
     else out.push(toDelete(line));
   }
-  for (const j of MESH_JUMPS) {
+  for (const j of meshJumps(c)) {
     if (j.table === table && !seen.has(`-A ${j.from} -j ${j.to}`)) out.push(`-I ${j.from} 1 -j ${j.to}`);
   }
   return out;
@@ -221,6 +222,8 @@ export interface IptablesMeshOptions {
    * Sets net.ipv4.conf.<dev>.route_localnet=1. Default: a write under /proc/sys (host), `sysctl` in the netns.
    */
   routeLocalnet?: (dev: string) => Promise<void>;
+  /** This daemon's chains (meshChains(suffix)); default the plain names. */
+  chains?: MeshChains;
 }
 
 /**
@@ -233,17 +236,19 @@ export class IptablesMeshRules implements MeshRules {
   private readonly run: CommandRunner;
   private readonly routeLocalnet: (dev: string) => Promise<void>;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly chains: MeshChains;
 
   constructor(opts: IptablesMeshOptions = {}) {
     const ns = opts.netns;
     this.run = opts.run ?? (ns ? (f, a, i) => runCommand('ip', ['netns', 'exec', ns, f, ...a], i) : runCommand);
     this.routeLocalnet = opts.routeLocalnet ?? (ns ? (dev) => this.sysctlIn(dev) : writeRouteLocalnet);
+    this.chains = opts.chains ?? MESH_CHAINS;
   }
 
   async apply(state: MeshState): Promise<void> {
     checkMeshState(state); // invalid input fails before anything runs
     return this.serialized(async () => {
-      await this.restore(renderMesh(state, await this.presence()));
+      await this.restore(renderMesh(state, await this.presence(), this.chains));
       const bridges = new Set(state.ingress.filter((r) => r.backends.length > 0).map((r) => r.bridge));
       for (const b of bridges) await this.routeLocalnet(b);
     });
@@ -251,7 +256,7 @@ export class IptablesMeshRules implements MeshRules {
 
   clear(): Promise<void> {
     return this.serialized(async () => {
-      const doc = renderMeshClear(await this.presence());
+      const doc = renderMeshClear(await this.presence(), this.chains);
       if (doc) await this.restore(doc);
     });
   }
@@ -265,7 +270,7 @@ export class IptablesMeshRules implements MeshRules {
   private async presence(): Promise<MeshPresence> {
     const r = await this.run('iptables-save', []);
     if (r.code !== 0) throw new SystemError(`iptables-save: ${r.stderr.trim() || `exit ${r.code}`}`);
-    return parseMeshPresence(r.stdout);
+    return parseMeshPresence(r.stdout, this.chains);
   }
 
   private async restore(doc: string): Promise<void> {

@@ -59,3 +59,17 @@ export const MESH_CHAINS = {
   filterForward: 'BERTH-MESH-FWD',
   filterInput: 'BERTH-MESH-IN',
 } as const;
+
+export type MeshChains = { readonly [K in keyof typeof MESH_CHAINS]: string };
+
+/**
+ * The mesh's chains of one daemon: `suffix` tells apart daemons sharing a network namespace (test daemons; one
+ * berthd per namespace in production), so none rewrites or clears another's rules. Names stay within iptables' 28.
+ */
+export function meshChains(suffix = ''): MeshChains {
+  if (!suffix) return MESH_CHAINS;
+  if (!/^[A-Za-z0-9]{1,8}$/.test(suffix)) throw new Error(`mesh chain suffix ${JSON.stringify(suffix)}: 1 to 8 letters or digits`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(MESH_CHAINS)) out[k] = `${v}-${suffix}`;
+  return out as MeshChains;
+}
