@@ -216,6 +216,9 @@ describe('cluster networking on 3 nodes', () => {
     }
     // A node dies (berthd and its etcd member killed; its containers and devices stay): the others keep answering.
     const victim = m[2]!;
+    // Its web tasks' addresses on the ingress network: the other nodes' mesh must stop sending there (its containers
+    // keep running after the crash and would still answer, so answering alone proves nothing).
+    const victimIps = localTasks(victim, 'st_web').map((id) => victim.dockerOk(['inspect', '-f', '{{(index .NetworkSettings.Networks "ingress").IPAddress}}', id]).trim());
     await victim.crash();
     await until('tasks rescheduled', () => {
       const web = runningOn(m[0]!, 'st_web');
@@ -223,6 +226,10 @@ describe('cluster networking on 3 nodes', () => {
       return !web.has(ids[2]!) && total(web) === 3 && !backend.has(ids[2]!) && total(backend) === 1;
     }, 60_000);
     for (const n of [m[0]!, m[1]!]) {
+      await until(`node ${n.index} balances no more to the dead node's tasks`, () => {
+        const nat = inNetns(n.netns, ['iptables-save', '-t', 'nat']);
+        return nat.includes('--dport 8080') && victimIps.every((ip) => !nat.includes(`--to-destination ${ip}:80`));
+      }, 30_000);
       await until(`node ${n.index} answers 20 in a row`, () => {
         for (let i = 0; i < 20; i++) if (!curl(`http://${n.address}:8080/cgi-bin/app`).body.endsWith('backend-ok')) return false;
         return true;
