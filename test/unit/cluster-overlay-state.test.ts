@@ -136,3 +136,10 @@ test('encrypted networks: port 4790 and a tunnel to each node with a peer there;
   assert.deepEqual(toNode3.map((t) => !!t.inboundOnly), [false, true], 'the newest generation sends, the older one only receives');
   assert.deepEqual(desiredNodeState(view({ keys })).tunnels, [], 'no encrypted network here: no tunnels');
 });
+
+test('alone in the swarm: links are solo (no VXLAN device); with another node known, even down, they are not', () => {
+  const alone = desiredNodeState(view({ nodeAddrs: new Map([['node1', '192.168.0.1']]), alive: new Set(['node1']) }));
+  assert.equal(alone.networks[0]!.link.solo, true);
+  const twoOneDown = desiredNodeState(view({ nodeAddrs: new Map([['node1', '192.168.0.1'], ['node2', '192.168.0.2']]), alive: new Set(['node1']) }));
+  assert.equal(twoOneDown.networks[0]!.link.solo, undefined);
+});

@@ -135,3 +135,14 @@ test('peers: fdb and neighbour entries made exact, the bridge\'s own entries and
   assert.deepEqual(peerBatches(settled, settledNeigh, link, peers), { bridge: [], ip: [] });
   assert.deepEqual(peerBatches(settled, settledNeigh, link, []).bridge.length, 2);
 });
+
+test('a node alone in its swarm gets the bridge only (no VXLAN: nobody to reach, and no VNI to clash on); a VXLAN left over goes', () => {
+  assert.deepEqual(linkBatch([], { ...link, solo: true }, [LB], 'berth:abc123'), [
+    `link add name bo-abcdef012345 address ${MAC} mtu 1450 type bridge`,
+    'link set dev bo-abcdef012345 alias berth:abc123',
+    'link set dev bo-abcdef012345 up',
+    'address add 10.0.1.4/24 dev bo-abcdef012345',
+    'address add 10.0.1.1/24 dev bo-abcdef012345',
+  ]);
+  assert.deepEqual(linkBatch(goodLinks(), { ...link, solo: true }, [LB]), ['link del dev vx-abcdef012345']);
+});

@@ -61,6 +61,8 @@ export function desiredNodeState(v: SwarmView): NodeOverlayState {
   const localNets = new Set(liveEndpoints.filter((e) => e.nodeId === v.nodeId).map((e) => e.networkId));
   const out: NodeOverlayState = { networks: [], hold: [], mesh: { vips: [], ingress: [] }, tunnels: [], needLb: [] };
   const encryptedPeers = new Set<string>();
+  // Only node of its swarm (known nodes, alive or not: a node down for a while keeps its VXLAN end here).
+  const solo = ![...v.nodeAddrs.keys()].some((id) => id !== v.nodeId);
   for (const n of overlays) {
     const cfg = n.Overlay!;
     const wanted = cfg.Ingress || (v.attached.get(n.ID) ?? 0) > 0 || (localNets.has(n.ID) && !v.leaving.has(n.ID));
@@ -68,7 +70,7 @@ export function desiredNodeState(v: SwarmView): NodeOverlayState {
       if (v.leaving.has(n.ID)) out.hold.push(n.ID);
       continue;
     }
-    const link = linkOf(n, v);
+    const link = linkOf(n, { ...v, solo });
     const prefix = cfg.Subnet.split('/')[1] ?? '24';
     const lbAddr = v.lbs.get(n.ID)?.get(v.nodeId);
     if (!lbAddr) out.needLb.push(n.ID);
@@ -113,7 +115,7 @@ export function desiredNodeState(v: SwarmView): NodeOverlayState {
 }
 
 /** The devices and parameters of a network on this node. */
-export function linkOf(n: ClusterNetwork, v: Pick<SwarmView, 'nodeAddr' | 'underlayMtu'>): OverlayLink {
+export function linkOf(n: ClusterNetwork, v: Pick<SwarmView, 'nodeAddr' | 'underlayMtu'> & { solo?: boolean }): OverlayLink {
   const cfg = n.Overlay!;
   const prefix = cfg.Subnet.split('/')[1] ?? '24';
   const mtu = Number(n.Options?.['com.docker.network.driver.mtu']) || v.underlayMtu - VXLAN_OVERHEAD;
@@ -125,6 +127,7 @@ export function linkOf(n: ClusterNetwork, v: Pick<SwarmView, 'nodeAddr' | 'under
     localAddr: v.nodeAddr,
     port: cfg.Encrypted ? ENCRYPTED_VXLAN_PORT : VXLAN_PORT,
     mtu,
+    ...(v.solo ? { solo: true } : {}),
   };
 }
 

@@ -47,6 +47,7 @@ export class IprouteOverlayHost implements OverlayHost {
   }
 
   async setPeers(link: OverlayLink, peers: OverlayPeer[]): Promise<void> {
+    if (link.solo) return; // no VXLAN device, no other node
     const [fdb, neigh] = await Promise.all([
       this.ip.run('bridge', ['-j', 'fdb', 'show', 'dev', link.vxlan]),
       this.ip.run('ip', ['-j', 'neigh', 'show', 'dev', link.vxlan]),
@@ -123,19 +124,27 @@ export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: st
 
   if (!br) {
     out.push(`link add name ${link.bridge} address ${mac} mtu ${link.mtu} type bridge`);
+    // Tagged at once: should a later line fail, the next start-up still knows the bridge for this daemon's.
+    if (owner) out.push(`link set dev ${link.bridge} alias ${owner}`);
   } else {
+    if (owner && br.ifalias !== owner) out.push(`link set dev ${link.bridge} alias ${owner}`);
     if (br.linkinfo?.info_kind !== 'bridge') throw new Error(`${link.bridge} exists and is not a bridge`);
     if (br.mtu !== link.mtu) out.push(`link set dev ${link.bridge} mtu ${link.mtu}`);
     if (br.address?.toLowerCase() !== mac) out.push(`link set dev ${link.bridge} address ${mac}`);
   }
 
-  if (vx && !vxlanMatches(vx, link)) {
+  if (link.solo) {
+    if (vx) out.push(`link del dev ${link.vxlan}`);
+  } else if (vx && !vxlanMatches(vx, link)) {
     // A VXLAN's identity (VNI, local end, port) cannot be changed in place.
     out.push(`link del dev ${link.vxlan}`);
     vx = undefined;
   }
-  if (!vx) {
+  if (link.solo) {
+    // no VXLAN device
+  } else if (!vx) {
     out.push(`link add name ${link.vxlan} mtu ${link.mtu} type vxlan id ${link.vni} local ${link.localAddr} dstport ${link.port} nolearning proxy`);
+    if (owner) out.push(`link set dev ${link.vxlan} alias ${owner}`);
     out.push(`link set dev ${link.vxlan} master ${link.bridge} up`);
   } else {
     if (vx.mtu !== link.mtu) out.push(`link set dev ${link.vxlan} mtu ${link.mtu}`);
@@ -151,8 +160,7 @@ export function linkBatch(links: IpLinkJson[], link: OverlayLink, extraAddrs: st
     }
   }
 
-  if (owner && br?.ifalias !== owner) out.push(`link set dev ${link.bridge} alias ${owner}`);
-  if (owner && vx?.ifalias !== owner) out.push(`link set dev ${link.vxlan} alias ${owner}`);
+  if (owner && vx && !link.solo && vx.ifalias !== owner) out.push(`link set dev ${link.vxlan} alias ${owner}`);
   out.push(...addressLines(br, link, desiredAddrs(link, extraAddrs)));
   return out;
 }

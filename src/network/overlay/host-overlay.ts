@@ -21,6 +21,11 @@ export interface OverlayLink {
   port: number;
   /** MTU of the bridge and VXLAN device (underlay MTU minus 50). */
   mtu: number;
+  /**
+   * The swarm has no other node: no VXLAN device (there is nobody to reach, and single-node swarms sharing a network
+   * namespace — test daemons — would clash on the VNI, which the kernel keeps unique per UDP port).
+   */
+  solo?: boolean;
 }
 
 /** An endpoint on another node: its overlay address, MAC and the node's underlay address. */
