@@ -1,28 +1,31 @@
-// Containers' endpoints on networks: which networks a new container asks for (checked at create), the namespace,
-// interfaces, addresses and published ports made when it starts and undone when it stops, and network connect and
-// disconnect. An endpoint's interface is made by network-endpoint-netavark.ts; on a swarm overlay the swarm's side
-// (join/joined, leave/left, owed releases, serving) is network-overlay-endpoints.ts's. The networks themselves are
-// networks.ts's; names and links network-dns.ts's.
+// Containers' endpoints on networks: the namespace, interfaces, addresses and published ports made when a container
+// starts and undone when it stops, and network connect and disconnect. What a container asks for is read and checked
+// by network-endpoint-requests.ts (at create, and at connect); an endpoint's interface is made by
+// network-endpoint-netavark.ts; on a swarm overlay the swarm's side (join/joined, leave/left, owed releases, serving)
+// is network-overlay-endpoints.ts's. The networks themselves are networks.ts's; names and links network-dns.ts's.
 import { randomBytes } from 'node:crypto';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
 import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { failpoint } from '../store/failpoint';
-import { bigToIp6, contains, contains6, ip6ToBig, ipToInt, overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
+import { overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
 import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
 import type { AddressAllocator } from '../network/ipam';
 import type { NetavarkNetwork, NetavarkOptions, NetworkDriver } from '../network/netavark';
 import type { NetnsManager } from '../network/netns';
 import type { Attachment, NetworkRecord, NetworkStore, SandboxRecord } from '../network/network-store';
 import type { HostPorts, PublishedPort } from '../network/ports';
-import { isDnsFileName, linkedNetworks, parseLink, type NetworkDns } from './network-dns';
+import { isDnsFileName, linkedNetworks, type NetworkDns } from './network-dns';
+import { checkAttachable, checkedEndpoint, isEndpointDriver, isTaskContainer, liveFields, networkModeOf, newEndpoint, requestedEndpoints } from './network-endpoint-requests';
 import type { ContainerDirectory, NetworkService } from './networks';
 import { NetavarkEndpoints } from './network-endpoint-netavark';
 import { OverlayEndpoints } from './network-overlay-endpoints';
 import type { SandboxTable } from './network-sandboxes';
 import { portRequests } from './published-ports';
+
+export { networkModeOf } from './network-endpoint-requests';
 
 export interface NetworkEndpointsOptions {
   networks: NetworkService;
@@ -40,17 +43,6 @@ export interface NetworkEndpointsOptions {
   routes6?: HostRouteProbe6;
   events: EventBus;
   log: { info(msg: string): void; error(msg: string): void };
-}
-
-/** HostConfig.NetworkMode, read: the host's stack, none, another container's, or a network by name or ID. */
-type Mode = { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string } | { kind: 'network'; ref: string };
-
-export function networkModeOf(mode: string | undefined): Mode {
-  if (!mode || mode === 'default') return { kind: 'network', ref: 'bridge' };
-  if (mode === 'host') return { kind: 'host' };
-  if (mode === 'none') return { kind: 'none' };
-  if (mode.startsWith('container:')) return { kind: 'container', ref: mode.slice('container:'.length) };
-  return { kind: 'network', ref: mode };
 }
 
 export class NetworkEndpoints {
@@ -99,83 +91,11 @@ export class NetworkEndpoints {
    */
   prepare(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined> = {}): ContainerNetwork {
     try {
-      return this.prepareChecked(name, hc, config, endpointsConfig);
+      return requestedEndpoints(this.o, name, hc, config, endpointsConfig);
     } catch (err) {
       if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
       throw err;
     }
-  }
-
-  private prepareChecked(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined>): ContainerNetwork {
-    const mode = networkModeOf(hc.NetworkMode);
-    const out: ContainerNetwork = { endpoints: [], sandboxKey: '', sandboxId: '', ports: [] };
-    const published = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
-    if (mode.kind === 'container') {
-      if (!mode.ref) throw new InvalidParameterError('--network container:<name|id> needs a container');
-      const target = this.o.containers.find(mode.ref);
-      if (!target) throw new NotFoundError(`No such container: ${mode.ref}`);
-      if (target.name === name) throw new InvalidParameterError('cannot join own network');
-      if (published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
-      if (hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) throw new InvalidParameterError('conflicting options: dns and the network mode');
-      if (hc.ExtraHosts?.length) throw new InvalidParameterError('conflicting options: custom host-to-IP mapping and the network mode');
-      if (config.MacAddress || Object.values(endpointsConfig).some((e) => e?.MacAddress)) throw new InvalidParameterError('conflicting options: mac-address and the network mode');
-      if (hc.Links?.length) throw new InvalidParameterError('conflicting options: container type network can\'t be used with links. This would result in undefined behavior');
-      return out;
-    }
-    if (mode.kind === 'host' || mode.kind === 'none') {
-      const n = this.o.networks.byName(mode.kind);
-      if (mode.kind === 'none' && published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
-      if (hc.Links?.length) throw new InvalidParameterError(`conflicting options: ${mode.kind} type networking can't be used with links. This would result in undefined behavior`);
-      out.endpoints.push(newEndpoint(mode.kind, n?.id ?? '', {}));
-      return out;
-    }
-    const primary = this.o.networks.get(mode.ref);
-    if (!isEndpointDriver(primary)) throw new NotFoundError(`network ${mode.ref} not found`);
-    const task = isTaskContainer(config.Labels);
-    checkAttachable(primary, mode.ref, task);
-    // The docker CLI files --ip, --alias and --mac-address of the default network under "default".
-    const asked = endpointsConfig[hc.NetworkMode || 'default'] ?? endpointsConfig[mode.ref] ?? endpointsConfig[primary.name] ?? endpointsConfig[primary.id] ?? {};
-    const first = { ...asked, MacAddress: asked.MacAddress || config.MacAddress || '' };
-    out.endpoints.push(this.checkedEndpoint(primary, first));
-    for (const [ref, ep] of Object.entries(endpointsConfig)) {
-      const n = this.o.networks.get(ref === 'default' ? 'bridge' : ref);
-      if (n.id === primary.id) continue;
-      if (!isEndpointDriver(n)) throw new InvalidParameterError(`container cannot be connected to network ${n.name} and ${primary.name} at once`);
-      checkAttachable(n, ref, task);
-      if (out.endpoints.some((e) => e.networkId === n.id)) continue;
-      out.endpoints.push(this.checkedEndpoint(n, ep ?? {}));
-    }
-    // As moby registers links: on the default bridge only; on a user network they are resolved by DNS when the
-    // target runs, and may name a container that does not exist yet.
-    for (const link of primary.id === this.o.networks.byName('bridge')?.id ? hc.Links ?? [] : []) {
-      const target = parseLink(link).name;
-      if (!this.o.containers.find(target)) throw new NotFoundError(`could not get container for ${target}: No such container: ${target}`);
-    }
-    return out;
-  }
-
-  private checkedEndpoint(n: NetworkRecord, ep: EndpointConfigBody): EndpointRecord {
-    const ip = ep.IPAMConfig?.IPv4Address ?? '';
-    const ip6 = ep.IPAMConfig?.IPv6Address ?? '';
-    const userNet = !n.builtin;
-    if ((ip || ip6) && !userNet) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
-    if (ip) {
-      if (!isIPv4(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
-      if (!contains(parseSubnet(n.subnet), ipToInt(ip))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip}`);
-      if (ip === n.gateway) throw new InvalidParameterError(`Invalid address ${ip}: it is the gateway of network ${n.name}`);
-    }
-    if (ip6) {
-      if (!isIPv6(ip6) || ip6ToBig(ip6) === 0n) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
-      if (!n.ipv6 || !n.subnet6) throw new InvalidParameterError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${n.name} has no IPv6 subnet)`);
-      if (!contains6(parseSubnet6(n.subnet6), ip6ToBig(ip6))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip6}`);
-      if (ip6ToBig(ip6) === ip6ToBig(n.gateway6!)) throw new InvalidParameterError(`Invalid address ${ip6}: it is the gateway of network ${n.name}`);
-    }
-    for (const a of ep.IPAMConfig?.LinkLocalIPs ?? []) {
-      if (!isIP(a) || /^(0\.0\.0\.0|::)$/.test(a)) throw new InvalidParameterError(`invalid link-local IP address: ${a}`);
-    }
-    if (ep.Aliases?.length && !userNet) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
-    if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${ep.MacAddress}`);
-    return newEndpoint(n.name, n.id, ep);
   }
 
   // ---------- container start and stop ----------
@@ -342,7 +262,7 @@ export class NetworkEndpoints {
     checkAttachable(n, netRef, isTaskContainer(c.config.Labels));
     const net = this.recordOf(c);
     if (net.endpoints.some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
-    const endpoint = this.checkedEndpoint(n, ep ?? {});
+    const endpoint = checkedEndpoint(n, ep ?? {});
     const running = c.state.status === 'running' || c.state.status === 'paused';
     if (running) {
       await this.o.networks.exclusive(async () => {
@@ -440,45 +360,6 @@ export class NetworkEndpoints {
 
 // ---------- helpers ----------
 
-/** Drivers whose networks a container has an endpoint (an interface in its namespace) on. */
-function isEndpointDriver(n: NetworkRecord): boolean {
-  return n.driver === 'bridge' || n.driver === 'overlay';
-}
-
 function driverOf(a: Attachment): string {
   return a.overlay ? 'overlay' : 'bridge';
-}
-
-/** A swarm task's container (the agent labels it): it may join a network that is not attachable. */
-function isTaskContainer(labels: Record<string, string> | null | undefined): boolean {
-  return !!labels?.['com.docker.swarm.task.id'];
-}
-
-/**
- * A standalone container on a swarm network that is not attachable: refused as dockerd refuses it (the manager's
- * PermissionDenied, through the daemon's "Could not attach"), naming the network as the user did.
- */
-function checkAttachable(n: NetworkRecord, ref: string, task: boolean): void {
-  if (n.driver !== 'overlay' || n.attachable || task) return;
-  throw new ForbiddenError(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
-}
-
-function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody): EndpointRecord {
-  return {
-    network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '',
-    ipv6Address: ep.IPAMConfig?.IPv6Address ? bigToIp6(ip6ToBig(ep.IPAMConfig.IPv6Address)) : '', macAddress: ep.MacAddress ?? '',
-    ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIPs: [...ep.IPAMConfig.LinkLocalIPs] } : {}),
-    links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
-    ...liveFields(),
-  };
-}
-
-/** What an endpoint shows of its attachment while the container runs; blank when it does not. */
-function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'ip6' | 'prefixLen6' | 'gateway6' | 'mac' | 'dnsNames'> {
-  return a
-    ? {
-      endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, ip6: a.ip6 ?? '', prefixLen6: a.prefixLen6 ?? 0,
-      gateway6: a.gateway6 ?? '', mac: a.mac, dnsNames: a.dnsNames,
-    }
-    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', ip6: '', prefixLen6: 0, gateway6: '', mac: '', dnsNames: [] };
 }
