@@ -1,27 +1,31 @@
-// Containers' endpoints on networks: which networks a new container asks for (checked at create), the namespace,
-// interfaces, addresses and published ports made when it starts and undone when it stops, and network connect and
-// disconnect. On a swarm overlay the swarm's port (overlay-port.ts) holds the address and the network's side, joined
-// before netavark's setup and left around its teardown. The networks themselves are networks.ts's; names and links
-// network-dns.ts's.
+// Containers' endpoints on networks: the namespace, interfaces, addresses and published ports made when a container
+// starts and undone when it stops, and network connect and disconnect. What a container asks for is read and checked
+// by network-endpoint-requests.ts (at create, and at connect); an endpoint's interface is made by
+// network-endpoint-netavark.ts; on a swarm overlay the swarm's side (join/joined, leave/left, owed releases, serving)
+// is network-overlay-endpoints.ts's. The networks themselves are networks.ts's; names and links network-dns.ts's.
 import { randomBytes } from 'node:crypto';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
 import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { failpoint } from '../store/failpoint';
-import { bigToIp6, contains, contains6, ip6ToBig, ipToInt, overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
+import { overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
 import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
 import type { AddressAllocator } from '../network/ipam';
 import type { NetavarkNetwork, NetavarkOptions, NetworkDriver } from '../network/netavark';
 import type { NetnsManager } from '../network/netns';
-import type { Attachment, NetworkRecord, NetworkStore, OverlayRelease, SandboxRecord } from '../network/network-store';
+import type { Attachment, NetworkRecord, NetworkStore, SandboxRecord } from '../network/network-store';
 import type { HostPorts, PublishedPort } from '../network/ports';
-import { isDnsFileName, linkedNetworks, parseLink, type NetworkDns } from './network-dns';
+import { isDnsFileName, linkedNetworks, type NetworkDns } from './network-dns';
+import { checkAttachable, checkedEndpoint, isEndpointDriver, isTaskContainer, liveFields, networkModeOf, newEndpoint, requestedEndpoints } from './network-endpoint-requests';
 import type { ContainerDirectory, NetworkService } from './networks';
+import { NetavarkEndpoints } from './network-endpoint-netavark';
+import { OverlayEndpoints } from './network-overlay-endpoints';
 import type { SandboxTable } from './network-sandboxes';
 import { portRequests } from './published-ports';
-import type { OverlayAttachments, OverlayJoinRequest } from './overlay-port';
+
+export { networkModeOf } from './network-endpoint-requests';
 
 export interface NetworkEndpointsOptions {
   networks: NetworkService;
@@ -41,37 +45,22 @@ export interface NetworkEndpointsOptions {
   log: { info(msg: string): void; error(msg: string): void };
 }
 
-/** HostConfig.NetworkMode, read: the host's stack, none, another container's, or a network by name or ID. */
-type Mode = { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string } | { kind: 'network'; ref: string };
-
-export function networkModeOf(mode: string | undefined): Mode {
-  if (!mode || mode === 'default') return { kind: 'network', ref: 'bridge' };
-  if (mode === 'host') return { kind: 'host' };
-  if (mode === 'none') return { kind: 'none' };
-  if (mode.startsWith('container:')) return { kind: 'container', ref: mode.slice('container:'.length) };
-  return { kind: 'network', ref: mode };
-}
-
 export class NetworkEndpoints {
   private readonly routes6: HostRouteProbe6;
-
-  /** Overlay endpoints torn down while no swarm was there to free their addresses (see releaseOverlay). */
-  private owed: OverlayRelease[] = [];
+  private readonly netavark: NetavarkEndpoints;
+  private readonly overlays: OverlayEndpoints;
 
   constructor(private readonly o: NetworkEndpointsOptions) {
     this.routes6 = o.routes6 ?? probeHostRoutes6;
-    o.networks.onOverlay((port) => { if (port) void this.o.networks.exclusive(() => this.settleOwed(port)); });
-    o.events.subscribe((ev) => {
-      const status = ev.Type === 'container' && ev.Action.startsWith('health_status: ') ? ev.Action.slice('health_status: '.length) : '';
-      if (status === 'healthy' || status === 'unhealthy') void this.announceServing(ev.Actor.ID, status === 'healthy');
-    });
+    this.netavark = new NetavarkEndpoints(o);
+    this.overlays = new OverlayEndpoints({ ...o, netavark: this.netavark });
   }
 
   // ---------- start-up ----------
 
   /** Holds the host ports of the sandboxes read back at start-up again (after NetworkService.init). */
   async init(): Promise<void> {
-    this.owed = await this.o.store.loadOverlayReleases();
+    await this.overlays.init();
     for (const s of this.o.sandboxes.all()) {
       if (!s.ports.length) continue;
       await this.o.ports.reserve(s.containerId, s.ports.map((p) => ({ hostIp: p.hostIp, hostPortLow: p.hostPort, hostPortHigh: p.hostPort, containerPort: p.containerPort, proto: p.proto })))
@@ -102,83 +91,11 @@ export class NetworkEndpoints {
    */
   prepare(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined> = {}): ContainerNetwork {
     try {
-      return this.prepareChecked(name, hc, config, endpointsConfig);
+      return requestedEndpoints(this.o, name, hc, config, endpointsConfig);
     } catch (err) {
       if (err instanceof NotFoundError) throw new InvalidParameterError(err.message);
       throw err;
     }
-  }
-
-  private prepareChecked(name: string, hc: HostConfig, config: ContainerConfig & { MacAddress?: string }, endpointsConfig: Record<string, EndpointConfigBody | undefined>): ContainerNetwork {
-    const mode = networkModeOf(hc.NetworkMode);
-    const out: ContainerNetwork = { endpoints: [], sandboxKey: '', sandboxId: '', ports: [] };
-    const published = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
-    if (mode.kind === 'container') {
-      if (!mode.ref) throw new InvalidParameterError('--network container:<name|id> needs a container');
-      const target = this.o.containers.find(mode.ref);
-      if (!target) throw new NotFoundError(`No such container: ${mode.ref}`);
-      if (target.name === name) throw new InvalidParameterError('cannot join own network');
-      if (published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
-      if (hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) throw new InvalidParameterError('conflicting options: dns and the network mode');
-      if (hc.ExtraHosts?.length) throw new InvalidParameterError('conflicting options: custom host-to-IP mapping and the network mode');
-      if (config.MacAddress || Object.values(endpointsConfig).some((e) => e?.MacAddress)) throw new InvalidParameterError('conflicting options: mac-address and the network mode');
-      if (hc.Links?.length) throw new InvalidParameterError('conflicting options: container type network can\'t be used with links. This would result in undefined behavior');
-      return out;
-    }
-    if (mode.kind === 'host' || mode.kind === 'none') {
-      const n = this.o.networks.byName(mode.kind);
-      if (mode.kind === 'none' && published) throw new InvalidParameterError('conflicting options: port publishing and the container type network mode');
-      if (hc.Links?.length) throw new InvalidParameterError(`conflicting options: ${mode.kind} type networking can't be used with links. This would result in undefined behavior`);
-      out.endpoints.push(newEndpoint(mode.kind, n?.id ?? '', {}));
-      return out;
-    }
-    const primary = this.o.networks.get(mode.ref);
-    if (!isEndpointDriver(primary)) throw new NotFoundError(`network ${mode.ref} not found`);
-    const task = isTaskContainer(config.Labels);
-    checkAttachable(primary, mode.ref, task);
-    // The docker CLI files --ip, --alias and --mac-address of the default network under "default".
-    const asked = endpointsConfig[hc.NetworkMode || 'default'] ?? endpointsConfig[mode.ref] ?? endpointsConfig[primary.name] ?? endpointsConfig[primary.id] ?? {};
-    const first = { ...asked, MacAddress: asked.MacAddress || config.MacAddress || '' };
-    out.endpoints.push(this.checkedEndpoint(primary, first));
-    for (const [ref, ep] of Object.entries(endpointsConfig)) {
-      const n = this.o.networks.get(ref === 'default' ? 'bridge' : ref);
-      if (n.id === primary.id) continue;
-      if (!isEndpointDriver(n)) throw new InvalidParameterError(`container cannot be connected to network ${n.name} and ${primary.name} at once`);
-      checkAttachable(n, ref, task);
-      if (out.endpoints.some((e) => e.networkId === n.id)) continue;
-      out.endpoints.push(this.checkedEndpoint(n, ep ?? {}));
-    }
-    // As moby registers links: on the default bridge only; on a user network they are resolved by DNS when the
-    // target runs, and may name a container that does not exist yet.
-    for (const link of primary.id === this.o.networks.byName('bridge')?.id ? hc.Links ?? [] : []) {
-      const target = parseLink(link).name;
-      if (!this.o.containers.find(target)) throw new NotFoundError(`could not get container for ${target}: No such container: ${target}`);
-    }
-    return out;
-  }
-
-  private checkedEndpoint(n: NetworkRecord, ep: EndpointConfigBody): EndpointRecord {
-    const ip = ep.IPAMConfig?.IPv4Address ?? '';
-    const ip6 = ep.IPAMConfig?.IPv6Address ?? '';
-    const userNet = !n.builtin;
-    if ((ip || ip6) && !userNet) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
-    if (ip) {
-      if (!isIPv4(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
-      if (!contains(parseSubnet(n.subnet), ipToInt(ip))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip}`);
-      if (ip === n.gateway) throw new InvalidParameterError(`Invalid address ${ip}: it is the gateway of network ${n.name}`);
-    }
-    if (ip6) {
-      if (!isIPv6(ip6) || ip6ToBig(ip6) === 0n) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
-      if (!n.ipv6 || !n.subnet6) throw new InvalidParameterError(`user specified IP address is supported only when connecting to networks with user configured subnets (network ${n.name} has no IPv6 subnet)`);
-      if (!contains6(parseSubnet6(n.subnet6), ip6ToBig(ip6))) throw new InvalidParameterError(`no configured subnet or ip-range contain the IP address ${ip6}`);
-      if (ip6ToBig(ip6) === ip6ToBig(n.gateway6!)) throw new InvalidParameterError(`Invalid address ${ip6}: it is the gateway of network ${n.name}`);
-    }
-    for (const a of ep.IPAMConfig?.LinkLocalIPs ?? []) {
-      if (!isIP(a) || /^(0\.0\.0\.0|::)$/.test(a)) throw new InvalidParameterError(`invalid link-local IP address: ${a}`);
-    }
-    if (ep.Aliases?.length && !userNet) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
-    if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${ep.MacAddress}`);
-    return newEndpoint(n.name, n.id, ep);
   }
 
   // ---------- container start and stop ----------
@@ -257,10 +174,7 @@ export class NetworkEndpoints {
    * at the join (bringUp): the attachment is a placeholder until then, written ahead so a crash still owes the leave.
    */
   private plan(c: ContainerRecord, n: NetworkRecord, ep: EndpointRecord, ifname: string, ports: PublishedPort[], endpointId: string | undefined, sandbox: SandboxRecord): Attachment {
-    if (n.driver === 'overlay') {
-      const a = this.overlayAttachment(c, n, ep, ifname, ports, { ip: '', prefixLen: parseSubnet(n.subnet).prefix, gateway: n.gateway, mac: '', bridge: n.bridge });
-      return { ...a, endpointId: endpointId ?? a.endpointId };
-    }
+    if (n.driver === 'overlay') return this.overlays.plan(c, n, ep, ifname, ports, endpointId);
     const subnet = parseSubnet(n.subnet);
     const held = [...this.o.sandboxes.all(), sandbox].flatMap((s) => s.attachments);
     const ip = this.o.addresses.allocate(n, ep.ipv4Address, held);
@@ -295,68 +209,10 @@ export class NetworkEndpoints {
     };
   }
 
-
-  /**
-   * netavark's document for an overlay endpoint: a bridge network on the overlay's bridge on this node (bo-…, the
-   * swarm made it), with the swarm's address and MAC (the same on every node), so aardvark-dns names it as on any
-   * user network (the swarm adds the other nodes' names to the same file, named by the network's ID).
-   */
-  private overlayAttachment(c: ContainerRecord, n: NetworkRecord, ep: EndpointRecord, ifname: string, ports: PublishedPort[], join: OverlayJoinLike): Attachment {
-    const shortId = c.id.slice(0, 12);
-    const info: NetavarkNetwork = {
-      name: n.id, id: n.id, driver: 'bridge', network_interface: join.bridge, subnets: [{ subnet: n.subnet, gateway: n.gateway }],
-      ipv6_enabled: false, internal: n.internal, dns_enabled: true,
-      // VXLAN takes 50 bytes of the underlay's 1500: bridged frames are not fragmented, so the container's MTU must
-      // leave room (dockerd's overlay driver uses 1450 too).
-      options: { isolate: 'true', mtu: n.options['com.docker.network.driver.mtu'] ?? OVERLAY_MTU }, ipam_options: { driver: 'host-local' },
-    };
-    const opts: NetavarkOptions = {
-      container_id: c.id,
-      container_name: c.name,
-      networks: { [n.id]: { interface_name: ifname, static_ips: join.ip ? [join.ip] : [], ...(join.mac ? { static_mac: join.mac } : {}), aliases: [...ep.aliases.filter(isDnsFileName), shortId] } },
-      network_info: { [n.id]: info },
-      ...(ports.length ? { port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.proto })) } : {}),
-      ...(c.hostConfig.Dns?.length ? { dns_servers: c.hostConfig.Dns.filter((s) => isIPv4(s)) } : {}),
-    };
-    return {
-      networkId: n.id, networkName: n.name, endpointId: randomBytes(32).toString('hex'), interfaceName: ifname, ip: join.ip, prefixLen: join.prefixLen,
-      gateway: n.internal ? '' : join.gateway, mac: join.mac, dnsNames: [c.name, ...ep.aliases, shortId], opts, ready: false, overlay: true,
-    };
-  }
-
-  /**
-   * Sets one planned attachment up. On an overlay: the join first (the swarm leases the address and makes the network
-   * present here), recorded before netavark runs, and after setup `joined` (other nodes then learn of the endpoint);
-   * a container with a health check takes load-balanced traffic only once healthy.
-   */
+  /** Sets one planned attachment up; an overlay's with the swarm around netavark (network-overlay-endpoints.ts). */
   private async bringUp(c: ContainerRecord, n: NetworkRecord, ep: EndpointRecord, s: SandboxRecord, a: Attachment): Promise<void> {
-    if (!a.overlay) return this.setup(s, a);
-    const port = this.overlayPortFor(n);
-    const join = await port.join(n.id, {
-      containerId: c.id, containerName: c.name, aliases: [...ep.aliases, c.id.slice(0, 12)], ...(ep.ipv4Address ? { ip: ep.ipv4Address } : {}), ...taskOf(c),
-    });
-    const joined = this.overlayAttachment(c, n, ep, a.interfaceName, a.opts.port_mappings ? s.ports : [], join);
-    Object.assign(a, { ip: joined.ip, prefixLen: joined.prefixLen, gateway: joined.gateway, mac: joined.mac, opts: joined.opts });
-    await this.o.sandboxes.save(s);
-    await this.setup(s, a);
-    await port.joined(n.id, c.id);
-    // A start begins the health check afresh (status starting); a running container connected keeps its status.
-    const running = c.state.status === 'running' || c.state.status === 'paused';
-    if (hasHealthcheck(c) && (!running || c.state.health?.status !== 'healthy')) await port.serving(n.id, c.id, false);
-  }
-
-  private overlayPortFor(n: NetworkRecord): OverlayAttachments {
-    const port = this.o.networks.overlayPort();
-    if (!port) throw new NotFoundError(`network ${n.name} not found`);
-    return port;
-  }
-
-  private async setup(s: SandboxRecord, a: Attachment): Promise<void> {
-    const status = await this.o.driver.setup(s.netns, a.opts);
-    a.mac = status[a.networkId]?.interfaces?.[a.interfaceName]?.mac_address || a.mac;
-    // As moby's sandbox adds them: IPv4 link-local in 169.254.0.0/16, IPv6 in fe80::/64.
-    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(s.netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
-    a.ready = true;
+    if (!a.overlay) return this.netavark.setup(s, a);
+    return this.overlays.bringUp(c, n, ep, s, a);
   }
 
   private showLive(net: ContainerNetwork, a: Attachment): void {
@@ -388,91 +244,9 @@ export class NetworkEndpoints {
     await this.o.dns.refreshLinkAliases(linkedNetworks(s.attachments));
   }
 
-  /** An overlay endpoint: leave (the endpoint withdrawn) before netavark, left (the address freed) after. */
   private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
-    if (!a.overlay) return this.teardownNetavark(s, a, netnsLive);
-    const port = this.o.networks.overlayPort();
-    if (port) await port.leave(a.networkId, s.containerId).catch((e) => this.o.log.error(`overlay leave of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`));
-    // Before the join answered there is no interface, rule or DNS line of this endpoint to remove.
-    if (a.ip) await this.teardownNetavark(s, a, netnsLive);
-    await this.releaseOverlay({ networkId: a.networkId, containerId: s.containerId });
-  }
-
-  /**
-   * Frees an overlay endpoint's address in the swarm; when the node has no swarm just now (a crash reconciled at
-   * start-up before the cluster is up, or the node left) it is owed, kept on disk, and paid when a swarm comes.
-   */
-  private async releaseOverlay(r: OverlayRelease): Promise<void> {
-    const port = this.o.networks.overlayPort();
-    try {
-      if (!port) throw new Error('the node is not in a swarm');
-      await port.left(r.networkId, r.containerId);
-    } catch (e) {
-      this.o.log.info(`overlay: the address of ${r.containerId.slice(0, 12)} on ${r.networkId.slice(0, 12)} is freed later (${errorMessage(e)})`);
-      if (!this.owed.some((x) => x.networkId === r.networkId && x.containerId === r.containerId)) {
-        this.owed.push(r);
-        await this.o.store.saveOverlayReleases(this.owed);
-      }
-    }
-  }
-
-  /** Pays what was owed to the swarm (under the networks' lock, as every change of endpoints). */
-  private async settleOwed(port: OverlayAttachments): Promise<void> {
-    if (!this.owed.length) return;
-    const still: OverlayRelease[] = [];
-    for (const r of this.owed) {
-      // Owed by a container that has since joined again: its address is its own again, nothing to free.
-      if (this.o.sandboxes.get(r.containerId)?.attachments.some((a) => a.networkId === r.networkId)) continue;
-      // leave first: the endpoint was not withdrawn either when no swarm was there.
-      await port.leave(r.networkId, r.containerId).then(() => port.left(r.networkId, r.containerId)).catch((e) => {
-        this.o.log.error(`overlay: cannot free the address of ${r.containerId.slice(0, 12)} on ${r.networkId.slice(0, 12)}: ${errorMessage(e)}`);
-        still.push(r);
-      });
-    }
-    this.owed = still;
-    await this.o.store.saveOverlayReleases(still);
-  }
-
-  /** Tells the swarm whether the container's overlay endpoints take load-balanced traffic (its health changed). */
-  private async announceServing(containerId: string, serving: boolean): Promise<void> {
-    const port = this.o.networks.overlayPort();
-    const s = this.o.sandboxes.get(containerId);
-    if (!port || !s) return;
-    for (const a of s.attachments.filter((x) => x.overlay && x.ready)) {
-      await port.serving(a.networkId, containerId, serving)
-        .catch((e) => this.o.log.error(`overlay: serving=${serving} of ${containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`));
-    }
-  }
-
-  private async teardownNetavark(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
-    if (netnsLive) {
-      await this.o.driver.teardown(s.netns, a.opts, this.lastOn(a.networkId, s)).catch((e) => {
-        if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
-      });
-      return;
-    }
-    // The namespace is gone (its veth with it): netavark cannot find the interface and stops short of the
-    // network's rules. Replay the endpoint in a scratch namespace and tear that down, which removes them all.
-    const scratch = `${s.containerId}.reap`;
-    try {
-      const path = await this.o.netns.create(scratch);
-      const { port_mappings: _ignored, ...bare } = a.opts;
-      await this.o.driver.setup(path, bare).catch(() => undefined);
-      await this.o.driver.teardown(path, a.opts, this.lastOn(a.networkId, s));
-    } catch (e) {
-      this.o.log.error(`network cleanup of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
-    } finally {
-      await this.o.netns.remove(scratch).catch(() => undefined);
-    }
-  }
-
-  /**
-   * Whether no sandbox but `s` has a set-up endpoint on the network: netavark then removes the network's rules,
-   * and Berth mends what it gets wrong doing so. When unsure (an endpoint half set up) it answers yes: mending is
-   * harmless.
-   */
-  private lastOn(networkId: string, s: SandboxRecord): boolean {
-    return !this.o.sandboxes.all().some((o) => o !== s && o.containerId !== s.containerId && o.attachments.some((x) => x.networkId === networkId && x.ready));
+    if (!a.overlay) return this.netavark.teardown(s, a, netnsLive);
+    return this.overlays.teardown(s, a, netnsLive);
   }
 
   // ---------- network connect and disconnect ----------
@@ -488,7 +262,7 @@ export class NetworkEndpoints {
     checkAttachable(n, netRef, isTaskContainer(c.config.Labels));
     const net = this.recordOf(c);
     if (net.endpoints.some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
-    const endpoint = this.checkedEndpoint(n, ep ?? {});
+    const endpoint = checkedEndpoint(n, ep ?? {});
     const running = c.state.status === 'running' || c.state.status === 'paused';
     if (running) {
       await this.o.networks.exclusive(async () => {
@@ -586,62 +360,6 @@ export class NetworkEndpoints {
 
 // ---------- helpers ----------
 
-/** The container MTU on an overlay without com.docker.network.driver.mtu: the underlay's 1500 less VXLAN's 50. */
-const OVERLAY_MTU = '1450';
-
-type OverlayJoinLike = { ip: string; prefixLen: number; gateway: string; mac: string; bridge: string };
-
-/** Drivers whose networks a container has an endpoint (an interface in its namespace) on. */
-function isEndpointDriver(n: NetworkRecord): boolean {
-  return n.driver === 'bridge' || n.driver === 'overlay';
-}
-
 function driverOf(a: Attachment): string {
   return a.overlay ? 'overlay' : 'bridge';
-}
-
-/** A swarm task's container (the agent labels it): it may join a network that is not attachable. */
-function isTaskContainer(labels: Record<string, string> | null | undefined): boolean {
-  return !!labels?.['com.docker.swarm.task.id'];
-}
-
-/** Who a task's container is to the swarm, from the labels the agent gave it. */
-function taskOf(c: ContainerRecord): Pick<OverlayJoinRequest, 'task'> {
-  const l = c.config.Labels ?? {};
-  const taskId = l['com.docker.swarm.task.id'];
-  return taskId ? { task: { taskId, serviceId: l['com.docker.swarm.service.id'] ?? '', serviceName: l['com.docker.swarm.service.name'] ?? '' } } : {};
-}
-
-function hasHealthcheck(c: ContainerRecord): boolean {
-  const t = c.config.Healthcheck?.Test;
-  return !!t?.length && t[0] !== 'NONE';
-}
-
-/**
- * A standalone container on a swarm network that is not attachable: refused as dockerd refuses it (the manager's
- * PermissionDenied, through the daemon's "Could not attach"), naming the network as the user did.
- */
-function checkAttachable(n: NetworkRecord, ref: string, task: boolean): void {
-  if (n.driver !== 'overlay' || n.attachable || task) return;
-  throw new ForbiddenError(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
-}
-
-function newEndpoint(network: string, networkId: string, ep: EndpointConfigBody): EndpointRecord {
-  return {
-    network, networkId, aliases: [...(ep.Aliases ?? [])], ipv4Address: ep.IPAMConfig?.IPv4Address ?? '',
-    ipv6Address: ep.IPAMConfig?.IPv6Address ? bigToIp6(ip6ToBig(ep.IPAMConfig.IPv6Address)) : '', macAddress: ep.MacAddress ?? '',
-    ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIPs: [...ep.IPAMConfig.LinkLocalIPs] } : {}),
-    links: [...(ep.Links ?? [])], driverOpts: ep.DriverOpts ?? null,
-    ...liveFields(),
-  };
-}
-
-/** What an endpoint shows of its attachment while the container runs; blank when it does not. */
-function liveFields(a?: Attachment): Pick<EndpointRecord, 'endpointId' | 'ip' | 'prefixLen' | 'gateway' | 'ip6' | 'prefixLen6' | 'gateway6' | 'mac' | 'dnsNames'> {
-  return a
-    ? {
-      endpointId: a.endpointId, ip: a.ip, prefixLen: a.prefixLen, gateway: a.gateway, ip6: a.ip6 ?? '', prefixLen6: a.prefixLen6 ?? 0,
-      gateway6: a.gateway6 ?? '', mac: a.mac, dnsNames: a.dnsNames,
-    }
-    : { endpointId: '', ip: '', prefixLen: 0, gateway: '', ip6: '', prefixLen6: 0, gateway6: '', mac: '', dnsNames: [] };
 }

@@ -1,0 +1,59 @@
+// One endpoint's interface made and unmade by netavark: setup (with the link-local addresses moby's sandbox adds) and
+// teardown, replayed in a scratch namespace when the container's namespace is already gone. Which endpoints to make is
+// network-endpoints.ts's; an overlay's swarm side network-overlay-endpoints.ts's.
+import { isIPv4 } from 'node:net';
+import { errorMessage } from '../errdefs';
+import type { NetworkDriver } from '../network/netavark';
+import type { NetnsManager } from '../network/netns';
+import type { Attachment, SandboxRecord } from '../network/network-store';
+import type { SandboxTable } from './network-sandboxes';
+
+export interface NetavarkEndpointsOptions {
+  driver: NetworkDriver;
+  netns: NetnsManager;
+  sandboxes: SandboxTable;
+  log: { error(msg: string): void };
+}
+
+export class NetavarkEndpoints {
+  constructor(private readonly o: NetavarkEndpointsOptions) {}
+
+  async setup(s: SandboxRecord, a: Attachment): Promise<void> {
+    const status = await this.o.driver.setup(s.netns, a.opts);
+    a.mac = status[a.networkId]?.interfaces?.[a.interfaceName]?.mac_address || a.mac;
+    // As moby's sandbox adds them: IPv4 link-local in 169.254.0.0/16, IPv6 in fe80::/64.
+    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(s.netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
+    a.ready = true;
+  }
+
+  async teardown(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
+    if (netnsLive) {
+      await this.o.driver.teardown(s.netns, a.opts, this.lastOn(a.networkId, s)).catch((e) => {
+        if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
+      });
+      return;
+    }
+    // The namespace is gone (its veth with it): netavark cannot find the interface and stops short of the
+    // network's rules. Replay the endpoint in a scratch namespace and tear that down, which removes them all.
+    const scratch = `${s.containerId}.reap`;
+    try {
+      const path = await this.o.netns.create(scratch);
+      const { port_mappings: _ignored, ...bare } = a.opts;
+      await this.o.driver.setup(path, bare).catch(() => undefined);
+      await this.o.driver.teardown(path, a.opts, this.lastOn(a.networkId, s));
+    } catch (e) {
+      this.o.log.error(`network cleanup of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
+    } finally {
+      await this.o.netns.remove(scratch).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Whether no sandbox but `s` has a set-up endpoint on the network: netavark then removes the network's rules,
+   * and Berth mends what it gets wrong doing so. When unsure (an endpoint half set up) it answers yes: mending is
+   * harmless.
+   */
+  private lastOn(networkId: string, s: SandboxRecord): boolean {
+    return !this.o.sandboxes.all().some((o) => o !== s && o.containerId !== s.containerId && o.attachments.some((x) => x.networkId === networkId && x.ready));
+  }
+}
