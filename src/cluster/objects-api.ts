@@ -8,7 +8,7 @@ import type { Config, ConfigSpec, Node, NodeSpec, Secret, SecretSpec, Service, S
 import type { ClusterLogStream, LogOptions, ServiceUpdateOptions } from './backend';
 import { generateJoinToken } from './ca/tokens';
 import { isOutdated } from './manager/updater';
-import type { StoredCluster } from './cluster';
+import type { StoredCluster } from './stored-cluster';
 import type { StoreConnection } from './ports';
 import { alreadyExists, failedPrecondition, invalidArgument } from './spec/errors';
 import { configMatcher, nodeMatcher, secretMatcher, serviceMatcher, taskMatcher } from './spec/filters';

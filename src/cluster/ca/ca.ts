@@ -94,3 +94,8 @@ export function nodeCertDays(nodeCertExpiryNs: number | undefined): number {
   const ns = nodeCertExpiryNs ?? 7_776_000_000_000_000;
   return Math.max(1, Math.ceil(ns / 86_400_000_000_000));
 }
+
+/** The IP addresses a node certificate names: the node's advertise address, and loopback for its own etcd clients. */
+export function nodeCertAddresses(advertiseAddr: string): string[] {
+  return [...new Set([advertiseAddr, '127.0.0.1'])];
+}

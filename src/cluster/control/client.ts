@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { InvalidParameterError, UnavailableError } from '../../errdefs';
 import type { LogOptions } from '../backend';
 import { caDigest, parseJoinToken, INVALID_JOIN_TOKEN } from '../ca/tokens';
-import type { JoinAnswer, JoinAsk, PromoteAnswer } from '../cluster';
+import type { JoinAnswer, JoinAsk, PromoteAnswer } from './messages';
 import type { TlsMaterial } from '../ports';
 import { logOptionsToQuery } from './server';
 

@@ -12,7 +12,7 @@ import { BerthError, errorMessage } from '../../errdefs';
 import { statusOf } from '../../api/errors';
 import type { LogOptions } from '../backend';
 import { identityOfCertificate, type NodeIdentity } from '../ca/ca';
-import type { JoinAnswer, JoinAsk, PromoteAnswer } from '../cluster';
+import type { JoinAnswer, JoinAsk, PromoteAnswer } from './messages';
 import type { Running, TlsMaterial } from '../ports';
 
 export interface ControlHandlers {

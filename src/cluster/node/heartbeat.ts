@@ -19,3 +19,13 @@ export async function startHeartbeat(store: ClusterStore, nodeId: string, ttlSec
   await store.txn([{ op: 'put', key: heartbeatKey(nodeId), value: JSON.stringify({ Addr: addr, At: new Date().toISOString() }), lease: lease.id }]);
   return lease;
 }
+
+/** The nodes whose heartbeat key is still there (their lease alive). */
+export async function liveNodeIds(store: ClusterStore): Promise<Set<string>> {
+  return new Set((await store.list(HEARTBEAT_PREFIX)).items.map((kv) => kv.key.slice(HEARTBEAT_PREFIX.length)));
+}
+
+/** A node's control endpoint address, from the value of its heartbeat key. */
+export function heartbeatAddr(value: string): string {
+  return (JSON.parse(value) as { Addr: string }).Addr;
+}
