@@ -3,7 +3,8 @@
 // checks, and the network as swarmkit shows it inside a task's NetworksAttachments.
 import { ForbiddenError, InvalidParameterError, NotImplementedError } from '../../errdefs';
 import type { NetworkCreateBody, NetworkResource } from '../../wire/docker';
-import { TASK_STATES, type Node, type Service, type Task, type TaskState } from '../../wire/swarm';
+import type { Node, Service, Task } from '../../wire/swarm';
+import { rank } from '../manager/view';
 import type { ClusterNetwork } from '../objects-api';
 import { alreadyExists, failedPrecondition, invalidArgument } from '../spec/errors';
 import { newObjectId } from '../spec/ids';
@@ -124,7 +125,7 @@ export class SwarmNetworksApi {
       // tasks do not: `docker stack rm` removes the networks right after the services, and a task whose service is
       // gone is shut down whether or not the orchestrator has marked it yet).
       const serviceIds = new Set(services.map((s) => s.ID));
-      const live = (t: Task) => stateRank(t.DesiredState) <= RUNNING && stateRank(t.Status.State) <= RUNNING && serviceIds.has(t.ServiceID);
+      const live = (t: Task) => rank(t.DesiredState) <= RUNNING && rank(t.Status.State) <= RUNNING && serviceIds.has(t.ServiceID);
       const task = (await this.objects.list<Task>('tasks')).items.find((t) => live(t) && t.NetworksAttachments?.some((a) => a.Network.ID === n.ID));
       if (task) throw failedPrecondition(`network ${n.ID} is in use by task ${task.ID}`);
     }
@@ -201,5 +202,4 @@ export async function clusterAddressPool(objects: ClusterObjects): Promise<Addre
   return { pools: c?.DefaultAddrPool?.length ? c.DefaultAddrPool : ['10.0.0.0/8'], subnetSize: c?.SubnetSize || 24 };
 }
 
-const stateRank = (s: TaskState) => TASK_STATES.indexOf(s);
-const RUNNING = stateRank('running');
+const RUNNING = rank('running');
