@@ -1,7 +1,6 @@
 // Wires Berth's services together; nothing else constructs them.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from './api/server';
@@ -72,6 +71,7 @@ import { BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
 import { EtcdOverlayAllocator } from './cluster/overlay/allocator-etcd';
 import { AardvarkOverlayDns } from './cluster/overlay/overlay-dns-aardvark';
 import { IprouteOverlayHost } from './network/overlay/host-overlay-ip';
+import { daemonOverlayTag } from './network/overlay/host-overlay';
 import { IptablesMeshRules } from './network/overlay/mesh-rules';
 import { meshChains } from './network/overlay/mesh';
 import { IpXfrmTunnels } from './network/overlay/xfrm-ip';
@@ -247,9 +247,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
 
   const hostFacts = linuxHostFacts(cfg.dataRoot);
   const xfrmTunnels = new IpXfrmTunnels();
-  // What tells this daemon's overlay devices and mesh chains from another's in the same network namespace (tests run
-  // several): stable across restarts, so a restarted daemon finds its own.
-  const hostTag = createHash('sha256').update(path.resolve(cfg.dataRoot)).digest('hex').slice(0, 6);
+  const hostTag = daemonOverlayTag(cfg.dataRoot);
   const cluster = new Cluster({
     dataRoot: cfg.dataRoot,
     runRoot: cfg.runRoot,

@@ -1,11 +1,11 @@
 // Starts a real berthd for integration tests: its own data root, exec root and socket, busybox:latest imported.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from './paths';
+import { daemonOverlayTag } from '../../src/network/overlay/host-overlay';
 
 export const ROOT = repoRoot;
 export const DOCKER = '/usr/local/bin/docker';
@@ -229,11 +229,11 @@ export class TestDaemon {
 
 /**
  * A swarm daemon killed without leaving keeps its overlay devices and mesh chains in the namespace it ran in (on
- * purpose: its tasks keep serving); a test's must go with the test. They carry the daemon's tag (daemon.ts: a hash
- * of its data root) in the devices' alias and the chains' names.
+ * purpose: its tasks keep serving); a test's must go with the test. They carry the daemon's tag (daemonOverlayTag) in
+ * the devices' alias and the chains' names.
  */
 export function removeOverlayLeftovers(dataRoot: string): void {
-  const tag = createHash('sha256').update(path.resolve(dataRoot)).digest('hex').slice(0, 6);
+  const tag = daemonOverlayTag(dataRoot);
   const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]') as { ifname: string; ifalias?: string }[];
   for (const l of links) if (l.ifalias === `berth:${tag}`) spawnSync('ip', ['link', 'del', l.ifname]);
   const save = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout || '';

@@ -3,6 +3,8 @@
 // etcd (no flooding, no learning: the VXLAN device answers ARP from its neighbour table, `proxy`). Local containers
 // are attached to the bridge by netavark, as on any bridge network.
 // CONTRACT: the interface and the pure helpers are what the rest of Berth codes against (implementation: host-overlay-ip.ts).
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 
 /** What identifies a network's devices on a host. Device names fit IFNAMSIZ (15). */
 export interface OverlayLink {
@@ -61,6 +63,14 @@ export const ENCRYPTED_VXLAN_PORT = 4790;
 /** VXLAN over IPv4 adds 50 bytes. */
 export const VXLAN_OVERHEAD = 50;
 export const FIRST_VNI = 4096;
+
+/**
+ * What tells one daemon's overlay devices (their alias, `berth:<tag>`) and mesh chains (their suffix) from another's in
+ * the same network namespace: a hash of its data root, stable across restarts so a restarted daemon finds its own.
+ */
+export function daemonOverlayTag(dataRoot: string): string {
+  return createHash('sha256').update(path.resolve(dataRoot)).digest('hex').slice(0, 6);
+}
 
 export function overlayDeviceNames(networkId: string): { bridge: string; vxlan: string } {
   const short = networkId.slice(0, 12);
