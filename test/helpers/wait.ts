@@ -1,4 +1,5 @@
 // Waiting in tests: poll a condition with a generous deadline (never a timed assertion).
+import assert from 'node:assert/strict';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -13,4 +14,17 @@ export async function until<T>(check: () => T | Promise<T>, what: string, tries 
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Polls `probe` every `everyMs` until it holds, for up to `ms` of wall time (a probe that itself takes long, such as a
+ * docker command, counts against the deadline); fails as an assertion naming `what`.
+ */
+export async function eventually(what: string, probe: () => unknown, ms = 60_000, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (probe()) return;
+    await sleep(everyMs);
+  }
+  assert.fail(`timed out waiting for ${what}`);
 }

@@ -10,17 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { TestCluster, type ClusterNode } from '../helpers/cluster';
-import { sleep } from '../helpers/wait';
-
-/** Polls `probe` (every 200 ms at most) until it holds, for up to `ms` of wall time (a probe may take a while itself). */
-async function until(what: string, probe: () => unknown, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (probe()) return;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { eventually } from '../helpers/wait';
 
 /** busybox httpd on :8080 whose /cgi-bin/who answers "<hostname> <client address>". */
 const WHO_SERVER = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(hostname) $REMOTE_ADDR\\n' > /w/cgi-bin/who"
@@ -102,7 +92,7 @@ describe('cluster networking on 3 nodes', () => {
     assert.equal(m[0]!.dockerOk(['network', 'inspect', '-f', '{{.Driver}} {{.Scope}}', 'app']).trim(), 'overlay swarm');
     m[0]!.dockerOk(['service', 'create', '-d', '--no-resolve-image', '--name', 'web', '--replicas', '3', '--network', 'app', '-p', '8081:8080',
       'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('3 running on 3 nodes', () => runningOn(m[0]!, 'web').size === 3 && total(runningOn(m[0]!, 'web')) === 3, 90_000);
+    await eventually('3 running on 3 nodes', () => runningOn(m[0]!, 'web').size === 3 && total(runningOn(m[0]!, 'web')) === 3, 90_000);
     const vips = JSON.parse(m[0]!.dockerOk(['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'web'])) as { NetworkID: string; Addr: string }[];
     const appId = m[0]!.dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'app']).trim();
     const vip = vips.find((v) => v.NetworkID === appId)?.Addr.split('/')[0];
@@ -111,7 +101,7 @@ describe('cluster networking on 3 nodes', () => {
     const client = localTasks(m[1]!, 'web')[0]!;
     const fetch = (url: string) => m[1]!.docker(['exec', client, 'timeout', '5', 'wget', '-qO-', url]);
     const seen = new Set<string>();
-    await until('the service name answers', () => fetch('http://web:8080/cgi-bin/who').code === 0, 30_000);
+    await eventually('the service name answers', () => fetch('http://web:8080/cgi-bin/who').code === 0, 30_000);
     for (let i = 0; i < 30 && seen.size < 3; i++) {
       const r = fetch('http://web:8080/cgi-bin/who');
       if (r.code === 0) seen.add(r.stdout.split(' ')[0]!);
@@ -133,7 +123,7 @@ describe('cluster networking on 3 nodes', () => {
   test('the routing mesh: a published port answers on every node, spread over all tasks; the local task sees the client', async () => {
     const hostAddr = `${c.prefix}.1`;
     for (const n of m) {
-      await until(`:8081 on ${n.address}`, () => curl(`http://${n.address}:8081/cgi-bin/who`).ok, 30_000);
+      await eventually(`:8081 on ${n.address}`, () => curl(`http://${n.address}:8081/cgi-bin/who`).ok, 30_000);
       const { hosts, failed, bodies } = spread(`http://${n.address}:8081/cgi-bin/who`, 40);
       assert.equal(failed, 0);
       assert.equal(hosts.size, 3, `node ${n.index}: ${[...hosts.keys()]}`);
@@ -149,7 +139,7 @@ describe('cluster networking on 3 nodes', () => {
   test('an attachable overlay joined by docker run on two nodes; a non-attachable one refused', async () => {
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', 'att']);
     m[2]!.dockerOk(['run', '-d', '--name', 'srv', '--network', 'att', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('srv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://srv:8080/cgi-bin/who']).code === 0, 30_000);
+    await eventually('srv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://srv:8080/cgi-bin/who']).code === 0, 30_000);
     assert.match(m[1]!.dockerFail(['run', '--rm', '--network', 'app', 'busybox', 'true']), /not manually attachable/);
     // A way out through the node's NAT (the host's end of the test bridge).
     assert.equal(m[1]!.docker(['run', '--rm', '--network', 'att', 'busybox', 'ping', '-c', '1', '-W', '3', `${c.prefix}.1`]).code, 0);
@@ -158,7 +148,7 @@ describe('cluster networking on 3 nodes', () => {
   test('an internal overlay: across nodes yes, out no', async () => {
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--internal', 'int']);
     m[2]!.dockerOk(['run', '-d', '--name', 'isrv', '--network', 'int', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('isrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://isrv:8080/cgi-bin/who']).code === 0, 30_000);
+    await eventually('isrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://isrv:8080/cgi-bin/who']).code === 0, 30_000);
     assert.notEqual(m[1]!.docker(['run', '--rm', '--network', 'int', 'busybox', 'ping', '-c', '1', '-W', '2', `${c.prefix}.1`]).code, 0);
   });
 
@@ -169,7 +159,7 @@ describe('cluster networking on 3 nodes', () => {
     }
     m[0]!.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'encrypted', 'sec']);
     m[2]!.dockerOk(['run', '-d', '--name', 'esrv', '--network', 'sec', 'busybox', 'sh', '-c', WHO_SERVER]);
-    await until('esrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'sec', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://esrv:8080/cgi-bin/who']).code === 0, 30_000);
+    await eventually('esrv by name from node 1', () => m[1]!.docker(['run', '--rm', '--network', 'sec', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://esrv:8080/cgi-bin/who']).code === 0, 30_000);
     for (const n of [m[1]!, m[2]!]) {
       const states = inNetns(n.netns, ['ip', '-s', 'xfrm', 'state']);
       assert.match(states, /proto esp/, `node ${n.index}: ${states}`);
@@ -183,7 +173,7 @@ describe('cluster networking on 3 nodes', () => {
     for (const net of ['att', 'int', 'sec']) m[0]!.docker(['network', 'rm', net]);
     assert.doesNotMatch(m[0]!.dockerOk(['network', 'ls', '--format', '{{.Name}}']), /^(att|int|sec)$/m);
     for (const n of m) {
-      await until(`node ${n.index}: only app and ingress devices`, () => overlayDevices(n).length <= 4, 20_000);
+      await eventually(`node ${n.index}: only app and ingress devices`, () => overlayDevices(n).length <= 4, 20_000);
       assert.equal(inNetns(n.netns, ['ip', 'xfrm', 'state']).trim(), '', `node ${n.index}: no xfrm state left`);
     }
   });
@@ -191,7 +181,7 @@ describe('cluster networking on 3 nodes', () => {
   test('the stack: web ×3 on 8080 calling its backend by name, on every node, through a node\'s death; stack rm leaves nothing', async () => {
     m[0]!.dockerOk(['service', 'rm', 'web']);
     // As on dockerd, the network is in use until the service's tasks are gone.
-    await until('app removed', () => m[0]!.docker(['network', 'rm', 'app']).code === 0, 30_000);
+    await eventually('app removed', () => m[0]!.docker(['network', 'rm', 'app']).code === 0, 30_000);
     const file = `${m[0]!.base}/stack.yml`;
     const web = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $(hostname) $(timeout 3 wget -qO- http://backend:9090/)\\n' > /w/cgi-bin/app"
       + ' && chmod +x /w/cgi-bin/app && exec httpd -f -p 80 -h /w';
@@ -210,9 +200,9 @@ describe('cluster networking on 3 nodes', () => {
       '',
     ].join('\n'));
     m[0]!.dockerOk(['stack', 'deploy', '--resolve-image', 'never', '-c', file, 'st']);
-    await until('web ×3 and backend running', () => total(runningOn(m[0]!, 'st_web')) === 3 && total(runningOn(m[0]!, 'st_backend')) === 1, 90_000);
+    await eventually('web ×3 and backend running', () => total(runningOn(m[0]!, 'st_web')) === 3 && total(runningOn(m[0]!, 'st_backend')) === 1, 90_000);
     for (const n of m) {
-      await until(`8080 on node ${n.index} reaches the backend`, () => curl(`http://${n.address}:8080/cgi-bin/app`).body.endsWith('backend-ok'), 30_000);
+      await eventually(`8080 on node ${n.index} reaches the backend`, () => curl(`http://${n.address}:8080/cgi-bin/app`).body.endsWith('backend-ok'), 30_000);
     }
     // A node dies (berthd and its etcd member killed; its containers and devices stay): the others keep answering.
     const victim = m[2]!;
@@ -220,27 +210,27 @@ describe('cluster networking on 3 nodes', () => {
     // keep running after the crash and would still answer, so answering alone proves nothing).
     const victimIps = localTasks(victim, 'st_web').map((id) => victim.dockerOk(['inspect', '-f', '{{(index .NetworkSettings.Networks "ingress").IPAddress}}', id]).trim());
     await victim.crash();
-    await until('tasks rescheduled', () => {
+    await eventually('tasks rescheduled', () => {
       const web = runningOn(m[0]!, 'st_web');
       const backend = runningOn(m[0]!, 'st_backend');
       return !web.has(ids[2]!) && total(web) === 3 && !backend.has(ids[2]!) && total(backend) === 1;
     }, 60_000);
     for (const n of [m[0]!, m[1]!]) {
-      await until(`node ${n.index} balances no more to the dead node's tasks`, () => {
+      await eventually(`node ${n.index} balances no more to the dead node's tasks`, () => {
         const nat = inNetns(n.netns, ['iptables-save', '-t', 'nat']);
         return nat.includes('--dport 8080') && victimIps.every((ip) => !nat.includes(`--to-destination ${ip}:80`));
       }, 30_000);
-      await until(`node ${n.index} answers 20 in a row`, () => {
+      await eventually(`node ${n.index} answers 20 in a row`, () => {
         for (let i = 0; i < 20; i++) if (!curl(`http://${n.address}:8080/cgi-bin/app`).body.endsWith('backend-ok')) return false;
         return true;
       }, 30_000);
     }
     await victim.start();
-    await until('node 2 ready', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[2]!]).stdout.trim() === 'ready', 40_000);
+    await eventually('node 2 ready', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[2]!]).stdout.trim() === 'ready', 40_000);
     m[0]!.dockerOk(['stack', 'rm', 'st']);
     for (const n of m) {
-      await until(`node ${n.index}: no stack containers`, () => n.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.stack.namespace=st']).trim() === '', 40_000);
-      await until(`node ${n.index}: only the ingress network's devices`, () => overlayDevices(n).length === 2, 20_000);
+      await eventually(`node ${n.index}: no stack containers`, () => n.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.stack.namespace=st']).trim() === '', 40_000);
+      await eventually(`node ${n.index}: only the ingress network's devices`, () => overlayDevices(n).length === 2, 20_000);
       assert.doesNotMatch(inNetns(n.netns, ['iptables-save', '-t', 'nat']), /--dport 8080/);
     }
   });
@@ -248,7 +238,7 @@ describe('cluster networking on 3 nodes', () => {
   test('a node that leaves removes everything it made', async () => {
     const n = m[1]!;
     n.dockerOk(['swarm', 'leave', '--force']);
-    await until('no overlay devices', () => overlayDevices(n).length === 0, 20_000);
+    await eventually('no overlay devices', () => overlayDevices(n).length === 0, 20_000);
     const rules = inNetns(n.netns, ['iptables-save']);
     assert.doesNotMatch(rules, /BERTH-MESH/);
     assert.equal(inNetns(n.netns, ['ip', 'xfrm', 'policy']).trim(), '');

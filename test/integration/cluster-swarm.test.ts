@@ -8,16 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { TestDaemon } from '../helpers/daemon';
 import { killSwarmEtcd, swarmPortArgs, TestCluster, type ClusterNode } from '../helpers/cluster';
-
-/** Polls `probe` until it is true (every 250 ms, up to `ms`). */
-async function eventually(what: string, probe: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (probe()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { eventually } from '../helpers/wait';
 
 function running(d: TestDaemon, service: string): number {
   const out = d.docker(['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', service]).stdout;

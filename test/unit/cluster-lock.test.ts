@@ -14,6 +14,7 @@ import { LOCK_TEXT, unlockKeyAfterUpdate } from '../../src/cluster/node/state-lo
 import { ObjectsStore } from '../../src/cluster/store/objects-store';
 import { Filters } from '../../src/wire/filters';
 import { FakeClusterStore } from '../fakes/cluster-store';
+import { eventually } from '../helpers/wait';
 
 const none = new Filters();
 const quiet = { info: () => undefined, error: () => undefined };
@@ -35,14 +36,6 @@ function options(dataRoot: string, runRoot: string, store: FakeClusterStore): Cl
     host: { hostname: () => 'node1', machine: () => 'x86_64', cpus: () => 2, memTotal: () => 1 << 30, engineVersion: '27.5.1', engineLabels: {} },
     log: quiet,
   };
-}
-
-async function until(what: string, probe: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (probe()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('unlock keys and seals', () => {
@@ -191,7 +184,7 @@ describe('the lock state machine on the fake store', () => {
     assert.equal((await storedCluster()).ManagerUnlockKey, undefined);
     assert.deepEqual(fs.readdirSync(certDir()).sort(), ['swarm-dek', 'swarm-node.crt', 'swarm-node.key', 'swarm-root-ca.crt']);
     await restart();
-    await until('active', () => cluster.pingHeader() === 'active/manager');
+    await eventually('active', () => cluster.pingHeader() === 'active/manager', 5_000, 25);
     await assert.rejects(cluster.unlock(key), { message: LOCK_TEXT.notLocked });
   });
 
