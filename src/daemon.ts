@@ -77,6 +77,7 @@ import { meshChains } from './network/overlay/mesh';
 import { IpXfrmTunnels } from './network/overlay/xfrm-ip';
 import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
+import { traceFromEnv } from './util/phase-trace';
 import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
 import { clusterRoles } from './cluster/node/roles';
 import { EngineTaskRuntime } from './cluster/agent/task-runtime-engine';
@@ -187,6 +188,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   await networks.init();
   await endpoints.init();
+  // BERTH_TRACE=1: each container's and exec's phase timings in the log (make bench prints their medians).
+  const trace = traceFromEnv(process.env, log);
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
@@ -210,6 +213,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     log,
     volumes,
     networks: { endpoints, dns: networkDns },
+    trace,
   });
   const restarts = new RestartManager(containers, events, log);
   restarts.watch();
@@ -217,7 +221,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   await endpoints.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
   const execs = new ExecService({
-    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log,
+    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log, trace,
     hostCapabilities: hostResources.boundingCapabilities,
   });
   const health = new HealthMonitor(containers, execs, events, log);

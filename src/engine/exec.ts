@@ -11,6 +11,7 @@ import type { StdinConnector } from './container-ports';
 import { readLog, type LogEntry } from './logs';
 import { resolveUser } from './user';
 import { readFileInRoot } from '../host/rootfs';
+import { PhaseTrace } from '../util/phase-trace';
 import { DEFAULT_CAPABILITIES, effectiveCapabilities } from '../runtime/spec';
 import { execAttachPath, execLogPath, ExecStartError, type ExecProcess, type ExecProcessOptions, type ProcessSpec } from '../runtime/exec-process';
 
@@ -28,6 +29,8 @@ export interface ExecServiceOptions {
   resize: ConsoleResizer;
   stdin: StdinConnector;
   log: { error(msg: string): void };
+  /** Phase timings of each exec, create to the client's last inspect (BERTH_TRACE=1); off when absent. */
+  trace?: PhaseTrace;
 }
 
 interface ExecSession {
@@ -69,8 +72,11 @@ export interface ProbeResult { exitCode: number; output: string; timedOut: boole
 
 export class ExecService {
   private readonly sessions = new Map<string, ExecSession>();
+  private readonly trace: PhaseTrace;
 
-  constructor(private readonly o: ExecServiceOptions) {}
+  constructor(private readonly o: ExecServiceOptions) {
+    this.trace = o.trace ?? new PhaseTrace();
+  }
 
   /** POST /containers/{id}/exec */
   create(ref: string, body: ExecCreateBody | undefined): { Id: string } {
@@ -91,7 +97,9 @@ export class ExecService {
       state: 'created', pid: 0, exitCode: null, dir: path.join(this.o.runRoot, 'exec', id.slice(0, 16)), readers: 0,
     };
     this.sessions.set(id, s);
+    this.trace.begin('exec', id);
     this.o.containers.emit(c, `exec_create: ${cmd.join(' ')}`, { execID: id });
+    this.trace.mark(id, 'create');
     return { Id: id };
   }
 
@@ -108,6 +116,8 @@ export class ExecService {
   /** GET /exec/{id}/json */
   inspect(id: string): ExecInspect {
     const s = this.get(id);
+    // The docker CLI reads the exit code here once the output ended: the end of an exec as it sees it.
+    if (s.state === 'exited') this.trace.end(id, 'inspect');
     return {
       CanRemove: false, ContainerID: s.containerId, DetachKeys: s.detachKeys, ExitCode: s.exitCode, ID: s.id,
       OpenStderr: s.attachStderr, OpenStdin: s.attachStdin, OpenStdout: s.attachStdout,
@@ -142,6 +152,7 @@ export class ExecService {
    */
   async start(id: string, o: { detach: boolean; consoleSize?: [number, number] | null; signal?: AbortSignal }): Promise<ExecStream & { startError?: string }> {
     const { s, c } = this.startable(id);
+    this.trace.mark(id, 'client');
     if (o.consoleSize && o.consoleSize.length === 2) s.consoleSize = o.consoleSize;
     s.state = 'running';
     const stream = (startError?: string): ExecStream & { startError?: string } => ({
@@ -152,11 +163,13 @@ export class ExecService {
     let proc: ExecProcess;
     try {
       const spec = await this.processSpec(c, s);
+      this.trace.mark(id, 'spec');
       this.o.containers.emit(c, `exec_start: ${s.cmd.join(' ')}`, { execID: s.id });
       proc = await this.o.run({
         containerId: c.id, execId: s.id, runtime: c.runtime, dir: s.dir, process: spec,
         stdin: s.attachStdin && !o.detach, terminal: s.tty,
       });
+      this.trace.mark(id, 'conmon-exec');
     } catch (err) {
       const message = errorMessage(err);
       s.state = 'exited';
@@ -169,6 +182,7 @@ export class ExecService {
     s.pid = proc.pid;
     s.kill = proc.kill;
     s.exited = proc.exited.then((code) => {
+      this.trace.mark(id, 'running');
       s.state = 'exited';
       s.exitCode = code;
       s.pid = 0;
@@ -214,6 +228,7 @@ export class ExecService {
       }
     } finally {
       this.sessions.delete(Id);
+      this.trace.drop(Id);
     }
   }
 
