@@ -37,6 +37,8 @@ export interface RootfsMounter {
   mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void>;
   umount(target: string): Promise<void>;
   isMountPoint(target: string): Promise<boolean>;
+  /** Whether an overlay (or another filesystem of its own) is mounted on `target`: cheaper than isMountPoint. */
+  hasOwnFilesystem(target: string): Promise<boolean>;
 }
 
 /** Connects a readable stream to a running container's stdin (runtime/stdin.ts in production). */

@@ -19,7 +19,8 @@ import type { HostResources } from '../host/resources';
 import { processAlive } from '../host/process-alive';
 import { ExitMonitor } from '../runtime/exit-monitor';
 import { KeyedMutex } from '../util/mutex';
-import { withTimeout } from '../util/promises';
+import { PhaseTrace } from '../util/phase-trace';
+import { allSettledOrThrow, withTimeout } from '../util/promises';
 import { RootfsUsers } from './rootfs-users';
 import { pruneContainers, type PruneReport } from './container-prune';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './container-waiters';
@@ -60,6 +61,8 @@ export interface ContainerServiceOptions {
    * (engine/network-dns.ts); without them a container gets loopback only.
    */
   networks?: ContainerNetworking;
+  /** Phase timings of each container's life, create to removal (BERTH_TRACE=1); off when absent. */
+  trace?: PhaseTrace;
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -78,8 +81,10 @@ export class ContainerService {
   readonly rootfsUsers: RootfsUsers;
   private readonly specContext: SpecContext;
   private readonly filesystem: ContainerFilesystem;
+  private readonly trace: PhaseTrace;
 
   constructor(private readonly o: ContainerServiceOptions) {
+    this.trace = o.trace ?? new PhaseTrace();
     this.mounts = new ContainerMountSetup(o.volumes);
     this.store = new ContainerRecordStore(path.join(o.root, 'containers'));
     this.exitDir = path.join(o.runRoot, 'exits');
@@ -215,6 +220,7 @@ export class ContainerService {
     return this.lock.run('names', async () => {
       checkNameFree(this.records, name);
       const id = randomBytes(32).toString('hex');
+      this.trace.begin('container', id);
       const mounts = await this.o.volumes.attach(plannedMounts, id);
       config.Hostname = config.Hostname || id.slice(0, 12);
       config.Image = body.Image;
@@ -255,6 +261,7 @@ export class ContainerService {
       }
       this.records.set(id, rec);
       this.emit(rec, 'create');
+      this.trace.mark(id, 'create');
       return { Id: id, Warnings: warnings };
     });
   }
@@ -268,6 +275,8 @@ export class ContainerService {
    */
   async start(ref: string, opts: { restoreFrom?: string; byPolicy?: boolean } = {}): Promise<boolean> {
     const c = this.get(ref);
+    // From create's answer to here: the client's own work (the docker CLI attaches and waits first).
+    this.trace.mark(c.id, 'client');
     try {
       return await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
     } catch (err) {
@@ -282,20 +291,28 @@ export class ContainerService {
     if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
     // A user's start or restart begins the policy afresh: count and back-off (restart-manager.ts reads the count).
     if (!byPolicy) c.restartCount = 0;
-    await this.exits.clear(c.id);
+    const t = this.trace;
+    t.mark(c.id, 'start-lock');
     const merged = this.mergedDir(c);
+    const bundle = path.join(this.dirOf(c), 'bundle');
     try {
-      if (!(await this.o.mounter.isMountPoint(merged))) {
-        await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
-      }
+      // Independent of each other (the network needs no rootfs): the root's mount(8) spawn and the network's setup
+      // overlap. All settle before a failure is undone below.
+      await allSettledOrThrow([
+        this.exits.clear(c.id),
+        fsp.mkdir(bundle, { recursive: true }),
+        this.o.mounter.hasOwnFilesystem(merged).then((mounted) => mounted ? undefined : this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged)),
+        this.o.networks?.endpoints.attach(c),
+      ]);
+      t.mark(c.id, 'mount+network');
       const mounts = await this.mounts.setup(c.id, c.mounts, merged);
       this.mounts.copiedUp(c.mounts);
-      await this.o.networks?.endpoints.attach(c);
+      t.mark(c.id, 'volumes');
       const spec = await containerSpec(c, merged, mounts, this.specContext);
-      const bundle = path.join(this.dirOf(c), 'bundle');
-      await fsp.mkdir(bundle, { recursive: true });
+      t.mark(c.id, 'spec');
       await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
+      t.mark(c.id, 'bundle');
       const { pid, conmonPid } = await this.o.runtime.create({
         id: c.id, name: c.name, runtime: c.runtime, bundle,
         logPath: this.logPath(c), logSizeMax: this.logSizeMax(c),
@@ -304,9 +321,12 @@ export class ContainerService {
         ...(restoreFrom ? { restoreFrom } : {}),
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
+      t.mark(c.id, 'conmon-create');
       // A restored container already runs when `runc restore --detach` returns.
       if (!restoreFrom) await this.o.runtime.start(c.runtime, c.id);
+      t.mark(c.id, 'runtime-start');
       await this.store.save(c);
+      t.mark(c.id, 'start-save');
     } catch (err) {
       const message = errorMessage(err);
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
@@ -338,20 +358,29 @@ export class ContainerService {
   private async onExit(id: string, code: number, error = '', exitedAt = new Date()): Promise<void> {
     const c = this.records.get(id);
     if (!c) return;
+    // From start's answer to the exit file seen: the container's own run.
+    this.trace.mark(id, 'running');
     await this.lock.run(id, async () => {
       if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
+      this.trace.mark(id, 'exit-lock');
       const started = Date.parse(c.state.startedAt);
       const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
+      // An auto-removed container goes on to removal at once: the runtime's record and the root's mount are left
+      // to it (done after its answer), and so is the record on disk, which says 'removing' next.
+      const removing = !!c.hostConfig.AutoRemove;
       await Promise.all([
         // Attached clients get the last output before anyone hears of the exit (a wait answered, docker run done).
         this.streams.drain(id),
-        this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${id}: ${errorMessage(e)}`)),
-        this.o.mounter.umount(this.mergedDir(c)).catch((e) => this.o.log.error(`umount ${id}: ${errorMessage(e)}`)),
+        removing ? undefined : this.releaseHost(c),
         this.mounts.teardown(c.id, c.mounts).catch((e) => this.o.log.error(`volumes of ${id}: ${errorMessage(e)}`)),
         this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${id}: ${errorMessage(e)}`)),
       ]);
+      this.trace.mark(id, 'exit-cleanup');
       c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error, oomKilled: oom || c.state.oomKilled, finishedAt: exitedAt.toISOString() };
-      await this.store.save(c);
+      // A crash before the removal's own save finds the container still 'running' with its exit file: start-up
+      // records the exit and removes it then.
+      if (!removing) await this.store.save(c);
+      this.trace.mark(id, 'exit-save');
       // Docker reports the kernel's OOM kill as an `oom` event before the `die`.
       if (oom) this.emit(c, 'oom');
       this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - started) / 1000))) });
@@ -501,26 +530,54 @@ export class ContainerService {
       await this.signal(c, 9).catch(() => undefined);
       if (!(await withTimeout(exited, 15_000))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
     }
-    await this.lock.run(c.id, async () => {
+    let answered = false;
+    let announce = () => {};
+    const told = new Promise<void>((resolve) => { announce = resolve; });
+    const work = this.lock.run(c.id, async () => {
       if (!this.records.has(c.id)) return;
+      this.trace.mark(c.id, 'remove-lock');
       c.state.status = 'removing';
       await this.store.save(c);
-      await this.finishRemoval(c, !!opts.volumes);
+      this.trace.mark(c.id, 'remove-save');
+      await this.finishRemoval(c, !!opts.volumes, announce);
     });
+    work.catch((e) => { if (answered) this.o.log.error(`removing ${c.id}: ${errorMessage(e)}`); });
+    // The answer comes once the container is gone for every client; its host leftovers go on being removed.
+    await Promise.race([work, told]);
+    answered = true;
   }
 
-  private async finishRemoval(c: ContainerRecord, removeVolumes = false): Promise<void> {
-    await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
-    if (await this.o.mounter.isMountPoint(this.mergedDir(c))) await this.o.mounter.umount(this.mergedDir(c)).catch(() => undefined);
+  /**
+   * Removes a container marked 'removing'. What clients can see goes first (volumes, network, the record in
+   * memory), then `announce` (the removal's answer, `wait` for removed); the host's leftovers (the runtime's
+   * record, the root's mount, the directory) after it, still under the container's lock. The record on disk stays,
+   * 'removing', until the end: a crash on the way is finished by the next start-up (init).
+   */
+  private async finishRemoval(c: ContainerRecord, removeVolumes = false, announce = () => {}): Promise<void> {
+    const t = this.trace;
     await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
     await this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
-    await this.exits.clear(c.id);
-    await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
-    await this.store.remove(c.id);
+    t.mark(c.id, 'remove-network');
     this.records.delete(c.id);
     await this.o.volumes.release(c.id, c.mounts ?? [], removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
     this.emit(c, 'destroy');
     this.waiters.removed(c.id);
+    t.end(c.id, 'removed');
+    announce();
+    await this.releaseHost(c);
+    await this.exits.clear(c.id);
+    await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
+    await this.store.remove(c.id);
+  }
+
+  /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */
+  private async releaseHost(c: ContainerRecord): Promise<void> {
+    const merged = this.mergedDir(c);
+    await Promise.all([
+      this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${c.id}: ${errorMessage(e)}`)),
+      this.o.mounter.hasOwnFilesystem(merged).then((mounted) => mounted ? this.o.mounter.umount(merged) : undefined)
+        .catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`)),
+    ]);
   }
 
   /**

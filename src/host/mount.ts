@@ -31,6 +31,12 @@ export interface Mounter {
   /** Throws NotFoundError when `target` is not mounted. */
   umount(target: string, opts?: UmountOptions): Promise<void>;
   isMountPoint(target: string): Promise<boolean>;
+  /**
+   * Whether `target` is the root of another filesystem than its parent directory's (an overlay or a tmpfs mounted
+   * on it). Two stat(2) calls instead of reading the whole mount table, which grows with every container; blind to
+   * a bind mount from the same filesystem, so only for places where Berth mounts a filesystem of its own.
+   */
+  hasOwnFilesystem(target: string): Promise<boolean>;
   /** Mounts overlayfs on `target`; `lowerDirs` are ordered top-most first, as overlayfs wants them. */
   mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void>;
   /** The current mount table. */
@@ -204,6 +210,12 @@ export class LinuxMounter implements Mounter {
       return false;
     }
     return isMountPointIn(await this.mounts(), real);
+  }
+
+  async hasOwnFilesystem(target: string): Promise<boolean> {
+    const resolved = path.resolve(target);
+    const [own, parent] = await Promise.all([fsp.stat(resolved).catch(() => undefined), fsp.stat(path.dirname(resolved)).catch(() => undefined)]);
+    return !!own && !!parent && own.dev !== parent.dev;
   }
 
   async mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void> {

@@ -23,3 +23,13 @@ export function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, reject);
   });
 }
+
+/**
+ * Runs steps side by side and waits for every one of them, then rejects with the first failure: unlike Promise.all,
+ * a caller that undoes the steps after a failure never races one still under way (a mount that lands after its umount).
+ */
+export async function allSettledOrThrow(steps: (Promise<unknown> | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

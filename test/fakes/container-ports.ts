@@ -36,7 +36,12 @@ export class FakeContainerRuntime implements ContainerRuntime {
   async start(_runtime: string, id: string): Promise<void> { this.calls.push(`start ${id}`); }
   async pause(_runtime: string, id: string): Promise<void> { this.calls.push(`pause ${id}`); }
   async resume(_runtime: string, id: string): Promise<void> { this.calls.push(`resume ${id}`); }
-  async delete(_runtime: string, id: string): Promise<void> { this.calls.push(`delete ${id}`); }
+  /** While set, delete waits for it (a slow `crun delete`). */
+  deleteGate: Promise<void> | undefined;
+  async delete(_runtime: string, id: string): Promise<void> {
+    this.calls.push(`delete ${id}`);
+    await this.deleteGate;
+  }
 
   async kill(_runtime: string, id: string, signal: string): Promise<void> {
     this.calls.push(`kill ${id} ${signal}`);

@@ -44,6 +44,11 @@ export class FakeMounter implements Mounter {
     return isMountPointIn(this.table, target);
   }
 
+  /** The fake's mounts are all of their own filesystem (Berth never bind-mounts where it asks this). */
+  async hasOwnFilesystem(target: string): Promise<boolean> {
+    return isMountPointIn(this.table, target);
+  }
+
   async mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void> {
     const plan = planOverlayMount(lowerDirs, upperDir, workDir);
     const from = plan.cwd ? ` (cwd ${plan.cwd})` : plan.links ? ' (cwd: links)' : '';

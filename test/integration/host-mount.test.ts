@@ -43,6 +43,7 @@ for (const [what, count] of [['two layers', 2], ['50 layers (relative paths)', 5
     const l = layers(dir, count);
     await mounter.mountOverlay(l.lower, l.upper, l.work, l.merged);
     assert.equal(await mounter.isMountPoint(l.merged), true);
+    assert.equal(await mounter.hasOwnFilesystem(l.merged), true, 'an overlay is a device of its own');
     const m = (await mounter.mounts()).find((x) => x.mountPoint === l.merged);
     assert.ok(m);
     assert.equal(m.fsType, 'overlay');
@@ -57,6 +58,7 @@ for (const [what, count] of [['two layers', 2], ['50 layers (relative paths)', 5
 
     await mounter.umount(l.merged);
     assert.equal(await mounter.isMountPoint(l.merged), false);
+    assert.equal(await mounter.hasOwnFilesystem(l.merged), false);
     await assert.rejects(mounter.umount(l.merged), NotFoundError);
   });
 }
@@ -66,8 +68,10 @@ test('mount, isMountPoint and lazy umount of a tmpfs', { skip: !root && 'needs r
   const target = path.join(dir, 'tmp');
   fs.mkdirSync(target);
   assert.equal(await mounter.isMountPoint(target), false);
+  assert.equal(await mounter.hasOwnFilesystem(target), false);
   await mounter.mount('tmpfs', 'tmpfs', target, ['size=1m', 'mode=0700']);
   assert.equal(await mounter.isMountPoint(target), true);
+  assert.equal(await mounter.hasOwnFilesystem(target), true, 'a filesystem of its own: another device than its parent');
   assert.equal(fs.statSync(target).mode & 0o777, 0o700);
   const busy = fs.openSync(path.join(target, 'f'), 'w');
   try {
@@ -77,5 +81,7 @@ test('mount, isMountPoint and lazy umount of a tmpfs', { skip: !root && 'needs r
   }
   assert.equal(await mounter.isMountPoint(target), false);
   assert.equal(await mounter.isMountPoint(path.join(dir, 'nonexistent')), false);
+  assert.equal(await mounter.hasOwnFilesystem(target), false);
+  assert.equal(await mounter.hasOwnFilesystem(path.join(dir, 'nonexistent')), false);
   await assert.rejects(mounter.mount('nosuchfs', 'none', target), /mount nosuchfs on .* failed/);
 });

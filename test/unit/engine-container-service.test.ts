@@ -175,6 +175,29 @@ test('remove refuses a running container without force; with force it is killed,
   await assert.rejects(svc.remove('web'), { name: 'NotFoundError' });
 }));
 
+test('a --rm container is reported removed before its host leftovers go; they go after, its record on disk kept until then', () => withService(async ({ svc, runtime, mounter }) => {
+  const { Id } = await svc.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'quick');
+  await svc.start(Id);
+  const c = svc.get(Id);
+  const merged = svc.mergedDir(c);
+  const record = path.join(svc.dirOf(c), 'container.json');
+  let release = () => {};
+  runtime.deleteGate = new Promise<void>((r) => { release = r; });
+  const removed = svc.wait(Id, 'removed');
+  runtime.exit(Id, 0);
+  await within(removed);
+  assert.equal(svc.find(Id), undefined, 'gone for clients');
+  assert.ok(runtime.calls.includes(`delete ${Id}`), 'the runtime delete is under way');
+  assert.equal(JSON.parse(fs.readFileSync(record, 'utf8')).state.status, 'removing', 'a crash now is finished at the next start-up');
+  // The name is free at once; the new container is another ID, so it cannot meet the leftovers.
+  const { Id: again } = await svc.create({ Image: 'busybox' }, 'quick');
+  assert.notEqual(again, Id);
+  release();
+  const gone = async () => { while (fs.existsSync(svc.dirOf(c))) await new Promise((r) => setTimeout(r, 5)); };
+  await within(gone());
+  assert.equal(await mounter.isMountPoint(merged), false, 'the root is unmounted');
+}));
+
 test('operations queued behind a removal answer "No such container", never a write into the removed directory', () => withService(async ({ svc }) => {
   const { Id } = await svc.create({ Image: 'busybox' }, 'doomed');
   const c = svc.get(Id);
