@@ -3,6 +3,7 @@
 // Usage: node bench/report.js RESULTS_DIR
 // RESULTS_DIR: timing.json and exec.json (bench/timeit.js), rss/<label>.json (bench/rss.js), idle/<engine> (containers
 // started), cpu/<engine>-<window>.json (bench/stats-window.sh), versions.txt and notes.txt (free text lines),
+// trace-run.txt and trace-exec.txt (bench/trace-table.js: berthd's phase medians during each timing),
 // config.json ({ runs, warmup, idle, peers, command, exec_runs, exec_command, stats_seconds, stats_rounds, stats_settle }).
 'use strict';
 const fs = require('node:fs');
@@ -56,6 +57,14 @@ line('');
 line(`== Berth bench: \`${cfg.command ?? 'run --rm busybox true'}\`  (${cfg.runs} interleaved runs after ${cfg.warmup} warm-up each; wall ms)`);
 line('');
 timingTable(ROWS, timing);
+/** berthd's own phase medians (BERTH_TRACE=1) during a timing, Berth's runs with either client. */
+function traceTable(file) {
+  const text = readText(file);
+  if (!text) return;
+  line('');
+  for (const l of text.split('\n')) line(`  ${l}`);
+}
+traceTable('trace-run.txt');
 
 // ---------- exec ----------
 const EXEC_ROWS = [
@@ -68,6 +77,7 @@ line('');
 line(`== \`${cfg.exec_command ?? 'exec c true'}\` into one running busybox \`sleep 3600\` per engine  (${cfg.exec_runs} interleaved runs after ${cfg.warmup} warm-up each; wall ms)`);
 line('');
 timingTable(EXEC_ROWS, execTiming);
+traceTable('trace-exec.txt');
 
 line('');
 line(`== Memory: VmRSS in MiB  (fresh = after start and busybox import; after runs = 0 containers, after the timing; idle = with ${cfg.idle} idle \`sleep 3600\` containers)`);

@@ -106,7 +106,8 @@ trap 'exit 130' INT TERM
 say "building the busybox rootfs tar (Debian's busybox-static), the same bytes for every engine"
 node dist/tools/busybox-rootfs.js >"$TAR"
 say "starting berthd (data $BASE/berth, exec root $BRUN, bridge $BRIDGE)"
-BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
+# BERTH_TRACE=1: berthd logs each container's and exec's phase timings; the report prints their medians.
+BERTHD_PID=$(BERTH_TRACE=1 bench/start-berthd.sh "$BASE/berth/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 bdocker import --change 'CMD ["sh"]' "$TAR" busybox:latest >/dev/null
 
@@ -169,6 +170,7 @@ measure_rss fresh
 
 # ---------- timing: every contender in every round ----------
 say "timing \`${RUN_ARGS[*]}\`: $WARMUP warm-up + $RUNS rounds, contenders interleaved"
+trace_from=$(wc -l <"$BASE/berthd.log")
 {
   contender berth-docker "{\"DOCKER_HOST\":\"unix://$BSOCK\"}" "$DOCKER" "${RUN_ARGS[@]}"
   contender berth-cli "{\"BERTH_HOST\":\"unix://$BSOCK\"}" "$ROOT/bin/berth" "${RUN_ARGS[@]}"
@@ -182,6 +184,7 @@ say "timing \`${RUN_ARGS[*]}\`: $WARMUP warm-up + $RUNS rounds, contenders inter
   fi
 } | jq -s --argjson runs "$RUNS" --argjson warmup "$WARMUP" '{runs: $runs, warmup: $warmup, contenders: .}' >"$BASE/timing-spec.json"
 node bench/timeit.js "$BASE/timing-spec.json" >"$RES/timing.json"
+node bench/trace-table.js "$BASE/berthd.log" container "$trace_from" >"$RES/trace-run.txt" || true
 measure_rss after
 
 # ---------- exec into a running container: every contender in every round ----------
@@ -210,7 +213,9 @@ say "timing \`${EXEC_ARGS[*]}\`: $WARMUP warm-up + $EXEC_RUNS rounds, contenders
   true
 } | jq -s --argjson runs "$EXEC_RUNS" --argjson warmup "$WARMUP" '{runs: $runs, warmup: $warmup, contenders: .}' >"$BASE/exec-spec.json"
 if [ "$(jq '.contenders | length' "$BASE/exec-spec.json")" -gt 0 ]; then
+  trace_from=$(wc -l <"$BASE/berthd.log")
   node bench/timeit.js "$BASE/exec-spec.json" >"$RES/exec.json"
+  node bench/trace-table.js "$BASE/berthd.log" exec "$trace_from" >"$RES/trace-exec.txt" || true
 fi
 bdocker rm -f bench-exec >/dev/null 2>&1 || true
 [ -n "$exec_ok_dockerd" ] && { ddocker rm -f bench-exec >/dev/null 2>&1 || true; }
