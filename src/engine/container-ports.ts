@@ -2,7 +2,7 @@
 // the real ones (images, OCI runtime, overlay mounts, networks), the unit tests fakes (test/fakes/).
 import type { Readable } from 'node:stream';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
-import type { ImageConfig } from '../wire/oci';
+import type { ImageConfig, RuntimeSpec } from '../wire/oci';
 import type { CreateOptions } from '../runtime/oci-runtime';
 import type { ContainerNetwork, ContainerRecord } from './container-record';
 
@@ -24,6 +24,8 @@ export interface ImageLookup {
 export interface ContainerRuntime {
   /** The runtime's binary; throws for a runtime the daemon does not know. */
   runtimePath(name: string): string;
+  /** Writes `spec` as the bundle's config.json (the runtime may add what it knows, e.g. a compiled seccomp filter). */
+  writeBundle(runtime: string, id: string, bundle: string, spec: RuntimeSpec): Promise<void>;
   create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
   start(runtime: string, id: string): Promise<void>;
   kill(runtime: string, id: string, signal: string): Promise<void>;

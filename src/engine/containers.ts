@@ -310,7 +310,7 @@ export class ContainerService {
       t.mark(c.id, 'volumes');
       const spec = await containerSpec(c, merged, mounts, this.specContext);
       t.mark(c.id, 'spec');
-      await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      await this.o.runtime.writeBundle(c.runtime, c.id, bundle, spec);
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
       t.mark(c.id, 'bundle');
       const { pid, conmonPid } = await this.o.runtime.create({

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
+import type { RuntimeSpec } from '../wire/oci';
+import { SeccompBpfCache } from './seccomp-bpf-cache';
 
 export interface RuntimeBinaries {
   /** Runtime name → path of its binary, e.g. { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }. */
@@ -38,7 +40,15 @@ export interface CreateOptions {
 export interface RuntimeState { status: 'created' | 'running' | 'stopped' | 'paused' | 'unknown'; pid: number }
 
 export class OciRuntime {
+  private readonly seccomp = new SeccompBpfCache();
+
   constructor(private readonly bin: RuntimeBinaries) {}
+
+  /** Writes the bundle's config.json; under crun, a seccomp profile compiled before goes in compiled (seccomp-bpf-cache.ts). */
+  async writeBundle(runtime: string, id: string, bundle: string, spec: RuntimeSpec): Promise<void> {
+    if (path.basename(this.runtimePath(runtime)) === 'crun') this.seccomp.prepare(id, spec);
+    await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  }
 
   runtimePath(name: string): string {
     const p = this.bin.runtimes[name];
@@ -114,8 +124,11 @@ export class OciRuntime {
       throw new SystemError(`conmon gave no usable answer: ${sync || stderr}`);
     }
     if (!parsed.data || parsed.data < 0) {
+      this.seccomp.forget(o.id);
       throw new RuntimeCreateError(o.runtime, cleanRuntimeMessage(parsed.message || stderr || 'the OCI runtime failed to create the container'));
     }
+    // Off the answer's path: crun's compiled filter stays in its state directory until the container is deleted.
+    void this.seccomp.learn(o.id, path.join(this.runtimeRoot(o.runtime), o.id));
     const conmonPid = Number((await fsp.readFile(conmonPidFile, 'utf8')).trim());
     return { pid: parsed.data, conmonPid };
   }

@@ -8,6 +8,7 @@ import { InvalidParameterError, NotFoundError } from '../../src/errdefs';
 import type { ContainerRuntime, ImageLookup, ImageRef } from '../../src/engine/container-ports';
 import type { ContainerMount, ContainerVolumes, PlannedMount } from '../../src/engine/container-mounts';
 import type { CreateOptions } from '../../src/runtime/oci-runtime';
+import type { RuntimeSpec } from '../../src/wire/oci';
 
 /** An OCI runtime whose containers exit when killed (128 + signal), or when a test says so with exit(). */
 export class FakeContainerRuntime implements ContainerRuntime {
@@ -21,6 +22,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
   runtimePath(name: string): string {
     if (name !== 'crun' && name !== 'runc') throw new InvalidParameterError(`unknown or invalid runtime name: ${name}`);
     return `/usr/bin/${name}`;
+  }
+
+  async writeBundle(_runtime: string, _id: string, bundle: string, spec: RuntimeSpec): Promise<void> {
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   }
 
   async create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {

@@ -76,6 +76,21 @@ test('default security profile', async (t) => {
       assert.strictEqual(p[call], 'Operation not permitted', `${call}: ${p[call]}`);
     }
     assert.notStrictEqual(p.vsock, 'ok');
+    // The runs above compiled the default profile: this container gets crun's compiled filter back
+    // (runtime/seccomp-bpf-cache.ts) and refuses the same calls, in its own process and in an exec.
+    const id = d.dockerOk(['run', '-d', 'probe', 'sleep', '60']).trim();
+    try {
+      const spec = JSON.parse(fs.readFileSync(path.join(d.dataRoot, 'containers', id, 'bundle', 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+      assert.ok(spec.annotations?.['run.oci.seccomp_bpf_data'], 'the compiled filter is passed to crun');
+      const execd = probe(d.dockerOk(['exec', id, '/probe']));
+      assert.strictEqual(execd.getpid, 'ok');
+      for (const call of ['keyctl', 'add_key', 'init_module', 'finit_module', 'unshare_user', 'personality_norandom']) {
+        assert.strictEqual(execd[call], 'Operation not permitted', `exec ${call}: ${execd[call]}`);
+      }
+      assert.match(d.dockerOk(['exec', id, 'grep', 'Seccomp:', '/proc/1/status']), /Seccomp:\s+2/);
+    } finally {
+      d.docker(['rm', '-f', id]);
+    }
   });
 
   await t.test('raw sockets need CAP_NET_RAW', () => {
