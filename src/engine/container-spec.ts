@@ -23,24 +23,26 @@ export interface SpecContext extends EtcFilesContext {
 export async function containerSpec(c: ContainerRecord, rootfs: string, mounts: RuntimeMount[], ctx: SpecContext): Promise<RuntimeSpec> {
   const cfg = c.config;
   const hc = c.hostConfig;
-  const passwd = await readFileInRoot(rootfs, '/etc/passwd');
-  const group = await readFileInRoot(rootfs, '/etc/group');
-  const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
-  // Legacy --link variables come first; the container's own Env overrides them, as in moby.
-  const linkEnv = ctx.networks?.dns.linkEnv(c) ?? [];
-  const env = processEnv(linkEnv.length ? { ...cfg, Env: [...linkEnv, ...(cfg.Env ?? [])] } : cfg, user.home);
   const cwd = cfg.WorkingDir || '/';
-  if (cwd !== '/') {
-    await mkdirInRoot(rootfs, cwd).catch(async (e) => {
-      const st = await fsp.stat(await resolveInRoot(rootfs, cwd)).catch(() => undefined);
-      throw st && !st.isDirectory() ? new SystemError(`Cannot mkdir: ${cwd} is not a directory`) : e;
-    });
-  }
-  await writeEtcFiles(c, ctx);
   const net = netMode(hc.NetworkMode);
   // Without the host's figures (unit tests), "ALL" is Docker's default set.
   const hostCapabilities = ctx.hostResources?.boundingCapabilities ?? DEFAULT_CAPABILITIES;
   const capabilities = effectiveCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], hostCapabilities);
+  // Independent reads and writes, side by side: every start waits for them.
+  const [passwd, group, security] = await Promise.all([
+    readFileInRoot(rootfs, '/etc/passwd'),
+    readFileInRoot(rootfs, '/etc/group'),
+    securitySpecOf(hc, hc.Privileged ? [] : capabilities, ctx.hostResources?.kernel ?? ''),
+    writeEtcFiles(c, ctx),
+    cwd === '/' ? undefined : mkdirInRoot(rootfs, cwd).catch(async (e) => {
+      const st = await fsp.stat(await resolveInRoot(rootfs, cwd)).catch(() => undefined);
+      throw st && !st.isDirectory() ? new SystemError(`Cannot mkdir: ${cwd} is not a directory`) : e;
+    }),
+  ]);
+  const user = resolveUser(cfg.User ?? '', passwd, group, hc.GroupAdd ?? []);
+  // Legacy --link variables come first; the container's own Env overrides them, as in moby.
+  const linkEnv = ctx.networks?.dns.linkEnv(c) ?? [];
+  const env = processEnv(linkEnv.length ? { ...cfg, Env: [...linkEnv, ...(cfg.Env ?? [])] } : cfg, user.home);
   return buildSpec({
     id: c.id,
     rootfs,
@@ -59,7 +61,7 @@ export async function containerSpec(c: ContainerRecord, rootfs: string, mounts: 
     privileged: !!hc.Privileged,
     capabilities,
     hostCapabilities,
-    ...(await securitySpecOf(hc, hc.Privileged ? [] : capabilities, ctx.hostResources?.kernel ?? '')),
+    ...security,
     rlimits: (hc.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
     sysctl: hc.Sysctls ?? {},
     resources: resourcesOf(hc),

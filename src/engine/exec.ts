@@ -254,10 +254,16 @@ export class ExecService {
 
   /** The container's own process spec (capabilities, rlimits, security settings) with the exec's command, user, env and cwd. */
   private async processSpec(c: ContainerRecord, s: ExecSession): Promise<ProcessSpec> {
-    const bundleSpec = JSON.parse(await fsp.readFile(path.join(this.o.containers.dirOf(c), 'bundle', 'config.json'), 'utf8')) as { process: ProcessSpec };
     const rootfs = this.o.containers.mergedDir(c);
+    // Three independent reads, side by side: they are on every exec's path.
+    const [bundleText, passwd, group] = await Promise.all([
+      fsp.readFile(path.join(this.o.containers.dirOf(c), 'bundle', 'config.json'), 'utf8'),
+      readFileInRoot(rootfs, '/etc/passwd'),
+      readFileInRoot(rootfs, '/etc/group'),
+    ]);
+    const bundleSpec = JSON.parse(bundleText) as { process: ProcessSpec };
     const userSpec = s.user || c.config.User || '';
-    const user = resolveUser(userSpec, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'), c.hostConfig.GroupAdd ?? []);
+    const user = resolveUser(userSpec, passwd, group, c.hostConfig.GroupAdd ?? []);
     const env = processEnv({ ...c.config, Tty: s.tty, Env: [...(c.config.Env ?? []), ...s.env] }, user.home);
     const base = bundleSpec.process;
     const caps = s.privileged ? effectiveCapabilities(['ALL'], [], this.o.hostCapabilities ?? DEFAULT_CAPABILITIES) : undefined;
