@@ -322,11 +322,10 @@ export class ContainerService {
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
       t.mark(c.id, 'conmon-create');
-      // A restored container already runs when `runc restore --detach` returns.
-      if (!restoreFrom) await this.o.runtime.start(c.runtime, c.id);
-      t.mark(c.id, 'runtime-start');
-      await this.store.save(c);
-      t.mark(c.id, 'start-save');
+      // The record says 'running' while the runtime starts the process (a restored one already runs when `runc
+      // restore --detach` returns); both settle before a failed start is recorded below.
+      await allSettledOrThrow([restoreFrom ? undefined : this.o.runtime.start(c.runtime, c.id), this.store.save(c)]);
+      t.mark(c.id, 'runtime-start+save');
     } catch (err) {
       const message = errorMessage(err);
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
