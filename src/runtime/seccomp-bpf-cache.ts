@@ -12,6 +12,8 @@ export const SECCOMP_BPF_ANNOTATION = 'run.oci.seccomp_bpf_data';
 const STATE_FILE = 'seccomp.bpf';
 /** Profiles differ by capabilities and options; a handful is usual, this bounds a host that varies them a lot. */
 const MAX_PROFILES = 32;
+/** Containers between their bundle and their create: as many as start at once, far fewer than this. */
+const MAX_PENDING = 256;
 
 export class SeccompBpfCache {
   /** Profile digest → base64 of its compiled filter. */
@@ -29,7 +31,11 @@ export class SeccompBpfCache {
     const digest = createHash('sha256').update(JSON.stringify(spec.linux.seccomp)).digest('hex');
     const bpf = this.compiled.get(digest);
     if (bpf) spec.annotations = { ...spec.annotations, [SECCOMP_BPF_ANNOTATION]: bpf };
-    else this.pending.set(id, digest);
+    else {
+      // A create that never came (its bundle failed later) leaves its entry: the oldest go past a bound.
+      if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+      this.pending.set(id, digest);
+    }
   }
 
   /** A create that failed: nothing to learn from it. */
