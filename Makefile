@@ -32,6 +32,7 @@ node_modules/.package-lock.json: package-lock.json
 build: deps node_modules/.package-lock.json
 	@npx tsc -p tsconfig.json
 	@npx tsc -p tsconfig.test.json
+	@node dist/tools/bundle-cli.js
 	@node dist/tools/compose-schema-validator.js dist/compose/load dist-test/src/compose/load
 
 clean:
