@@ -187,10 +187,9 @@ export function renderRemoveNetworks(bridges: Iterable<string>, present: Firewal
 export function renderPublish(n: BridgeNetworkSpec, p: PublishedPorts, family: Family, jumps: number | undefined): string {
   checkNetwork(n);
   checkPorts(p);
-  const address = family === 4 ? p.ipv4 : p.ipv6;
-  const rules = n.internal || !address ? [] : dnatRules(portChain(n.bridge, p.containerId), address, p.ports, family);
-  if (rules.length === 0) return renderUnpublish(n, p.containerId, jumps);
   const chain = portChain(n.bridge, p.containerId);
+  const rules = dnatRules(chain, n, p, family);
+  if (rules.length === 0) return renderUnpublish(n, p.containerId, jumps);
   const jump = (jumps ?? 0) > 0 ? [] : [`-A ${networkChains(n.bridge).dnat} -j ${chain}`];
   return ['*nat', declareChain(chain), ...rules, ...jump, 'COMMIT', ''].join('\n');
 }
@@ -210,11 +209,18 @@ export function needsRouteLocalnet(p: PublishedPorts): boolean {
   return p.ipv4 !== undefined && p.ports.some((m) => anyAddress(m.host_ip) || (isIP(m.host_ip) === 4 && m.host_ip.startsWith('127.')));
 }
 
-function dnatRules(chain: string, address: string, ports: NetavarkPortMapping[], family: Family): string[] {
+/** Whether the container has a DNAT rule in this family (publish then keeps its chain, else removes it). */
+export function publishesIn(n: BridgeNetworkSpec, p: PublishedPorts, family: Family): boolean {
+  return dnatRules('', n, p, family).length > 0;
+}
+
+function dnatRules(chain: string, n: BridgeNetworkSpec, p: PublishedPorts, family: Family): string[] {
+  const address = family === 4 ? p.ipv4 : p.ipv6;
+  if (n.internal || !address) return [];
   const out: string[] = [];
   const host = (m: NetavarkPortMapping) => (anyAddress(m.host_ip) ? '' : `-d ${m.host_ip}/${family === 4 ? 32 : 128} `);
   const to = (port?: number) => (port === undefined ? address : family === 4 ? `${address}:${port}` : `[${address}]:${port}`);
-  for (const m of ports) {
+  for (const m of p.ports) {
     if (!anyAddress(m.host_ip) && isIP(m.host_ip) !== family) continue;
     const range = Math.max(1, m.range);
     const match = `-A ${chain} ${host(m)}-p ${m.protocol} -m ${m.protocol} --dport`;

@@ -7,7 +7,7 @@ import { SystemError } from '../../errdefs';
 import { runCommand, writeRouteLocalnet, type CommandRunner } from '../iptables-restore';
 import type { BridgeFirewall, BridgeNetworkSpec, PublishedPorts } from './contract';
 import {
-  bridgesIn, familiesOf, needsRouteLocalnet, parsePresence, portChain, portJumps, renderEnsureNetwork,
+  bridgesIn, familiesOf, needsRouteLocalnet, parsePresence, publishesIn, portChain, portJumps, renderEnsureNetwork,
   renderPublish, renderRemoveNetworks, renderUnpublish, type Family, type FirewallPresence,
 } from './firewall-rules';
 
@@ -73,9 +73,9 @@ export class IptablesBridgeFirewall implements BridgeFirewall {
       if (needsRouteLocalnet(p) && !n.internal) await this.routeLocalnet(n.bridge);
       await this.eachFamily(familiesOf(n), async (f) => {
         const chain = portChain(n.bridge, p.containerId);
-        await this.applyKnown(f, n.bridge, (jumps) => renderPublish(n, p, f, jumps.get(chain)), (jumps, doc) => {
-          if (doc.includes(`-X ${chain}`)) jumps.delete(chain);
-          else jumps.set(chain, Math.max(1, jumps.get(chain) ?? 0));
+        await this.applyKnown(f, n.bridge, (jumps) => renderPublish(n, p, f, jumps.get(chain)), (jumps) => {
+          if (publishesIn(n, p, f)) jumps.set(chain, Math.max(1, jumps.get(chain) ?? 0));
+          else jumps.delete(chain);
         });
       });
     });
@@ -118,7 +118,7 @@ export class IptablesBridgeFirewall implements BridgeFirewall {
   }
 
   /** Renders from what is known of the network (read when unknown), applies, and records the change. */
-  private async applyKnown(f: Family, bridge: string, render: (jumps: Map<string, number>) => string, record: (jumps: Map<string, number>, doc: string) => void): Promise<void> {
+  private async applyKnown(f: Family, bridge: string, render: (jumps: Map<string, number>) => string, record: (jumps: Map<string, number>) => void): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       let jumps = this.known.get(key(f, bridge));
       if (!jumps) {
@@ -129,7 +129,7 @@ export class IptablesBridgeFirewall implements BridgeFirewall {
       if (!doc) return;
       const r = await this.restore(f, doc);
       if (r.code === 0) {
-        record(jumps, doc);
+        record(jumps);
         return;
       }
       this.known.delete(key(f, bridge));
