@@ -3,10 +3,11 @@
 // brB with c3, internal bridge brI with c4, and an "outside" namespace routed to the host's other interface.
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { IptablesBridgeFirewall } from '../../src/network/bridge/iptables-firewall';
 import type { BridgeNetworkSpec, PublishedPorts } from '../../src/network/bridge/contract';
+import { inNs, ipn, sh, testNamespaces } from '../helpers/netns';
 import { until } from '../helpers/wait';
 
 const root = process.getuid?.() === 0;
@@ -35,19 +36,12 @@ const c1Ports: PublishedPorts = {
   ],
 };
 
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const ipn = (ns: string, ...args: string[]) => sh('ip', ['-n', ns, ...args]);
-const inNs = (ns: string, ...args: string[]) => sh('ip', ['netns', 'exec', ns, ...args]);
 const save = () => inNs(HOST, 'iptables-save') + inNs(HOST, 'ip6tables-save');
 const berthLines = () => save().split('\n').filter((l) => l.includes('BERTH'));
 
-/** One TCP connection from `ns`: what the server said, or "refused" (also on a 1 s timeout). */
+/** One TCP connection from `ns`: what the server said, or "refused" (also on a 2 s timeout: slow under load). */
 function tcp(ns: string, host: string, port: number): string {
-  const script = `timeout 1 bash -c 'exec 3<>/dev/tcp/${host}/${port} && cat <&3' 2>/dev/null || echo refused`;
+  const script = `timeout 2 bash -c 'exec 3<>/dev/tcp/${host}/${port} && cat <&3' 2>/dev/null || echo refused`;
   return inNs(ns, 'bash', '-c', script).trim();
 }
 
@@ -60,17 +54,7 @@ function udp(ns: string, host: string, port: number): string {
 
 /** Builds the topology; everything made is removed after the test, even when it fails. */
 function topology(t: TestContext): void {
-  const made: string[] = [];
-  const servers: ChildProcess[] = [];
-  t.after(() => {
-    for (const s of servers) s.kill('SIGKILL');
-    for (const ns of made) spawnSync('ip', ['netns', 'del', ns]);
-  });
-  for (const ns of [HOST, OUTSIDE, ...Object.values(C).map((c) => c.ns)]) {
-    sh('ip', ['netns', 'add', ns]);
-    made.push(ns);
-    ipn(ns, 'link', 'set', 'lo', 'up');
-  }
+  const servers = testNamespaces(t, [HOST, OUTSIDE, ...Object.values(C).map((c) => c.ns)]);
   inNs(HOST, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
   inNs(HOST, 'iptables', '-P', 'FORWARD', 'DROP');
   inNs(HOST, 'ip6tables', '-P', 'FORWARD', 'DROP');
