@@ -4,9 +4,10 @@
 // "outside" client routed to the node's other interface.
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { IptablesMeshRules } from '../../src/network/overlay/mesh-rules';
 import type { IngressRule, MeshState, VipRule } from '../../src/network/overlay/mesh';
+import { inNs, ipn, sh, testNamespaces } from '../helpers/netns';
 import { until } from '../helpers/wait';
 
 const root = process.getuid?.() === 0;
@@ -16,13 +17,6 @@ const TASKS = [1, 2, 3].map((i) => ({ ns: `${P}t${i}`, name: `t${i}`, ip: `10.99
 const GATEWAY = '10.99.0.1', LB = '10.99.0.2', VIP = '10.99.0.100', EMPTY_VIP = '10.99.0.101', NODE_OUTSIDE = '192.168.99.1';
 const OUTSIDE_IP = '192.168.99.2';
 
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const ipn = (ns: string, ...args: string[]) => sh('ip', ['-n', ns, ...args]);
-const inNs = (ns: string, ...args: string[]) => sh('ip', ['netns', 'exec', ns, ...args]);
 
 /** `tries` TCP connections from `ns` to host:port, one after the other: each line is what the server said. */
 function connect(ns: string, host: string, port: number, tries: number): string[] {
@@ -32,17 +26,7 @@ function connect(ns: string, host: string, port: number, tries: number): string[
 
 /** Builds the topology; everything made is removed after the test, even when it fails. */
 function topology(t: TestContext): void {
-  const made: string[] = [];
-  const servers: ChildProcess[] = [];
-  t.after(() => {
-    for (const s of servers) s.kill('SIGKILL');
-    for (const ns of made) spawnSync('ip', ['netns', 'del', ns]);
-  });
-  for (const ns of [NODE, CLIENT, OUTSIDE, ...TASKS.map((x) => x.ns)]) {
-    sh('ip', ['netns', 'add', ns]);
-    made.push(ns);
-    ipn(ns, 'link', 'set', 'lo', 'up');
-  }
+  const servers = testNamespaces(t, [NODE, CLIENT, OUTSIDE, ...TASKS.map((x) => x.ns)]);
   inNs(NODE, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
   inNs(NODE, 'iptables', '-P', 'FORWARD', 'DROP');
   ipn(NODE, 'link', 'add', 'br0', 'type', 'bridge');

@@ -18,10 +18,9 @@
 //   filter BERTH-MESH-IN (INPUT): rejects what is addressed to a VIP and was not DNATed (a VIP without backends) and
 //     published ports without backends, so they are refused at once rather than answered by a host process. TCP gets
 //     a reset: seen here, a SYN answered with ICMP port-unreachable from a local address kept the client waiting.
-import { execFile, spawn } from 'node:child_process';
-import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { InvalidParameterError, SystemError } from '../../errdefs';
+import { declareChain, deleteLine, runCommand, writeRouteLocalnet, type CommandRunner } from '../iptables-restore';
 import { MESH_CHAINS, type IngressRule, type MeshChains, type MeshRules, type MeshState, type VipRule } from './mesh';
 
 type Table = 'nat' | 'filter';
@@ -120,7 +119,7 @@ export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRE
 
   return [
     '*nat',
-    ...ownChains(c).nat.map(declare),
+    ...ownChains(c).nat.map(declareChain),
     ...nat,
     `-A ${c.natOutput} -j ${pre}`,
     ...loopback,
@@ -128,7 +127,7 @@ export function renderMesh(state: MeshState, present: MeshPresence = NOTHING_PRE
     ...fixJumps('nat', present, c),
     'COMMIT',
     '*filter',
-    ...ownChains(c).filter.map(declare),
+    ...ownChains(c).filter.map(declareChain),
     ...fwd,
     ...input,
     ...fixJumps('filter', present, c),
@@ -145,7 +144,7 @@ export function renderMeshClear(present: MeshPresence, c: MeshChains = MESH_CHAI
     const jumps = present.jumps[table];
     if (chains.length === 0 && jumps.length === 0) continue;
     // Flushed first (rules of one mesh chain may jump to another), then the jumps deleted, then the chains.
-    out.push(`*${table}`, ...chains.map(declare), ...jumps.map(toDelete), ...chains.map((c) => `-X ${c}`), 'COMMIT');
+    out.push(`*${table}`, ...chains.map(declareChain), ...jumps.map(deleteLine), ...chains.map((c) => `-X ${c}`), 'COMMIT');
   }
   return out.length ? [...out, ''].join('\n') : '';
 }
@@ -156,18 +155,13 @@ function fixJumps(table: Table, present: MeshPresence, c: MeshChains): string[] 
   for (const line of present.jumps[table]) {
     const canonical = meshJumps(c).some((j) => j.table === table && line === `-A ${j.from} -j ${j.to}`);
     if (canonical && !seen.has(line)) seen.add(line);
-    else out.push(toDelete(line));
+    else out.push(deleteLine(line));
   }
   for (const j of meshJumps(c)) {
     if (j.table === table && !seen.has(`-A ${j.from} -j ${j.to}`)) out.push(`-I ${j.from} 1 -j ${j.to}`);
   }
   return out;
 }
-
-/** A chain declared in a --noflush restore is created, or flushed when it exists. */
-const declare = (chain: string): string => `:${chain} - [0:0]`;
-
-const toDelete = (appendLine: string): string => `-D ${appendLine.slice(3)}`;
 
 /**
  * Calls `rule` for each of n backends with the statistic match choosing it: the i-th (from 0) with probability
@@ -209,9 +203,7 @@ function checkIngress(r: IngressRule): void {
   }
 }
 
-export interface CommandResult { code: number; stdout: string; stderr: string }
-/** Runs a tool with `input` on its stdin. */
-export type CommandRunner = (file: string, args: string[], input?: string) => Promise<CommandResult>;
+export type { CommandResult, CommandRunner } from '../iptables-restore';
 
 export interface IptablesMeshOptions {
   /** A named network namespace (`ip netns`) to work in instead of the host's: the tests' way. */
@@ -283,32 +275,3 @@ export class IptablesMeshRules implements MeshRules {
     if (r.code !== 0 && !/No such file/.test(r.stderr)) throw new SystemError(`route_localnet on ${dev}: ${r.stderr.trim()}`);
   }
 }
-
-async function writeRouteLocalnet(dev: string): Promise<void> {
-  try {
-    await fsp.writeFile(`/proc/sys/net/ipv4/conf/${dev}/route_localnet`, '1');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`route_localnet on ${dev}: ${(err as Error).message}`);
-  }
-}
-
-const runCommand: CommandRunner = (file, args, input) => {
-  if (input === undefined) {
-    return new Promise((resolve) => {
-      execFile(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
-      });
-    });
-  }
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: err.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on('error', () => {}); // the tool may exit before reading everything; its exit code says why
-    child.stdin.end(input);
-  });
-};
