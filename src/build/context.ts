@@ -1,13 +1,14 @@
 // The build context: the client's tar unpacked into a private directory under the data root, its Dockerfile read,
 // .dockerignore applied, and COPY/ADD sources resolved inside it and nowhere else.
-import { randomBytes } from 'node:crypto';
+import type * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidParameterError, errorMessage } from '../errdefs';
 import { resolveInRoot } from '../host/rootfs';
 import { peek } from '../util/streams';
-import { decompressAny, extractTar, looksLikeTar } from './untar';
+import type { ContextDirectories } from './context-directories';
+import { decompressAny, extractTar, looksLikeTar, type ExtractedTree } from './untar';
 
 /** Docker's .dockerignore matcher (dockerignore.ts). */
 export interface IgnoreMatcher {
@@ -21,24 +22,31 @@ export type IgnoreParser = (text: string) => IgnoreMatcher;
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
 
 export class BuildContext {
-  private constructor(readonly root: string, readonly dockerfileText: string, readonly dockerfilePath: string) {}
+  private constructor(
+    readonly root: string,
+    readonly dockerfileText: string,
+    readonly dockerfilePath: string,
+    private readonly tree?: ExtractedTree,
+    private readonly release?: () => Promise<void>,
+  ) {}
 
   /**
-   * Unpacks the uploaded context (a tar, plain or compressed) into a new directory below `tmpDir`, reads the
-   * Dockerfile at `dockerfile` (a path inside the context) and removes what .dockerignore excludes.
+   * Unpacks the uploaded context (a tar, plain or compressed) into a directory from `dirs` (what an earlier build
+   * left there is reused where unchanged), reads the Dockerfile at `dockerfile` (a path inside the context) and
+   * removes what .dockerignore excludes.
    */
-  static async fromUpload(body: Readable, tmpDir: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
-    const root = path.join(tmpDir, `context-${randomBytes(8).toString('hex')}`);
-    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+  static async fromUpload(body: Readable, dirs: ContextDirectories, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
+    const dir = await dirs.take();
     try {
       const { stream } = await decompressAny(body);
       const { head, stream: tarStream } = await peek(stream, 512);
       if (head.length === 0) throw new InvalidParameterError('the build context is empty: send a tar of the context directory');
       if (!looksLikeTar(head)) throw new InvalidParameterError('the build context is not a tar archive');
-      await extractTar(tarStream, root, { keepOwnership: false });
-      return await BuildContext.open(root, dockerfile || DEFAULT_DOCKERFILE, parseIgnore);
+      await extractTar(tarStream, dir.root, { keepOwnership: false, tree: dir.tree });
+      const { text, rel } = await BuildContext.read(dir.root, dockerfile || DEFAULT_DOCKERFILE, parseIgnore);
+      return new BuildContext(dir.root, text, rel, dir.tree, () => dirs.give(dir));
     } catch (err) {
-      await fsp.rm(root, { recursive: true, force: true });
+      await dirs.give(dir);
       // A corrupt or cut compressed stream (zlib's Z_* codes) is the client's upload, not a daemon fault.
       const code = (err as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidParameterError(`the build context is not a valid compressed archive: ${errorMessage(err)}`);
@@ -48,6 +56,11 @@ export class BuildContext {
 
   /** A context already on disk at `root` (the directory then belongs to the context and goes with close()). */
   static async open(root: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
+    const { text, rel } = await BuildContext.read(root, dockerfile, parseIgnore);
+    return new BuildContext(root, text, rel);
+  }
+
+  private static async read(root: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<{ text: string; rel: string }> {
     const ignoreText = await fsp.readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => undefined);
     const ignore = ignoreText === undefined ? undefined : parseIgnore(ignoreText);
     let rel = cleanContextPath(dockerfile);
@@ -58,7 +71,17 @@ export class BuildContext {
     }
     if (text === undefined) throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${dockerfile}`);
     if (ignore) await prune(root, ignore);
-    return new BuildContext(root, text, rel);
+    return { text, rel };
+  }
+
+  /**
+   * The sha256 of a context file recorded when it was unpacked, if `st` (its lstat now) shows it untouched since:
+   * COPY then need not read it again.
+   */
+  knownDigest(abs: string, st: fs.Stats): string | undefined {
+    const rel = path.relative(this.root, abs);
+    if (!this.tree || !rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    return this.tree.digestOf(rel, st);
   }
 
   /**
@@ -71,8 +94,10 @@ export class BuildContext {
     return resolveInRoot(this.root, rel);
   }
 
+  /** Gives the directory back for the next build (or removes it, for a context opened on disk). */
   async close(): Promise<void> {
-    await fsp.rm(this.root, { recursive: true, force: true });
+    if (this.release) await this.release();
+    else await fsp.rm(this.root, { recursive: true, force: true });
   }
 }
 

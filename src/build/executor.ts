@@ -642,7 +642,11 @@ class BuildRun {
         fromRoot = ws.root;
       }
       const sources: { abs: string; name: string; unpack: boolean; hash: string }[] = [];
-      const hashOpts = { ownership: fromRoot !== undefined && !flags.chown, mtime: (st: fs.Stats) => this.clampTime(st) };
+      const hashOpts = {
+        ownership: fromRoot !== undefined && !flags.chown,
+        mtime: (st: fs.Stats) => this.clampTime(st),
+        ...(fromRoot === undefined ? { knownDigest: (abs: string, st: fs.Stats) => this.ctx.knownDigest(abs, st) } : {}),
+      };
       for (const h of ins.heredocs) {
         await fsp.mkdir(scratch, { recursive: true });
         const file = path.join(scratch, `heredoc-${sources.length}`, h.name);

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../errdefs';
 import type { ImageSummary } from '../wire/docker';
 import { BuildCache } from './cache';
 import { BuildContext } from './context';
+import { ContextDirectories } from './context-directories';
 import { dockerignoreMatcher, parseDockerignore } from './dockerignore';
 import { Builder, type BuildContainerEngine, type BuildImageStore, type BuildOptions, type BuildOutput, type BuilderDeps } from './executor';
 
@@ -24,7 +25,7 @@ export interface BuildServiceImages extends BuildImageStore {
 }
 
 export interface BuildServiceOptions {
-  /** The daemon's data root: the cache index and scratch space live in `<root>/builder`. */
+  /** The daemon's data root: the cache index, scratch space and kept contexts live in `<root>/builder`. */
   root: string;
   images: BuildServiceImages;
   containers: BuildContainerEngine;
@@ -37,11 +38,13 @@ export class BuildService {
   private readonly tmpDir: string;
   private readonly cache: BuildCache;
   private readonly builder: Builder;
+  private readonly contexts: ContextDirectories;
 
   constructor(private readonly o: BuildServiceOptions) {
     this.dir = path.join(o.root, 'builder');
     this.tmpDir = path.join(this.dir, 'tmp');
     this.cache = new BuildCache(this.dir);
+    this.contexts = new ContextDirectories(path.join(this.dir, 'contexts'));
     this.builder = new Builder({
       images: o.images, containers: o.containers, mounter: o.mounter, cache: this.cache, tmpDir: this.tmpDir, fetchBase: o.fetchBase,
     });
@@ -50,6 +53,7 @@ export class BuildService {
   /** Opens the cache index; scratch space a crash left behind is removed (its mounts first). */
   async init(): Promise<void> {
     await this.cache.init();
+    await this.contexts.init();
     await this.cleanTmp();
     await fsp.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
   }
@@ -69,10 +73,10 @@ export class BuildService {
     }
   }
 
-  /** Unpacks the context and builds; the context directory is removed whatever happens. */
+  /** Unpacks the context and builds; the context directory is given back (kept for the next build, or removed) whatever happens. */
   async build(body: Readable, opts: BuildOptions, out: BuildOutput, signal: AbortSignal): Promise<string> {
     const parseIgnore = (text: string) => dockerignoreMatcher(parseDockerignore(text));
-    const ctx = await BuildContext.fromUpload(body, this.tmpDir, opts.dockerfile, parseIgnore);
+    const ctx = await BuildContext.fromUpload(body, this.contexts, opts.dockerfile, parseIgnore);
     try {
       return await this.builder.build(ctx, opts, out, signal);
     } finally {
@@ -115,6 +119,7 @@ export class BuildService {
     const dropped = this.cache.all().filter(([, e]) => all || !used.has(e.image));
     this.cache.remove(dropped.map(([k]) => k));
     await this.cache.flush();
+    await this.contexts.clear();
     const deleted: string[] = [];
     let reclaimed = 0;
     const candidates = [...new Set(dropped.map(([, e]) => e.image))];

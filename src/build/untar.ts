@@ -1,5 +1,6 @@
 // Extracts a tar (build context, ADD archive) into a directory as if chrooted there: every path is resolved with
 // the directory as "/", so neither ".." nor a symlink (from the tar or already present) can lead outside it.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -17,6 +18,47 @@ export interface ExtractOptions {
   keepOwnership: boolean;
   /** Called with each entry's clean relative path before it is written; return false to skip it. */
   filter?: (rel: string, type: string) => boolean;
+  /**
+   * What the directory holds from an earlier extraction into it (a build context's directory is reused): files
+   * that are unchanged are left as they are, and what the new tar lacks is removed. Updated to what this
+   * extraction leaves; `populated` stays false when it fails (the directory is then in no known state).
+   */
+  tree?: ExtractedTree;
+}
+
+/** A regular file as an extraction left it: its content's sha256, and the identity that shows it untouched since. */
+export interface ExtractedFile {
+  digest: string;
+  mode: number;
+  mtimeMs: number;
+  owner: string;
+  ino: number;
+  size: number;
+  /** Any write, chmod, chown or utimes moves the ctime to now, and no call sets it back: a changed ctime means changed. */
+  ctimeMs: number;
+}
+
+/** The regular files of an extracted tree by their real path relative to its root. */
+export class ExtractedTree {
+  files = new Map<string, ExtractedFile>();
+  populated = false;
+
+  /** Bytes of file content the tree holds. */
+  get bytes(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.size;
+    return n;
+  }
+
+  /** The recorded digest of `rel` if `st` (an lstat of it now) shows the same file, untouched since it was written. */
+  digestOf(rel: string, st: fs.Stats): string | undefined {
+    const f = this.files.get(rel);
+    return f && sameFile(f, st) ? f.digest : undefined;
+  }
+}
+
+function sameFile(f: ExtractedFile, st: fs.Stats): boolean {
+  return st.isFile() && st.ino === f.ino && st.size === f.size && st.ctimeMs === f.ctimeMs && (st.mode & 0o7777) === f.mode;
 }
 
 /** The stream decompressed by its magic bytes (gzip, bzip2, xz, zstd, or none), and what it was. */
@@ -113,8 +155,10 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
     if (rel === '') return root;
     let abs = parents.get(rel);
     if (abs === undefined) {
+      if (reuse) await clearWay(rel);
       abs = await resolveInRoot(root, rel);
       await fsp.mkdir(abs, { recursive: true, mode: 0o755 });
+      if (tree) markSeen(realRel(abs));
       parents.set(rel, abs);
     }
     return abs;
@@ -123,6 +167,44 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
   // at a time through the thread pool, the extraction waits on each open, write, chmod, utimes and close in turn
   // (5x slower for a typical context). The event loop gets a turn every few milliseconds all the same.
   let lastYield = performance.now();
+  // Reusing a tree: `seen` holds the real relative paths this tar made (and the directories on the way), so that
+  // what is left over from the earlier tar can be told apart, moved out of the way and, at the end, removed.
+  const tree = opts.tree;
+  const reuse = tree?.populated === true;
+  const previous = tree?.files ?? new Map<string, ExtractedFile>();
+  const next = new Map<string, ExtractedFile>();
+  const seen = new Set<string>();
+  if (tree) tree.populated = false;
+  const realRel = (abs: string) => path.relative(root, abs);
+  const markSeen = (rel: string) => {
+    for (let p = rel; p && p !== '.' && !seen.has(p); p = path.posix.dirname(p)) seen.add(p);
+  };
+  /**
+   * Before a parent directory is resolved in a reused tree: leftovers of the earlier tar on the way (a file or a
+   * symlink where this tar wants a directory) are removed, so the result is what a fresh directory would hold.
+   * Walks one component at a time through real directories only, so no lstat follows a link; a symlink this tar
+   * made is followed by reading it (as resolveInRoot would, "/" and ".." kept inside the root).
+   */
+  const clearWay = async (rel: string, hops = 0): Promise<void> => {
+    const parts = rel.split('/').filter((p) => p && p !== '.');
+    let cur = '';
+    for (let i = 0; i < parts.length; i++) {
+      const step = cur ? `${cur}/${parts[i]}` : parts[i]!;
+      const abs = path.join(root, step);
+      const st = await fsp.lstat(abs).catch(() => undefined);
+      if (!st) return;
+      if (st.isDirectory()) { cur = step; continue; }
+      if (!seen.has(step)) {
+        await fsp.rm(abs, { recursive: true, force: true });
+        parents.clear();
+        return;
+      }
+      if (!st.isSymbolicLink() || hops >= 40) return; // this tar's own file in the way: fail as a fresh tree would
+      const target = await fsp.readlink(abs);
+      const joined = path.posix.normalize(path.posix.join('/', target.startsWith('/') ? '' : cur, target)).replace(/^\/+/, '');
+      return clearWay([joined, ...parts.slice(i + 1)].join('/'), hops + 1);
+    }
+  };
   const named = (h: tar.Header, err: unknown) => {
     if (err instanceof InvalidParameterError) return err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -148,6 +230,7 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
       }
     }
     await feeding;
+    if (reuse) await sweep('');
   } catch (err) {
     extract.destroy();
     await feeding.catch(() => undefined);
@@ -157,6 +240,32 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
     throw err;
   }
   for (const d of dirTimes.reverse()) await fsp.utimes(d.abs, d.mtime, d.mtime).catch(() => undefined);
+  if (tree) {
+    tree.files = next;
+    tree.populated = true;
+  }
+
+  /** Removes what the earlier tar left and this one did not make. */
+  async function sweep(rel: string): Promise<void> {
+    const entries = await fsp.readdir(rel ? path.join(root, rel) : root, { withFileTypes: true });
+    for (const e of entries) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (!seen.has(child)) await fsp.rm(path.join(root, child), { recursive: true, force: true });
+      else if (e.isDirectory()) await sweep(child);
+    }
+  }
+
+  /** Records a regular file just written (or found unchanged) at `target`. */
+  function record(target: string, digest: string, h: tar.Header, st: fs.Stats): void {
+    next.set(realRel(target), {
+      digest, mode: (h.mode ?? 0o644) & 0o7777, mtimeMs: (h.mtime ?? new Date(0)).getTime(), owner: ownerOf(h),
+      ino: st.ino, size: st.size, ctimeMs: st.ctimeMs,
+    });
+  }
+
+  function ownerOf(h: tar.Header): string {
+    return opts.keepOwnership ? `${h.uid ?? 0}:${h.gid ?? 0}` : '';
+  }
 
   /** A regular file from memory: created exclusively (never through a symlink), mode, owner and mtime set. */
   async function writeSmallFile(h: tar.Header, data: Buffer): Promise<void> {
@@ -168,6 +277,17 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
     const target = path.join(dir, parts[parts.length - 1]!);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const mtime = h.mtime ?? new Date(0);
+    const digest = tree ? createHash('sha256').update(data).digest('hex') : '';
+    if (tree) {
+      const real = realRel(target);
+      markSeen(real);
+      const prev = reuse ? previous.get(real) : undefined;
+      if (prev && prev.digest === digest && prev.mode === mode && prev.mtimeMs === mtime.getTime() && prev.owner === ownerOf(h)) {
+        // Synchronous, as the writes below: one lstat is cheaper than a trip through the thread pool.
+        const st = fs.lstatSync(target, { throwIfNoEntry: false });
+        if (st && sameFile(prev, st)) { next.set(real, prev); return; }
+      }
+    }
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
     let fd: number;
     try {
@@ -185,6 +305,7 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
       if (opts.keepOwnership) fs.fchownSync(fd, h.uid ?? 0, h.gid ?? 0);
       fs.fchmodSync(fd, mode);
       fs.futimesSync(fd, mtime, mtime);
+      if (tree) record(target, digest, h, fs.fstatSync(fd));
     } finally {
       fs.closeSync(fd);
     }
@@ -205,6 +326,7 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
     }
     const dir = await resolveParent(parts.slice(0, -1).join('/'));
     const target = path.join(dir, parts[parts.length - 1]!);
+    if (tree) markSeen(realRel(target));
     const existing = await fsp.lstat(target).catch(() => undefined);
     if (existing && !(existing.isDirectory() && type === 'directory')) {
       await fsp.rm(target, { recursive: true, force: true });
@@ -222,7 +344,9 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
       case 'contiguous-file': {
         const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
         const out = fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 });
+        const hash = createHash('sha256');
         try {
+          if (tree) entry.on('data', (c: unknown) => { hash.update(c as Buffer); });
           await pipeline(entry, out);
         } finally {
           if (!out.closed) out.destroy();
@@ -230,6 +354,7 @@ export async function extractTar(input: Readable, root: string, opts: ExtractOpt
         await own(target);
         await fsp.chmod(target, mode);
         await fsp.utimes(target, mtime, mtime);
+        if (tree) record(target, hash.digest('hex'), h, await fsp.lstat(target));
         return;
       }
       case 'symlink':

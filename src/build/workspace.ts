@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { NotFoundError } from '../errdefs';
 
 /** The mounts a step's scratch filesystem needs (host/mount.ts's Mounter in production). */
 export interface WorkspaceMounter {
@@ -24,7 +25,8 @@ export class Workspace {
     /** The step's changes, for the layer. */
     readonly upperDir: string,
     private readonly mounter: WorkspaceMounter,
-    private readonly mounted: boolean,
+    /** Whether the overlay is (still) mounted: known here, so no mount table is read to find out. */
+    private mounted: boolean,
   ) {}
 
   /**
@@ -52,7 +54,13 @@ export class Workspace {
 
   /** Unmounts the overlay; the upper directory stays readable until close(). */
   async unmount(): Promise<void> {
-    if (this.mounted && (await this.mounter.isMountPoint(this.root))) await this.mounter.umount(this.root);
+    if (!this.mounted) return;
+    try {
+      await this.mounter.umount(this.root);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err; // someone unmounted it already
+    }
+    this.mounted = false;
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,16 @@ test('a rebuild reuses every step; a changed file rebuilds from its COPY on; mti
   assert.deepEqual(stepKinds(buildOk([ctx])), ['-', 'cache', 'cache', 'cache', 'run', 'run', 'run']);
   fs.rmSync(path.join(ctx, 'dir/z.txt'));
   assert.deepEqual(stepKinds(buildOk([ctx])), ['-', 'cache', 'cache', 'cache', 'cache', 'cache', 'cache']);
+  // New content of the same size and mtime misses (the daemon keeps the unpacked context from one build to the
+  // next and must not take the file for unchanged), and going back to the old content hits again.
+  const aFile = path.join(ctx, 'a.txt');
+  const aStat = fs.statSync(aFile);
+  fs.writeFileSync(aFile, 'a9\n');
+  fs.utimesSync(aFile, aStat.atime, aStat.mtime);
+  assert.deepEqual(stepKinds(buildOk([ctx])), ['-', 'cache', 'run', 'run', 'run', 'run', 'run']);
+  fs.writeFileSync(aFile, 'a1\n');
+  fs.utimesSync(aFile, aStat.atime, aStat.mtime);
+  assert.deepEqual(stepKinds(buildOk([ctx])), ['-', 'cache', 'cache', 'cache', 'cache', 'cache', 'cache']);
 
   // A different build arg changes the RUN steps (their environment), and so the steps after it (a new parent).
   assert.deepEqual(stepKinds(buildOk(['--build-arg', 'MSG=two', ctx])), ['-', 'cache', 'cache', 'run', 'run', 'run', 'run']);
