@@ -16,6 +16,7 @@ export class FakeNetworkDriver implements NetworkDriver {
   async teardown(netnsPath: string): Promise<void> { this.calls.push(`teardown ${netnsPath}`); }
   async addAddresses(): Promise<void> {}
   async setDnsNames(): Promise<void> {}
+  async removeNetwork(): Promise<void> {}
 }
 
 export class FakeNetns implements NetnsManager {
@@ -23,6 +24,7 @@ export class FakeNetns implements NetnsManager {
   pathOf(id: string): string { return `/run/netns/${id}`; }
   async create(id: string): Promise<string> { this.live.add(id); return this.pathOf(id); }
   async remove(id: string): Promise<void> { this.live.delete(id); }
+  discard(id: string): void { this.live.delete(id); }
   async exists(id: string): Promise<boolean> { return this.live.has(id); }
   async list(): Promise<string[]> { return [...this.live]; }
 }
