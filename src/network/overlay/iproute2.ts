@@ -39,7 +39,8 @@ export function iproute2(opts: { netns?: string } = {}): Iproute2 {
   };
 }
 
-function exec(file: string, args: string[], input?: string): Promise<string> {
+/** Runs a tool with `input` on its stdin; stdout, or a SystemError with the tool's own message (stderr). */
+export function exec(file: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -1,6 +1,6 @@
-// Names on an overlay network, from etcd: the one source of truth for every node. netavark's aardvark-dns answers on
-// the gateway address of each network on this node; netavark writes the lines of the node's own containers, Berth
-// adds the rest to the same file (under netavark's lock, then SIGHUP): containers and tasks on other nodes (their
+// Names on an overlay network, from etcd: the one source of truth for every node. aardvark-dns answers on the
+// gateway address of each network on this node; the bridge driver writes the lines of the node's own containers, the
+// swarm adds the rest to the same file (under the same lock, then SIGHUP): containers and tasks on other nodes (their
 // names and aliases), each service's name (its VIP, or every task's address in dnsrr mode), and tasks.<service>.
 // CONTRACT: implementation in overlay-dns-aardvark.ts.
 
