@@ -42,7 +42,12 @@ import { NetworkDns } from './engine/network-dns';
 import { SandboxTable } from './engine/network-sandboxes';
 import { AddressAllocator } from './network/ipam';
 import { NetworkStore } from './network/network-store';
-import { DEFAULT_AARDVARK, DEFAULT_NETAVARK, Netavark } from './network/netavark';
+import { DEFAULT_AARDVARK } from './network/netavark';
+import { BerthBridgeDriver, bridgeNetworkInfo } from './network/bridge/driver';
+import { errorMessage } from './errdefs';
+import { IprouteBridgeLinks } from './network/bridge/links-iproute';
+import { AardvarkBridgeDns } from './network/bridge/dns';
+import { IptablesBridgeFirewall } from './network/bridge/iptables-firewall';
 import { LinuxNetns } from './network/netns';
 import { SocketHostPorts } from './network/ports';
 import { probeHostInterfaces } from './network/host-interfaces';
@@ -174,20 +179,29 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const networkStore = new NetworkStore(path.join(cfg.dataRoot, 'networks'));
   const sandboxes = new SandboxTable(networkStore);
   const addresses = new AddressAllocator();
-  // netavark's config dir holds aardvark-dns's entries: per daemon, on the exec root's tmpfs.
+  // aardvark-dns's config dir (its per-network files), per daemon, on the exec root's tmpfs; still named after
+  // netavark, whose layout it keeps, so a berthd upgraded in place finds the running aardvark-dns and its files.
   const netavarkConfigDir = path.join(cfg.runRoot, 'netavark');
-  const netavark = new Netavark({ netavark: DEFAULT_NETAVARK, aardvark: DEFAULT_AARDVARK, configDir: netavarkConfigDir });
+  const bridgeDriver = new BerthBridgeDriver({
+    links: new IprouteBridgeLinks(), firewall: new IptablesBridgeFirewall(), dns: new AardvarkBridgeDns(netavarkConfigDir, DEFAULT_AARDVARK), log,
+  });
   const networks = new NetworkService({
     store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
-    ...(cfg.addressPool ? { pool: cfg.addressPool } : {}),
+    driver: bridgeDriver, ...(cfg.addressPool ? { pool: cfg.addressPool } : {}),
   });
-  const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: netavark, log });
+  const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: bridgeDriver, log });
   const endpoints = new NetworkEndpoints({
-    networks, store: networkStore, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: netavark,
+    networks, store: networkStore, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: bridgeDriver,
     netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')), ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
   });
   await networks.init();
   await endpoints.init();
+  // The rules of bridges that are neither a network of this daemon nor under one of its sandboxes (an overlay's
+  // bo- bridge with containers still on it) go: removed while berthd was down, or left by a crash.
+  await bridgeDriver.reconcile([
+    ...networks.all().filter((n) => n.driver === 'bridge').map(bridgeNetworkInfo),
+    ...sandboxes.all().flatMap((s) => s.attachments.flatMap((a) => Object.values(a.opts.network_info))),
+  ]).catch((e) => log.error(`network: reconciling the bridges' rules: ${errorMessage(e)}`));
   // BERTH_TRACE=1: each container's and exec's phase timings in the log (make bench prints their medians).
   const trace = traceFromEnv(process.env, log);
   const containers = new ContainerService({

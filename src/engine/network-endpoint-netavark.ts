@@ -1,4 +1,4 @@
-// One endpoint's interface made and unmade by netavark: setup (with the link-local addresses moby's sandbox adds) and
+// One endpoint's interface made and unmade by the network driver: setup (with the link-local addresses moby's sandbox adds) and
 // teardown, replayed in a scratch namespace when the container's namespace is already gone. Which endpoints to make is
 // network-endpoints.ts's; an overlay's swarm side network-overlay-endpoints.ts's.
 import { isIPv4 } from 'node:net';
@@ -26,21 +26,24 @@ export class NetavarkEndpoints {
     a.ready = true;
   }
 
-  async teardown(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
+  async teardown(s: SandboxRecord, a: Attachment, netnsLive: boolean, namespaceGoes = false): Promise<void> {
+    // The network-wide state of a bridge network lives as long as the network (NetworkDriver.removeNetwork); an
+    // overlay's bridge here lives as long as the node's endpoints on it, so the last one's teardown removes it.
+    const last = !!a.overlay && this.lastOn(a.networkId, s);
     if (netnsLive) {
-      await this.o.driver.teardown(s.netns, a.opts, this.lastOn(a.networkId, s)).catch((e) => {
+      await this.o.driver.teardown(s.netns, a.opts, last, namespaceGoes).catch((e) => {
         if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
       });
       return;
     }
-    // The namespace is gone (its veth with it): netavark cannot find the interface and stops short of the
-    // network's rules. Replay the endpoint in a scratch namespace and tear that down, which removes them all.
+    // The namespace is gone (its veth with it): replay the endpoint in a scratch namespace and tear that down,
+    // which removes its rules and DNS line (and, for an overlay's last, the network's) as a live teardown does.
     const scratch = `${s.containerId}.reap`;
     try {
       const path = await this.o.netns.create(scratch);
       const { port_mappings: _ignored, ...bare } = a.opts;
       await this.o.driver.setup(path, bare).catch(() => undefined);
-      await this.o.driver.teardown(path, a.opts, this.lastOn(a.networkId, s));
+      await this.o.driver.teardown(path, a.opts, last, true);
     } catch (e) {
       this.o.log.error(`network cleanup of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
     } finally {
@@ -49,9 +52,8 @@ export class NetavarkEndpoints {
   }
 
   /**
-   * Whether no sandbox but `s` has a set-up endpoint on the network: netavark then removes the network's rules,
-   * and Berth mends what it gets wrong doing so. When unsure (an endpoint half set up) it answers yes: mending is
-   * harmless.
+   * Whether no sandbox but `s` has a set-up endpoint on the network. When unsure (an endpoint half set up) it
+   * answers yes: the next endpoint makes the network's state again.
    */
   private lastOn(networkId: string, s: SandboxRecord): boolean {
     return !this.o.sandboxes.all().some((o) => o !== s && o.containerId !== s.containerId && o.attachments.some((x) => x.networkId === networkId && x.ready));

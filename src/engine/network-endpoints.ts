@@ -13,7 +13,8 @@ import { failpoint } from '../store/failpoint';
 import { overlaps, overlaps6, parseSubnet, parseSubnet6 } from '../network/addresses';
 import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
 import type { AddressAllocator } from '../network/ipam';
-import type { NetavarkNetwork, NetavarkOptions, NetworkDriver } from '../network/netavark';
+import type { NetavarkOptions, NetworkDriver } from '../network/netavark';
+import { bridgeNetworkInfo } from '../network/bridge/driver';
 import type { NetnsManager } from '../network/netns';
 import type { Attachment, NetworkRecord, NetworkStore, SandboxRecord } from '../network/network-store';
 import type { HostPorts, PublishedPort } from '../network/ports';
@@ -186,12 +187,7 @@ export class NetworkEndpoints {
     const dnsAliases = ep.aliases.filter(isDnsFileName);
     // Aliases that running containers' links on this network give this one (see NetworkDns.linkAliasesOn).
     const linkAliases = dns ? this.o.dns.linkAliasesOn(n.id, c.id).filter((a) => !dnsNames.includes(a)) : [];
-    const info: NetavarkNetwork = {
-      // netavark names its iptables chains after a hash of this name: the ID keeps two daemons' "bridge" apart.
-      name: n.id, id: n.id, driver: 'bridge', network_interface: n.bridge,
-      subnets: [{ subnet: n.subnet, gateway: n.gateway }, ...(subnet6 ? [{ subnet: n.subnet6!, gateway: n.gateway6! }] : [])],
-      ipv6_enabled: !!subnet6, internal: n.internal, dns_enabled: dns, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' },
-    };
+    const info = bridgeNetworkInfo(n);
     const opts: NetavarkOptions = {
       container_id: c.id,
       container_name: c.name,
@@ -235,18 +231,20 @@ export class NetworkEndpoints {
   private async teardownSandbox(s: SandboxRecord): Promise<void> {
     const live = await this.o.netns.exists(s.containerId);
     for (const a of [...s.attachments].reverse()) {
-      await this.teardownAttachment(s, a, live);
+      await this.teardownAttachment(s, a, live, true);
       if (a.ready) this.o.events.publish('network', 'disconnect', a.networkId, { container: s.containerId, name: a.networkName, type: driverOf(a) });
     }
-    await this.o.netns.remove(s.containerId).catch((e) => this.o.log.error(`remove netns of ${s.containerId.slice(0, 12)}: ${errorMessage(e)}`));
+    // Unmounting the namespace (a process, and the kernel's cleanup) is nobody's wait: a start again waits for it.
+    this.o.netns.discard(s.containerId, (e) => this.o.log.error(`remove netns of ${s.containerId.slice(0, 12)}: ${errorMessage(e)}`));
     await this.o.ports.release(s.containerId);
     await this.o.sandboxes.remove(s);
     await this.o.dns.refreshLinkAliases(linkedNetworks(s.attachments));
   }
 
-  private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
-    if (!a.overlay) return this.netavark.teardown(s, a, netnsLive);
-    return this.overlays.teardown(s, a, netnsLive);
+  /** `namespaceGoes`: the sandbox's namespace is removed next (stop, not disconnect), its interfaces with it. */
+  private async teardownAttachment(s: SandboxRecord, a: Attachment, netnsLive: boolean, namespaceGoes = false): Promise<void> {
+    if (!a.overlay) return this.netavark.teardown(s, a, netnsLive, namespaceGoes);
+    return this.overlays.teardown(s, a, netnsLive, namespaceGoes);
   }
 
   // ---------- network connect and disconnect ----------

@@ -79,11 +79,11 @@ export class OverlayEndpoints {
   }
 
   /** Tears an overlay endpoint down: leave (the endpoint withdrawn) before netavark, left (the address freed) after. */
-  async teardown(s: SandboxRecord, a: Attachment, netnsLive: boolean): Promise<void> {
+  async teardown(s: SandboxRecord, a: Attachment, netnsLive: boolean, namespaceGoes = false): Promise<void> {
     const port = this.o.networks.overlayPort();
     if (port) await port.leave(a.networkId, s.containerId).catch((e) => this.o.log.error(`overlay leave of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`));
     // Before the join answered there is no interface, rule or DNS line of this endpoint to remove.
-    if (a.ip) await this.o.netavark.teardown(s, a, netnsLive);
+    if (a.ip) await this.o.netavark.teardown(s, a, netnsLive, namespaceGoes);
     await this.release({ networkId: a.networkId, containerId: s.containerId });
   }
 

@@ -15,6 +15,8 @@ import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../
 import { POOL_OVERLAPS, checkedIpam, isV6Config, type AddressAllocator } from '../network/ipam';
 import type { Attachment, NetworkRecord, NetworkStore } from '../network/network-store';
 import type { SandboxTable } from './network-sandboxes';
+import type { NetworkDriver } from '../network/netavark';
+import { bridgeNetworkInfo } from '../network/bridge/driver';
 import type { OverlayAttachments, OverlayNetworkInfo } from './overlay-port';
 
 /** Where subnets for the default bridge and user networks come from, in /24s, away from Docker's and podman's. */
@@ -40,6 +42,8 @@ export interface NetworkServiceOptions {
   /** The default bridge's interface name (daemon flag --bridge; unique per daemon on one host). */
   bridgeName: string;
   pool?: string;
+  /** Removes a removed bridge network's bridge and rules from the host. */
+  driver?: Pick<NetworkDriver, 'removeNetwork'>;
   log: { info(msg: string): void; error(msg: string): void };
 }
 
@@ -308,6 +312,11 @@ export class NetworkService {
     if (active.length) {
       const list = active.map((e) => `name:"${e.name}" id:"${e.containerId.slice(0, 12)}"`).join(', ');
       throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${list})`);
+    }
+    if (n.driver === 'bridge') {
+      // The record goes even if the host refuses: a leftover rule is reconciled at the next start, a network that
+      // cannot be removed would stay forever.
+      await this.o.driver?.removeNetwork(bridgeNetworkInfo(n)).catch((e) => this.o.log.error(`network ${n.name}: removing its bridge and rules: ${errorMessage(e)}`));
     }
     await this.o.store.removeNetwork(n.id);
     this.networks.delete(n.id);

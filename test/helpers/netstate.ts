@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { TestDaemon } from './daemon';
 import type { NetworkInspect } from './api-types';
 
@@ -173,15 +174,34 @@ export class NetState {
     return left;
   }
 
+  /**
+   * The snapshot once it equals `expected`, or the last one after `ms`: a stopped or removed container's veth and
+   * namespace are deleted just after the answer (decision 19), so a leak is what is still there after a while.
+   */
+  async settledSnapshot(expected: NetSnapshot, ms = 10_000): Promise<NetSnapshot> {
+    let s = this.snapshot();
+    for (const until = Date.now() + ms; !isDeepStrictEqual(s, expected) && Date.now() < until; s = this.snapshot()) await new Promise((r) => setTimeout(r, 250));
+    return s;
+  }
+
   /** Everything at once, for before/after comparisons. */
   snapshot(): NetSnapshot {
     return { links: this.links(), rules: this.rules(), netns: this.netns(), leases: this.leases(), dns: this.dns() };
   }
 
+  /** A rule of the default bridge's own (forwarding, isolation, NAT), not a container's (no port chain, DNAT or port). */
+  private defaultBridgeOwn(rule: string): boolean {
+    const b = this.d.bridge.replace(/\./g, '\\.');
+    return new RegExp(`(-i|-o) ${b}( |$)|BERTH-[FDN]-${b}( |$)`).test(rule) && !/BERTH-P-|--to-destination|--dport/.test(rule);
+  }
+
   /** What is left once every container is gone (and with `networksGone` every user network): should be empty. */
   leftovers(): string[] {
     const s = this.snapshot();
-    return [...s.links.map((l) => `link ${l}`), ...s.rules.map((r) => `rule ${r}`), ...s.netns.map((n) => `netns ${n}`),
+    // The default bridge itself (not its ports) and its network-wide rules are the daemon's for its life, as docker0
+    // and its rules are dockerd's (decision 19).
+    return [...s.links.filter((l) => l !== this.d.bridge).map((l) => `link ${l}`),
+      ...s.rules.filter((r) => !this.defaultBridgeOwn(r)).map((r) => `rule ${r}`), ...s.netns.map((n) => `netns ${n}`),
       ...s.leases.map((l) => `lease ${l}`), ...s.dns.map((e) => `dns ${e}`)];
   }
 }

@@ -217,7 +217,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     const p1 = ok(['port', 'web1', '80/tcp']).split('\n').find((l) => l.startsWith('0.0.0.0:'))!.split(':')[1];
     assert.match(fail(['run', '-d', '--name', 'clash2', '-p', `${p1}:80`, 'web']), new RegExp(`Bind for 0\\.0\\.0\\.0:${p1} failed: port is already allocated`));
     // A second container still gets the port once the first has let it go.
-    assert.deepEqual(state.snapshot(), before, 'no veth, rule, namespace or lease from the failed starts');
+    assert.deepEqual(await state.settledSnapshot(before), before, 'no veth, rule, namespace or lease from the failed starts');
     ok(['rm', 'clash1', 'clash2']);
     assert.match(fail(['run', '--rm', '--network', 'ghostnet', 'busybox', 'true']), /network ghostnet not found/);
     assert.match(fail(['run', '--rm', '--ip', '10.210.0.99', 'busybox', 'true']), /user specified IP address is supported on user defined networks only/);
@@ -225,7 +225,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(fail(['run', '--rm', '-p', '70000:80', 'busybox', 'true']), /invalid (host )?port|Invalid hostPort/i);
     assert.match(fail(['run', '--rm', '--mac-address', 'nonsense', 'busybox', 'true']), /nonsense is not a valid mac address|invalid MAC address/);
     assert.equal(ok(['ps', '-aq', '--filter', 'status=created']).trim(), '');
-    assert.deepEqual(state.snapshot(), before);
+    assert.deepEqual(await state.settledSnapshot(before), before);
   });
 
   await t.test('the default bridge moves off a subnet that the host has come to route', async () => {

@@ -62,7 +62,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     assert.match(out.stdout, /Origin: Debian/, out.stderr);
     await d.start();
     assert.deepEqual(view(), before);
-    assert.deepEqual(state.snapshot(), snap);
+    assert.deepEqual(await state.settledSnapshot(snap), snap);
     // The restarted daemon still owns the host port, and new containers find the old ones by name.
     assert.match(d.docker(['run', '--rm', '-p', `${port}:80`, 'busybox', 'true']).stderr, /port is already allocated/);
     ok(['run', '--rm', '--network', 'keep', 'busybox', 'ping', '-c1', '-W2', 'db']);
@@ -86,7 +86,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     await until(() => spawnSync('kill', ['-0', String(pid)]).status !== 0, 'the container to die');
     await d.start();
     await until(() => inspect('victim').State.Status === 'exited', 'the exit to be seen');
-    assert.deepEqual(state.snapshot(), snap, 'no veth, rule, namespace, lease or DNS entry of the dead container');
+    assert.deepEqual(await state.settledSnapshot(snap), snap, 'no veth, rule, namespace, lease or DNS entry of the dead container');
     assert.equal(await portFree(vport), true, 'its host port is free again');
     // The others were left alone.
     assert.equal(curl(`http://127.0.0.1:${port}/`).out, 'kept-page\n');
@@ -95,7 +95,7 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
     ok(['start', 'victim']);
     await until(() => curl(`http://127.0.0.1:${vport}/`).out === 'kept-page\n', 'the restarted victim to answer');
     ok(['rm', '-f', 'victim']);
-    assert.deepEqual(state.snapshot(), snap);
+    assert.deepEqual(await state.settledSnapshot(snap), snap);
   });
 
   await t.test('berthd killed half-way through a container\'s start (after netavark set it up): start-up undoes it', async () => {
@@ -116,13 +116,13 @@ test('networks across berthd restarts and crashes', { timeout: 600_000 }, async 
       delete process.env.BERTH_FAILPOINTS;
     }
     await d.start();
-    assert.deepEqual(state.snapshot(), snap);
+    assert.deepEqual(await state.settledSnapshot(snap), snap);
     assert.equal(await portFree(hport), true);
     assert.notEqual(inspect('half').State.Status, 'running');
     ok(['start', 'half']);
     await until(() => curl(`http://127.0.0.1:${hport}/`).out === 'kept-page\n', 'half to answer once started');
     ok(['rm', '-f', 'half']);
-    assert.deepEqual(state.snapshot(), snap);
+    assert.deepEqual(await state.settledSnapshot(snap), snap);
   });
 
   await t.test('nothing is left once the containers and the network are gone', async () => {

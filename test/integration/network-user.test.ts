@@ -126,7 +126,7 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(fail(['run', '--rm', '--network', 'front', '--ip', '10.99.99.99', 'busybox', 'true']), /no configured subnet or ip-range contain the IP address 10\.99\.99\.99/);
     assert.match(fail(['run', '--rm', '--network', 'front', '--ip', `${base}.254`, 'busybox', 'true']), /is the gateway of network front/);
     for (const id of ok(['ps', '-aq', '--filter', 'status=created']).split('\n').filter(Boolean)) ok(['rm', id]);
-    assert.deepEqual(state.snapshot(), before);
+    assert.deepEqual(await state.settledSnapshot(before), before);
   });
 
   await t.test('networks are isolated from each other; --internal has no way out', () => {

@@ -38,6 +38,7 @@ class RecordingDriver implements NetworkDriver {
   async teardown(): Promise<void> { this.log.push('netavark teardown'); }
   async addAddresses(): Promise<void> {}
   async setDnsNames(): Promise<void> {}
+  async removeNetwork(): Promise<void> {}
 }
 
 interface World {
