@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench, the network: (1) `run --rm busybox true` on the default bridge against `--network none` — the
-# network's share of start-up (netns, veth, addresses, netavark's iptables rules) — through Berth, and with PEERS=1
+# network's share of start-up (netns, veth, addresses, the bridge driver's work) — through Berth, and with PEERS=1
 # through Debian's dockerd with its own bridge and iptables rules; (2) the throughput of a 1 GiB transfer from the
 # host into a container through a published port (127.0.0.1:P, DNAT) against the same transfer to the container's
 # own IP (routed over the bridge), through Berth and with PEERS=1 through dockerd (whose 127.0.0.1 goes through
@@ -82,7 +82,7 @@ setsid bin/berthd --data-root "$BASE/berth" --exec-root "$BRUN" -H "unix://$BSOC
 BERTHD_PID=$!
 bench/await-daemon.sh berthd "$BERTHD_PID" "$BSOCK" "$BASE/berthd.log" 100 || exit 1
 bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null || { say "import into berthd failed"; exit 1; }
-# A container that stays, so the bridge (and netavark's per-network rules) exist throughout, as on a host in use.
+# A container that stays, so the bridge and its per-network rules exist throughout, as on a host in use.
 bdocker run -d --name bench-keep busybox sleep 3600 >/dev/null || { say "berthd: run on the bridge failed"; exit 1; }
 
 dockerd_ok=''
@@ -182,7 +182,7 @@ const ms = (k) => (med(k) == null ? `n/a${start[k]?.error ? ` (${start[k].error.
 console.log(`\nnetwork: \`run --rm busybox true\`, median of ${runs}, interleaved`);
 console.log('| | bridge ms | --network none ms | the network\'s share ms | bridge / none |');
 console.log('|---|---|---|---|---|');
-console.log(`| Berth (netavark) | ${ms('berth-bridge')} | ${ms('berth-none')} | ${d(med('berth-bridge'), med('berth-none'))} | ${x(med('berth-bridge'), med('berth-none'))} |`);
+console.log(`| Berth | ${ms('berth-bridge')} | ${ms('berth-none')} | ${d(med('berth-bridge'), med('berth-none'))} | ${x(med('berth-bridge'), med('berth-none'))} |`);
 if (start['dockerd-bridge']) console.log(`| Debian's dockerd (libnetwork) | ${ms('dockerd-bridge')} | ${ms('dockerd-none')} | ${d(med('dockerd-bridge'), med('dockerd-none'))} | ${x(med('dockerd-bridge'), med('dockerd-none'))} |`);
 if (med('berth-bridge') && med('dockerd-bridge')) console.log(`Berth / dockerd on the bridge: ${x(med('berth-bridge'), med('dockerd-bridge'))}`);
 const mibs = (v) => (v ? (bytes / 1048576 / (v / 1000)).toFixed(0) : 'n/a');
