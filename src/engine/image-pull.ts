@@ -306,7 +306,9 @@ export class ImagePuller {
         if (downloadError !== undefined) throw this.downloadError(downloadError, desc, ref);
         // Verified bytes that do not unpack to the config's diff ID are bad content: not worth resuming.
         await fsp.rm(this.partialFile(desc), { force: true });
-        if (/diff ID mismatch/.test(errorMessage(err))) throw new InvalidParameterError(`layer ${desc.digest} of ${ref.familiar()} does not unpack to the diff ID its image config names: ${errorMessage(err)}`);
+        if (/^layer diff ID mismatch/.test(errorMessage(err))) {
+          throw new InvalidParameterError(`layer ${desc.digest} of ${ref.familiar()} does not unpack to the diff ID its image config names: ${errorMessage(err).replace(/^layer diff ID mismatch/, 'digest mismatch')}`);
+        }
         throw err instanceof BerthError ? err : new SystemError(`failed to register layer ${desc.digest}: ${errorMessage(err)}`);
       }
       try {
