@@ -180,30 +180,35 @@ export class ContentStore {
       await discardPartialFile(out, ingest);
       throw err;
     }
-    const digest = hasher.digest;
+    return this.pending(ingest, hasher.digest, hasher.size, () => fsp.rm(ingest, { force: true }));
+  }
+
+  /** A written, verified ingest file whose commit renames it into place under `digest`. */
+  private pending(file: string, digest: string, size: number, abort: () => Promise<void>, written: Promise<void> = Promise.resolve()): PendingBlob {
     const target = this.path(digest);
     return {
       digest,
-      size: hasher.size,
+      size,
       commit: async () => {
         try {
-          await fsp.rename(ingest, target);
+          await written;
+          await fsp.rename(file, target);
         } catch (err) {
-          await fsp.rm(ingest, { force: true });
+          await fsp.rm(file, { force: true });
           throw err;
         }
         await fsyncDir(this.blobsDir);
         failpoint('blob-committed');
       },
-      abort: () => fsp.rm(ingest, { force: true }),
+      abort,
     };
   }
 
   /**
    * An ingest fed by a pass-through in someone else's pipeline (a pull writes the layer tar while unpacking it,
    * in one pass): every chunk is written before it goes on. The caller, which hashed the same bytes, seals it
-   * under their digest; it is not fsynced here: the caller makes it durable (one syncfs for a whole pull)
-   * before commit().
+   * under their digest; sealing starts its flush to disk without waiting for it, and the caller makes the
+   * store durable (one syncfs for a whole pull) before commit().
    */
   async openTee(): Promise<IngestTee> {
     await fsp.mkdir(this.ingestDir, { recursive: true });
@@ -226,24 +231,12 @@ export class ContentStore {
       discard,
       seal: async (digest: string) => {
         if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
-        await close();
+        // Its writeback starts now, not awaited: the other layers of a pull keep streaming meanwhile, and the
+        // pull's one syncfs finds less left to write. A commit waits for it (long done by then).
+        const flushed = fh.datasync().finally(close);
+        flushed.catch(() => undefined);
         failpoint('ingest-written');
-        const target = this.path(digest);
-        return {
-          digest,
-          size,
-          commit: async () => {
-            try {
-              await fsp.rename(file, target);
-            } catch (err) {
-              await fsp.rm(file, { force: true });
-              throw err;
-            }
-            await fsyncDir(this.blobsDir);
-            failpoint('blob-committed');
-          },
-          abort: discard,
-        };
+        return this.pending(file, digest, size, async () => { await flushed.catch(() => undefined); await discard(); }, flushed);
       },
     };
   }
