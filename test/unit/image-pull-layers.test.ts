@@ -108,3 +108,32 @@ test('an aborted prepared layer leaves nothing', async () => {
     assert.deepEqual(leftovers(root), []);
   });
 });
+
+test('two pulls sharing a base prepare it both at once: the second commit reuses the first and leaves no temporary', async () => {
+  await withStore(async (images, root) => {
+    const base = await makeTar([{ name: 'bin/sh', data: 'sh' }]);
+    const a = await makeTar([{ name: 'a', data: 'a' }]);
+    const b = await makeTar([{ name: 'b', data: 'b' }]);
+    const [baseId, aId, bId] = [sha256Digest(base), sha256Digest(a), sha256Digest(b)];
+    const blob = 'sha256:' + 'd'.repeat(64);
+    const [base1, top1, base2, top2] = await Promise.all([
+      images.prepareLayer(null, Readable.from([base]), baseId, blob),
+      images.prepareLayer(baseId, Readable.from([a]), aId, blob),
+      images.prepareLayer(null, Readable.from([base]), baseId, blob),
+      images.prepareLayer(baseId, Readable.from([b]), bId, blob),
+    ]);
+    await images.syncStore();
+    const lease1 = images.beginLease();
+    const lease2 = images.beginLease();
+    const r1 = await base1.commit(lease1);
+    await top1.commit(lease1);
+    const r2 = await base2.commit(lease2);
+    await top2.commit(lease2);
+    assert.deepEqual(r2, r1);
+    assert.equal(images.hasLayer(baseId, aId) && images.hasLayer(baseId, bId), true);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'layers')).filter((n) => n.startsWith('.tmp-')), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'ingest')).filter((n) => n !== 'partial'), []);
+    await images.endLease(lease1, false);
+    await images.endLease(lease2, false);
+  });
+});
