@@ -184,14 +184,13 @@ export class ContentStore {
   }
 
   /** A written, verified ingest file whose commit renames it into place under `digest`. */
-  private pending(file: string, digest: string, size: number, abort: () => Promise<void>, written: Promise<void> = Promise.resolve()): PendingBlob {
+  private pending(file: string, digest: string, size: number, abort: () => Promise<void>): PendingBlob {
     const target = this.path(digest);
     return {
       digest,
       size,
       commit: async () => {
         try {
-          await written;
           await fsp.rename(file, target);
         } catch (err) {
           await fsp.rm(file, { force: true });
@@ -207,8 +206,9 @@ export class ContentStore {
   /**
    * An ingest fed by a pass-through in someone else's pipeline (a pull writes the layer tar while unpacking it,
    * in one pass): every chunk is written before it goes on. The caller, which hashed the same bytes, seals it
-   * under their digest; sealing starts its flush to disk without waiting for it, and the caller makes the
-   * store durable (one syncfs for a whole pull) before commit().
+   * under their digest; it is not fsynced here: the caller makes it durable (one syncfs for a whole pull)
+   * before commit(). (An fsync started at seal, to overlap the flush with the layers still streaming, was
+   * measured: no gain under load, so it is not done.)
    */
   async openTee(): Promise<IngestTee> {
     await fsp.mkdir(this.ingestDir, { recursive: true });
@@ -231,12 +231,9 @@ export class ContentStore {
       discard,
       seal: async (digest: string) => {
         if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
-        // Its writeback starts now, not awaited: the other layers of a pull keep streaming meanwhile, and the
-        // pull's one syncfs finds less left to write. A commit waits for it (long done by then).
-        const flushed = fh.datasync().finally(close);
-        flushed.catch(() => undefined);
+        await close();
         failpoint('ingest-written');
-        return this.pending(file, digest, size, async () => { await flushed.catch(() => undefined); await discard(); }, flushed);
+        return this.pending(file, digest, size, discard);
       },
     };
   }
