@@ -1,17 +1,16 @@
 // docker pull: a manifest (an index resolved to the wanted platform), its config, and the layers not already here,
-// downloaded in parallel, resumed, verified, and extracted in order into the local image store.
-import { createHash, type Hash } from 'node:crypto';
-import * as fs from 'node:fs';
+// each streamed in one pass from the registry to its unpacked directory, in parallel, then committed in order.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { BerthError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import { decompressWithTool } from '../host/decompress';
+import { BlobRefusedError, downloadBlob } from './blob-download';
+import { decompress } from '../image/unpack';
 import type { BlobSources } from '../image/blob-sources';
 import { sha256Digest } from '../image/content-store';
 import { chainIdNext } from '../image/layer-store';
-import type { Lease, LocalImages } from '../image/local-images';
+import type { LocalImages, PreparedLayer } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
 import { parseNormalizedNamed, truncateId, type ImageReference } from '../wire/reference';
 import { RegistryResponseError, RegistryUnreachableError, readSmall, type RegistryClient, type RegistrySession } from '../registry/client';
@@ -20,13 +19,11 @@ import { isSha256Digest } from '../wire/digest';
 import type { AuthConfig } from '../wire/distribution';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
 import { publishImageEvent, type EventBus } from './events';
-import { Counter, LayerProgress, type Progress } from './layer-progress';
+import { LayerProgress, type Progress } from './layer-progress';
 import { registryHost, scopeOf } from './registry-auth';
 
 /** Docker's default: max-concurrent-downloads 3. */
 const DOWNLOAD_CONCURRENCY = 3;
-/** A dropped download is continued with a Range request this many times before the pull fails. */
-const DOWNLOAD_ATTEMPTS = 5;
 const MAX_MANIFEST = 4 * 1024 * 1024;
 const MAX_CONFIG = 8 * 1024 * 1024;
 
@@ -57,13 +54,6 @@ async function readReply(res: Readable, limit: number, what: string, session: Re
     return await readSmall(res, limit);
   } catch (err) {
     throw new SystemError(`reading ${what} from ${session.origin}: ${err instanceof Error && err.message === 'aborted' ? 'the registry closed the connection before the end of the reply' : errorMessage(err)}`);
-  }
-}
-
-/** A blob download that ran past the size its descriptor gives. */
-class OversizeBlobError extends Error {
-  constructor(digest: string, size: number) {
-    super(`the registry sent more than the ${size} bytes its manifest gives for ${digest}`);
   }
 }
 
@@ -157,20 +147,32 @@ export class ImagePuller {
       const bars = manifest.layers.map((l) => new LayerProgress(progress, truncateId(l.digest)));
       for (let i = 0; i < bars.length; i++) bars[i]!.status(missing.includes(i) ? 'Pulling fs layer' : 'Already exists');
       for (const i of missing.slice(DOWNLOAD_CONCURRENCY)) bars[i]!.status('Waiting');
-      // Downloads run in parallel (bounded); extraction follows in layer order as each download completes.
+      // Each layer in one pass (download, verify, decompress, keep the tar, unpack), a bounded number at once;
+      // none is visible until all are through, flushed to disk by one sync, and committed in layer order.
       const slot = semaphore(DOWNLOAD_CONCURRENCY);
-      const downloads = new Map(missing.map((i) => [i, slot(() => this.downloadBlob(session, ref, manifest.layers[i]!, scope, bars[i]!))]));
-      for (const p of downloads.values()) p.catch(() => undefined);
-      // On failure every downloaded blob stays: the layers extracted so far go with the failed pull's lease,
-      // and the next pull takes them from the partial area instead of the network.
+      const prepared = new Map(missing.map((i) => [i, slot(() => this.fetchLayer(session, ref, manifest.layers[i]!, parents[i]!, diffIds[i]!, scope, bars[i]!))]));
+      const settled = await Promise.allSettled(prepared.values());
+      const failure = settled.find((r) => r.status === 'rejected');
+      if (failure) {
+        // On failure every downloaded blob stays in the partial area: the next pull takes it from there.
+        for (const r of settled) if (r.status === 'fulfilled') await r.value.abort();
+        throw (failure as PromiseRejectedResult).reason;
+      }
+      // The compressed downloads go before the sync: deleted while still in the page cache, they are never written.
+      for (const i of missing) await fsp.rm(this.partialFile(manifest.layers[i]!), { force: true });
+      let committed = 0;
       try {
+        if (missing.length) await this.o.images.syncStore();
         for (const i of missing) {
-          const file = await downloads.get(i)!;
-          await this.extract(lease, parents[i]!, diffIds[i]!, manifest.layers[i]!, file, bars[i]!, ref);
+          const layer = await prepared.get(i)!;
+          await layer.commit(lease);
+          committed++;
+          bars[i]!.status('Pull complete');
+          const desc = manifest.layers[i]!;
+          await this.o.sources.add(diffIds[i]!, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: registryHost(ref.domain), repository: ref.path });
         }
       } finally {
-        // Nothing keeps writing into the partial area once the pull has ended (what is there is resumed next time).
-        await Promise.allSettled(downloads.values());
+        for (const i of missing.slice(committed)) await (await prepared.get(i)!).abort();
       }
       const refs: ImageReference[] = [];
       if (tagRef) refs.push(tagRef);
@@ -179,8 +181,6 @@ export class ImagePuller {
       for (const r of refs) if (r.digest === undefined) publishImageEvent(this.o.events, this.o.images, 'tag', stored, r.familiar());
       publishImageEvent(this.o.events, this.o.images, 'pull', stored, refs[0]?.familiar() ?? stored);
       failed = false;
-      // Only now: a layer may appear twice in one manifest, and its download serves both.
-      for (const i of missing) await fsp.rm(path.join(this.o.images.partialDir, manifest.layers[i]!.digest.slice(7)), { force: true });
     } finally {
       await this.o.images.endLease(lease, failed);
     }
@@ -276,110 +276,58 @@ export class ImagePuller {
     return body;
   }
 
+  private partialFile(desc: Descriptor): string {
+    return path.join(this.o.images.partialDir, desc.digest.slice(7));
+  }
+
   /**
-   * Downloads a blob into the content store's partial area, continuing what an earlier attempt (or an
-   * interrupted pull) left with a Range request; verifies size and digest. Resolves to the file.
+   * One layer in one pass: the blob streamed from the registry (continuing what an earlier pull kept, kept in
+   * turn for the next), verified by digest as it passes, decompressed and unpacked with its tar written beside.
+   * The same blob twice in a manifest, or in two pulls at once, is downloaded once: the later one reads it back
+   * from the partial area.
    */
-  private downloadBlob(session: RegistrySession, ref: ImageReference, desc: Descriptor, scope: string, bar: LayerProgress): Promise<string> {
+  private fetchLayer(session: RegistrySession, ref: ImageReference, desc: Descriptor, parent: string | null, diffId: string, scope: string, bar: LayerProgress): Promise<PreparedLayer> {
     return this.downloads.run(desc.digest, async () => {
-      await fsp.mkdir(this.o.images.partialDir, { recursive: true });
-      const file = path.join(this.o.images.partialDir, desc.digest.slice(7));
-      let lastError: unknown;
-      // The hash runs along with the download; after a failed attempt it is rebuilt from the bytes on disk.
-      let hash: Hash | null = null;
-      let hashed = 0;
-      for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
-        const have = await fsp.stat(file).then((st) => st.size, () => 0);
-        if (have > desc.size) await fsp.truncate(file, 0);
-        const offset = have > desc.size ? 0 : have;
-        if (hash === null || hashed !== offset) {
-          hash = createHash('sha256');
-          if (offset > 0) for await (const c of fs.createReadStream(file, { end: offset - 1 })) hash.update(c as Buffer);
-          hashed = offset;
+      const download = downloadBlob({
+        session, url: `/v2/${ref.path}/blobs/${desc.digest}`, scope, desc, file: this.partialFile(desc),
+        onBytes: (n) => bar.bytes('Downloading', n, desc.size),
+      });
+      download.done.catch(() => undefined);
+      // Node has no zstd: Debian's zstd decompresses (the layer store then sees a plain tar).
+      const tar = desc.mediaType === MediaTypes.ociLayerZstd ? decompressWithTool('zstd', download.stream) : await decompress(download.stream);
+      let layer: PreparedLayer;
+      try {
+        layer = await this.o.images.prepareLayer(parent, tar, diffId, desc.digest);
+      } catch (err) {
+        tar.destroy();
+        download.stream.destroy();
+        // A cut or corrupt download is named as such, not as the gzip or tar error it caused downstream.
+        const downloadError = await download.done.then(() => undefined, (e: unknown) => e);
+        if (downloadError !== undefined) throw this.downloadError(downloadError, desc, ref);
+        // Verified bytes that do not unpack to the config's diff ID are bad content: not worth resuming.
+        await fsp.rm(this.partialFile(desc), { force: true });
+        if (/^layer diff ID mismatch/.test(errorMessage(err))) {
+          throw new InvalidParameterError(`layer ${desc.digest} of ${ref.familiar()} does not unpack to the diff ID its image config names: ${errorMessage(err).replace(/^layer diff ID mismatch/, 'digest mismatch')}`);
         }
-        if (offset === desc.size) break;
-        try {
-          const reply = await session.request('GET', `/v2/${ref.path}/blobs/${desc.digest}`, {
-            scope, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, ok: (st) => st === 200 || st === 206,
-          });
-          const res = reply.res;
-          let start = 0;
-          if (res.statusCode === 206) {
-            const m = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
-            start = m ? Number(m[1]) : -1;
-          }
-          if (start !== offset) {
-            // No usable range (200, or a range elsewhere): start over from the first byte.
-            if (start !== 0) { res.resume(); if (res.statusCode === 206) continue; }
-            await fsp.truncate(file, 0).catch(() => undefined);
-            hash = createHash('sha256');
-            hashed = 0;
-          }
-          const base = hashed;
-          const h = hash;
-          const counter = new Counter((n) => bar.bytes('Downloading', base + n, desc.size));
-          let received = 0;
-          const feed = new Transform({
-            transform(chunk: Buffer, _e, cb) {
-              received += chunk.length;
-              // Refused as it happens: a registry sending more than the manifest says must not fill the disk first.
-              if (base + received > desc.size) { cb(new OversizeBlobError(desc.digest, desc.size)); return; }
-              h.update(chunk);
-              cb(null, chunk);
-            },
-          });
-          try {
-            await pipeline(res, counter, feed, fs.createWriteStream(file, { flags: base > 0 ? 'a' : 'w' }));
-          } catch (err) {
-            hash = null;
-            throw err;
-          }
-          hashed = base + counter.count;
-          lastError = undefined;
-        } catch (err) {
-          lastError = err;
-          // The registry refused (not a dropped connection), or lied about the size: no point in retrying.
-          if (err instanceof RegistryResponseError) throw this.pullError(err, ref);
-          if (err instanceof OversizeBlobError) {
-            await fsp.rm(file, { force: true });
-            throw new SystemError(`failed to download layer ${desc.digest} of ${ref.familiar()}: ${err.message}`);
-          }
-          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-        }
+        throw err instanceof BerthError ? err : new SystemError(`failed to register layer ${desc.digest}: ${errorMessage(err)}`);
       }
-      const size = await fsp.stat(file).then((st) => st.size, () => 0);
-      if (size !== desc.size || hash === null || hashed !== size) {
-        if (size > desc.size) await fsp.rm(file, { force: true });
-        throw new SystemError(`failed to download layer ${desc.digest} of ${ref.familiar()}: got ${size} of ${desc.size} bytes${lastError ? `: ${errorMessage(lastError)}` : ''}`);
+      try {
+        await download.done;
+      } catch (err) {
+        await layer.abort();
+        throw this.downloadError(err, desc, ref);
       }
       bar.status('Verifying Checksum');
-      const actual = 'sha256:' + hash.digest('hex');
-      if (actual !== desc.digest) {
-        await fsp.rm(file, { force: true });
-        throw new InvalidParameterError(`filesystem layer verification failed for digest ${desc.digest}: got ${actual}`);
-      }
       bar.status('Download complete');
-      return file;
+      bar.bytes('Extracting', desc.size, desc.size, true);
+      return layer;
     });
   }
 
-  private async extract(lease: Lease, parent: string | null, diffId: string, desc: Descriptor, file: string, bar: LayerProgress, ref: ImageReference): Promise<void> {
-    const counter = new Counter((n) => bar.bytes('Extracting', n, desc.size));
-    // Large reads: the tar is hashed, stored and unpacked chunk by chunk, and each chunk costs calls.
-    let source: Readable = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
-    // Node has no zstd: Debian's zstd decompresses (the layer store then sees a plain tar).
-    if (desc.mediaType === MediaTypes.ociLayerZstd) source = decompressWithTool('zstd', source);
-    try {
-      await this.o.images.addLayer(parent, source, lease, diffId, desc.digest);
-    } catch (err) {
-      // Verified bytes that do not unpack to the config's diff ID are bad content: not worth resuming.
-      await fsp.rm(file, { force: true });
-      if (/^digest mismatch/.test(errorMessage(err))) throw new InvalidParameterError(`layer ${desc.digest} of ${ref.familiar()} does not unpack to the diff ID its image config names: ${errorMessage(err)}`);
-      throw err instanceof BerthError ? err : new SystemError(`failed to register layer ${desc.digest}: ${errorMessage(err)}`);
-    }
-    bar.bytes('Extracting', desc.size, desc.size, true);
-    bar.status('Pull complete');
-    await this.o.sources.add(diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: registryHost(ref.domain), repository: ref.path });
+  private downloadError(err: unknown, desc: Descriptor, ref: ImageReference): Error {
+    if (err instanceof BlobRefusedError) return this.pullError(err.refusal, ref);
+    if (err instanceof InvalidParameterError) return err;
+    return new SystemError(`failed to download layer ${desc.digest} of ${ref.familiar()}: ${errorMessage(err).replace(/^failed to download layer \S+: /, '')}`);
   }
 
   /** Docker's wording for a pull the registry refuses. */

@@ -72,6 +72,15 @@ export interface PendingBlob extends BlobInfo {
   abort(): Promise<void>;
 }
 
+/** See ContentStore.openTee(). */
+export interface IngestTee {
+  /** The pass-through to put in the pipeline. */
+  tee: Transform;
+  /** Once the pipeline ended: the written bytes, to be committed under `digest` (the caller's hash of them). */
+  seal(digest: string): Promise<PendingBlob>;
+  discard(): Promise<void>;
+}
+
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
@@ -171,22 +180,61 @@ export class ContentStore {
       await discardPartialFile(out, ingest);
       throw err;
     }
-    const digest = hasher.digest;
+    return this.pending(ingest, hasher.digest, hasher.size, () => fsp.rm(ingest, { force: true }));
+  }
+
+  /** A written, verified ingest file whose commit renames it into place under `digest`. */
+  private pending(file: string, digest: string, size: number, abort: () => Promise<void>): PendingBlob {
     const target = this.path(digest);
     return {
       digest,
-      size: hasher.size,
+      size,
       commit: async () => {
         try {
-          await fsp.rename(ingest, target);
+          await fsp.rename(file, target);
         } catch (err) {
-          await fsp.rm(ingest, { force: true });
+          await fsp.rm(file, { force: true });
           throw err;
         }
         await fsyncDir(this.blobsDir);
         failpoint('blob-committed');
       },
-      abort: () => fsp.rm(ingest, { force: true }),
+      abort,
+    };
+  }
+
+  /**
+   * An ingest fed by a pass-through in someone else's pipeline (a pull writes the layer tar while unpacking it,
+   * in one pass): every chunk is written before it goes on. The caller, which hashed the same bytes, seals it
+   * under their digest; it is not fsynced here: the caller makes it durable (one syncfs for a whole pull)
+   * before commit(). (An fsync started at seal, to overlap the flush with the layers still streaming, was
+   * measured: no gain under load, so it is not done.)
+   */
+  async openTee(): Promise<IngestTee> {
+    await fsp.mkdir(this.ingestDir, { recursive: true });
+    const file = path.join(this.ingestDir, randomBytes(8).toString('hex'));
+    const fh = await fsp.open(file, 'wx', 0o644);
+    let size = 0;
+    let closed = false;
+    const close = async () => { if (!closed) { closed = true; await fh.close(); } };
+    const tee = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        fh.write(chunk).then(() => { size += chunk.length; cb(null, chunk); }, cb);
+      },
+    });
+    const discard = async () => {
+      await close().catch(() => undefined);
+      await fsp.rm(file, { force: true });
+    };
+    return {
+      tee,
+      discard,
+      seal: async (digest: string) => {
+        if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
+        await close();
+        failpoint('ingest-written');
+        return this.pending(file, digest, size, discard);
+      },
     };
   }
 

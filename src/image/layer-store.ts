@@ -32,6 +32,16 @@ export interface PendingLayer {
   abort(): Promise<void>;
 }
 
+export interface PrepareOptions {
+  expectedDiffId?: string;
+  compressedDigest?: string;
+  /**
+   * The parent is being prepared at the same time (a pull unpacks its layers in parallel): an unpacked
+   * layer does not depend on its parent's files, only its commit does, and commit() still refuses a missing parent.
+   */
+  parentMayFollow?: boolean;
+}
+
 const LAYER_META = 'layer.json';
 const TEMP_PREFIX = '.tmp-';
 
@@ -142,8 +152,8 @@ export class LayerStore {
   }
 
   /** The first half of register(): unpacks into a temporary directory; commit() moves it into place. */
-  async prepare(tarStream: Readable, parent: string | null, opts: { expectedDiffId?: string; compressedDigest?: string } = {}): Promise<PendingLayer> {
-    if (parent !== null && !this.layers.has(parent)) throw new NotFoundError(`parent layer ${parent} does not exist`);
+  async prepare(tarStream: Readable, parent: string | null, opts: PrepareOptions = {}): Promise<PendingLayer> {
+    if (parent !== null && !opts.parentMayFollow && !this.layers.has(parent)) throw new NotFoundError(`parent layer ${parent} does not exist`);
     const tmp = path.join(this.layersDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
     let rec: LayerRecord;

@@ -1,15 +1,16 @@
 // The node's images: the content, layer and image stores behind one lock, with leases and garbage collection.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, pipeline as pipelineCb } from 'node:stream';
+import { HostFilesystemSync, type FilesystemSync } from '../host/filesystem-sync';
 import { HostSpecialFiles, type SpecialFiles } from '../host/special-files';
 import { failpoint } from '../store/failpoint';
 import { KeyedMutex } from '../util/mutex';
 import type { ImageConfig } from '../wire/oci';
 import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
-import { ContentStore } from './content-store';
+import { ContentStore, type PendingBlob } from './content-store';
 import { ImageStore } from './image-store';
-import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord } from './layer-store';
+import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord, type PendingLayer } from './layer-store';
 import { parseAnyReference, type ImageReference } from '../wire/reference';
 import { decompress } from './unpack';
 
@@ -50,12 +51,24 @@ export interface LocalImagesOptions {
   /** The daemon's data root; everything lives under `<root>/image/`. */
   root: string;
   special?: SpecialFiles;
+  /** Makes a pull's unpacked layers durable in one flush (syncStore()). */
+  sync?: FilesystemSync;
   usage?: ImageUsage;
+}
+
+/** A pulled layer unpacked and its tar written, in one pass, not yet visible: sync the store, then commit in layer order. */
+export interface PreparedLayer {
+  diffId: string;
+  chainId: string;
+  /** Renames the tar blob and the layer into place under `lease` (the parent must be committed by now). */
+  commit(lease: Lease): Promise<LayerRecord>;
+  abort(): Promise<void>;
 }
 
 export class LocalImages {
   readonly root: string;
   readonly special: SpecialFiles;
+  private readonly sync: FilesystemSync;
   readonly content: ContentStore;
   readonly layers: LayerStore;
   /** Configs, references and parents; change it only inside locked(). */
@@ -70,6 +83,7 @@ export class LocalImages {
   constructor(opts: LocalImagesOptions) {
     this.root = path.join(opts.root, 'image');
     this.special = opts.special ?? new HostSpecialFiles();
+    this.sync = opts.sync ?? new HostFilesystemSync();
     this.usage = opts.usage ?? (() => undefined);
     this.content = new ContentStore(this.root);
     this.layers = new LayerStore(this.root, this.special);
@@ -263,6 +277,48 @@ export class LocalImages {
       this.take(lease, rec.chainId);
       return rec;
     });
+  }
+
+  /**
+   * A pull's layer in one pass: the uncompressed tar stream is written as the layer's blob while it is
+   * unpacked (and hashed once, by the unpacker) on top of `parent`, which may still be on its way. Nothing
+   * is visible until commit(); content whose diff ID is not `expectedDiffId` is refused and nothing is kept.
+   */
+  async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string): Promise<PreparedLayer> {
+    const ingest = await this.content.openTee();
+    const teed = pipelineCb(tarStream, ingest.tee, () => { /* errors reach the unpacker */ });
+    let layer: PendingLayer;
+    let blob: PendingBlob;
+    try {
+      layer = await this.layers.prepare(teed, parent, { expectedDiffId, compressedDigest, parentMayFollow: true });
+    } catch (err) {
+      await ingest.discard();
+      throw err;
+    }
+    try {
+      blob = await ingest.seal(layer.diffId);
+    } catch (err) {
+      await layer.abort();
+      await ingest.discard();
+      throw err;
+    }
+    return {
+      diffId: layer.diffId,
+      chainId: layer.chainId,
+      abort: async () => { await layer.abort(); await blob.abort(); },
+      commit: (lease) => this.locked(async () => {
+        await blob.commit();
+        this.take(lease, layer.diffId);
+        const rec = await layer.commit();
+        this.take(lease, rec.chainId);
+        return rec;
+      }),
+    };
+  }
+
+  /** Everything written under the store so far, on disk: what prepareLayer() wrote, before it is committed. */
+  async syncStore(): Promise<void> {
+    await this.sync.syncFilesystem(this.root);
   }
 
   /**

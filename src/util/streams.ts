@@ -17,7 +17,8 @@ export async function peek(source: Readable | AsyncIterable<Buffer>, n: number):
     for (;;) {
       const r = await it.next();
       if (r.done) return;
-      yield Buffer.from(r.value);
+      // No copy of what already is a Buffer: a layer's bytes pass through here chunk by chunk.
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
     }
   }
   return { head, stream: Readable.from(rest(), { objectMode: false }) };

@@ -1,0 +1,9 @@
+// A FilesystemSync for unit tests (the real one is HostFilesystemSync in src/host/filesystem-sync.ts): counts the calls.
+import type { FilesystemSync } from '../../src/host/filesystem-sync';
+
+export class FakeFilesystemSync implements FilesystemSync {
+  readonly synced: string[] = [];
+  async syncFilesystem(path: string): Promise<void> {
+    this.synced.push(path);
+  }
+}
