@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ramInBytes } from './util/units';
 import { DEFAULT_CONFIG, startDaemon, stderrLogger, type DaemonConfig } from './daemon';
-import { parseSubnet } from './network/addresses';
+import { parseAddressPoolFlag, parseAddressPools, parseBridgeIp, parseFixedCidr } from './network/address-pools';
 
 const USAGE = `Usage: berthd [OPTIONS]
 
@@ -16,8 +16,10 @@ Options:
   --default-runtime NAME  crun (default) or runc
   --pidfile PATH         write the daemon's PID here (default <exec-root>/berthd.pid)
   --bridge NAME          the default bridge's interface name (default berth0; at most 15 characters)
-  --default-address-pool base=CIDR,size=24
-                         where network subnets come from (default base=10.210.0.0/16,size=24)
+  --default-address-pool base=CIDR,size=N
+                         where network subnets come from (default base=10.210.0.0/16,size=24; repeatable)
+  --bip ADDRESS/PREFIX   the default bridge's address and subnet, e.g. 10.210.0.1/16 (default: a /21 of the pools)
+  --fixed-cidr CIDR      the default bridge's container addresses, inside its subnet
   --swarm-control-port N swarm mode's control endpoint (join) on the advertise address (default 2377)
   --etcd-client-port N   this node's etcd member, clients (default 2379)
   --etcd-peer-port N     this node's etcd member, peers (default 2380)
@@ -30,17 +32,20 @@ async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', (err) => stderrLogger.error(`uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => stderrLogger.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
   const flags = new Map<string, string>();
+  const poolFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--bip', '--fixed-cidr', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
     const value = inline ?? argv[++i];
     if (value === undefined) { process.stderr.write(`berthd: flag needs an argument: ${a}\n`); process.exit(2); }
+    // Repeatable: every --default-address-pool is a pool, in order, as dockerd's.
+    if (key === '--default-address-pool') poolFlags.push(value);
     flags.set(key, value);
   }
   const configFile = flags.get('--config-file') ?? '/etc/berth/daemon.json';
@@ -58,8 +63,7 @@ async function main(argv: string[]): Promise<void> {
   if (typeof fileCfg.bridge === 'string') cfg.bridge = fileCfg.bridge;
   if (typeof fileCfg.experimental === 'boolean') cfg.experimental = fileCfg.experimental;
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
-  const pools = fileCfg['default-address-pools'];
-  if (Array.isArray(pools) && pools.length) cfg.addressPool = addressPool(pools[0] as { base?: unknown; size?: unknown });
+  if (fileCfg['default-address-pools'] !== undefined) cfg.addressPools = parseAddressPools(fileCfg['default-address-pools']);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);
   if (flags.has('--data-root')) cfg.dataRoot = flags.get('--data-root')!;
@@ -68,10 +72,11 @@ async function main(argv: string[]): Promise<void> {
     if (!flags.has('--host') && !fileCfg.hosts) cfg.socket = path.join(cfg.runRoot, 'berth.sock');
   }
   if (flags.has('--bridge')) cfg.bridge = flags.get('--bridge')!;
-  if (flags.has('--default-address-pool')) {
-    const kv = Object.fromEntries(flags.get('--default-address-pool')!.split(',').map((p) => p.split(/=(.*)/s) as [string, string]));
-    cfg.addressPool = addressPool({ base: kv.base, size: kv.size === undefined ? undefined : Number(kv.size) });
-  }
+  if (poolFlags.length) cfg.addressPools = poolFlags.map(parseAddressPoolFlag);
+  const bip = flags.get('--bip') ?? fileCfg.bip;
+  if (bip !== undefined && bip !== '') cfg.bridgeIp = parseBridgeIp(bip);
+  const fixedCidr = flags.get('--fixed-cidr') ?? fileCfg['fixed-cidr'];
+  if (fixedCidr !== undefined && fixedCidr !== '') cfg.fixedCidr = parseFixedCidr(fixedCidr, cfg.bridgeIp);
   // Several daemons on one host (tests) each need their own swarm ports.
   cfg.swarmPorts = { ...cfg.swarmPorts };
   for (const [flag, key] of [['--swarm-control-port', 'control'], ['--etcd-client-port', 'etcdClient'], ['--etcd-peer-port', 'etcdPeer']] as const) {
@@ -106,17 +111,3 @@ main(process.argv.slice(2)).catch((err: Error) => {
   stderrLogger.error(err.message);
   process.exit(1);
 });
-
-/**
- * Docker's default address pool ({"base": "10.10.0.0/16", "size": 24}): Berth hands out /24s, so only size 24 is
- * taken (a clear error at start for any other), from a base of /24 or wider.
- */
-function addressPool(p: { base?: unknown; size?: unknown }): string {
-  const base = String(p.base ?? '');
-  const prefix = (() => { try { return parseSubnet(base).prefix; } catch { return undefined; } })();
-  if (prefix === undefined || prefix > 24) {
-    throw new Error(`default address pool: invalid base ${JSON.stringify(base)}: an IPv4 CIDR of /24 or wider`);
-  }
-  if (p.size !== undefined && Number(p.size) !== 24) throw new Error(`default address pool: size ${String(p.size)}: Berth allocates /24 subnets only`);
-  return base;
-}

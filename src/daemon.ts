@@ -40,6 +40,8 @@ import { NetworkService, type ContainerDirectory } from './engine/networks';
 import { NetworkEndpoints } from './engine/network-endpoints';
 import { NetworkDns } from './engine/network-dns';
 import { SandboxTable } from './engine/network-sandboxes';
+import type { AddressPool, BridgeIp } from './network/address-pools';
+import type { Subnet4 } from './network/addresses';
 import { AddressAllocator } from './network/ipam';
 import { NetworkStore } from './network/network-store';
 import { DEFAULT_AARDVARK } from './network/netavark';
@@ -101,8 +103,12 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** The default bridge's interface name (--bridge, daemon.json "bridge"); unique per daemon on one host. */
   bridge: string;
-  /** Where network subnets come from, in /24s (--default-address-pool, daemon.json "default-address-pools"). */
-  addressPool?: string;
+  /** Where network subnets come from (--default-address-pool, daemon.json "default-address-pools"). */
+  addressPools?: AddressPool[];
+  /** The default bridge's address and subnet (--bip, daemon.json "bip"). */
+  bridgeIp?: BridgeIp;
+  /** The default bridge's container addresses (--fixed-cidr, daemon.json "fixed-cidr"). */
+  fixedCidr?: Subnet4;
   /** The criu binary runc checkpoints and restores with (scripts/criu.sh installs it). */
   criu: string;
   /** Reported as Docker's experimental mode (daemon.json "experimental"); the docker CLI shows `checkpoint` only then. */
@@ -187,7 +193,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const networks = new NetworkService({
     store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
-    driver: bridgeDriver, ...(cfg.addressPool ? { pool: cfg.addressPool } : {}),
+    driver: bridgeDriver,
+    ...(cfg.addressPools ? { pools: cfg.addressPools } : {}),
+    ...(cfg.bridgeIp ? { bridgeIp: cfg.bridgeIp } : {}),
+    ...(cfg.fixedCidr ? { fixedCidr: cfg.fixedCidr } : {}),
   });
   const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: bridgeDriver, log });
   const endpoints = new NetworkEndpoints({

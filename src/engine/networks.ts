@@ -8,9 +8,10 @@ import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, No
 import type { EventBus } from './events';
 import { KeyedMutex } from '../util/mutex';
 import {
-  bigToIp6, firstHost, freeSubnets, freeSubnets6, intToIp, overlaps, overlaps6, parseSubnet, parseSubnet6, subnet6String, subnetString, ulaPrefix,
+  bigToIp6, contains, firstHost, freeSubnets, freeSubnets6, intToIp, overlaps, overlaps6, parseSubnet, parseSubnet6, subnet6String, subnetString, ulaPrefix,
   type Subnet4, type Subnet6,
 } from '../network/addresses';
+import { DEFAULT_ADDRESS_POOLS, bridgePrefixIn, type AddressPool, type BridgeIp } from '../network/address-pools';
 import { probeHostRoutes6, type HostRouteProbe, type HostRouteProbe6 } from '../network/host-routes';
 import { POOL_OVERLAPS, checkedIpam, isV6Config, type AddressAllocator } from '../network/ipam';
 import type { Attachment, NetworkRecord, NetworkStore } from '../network/network-store';
@@ -19,9 +20,6 @@ import type { NetworkDriver } from '../network/netavark';
 import { bridgeNetworkInfo } from '../network/bridge/driver';
 import type { OverlayAttachments, OverlayNetworkInfo } from './overlay-port';
 
-/** Where subnets for the default bridge and user networks come from, in /24s, away from Docker's and podman's. */
-export const DEFAULT_POOL = '10.210.0.0/16';
-const POOL_PREFIX = 24;
 const MAX_IFNAME = 15;
 
 /** What the network side needs of the containers (their service, passed in by daemon.ts). */
@@ -41,22 +39,27 @@ export interface NetworkServiceOptions {
   events: EventBus;
   /** The default bridge's interface name (daemon flag --bridge; unique per daemon on one host). */
   bridgeName: string;
-  pool?: string;
   /** Removes a removed bridge network's bridge and rules from the host. */
   driver?: Pick<NetworkDriver, 'removeNetwork'>;
+  /** Where the default bridge (without bridgeIp) and user networks get subnets (default DEFAULT_ADDRESS_POOLS). */
+  pools?: readonly AddressPool[];
+  /** daemon.json "bip": the default bridge's address and subnet. */
+  bridgeIp?: BridgeIp;
+  /** daemon.json "fixed-cidr": the default bridge's container addresses (its subnet too, without bridgeIp). */
+  fixedCidr?: Subnet4;
   log: { info(msg: string): void; error(msg: string): void };
 }
 
 export class NetworkService {
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly lock = new KeyedMutex();
-  private readonly pool: Subnet4;
+  private readonly pools: readonly AddressPool[];
 
   constructor(private readonly o: NetworkServiceOptions) {
     if (o.bridgeName.length > MAX_IFNAME || !/^[A-Za-z0-9_.-]+$/.test(o.bridgeName)) {
       throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(o.bridgeName)}: at most ${MAX_IFNAME} letters, digits, '_', '.' or '-'`);
     }
-    this.pool = parseSubnet(o.pool ?? DEFAULT_POOL);
+    this.pools = o.pools?.length ? o.pools : DEFAULT_ADDRESS_POOLS;
     this.routes6 = o.routes6 ?? probeHostRoutes6;
   }
 
@@ -102,21 +105,25 @@ export class NetworkService {
 
   private async ensureDefaultBridge(): Promise<void> {
     const bridge = this.byName('bridge');
-    const inUse = (n: NetworkRecord) => this.o.sandboxes.uses(n.id);
-    if (bridge && !inUse(bridge)) {
-      // Another daemon (or docker0) may have taken the subnet, or the daemon's --bridge changed, since last time.
-      const routes = await this.o.routes();
-      const clash = routes.find((r) => r.dev !== bridge.bridge && overlaps(r.dst, parseSubnet(bridge.subnet)));
-      if (clash || bridge.bridge !== this.o.bridgeName) {
-        if (clash) this.o.log.info(`network: the default bridge's subnet ${bridge.subnet} is now routed by ${clash.dev}; choosing another`);
-        bridge.bridge = this.o.bridgeName;
-        bridge.options['com.docker.network.bridge.name'] = this.o.bridgeName;
-        if (clash) this.setSubnet(bridge, await this.chooseSubnet(bridge.id));
-        await this.save(bridge);
+    if (bridge) {
+      const misfit = await this.defaultBridgeMisfit(bridge);
+      if (!misfit && bridge.bridge === this.o.bridgeName && bridge.ipRange === this.fixedRange()) return;
+      if (this.o.sandboxes.uses(bridge.id)) {
+        // Its containers hold addresses of the old subnet on a live bridge: moving it would cut them off.
+        if (misfit) this.o.log.info(`network: the default bridge stays on ${bridge.subnet} although ${misfit}: running containers are attached to it (it moves at a start with none)`);
+        return;
       }
+      bridge.bridge = this.o.bridgeName;
+      bridge.options['com.docker.network.bridge.name'] = this.o.bridgeName;
+      if (misfit) {
+        const old = bridge.subnet;
+        await this.placeDefaultBridge(bridge);
+        this.o.log.info(`network: the default bridge moves from ${old} to ${bridge.subnet}: ${misfit}`);
+      }
+      bridge.ipRange = this.fixedRange();
+      await this.save(bridge);
       return;
     }
-    if (bridge) return;
     const rec = this.newRecord({
       name: 'bridge', driver: 'bridge', builtin: true, bridge: this.o.bridgeName,
       options: {
@@ -128,9 +135,54 @@ export class NetworkService {
         'com.docker.network.driver.mtu': '1500',
       },
     });
-    this.setSubnet(rec, await this.chooseSubnet(rec.id));
+    await this.placeDefaultBridge(rec);
+    rec.ipRange = this.fixedRange();
     await this.save(rec);
     this.o.log.info(`network: default bridge ${rec.bridge} on ${rec.subnet}`);
+  }
+
+  /** The default bridge's container addresses as fixed-cidr limits them ('' for its whole subnet). */
+  private fixedRange(): string {
+    return this.o.fixedCidr ? subnetString(this.o.fixedCidr) : '';
+  }
+
+  /** Why the stored default bridge's subnet no longer fits this start's settings and host, or undefined when it does. */
+  private async defaultBridgeMisfit(bridge: NetworkRecord): Promise<string | undefined> {
+    const subnet = parseSubnet(bridge.subnet);
+    // Another daemon (or docker0, a VPN) may have come to route the subnet since last time.
+    const clash = (await this.o.routes()).find((r) => r.dev !== bridge.bridge && r.dev !== this.o.bridgeName && overlaps(r.dst, subnet));
+    if (clash) return `the host routes ${subnetString(clash.dst)} via ${clash.dev}`;
+    const want = this.wantedBridgeSubnet();
+    if (want) {
+      const same = subnetString(want.subnet) === bridge.subnet && intToIp(want.gateway) === bridge.gateway;
+      return same ? undefined : `the daemon's ${this.o.bridgeIp ? 'bip' : 'fixed-cidr'} asks for ${intToIp(want.gateway)}/${want.subnet.prefix}`;
+    }
+    const pool = this.pools.find((p) => p.base.prefix <= subnet.prefix && contains(p.base, subnet.base));
+    if (!pool) return `${bridge.subnet} is outside the address pools`;
+    if (subnet.prefix > bridgePrefixIn(pool)) return `a /${subnet.prefix} is smaller than the default bridge's /${bridgePrefixIn(pool)}`;
+    return undefined;
+  }
+
+  /** The default bridge's subnet as bip (or else fixed-cidr, as dockerd takes it) sets it; undefined to pick from the pools. */
+  private wantedBridgeSubnet(): BridgeIp | undefined {
+    if (this.o.bridgeIp) return this.o.bridgeIp;
+    if (this.o.fixedCidr) return { subnet: this.o.fixedCidr, gateway: firstHost(this.o.fixedCidr) };
+    return undefined;
+  }
+
+  /** Gives the default bridge its subnet: bip's (refused when the host routes it elsewhere), or a free one of the pools. */
+  private async placeDefaultBridge(n: NetworkRecord): Promise<void> {
+    const want = this.wantedBridgeSubnet();
+    if (!want) {
+      this.setSubnet(n, await this.chooseSubnet(bridgePrefixIn, n.id));
+      return;
+    }
+    const clash = (await this.o.routes()).find((r) => r.dst.prefix > 0 && r.dev !== this.o.bridgeName && overlaps(r.dst, want.subnet));
+    if (clash) throw new InvalidParameterError(`${this.o.bridgeIp ? 'bip' : 'fixed-cidr'}: ${subnetString(want.subnet)} overlaps ${subnetString(clash.dst)}, which the host routes via ${clash.dev}`);
+    const mine = this.ownSubnets(n.id).find((s) => overlaps(s, want.subnet));
+    if (mine) throw new InvalidParameterError(`${this.o.bridgeIp ? 'bip' : 'fixed-cidr'}: ${subnetString(want.subnet)} overlaps network subnet ${subnetString(mine)}`);
+    n.subnet = subnetString(want.subnet);
+    n.gateway = intToIp(want.gateway);
   }
 
   private setSubnet(n: NetworkRecord, s: Subnet4): void {
@@ -138,12 +190,19 @@ export class NetworkService {
     n.gateway = intToIp(firstHost(s));
   }
 
-  /** A free /24 of the pool: not routed on the host, not used by another of our networks; the start is random. */
-  private async chooseSubnet(exceptId = ''): Promise<Subnet4> {
+  /**
+   * A free subnet of the pools, in their order, of the size `prefixIn` gives each (a user network's: the pool's size):
+   * not routed on the host, not used by another of our networks; the start in each pool is random, so daemons on one
+   * host spread over it.
+   */
+  private async chooseSubnet(prefixIn: (p: AddressPool) => number = (p) => p.size, exceptId = ''): Promise<Subnet4> {
     const used = [...(await this.o.routes()).map((r) => r.dst), ...this.ownSubnets(exceptId)];
-    const count = 2 ** (POOL_PREFIX - this.pool.prefix);
-    for (const s of freeSubnets(this.pool, POOL_PREFIX, used, randomInt(count))) return s;
-    throw new ForbiddenError(`could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network (${subnetString(this.pool)} is used up)`);
+    for (const pool of this.pools) {
+      const prefix = prefixIn(pool);
+      for (const s of freeSubnets(pool.base, prefix, used, randomInt(2 ** (prefix - pool.base.prefix)))) return s;
+    }
+    const pools = this.pools.map((p) => subnetString(p.base)).join(', ');
+    throw new ForbiddenError(`could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network (${pools} used up)`);
   }
 
   private ownSubnets(exceptId = ''): Subnet4[] {

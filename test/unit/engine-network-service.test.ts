@@ -11,29 +11,42 @@ import { EventBus } from '../../src/engine/events';
 import { NetworkDns } from '../../src/engine/network-dns';
 import { NetworkEndpoints } from '../../src/engine/network-endpoints';
 import { SandboxTable } from '../../src/engine/network-sandboxes';
-import { NetworkService } from '../../src/engine/networks';
-import { parseSubnet } from '../../src/network/addresses';
+import { NetworkService, type NetworkServiceOptions } from '../../src/engine/networks';
+import { parseAddressPools, parseBridgeIp, parseFixedCidr } from '../../src/network/address-pools';
+import { overlaps, parseSubnet } from '../../src/network/addresses';
 import { AddressAllocator, POOL_OVERLAPS } from '../../src/network/ipam';
-import { NetworkStore } from '../../src/network/network-store';
+import { NetworkStore, type Attachment } from '../../src/network/network-store';
 import { FakeContainerDirectory, FakeHostPorts, FakeHostRoutes, FakeNetns, FakeNetworkDriver } from '../fakes/network-ports';
 
 const log = { info: () => undefined, error: () => undefined };
 
+/**
+ * The pool of most tests: four /24s, the default bridge on the last one (bip), so three are left for user networks.
+ */
+const SMALL_POOL: AddressSettings = { pools: [{ base: parseSubnet('10.210.0.0/22'), size: 24 }], bridgeIp: parseBridgeIp('10.210.3.1/24') };
+
+type AddressSettings = Pick<NetworkServiceOptions, 'pools' | 'bridgeIp' | 'fixedCidr'>;
+
+/**
+ * A NetworkService on fakes, initialised, given to `fn`. `o.root`: the store's directory, kept afterwards (a second
+ * call on it is a daemon's restart); `o.routes`, `o.log`: the host routes and log to start with.
+ */
 async function withNetworks(fn: (t: {
   networks: NetworkService; endpoints: NetworkEndpoints; routes: FakeHostRoutes; containers: FakeContainerDirectory; actions: string[];
-}) => Promise<void>, pool = '10.210.0.0/22'): Promise<void> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
+  sandboxes: SandboxTable;
+}) => Promise<void>, settings: AddressSettings = SMALL_POOL, o: { root?: string; routes?: FakeHostRoutes; log?: { info(m: string): void; error(m: string): void } } = {}): Promise<void> {
+  const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
   try {
     const store = new NetworkStore(root);
     const sandboxes = new SandboxTable(store);
     const addresses = new AddressAllocator();
-    const routes = new FakeHostRoutes();
+    const routes = o.routes ?? new FakeHostRoutes();
     const containers = new FakeContainerDirectory();
     const events = new EventBus();
     const actions: string[] = [];
     events.subscribe((ev) => { if (ev.Type === 'network') actions.push(`${ev.Action} ${ev.Actor.Attributes.name ?? ''}`); });
     const routes6 = async () => [];
-    const networks = new NetworkService({ store, sandboxes, addresses, containers, routes: routes.probe, routes6, events, bridgeName: 'berthtest0', pool, log });
+    const networks = new NetworkService({ store, sandboxes, addresses, containers, routes: routes.probe, routes6, events, bridgeName: 'berthtest0', ...settings, log: o.log ?? log });
     const driver = new FakeNetworkDriver();
     const dns = new NetworkDns({ networks, sandboxes, containers, driver, log });
     const endpoints = new NetworkEndpoints({
@@ -41,9 +54,9 @@ async function withNetworks(fn: (t: {
     });
     await networks.init();
     await endpoints.init();
-    await fn({ networks, endpoints, routes, containers, actions });
+    await fn({ networks, endpoints, routes, containers, actions, sandboxes });
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    if (!o.root) fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -56,13 +69,77 @@ function createdContainer(id: string, name: string): ContainerRecord {
   } as ContainerRecord;
 }
 
-test('init makes the predefined networks; the default bridge takes a /24 of the pool', () => withNetworks(async ({ networks }) => {
+test('init makes the predefined networks; the default bridge takes a /21 of the pool, user networks its /24s', () => withNetworks(async ({ networks }) => {
   assert.deepEqual(networks.all().map((n) => n.name).sort(), ['bridge', 'host', 'none']);
   const bridge = networks.get('bridge');
   assert.equal(bridge.bridge, 'berthtest0');
-  assert.match(bridge.subnet, /^10\.210\.[0-3]\.0\/24$/);
-  assert.equal(bridge.gateway, bridge.subnet.replace(/0\/24$/, '1'));
-}));
+  assert.match(bridge.subnet, /^10\.210\.\d+\.0\/21$/);
+  assert.equal(Number(bridge.subnet.split('.')[2]) % 8, 0, 'aligned on a /21');
+  assert.equal(bridge.gateway, bridge.subnet.replace(/0\/21$/, '1'));
+  assert.equal(bridge.ipRange, '');
+  const user = networks.get((await networks.create({ Name: 'front' })).Id);
+  assert.match(user.subnet, /^10\.210\.\d+\.0\/24$/);
+  assert.ok(!overlaps(parseSubnet(user.subnet), parseSubnet(bridge.subnet)));
+}, { pools: parseAddressPools([{ base: '10.210.0.0/16', size: 24 }]) }));
+
+test('bip sets the default bridge, fixed-cidr its containers\' range; pools of /16s give it a /16 as dockerd\'s', async () => {
+  await withNetworks(async ({ networks }) => {
+    const bridge = networks.get('bridge');
+    assert.deepEqual([bridge.subnet, bridge.gateway, bridge.ipRange], ['10.99.0.0/16', '10.99.0.7', '10.99.4.0/22']);
+    assert.equal(networks.get((await networks.create({ Name: 'front' })).Id).subnet.split('.').slice(0, 2).join('.'), '10.98');
+  }, {
+    pools: parseAddressPools([{ base: '10.98.0.0/16', size: 24 }]), bridgeIp: parseBridgeIp('10.99.0.7/16'),
+    fixedCidr: parseFixedCidr('10.99.4.0/22', parseBridgeIp('10.99.0.7/16')),
+  });
+  // fixed-cidr alone is the bridge's subnet, as dockerd takes it.
+  await withNetworks(async ({ networks }) => {
+    assert.deepEqual([networks.get('bridge').subnet, networks.get('bridge').gateway], ['10.97.1.0/24', '10.97.1.1']);
+  }, { fixedCidr: parseFixedCidr('10.97.1.0/24') });
+  await withNetworks(async ({ networks }) => {
+    assert.match(networks.get('bridge').subnet, /^10\.(6[4-7])\.0\.0\/16$/);
+    assert.match(networks.get((await networks.create({ Name: 'front' })).Id).subnet, /^10\.(6[4-7])\.0\.0\/16$/);
+  }, { pools: parseAddressPools([{ base: '10.64.0.0/14', size: 16 }]) });
+});
+
+test('a bip the host routes elsewhere stops the start, by name', async () => {
+  const routes = new FakeHostRoutes();
+  routes.routes = [{ dst: parseSubnet('10.99.3.0/24'), dev: 'wg0' }];
+  await assert.rejects(withNetworks(async () => undefined, { bridgeIp: parseBridgeIp('10.99.0.1/16') }, { routes }), {
+    name: 'InvalidParameterError', message: 'bip: 10.99.0.0/16 overlaps 10.99.3.0/24, which the host routes via wg0',
+  });
+});
+
+test('a stored /24 default bridge is made a /21 at start when no container is on it, and kept while one is', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
+  const pools = parseAddressPools([{ base: '10.210.0.0/16', size: 24 }]);
+  try {
+    // The store an older Berth left: a /24 default bridge with a running container on it.
+    let old = '';
+    await withNetworks(async ({ networks, sandboxes }) => {
+      old = networks.get('bridge').subnet;
+      await sandboxes.put({ containerId: 'c'.repeat(64), sandboxId: 's', netns: '/run/netns/x', ports: [], attachments: [{
+        networkId: networks.get('bridge').id, networkName: 'bridge', endpointId: 'e', interfaceName: 'eth0', ip: '10.210.3.2', prefixLen: 24,
+        gateway: '10.210.3.1', mac: '02:42:0a:d2:03:02', dnsNames: [], ready: true, opts: {} as Attachment['opts'],
+      }] });
+    }, SMALL_POOL, { root });
+    assert.equal(old, '10.210.3.0/24');
+    const logged: string[] = [];
+    const logTo = { info: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+    // Started with the default size while the container runs: kept, and the log says why.
+    await withNetworks(async ({ networks, sandboxes }) => {
+      assert.equal(networks.get('bridge').subnet, old);
+      await sandboxes.remove(sandboxes.get('c'.repeat(64))!);
+    }, { pools }, { root, log: logTo });
+    assert.match(logged.join('\n'), /the default bridge stays on 10\.210\.3\.0\/24 although a \/24 is smaller than the default bridge's \/21: running containers are attached/);
+    logged.length = 0;
+    await withNetworks(async ({ networks }) => {
+      assert.match(networks.get('bridge').subnet, /^10\.210\.\d+\.0\/21$/);
+    }, { pools }, { root, log: logTo });
+    assert.match(logged.join('\n'), /the default bridge moves from 10\.210\.3\.0\/24 to 10\.210\.\d+\.0\/21: a \/24 is smaller/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
 
 test('create gives each network its own free /24, never one the host routes', () => withNetworks(async ({ networks, routes, actions }) => {
   const taken = networks.get('bridge').subnet;
@@ -125,4 +202,4 @@ test('remove refuses the predefined networks; a removed network\'s subnet is fre
   const { Id } = await networks.create({ Name: 'four' });
   assert.equal(networks.get(Id).subnet, made[1], 'the subnet two had');
   assert.deepEqual(actions.slice(-2), ['destroy two', 'create four']);
-}, '10.210.0.0/22'));
+}));

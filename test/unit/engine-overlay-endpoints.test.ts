@@ -14,6 +14,7 @@ import { NetworkDns } from '../../src/engine/network-dns';
 import { NetworkEndpoints } from '../../src/engine/network-endpoints';
 import { SandboxTable } from '../../src/engine/network-sandboxes';
 import { NetworkService } from '../../src/engine/networks';
+import { parseAddressPools } from '../../src/network/address-pools';
 import { AddressAllocator } from '../../src/network/ipam';
 import type { NetavarkOptions, NetavarkStatus, NetworkDriver } from '../../src/network/netavark';
 import { NetworkStore } from '../../src/network/network-store';
@@ -61,7 +62,7 @@ async function withOverlay(fn: (w: World) => Promise<void>): Promise<void> {
     const routes = new FakeHostRoutes();
     const events = new EventBus();
     const routes6 = async () => [];
-    const networks = new NetworkService({ store, sandboxes, addresses, containers, routes: routes.probe, routes6, events, bridgeName: 'berthov0', pool: '10.210.0.0/22', log });
+    const networks = new NetworkService({ store, sandboxes, addresses, containers, routes: routes.probe, routes6, events, bridgeName: 'berthov0', pools: parseAddressPools([{ base: '10.210.0.0/16', size: 24 }]), log });
     const driver = new RecordingDriver(port.calls);
     const dns = new NetworkDns({ networks, sandboxes, containers, driver, log });
     const endpoints = new NetworkEndpoints({
