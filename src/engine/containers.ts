@@ -25,7 +25,7 @@ import { RootfsUsers } from './rootfs-users';
 import { pruneContainers, type PruneReport } from './container-prune';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './container-waiters';
 import { ContainerStreams } from './container-streams';
-import { checkNameFree, findContainer, linkNamesOf, nameTaken } from './container-lookup';
+import { ContainerRecords, checkNameFree, findContainer, linkNamesOf, nameTaken } from './container-lookup';
 import { ContainerFilesystem, type CommitOptions } from './container-filesystem';
 import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
 import { parseLink } from './network-dns';
@@ -68,7 +68,7 @@ export interface ContainerServiceOptions {
 const DEFAULT_STOP_TIMEOUT = 10;
 
 export class ContainerService {
-  private readonly records = new Map<string, ContainerRecord>();
+  private readonly records = new ContainerRecords();
   private readonly store: ContainerRecordStore;
   private readonly lock = new KeyedMutex();
   private readonly waiters = new ContainerWaiters();
@@ -610,7 +610,7 @@ export class ContainerService {
       if (c.name === name) throw new ConflictError(`Renaming a container with the same name as its current name`);
       checkNameFree(this.records, name);
       const oldName = c.name;
-      c.name = name;
+      this.records.rename(c, name);
       await this.store.save(c);
       this.emit(c, 'rename', { oldName: `/${oldName}` });
     });
