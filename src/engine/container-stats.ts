@@ -37,6 +37,21 @@ const SYSTEM_CPU_TTL_MS = 100;
 /** Containers the collector samples at once: each sample reads several cgroup files. */
 const SAMPLE_CONCURRENCY = 4;
 
+/**
+ * A one-off stats request (stream=false) needs a base for its CPU figures: a sample of the same container taken at
+ * least BASE_MIN_AGE_MS and at most BASE_MAX_AGE_MS ago serves as it, whoever took it (a stream's tick, an earlier
+ * request); so `docker stats --no-stream` of 1,000 containers, asked again, answers from one read each and no wait.
+ */
+const BASE_MIN_AGE_MS = 100;
+const BASE_MAX_AGE_MS = 5000;
+
+/**
+ * Without such a base, the request takes one and waits this long before its sample (dockerd waits for its collector's
+ * next tick, about a second): the host's CPU time (/proc/stat, in 10 ms ticks on 2 CPUs and more) moves enough in a
+ * quarter second for a percentage, and `docker stats --no-stream` waits for the slowest of its requests.
+ */
+const COLD_BASE_WINDOW_MS = 250;
+
 /** One stream's mailbox: the latest sample (or the error of its tick) and who waits for it. */
 interface Subscriber { latest?: StatsJSON | Error; wake?: () => void }
 
@@ -47,6 +62,11 @@ export class ContainerStats {
   private inTick = false;
   /** Every sample, streamed or not, goes through it: the host reads in flight stay bounded. */
   private readonly limiter = new Limiter(SAMPLE_CONCURRENCY);
+  /**
+   * The latest sample of each container with the time it was taken, oldest first (re-inserted on update), so the
+   * stale ones are dropped from the front as new ones come: the bases of one-off requests.
+   */
+  private readonly recent = new Map<string, { at: number; sample: StatsJSON }>();
 
   constructor(private readonly containers: ContainerService, private readonly cgroups: CgroupDriver, private readonly log?: { error(msg: string): void }) {}
 
@@ -66,6 +86,31 @@ export class ContainerStats {
   /** One sample; `prev` becomes its precpu_stats. A container that is not running gives Docker's zeroed sample. */
   async sample(c: ContainerRecord, prev?: StatsJSON): Promise<StatsJSON> {
     return withPrev(await this.limiter.run(() => this.rawSample(c)), prev);
+  }
+
+  /** A sample kept as a base for later one-off requests (only real ones: a zeroed sample has no CPU figures). */
+  private remember(c: ContainerRecord, s: StatsJSON): void {
+    const now = Date.now();
+    this.recent.delete(c.id);
+    if (s.read !== ZERO_TIME) this.recent.set(c.id, { at: now, sample: s });
+    for (const [id, r] of this.recent) {
+      if (now - r.at <= BASE_MAX_AGE_MS) break;
+      this.recent.delete(id);
+    }
+  }
+
+  /** A remembered sample of `c` old enough to be a base and not too old, if there is one. */
+  private recentBase(c: ContainerRecord): StatsJSON | undefined {
+    const r = this.recent.get(c.id);
+    const age = r ? Date.now() - r.at : -1;
+    return r && age >= BASE_MIN_AGE_MS && age <= BASE_MAX_AGE_MS ? r.sample : undefined;
+  }
+
+  /** A sample taken now (through the limiter) and remembered. */
+  private async freshSample(c: ContainerRecord): Promise<StatsJSON> {
+    const s = await this.limiter.run(() => this.rawSample(c));
+    this.remember(c, s);
+    return s;
   }
 
   /** A sample without its precpu_stats (each stream adds its own, as moby's stats route does). */
@@ -102,7 +147,8 @@ export class ContainerStats {
 
   /**
    * Docker's GET /containers/{id}/stats: `stream` sends a sample each second until the container is removed or the
-   * client leaves; without it one sample, taken a second after a first so the CPU figures have a base (unless `oneShot`).
+   * client leaves; without it one sample whose CPU figures have a base (unless `oneShot`): a recent sample of the
+   * container, else one taken COLD_BASE_WINDOW_MS before.
    */
   stats(ref: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
     const c = this.containers.get(ref);
@@ -112,15 +158,18 @@ export class ContainerStats {
   private async *once(c: ContainerRecord, o: { oneShot: boolean; signal: AbortSignal }): AsyncGenerator<StatsJSON> {
     let prev: StatsJSON | undefined;
     if (!o.oneShot && c.state.status === 'running') {
-      prev = await this.sample(c);
-      await sleep(1000, o.signal);
+      prev = this.recentBase(c);
+      if (!prev) {
+        prev = await this.freshSample(c);
+        await sleep(COLD_BASE_WINDOW_MS, o.signal);
+      }
     }
-    yield await this.sample(c, prev);
+    yield withPrev(await this.freshSample(c), prev);
   }
 
   /** A collector's sample, or the error that kept it from being taken. */
   private sampleOrError(c: ContainerRecord): Promise<StatsJSON | Error> {
-    return this.limiter.run(() => this.rawSample(c)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    return this.freshSample(c).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   }
 
   /** A stream: the collector's samples of `c`, each with the stream's previous one as its precpu_stats. */

@@ -219,6 +219,13 @@ abstract class CgroupFiles {
 export class CgroupV1Driver extends CgroupFiles implements CgroupDriver {
   readonly mode: CgroupMode;
 
+  /**
+   * The blkio files the kernel does not make (CFQ's counters are gone from kernels since 5.0): which files a blkio
+   * cgroup has depends on the policies the kernel has, not on the cgroup, and each miss costs a second look at the
+   * directory to tell it from a removed cgroup — per sample, 1,000 of them for `docker stats` of 1,000 containers.
+   */
+  private readonly absentBlkioFiles = new Set<string>();
+
   constructor(private readonly layout: CgroupLayout) {
     super();
     this.mode = layout.mode;
@@ -272,7 +279,9 @@ export class CgroupV1Driver extends CgroupFiles implements CgroupDriver {
           // Like dockerd: the CFQ/BFQ counters when the scheduler keeps them, else the throttle layer's.
           out.blkio = { readBytes: 0, writeBytes: 0 };
           for (const f of ['blkio.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive']) {
+            if (this.absentBlkioFiles.has(f)) continue;
             const text = await this.read(d, cgroupsPath, f);
+            if (text === null) this.absentBlkioFiles.add(f);
             const bytes = text === null ? null : parseBlkioServiceBytes(text);
             if (bytes) {
               out.blkio = bytes;
