@@ -38,7 +38,7 @@ export function parseAddressPools(entries: unknown): AddressPool[] {
     })();
     const n = Number(size);
     if (!Number.isInteger(n) || n < subnet.prefix || n > SMALLEST_PREFIX) {
-      throw new InvalidParameterError(`${where}: invalid size ${JSON.stringify(size)}: a prefix length from the base's (${subnet.prefix}) to ${SMALLEST_PREFIX}`);
+      throw new InvalidParameterError(`${where}: invalid size ${String(size)}: a prefix length from the base's (${subnet.prefix}) to ${SMALLEST_PREFIX}`);
     }
     return { base: subnet, size: n };
   });

@@ -80,7 +80,7 @@ export class TestDaemon {
   readonly runRoot: string;
   readonly sock: string;
   readonly bridge: string;
-  /** --default-address-pool: a /16 of its own among 10.64-191, where its networks' /24s come from. */
+  /** --default-address-pool: a /16 of its own among 10.64-191, where its default bridge's /21 and networks' /24s come from. */
   readonly addressPool: string;
   readonly logFile: string;
   readonly env: NodeJS.ProcessEnv;

@@ -63,25 +63,26 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
   ok(['rm', 'webseed']);
 
   await t.test('each container gets its own address and veth on the bridge, a route out, and NAT to the outside', () => {
-    assert.match(subnet, /^\d+\.\d+\.\d+\.0\/24$/);
+    // A /21 of the pool: room for more containers than a bridge takes ports (1,023).
+    assert.match(subnet, /^\d+\.\d+\.\d+\.0\/21$/);
     ok(['run', '-d', '--name', 'a1', 'busybox', 'sleep', '600']);
     ok(['run', '-d', '--name', 'a2', 'busybox', 'sleep', '600']);
     const [n1, n2] = ['a1', 'a2'].map((n) => inspect(n).NetworkSettings);
     assert.notEqual(n1.IPAddress, n2.IPAddress);
     for (const n of [n1, n2]) {
       assert.equal(n.Gateway, gateway);
-      assert.equal(n.IPPrefixLen, 24);
+      assert.equal(n.IPPrefixLen, 21);
       assert.equal(n.Networks.bridge.NetworkID, bridgeNet.Id);
       assert.match(n.MacAddress, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       assert.match(n.SandboxKey, /netns\//);
     }
     // Inside: one interface besides lo, with the address and MAC inspect shows, and the default route via the bridge.
     const addr = ok(['exec', 'a1', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
-    assert.ok(addr.includes(`inet ${n1.IPAddress}/24`), addr);
+    assert.ok(addr.includes(`inet ${n1.IPAddress}/21`), addr);
     assert.ok(ok(['exec', 'a1', 'cat', '/sys/class/net/eth0/address']).includes(n1.MacAddress));
     assert.match(ok(['exec', 'a1', 'ip', 'route']), new RegExp(`^default via ${gateway.replace(/\./g, '\\.')} dev eth0`));
     // On the host: the bridge holds the gateway address and one veth per container.
-    assert.ok(spawnSync('ip', ['-o', '-4', 'addr', 'show', d.bridge], { encoding: 'utf8' }).stdout.includes(`inet ${gateway}/24`));
+    assert.ok(spawnSync('ip', ['-o', '-4', 'addr', 'show', d.bridge], { encoding: 'utf8' }).stdout.includes(`inet ${gateway}/21`));
     assert.equal(state.vethsOn(d.bridge).length, 2);
     // Its MAC is fixed (set from user space), so it does not follow its ports as containers come and go.
     assert.equal(fs.readFileSync(`/sys/class/net/${d.bridge}/addr_assign_type`, 'utf8').trim(), '3');
@@ -92,7 +93,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     assert.match(release, /Origin: Debian/);
     const [bn] = (JSON.parse(ok(['network', 'inspect', 'bridge'])) as NetworkInspect[]);
     assert.deepEqual(Object.values(bn.Containers).map((c) => c.Name).sort(), ['a1', 'a2']);
-    assert.equal(bn.Containers[inspect('a1').Id].IPv4Address, `${n1.IPAddress}/24`);
+    assert.equal(bn.Containers[inspect('a1').Id].IPv4Address, `${n1.IPAddress}/21`);
     // A stopped container gives its address and veth back.
     ok(['stop', '-t', '0', 'a2']);
     assert.equal(inspect('a2').NetworkSettings.IPAddress, '');
@@ -159,7 +160,7 @@ test('the default bridge against berthd', { timeout: 600_000 }, async (t) => {
     // container:<name> shares web1's interfaces: same address, and its server on localhost.
     const ip = inspect('web1').NetworkSettings.IPAddress;
     const out = ok(['run', '--rm', '--network', 'container:web1', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0; wget -qO- http://127.0.0.1/']);
-    assert.ok(out.includes(`inet ${ip}/24`) && out.endsWith('bridge-page\n'), out);
+    assert.ok(out.includes(`inet ${ip}/21`) && out.endsWith('bridge-page\n'), out);
     assert.match(fail(['run', '--rm', '--network', 'container:ghost', 'busybox', 'true']), /No such container: ghost/);
     assert.match(fail(['run', '--rm', '--network', 'container:web1', '-p', '81:81', 'busybox', 'true']), /conflicting options: port publishing and the container type network mode/);
     assert.match(fail(['run', '--rm', '--network', 'none', '-p', '81:81', 'busybox', 'true']), /conflicting options: port publishing/);
