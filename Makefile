@@ -18,7 +18,7 @@ test: build
 	@scripts/test.sh
 
 bench: build
-	@PEERS=$(PEERS) scripts/bench.sh
+	@PEERS=$(PEERS) SCALE=$(SCALE) scripts/bench.sh
 
 # Debian packages: installed once, only those missing.
 deps:

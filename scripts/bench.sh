@@ -3,7 +3,7 @@
 # with PEERS=1), then `exec c true` into a running container, then daemon memory fresh and with idle containers, and
 # the daemon's CPU while `docker stats` streams all those idle containers; prints tables and ratios.
 # Everything it makes (daemons, containers, mounts, dirs, cgroups) is removed at exit, failed or not.
-# Knobs: PEERS=1, BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100), BENCH_EXEC_RUNS (BENCH_RUNS, at least 30),
+# Knobs: PEERS=1, SCALE=1 (adds bench/scale.sh, 1,000 containers), BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100), BENCH_EXEC_RUNS (BENCH_RUNS, at least 30),
 # BENCH_STATS_SECONDS (20), BENCH_STATS_ROUNDS (2). See docs/decisions/bench-method.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -309,6 +309,8 @@ sub_bench compose bench/compose.sh "$RES"
 sub_bench cluster env PEERS="$PEERS" bench/cluster.sh "$RES"
 # Cluster networking: throughput over the overlay against the underlay, through the mesh against straight to a task.
 sub_bench overlay bench/overlay.sh "$RES"
+# Scale (SCALE=1 only: it takes minutes): 1,000 idle containers on the default bridge, and what they cost.
+[ "${SCALE:-}" = 1 ] && sub_bench scale bench/scale.sh "$RES"
 if [ ${#failed_subs[@]} -gt 0 ]; then
   say "sub-benches that failed (n/a above): ${failed_subs[*]}"
   exit 1

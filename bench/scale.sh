@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# make bench SCALE=1, the scale section: N idle containers (`run -d busybox sleep 1d`, 4 clients at once) on the
+# default bridge of a berthd of its own; their start time, berthd's and the conmons' RSS, berthd's open files and the
+# bridge's ports, `docker ps`, `run --rm --network none busybox true` at that size against none present,
+# `stats --no-stream` (the first, whose CPU base is cold, and the next ones), a berthd restart with them running (all
+# still running after), and their removal. Writes RESULTS_DIR/scale-berth.json and prints its table.
+# Usage: bench/scale.sh [RESULTS_DIR]     Knobs: BENCH_SCALE_N (1000), BENCH_SCALE_RUNS (5).
+# dockerd beside (PEERS=1) is not run: n/a in the table.
+# Self-contained: its daemon (own data root, exec root, socket and bridge) and everything it made go at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+N=${BENCH_SCALE_N:-1000}
+RUNS=${BENCH_SCALE_RUNS:-5}
+DOCKER=/usr/local/bin/docker
+say() { echo "bench/scale: $*" >&2; }
+. bench/lib.sh
+[ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
+
+BASE=$(mktemp -d /var/tmp/berth-bench-scale.XXXXXX)
+RES=${1:-$BASE/results}
+mkdir -p "$RES"
+BRUN=/run/bsc-$$ BSOCK=/run/bsc-$$/berth.sock BRIDGE=bsc$$
+export DOCKER_CONFIG=$BASE/docker-config
+mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+BERTHD_PID=''
+snapshot_netfilter "$BASE"
+
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$BERTHD_PID" ]; then
+    stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
+    for p in $(pids_of aardvark-dns "$BRUN/"); do stop_pid "$p" 2; done
+  fi
+  bench/umount-under.sh "$BASE" "$BRUN"
+  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
+  local left
+  left=$( { iptables -S; iptables -t nat -S; } | grep -F -- "$BRIDGE" | grep -vxF -f <(cat "$IPT_BEFORE.filter" "$IPT_BEFORE.nat"); ip -o link | grep -E ": $BRIDGE[:@]|master $BRIDGE ")
+  [ -z "$left" ] || { say "WARNING: left behind:"; echo "$left" >&2; }
+  rm -rf "$BRUN" "$BASE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# The median of RUNS timings (ms) of a command, its output dropped.
+median_ms() { # command...
+  local i s
+  for i in $(seq 1 "$RUNS"); do s=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - s )); done | median int
+}
+start_berthd() {
+  BERTHD_PID=$(bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
+}
+running() { bdocker ps -q | wc -l; }
+berthd_rss() { node bench/rss.js --pid "$BERTHD_PID" | jq .kib; }
+
+start_berthd || exit 1
+node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" && bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null || { say "busybox import failed"; exit 1; }
+bdocker run --rm --network none busybox true >/dev/null || { say "a first run failed"; exit 1; }
+say "run --rm --network none with none present: $RUNS runs"
+run_empty=$(median_ms bdocker run --rm --network none busybox true)
+subnet=$(bdocker network inspect bridge --format '{{(index .IPAM.Config 0).Subnet}}')
+
+say "starting $N idle containers on the default bridge ($subnet), 4 clients at once"
+s=$(now_ms)
+seq 1 "$N" | xargs -P 4 -I{} env DOCKER_HOST="unix://$BSOCK" "$DOCKER" run -d busybox sleep 1d >"$BASE/start.out" 2>"$BASE/start.err"
+start_ms=$(( $(now_ms) - s ))
+started=$(running)
+[ -s "$BASE/start.err" ] && say "start errors ($(grep -c . "$BASE/start.err")), the first: $(head -n 1 "$BASE/start.err")"
+say "$started running after $start_ms ms"
+rss_berthd=$(berthd_rss)
+rss_conmon=$(node bench/rss.js --exe conmon --cmdline-has "$BRUN" | jq -c '{count, kib}')
+fds=$(ls "/proc/$BERTHD_PID/fd" | wc -l)
+ports=$(ls "/sys/class/net/$BRIDGE/brif" 2>/dev/null | wc -l)
+neigh=$(ip neigh show dev "$BRIDGE" 2>/dev/null | wc -l)
+
+say "ps, run --rm --network none and stats --no-stream at $started containers"
+ps_ms=$(median_ms bdocker ps)
+run_full=$(median_ms bdocker run --rm --network none busybox true)
+sleep 6   # past the last samples' age: the first stats below has a cold CPU base
+s=$(now_ms); bdocker stats --no-stream >"$BASE/stats.out" 2>&1; stats_cold=$(( $(now_ms) - s ))
+stats_rows=$(( $(grep -c . "$BASE/stats.out") - 1 ))
+stats_warm=$(median_ms bdocker stats --no-stream)
+
+say "berthd restart with $started running"
+stop_pid "$BERTHD_PID" 10
+s=$(now_ms)
+start_berthd || exit 1
+restart_ms=$(( $(now_ms) - s ))
+after_restart=$(running)
+sleep 2
+rss_after=$(berthd_rss)
+
+say "removing them"
+s=$(now_ms)
+bdocker ps -aq | xargs -r -P 4 -n 50 env DOCKER_HOST="unix://$BSOCK" "$DOCKER" rm -f >/dev/null 2>"$BASE/rm.err"
+remove_ms=$(( $(now_ms) - s ))
+left=$(bdocker ps -aq | wc -l)
+
+jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_ms" --argjson rss_berthd "$rss_berthd" \
+  --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
+  --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
+  --argjson stats_rows "$stats_rows" --argjson restart_ms "$restart_ms" --argjson after_restart "$after_restart" \
+  --argjson rss_after "$rss_after" --argjson remove_ms "$remove_ms" --argjson left "$left" --arg subnet "$subnet" \
+  '$ARGS.named' >"$RES/scale-berth.json"
+
+node - "$RES/scale-berth.json" <<'JS'
+const r = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+const s = (ms) => (ms / 1000).toFixed(2);
+const mib = (kib) => (kib / 1024).toFixed(0);
+const x = (a, b) => (b ? `${(a / b).toFixed(2)}x` : 'n/a');
+console.log(`\nscale: ${r.n} idle containers (\`run -d busybox sleep 1d\`, 4 clients) on the default bridge (${r.subnet}); dockerd beside: n/a (not run)`);
+console.log('| work | Berth | target |');
+console.log('|---|---|---|');
+console.log(`| ${r.n} started | ${s(r.start_ms)} s, ${r.started} running | ${r.n} running |`);
+console.log(`| berthd RSS with them / after a restart | ${mib(r.rss_berthd)} / ${mib(r.rss_after)} MiB | |`);
+console.log(`| conmons' RSS | ${mib(r.rss_conmon.kib)} MiB for ${r.rss_conmon.count} (${(r.rss_conmon.kib / Math.max(1, r.rss_conmon.count) / 1024).toFixed(1)} MiB each) | |`);
+console.log(`| berthd open files; bridge ports; neighbours | ${r.fds}; ${r.ports} (the kernel's cap: 1023); ${r.neigh} | |`);
+console.log(`| \`docker ps\` | ${r.ps_ms} ms | |`);
+console.log(`| \`run --rm --network none busybox true\` at ${r.started} / with none | ${r.run_full} / ${r.run_empty} ms = ${x(r.run_full, r.run_empty)} | ≤ 1.2x |`);
+console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
+console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
+console.log(`| removal (\`rm -f\`, 4 clients) | ${s(r.remove_ms)} s, ${r.left} left | |`);
+JS
+[ "$started" -eq "$N" ] && [ "$after_restart" -eq "$started" ] && [ "$left" -eq 0 ]
