@@ -1,7 +1,7 @@
 // Docker's address-pool settings (daemon.json "default-address-pools", "bip", "fixed-cidr") checked into typed values,
 // and the size each network's subnet is cut to from them. A value Berth cannot use is refused with its key named.
 import { InvalidParameterError } from '../errdefs';
-import { contains, hostRange, intToIp, ipToInt, parseSubnet, subnetString, type Subnet4 } from './addresses';
+import { contains, hostRange, intToIp, ipToInt, parseRouteDst, parseSubnet, subnetString, type Subnet4 } from './addresses';
 
 /** One of Docker's default address pools: subnets of /`size` cut from `base`. */
 export interface AddressPool { base: Subnet4; size: number }
@@ -58,7 +58,7 @@ export function parseBridgeIp(text: unknown): BridgeIp {
   if (gateway === undefined || prefix > SMALLEST_PREFIX) {
     throw new InvalidParameterError(`bip: invalid ${JSON.stringify(text)}: the bridge's IPv4 address and prefix length (at most /${SMALLEST_PREFIX}), such as 10.210.0.1/16`);
   }
-  const subnet = { base: prefix === 0 ? 0 : (gateway & (0xffffffff << (32 - prefix))) >>> 0, prefix };
+  const subnet = parseRouteDst(`${intToIp(gateway)}/${prefix}`)!;
   const [lo, hi] = hostRange(subnet);
   if (gateway < lo || gateway > hi) {
     throw new InvalidParameterError(`bip: ${String(text)} is the network's or broadcast address of ${subnetString(subnet)}; give the bridge a host address, such as ${intToIp(lo)}/${prefix}`);
