@@ -93,9 +93,12 @@ rss_after=$(berthd_rss)
 
 say "removing them"
 s=$(now_ms)
-bdocker ps -aq | xargs -r -P 4 -n 50 env DOCKER_HOST="unix://$BSOCK" "$DOCKER" rm -f >/dev/null 2>"$BASE/rm.err"
+# One container per client call: `rm -f` of many at once removes them all concurrently, and each waits (15 s at most)
+# for its exit to be handled, network teardown included, behind the others'.
+bdocker ps -aq | xargs -r -P 4 -n 1 env DOCKER_HOST="unix://$BSOCK" "$DOCKER" rm -f >/dev/null 2>"$BASE/rm.err"
 remove_ms=$(( $(now_ms) - s ))
 left=$(bdocker ps -aq | wc -l)
+[ -s "$BASE/rm.err" ] && say "removal errors ($(grep -c . "$BASE/rm.err")), the first: $(head -n 1 "$BASE/rm.err")"
 
 jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_ms" --argjson rss_berthd "$rss_berthd" \
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
