@@ -46,7 +46,8 @@ test('aardvark-dns started, reloaded and stopped by AardvarkBridgeDns', { skip: 
 
     await d.remove(net, 'c1'.repeat(32));
     await eventually('one gone', () => resolve('one'), (v) => v.length === 0);
-    assert.deepEqual(await resolve('two'), ['10.66.0.3']);
+    // aardvark-dns 1.4 rebinds its sockets on SIGHUP: a query in that instant goes unanswered (a resolver retries).
+    await eventually('two kept', () => resolve('two'), (v) => v.join() === '10.66.0.3');
 
     await d.remove(net, 'c2'.repeat(32));
     assert.equal(fs.existsSync(path.join(cfg, 'aardvark-dns', net)), false, 'the network\'s file goes with its last line');
