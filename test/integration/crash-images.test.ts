@@ -94,7 +94,14 @@ function assertConsistent(what: string) {
   assert.deepEqual(ls('tmp'), [], `${what}: tmp dir empty`);
   assert.deepEqual(ls('layers').filter((n) => n.startsWith('.')), [], `${what}: no temporary layer dirs`);
   assert.deepEqual(ls('images').filter((n) => n !== 'index.json'), [], `${what}: no temporary index files`);
-  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(d.dataRoot));
+  // A removal answers before its container's root is unmounted (decision 5): a `run --rm` just verified may still
+  // be finishing, so the mount table gets a few seconds to settle; a leftover of the crash never goes.
+  const mountsUnder = () => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(d.dataRoot));
+  let mounts = mountsUnder();
+  for (let i = 0; i < 50 && mounts.length; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    mounts = mountsUnder();
+  }
   assert.deepEqual(mounts, [], `${what}: no mounts left under the data root`);
 
   const ids = d.dockerOk(['images', '-aq', '--no-trunc']).trim().split('\n').filter(Boolean);
