@@ -34,6 +34,7 @@ cleanup() {
   fi
   bench/umount-under.sh "$BASE" "$BRUN"
   [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
+  node dist/tools/remove-stale-bridge-rules.js || true
   rm -rf "$BRUN" "$BASE"
 }
 trap cleanup EXIT
