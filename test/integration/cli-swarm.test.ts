@@ -9,7 +9,7 @@ import { killSwarmEtcd, swarmPortArgs } from '../helpers/cluster';
 import { until } from '../helpers/wait';
 
 /** Ages and durations made equal between two runs a moment apart. */
-const normalize = (text: string) => text.replace(/(Less than a second|\d+ seconds?|About a minute)( ago)?/g, 'N$2').replace(/ {2,}/g, '  ');
+const normalize = (text: string) => text.replace(/(Less than a second|\d+ seconds?|About a minute)( ago)?/gi, 'N$2').replace(/ {2,}/g, '  ');
 
 describe('berth swarm verbs on a real berthd', { timeout: 180_000 }, () => {
   let d: TestDaemon;
