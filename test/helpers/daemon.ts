@@ -221,10 +221,28 @@ export class TestDaemon {
     const dns = spawnSync('pgrep', ['-f', `aardvark-dns --config ${path.join(this.runRoot, 'netavark')}`], { encoding: 'utf8' }).stdout || '';
     for (const pid of dns.split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
     if (fs.existsSync(`/sys/class/net/${this.bridge}`)) spawnSync('ip', ['link', 'del', this.bridge]);
+    // A bridge network keeps its bridge and rules for its life, past berthd's (decision 19): a test's go with it.
+    for (const bridge of storedBridges(path.join(this.dataRoot, 'networks'))) {
+      if (fs.existsSync(`/sys/class/net/${bridge}`)) spawnSync('ip', ['link', 'del', bridge]);
+    }
+    spawnSync(process.execPath, [path.join(ROOT, 'dist/tools/remove-stale-bridge-rules.js')]);
     removeOverlayLeftovers(this.dataRoot);
     fs.rmSync(this.base, { recursive: true, force: true });
     fs.rmSync(this.runRoot, { recursive: true, force: true });
   }
+}
+
+/** The Linux bridges of the bridge networks a daemon's store records (user networks: br-<12>). */
+function storedBridges(networksDir: string): string[] {
+  const out: string[] = [];
+  for (const name of fs.existsSync(networksDir) ? fs.readdirSync(networksDir) : []) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const rec = JSON.parse(fs.readFileSync(path.join(networksDir, name), 'utf8')) as { driver?: string; bridge?: string };
+      if (rec.driver === 'bridge' && rec.bridge && /^br-[0-9a-f]{12}$/.test(rec.bridge)) out.push(rec.bridge);
+    } catch { /* a torn record: nothing to clean */ }
+  }
+  return out;
 }
 
 /**
