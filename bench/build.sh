@@ -32,8 +32,7 @@ cleanup() {
   stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
   stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN"
-  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
-  node dist/tools/remove-stale-bridge-rules.js || true
+  remove_berth_bridge "$BRIDGE"
   rm -rf "$BRUN" "$DRUN" "$DSOCK"
   if [ -n "${KEEP:-}" ]; then say "kept $BASE for a look (logs)"; else rm -rf "$BASE"; fi
   remove_made_paths

@@ -37,8 +37,7 @@ cleanup() {
     for p in $(pids_of conmon "$BRUN"); do stop_pid "$p" 2; done
   fi
   bench/umount-under.sh "$BASE" "$BRUN"
-  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
-  node dist/tools/remove-stale-bridge-rules.js || true
+  remove_berth_bridge "$BRIDGE"
   rm -rf "$BRUN" "$BASE"
 }
 trap cleanup EXIT

@@ -111,3 +111,10 @@ remove_dockerd_rules() { # bridge...
   [ -n "$FWD_POLICY" ] && iptables -w -P FORWARD "$FWD_POLICY"
   [ -n "$NF_BEFORE" ] && echo "$NF_BEFORE" >/proc/sys/net/bridge/bridge-nf-call-iptables
 }
+
+# Deletes a stopped berthd's default bridge and then the rules of every Berth bridge gone from the host (its rules
+# outlive berthd on purpose, decision 19; bridges that exist, anyone's, keep theirs).
+remove_berth_bridge() {
+  [ -e "/sys/class/net/$1" ] && ip link del "$1" 2>/dev/null
+  node dist/tools/remove-stale-bridge-rules.js || true
+}

@@ -56,8 +56,7 @@ cleanup() {
     for p in $(pgrep -f "aardvark-dns --config $BRUN/" || true); do stop_pid "$p" 2; done
   fi
   bench/umount-under.sh "$BASE" "$BRUN"
-  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
-  node dist/tools/remove-stale-bridge-rules.js || true
+  remove_berth_bridge "$BRIDGE"
   local left
   left=$( { iptables -S; iptables -t nat -S; } | grep -E "DOCKER|$DBRIDGE" | grep -vxF -f <(cat "$IPT_BEFORE.filter" "$IPT_BEFORE.nat"); ip -o link | grep -E ": ($BRIDGE|$DBRIDGE)[:@]|master ($BRIDGE|$DBRIDGE) ")
   [ -z "$left" ] || { say "WARNING: left behind:"; echo "$left" >&2; }

@@ -33,8 +33,7 @@ cleanup() {
     stop_pid "$BERTHD_PID" 5
   fi
   bench/umount-under.sh "$BASE" "$BRUN"
-  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
-  node dist/tools/remove-stale-bridge-rules.js || true
+  remove_berth_bridge "$BRIDGE"
   rm -rf "$BRUN" "$BASE"
 }
 trap cleanup EXIT

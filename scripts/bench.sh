@@ -89,8 +89,7 @@ cleanup() {
   fi
   for s in state state-plain; do crun --root="$FLOOR/$s" delete -f bench-floor >/dev/null 2>&1; done
   bench/umount-under.sh "$BASE" "$BRUN" "$DRUN" "$PRUN"
-  [ -e "/sys/class/net/$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
-  node dist/tools/remove-stale-bridge-rules.js || true
+  remove_berth_bridge "$BRIDGE"
   rm -rf "$BASE" "$BRUN" "$DRUN" "$DSOCK" "$PRUN"
   remove_made_paths
   for c in "${made_cgroups[@]}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
