@@ -566,7 +566,10 @@ class BuildRun {
     for (const w of warnings ?? []) this.out.stream(` ---> [Warning] ${w}\n`);
     this.out.stream(` ---> Running in ${truncateId(id)}\n`);
     let ok = false;
-    const onAbort = () => { void this.deps.containers.remove(id).catch(() => undefined); };
+    // A cancelled build removes its step container at once (a sleeping step may never end by itself); the cleanup
+    // below then awaits that same removal rather than racing a second one, and tries again only if it failed.
+    let abortRemoval: Promise<boolean> | undefined;
+    const onAbort = () => { abortRemoval = this.deps.containers.remove(id).then(() => true, () => false); };
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       this.checkCancelled();
@@ -584,7 +587,8 @@ class BuildRun {
       ok = true;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
-      if (this.signal.aborted || this.opts.forceRemove || (ok && this.opts.remove)) {
+      const removedOnAbort = abortRemoval ? await abortRemoval : false;
+      if (!removedOnAbort && (this.signal.aborted || this.opts.forceRemove || (ok && this.opts.remove))) {
         await this.deps.containers.remove(id).then(
           () => { if (!this.signal.aborted) this.out.stream(` ---> Removed intermediate container ${truncateId(id)}\n`); },
           (err) => { if (!this.signal.aborted) this.out.stream(`Removing intermediate container ${truncateId(id)}: ${errorMessage(err)}\n`); },

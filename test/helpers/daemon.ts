@@ -120,6 +120,12 @@ export class TestDaemon {
     throw new Error(`berthd did not start:\n${fs.readFileSync(this.logFile, 'utf8')}`);
   }
 
+  /** The last lines of berthd's log: what a failing test prints to explain itself (CI shows only the test output). */
+  logTail(lines = 30): string {
+    const text = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
+    return `berthd's log (${this.logFile}) ends:\n${text.split('\n').slice(-lines).join('\n')}`;
+  }
+
   ping(): boolean {
     return spawnSync('curl', ['-sf', '--unix-socket', this.sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK';
   }

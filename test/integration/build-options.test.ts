@@ -180,7 +180,9 @@ test('a build cancelled by the client stops its step container and cleans up', a
   assert.equal(running.length, 1);
   child.kill('SIGINT');
   await new Promise((r) => child.once('exit', r));
-  await until(() => containerIds().length === 0, 'the step container to be removed', 300);
+  await until(() => containerIds().length === 0, 'the step container to be removed', 300).catch((err: Error) => {
+    throw new Error(`${err.message}\n${d.docker(['ps', '-a']).stdout}\n${d.logTail()}`);
+  });
   await until(() => scratch().length === 0, 'the build scratch space to be removed', 300);
   // No sleep survives in the runtime.
   const crunRoot = path.join(d.runRoot, 'runtime', 'crun');

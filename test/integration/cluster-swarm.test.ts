@@ -137,13 +137,27 @@ describe('swarm mode on 3 managers and 2 workers', () => {
   });
 
   test('promote a worker to manager and demote it again', async () => {
+    await explained([m[0]!, m[3]!], () => promoteAndDemote());
+  });
+
+  /** A failure says what the leader and the node saw (CI shows only the test output). */
+  async function explained(nodes: ClusterNode[], body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      (err as Error).message += `\n${nodes.map((n) => `${n.netns}: ${n.logTail(40)}`).join('\n')}`;
+      throw err;
+    }
+  }
+
+  async function promoteAndDemote(): Promise<void> {
     m[0]!.dockerOk(['node', 'promote', ids[3]!]);
     await eventually('node 3 answers manager calls', () => m[3]!.docker(['node', 'ls']).code === 0, 40_000);
     await eventually('node 3 reachable', () => m[0]!.docker(['node', 'inspect', '-f', '{{.ManagerStatus.Reachability}}', ids[3]!]).stdout.trim() === 'reachable', 30_000);
     m[0]!.dockerOk(['node', 'demote', ids[3]!]);
     await eventually('node 3 a worker again', () => /Worker nodes can't be used/.test(m[3]!.docker(['node', 'ls']).stderr), 40_000);
     await eventually('node 3 ready', () => m[0]!.docker(['node', 'inspect', '-f', '{{.Status.State}}', ids[3]!]).stdout.trim() === 'ready', 30_000);
-  });
+  }
 
   test('kill -9 of a node: its tasks are rescheduled', async (t) => {
     const before = runningOn(m[0]!, 'spread');
