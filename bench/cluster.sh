@@ -35,15 +35,9 @@ note_made_paths /run/docker /run/containerd
 teardown_dockerd() {
   [ -n "$DOCKERD_PID" ] || return 0
   DOCKER_HOST="unix://$DSOCK" timeout 60 "$DOCKER" swarm leave --force >/dev/null 2>&1
-  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
-  DOCKERD_PID=''
-  remove_dockerd_rules "$DBRIDGE" docker_gwbridge
-  [ -e "/sys/class/net/$DBRIDGE" ] && ip link del "$DBRIDGE" 2>/dev/null
-  [ -z "$GWBRIDGE_BEFORE" ] && [ -e /sys/class/net/docker_gwbridge ] && ip link del docker_gwbridge 2>/dev/null
-  bench/umount-under.sh "$BASE/dockerd" "$DRUN"
-  rm -rf "$DRUN" "$DSOCK"
-  remove_made_paths
-  if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
+  # docker_gwbridge is removed only if dockerd made it (it was not there before).
+  if [ -z "$GWBRIDGE_BEFORE" ]; then teardown_bench_dockerd "$DBRIDGE" docker_gwbridge
+  else teardown_bench_dockerd "$DBRIDGE"; remove_dockerd_rules docker_gwbridge; fi
 }
 cleanup() {
   trap - EXIT INT TERM

@@ -118,3 +118,19 @@ remove_berth_bridge() {
   [ -e "/sys/class/net/$1" ] && ip link del "$1" 2>/dev/null
   node dist/tools/remove-stale-bridge-rules.js || true
 }
+
+# Stops the bench's dockerd (DOCKERD_PID, DSOCK, DRUN) and removes what it made: its rules and chains (for the
+# bridges named), those bridges, the mounts under $BASE/dockerd, its run dirs and the paths note_made_paths saw
+# appear; then releases the peer lock (fd 9) if LOCKED. Runs once: DOCKERD_PID is cleared.
+teardown_bench_dockerd() { # bridge...
+  [ -n "$DOCKERD_PID" ] || return 0
+  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
+  DOCKERD_PID=''
+  remove_dockerd_rules "$@"
+  local bridge
+  for bridge in "$@"; do [ -e "/sys/class/net/$bridge" ] && ip link del "$bridge" 2>/dev/null; done
+  bench/umount-under.sh "$BASE/dockerd" "$DRUN"
+  rm -rf "$DRUN" "$DSOCK"
+  remove_made_paths
+  if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
+}

@@ -37,17 +37,7 @@ snapshot_netfilter "$BASE"
 # dockerd and its containerd make these fixed directories; the ones that were not there go again (if empty).
 note_made_paths /run/docker /run/containerd
 
-teardown_dockerd() {
-  [ -n "$DOCKERD_PID" ] || return 0
-  stop_dockerd "$DOCKERD_PID" "$DSOCK" "$DRUN" >/dev/null 2>&1
-  DOCKERD_PID=''
-  remove_dockerd_rules "$DBRIDGE"
-  [ -e "/sys/class/net/$DBRIDGE" ] && ip link del "$DBRIDGE" 2>/dev/null
-  bench/umount-under.sh "$BASE/dockerd" "$DRUN"
-  rm -rf "$DRUN" "$DSOCK"
-  remove_made_paths
-  if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
-}
+teardown_dockerd() { teardown_bench_dockerd "$DBRIDGE"; }
 cleanup() {
   trap - EXIT INT TERM
   teardown_dockerd
