@@ -134,3 +134,8 @@ teardown_bench_dockerd() { # bridge...
   remove_made_paths
   if [ -n "$LOCKED" ]; then flock -u 9; LOCKED=''; fi
 }
+
+# CPU milliseconds a process has used, with the children it reaped (utime+stime+cutime+cstime of /proc/PID/stat).
+proc_cpu_ms() { # pid
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13 + $14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+}

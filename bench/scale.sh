@@ -81,6 +81,11 @@ sleep 6   # past the last samples' age: the first stats below has a cold CPU bas
 s=$(now_ms); bdocker stats --no-stream >"$BASE/stats.out" 2>&1; stats_cold=$(( $(now_ms) - s ))
 stats_rows=$(( $(grep -c . "$BASE/stats.out") - 1 ))
 stats_warm=$(median_ms bdocker stats --no-stream)
+# Whose CPU one warm `stats --no-stream` is: the docker CLI's own (it makes one request per container) and berthd's.
+b0=$(proc_cpu_ms "$BERTHD_PID")
+# (a subshell's reaped children are the CLI: its cutime+cstime once the CLI has exited)
+stats_cli_cpu=$(DOCKER_HOST="unix://$BSOCK" "$DOCKER" stats --no-stream >/dev/null 2>&1; proc_cpu_ms "$BASHPID")
+stats_berthd_cpu=$(( $(proc_cpu_ms "$BERTHD_PID") - b0 ))
 
 say "berthd restart with $started running"
 stop_pid "$BERTHD_PID" 10
@@ -103,6 +108,7 @@ left=$(bdocker ps -aq | wc -l)
 jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_ms" --argjson rss_berthd "$rss_berthd" \
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
   --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
+  --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" \
   --argjson stats_rows "$stats_rows" --argjson restart_ms "$restart_ms" --argjson after_restart "$after_restart" \
   --argjson rss_after "$rss_after" --argjson remove_ms "$remove_ms" --argjson left "$left" --arg subnet "$subnet" \
   '$ARGS.named' >"$RES/scale-berth.json"
@@ -122,6 +128,7 @@ console.log(`| berthd open files; bridge ports; neighbours | ${r.fds}; ${r.ports
 console.log(`| \`docker ps\` | ${r.ps_ms} ms | |`);
 console.log(`| \`run --rm --network none busybox true\` at ${r.started} / with none | ${r.run_full} / ${r.run_empty} ms = ${x(r.run_full, r.run_empty)} | ≤ 1.2x |`);
 console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
+console.log(`| one \`stats --no-stream\`: CPU of the docker CLI / of berthd | ${s(r.stats_cli_cpu)} / ${s(r.stats_berthd_cpu)} s | |`);
 console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
 console.log(`| removal (\`rm -f\`, 4 clients) | ${s(r.remove_ms)} s, ${r.left} left | |`);
 JS
