@@ -52,6 +52,32 @@ function udp(ns: string, host: string, port: number): string {
   return inNs(ns, process.execPath, '-e', script).trim();
 }
 
+/**
+ * A UDP datagram for 127.0.0.1:7777 sent by `ns` straight at the bridge's MAC (an AF_PACKET socket: what NET_RAW,
+ * a default capability, allows a container), and what a listener on the host's loopback got: the text, or "nothing".
+ */
+async function sneakToHostLoopback(ns: string, srcIp: string, bridge: string): Promise<string> {
+  const listen = `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { console.log(String(m)); process.exit(0); });
+    s.bind(7777, '127.0.0.1', () => console.log('ready')); setTimeout(() => { console.log('nothing'); process.exit(0); }, 1500);`;
+  const listener = spawn('ip', ['netns', 'exec', HOST, process.execPath, '-e', listen], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  listener.stdout.on('data', (b) => { out += b; });
+  const ended = new Promise((r) => listener.once('exit', r));
+  await until(() => out.includes('ready'), 'the loopback listener', 50);
+  const mac = inNs(HOST, 'cat', `/sys/class/net/${bridge}/address`).trim();
+  const send = `
+import socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0))
+payload = b'sneaked'
+udp = struct.pack('!HHHH', 40000, 7777, 8 + len(payload), 0) + payload
+def ip_header(csum): return struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, csum, socket.inet_aton('${srcIp}'), socket.inet_aton('127.0.0.1'))
+h = ip_header(0); total = sum(struct.unpack('!10H', h)); total = (total & 0xffff) + (total >> 16); total = (total & 0xffff) + (total >> 16)
+s.send(bytes.fromhex('${mac.replace(/:/g, '')}') + s.getsockname()[4] + b'\\x08\\x00' + ip_header(~total & 0xffff) + udp)`;
+  inNs(ns, 'python3', '-c', send);
+  await ended;
+  return out.replace('ready', '').trim();
+}
+
 /** Builds the topology; everything made is removed after the test, even when it fails. */
 function topology(t: TestContext): void {
   const servers = testNamespaces(t, [HOST, OUTSIDE, ...Object.values(C).map((c) => c.ns)]);
@@ -133,6 +159,15 @@ test('bridge firewall in network namespaces: NAT, ports, loopback, hairpin, isol
     assert.equal(tcp(OUTSIDE, HOST_OUT, 9090), 'refused');
   });
 
+  await t.test('a container cannot reach the host\'s loopback through a bridge with route_localnet (the raw guard)', async () => {
+    assert.equal(await sneakToHostLoopback(C.c2.ns, C.c2.ip, 'brA'), 'nothing');
+    // Without the guard the packet gets through: the threat is real here, and the check above can fail.
+    inNs(HOST, 'iptables', '-t', 'raw', '-D', 'PREROUTING', '-d', '127.0.0.0/8', '-i', 'brA', '-j', 'DROP');
+    assert.equal(await sneakToHostLoopback(C.c2.ns, C.c2.ip, 'brA'), 'sneaked');
+    await fw.ensureNetwork(netA);
+    assert.equal(await sneakToHostLoopback(C.c2.ns, C.c2.ip, 'brA'), 'nothing');
+  });
+
   await t.test('hairpin: a container reaches its own and its neighbour\'s published port through the host address', () => {
     assert.equal(tcp(C.c1.ns, HOST_OUT, 8080), 'c1 10.77.0.1');
     assert.equal(tcp(C.c2.ns, HOST_OUT, 8080), 'c1 10.77.0.1');
@@ -180,6 +215,7 @@ test('bridge firewall in network namespaces: NAT, ports, loopback, hairpin, isol
     await fw.removeNetwork(netI);
     await fw.removeNetwork(netI);
     assert.deepEqual(berthLines(), []);
+    assert.doesNotMatch(inNs(HOST, 'iptables-save', '-t', 'raw'), /127\.0\.0\.0\/8/, 'the loopback guards go with their networks');
   });
 });
 

@@ -62,6 +62,11 @@ COMMIT
 -A BERTH-P-abcdef012345-b6062e -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.77.0.2:80
 -A BERTH-POSTROUTING -j BERTH-N-brA
 COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -d 127.0.0.0/8 -i brA -j DROP
+COMMIT
 `;
 
 /** SAVE_A plus an isolated network brB (another daemon's, say). */
@@ -97,6 +102,9 @@ test('ensureNetwork on empty tables: shared chains, the network\'s chains, the j
     '-I PREROUTING 1 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
     '-I OUTPUT 1 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
     '-I POSTROUTING 1 -j BERTH-POSTROUTING',
+    'COMMIT',
+    '*raw',
+    '-I PREROUTING 1 -d 127.0.0.0/8 -i brA -j DROP',
     'COMMIT',
   ]);
 });
@@ -204,7 +212,21 @@ test('removing a network while another remains: its chains and lines go, the sha
     '-D BERTH-POSTROUTING -j BERTH-N-brA',
     '-X BERTH-D-brA', '-X BERTH-N-brA', `-X ${P_CHAIN}`,
     'COMMIT',
+    '*raw',
+    '-D PREROUTING -d 127.0.0.0/8 -i brA -j DROP',
+    'COMMIT',
   ]);
+});
+
+test('the loopback guard: one per IPv4 network in raw PREROUTING, none for IPv6 or internal networks', () => {
+  const guard = '-I PREROUTING 1 -d 127.0.0.0/8 -i brA -j DROP';
+  assert.ok(lines(renderEnsureNetwork(dual, 4, EMPTY)).includes(guard));
+  assert.ok(!lines(renderEnsureNetwork(dual, 6, EMPTY)).includes('*raw'));
+  assert.ok(!lines(renderEnsureNetwork(netI, 4, EMPTY)).includes('*raw'));
+  // Present once: left alone; present twice: the extra copy deleted.
+  assert.ok(!lines(renderEnsureNetwork(netA, 4, parsePresence(SAVE_A))).includes('*raw'));
+  const twice = SAVE_A.replace('-A PREROUTING -d 127.0.0.0/8 -i brA -j DROP', '-A PREROUTING -d 127.0.0.0/8 -i brA -j DROP\n-A PREROUTING -d 127.0.0.0/8 -i brA -j DROP');
+  assert.deepEqual(lines(renderEnsureNetwork(netA, 4, parsePresence(twice))).slice(-3), ['*raw', '-D PREROUTING -d 127.0.0.0/8 -i brA -j DROP', 'COMMIT']);
 });
 
 test('removing the last network removes the shared chains and the jumps from the built-in chains', () => {

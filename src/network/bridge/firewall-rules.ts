@@ -18,6 +18,11 @@
 //     publication, routed thanks to route_localnet). Conntrack's DNAT state marks those connections, so no packet
 //     mark is needed and none can collide with netavark's 0x2000 or dockerd's.
 //   Internal networks get no nat chains at all: nothing is masqueraded and nothing published.
+//   raw PREROUTING: per IPv4 network `-d 127.0.0.0/8 -i <br> -j DROP`. A 127.0.0.1 publication needs route_localnet on
+//     the bridge, which also lets a container (NET_RAW is a default capability) send packets for 127.0.0.1 through
+//     it and reach whatever the host serves on loopback: etcd, a registry, databases (CVE-2020-8558 in Kubernetes).
+//     No legitimate packet enters a bridge for 127/8 (replies to a 127.0.0.1 client come back to the masqueraded
+//     gateway address), so the line is there whether route_localnet is on yet or not.
 // Declaring a chain (`:CHAIN - [0:0]`) in a --noflush restore creates or flushes it, so chains owned by one network
 // are rewritten whole; lines in the shared chains are added or deleted after reading iptables-save, so each exists once.
 import { createHash } from 'node:crypto';
@@ -28,7 +33,7 @@ import type { NetavarkPortMapping } from '../netavark';
 import type { BridgeNetworkSpec, PublishedPorts } from './contract';
 
 export type Family = 4 | 6;
-type Table = 'filter' | 'nat';
+type Table = 'filter' | 'nat' | 'raw';
 
 /** The chains every network shares (made by the first network, removed with the last). */
 export const BASE_CHAINS = {
@@ -36,7 +41,10 @@ export const BASE_CHAINS = {
   dnat: 'BERTH-DNAT', postrouting: 'BERTH-POSTROUTING',
 } as const;
 
-const BUILTIN_JUMPS: Record<Table, readonly string[]> = {
+/** The raw table's guard of a bridge against packets for the host's loopback (in iptables-save's own form). */
+const loopbackGuard = (br: string): string => `-A PREROUTING -d 127.0.0.0/8 -i ${br} -j DROP`;
+
+const BUILTIN_JUMPS: Record<'filter' | 'nat', readonly string[]> = {
   filter: [`-A FORWARD -j ${BASE_CHAINS.forward}`],
   nat: [
     `-A PREROUTING -m addrtype --dst-type LOCAL -j ${BASE_CHAINS.dnat}`,
@@ -72,12 +80,14 @@ export interface FirewallPresence {
 }
 
 export function parsePresence(save: string): FirewallPresence {
-  const out: FirewallPresence = { chains: { filter: new Set(), nat: new Set() }, rules: { filter: new Map(), nat: new Map() } };
+  const out: FirewallPresence = {
+    chains: { filter: new Set(), nat: new Set(), raw: new Set() }, rules: { filter: new Map(), nat: new Map(), raw: new Map() },
+  };
   let table: string | undefined;
   for (const raw of save.split('\n')) {
     const line = raw.trim();
     if (line.startsWith('*')) table = line.slice(1);
-    if (table !== 'nat' && table !== 'filter') continue;
+    if (table !== 'nat' && table !== 'filter' && table !== 'raw') continue;
     if (line.startsWith(':')) out.chains[table].add(line.slice(1).split(' ')[0]!);
     else if (line.startsWith('-A ')) {
       const chain = line.split(' ')[1]!;
@@ -149,7 +159,10 @@ export function renderEnsureNetwork(n: BridgeNetworkSpec, family: Family, presen
     nat.add(`-A ${own.nat} -s ${s} ! -o ${br} ! -d ${multicast} -j MASQUERADE`);
   }
   for (const jump of BUILTIN_JUMPS.nat) nat.single(jump, 'first');
-  return [filter.render(), nat.render(), ''].join('\n');
+  if (family === 6) return [filter.render(), nat.render(), ''].join('\n');
+  const raw = new TableDoc('raw', present);
+  raw.single(loopbackGuard(br), 'first');
+  return [filter.render(), nat.render(), raw.render(), ''].filter((t, i, all) => t !== '' || i === all.length - 1).join('\n');
 }
 
 /**
@@ -159,8 +172,10 @@ export function renderEnsureNetwork(n: BridgeNetworkSpec, family: Family, presen
 export function renderRemoveNetworks(bridges: Iterable<string>, present: FirewallPresence): string {
   const filter = new TableDoc('filter', present);
   const nat = new TableDoc('nat', present);
+  const raw = new TableDoc('raw', present);
   for (const br of bridges) {
     const own = networkChains(br);
+    raw.absent(loopbackGuard(br));
     filter.removeChain(own.forward);
     for (const line of isolationLines(br)) filter.absent(line);
     const ports = [...present.chains.nat].filter((c) => c.startsWith('BERTH-P-') && c.endsWith(`-${bridgeHash(br)}`));
@@ -175,7 +190,7 @@ export function renderRemoveNetworks(bridges: Iterable<string>, present: Firewal
     for (const jump of BUILTIN_JUMPS.nat) nat.absent(jump);
     for (const c of [BASE_CHAINS.dnat, BASE_CHAINS.postrouting]) nat.removeChain(c);
   }
-  const parts = [filter.render(), nat.render()].filter((t) => t !== '');
+  const parts = [filter.render(), nat.render(), raw.render()].filter((t) => t !== '');
   return parts.length ? [...parts, ''].join('\n') : '';
 }
 
