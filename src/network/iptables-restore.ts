@@ -11,6 +11,12 @@ export type CommandRunner = (file: string, args: string[], input?: string) => Pr
 /** A chain declared in a --noflush restore is created, or flushed when it exists. */
 export const declareChain = (chain: string): string => `:${chain} - [0:0]`;
 
+/**
+ * A chain created by a --noflush restore only if it does not exist: the whole restore fails otherwise (nothing of it
+ * applied), so a writer that planned from an older reading retries instead of flushing what another wrote meanwhile.
+ */
+export const createChain = (chain: string): string => `-N ${chain}`;
+
 /** The `-D` line deleting the rule an iptables-save `-A` line shows. */
 export const deleteLine = (appendLine: string): string => `-D ${appendLine.slice(3)}`;
 

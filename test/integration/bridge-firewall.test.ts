@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { IptablesBridgeFirewall } from '../../src/network/bridge/iptables-firewall';
+import { runCommand, type CommandRunner } from '../../src/network/iptables-restore';
 import type { BridgeNetworkSpec, PublishedPorts } from '../../src/network/bridge/contract';
 import { inNs, ipn, sh, testNamespaces } from '../helpers/netns';
 import { until } from '../helpers/wait';
@@ -133,11 +134,13 @@ test('bridge firewall in network namespaces: NAT, ports, loopback, hairpin, isol
 
   for (const n of [netA, netB, netI]) await fw.ensureNetwork(n);
   await fw.publish(netA, c1Ports);
-  const once = save().replace(/^#.*\n/gm, '');
+  // Without comments and packet counters (a stray packet, an IPv6 solicitation, meets a policy meanwhile).
+  const rules = () => save().replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '[0:0]');
+  const once = rules();
   for (const n of [netA, netB, netI]) await fw.ensureNetwork(n);
   await fw.publish(netA, c1Ports);
   await t.test('applying twice leaves one copy of everything', () => {
-    assert.equal(save().replace(/^#.*\n/gm, ''), once);
+    assert.equal(rules(), once);
   });
 
   await t.test('outbound: the subnet leaves masqueraded as the host, in both families', () => {
@@ -217,6 +220,44 @@ test('bridge firewall in network namespaces: NAT, ports, loopback, hairpin, isol
     assert.deepEqual(berthLines(), []);
     assert.doesNotMatch(inNs(HOST, 'iptables-save', '-t', 'raw'), /127\.0\.0\.0\/8/, 'the loopback guards go with their networks');
   });
+});
+
+test('two daemons making their first networks at once both keep their rules (shared chains are never flushed)', { skip: !root && 'needs root' }, async (t) => {
+  const ns = `${P}race`;
+  sh('ip', ['netns', 'add', ns]);
+  t.after(() => { spawnSync('ip', ['netns', 'del', ns]); });
+  // Each round, both daemons' first iptables-save answers only once both have read: they plan from the same reading
+  // (the interleaving that, with declared shared chains, flushed the first one's jumps).
+  let barrier: { waiting: number; release: () => void; released: Promise<void> } | undefined;
+  const newBarrier = () => { let release = () => {}; const released = new Promise<void>((r) => { release = r; }); return { waiting: 0, release, released }; };
+  const runIn = (): CommandRunner => {
+    let rounds = -1;
+    return async (file, args, input) => {
+      const r = await runCommand('ip', ['netns', 'exec', ns, file, ...args], input);
+      if (file === 'iptables-save' && barrier && rounds < round) {
+        rounds = round;
+        const b = barrier;
+        if (++b.waiting === 2) b.release();
+        await b.released;
+      }
+      return r;
+    };
+  };
+  let round = 0;
+  const one = new IptablesBridgeFirewall({ run: runIn(), routeLocalnet: async () => {}, linkExists: async () => true });
+  const other = new IptablesBridgeFirewall({ run: runIn(), routeLocalnet: async () => {}, linkExists: async () => true });
+  for (round = 0; round < 3; round++) {
+    barrier = newBarrier();
+    const nets = [0, 1].map((i): BridgeNetworkSpec => ({ ...netB, id: `r${i}`, bridge: `brR${round}${i}`, subnets: [{ subnet: `10.9${i}.${round}.0/24`, gateway: `10.9${i}.${round}.1` }] }));
+    await Promise.all([one.ensureNetwork(nets[0]!), other.ensureNetwork(nets[1]!)]);
+    const forward = inNs(ns, 'iptables', '-S', 'BERTH-FORWARD');
+    for (const n of nets) assert.match(forward, new RegExp(`-j BERTH-F-${n.bridge}$`, 'm'), `round ${round}: ${forward}`);
+    const dnat = inNs(ns, 'iptables', '-t', 'nat', '-S', 'BERTH-DNAT');
+    for (const n of nets) assert.match(dnat, new RegExp(`-j BERTH-D-${n.bridge}$`, 'm'), `round ${round}: ${dnat}`);
+    barrier = undefined;
+    await Promise.all([one.removeNetwork(nets[0]!), other.removeNetwork(nets[1]!)]);
+    assert.doesNotMatch(inNs(ns, 'iptables-save'), /BERTH/, `round ${round}: the last one out removes the shared chains`);
+  }
 });
 
 test('spawns and time per call with ~200 other rules (median of 20)', { skip: !root && 'needs root' }, async (t) => {

@@ -25,10 +25,13 @@
 //     gateway address), so the line is there whether route_localnet is on yet or not.
 // Declaring a chain (`:CHAIN - [0:0]`) in a --noflush restore creates or flushes it, so chains owned by one network
 // are rewritten whole; lines in the shared chains are added or deleted after reading iptables-save, so each exists once.
+// Shared chains are never declared: another berthd in the same namespace (test daemons, a bench beside production) may
+// have made one or added its lines since the reading. They are made with `-N` and removed with a bare `-X`, which fail
+// the whole restore when the tables moved on; the adapter then plans again from a new reading.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidParameterError } from '../../errdefs';
-import { declareChain, deleteLine } from '../iptables-restore';
+import { createChain, declareChain, deleteLine } from '../iptables-restore';
 import type { NetavarkPortMapping } from '../netavark';
 import type { BridgeNetworkSpec, PublishedPorts } from './contract';
 
@@ -184,11 +187,12 @@ export function renderRemoveNetworks(bridges: Iterable<string>, present: Firewal
   const forwardLeft = filter.remaining(BASE_CHAINS.forward).filter((l) => l !== `-A ${BASE_CHAINS.forward} -j ${BASE_CHAINS.isolation1}`);
   if (forwardLeft.length + filter.remaining(BASE_CHAINS.isolation1).length + filter.remaining(BASE_CHAINS.isolation2).length === 0) {
     for (const jump of BUILTIN_JUMPS.filter) filter.absent(jump);
-    for (const c of [BASE_CHAINS.forward, BASE_CHAINS.isolation1, BASE_CHAINS.isolation2]) filter.removeChain(c);
+    for (const line of filter.remaining(BASE_CHAINS.forward)) filter.absent(line); // the jump to ISOLATION-1
+    for (const c of [BASE_CHAINS.forward, BASE_CHAINS.isolation1, BASE_CHAINS.isolation2]) filter.removeSharedChain(c);
   }
   if (nat.remaining(BASE_CHAINS.dnat).length + nat.remaining(BASE_CHAINS.postrouting).length === 0) {
     for (const jump of BUILTIN_JUMPS.nat) nat.absent(jump);
-    for (const c of [BASE_CHAINS.dnat, BASE_CHAINS.postrouting]) nat.removeChain(c);
+    for (const c of [BASE_CHAINS.dnat, BASE_CHAINS.postrouting]) nat.removeSharedChain(c);
   }
   const parts = [filter.render(), nat.render(), raw.render()].filter((t) => t !== '');
   return parts.length ? [...parts, ''].join('\n') : '';
@@ -267,12 +271,13 @@ class TableDoc {
   private readonly deletions: string[] = [];
   private readonly deleted = new Set<string>();
   private readonly removedChains: string[] = [];
+  private readonly removedShared: string[] = [];
 
   constructor(private readonly table: Table, private readonly present: FirewallPresence) {}
 
-  /** Created when absent, left as they are otherwise (other networks' lines are in them). */
+  /** Created when absent (`-N`: never a flush of lines another daemon added since the reading), left as they are otherwise. */
   declareShared(...chains: string[]): void {
-    for (const c of chains) if (!this.present.chains[this.table].has(c)) this.declarations.push(declareChain(c));
+    for (const c of chains) if (!this.present.chains[this.table].has(c)) this.declarations.push(createChain(c));
   }
 
   /** Created or flushed: the caller rewrites them whole. */
@@ -303,6 +308,20 @@ class TableDoc {
     if (!this.present.chains[this.table].has(chain) || this.removedChains.includes(chain)) return;
     this.removedChains.push(chain);
     this.declarations.push(declareChain(chain));
+    this.jumpsTo(chain);
+  }
+
+  /**
+   * A shared chain whose lines this document deletes (remaining() is empty): deleted without a flush, so the restore
+   * fails, and is planned again, if another daemon added a line to it since the reading.
+   */
+  removeSharedChain(chain: string): void {
+    if (!this.present.chains[this.table].has(chain) || this.removedShared.includes(chain)) return;
+    this.removedShared.push(chain);
+    this.jumpsTo(chain);
+  }
+
+  private jumpsTo(chain: string): void {
     for (const lines of this.present.rules[this.table].values()) {
       for (const line of lines) if (line.endsWith(` -j ${chain}`)) this.absent(line);
     }
@@ -320,7 +339,8 @@ class TableDoc {
 
   render(): string {
     const deletions = this.deletions.filter((l) => !this.removedChains.includes(chainOf(l))).map(deleteLine);
-    const body = [...this.declarations, ...deletions, ...this.additions, ...this.removedChains.map((c) => `-X ${c}`)];
+    const removed = [...this.removedChains, ...this.removedShared];
+    const body = [...this.declarations, ...deletions, ...this.additions, ...removed.map((c) => `-X ${c}`)];
     return body.length === 0 ? '' : [`*${this.table}`, ...body, 'COMMIT'].join('\n');
   }
 }

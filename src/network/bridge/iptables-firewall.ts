@@ -31,8 +31,8 @@ const TOOLS: Record<Family, { save: string; restore: string }> = {
 const ATTEMPTS = 3;
 
 /**
- * Spawns per call: ensureNetwork and removeNetwork one iptables-save and one iptables-restore per family of the
- * network; publish one restore per family the container has an address and a mapping in (none without ports);
+ * Spawns per call: ensureNetwork one iptables-save and one iptables-restore per family of the network;
+ * removeNetwork two saves and up to two restores per family (the second pass removes shared chains left empty); publish one restore per family the container has an address and a mapping in (none without ports);
  * unpublish one restore per family it had a chain in (none otherwise); the first publish or unpublish on a network
  * this process has not ensured adds one iptables-save per family. reconcile: one save per family, one restore where
  * there is something to remove. Calls are serialized, so two never plan from the same reading.
@@ -65,6 +65,9 @@ export class IptablesBridgeFirewall implements BridgeFirewall {
     return this.serialized(() => this.eachFamily(familiesOf(n), async (f) => {
       await this.applyFresh(f, (present) => renderRemoveNetworks([n.bridge], present));
       this.known.delete(key(f, n.bridge));
+      // Another daemon removing its last network at the same moment saw this one still there, as this one saw its:
+      // a new reading finds the shared chains empty, and whoever reads last removes them.
+      await this.applyFresh(f, (present) => renderRemoveNetworks([], present));
     }));
   }
 
