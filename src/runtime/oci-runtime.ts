@@ -5,6 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { RuntimeSpec } from '../wire/oci';
+import { releaseCreatedInit } from './crun-start';
 import { SeccompBpfCache } from './seccomp-bpf-cache';
 
 export interface RuntimeBinaries {
@@ -134,6 +135,8 @@ export class OciRuntime {
   }
 
   async start(runtime: string, id: string): Promise<void> {
+    // Under crun, the start is done here (crun-start.ts); anything unexpected falls back to `crun start`.
+    if (path.basename(this.runtimePath(runtime)) === 'crun' && (await releaseCreatedInit(path.join(this.runtimeRoot(runtime), id)))) return;
     await this.run(runtime, ['start', id]);
   }
 
