@@ -22,6 +22,7 @@ import { KeyedMutex } from '../util/mutex';
 import { PhaseTrace } from '../util/phase-trace';
 import { allSettledOrThrow, withTimeout } from '../util/promises';
 import { RootfsUsers } from './rootfs-users';
+import { RootfsPremounts } from './rootfs-premount';
 import { pruneContainers, type PruneReport } from './container-prune';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './container-waiters';
 import { ContainerStreams } from './container-streams';
@@ -82,6 +83,7 @@ export class ContainerService {
   private readonly specContext: SpecContext;
   private readonly filesystem: ContainerFilesystem;
   private readonly trace: PhaseTrace;
+  private readonly premounts: RootfsPremounts;
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.trace = o.trace ?? new PhaseTrace();
@@ -94,9 +96,10 @@ export class ContainerService {
       etcPath: (c, file) => this.etcPath(c, file),
     };
     this.exits = new ExitMonitor(this.exitDir, (id, code, exitedAt) => this.onExit(id, code, '', exitedAt));
+    this.premounts = new RootfsPremounts((c) => this.mountRootfs(c));
     this.rootfsUsers = new RootfsUsers(o.mounter, {
       mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
-      running: (c) => isRunning(c.state.status),
+      running: (c) => isRunning(c.state.status), mountSettled: (c) => this.premounts.settled(c.id),
     });
     this.streams = new ContainerStreams({
       logPath: (c) => this.logPath(c), bundleDir: (c) => path.join(this.dirOf(c), 'bundle'), stdin: o.stdin,
@@ -262,6 +265,7 @@ export class ContainerService {
       this.records.set(id, rec);
       this.emit(rec, 'create');
       this.trace.mark(id, 'create');
+      this.premounts.begin(rec);
       return { Id: id, Warnings: warnings };
     });
   }
@@ -295,13 +299,14 @@ export class ContainerService {
     t.mark(c.id, 'start-lock');
     const merged = this.mergedDir(c);
     const bundle = path.join(this.dirOf(c), 'bundle');
+    await this.premounts.settled(c.id);
     try {
       // Independent of each other (the network needs no rootfs): the root's mount(8) spawn and the network's setup
       // overlap. All settle before a failure is undone below.
       await allSettledOrThrow([
         this.exits.clear(c.id),
         fsp.mkdir(bundle, { recursive: true }),
-        this.o.mounter.hasOwnFilesystem(merged).then((mounted) => mounted ? undefined : this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged)),
+        this.mountRootfs(c),
         this.o.networks?.endpoints.attach(c),
       ]);
       t.mark(c.id, 'mount+network');
@@ -569,8 +574,15 @@ export class ContainerService {
     await this.store.remove(c.id);
   }
 
+  /** Mounts the container's root unless it has its own filesystem there already. */
+  private async mountRootfs(c: ContainerRecord): Promise<void> {
+    const merged = this.mergedDir(c);
+    if (!(await this.o.mounter.hasOwnFilesystem(merged))) await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
+  }
+
   /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */
   private async releaseHost(c: ContainerRecord): Promise<void> {
+    await this.premounts.settled(c.id);
     const merged = this.mergedDir(c);
     await Promise.all([
       this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${c.id}: ${errorMessage(e)}`)),

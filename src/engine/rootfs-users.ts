@@ -9,6 +9,8 @@ export interface RootfsPaths {
   upperDir(c: ContainerRecord): string;
   workDir(c: ContainerRecord): string;
   running(c: ContainerRecord): boolean;
+  /** Settles once no mount begun elsewhere (at create, rootfs-premount.ts) is under way for the container. */
+  mountSettled(c: ContainerRecord): Promise<void>;
 }
 
 export class RootfsUsers {
@@ -27,6 +29,7 @@ export class RootfsUsers {
   acquire(c: ContainerRecord): Promise<() => Promise<void>> {
     const merged = this.paths.mergedDir(c);
     return this.inTurn(c.id, async () => {
+      await this.paths.mountSettled(c);
       const users = this.users.get(c.id);
       if (users !== undefined) {
         this.users.set(c.id, users + 1);

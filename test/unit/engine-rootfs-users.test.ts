@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { RootfsUsers } from '../../src/engine/rootfs-users';
+import { RootfsPremounts } from '../../src/engine/rootfs-premount';
 import type { ContainerRecord } from '../../src/engine/container-record';
 import { FakeMounter } from '../fakes/mount';
 
@@ -20,10 +21,15 @@ class SlowUnmounter extends FakeMounter {
 function setup(running = false) {
   const mounter = new SlowUnmounter();
   const c = { id: 'c1', lowerDirs: ['/l'], state: { status: running ? 'running' : 'exited' } } as unknown as ContainerRecord;
+  const premounts = new RootfsPremounts(async (r) => {
+    await tick();
+    if (!(await mounter.isMountPoint('/m'))) await mounter.mountOverlay(r.lowerDirs, '/u', '/w', '/m');
+  });
   const users = new RootfsUsers(mounter, {
     mergedDir: () => '/m', upperDir: () => '/u', workDir: () => '/w', running: (r) => r.state.status === 'running',
+    mountSettled: (r) => premounts.settled(r.id),
   });
-  return { mounter, c, users };
+  return { mounter, c, users, premounts };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -71,4 +77,21 @@ test('a running container\'s root is its own: not mounted, not unmounted', async
   await release();
   assert.equal(await mounter.isMountPoint('/m'), true);
   assert.equal(mounter.calls.length, 1);
+});
+
+test('a mount begun at create: a user arriving meanwhile waits for it and neither mounts twice nor unmounts it', async () => {
+  const { mounter, c, users, premounts } = setup();
+  premounts.begin(c);
+  const release = await users.acquire(c);
+  assert.deepEqual(mounter.calls.map((l) => l.split(' ')[0]), ['mount'], 'one mount: the one begun at create');
+  await release();
+  assert.equal(await mounter.isMountPoint('/m'), true, 'the user did not mount it, so does not unmount it');
+});
+
+test('a mount begun at create that fails is forgotten: settled resolves, and the next mount is start\'s', async () => {
+  const premounts = new RootfsPremounts(async () => { await tick(); throw new Error('mount: no space'); });
+  const c = { id: 'c2' } as unknown as ContainerRecord;
+  premounts.begin(c);
+  await premounts.settled('c2');
+  assert.equal(await Promise.race([premounts.settled('c2').then(() => 'settled'), tick().then(() => 'pending')]), 'settled');
 });
