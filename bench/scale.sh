@@ -59,6 +59,10 @@ node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" && bdocker import --chang
 bdocker run --rm --network none busybox true >/dev/null || { say "a first run failed"; exit 1; }
 say "run --rm --network none with none present: $RUNS runs"
 run_empty=$(median_ms bdocker run --rm --network none busybox true)
+# The kernel's share: every container start makes a mount namespace, a copy of the host's mount table, which holds
+# one overlay mount per running container (dockerd's and podman's too).
+mounts_empty=$(wc -l </proc/self/mountinfo)
+mntns_empty=$(median_ms unshare -m true)
 subnet=$(bdocker network inspect bridge --format '{{(index .IPAM.Config 0).Subnet}}')
 
 say "starting $N idle containers on the default bridge ($subnet), 4 clients at once"
@@ -77,6 +81,8 @@ neigh=$(ip neigh show dev "$BRIDGE" 2>/dev/null | wc -l)
 say "ps, run --rm --network none and stats --no-stream at $started containers"
 ps_ms=$(median_ms bdocker ps)
 run_full=$(median_ms bdocker run --rm --network none busybox true)
+mounts_full=$(wc -l </proc/self/mountinfo)
+mntns_full=$(median_ms unshare -m true)
 sleep 6   # past the last samples' age: the first stats below has a cold CPU base
 s=$(now_ms); bdocker stats --no-stream >"$BASE/stats.out" 2>&1; stats_cold=$(( $(now_ms) - s ))
 stats_rows=$(( $(grep -c . "$BASE/stats.out") - 1 ))
@@ -109,6 +115,7 @@ jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_m
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
   --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
   --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" \
+  --argjson mounts_empty "$mounts_empty" --argjson mntns_empty "$mntns_empty" --argjson mounts_full "$mounts_full" --argjson mntns_full "$mntns_full" \
   --argjson stats_rows "$stats_rows" --argjson restart_ms "$restart_ms" --argjson after_restart "$after_restart" \
   --argjson rss_after "$rss_after" --argjson remove_ms "$remove_ms" --argjson left "$left" --arg subnet "$subnet" \
   '$ARGS.named' >"$RES/scale-berth.json"
@@ -127,6 +134,7 @@ console.log(`| conmons' RSS | ${mib(r.rss_conmon.kib)} MiB for ${r.rss_conmon.co
 console.log(`| berthd open files; bridge ports; neighbours | ${r.fds}; ${r.ports} (the kernel's cap: 1023); ${r.neigh} | |`);
 console.log(`| \`docker ps\` | ${r.ps_ms} ms | |`);
 console.log(`| \`run --rm --network none busybox true\` at ${r.started} / with none | ${r.run_full} / ${r.run_empty} ms = ${x(r.run_full, r.run_empty)} | ≤ 1.2x |`);
+console.log(`| the kernel's part: \`unshare -m true\` with ${r.mounts_full} / ${r.mounts_empty} host mounts | ${r.mntns_full} / ${r.mntns_empty} ms | |`);
 console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
 console.log(`| one \`stats --no-stream\`: CPU of the docker CLI / of berthd | ${s(r.stats_cli_cpu)} / ${s(r.stats_berthd_cpu)} s | |`);
 console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
