@@ -20,8 +20,17 @@ export interface ContextDirectoryLimits {
 
 const DEFAULT_LIMITS: ContextDirectoryLimits = { spares: 2, bytes: 256 << 20 };
 
+/** A kept directory as `docker system df` shows it: a build cache record of its own. */
+export interface KeptContext {
+  root: string;
+  bytes: number;
+  /** When its build gave it back (its last use). */
+  keptAt: Date;
+}
+
 export class ContextDirectories {
   private readonly spares: ContextDirectory[] = [];
+  private readonly keptAt = new WeakMap<ContextDirectory, Date>();
 
   /** `dir` is the directories' own (kept apart from the build's scratch space): emptied by init(). */
   constructor(private readonly dir: string, private readonly limits = DEFAULT_LIMITS) {}
@@ -49,13 +58,24 @@ export class ContextDirectories {
   async give(dir: ContextDirectory): Promise<void> {
     if (dir.tree.populated && this.spares.length < this.limits.spares && dir.tree.bytes <= this.limits.bytes) {
       this.spares.push(dir);
+      this.keptAt.set(dir, new Date());
       return;
     }
     await fsp.rm(dir.root, { recursive: true, force: true });
   }
 
-  /** Removes the directories kept for reuse (`docker builder prune`): contexts in use stay until given back. */
-  async clear(): Promise<void> {
-    for (const d of this.spares.splice(0)) await fsp.rm(d.root, { recursive: true, force: true });
+  /** The directories kept for reuse, with what they hold (the disk they take is the build cache's too). */
+  kept(): KeptContext[] {
+    return this.spares.map((d) => ({ root: d.root, bytes: d.tree.bytes, keptAt: this.keptAt.get(d) ?? new Date() }));
+  }
+
+  /** Removes the directories kept for reuse (`docker builder prune`), saying how many bytes they held: contexts in use stay until given back. */
+  async clear(): Promise<number> {
+    let bytes = 0;
+    for (const d of this.spares.splice(0)) {
+      bytes += d.tree.bytes;
+      await fsp.rm(d.root, { recursive: true, force: true });
+    }
+    return bytes;
   }
 }

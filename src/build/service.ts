@@ -1,5 +1,6 @@
 // The builder as the API sees it: a build from an uploaded context, the build cache's listing and pruning.
 import * as fsp from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errdefs';
@@ -88,7 +89,13 @@ export class BuildService {
   async usage(): Promise<CacheRecord[]> {
     const sizes = new Map((await this.o.images.list({ all: true })).map((i) => [i.Id, i]));
     const used = this.usedImages(sizes);
-    return this.cache.all().map(([key, e]) => {
+    // BuildKit lists a context it keeps as a `source.local` record; so does Berth for the directories it keeps.
+    const contexts: CacheRecord[] = this.contexts.kept().map((k) => ({
+      ID: createHash('sha256').update(k.root).digest('hex').slice(0, 25), Parents: null, Type: 'source.local',
+      Description: 'local source for context', InUse: false, Shared: false, Size: k.bytes,
+      CreatedAt: k.keptAt.toISOString(), LastUsedAt: k.keptAt.toISOString(), UsageCount: 1,
+    }));
+    return [...contexts, ...this.cache.all().map(([key, e]) => {
       const img = sizes.get(e.image);
       const parent = img?.ParentId ? sizes.get(img.ParentId) : undefined;
       return {
@@ -96,7 +103,7 @@ export class BuildService {
         InUse: used.has(e.image), Shared: false, Size: Math.max(0, (img?.Size ?? 0) - (parent?.Size ?? 0)),
         CreatedAt: e.createdAt, LastUsedAt: e.lastUsedAt, UsageCount: 1,
       };
-    });
+    })];
   }
 
   /** Images a tagged image is built on (or is): the cache entries they back are in use. */
@@ -119,9 +126,9 @@ export class BuildService {
     const dropped = this.cache.all().filter(([, e]) => all || !used.has(e.image));
     this.cache.remove(dropped.map(([k]) => k));
     await this.cache.flush();
-    await this.contexts.clear();
+    const contextBytes = await this.contexts.clear();
     const deleted: string[] = [];
-    let reclaimed = 0;
+    let reclaimed = contextBytes;
     const candidates = [...new Set(dropped.map(([, e]) => e.image))];
     for (const id of candidates) {
       const img = before.get(id);

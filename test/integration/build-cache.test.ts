@@ -98,6 +98,8 @@ test('the cache survives a daemon restart; docker builder prune forgets it', asy
   assert.deepEqual(stepKinds(buildOk([other])), ['-', 'cache']);
   const df = d.dockerOk(['system', 'df']);
   assert.match(df, /^Build Cache\s+\d+/m);
+  // The unpacked context kept for the next build takes disk too: a record of its own, as BuildKit's source.local.
+  assert.match(d.dockerOk(['system', 'df', '-v']), /^\S+\s+source\.local\s+\d/m);
   const pruned = d.dockerOk(['builder', 'prune', '-f']);
   assert.match(pruned, /^Deleted build cache objects:\nsha256:[0-9a-f]{64}$/m);
   assert.match(pruned, /^Total reclaimed space: /m);

@@ -44,9 +44,12 @@ test('a completed context directory is reused by the next build; a failed or too
   assert.equal(fs.existsSync(big.root), false);
 
   const kept = await dirs.take();
-  populated(kept);
+  populated(kept, 42);
   await dirs.give(kept);
-  await dirs.clear();
+  // Listed as build cache (docker system df), with what it holds; prune says how much it freed.
+  assert.deepEqual(dirs.kept().map((k) => [k.root, k.bytes]), [[kept.root, 42]]);
+  assert.equal(await dirs.clear(), 42);
+  assert.deepEqual(dirs.kept(), []);
   assert.equal(fs.existsSync(kept.root), false);
   assert.notEqual((await dirs.take()).root, kept.root);
   // A restarted daemon does not know what the old directories hold: init() empties the place.
