@@ -85,7 +85,6 @@ import { IpXfrmTunnels } from './network/overlay/xfrm-ip';
 import { Cluster } from './cluster/cluster';
 import { OpensslSigner } from './cluster/ca/openssl';
 import { traceFromEnv } from './util/phase-trace';
-import { connectEtcd, etcdProcesses } from './cluster/node/etcd-adapters';
 import { clusterRoles } from './cluster/node/roles';
 import { EngineTaskRuntime } from './cluster/agent/task-runtime-engine';
 import { startControlServer } from './cluster/control/server';
@@ -280,8 +279,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     runRoot: cfg.runRoot,
     ports: cfg.swarmPorts,
     signer: new OpensslSigner(),
-    etcd: etcdProcesses,
-    connect: connectEtcd,
+    // etcd's client (gRPC, protobufjs) costs ~0.6 s of CPU to load: loaded when a swarm first needs it, so a node
+    // outside a swarm (and every berthd restart) never pays it.
+    etcd: { start: async (spec) => (await import('./cluster/node/etcd-adapters.js')).etcdProcesses.start(spec) },
+    connect: async (endpoints, tls) => (await import('./cluster/node/etcd-adapters.js')).connectEtcd(endpoints, tls),
     roles: clusterRoles({
       runtime: new EngineTaskRuntime({
         containers, images, pull: (ref) => distribution.pull(ref), events, filesRoot: path.join(cfg.runRoot, 'swarm', 'tasks'),

@@ -24,8 +24,12 @@ export function onlineCpus(): number {
   return cpus.n;
 }
 
+let totalMemory: number | undefined;
+
+/** The host's memory (asked once: it does not change while berthd runs, and stats ask it per sample). */
 export function hostMemory(): number {
-  return os.totalmem();
+  totalMemory ??= os.totalmem();
+  return totalMemory;
 }
 
 export interface NetDevCounters {
