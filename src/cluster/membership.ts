@@ -16,9 +16,10 @@ import { SwarmNetworksApi } from './overlay/networks-api';
 import { checkBindable, initAddresses, joinAddresses, joinAdvertiseAddr, joinHostPort } from './spec/addresses';
 import { newObjectId } from './spec/ids';
 import { checkAddrPool, dataPathPort, initSwarmSpec } from './spec/swarm-spec';
-import { TEXT, type StoredCluster } from './stored-cluster';
-import { StoreUnavailable } from './store/store';
+import { LEADER_ELECTION, TEXT, type StoredCluster } from './stored-cluster';
+import { ELECTION_PREFIX, StoreUnavailable } from './store/store';
 import type { HostInterface } from '../network/host-interfaces';
+import { sleep } from '../util/promises';
 
 /** What membership changes need from the other parts: the running node, and a pause of the manager API. */
 export interface MembershipParts {
@@ -242,6 +243,15 @@ export class Membership {
     s.etcdEndpoints = [member.clientUrl];
     await session.stateFile.save(s);
     await this.parts.activate();
+    // The old leader's candidacy, a leased key, outlives its dead holder for the lease's TTL (etcd renews every lease
+    // when it restarts) and would keep this node waiting behind it, without a leader; so would this node's own from
+    // before. No other manager is a member any more: every candidacy but this session's goes now, and the answer
+    // waits until this node leads (as swarmkit's forced one-member raft leads at once).
+    const conn = session.conn!;
+    const prefix = `${ELECTION_PREFIX}${LEADER_ELECTION}/`;
+    const candidates = (await conn.store.list(prefix)).items.filter((kv) => kv.key !== `${prefix}${session.lease?.id}`);
+    if (candidates.length) await conn.store.txn(candidates.map((kv) => ({ op: 'delete' as const, key: kv.key })));
+    for (let i = 0; i < 100 && (await conn.store.leader(LEADER_ELECTION).catch(() => undefined)) !== s.nodeId; i++) await sleep(100);
     // The other managers are workers-to-be now: their etcd members are gone from the one-member cluster.
     await session.conn!.objects.list<Node>('nodes').then(async ({ items }) => {
       for (const n of items) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Cluster, TEXT } from '../../src/cluster/cluster';
+import { Cluster, LEADER_ELECTION, TEXT } from '../../src/cluster/cluster';
+import { ELECTION_PREFIX } from '../../src/cluster/store/store';
 import { InvalidParameterError } from '../../src/errdefs';
 import { OpensslSigner } from '../../src/cluster/ca/openssl';
 import { ObjectsStore } from '../../src/cluster/store/objects-store';
@@ -167,6 +168,17 @@ describe('cluster membership on the fake store', () => {
     await assert.rejects(cluster.listNodes(none), { message: /The swarm does not have a leader/ });
     assert.match((await cluster.info()).Error, /docker swarm init --force-new-cluster/);
     store.setUnavailable(false);
+  });
+
+  test('force-new-cluster: candidacies left by dead managers are dropped and this node leads at once', async () => {
+    // A dead leader's leased key outlives it (etcd renews leases when it restarts), ahead of this node's next campaign.
+    const stale = await store.grantLease(3600);
+    const prefix = `${ELECTION_PREFIX}${LEADER_ELECTION}/`;
+    await store.txn([{ op: 'create', key: `${prefix}dead`, value: 'deadmanager0000000000000', lease: stale.id }]);
+    assert.equal(await cluster.init({ ListenAddr: '0.0.0.0:2377', ForceNewCluster: true }), cluster.nodeId);
+    assert.equal(started.at(-1), `${cluster.nodeId} existing force`);
+    assert.equal(await store.leader(LEADER_ELECTION), cluster.nodeId, 'the answer comes once this node leads');
+    assert.deepEqual((await store.list(prefix)).items.map((kv) => kv.value), [cluster.nodeId]);
   });
 
   test('a restarted daemon finds its state and rejoins (retrying while the store is out of reach); leave needs --force on the last manager', async () => {
