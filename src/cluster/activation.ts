@@ -10,6 +10,7 @@ import { describeNode } from './node/description';
 import { heartbeatTtlSeconds, startHeartbeat } from './node/heartbeat';
 import type { NodeSession } from './node-session';
 import type { SwarmState } from './node/state';
+import { RoleReconciler, type NodeRole, type RoleChangeOutcome } from './node/role-reconciler';
 import { openRoot } from './node/state-lock';
 import type { ClusterOptions } from './options';
 import { startNodeOverlay } from './overlay/node-overlay-wiring';
@@ -26,7 +27,20 @@ export interface ActivationParts {
 }
 
 export class Activation {
-  constructor(private readonly session: NodeSession, private readonly o: ClusterOptions, private readonly parts: ActivationParts) {}
+  /** `docker node promote/demote` of this node, acted on one at a time (node/role-reconciler.ts). */
+  private readonly roles: RoleReconciler;
+
+  constructor(private readonly session: NodeSession, private readonly o: ClusterOptions, private readonly parts: ActivationParts) {
+    this.roles = new RoleReconciler({
+      desired: async () => {
+        const s = session.state;
+        return s && session.conn ? (await session.conn.objects.get<Node>('nodes', s.nodeId))?.Spec.Role : undefined;
+      },
+      running: () => session.state!.role,
+      live: () => !!session.state && session.phase === 'active' && !session.stopping,
+      change: (role) => this.changeRole(role),
+    });
+  }
 
   /** Connects, registers the node, starts the heartbeat, the agent, and (managers) the election and control endpoint. */
   async activate(availability: 'active' | 'pause' | 'drain' = 'active'): Promise<void> {
@@ -64,25 +78,28 @@ export class Activation {
     session.roleWatch = await conn.objects.watch(['nodes', 'cluster'], (await conn.objects.list('cluster')).revision, (changes) => {
       // Autolock turned on or off, or its key rotated, through another manager: this node's secrets follow.
       if (changes.some((c) => c.kind === 'cluster')) void this.parts.lockSync();
-      const mine = changes.find((c) => c.kind === 'nodes' && c.id === s.nodeId)?.object as Node | undefined;
-      if (mine && session.state === s && mine.Spec.Role !== s.role && !session.changingRole) void this.changeRole(mine.Spec.Role);
+      if (session.state === s && changes.some((c) => c.kind === 'nodes' && c.id === s.nodeId)) this.roles.poke();
     });
     session.phase = 'active';
     session.error = '';
     // Autolock may have been turned on, off or rotated while this node was down.
     void this.parts.lockSync();
+    // A promotion or demotion written before the watch above began (while this node was down, or while it was still
+    // activating after its last role change) is seen here.
+    this.roles.poke();
   }
 
   /**
    * `docker node promote/demote` of this node: a promoted worker adds itself to etcd's membership and starts a
    * member; a demoted manager leaves the membership and stops its member; either way with a certificate for the new
-   * role, then registered again.
+   * role, then registered again. A failure before anything was stopped leaves the node as it was, for another try.
    */
-  private async changeRole(role: 'manager' | 'worker'): Promise<void> {
+  private async changeRole(role: NodeRole): Promise<RoleChangeOutcome> {
     const session = this.session;
     const s = session.state!;
     const conn = session.conn!;
-    session.changingRole = true;
+    let stopped = false;
+    this.o.log.info(`swarm: the swarm made this node a ${role}; changing role`);
     try {
       const cluster = await session.readCluster();
       const members = await conn.members.list();
@@ -96,6 +113,10 @@ export class Activation {
       if (role === 'manager') initialCluster = (await conn.members.add(s.nodeId, member.peerUrl)).initialCluster;
       else await conn.members.remove(s.nodeId);
       const others = members.filter((m) => m.name !== s.nodeId).flatMap((m) => m.clientUrls);
+      // Until activated again in the new role the node answers as one that is not ready (moby's "pending"), not
+      // as the half-stopped node it is.
+      session.phase = 'pending';
+      stopped = true;
       await session.teardown();
       const tls = await session.stateFile.saveCertificates({ certPem: cert.certPem, keyPem: cert.keyPem, caPem: cluster.TLSInfo.TrustRoot },
         promoted ? { dek: promoted.dek, unlockKey: promoted.unlockKey } : {});
@@ -112,12 +133,14 @@ export class Activation {
       await session.stateFile.save(next);
       await this.activate();
       this.o.log.info(`swarm: this node is now a ${role}`);
+      return 'done';
     } catch (err) {
+      const message = `changing role to ${role}: ${(err as Error).message}`;
+      this.o.log.error(`swarm: ${message}${stopped ? '' : '; trying again'}`);
+      if (!stopped) return 'retry';
       session.phase = 'error';
-      session.error = `changing role to ${role}: ${(err as Error).message}`;
-      this.o.log.error(`swarm: ${session.error}`);
-    } finally {
-      session.changingRole = false;
+      session.error = message;
+      return 'failed';
     }
   }
 

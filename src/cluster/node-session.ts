@@ -25,7 +25,6 @@ export class NodeSession {
   overlay: NodeOverlay | undefined;
   controlServer: Running | undefined;
   roleWatch: { cancel(): Promise<void> } | undefined;
-  changingRole = false;
   /** Bumped by every teardown: background work of an earlier membership stops when it sees a new one. */
   generation = 0;
   stopping = false;

@@ -534,6 +534,10 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
+    // A start under way (it holds the lock) settles first: seen as 'created' now, its process would run on after
+    // the removal took the record (a cancelled build's step container, `rm -f` racing `start`). As moby's rm waits
+    // for the container's lock.
+    if (opts.force) await this.lock.run(c.id, async () => undefined);
     if (c.state.status === 'restarting' && opts.force) await this.cancelRestart(c);
     if (isRunning(c.state.status)) {
       if (!opts.force) {

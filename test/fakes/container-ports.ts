@@ -28,8 +28,11 @@ export class FakeContainerRuntime implements ContainerRuntime {
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   }
 
+  /** While set, create waits for it (a start still setting up, the container not running yet). */
+  createGate: Promise<void> | undefined;
   async create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     this.calls.push(`create ${o.id}`);
+    await this.createGate;
     const err = this.failCreate;
     this.failCreate = undefined;
     if (err) throw err;

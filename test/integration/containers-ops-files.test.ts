@@ -19,7 +19,10 @@ test('docker cp against berthd', { timeout: 120_000 }, async (t) => {
 
   for (const name of ['cp1', 'cpstopped']) {
     await t.test(`cp out of ${name}: a directory, with symlinks kept, and a file with its owner`, () => {
-      for (let i = 0; i < 50 && d.docker(['cp', `${name}:/data/f`, '-']).code !== 0; i++) spawnSync('sleep', ['0.1']);
+      // cp1 runs its setup in the background: wait for its last step (the chown), not its first file, which a loaded
+      // host shows well before the links and the owner are there.
+      const setUp = () => /123\/456\s/.test(tarList(d.docker(['cp', `${name}:/data/f`, '-'], { encoding: 'buffer' }).stdout));
+      for (let i = 0; i < 100 && !setUp(); i++) spawnSync('sleep', ['0.1']);
       const outDir = fs.mkdtempSync(path.join(d.base, 'out-'));
       ok(['cp', `${name}:/data`, outDir]);
       assert.equal(fs.readFileSync(path.join(outDir, 'data/f'), 'utf8'), 'hi\n');

@@ -175,6 +175,23 @@ test('remove refuses a running container without force; with force it is killed,
   await assert.rejects(svc.remove('web'), { name: 'NotFoundError' });
 }));
 
+test('a forced removal that comes while a start is under way kills what the start ran, then removes it', () => withService(async ({ svc, runtime }) => {
+  // `docker build` cancelled while its RUN step's container starts; `docker rm -f` racing `docker start`.
+  const { Id } = await svc.create({ Image: 'busybox' }, 'starting');
+  let release = () => {};
+  runtime.createGate = new Promise<void>((r) => { release = r; });
+  const started = svc.start(Id);
+  while (!runtime.calls.includes(`create ${Id}`)) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(svc.get(Id).state.status, 'created', 'the start is under way, nothing runs yet');
+  const removed = svc.remove(Id, { force: true });
+  release();
+  runtime.createGate = undefined;
+  await within(started);
+  await within(removed);
+  assert.throws(() => svc.get(Id), { name: 'NotFoundError' });
+  assert.ok(runtime.calls.indexOf(`kill ${Id} 9`) > runtime.calls.indexOf(`start ${Id}`), runtime.calls.join(', '));
+}));
+
 test('a --rm container is reported removed before its host leftovers go; they go after, its record on disk kept until then', () => withService(async ({ svc, runtime, mounter }) => {
   const { Id } = await svc.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'quick');
   await svc.start(Id);
