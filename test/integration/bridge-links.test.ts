@@ -156,4 +156,26 @@ describe('IprouteBridgeLinks', { skip: process.getuid?.() !== 0 && 'needs root' 
     adapter('detach', endpoint(0).hostIfname);
     adapter('removeBridge', NET.bridge);
   });
+  test('within one daemon life the bridge is checked through /sys, and made again when downed or replaced', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-brl-'));
+    const eps = [0, 1, 2].map((i) => {
+      const file = path.join(dir, `ns${i}`);
+      fs.writeFileSync(file, '');
+      return { ...endpoint(i), netns: file, announce: false };
+    });
+    // One child is one adapter, as in berthd: its first attach made the bridge, the later ones only look at /sys.
+    const [, flags, , bridge, ports] = inChild([
+      ['attach', NET, eps[0]], ['sh', `ip link set dev ${NET.bridge} down`],
+      ['attach', NET, eps[1]], ['sh', `cat /sys/class/net/${NET.bridge}/flags`],
+      ['sh', `ip link del dev ${NET.bridge} && ip link add name ${NET.bridge} type bridge`],
+      ['attach', NET, eps[2]], ['sh', `ip -j addr show dev ${NET.bridge}`], ['sh', `ip -j link show master ${NET.bridge}`],
+    ]);
+    assert.equal(Number(flags) & 1, 1, 'a bridge downed is brought up by the next attach');
+    const br = (JSON.parse(bridge!) as ReturnType<typeof links>)[0]!;
+    assert.ok(br.flags.includes('UP'));
+    assert.deepEqual(br.addr_info.filter((a) => !a.local.startsWith('fe80')).map((a) => `${a.local}/${a.prefixlen}`).sort(), ['10.88.0.1/24', 'fd00:88::1/64'], 'a bridge replaced gets its gateways');
+    assert.ok((JSON.parse(ports!) as { ifname: string }[]).some((p) => p.ifname === eps[2]!.hostIfname), 'and the endpoint is its port');
+    adapter('removeBridge', NET.bridge);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
