@@ -92,7 +92,8 @@ describe('IprouteBridgeLinks', { skip: process.getuid?.() !== 0 && 'needs root' 
   });
 
   test('attach on a file reserved for the namespace makes the namespace, configured, in the same process', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'berth-brl-')), 'ns');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-brl-'));
+    const file = path.join(dir, 'ns');
     fs.writeFileSync(file, '');
     const ep = { ...endpoint(2), netns: file, ifname: 'eth1', announce: true };
     const inside = (cmd: string) => ['sh', `nsenter --net=${file} ${cmd}`];
@@ -114,6 +115,7 @@ describe('IprouteBridgeLinks', { skip: process.getuid?.() !== 0 && 'needs root' 
     assert.ok(port!.flags.includes('UP'));
     assert.equal(port!.linkinfo?.info_slave_data?.hairpin, true, 'hairpin on');
     assert.match(ping!, /1 packets received/, 'a neighbour on the bridge answers');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('addAddresses adds to the interface in the namespace', () => {
