@@ -137,9 +137,10 @@ export class NetworkEndpoints {
       networks.forEach((n, i) => {
         sandbox.attachments.push(this.plan(c, n, net.endpoints[i]!, `eth${i}`, i === 0 ? sandbox.ports : [], i === 0 ? endpointId : undefined, sandbox));
       });
-      // Written ahead: a crash from here on leaves a record that start-up reconciliation tears down.
-      await this.o.sandboxes.put(sandbox);
-      await this.o.netns.create(c.id);
+      // Written ahead: a crash from here on leaves a record that start-up reconciliation tears down. Beside it the
+      // namespace's file only (a crash leaves a file nobody owns, which reconciliation removes too): the first
+      // endpoint's setup makes the namespace on it as it configures it (one process).
+      await Promise.all([this.o.sandboxes.put(sandbox), this.o.netns.reserve(c.id)]);
       for (const [i, a] of sandbox.attachments.entries()) await this.bringUp(c, networks[i]!, net.endpoints[i]!, sandbox, a);
       failpoint('network-attached');
       await this.o.sandboxes.save(sandbox);

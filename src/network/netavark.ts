@@ -36,6 +36,10 @@ export type NetavarkStatus = Record<string, {
 
 /** Sets up and tears down a container's interfaces, rules and DNS entries in a network namespace. */
 export interface NetworkDriver {
+  /**
+   * Makes the endpoints of `opts` in the namespace at `netnsPath`, which may be a file reserved for it and not yet a
+   * namespace (NetnsManager.reserve): the setup then makes the namespace on it.
+   */
   setup(netnsPath: string, opts: NetavarkOptions): Promise<NetavarkStatus>;
   /** `last`: no other container is on these networks any more, so the networks' bridges and rules go too. */
   /**

@@ -10,6 +10,12 @@ export interface NetnsManager {
   pathOf(id: string): string;
   /** Creates a fresh namespace at pathOf(id) (replacing a stale one) and returns its path. */
   create(id: string): Promise<string>;
+  /**
+   * Readies pathOf(id) for a namespace made later (replacing a stale one): an empty file, on which the first
+   * configuration of the namespace mounts it as it makes it (`unshare --net=FILE ip …`, links-iproute.ts), so making
+   * and configuring cost one process. Returns the path.
+   */
+  reserve(id: string): Promise<string>;
   /** Unmounts and deletes the namespace file; absent is fine. */
   remove(id: string): Promise<void>;
   /**
@@ -32,17 +38,22 @@ export class LinuxNetns implements NetnsManager {
   pathOf(id: string): string { return path.join(this.dir, id); }
 
   async create(id: string): Promise<string> {
-    await this.removing.get(id);
-    const file = this.pathOf(id);
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await this.remove(id);
-    await fsp.writeFile(file, '', { mode: 0o444 });
+    const file = await this.reserve(id);
     // unshare(1) makes the namespace and bind-mounts /proc/<pid>/ns/net on the file; the mount keeps it alive.
     const r = await run('unshare', [`--net=${file}`, 'true']);
     if (r.code !== 0) {
       await fsp.rm(file, { force: true });
       throw new SystemError(`cannot create network namespace ${file}: ${r.stderr.trim() || `unshare exited ${r.code}`}`);
     }
+    return file;
+  }
+
+  async reserve(id: string): Promise<string> {
+    await this.removing.get(id);
+    const file = this.pathOf(id);
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o755 });
+    await this.remove(id);
+    await fsp.writeFile(file, '', { mode: 0o444 });
     return file;
   }
 
@@ -80,7 +91,7 @@ export class LinuxNetns implements NetnsManager {
  * A file on which a network namespace is bind-mounted: statfs says nsfs. (The mount table says so too, but reading
  * /proc/self/mountinfo costs tens of milliseconds on a host with a thousand mounts, several times per container.)
  */
-async function isNsfs(file: string): Promise<boolean> {
+export async function isNsfs(file: string): Promise<boolean> {
   const s = await fsp.statfs(file).catch(() => undefined);
   return s?.type === NSFS_MAGIC;
 }

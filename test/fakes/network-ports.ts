@@ -23,6 +23,8 @@ export class FakeNetns implements NetnsManager {
   private readonly live = new Set<string>();
   pathOf(id: string): string { return `/run/netns/${id}`; }
   async create(id: string): Promise<string> { this.live.add(id); return this.pathOf(id); }
+  /** Live at once: the real file becomes a namespace in the driver's first setup, which the fake drivers skip. */
+  async reserve(id: string): Promise<string> { return this.create(id); }
   async remove(id: string): Promise<void> { this.live.delete(id); }
   discard(id: string): void { this.live.delete(id); }
   async exists(id: string): Promise<boolean> { return this.live.has(id); }

@@ -1,10 +1,26 @@
-// Runs one IprouteBridgeLinks call given as JSON on argv, for tests that run it under `ip netns exec` (a network
-// namespace and a /sys of the test's own): the adapter works on the namespace of its process.
+// Runs IprouteBridgeLinks calls given as JSON on argv, for tests that run it under `ip netns exec` (a network
+// namespace and a /sys of the test's own): the adapter works on the namespace of its process. argv[2] is one call
+// ([op, ...args]) or a list of them; the op `sh` runs a shell command in the same process's namespaces (what a test
+// must see before the process ends: a namespace the adapter made lives in this process's mount namespace only), and
+// the outputs of the `sh` calls are printed as a JSON list.
+import { execFileSync } from 'node:child_process';
 import { IprouteBridgeLinks } from '../../src/network/bridge/links-iproute';
 
-const [op, ...args] = JSON.parse(process.argv[2]!) as [string, ...unknown[]];
+type Call = [string, ...unknown[]];
+const arg = JSON.parse(process.argv[2]!) as Call | Call[];
+const calls = typeof arg[0] === 'string' ? [arg as Call] : (arg as Call[]);
 const links = new IprouteBridgeLinks() as unknown as Record<string, (...a: unknown[]) => Promise<void>>;
-links[op]!(...args).then(() => process.exit(0), (e: Error) => {
+
+async function main(): Promise<void> {
+  const outputs: string[] = [];
+  for (const [op, ...args] of calls) {
+    if (op === 'sh') outputs.push(execFileSync('sh', ['-c', String(args[0])], { encoding: 'utf8' }));
+    else await links[op]!(...args);
+  }
+  if (outputs.length) process.stdout.write(JSON.stringify(outputs));
+}
+
+main().then(() => process.exit(0), (e: Error) => {
   process.stderr.write(`${e.message}\n`);
   process.exit(1);
 });

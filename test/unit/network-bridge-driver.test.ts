@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { BerthBridgeDriver, bridgeNetworkInfo, specOf } from '../../src/network/bridge/driver';
-import { bridgeLines, bridgeMac, dockerMac, hostEndpointLines, hostVethName, namespaceLines } from '../../src/network/bridge/links';
+import { bridgeLines, bridgeMac, dockerMac, endpointLines, hostVethName } from '../../src/network/bridge/links';
 import { dnsLine, withNames, withoutEntry } from '../../src/network/bridge/dns';
 import type { NetavarkNetwork, NetavarkOptions } from '../../src/network/netavark';
 import type { NetworkRecord } from '../../src/network/network-store';
@@ -144,7 +144,7 @@ test('reconcile keeps each bridge named once', async () => {
   assert.deepEqual(w.firewall.calls, ['reconcile br-aaaaaaaaaaaa,bo-bbbbbbbbbbbb']);
 });
 
-test('ip batch lines: a new bridge, an old one pinned, the endpoint on both sides', () => {
+test('ip batch lines: a new bridge, an old one pinned, the endpoint from inside its namespace', () => {
   const n = specOf(info({ subnets: [{ subnet: '10.9.0.0/24', gateway: '10.9.0.1' }, { subnet: 'fd00:9::/64', gateway: 'fd00:9::1' }], options: { mtu: '1400' } }));
   assert.deepEqual(bridgeLines(n, { exists: false, macPinned: false }), [
     `link add name br-aaaaaaaaaaaa address ${bridgeMac('br-aaaaaaaaaaaa')} mtu 1400 type bridge`,
@@ -154,14 +154,17 @@ test('ip batch lines: a new bridge, an old one pinned, the endpoint on both side
   assert.ok(!bridgeLines(n, { exists: true, macPinned: true, mac: 'x' }).some((l) => l.includes('address')), 'a pinned MAC is left alone');
   assert.match(bridgeMac('br-aaaaaaaaaaaa'), /^02(:[0-9a-f]{2}){5}$/);
   const ep = { netns: '/run/ns/c1', ifname: 'eth1', hostIfname: 'vbx', mac: dockerMac('10.9.0.2'), announce: false, addresses: ['10.9.0.2/24', 'fd00:9::2/64'], gateways: ['10.9.0.1', 'fd00:9::1'] };
-  assert.deepEqual(hostEndpointLines(n, ep), [
-    'link add name vbx mtu 1400 type veth peer name eth1 address 02:42:0a:09:00:02 mtu 1400 netns /run/ns/c1',
-    'link set dev vbx master br-aaaaaaaaaaaa up', 'link set dev vbx type bridge_slave hairpin on',
-  ]);
-  assert.deepEqual(namespaceLines(ep), [
-    'link set dev lo up', 'addr add 10.9.0.2/24 dev eth1', 'addr add fd00:9::2/64 dev eth1 nodad', 'link set dev eth1 up',
+  const host = { netns: '/proc/7/ns/net', bridgeIndex: 42 };
+  assert.deepEqual(endpointLines(n, ep, host), [
+    'link set dev lo up',
+    'link add name vbx mtu 1400 master if42 up netns /proc/7/ns/net type veth peer name eth1 address 02:42:0a:09:00:02 mtu 1400',
+    'addr add 10.9.0.2/24 dev eth1', 'addr add fd00:9::2/64 dev eth1 nodad', 'link set dev eth1 up',
     'route add 0.0.0.0/0 via 10.9.0.1 dev eth1 metric 1', 'route add ::/0 via fd00:9::1 dev eth1 metric 1',
   ]);
+  const eth0 = endpointLines({ ...n, mtu: undefined }, { ...ep, ifname: 'eth0' }, host);
+  assert.ok(!eth0.some((l) => l.includes(' mtu ')), 'no MTU unless the network has one');
+  assert.ok(eth0.includes('route add 0.0.0.0/0 via 10.9.0.1 dev eth0'), 'eth0\'s default route has no metric');
+  assert.ok(!endpointLines(n, { ...ep, gateways: [] }, host).some((l) => l.startsWith('route')), 'no default route on an internal network');
   assert.match(hostVethName(C1, NET), /^vb[0-9a-f]{13}$/);
   assert.notEqual(hostVethName(C1, NET), hostVethName(C2, NET));
 });

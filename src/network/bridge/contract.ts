@@ -3,7 +3,7 @@
 // the driver splits the work into the Linux effects below, each behind its own adapter. The point is the cost per
 // container: network-wide state (the bridge, the NAT, forwarding and isolation rules) is made once per network, so a
 // container without published ports costs no firewall call at all, and one with ports one `iptables-restore` per
-// address family; the interfaces cost one `ip -batch` on the host and one in the container's namespace.
+// address family; the interfaces cost one `ip -batch` in the container's namespace (which makes the namespace too).
 import type { NetavarkPortMapping } from '../netavark';
 
 /** A bridge network as the driver's adapters need it (derived from netavark's network_info). */

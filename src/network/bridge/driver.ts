@@ -1,7 +1,8 @@
 // Berth's own bridge driver (decision 19): the engine's NetworkDriver port (netavark's options in, its status out)
 // over three adapters — links (bridge and veths), firewall (NAT, forwarding, isolation, published ports) and dns
-// (aardvark-dns) — so a container costs two `ip` processes, the firewall only when it publishes ports, and the
-// network-wide work (the bridge's rules) happens once per network per daemon life.
+// (aardvark-dns) — so a container costs one `ip` process per network (the first also makes its namespace), the
+// firewall only when it publishes ports, and the network-wide work (the bridge, its rules) happens once per network
+// per daemon life.
 import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
 import type { NetavarkNetwork, NetavarkOptions, NetavarkStatus, NetworkDriver } from '../netavark';

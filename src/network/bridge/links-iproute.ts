@@ -1,38 +1,58 @@
-// BridgeLinks on Linux: iproute2's `ip -batch -` on the host, and the same under nsenter in the container's
-// namespace; the state of the bridge and the host's sysctls through /sys and /proc, which cost no process.
+// BridgeLinks on Linux: iproute2's `ip -batch -` in the container's namespace (under unshare, which makes it, or
+// nsenter), and on the host for the bridge; the state of the bridge, its ports' hairpin mode and the host's sysctls
+// through /sys and /proc, which cost no process.
 import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
 import { exec } from '../overlay/iproute2';
 import type { BridgeNetworkSpec } from './contract';
-import { bridgeLines, hostEndpointLines, namespaceLines, type BridgeEndpoint, type BridgeLinks, type BridgeState } from './links';
+import { isNsfs } from '../netns';
+import { bridgeLines, endpointLines, type BridgeEndpoint, type BridgeLinks, type BridgeState } from './links';
 
 export class IprouteBridgeLinks implements BridgeLinks {
   /** Forwarding sysctls already written by this daemon (per family): written once, not per container. */
   private readonly forwarding = new Set<string>();
+  /** The bridges this daemon made what their spec said, with the ifindex they had then. */
+  private readonly bridges = new Map<string, { spec: string; index: number }>();
 
+  /**
+   * One process per endpoint: `ip` in the container's namespace (made by the same process, `unshare --net=FILE ip`,
+   * when the file is only reserved), plus a write to /sys; the host's `ip` only when the bridge needs it.
+   */
   async attach(n: BridgeNetworkSpec, ep: BridgeEndpoint): Promise<void> {
     await this.enableForwarding(n);
-    const lines = async () => [
-      ...bridgeLines(n, await readBridgeState(n.bridge)),
-      // The same container back on the network before the kernel finished destroying its old namespace: that
-      // namespace's veth still has the name (derived from container and network); it goes first.
-      ...((await present(`/sys/class/net/${ep.hostIfname}`)) ? [`link del dev ${ep.hostIfname}`] : []),
-      ...hostEndpointLines(n, ep),
-    ].join('\n') + '\n';
-    // Once more if the old veth vanished between the look and the batch.
-    await exec('ip', ['-batch', '-'], await lines()).catch(async () => exec('ip', ['-batch', '-'], await lines()));
+    const bridgeIndex = await this.ensureBridge(n);
+    // The same container back on the network before the kernel finished destroying its old namespace: that
+    // namespace's veth still has the name (derived from container and network); it goes first.
+    await this.detach(ep.hostIfname);
+    const lines = endpointLines(n, ep, { netns: `/proc/${process.pid}/ns/net`, bridgeIndex }).join('\n') + '\n';
+    const fresh = !(await isNsfs(ep.netns));
     try {
-      const lines = namespaceLines(ep).join('\n') + '\n';
-      // arp_notify is the namespace's sysctl, so it is written by a shell in it that then becomes the namespace's
-      // `ip` (one process still, one exec more): only when asked, the common case costs nsenter and ip alone.
-      await exec('nsenter', ep.announce
-        ? [`--net=${ep.netns}`, 'sh', '-c', 'echo 1 >"/proc/sys/net/ipv4/conf/$1/arp_notify" && exec ip -batch -', 'sh', ep.ifname]
-        : [`--net=${ep.netns}`, 'ip', '-batch', '-'], lines);
+      await exec(fresh ? 'unshare' : 'nsenter', [`--net=${ep.netns}`, ...namespaceCommand(ep)], lines);
+      await fsp.writeFile(`/sys/class/net/${ep.hostIfname}/brport/hairpin_mode`, '1');
     } catch (e) {
+      // The bridge may be what failed (deleted or replaced meanwhile): the next attach makes it again.
+      this.bridges.delete(n.bridge);
       await this.detach(ep.hostIfname).catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * The bridge as `n` says, and its ifindex. The host batch (bridgeLines: idempotent, and it mends what someone
+   * changed) runs the first time this daemon sees the bridge or its spec, and again when /sys shows it replaced
+   * (another ifindex) or down; otherwise two reads of /sys stand for it. A gateway address or MTU changed by hand
+   * is mended by the next daemon start (or the first container after the bridge was replaced), no longer by every
+   * container.
+   */
+  private async ensureBridge(n: BridgeNetworkSpec): Promise<number> {
+    const spec = JSON.stringify(n);
+    const known = this.bridges.get(n.bridge);
+    if (known?.spec === spec && (await bridgeUp(n.bridge, known.index))) return known.index;
+    await exec('ip', ['-batch', '-'], bridgeLines(n, await readBridgeState(n.bridge)).join('\n') + '\n');
+    const index = Number((await fsp.readFile(`/sys/class/net/${n.bridge}/ifindex`, 'utf8')).trim());
+    this.bridges.set(n.bridge, { spec, index });
+    return index;
   }
 
   async detach(hostIfname: string): Promise<void> {
@@ -44,6 +64,7 @@ export class IprouteBridgeLinks implements BridgeLinks {
   }
 
   async removeBridge(bridge: string, onlyIfEmpty = false): Promise<boolean> {
+    this.bridges.delete(bridge);
     const ports = await fsp.readdir(`/sys/class/net/${bridge}/brif`).catch(() => undefined);
     if (!ports) return true;
     if (onlyIfEmpty && ports.length) return false;
@@ -82,6 +103,24 @@ export async function readBridgeState(bridge: string): Promise<BridgeState> {
   if (!assigned) return { exists: false, macPinned: false };
   // 3: NET_ADDR_SET, a MAC set from user space, which the bridge keeps.
   return { exists: true, macPinned: assigned.trim() === '3', mac: mac.trim() };
+}
+
+/** Whether the bridge is still the one of that ifindex, and up (IFF_UP in its flags). */
+async function bridgeUp(bridge: string, index: number): Promise<boolean> {
+  const dir = `/sys/class/net/${bridge}`;
+  const [ifindex, flags] = await Promise.all([fsp.readFile(`${dir}/ifindex`, 'utf8').catch(() => ''), fsp.readFile(`${dir}/flags`, 'utf8').catch(() => '')]);
+  return Number(ifindex.trim()) === index && (Number(flags.trim()) & 1) === 1;
+}
+
+/**
+ * What runs in the namespace: `ip -batch -`; with `announce`, under a shell that sets the namespace's default
+ * arp_notify while `ip` makes the interface (which copies it then) and puts it back after, since the interface does
+ * not exist before the batch that brings it up (one process more, a fork, for static MACs only). (dash's `read`
+ * of a /proc file answers 1 though it read the value, hence the test of the value.)
+ */
+function namespaceCommand(ep: BridgeEndpoint): string[] {
+  if (!ep.announce) return ['ip', '-batch', '-'];
+  return ['sh', '-c', 'd=/proc/sys/net/ipv4/conf/default/arp_notify; read -r was <"$d"; [ -n "$was" ] && echo 1 >"$d" || exit 1; ip -batch -; r=$?; echo "$was" >"$d"; exit $r'];
 }
 
 function present(file: string): Promise<boolean> {

@@ -1,13 +1,17 @@
 // The interfaces of Berth's bridge driver (decision 19): the bridge itself and one veth pair per endpoint, as
-// `ip -batch` lines built here (pure, so the unit tests read them) and run by links-iproute.ts: one `ip` on the host
-// and one in the container's namespace per endpoint, where netavark spent a process per step.
+// `ip -batch` lines built here (pure, so the unit tests read them) and run by links-iproute.ts: one `ip` in the
+// container's namespace per endpoint (the one that makes the namespace, for a container's first), and one on the host
+// only when the bridge is new to the daemon or changed, where netavark spent a process per step.
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { BridgeNetworkSpec } from './contract';
 
 /** One container's interface on a bridge network. */
 export interface BridgeEndpoint {
-  /** The container's network namespace file (a path: iproute2's `netns` and nsenter take one). */
+  /**
+   * The container's network namespace file (a path nsenter and unshare take): a namespace, or an empty file reserved
+   * for it (NetnsManager.reserve), on which attach makes the namespace.
+   */
   netns: string;
   /** The interface in the namespace (eth0, eth1...). */
   ifname: string;
@@ -36,7 +40,10 @@ export interface BridgeState {
 
 /** The Linux side of the bridge driver's interfaces. */
 export interface BridgeLinks {
-  /** Makes the bridge what `n` says (created, MAC pinned, gateway addresses, up) and the endpoint's veth pair. */
+  /**
+   * Makes the bridge what `n` says (created, MAC pinned, gateway addresses, up) and the endpoint's veth pair, and the
+   * namespace itself when `ep.netns` is a file reserved for it.
+   */
   attach(n: BridgeNetworkSpec, ep: BridgeEndpoint): Promise<void>;
   /** Deletes an endpoint's veth by its host end (the namespace end goes with it); absent is fine. */
   detach(hostIfname: string): Promise<void>;
@@ -70,27 +77,28 @@ export function bridgeLines(n: BridgeNetworkSpec, state: BridgeState): string[] 
   return out;
 }
 
-/**
- * The endpoint's host-side lines: the pair made with its container end directly in the namespace (named, with its
- * MAC and MTU), the host end a port of the bridge in hairpin mode (a container reaching itself through a published
- * port or the swarm's mesh leaves by the port it came in by).
- */
-export function hostEndpointLines(n: BridgeNetworkSpec, ep: BridgeEndpoint): string[] {
-  const mtu = n.mtu ? ` mtu ${n.mtu}` : '';
-  return [
-    `link add name ${ep.hostIfname}${mtu} type veth peer name ${ep.ifname} address ${ep.mac}${mtu} netns ${ep.netns}`,
-    `link set dev ${ep.hostIfname} master ${n.bridge} up`,
-    `link set dev ${ep.hostIfname} type bridge_slave hairpin on`,
-  ];
+/** The host as the container's namespace sees it, for the endpoint's lines run there. */
+export interface HostSide {
+  /** The host's network namespace as a path iproute2 opens (/proc/<berthd's PID>/ns/net). */
+  netns: string;
+  /** The bridge's ifindex on the host: iproute2 looks a `master` name up in its own (the container's) namespace,
+   *  where the bridge is not, but takes `if<N>` for index N, which the kernel resolves in the host end's. */
+  bridgeIndex: number;
 }
 
 /**
- * The lines run in the namespace. IPv6 addresses are added `nodad`: usable at once, as netavark's accept_dad=0
- * made them, without a sysctl (which would need one more process in the namespace).
+ * The endpoint's lines, all run in the container's namespace by one `ip` (which may be the one whose `unshare` made
+ * the namespace): the pair made from inside with its host end sent to the host namespace as it is made — named,
+ * MTU, a port of the bridge, up — and the container end left here with its MAC and MTU; then lo, the addresses (IPv6
+ * `nodad`: usable at once, as netavark's accept_dad=0 made them, without a sysctl), the interface up and the default
+ * route(s). The host end's hairpin mode (a container reaching itself through a published port or the swarm's mesh
+ * leaves by the port it came in by) is a bridge-port option `link add` cannot set: the adapter writes it to /sys.
  */
-export function namespaceLines(ep: BridgeEndpoint): string[] {
+export function endpointLines(n: BridgeNetworkSpec, ep: BridgeEndpoint, host: HostSide): string[] {
+  const mtu = n.mtu ? ` mtu ${n.mtu}` : '';
   return [
     'link set dev lo up',
+    `link add name ${ep.hostIfname}${mtu} master if${host.bridgeIndex} up netns ${host.netns} type veth peer name ${ep.ifname} address ${ep.mac}${mtu}`,
     ...ep.addresses.map((a) => `addr add ${a} dev ${ep.ifname}${isIPv4(a.split('/')[0]!) ? '' : ' nodad'}`),
     `link set dev ${ep.ifname} up`,
     ...ep.gateways.map((g) => `route add ${isIPv4(g) ? '0.0.0.0/0' : '::/0'} via ${g} dev ${ep.ifname}${routeMetric(ep.ifname)}`),
