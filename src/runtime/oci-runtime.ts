@@ -99,6 +99,13 @@ export class OciRuntime {
       cwd: o.bundle,
       detached: true,
     });
+    // The process spawned here forks the conmon that stays, writes that one's PID into --conmon-pidfile and exits;
+    // meanwhile the child goes on to create the container: its answer on the sync pipe can come first (seen under
+    // load: ENOENT on conmon.pid). The pidfile is read once this process is gone.
+    const forked = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     // conmon writes {"data": pid} (or a negative value and a message) once `create` is done, and keeps the
@@ -130,6 +137,7 @@ export class OciRuntime {
     }
     // Off the answer's path: crun's compiled filter stays in its state directory until the container is deleted.
     void this.seccomp.learn(o.id, path.join(this.runtimeRoot(o.runtime), o.id));
+    await forked;
     const conmonPid = Number((await fsp.readFile(conmonPidFile, 'utf8')).trim());
     return { pid: parsed.data, conmonPid };
   }

@@ -156,7 +156,8 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     assert.equal(fs.readFileSync(info.HostnamePath, 'utf8'), `${info.Config.Hostname}\n`);
     ok(['rm', '-f', 'insp']);
     assert.ok(!fs.readFileSync('/proc/self/mounts', 'utf8').includes(merged), 'rm unmounts the root');
-    assert.ok(!fs.existsSync(upper), 'rm deletes the rw layer');
+    // The directory goes just after the removal's answer, under the container's lock (decision 5).
+    await until(() => !fs.existsSync(upper), 'rm to delete the rw layer', 50);
     assert.throws(() => process.kill(info.State.Pid, 0));
     const missing = d.docker(['inspect', 'insp']);
     assert.equal(missing.code, 1);
