@@ -38,8 +38,9 @@ export async function startDirectExec(bin: RuntimeBinaries, fifos: FifoStock, o:
   ];
   const child = o.stdin
     // A FIFO reopened by name (`cat /dev/stdin`, `psql -f /dev/stdin`) blocks once its writer has closed, where a
-    // pipe's reopened end reads end of file: the process's stdin is a pipe that cat fills from berthd's FIFO.
-    ? spawn('sh', ['-c', 'cat 2>/dev/null | exec "$0" "$@"', runtimePath, ...runtimeArgs], { stdio: childStdio, cwd: o.dir })
+    // pipe's reopened end reads end of file: the process's stdin is a pipe that cat fills from berthd's FIFO (fd 3).
+    // cat runs in the background so that the shell ends with the runtime, not when the client closes its input.
+    ? spawn('sh', ['-c', '{ cat <&3 3<&- 2>/dev/null & } | exec "$0" "$@" 3<&-', runtimePath, ...runtimeArgs], { stdio: childStdio, cwd: o.dir })
     : spawn(runtimePath, runtimeArgs, { stdio: childStdio, cwd: o.dir });
   for (const fd of childEnds) fs.close(fd, () => undefined);
   let spawnError: Error | undefined;
@@ -82,7 +83,8 @@ function openPipes(names: string[], o: ExecProcessOptions): { pipes: ExecPipes; 
   for (const s of [stdin?.writer, stdout?.reader, stderr?.reader]) (s as Socket | undefined)?.on('error', () => undefined);
   return {
     pipes: { stdin: stdin?.writer ?? null, stdout: stdout?.reader ?? null, stderr: stderr?.reader ?? null },
-    childStdio: [stdin?.childEnd ?? 'ignore', stdout?.childEnd ?? 'ignore', stderr?.childEnd ?? 'ignore'],
+    // The stdin FIFO goes in as fd 3 (see the shell above): a background command's stdin is /dev/null.
+    childStdio: ['ignore', stdout?.childEnd ?? 'ignore', stderr?.childEnd ?? 'ignore', ...(stdin ? [stdin.childEnd] : [])],
     childEnds,
   };
 }

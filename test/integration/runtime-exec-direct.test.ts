@@ -54,6 +54,11 @@ test('stdin: the input, then end of file, even to a process that opens /dev/stdi
   p.pipes!.stdin!.end('hello\n');
   const [out, code] = await Promise.all([readAll(p.pipes!.stdout), p.exited]);
   assert.deepEqual({ out, code }, { out: 'hello\ndone\n', code: 0 });
+  // A process that ends without reading all its input, the client's input still open: its exit is the end.
+  const q = await exec(['head', '-c', '2'], { stdin: true });
+  q.pipes!.stdin!.write('hello');
+  assert.deepEqual(await Promise.all([readAll(q.pipes!.stdout), q.exited]), ['he', 0]);
+  q.pipes!.stdin!.destroy();
 });
 
 test('a command that cannot start: the runtime\'s own message, as an ExecStartError', { skip }, async (t) => {
