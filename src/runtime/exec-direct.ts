@@ -14,7 +14,7 @@ import { inputPipe, outputPipe, type FifoStock } from './fifo-stock';
  * Without conmon in between (its start, its double fork, the k8s-file log berthd then reads back) an exec costs one
  * spawn: the runtime's foreground `exec` gives the process its own stdio and exits with its status (128 + signal
  * when it was killed, as when its container stops). What is given up: the process does not report back to a berthd
- * restarted meanwhile (docs/decisions/0021-exec-without-conmon.md).
+ * restarted meanwhile (docs/decisions/0022-exec-without-conmon.md).
  *
  * Started means the runtime wrote the pid file: crun and runc write it once the process is set up and about to
  * exec its command, and not at all when it cannot start (missing command, bad working directory); their own
