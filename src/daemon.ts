@@ -67,6 +67,8 @@ import { ImageCommit } from './engine/image-commit';
 import { OciRuntime } from './runtime/oci-runtime';
 import { connectStdin } from './runtime/stdin';
 import { startExecProcess } from './runtime/exec-process';
+import { startDirectExec } from './runtime/exec-direct';
+import { FifoStock } from './runtime/fifo-stock';
 import { resizeConsole } from './runtime/console';
 import { ExecService } from './engine/exec';
 import { CAPABILITY_NAMES } from './runtime/spec';
@@ -242,8 +244,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   await containers.init();
   await endpoints.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
+  const execFifos = new FifoStock(path.join(cfg.runRoot, 'exec', 'fifos'));
+  execFifos.warm();
   const execs = new ExecService({
-    runRoot: cfg.runRoot, containers, run: (o) => startExecProcess(runtimeBinaries, o), resize: resizeConsole, stdin: connectStdin, log, trace,
+    runRoot: cfg.runRoot, containers, resize: resizeConsole, stdin: connectStdin, log, trace,
+    // A TTY's pty master comes over a console socket, which only conmon can take; without one berthd holds the pipes.
+    run: (o) => (o.terminal ? startExecProcess(runtimeBinaries, o) : startDirectExec(runtimeBinaries, execFifos, o)),
     hostCapabilities: hostResources.boundingCapabilities,
   });
   const health = new HealthMonitor(containers, execs, events, log);

@@ -13,9 +13,10 @@ import { resolveUser } from './user';
 import { readFileInRoot } from '../host/rootfs';
 import { PhaseTrace } from '../util/phase-trace';
 import { DEFAULT_CAPABILITIES, effectiveCapabilities } from '../runtime/spec';
-import { execAttachPath, execLogPath, ExecStartError, type ExecProcess, type ExecProcessOptions, type ProcessSpec } from '../runtime/exec-process';
+import { execAttachPath, execLogPath, ExecStartError, type ExecPipes, type ExecProcess, type ExecProcessOptions, type ProcessSpec } from '../runtime/exec-process';
+import { feedStdin, pipeOutput } from './exec-pipes';
 
-/** Starts an exec'd process (runtime/exec-process.ts in production). */
+/** Starts an exec'd process (runtime/exec-direct.ts without a TTY, runtime/exec-process.ts with one, in production). */
 export type ExecRunner = (o: ExecProcessOptions) => Promise<ExecProcess>;
 /** Resizes the terminal of a conmon-supervised process by its directory (runtime/console.ts in production). */
 export type ConsoleResizer = (dir: string, height: number, width: number) => Promise<void>;
@@ -54,6 +55,8 @@ interface ExecSession {
   /** Signals the running process (set once it started). */
   kill?: (signal: NodeJS.Signals) => void;
   exited?: Promise<number>;
+  /** The process's stdio when berthd holds it (no TTY); else its output is in the session's log. */
+  pipes?: ExecPipes;
   /** Readers of the session's log; its directory is removed once the process ended and they are done. */
   readers: number;
 }
@@ -167,9 +170,9 @@ export class ExecService {
       this.o.containers.emit(c, `exec_start: ${s.cmd.join(' ')}`, { execID: s.id });
       proc = await this.o.run({
         containerId: c.id, execId: s.id, runtime: c.runtime, dir: s.dir, process: spec,
-        stdin: s.attachStdin && !o.detach, terminal: s.tty,
+        stdin: s.attachStdin && !o.detach, terminal: s.tty, output: !o.detach,
       });
-      this.trace.mark(id, 'conmon-exec');
+      this.trace.mark(id, proc.pipes ? 'runtime-exec' : 'conmon-exec');
     } catch (err) {
       const message = errorMessage(err);
       s.state = 'exited';
@@ -181,8 +184,11 @@ export class ExecService {
     }
     s.pid = proc.pid;
     s.kill = proc.kill;
+    s.pipes = proc.pipes;
     s.exited = proc.exited.then((code) => {
       this.trace.mark(id, 'running');
+      // Nobody reads the process's stdin any more (dockerd closes it at the exit too).
+      s.pipes?.stdin?.destroy();
       s.state = 'exited';
       s.exitCode = code;
       s.pid = 0;
@@ -281,7 +287,9 @@ export class ExecService {
 
   private output(s: ExecSession, signal?: AbortSignal): AsyncGenerator<LogEntry> {
     s.readers++;
-    const inner = readLog(execLogPath(s.dir), { follow: true, stopped: s.exited!.then(() => undefined), signal });
+    const inner = s.pipes
+      ? pipeOutput(s.pipes, s.exited!, { signal })
+      : readLog(execLogPath(s.dir), { follow: true, stopped: s.exited!.then(() => undefined), signal });
     const release = () => { s.readers--; this.release(s); };
     return (async function* () {
       try {
@@ -297,7 +305,8 @@ export class ExecService {
       input.resume();
       return;
     }
-    await this.o.stdin(execAttachPath(s.dir), input);
+    if (s.pipes?.stdin) await feedStdin(input, s.pipes.stdin);
+    else await this.o.stdin(execAttachPath(s.dir), input);
   }
 
   /** The session's files go once the process has ended and nobody reads its log any more. */

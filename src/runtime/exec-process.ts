@@ -1,7 +1,9 @@
-// Runs a process inside a running container (`docker exec`) with the runtime's `exec`, under its own conmon in exec mode.
+// Runs a process inside a running container (`docker exec`) with the runtime's `exec`, under its own conmon in exec
+// mode: the way for a TTY, whose pty master conmon receives on a console socket (Node cannot receive a descriptor).
 import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import type { RuntimeSpec } from '../wire/oci';
 import { SystemError } from '../errdefs';
 import { cleanRuntimeMessage, type RuntimeBinaries } from './oci-runtime';
@@ -21,6 +23,15 @@ export interface ExecProcessOptions {
   process: ProcessSpec;
   stdin: boolean;
   terminal: boolean;
+  /** Someone reads the output (false for a detached exec: a process run on pipes then writes to /dev/null). */
+  output: boolean;
+}
+
+/** The stdio of a process run on pipes berthd holds (exec-direct.ts); null where it is /dev/null. */
+export interface ExecPipes {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
 }
 
 export interface ExecProcess {
@@ -29,6 +40,8 @@ export interface ExecProcess {
   exited: Promise<number>;
   /** Signals the process while it runs (a no-op once it has exited, so a reused PID is never hit). */
   kill(signal: NodeJS.Signals): void;
+  /** The process's stdio when berthd holds it; absent under conmon (output in `exec.log`, stdin through `attach`). */
+  pipes?: ExecPipes;
 }
 
 /** The runtime could not start the process (missing executable, bad working directory...). */
