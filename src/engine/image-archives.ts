@@ -101,12 +101,17 @@ export class ImageArchives {
     }
     const lease: Lease = new Set();
     const images: SaveImage[] = [];
+    const tars = new Map<string, () => Readable>();
     try {
       await this.images.locked(async () => {
         for (const id of order) {
           const diffIds = this.images.takeImage(lease, id);
           const layers = [];
-          for (const d of diffIds) layers.push({ diffId: d, size: (await this.images.content.info(d)).size });
+          for (const d of diffIds) {
+            const tar = await this.images.layerTar(d);
+            tars.set(d, tar.open);
+            layers.push({ diffId: d, size: tar.size });
+          }
           images.push({ id, configSize: (await this.images.content.info(id)).size, layers, refs: refsOf.get(id)! });
         }
       });
@@ -114,7 +119,7 @@ export class ImageArchives {
       this.images.release(lease);
       throw err;
     }
-    return writeArchive(images, (digest) => this.images.content.path(digest), (err) => {
+    return writeArchive(images, (digest) => tars.get(digest)?.() ?? this.images.content.reader(digest), (err) => {
       this.images.release(lease);
       if (!err) for (const id of order) this.event('save', id, id);
     });

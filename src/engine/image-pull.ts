@@ -147,7 +147,7 @@ export class ImagePuller {
       const bars = manifest.layers.map((l) => new LayerProgress(progress, truncateId(l.digest)));
       for (let i = 0; i < bars.length; i++) bars[i]!.status(missing.includes(i) ? 'Pulling fs layer' : 'Already exists');
       for (const i of missing.slice(DOWNLOAD_CONCURRENCY)) bars[i]!.status('Waiting');
-      // Each layer in one pass (download, verify, decompress, keep the tar, unpack), a bounded number at once;
+      // Each layer in one pass (download, verify, decompress, unpack recording the tar), a bounded number at once;
       // none is visible until all are through, flushed to disk by one sync, and committed in layer order.
       const slot = semaphore(DOWNLOAD_CONCURRENCY);
       const prepared = new Map(missing.map((i) => [i, slot(() => this.fetchLayer(session, ref, manifest.layers[i]!, parents[i]!, diffIds[i]!, scope, bars[i]!))]));
@@ -282,7 +282,7 @@ export class ImagePuller {
 
   /**
    * One layer in one pass: the blob streamed from the registry (continuing what an earlier pull kept, kept in
-   * turn for the next), verified by digest as it passes, decompressed and unpacked with its tar written beside.
+   * turn for the next), verified by digest as it passes, decompressed and unpacked with its tar-split record.
    * The same blob twice in a manifest, or in two pulls at once, is downloaded once: the later one reads it back
    * from the partial area.
    */

@@ -224,10 +224,11 @@ async function readOciLayout(staging: string, arch: string): Promise<ArchiveImag
 
 /**
  * A docker-archive as Docker 25+ writes it: blobs/sha256 with OCI manifests, index.json and oci-layout
- * for OCI readers, manifest.json and repositories for the legacy ones. `blobPath` locates a stored blob.
+ * for OCI readers, manifest.json and repositories for the legacy ones. `openBlob` reads a stored blob (a config
+ * or a layer tar, as kept or regenerated).
  * `onEnd` runs once the archive is fully produced or has failed.
  */
-export function writeArchive(images: SaveImage[], blobPath: (digest: string) => string, onEnd: (err?: Error) => void): Readable {
+export function writeArchive(images: SaveImage[], openBlob: (digest: string) => Readable, onEnd: (err?: Error) => void): Readable {
   const blobs = new Map<string, { size: number; data?: Buffer }>();
   const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
   const index: Index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
@@ -271,7 +272,7 @@ export function writeArchive(images: SaveImage[], blobPath: (digest: string) => 
       const b = blobs.get(digest)!;
       const name = `blobs/sha256/${digest.slice(7)}`;
       if (b.data) await put(name, b.data);
-      else await addTarEntry(pack, { name, size: b.size, mtime, mode: 0o644 }, { file: blobPath(digest) });
+      else await addTarEntry(pack, { name, size: b.size, mtime, mode: 0o644 }, { open: () => openBlob(digest) });
     }
     await put('index.json', JSON.stringify(index));
     await put('manifest.json', JSON.stringify(manifestJson));

@@ -72,15 +72,6 @@ export interface PendingBlob extends BlobInfo {
   abort(): Promise<void>;
 }
 
-/** See ContentStore.openTee(). */
-export interface IngestTee {
-  /** The pass-through to put in the pipeline. */
-  tee: Transform;
-  /** Once the pipeline ended: the written bytes, to be committed under `digest` (the caller's hash of them). */
-  seal(digest: string): Promise<PendingBlob>;
-  discard(): Promise<void>;
-}
-
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
@@ -200,41 +191,6 @@ export class ContentStore {
         failpoint('blob-committed');
       },
       abort,
-    };
-  }
-
-  /**
-   * An ingest fed by a pass-through in someone else's pipeline (a pull writes the layer tar while unpacking it,
-   * in one pass): every chunk is written before it goes on. The caller, which hashed the same bytes, seals it
-   * under their digest; it is not fsynced here: the caller makes it durable (one syncfs for a whole pull)
-   * before commit(). (An fsync started at seal, to overlap the flush with the layers still streaming, was
-   * measured: no gain under load, so it is not done.)
-   */
-  async openTee(): Promise<IngestTee> {
-    await fsp.mkdir(this.ingestDir, { recursive: true });
-    const file = path.join(this.ingestDir, randomBytes(8).toString('hex'));
-    const fh = await fsp.open(file, 'wx', 0o644);
-    let size = 0;
-    let closed = false;
-    const close = async () => { if (!closed) { closed = true; await fh.close(); } };
-    const tee = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        fh.write(chunk).then(() => { size += chunk.length; cb(null, chunk); }, cb);
-      },
-    });
-    const discard = async () => {
-      await close().catch(() => undefined);
-      await fsp.rm(file, { force: true });
-    };
-    return {
-      tee,
-      discard,
-      seal: async (digest: string) => {
-        if (!isSha256Digest(digest)) throw new InvalidParameterError(`invalid digest ${JSON.stringify(digest)}`);
-        await close();
-        failpoint('ingest-written');
-        return this.pending(file, digest, size, discard);
-      },
     };
   }
 

@@ -123,19 +123,19 @@ export type TarHeader = Parameters<tar.Pack['entry']>[0];
  * Adds one entry to a tar-stream pack and waits until it is written: `content` is a buffer, or a file
  * streamed from disk (header.size must be its length); regular files without content get an empty body.
  */
-export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: Buffer | string | { file: string }): Promise<void> {
-  if (content !== undefined && typeof content === 'object' && 'file' in content) {
+export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: Buffer | string | { file: string } | { open: () => Readable }): Promise<void> {
+  if (content !== undefined && typeof content === 'object' && ('file' in content || 'open' in content)) {
     const entry = pack.entry(header);
     await new Promise<void>((resolve, reject) => {
-      const src = fs.createReadStream(content.file);
+      const src: Readable = 'file' in content ? fs.createReadStream(content.file) : content.open();
       // A pack closed by its consumer (a client gone mid-download) never drains: stop reading, fail.
       const onPackClose = () => { src.destroy(); reject(new Error('archive stream closed')); };
       pack.once('close', onPackClose);
       const settle = () => pack.off('close', onPackClose);
-      src.on('error', (err) => { settle(); entry.destroy(err); reject(err); });
+      src.on('error', (err: Error) => { settle(); entry.destroy(err); reject(err); });
       entry.on('error', (err) => { settle(); reject(err); });
       entry.on('finish', () => { settle(); resolve(); });
-      src.on('data', (chunk) => { if (!entry.write(chunk as Buffer)) { src.pause(); entry.once('drain', () => src.resume()); } });
+      src.on('data', (chunk: Buffer) => { if (!entry.write(chunk as Buffer)) { src.pause(); entry.once('drain', () => src.resume()); } });
       src.on('end', () => (entry as unknown as { end(): void }).end());
     });
     return;

@@ -1,16 +1,16 @@
 // The node's images: the content, layer and image stores behind one lock, with leases and garbage collection.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable, pipeline as pipelineCb } from 'node:stream';
+import { Readable } from 'node:stream';
 import { HostFilesystemSync, type FilesystemSync } from '../host/filesystem-sync';
 import { HostSpecialFiles, type SpecialFiles } from '../host/special-files';
 import { failpoint } from '../store/failpoint';
 import { KeyedMutex } from '../util/mutex';
 import type { ImageConfig } from '../wire/oci';
 import { InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
-import { ContentStore, type PendingBlob } from './content-store';
+import { ContentStore } from './content-store';
 import { ImageStore } from './image-store';
-import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord, type PendingLayer } from './layer-store';
+import { LayerStore, chainIdNext, chainIdOf, chainIdsOf, type LayerRecord } from './layer-store';
 import { parseAnyReference, type ImageReference } from '../wire/reference';
 import { decompress } from './unpack';
 
@@ -100,7 +100,7 @@ export class LocalImages {
     await this.layers.init();
     await this.index.init((_id, config) => {
       const diffIds = config.rootfs?.diff_ids ?? [];
-      return chainIdsOf(diffIds).every((c) => this.layers.has(c)) && diffIds.every((d) => this.content.has(d));
+      return chainIdsOf(diffIds).every((c) => this.hasLayerTar(c));
     });
     await this.sweep();
   }
@@ -221,11 +221,15 @@ export class LocalImages {
     lease.clear();
   }
 
-  /** Leases an image's config and layer tars (save, push) so no rmi removes them; call with the store lock held. */
+  /**
+   * Leases an image's config and layer tars (save, push) so no rmi removes them, kept tars and the layers a
+   * tar-split record regenerates them from alike; call with the store lock held.
+   */
   takeImage(lease: Lease, id: string): string[] {
     const diffIds = this.index.config(id).rootfs?.diff_ids ?? [];
     this.take(lease, id);
     for (const d of diffIds) this.take(lease, d);
+    for (const c of chainIdsOf(diffIds)) this.take(lease, c);
     return diffIds;
   }
 
@@ -233,7 +237,14 @@ export class LocalImages {
 
   /** Whether the layer `diffId` on top of `parent` is unpacked and its tar kept (a pull skips it: "Already exists"). */
   hasLayer(parent: string | null, diffId: string): boolean {
-    return this.layers.has(chainIdNext(parent, diffId)) && this.content.has(diffId);
+    return this.hasLayerTar(chainIdNext(parent, diffId));
+  }
+
+  /** The layer is here and so is its tar: a blob (layers loaded, built, committed, pulled before) or a tar-split record. */
+  private hasLayerTar(chainId: string): boolean {
+    if (!this.layers.has(chainId)) return false;
+    const rec = this.layers.get(chainId);
+    return rec.tarSplit === true || this.content.has(rec.diffId);
   }
 
   /**
@@ -245,7 +256,7 @@ export class LocalImages {
     if (expectedDiffId !== undefined) {
       const chain = chainIdNext(parent, expectedDiffId);
       const reused = await this.locked(async () => {
-        if (this.layers.has(chain) && this.content.has(expectedDiffId)) {
+        if (this.hasLayerTar(chain)) {
           this.take(lease, chain);
           this.take(lease, expectedDiffId);
           return this.layers.get(chain);
@@ -280,35 +291,18 @@ export class LocalImages {
   }
 
   /**
-   * A pull's layer in one pass: the uncompressed tar stream is written as the layer's blob while it is
-   * unpacked (and hashed once, by the unpacker) on top of `parent`, which may still be on its way. Nothing
-   * is visible until commit(); content whose diff ID is not `expectedDiffId` is refused and nothing is kept.
+   * A pull's layer in one pass: the uncompressed tar stream is unpacked (and hashed once, by the unpacker) on
+   * top of `parent`, which may still be on its way, and kept as a tar-split record beside the unpacked files
+   * (not as a second copy: decision 3). Nothing is visible until commit(); content whose diff ID is not
+   * `expectedDiffId` is refused and nothing is kept.
    */
   async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string): Promise<PreparedLayer> {
-    const ingest = await this.content.openTee();
-    const teed = pipelineCb(tarStream, ingest.tee, () => { /* errors reach the unpacker */ });
-    let layer: PendingLayer;
-    let blob: PendingBlob;
-    try {
-      layer = await this.layers.prepare(teed, parent, { expectedDiffId, compressedDigest, parentMayFollow: true });
-    } catch (err) {
-      await ingest.discard();
-      throw err;
-    }
-    try {
-      blob = await ingest.seal(layer.diffId);
-    } catch (err) {
-      await layer.abort();
-      await ingest.discard();
-      throw err;
-    }
+    const layer = await this.layers.prepare(tarStream, parent, { expectedDiffId, compressedDigest, parentMayFollow: true, recordTar: true });
     return {
       diffId: layer.diffId,
       chainId: layer.chainId,
-      abort: async () => { await layer.abort(); await blob.abort(); },
+      abort: () => layer.abort(),
       commit: (lease) => this.locked(async () => {
-        await blob.commit();
-        this.take(lease, layer.diffId);
         const rec = await layer.commit();
         this.take(lease, rec.chainId);
         return rec;
@@ -361,10 +355,19 @@ export class LocalImages {
     });
   }
 
-  /** A leased layer tar, uncompressed, with its length. */
+  /**
+   * A leased layer tar, uncompressed, with its length: the kept blob, or else regenerated from a layer's
+   * tar-split record (a leased layer's first: the lease keeps it from being swept while it is read).
+   */
   async layerTar(diffId: string): Promise<{ size: number; open: () => Readable }> {
-    const info = await this.content.info(diffId);
-    return { size: info.size, open: () => this.content.reader(diffId) };
+    if (this.content.has(diffId)) {
+      const info = await this.content.info(diffId);
+      return { size: info.size, open: () => this.content.reader(diffId) };
+    }
+    const recorded = this.layers.list().filter((l) => l.diffId === diffId && l.tarSplit);
+    const rec = recorded.find((l) => this.leases.has(l.chainId)) ?? recorded[0];
+    if (!rec) throw new NotFoundError(`content ${diffId}: not found`);
+    return { size: rec.tarSize, open: () => this.layers.tarOf(rec.chainId) };
   }
 
   /** Points references at an image (the repo@digest a push or pull by digest records). */

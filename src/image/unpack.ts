@@ -10,6 +10,7 @@ import { InvalidParameterError, errorMessage } from '../errdefs';
 import type { DeviceNode, SpecialFiles, Xattr } from '../host/special-files';
 import { peek } from '../util/streams';
 import { DigestStream } from './content-store';
+import type { TarSplitRecorder } from './tar-split';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -51,6 +52,8 @@ export interface UnpackOptions {
    * names, no absolute symlinks, no ownership.
    */
   mode?: 'layer' | 'archive';
+  /** Records the tar as it passes (a pulled layer keeps this record instead of a copy of its tar). */
+  recorder?: TarSplitRecorder;
 }
 
 export interface UnpackResult {
@@ -111,7 +114,7 @@ export function symlinkStaysInside(linkRel: string[], target: string): boolean {
 }
 
 /** Removes what is at `abs` (a directory is kept with `keepDir`); true if something was removed. */
-async function removeExisting(abs: string, keepDir: boolean): Promise<boolean> {
+async function removeExisting(abs: string, keepDir: boolean, beforeRemove?: () => Promise<void>): Promise<boolean> {
   let st: fs.Stats;
   try {
     st = await fsp.lstat(abs);
@@ -119,8 +122,29 @@ async function removeExisting(abs: string, keepDir: boolean): Promise<boolean> {
     return false;
   }
   if (keepDir && st.isDirectory()) return false;
+  await beforeRemove?.();
   await fsp.rm(abs, { recursive: true, force: true });
   return true;
+}
+
+function isRegularFile(type: tar.Header['type'] | null | undefined): boolean {
+  return type === 'file' || type === 'contiguous-file' || type === null || type === undefined;
+}
+
+/**
+ * Where unpack writes an entry's payload (its clean path under the target directory), or null when it writes
+ * none (whiteouts, the root, anything not a regular file, a name it refuses): what a tar-split record references.
+ */
+export function payloadPath(h: tar.Header, mode: 'layer' | 'archive'): string | null {
+  if (!isRegularFile(h.type)) return null;
+  let parts: string[];
+  try {
+    parts = cleanEntryPath(h.name, false);
+  } catch {
+    return null;
+  }
+  if (!parts.length || (mode === 'layer' && parts[parts.length - 1]!.startsWith(WHITEOUT_PREFIX))) return null;
+  return parts.join('/');
 }
 
 /**
@@ -129,7 +153,9 @@ async function removeExisting(abs: string, keepDir: boolean): Promise<boolean> {
  * InvalidParameterError naming the entry.
  */
 export async function unpack(source: Readable, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
-  const layer = (opts.mode ?? 'layer') === 'layer';
+  const kind = opts.mode ?? 'layer';
+  const layer = kind === 'layer';
+  const recorder = opts.recorder;
   const rootStat = await fsp.lstat(dest);
   if (!rootStat.isDirectory()) throw new InvalidParameterError(`${dest} is not a directory`);
   // The real path: the final check below compares real paths of parents against their names under it.
@@ -138,7 +164,9 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
   const input = await decompress(source);
   const hasher = new DigestStream();
   const extract = tar.extract();
-  const feeding = pipeline(input, hasher, extract);
+  // The recorder learns each entry's place in the stream as the parser meets it (before unpack handles it).
+  if (recorder) extract.on('entry', (h) => recorder.entry(h, payloadPath(h, kind)));
+  const feeding = recorder ? pipeline(input, hasher, recorder.tap(), extract) : pipeline(input, hasher, extract);
   feeding.catch(() => { /* surfaced below */ });
   // Rejects when the input fails: an entry the extractor destroyed before we piped it never ends on its own.
   const inputFailed = new Promise<never>((_resolve, reject) => { feeding.catch(reject); });
@@ -164,7 +192,7 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
   const replace = async (rel: string, keepDir: boolean) => {
     const a = abs(rel.split('/'));
     pendingNodes.delete(a);
-    if (await removeExisting(a, keepDir)) forget(rel);
+    if (await removeExisting(a, keepDir, recorder && (() => recorder.beforeRemove(rel)))) forget(rel);
   };
   const forget = (rel: string) => {
     const a = abs(rel.split('/'));
@@ -206,6 +234,7 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
       }
     }
     await feeding;
+    await recorder?.finish(hasher.digest, hasher.size);
 
     if (pendingNodes.size) {
       const nodes = [...pendingNodes.values()];
@@ -226,6 +255,7 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
   } catch (err) {
     extract.destroy();
     await feeding.catch(() => undefined);
+    await recorder?.close();
     if (err instanceof Error && !(err instanceof InvalidParameterError) && /Invalid tar header|Unexpected end of data|unexpected end/i.test(err.message)) {
       throw new InvalidParameterError(`invalid tar archive: ${err.message}`);
     }
@@ -296,6 +326,7 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
       } finally {
         if (!out.closed) out.destroy();
       }
+        recorder?.written(h, rel);
         // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
         if (layer) await fsp.lchown(target, uid, gid);
         await fsp.chmod(target, layer ? mode : mode & 0o755);

@@ -112,6 +112,18 @@ test('done-when: an image committed on engine A, pushed with auth, pulled by eng
   // Again: up to date, and every layer already there.
   const again = b.dockerOk(['pull', `${P}/team/app:1`]);
   assert.match(again, /Status: Image is up to date/);
+  // B keeps no tar of the pulled layers (decision 3): save regenerates each from its tar-split record, byte for
+  // byte: every blob in the archive hashes to its name, and the layers are the ones the config names.
+  const saved = path.join(tempDir('berth-reg-save-'), 'app.tar');
+  b.dockerOk(['save', '-o', saved, `${P}/team/app:1`]);
+  const blobs = execFileSync('tar', ['-tf', saved], { encoding: 'utf8' }).split('\n').filter((n) => /^blobs\/sha256\/[a-f0-9]{64}$/.test(n));
+  const diffIds = (JSON.parse(b.dockerOk(['image', 'inspect', `${P}/team/app:1`])) as ImageInspect[])[0].RootFS?.Layers ?? [];
+  assert.ok(diffIds.length >= 2);
+  for (const d of diffIds) assert.ok(blobs.includes(`blobs/sha256/${d.slice(7)}`), `layer ${d} in the archive`);
+  for (const name of blobs) {
+    const sum = execFileSync('sh', ['-c', 'tar -xOf "$0" "$1" | sha256sum', saved, name], { encoding: 'utf8' }).split(' ')[0];
+    assert.equal(sum, name.slice('blobs/sha256/'.length), `${name} regenerated exactly`);
+  }
 
   // podman, an independent client, with the same credentials.
   const pp = podman(['pull', '--tls-verify=false', '--creds', 'bob:builder', `${P}/team/app:1`]);
