@@ -65,6 +65,7 @@ export class TarSplitRecorder {
 
   constructor(private readonly layerDir: string) {
     this.dir = path.join(layerDir, TAR_SPLIT_DIR);
+    // Once per layer, before the first byte: a synchronous mkdir keeps the constructor simple.
     fs.mkdirSync(path.join(this.dir, STASH), { recursive: true });
     this.rawOut = fs.createWriteStream(path.join(this.dir, RAW), { flags: 'wx' });
     this.rawOut.on('error', (err) => { this.failed ??= err; });
@@ -79,8 +80,12 @@ export class TarSplitRecorder {
         this.dispatch();
         if (this.failed) { cb(this.failed); return; }
         // The raw file's backpressure (a hostile tar's big unreferenced payloads go there) holds the pipeline.
-        if (this.rawOut.writableNeedDrain) this.rawOut.once('drain', () => cb(null, chunk));
-        else cb(null, chunk);
+        if (!this.rawOut.writableNeedDrain) { cb(null, chunk); return; }
+        const resume = () => {
+          this.rawOut.off('drain', resume).off('error', resume);
+          cb(this.failed, this.failed ? undefined : chunk);
+        };
+        this.rawOut.on('drain', resume).on('error', resume);
       },
     });
   }
