@@ -160,6 +160,8 @@ teardown_berthd() {
   for p in $(pids_of etcd "$BASE/berth/"); do stop_pid "$p" 5; done
   bench/umount-under.sh "$BASE/berth" "$BRUN"
   delete_links "${NET_LINKS[@]}" "$BRIDGE"
+  # A bridge network's rules outlive berthd on purpose (decision 19): once its bridges are gone, theirs go too.
+  node dist/tools/remove-stale-bridge-rules.js || true
   rm -rf "$BASE/berth" "$BRUN"
 }
 
