@@ -52,7 +52,12 @@ export function pipeOutput(streams: { stdout: Readable | null; stderr: Readable 
           yield e;
           continue;
         }
-        if (open === 0) return;
+        if (open === 0) {
+          // The output's end is the exec's end for its client: the docker CLI reads the exit code from exec inspect
+          // as soon as the stream ends, so the pipes closing (the process's last write) must not come before it.
+          await exited.catch(() => undefined);
+          return;
+        }
         await new Promise<void>((resolve) => { wake = resolve; });
       }
     } finally {

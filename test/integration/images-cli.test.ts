@@ -35,7 +35,8 @@ interface SkopeoInspect {
 
 const imageRoot = () => path.join(d.dataRoot, 'image');
 /** Disk use of the data root in KiB (du -sk). */
-const du = () => Number(execFileSync('du', ['-sk', d.dataRoot], { encoding: 'utf8' }).split('\t')[0]);
+// -x: what the data root holds on its own filesystem (a created container's root is mounted, its view is no disk).
+const du = () => Number(execFileSync('du', ['-skx', d.dataRoot], { encoding: 'utf8' }).split('\t')[0]);
 const layerDirs = () => fs.readdirSync(path.join(imageRoot(), 'layers')).sort();
 const blobs = () => fs.readdirSync(path.join(imageRoot(), 'blobs', 'sha256')).sort();
 const inspect = (ref: string) => (JSON.parse(d.dockerOk(['image', 'inspect', ref])) as ImageInspect[])[0];

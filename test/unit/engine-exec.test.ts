@@ -194,6 +194,19 @@ test('pipe output of a process whose pipes ended before it was asked for ends at
   assert.deepEqual(await collect(pipeOutput({ stdout, stderr }, Promise.resolve(), { graceMs: 60_000 })), []);
 });
 
+test('pipe output that closes before the exit is recorded ends only after it: the client reads the exit code next', async () => {
+  const stdout = new PassThrough();
+  let exit!: () => void;
+  const exited = new Promise<void>((r) => { exit = r; });
+  let ended = false;
+  const out = collect(pipeOutput({ stdout, stderr: null }, exited)).then((v) => { ended = true; return v; });
+  stdout.end('last words\n');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(ended, false, 'the stream waits for the exit (docker exec read ExitCode 0 from a process still running)');
+  exit();
+  assert.deepEqual(await out, ['stdout:last words\n']);
+});
+
 test('pipe output is drained to its end once the reader stopped (a client gone): the process never blocks on it', async () => {
   const stdout = new PassThrough({ highWaterMark: 16 });
   const ac = new AbortController();
