@@ -248,6 +248,10 @@ test('removing the last network removes the shared chains and the jumps from the
 
 test('bridgesIn finds every network of this layout; needsRouteLocalnet only for IPv4 loopback reach', () => {
   assert.deepEqual(bridgesIn(parsePresence(SAVE_AB)), new Set(['brA', 'brB']));
+  // A guard whose chains went some other way (an older berthd's removal) is still found, so reconcile removes it.
+  const guardOnly = '*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -d 127.0.0.0/8 -i brGone -j DROP\nCOMMIT\n';
+  assert.deepEqual(bridgesIn(parsePresence(guardOnly)), new Set(['brGone']));
+  assert.deepEqual(lines(renderRemoveNetworks(['brGone'], parsePresence(guardOnly))), ['*raw', '-D PREROUTING -d 127.0.0.0/8 -i brGone -j DROP', 'COMMIT']);
   assert.equal(needsRouteLocalnet(ports()), true);
   assert.equal(needsRouteLocalnet(ports({ ports: [{ host_ip: '10.0.0.5', host_port: 80, container_port: 80, range: 1, protocol: 'tcp' }] })), false);
   assert.equal(needsRouteLocalnet(ports({ ports: [{ host_ip: '127.0.0.1', host_port: 80, container_port: 80, range: 1, protocol: 'tcp' }] })), true);

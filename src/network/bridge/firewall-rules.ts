@@ -112,7 +112,7 @@ export function portJumps(present: FirewallPresence, bridge: string): Map<string
   return out;
 }
 
-/** The bridges that have chains of this layout in `present` (every berthd's on the host: reconcile filters them). */
+/** The bridges that have chains or a loopback guard of this layout in `present` (every berthd's on the host: reconcile filters them). */
 export function bridgesIn(present: FirewallPresence): Set<string> {
   const out = new Set<string>();
   for (const table of ['filter', 'nat'] as const) {
@@ -120,6 +120,10 @@ export function bridgesIn(present: FirewallPresence): Set<string> {
       const m = /^BERTH-[FDN]-(.+)$/.exec(chain);
       if (m) out.add(m[1]!);
     }
+  }
+  for (const line of present.rules.raw.get('PREROUTING') ?? []) {
+    const m = /^-A PREROUTING -d 127\.0\.0\.0\/8 -i (\S+) -j DROP$/.exec(line);
+    if (m) out.add(m[1]!);
   }
   return out;
 }
