@@ -10,9 +10,14 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 /** Someone waiting for a container's next exit; attach streams also end when a start fails. */
 interface ExitWaiter { resolve(code: number): void; startFailure: boolean }
 
+/** How long a removed container's last exit answers a `wait` that arrives late (see `gone`). */
+const GONE_MEMORY_MS = 30_000;
+
 export class ContainerWaiters {
   private readonly exits = new Map<string, ExitWaiter[]>();
   private readonly removals = new Map<string, (() => void)[]>();
+  /** Recently removed containers by ID and by name, with their last exit, oldest first. */
+  private readonly recentlyGone = new Map<string, { at: number; result: WaitResult }>();
 
   /** Settles at the container's next exit (and, with `orStartFailure`, when a start fails). */
   nextExit(id: string, orStartFailure = false): Promise<number> {
@@ -41,9 +46,24 @@ export class ContainerWaiters {
     });
   }
 
-  removed(id: string): void {
+  /** The container is removed: its removal waiters settle, and its last exit is kept a while for late waits. */
+  removed(id: string, last?: { name: string; result: WaitResult }): void {
     for (const w of this.removals.get(id) ?? []) w();
     this.removals.delete(id);
+    if (!last) return;
+    const now = Date.now();
+    for (const [k, v] of this.recentlyGone) { if (now - v.at <= GONE_MEMORY_MS) break; this.recentlyGone.delete(k); }
+    for (const key of [id, last.name]) { this.recentlyGone.delete(key); this.recentlyGone.set(key, { at: now, result: last.result }); }
+  }
+
+  /**
+   * The last exit of a container removed moments ago (by full ID or name). A client that starts a --rm container and
+   * then waits, as dockerode's run() does (the docker CLI waits first), can come after a fast process was already
+   * removed; dockerd is slow enough that it rarely sees that, and a 404 there would break the run.
+   */
+  gone(ref: string): WaitResult | undefined {
+    const g = this.recentlyGone.get(ref.replace(/^\//, ''));
+    return g && Date.now() - g.at <= GONE_MEMORY_MS ? g.result : undefined;
   }
 
   /** docker wait: the container's exit code once the condition is met (`present`: it is not removed yet). */

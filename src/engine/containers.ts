@@ -526,6 +526,9 @@ export class ContainerService {
   // ---------- wait ----------
 
   async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<WaitResult> {
+    // A container removed moments ago (--rm) still answers with its last exit; else "No such container".
+    const gone = condition !== 'next-exit' && !this.find(ref) ? this.waiters.gone(ref) : undefined;
+    if (gone) return gone;
     const c = this.get(ref);
     return this.waiters.wait(c, condition, this.records.has(c.id), signal);
   }
@@ -579,7 +582,7 @@ export class ContainerService {
     this.records.delete(c.id);
     await this.o.volumes.release(c.id, c.mounts ?? [], removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
     this.emit(c, 'destroy');
-    this.waiters.removed(c.id);
+    this.waiters.removed(c.id, { name: c.name, result: { StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null } });
     t.end(c.id, 'removed');
     announce();
     await this.releaseHost(c);

@@ -241,6 +241,11 @@ test('a --rm container is removed when it exits; rename moves the name and refus
   runtime.exit(Id, 0);
   await within(removed);
   assert.equal(svc.find(Id), undefined);
+  // A client that waits only after its start answered (dockerode's run) still gets the exit, by ID or name.
+  assert.deepEqual(await within(svc.wait(Id)), { StatusCode: 0, Error: null });
+  assert.deepEqual(await within(svc.wait('once', 'removed')), { StatusCode: 0, Error: null });
+  await assert.rejects(svc.wait(Id, 'next-exit'), { name: 'NotFoundError' });
+  await assert.rejects(svc.wait('never-was'), { name: 'NotFoundError' });
 
   await svc.create({ Image: 'busybox' }, 'one');
   const { Id: two } = await svc.create({ Image: 'busybox' }, 'two');
