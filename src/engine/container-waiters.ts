@@ -46,11 +46,13 @@ export class ContainerWaiters {
     });
   }
 
-  /** The container is removed: its removal waiters settle, and its last exit is kept a while for late waits. */
-  removed(id: string, last?: { name: string; result: WaitResult }): void {
+  removed(id: string): void {
     for (const w of this.removals.get(id) ?? []) w();
     this.removals.delete(id);
-    if (!last) return;
+  }
+
+  /** The container is going from clients' sight: its last exit is kept a while for late waits (see `gone`). */
+  remember(id: string, last: { name: string; result: WaitResult }): void {
     const now = Date.now();
     for (const [k, v] of this.recentlyGone) { if (now - v.at <= GONE_MEMORY_MS) break; this.recentlyGone.delete(k); }
     for (const key of [id, last.name]) { this.recentlyGone.delete(key); this.recentlyGone.set(key, { at: now, result: last.result }); }

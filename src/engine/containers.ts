@@ -525,6 +525,12 @@ export class ContainerService {
 
   // ---------- wait ----------
 
+  /** Throws NotFoundError unless `wait` can answer for `ref` (checked before the wait's headers go out). */
+  checkWaitable(ref: string, condition: WaitCondition = 'not-running'): void {
+    if (this.find(ref) || (condition !== 'next-exit' && this.waiters.gone(ref))) return;
+    this.get(ref);
+  }
+
   async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<WaitResult> {
     // A container removed moments ago (--rm) still answers with its last exit; else "No such container".
     const gone = condition !== 'next-exit' && !this.find(ref) ? this.waiters.gone(ref) : undefined;
@@ -579,10 +585,11 @@ export class ContainerService {
     await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
     await this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
     t.mark(c.id, 'remove-network');
+    this.waiters.remember(c.id, { name: c.name, result: { StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null } });
     this.records.delete(c.id);
     await this.o.volumes.release(c.id, c.mounts ?? [], removeVolumes).catch((e) => this.o.log.error(`volumes of ${c.id}: ${errorMessage(e)}`));
     this.emit(c, 'destroy');
-    this.waiters.removed(c.id, { name: c.name, result: { StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null } });
+    this.waiters.removed(c.id);
     t.end(c.id, 'removed');
     announce();
     await this.releaseHost(c);

@@ -98,7 +98,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   router.post('/containers/{id}/wait', async (ctx) => {
     const condition = (ctx.query.get('condition') || 'not-running') as 'not-running' | 'next-exit' | 'removed';
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
-    containers.get(ctx.params.id!);
+    containers.checkWaitable(ctx.params.id!, condition);
     const res = ctx.res!;
     const abort = new AbortController();
     res.on('close', () => abort.abort());
