@@ -415,7 +415,11 @@ export class ContainerService {
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<boolean> {
     const c = this.get(ref);
     if (c.state.status === 'restarting') return this.cancelRestart(c, 'stop');
-    if (!isRunning(c.state.status)) return false;
+    if (!isRunning(c.state.status)) {
+      // Exited a moment ago, its policy's restart not yet marked: the user's stop is final all the same.
+      if (c.state.status === 'exited' && !c.state.stoppedByUser && (c.hostConfig.RestartPolicy?.Name ?? 'no') !== 'no') await this.cancelRestart(c);
+      return false;
+    }
     const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     c.state.stoppedByUser = true;
@@ -465,7 +469,7 @@ export class ContainerService {
   /** Restart policy (restart-manager.ts): an exited container waits out its back-off as 'restarting'. */
   async markRestarting(c: ContainerRecord): Promise<void> {
     await this.lock.run(c.id, async () => {
-      if (c.state.status !== 'exited' || this.records.get(c.id) !== c) return;
+      if (c.state.status !== 'exited' || c.state.stoppedByUser || this.records.get(c.id) !== c) return;
       c.state.status = 'restarting';
       await this.store.save(c);
     });
