@@ -5,6 +5,10 @@ import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/do
 import type { ImageConfig, RuntimeSpec } from '../wire/oci';
 import type { CreateOptions } from '../runtime/oci-runtime';
 import type { ContainerNetwork, ContainerRecord } from './container-record';
+import type { EventBus } from './events';
+import type { HostResources } from '../host/resources';
+import type { ContainerVolumes } from './container-mounts';
+import type { PhaseTrace } from '../util/phase-trace';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
 
@@ -74,3 +78,33 @@ export interface ContainerDns {
 
 /** Bridge networks for containers; without them a container gets loopback only. */
 export interface ContainerNetworking { endpoints: ContainerEndpoints; dns: ContainerDns }
+
+/** What the container service is built on (daemon.ts gives the real ones; the unit tests give fakes). */
+export interface ContainerServiceOptions {
+  root: string;
+  runRoot: string;
+  images: ImageLookup;
+  runtime: ContainerRuntime;
+  mounter: RootfsMounter;
+  events: EventBus;
+  stdin: StdinConnector;
+  cgroups?: CgroupProbe;
+  /** The host's CPUs, cgroup features and berthd's own limits, that resource limits are checked against. */
+  hostResources?: HostResources;
+  defaultRuntime: string;
+  /** The host's resolver configuration, copied into containers. */
+  hostResolvConf: string;
+  hostHosts: string;
+  /** Size cap of each container's log before conmon starts it afresh (0 = none). */
+  logSizeMax: number;
+  log: { info(msg: string): void; error(msg: string): void };
+  /** Volumes for the containers' mounts (engine/volumes.ts in production). */
+  volumes: ContainerVolumes;
+  /**
+   * Bridge networks: endpoints with addresses and published ports (engine/network-endpoints.ts), names and links
+   * (engine/network-dns.ts); without them a container gets loopback only.
+   */
+  networks?: ContainerNetworking;
+  /** Phase timings of each container's life, create to removal (BERTH_TRACE=1); off when absent. */
+  trace?: PhaseTrace;
+}

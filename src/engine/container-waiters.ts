@@ -1,7 +1,8 @@
 // Those waiting on a container: for its next exit (docker wait, stop, kill, attach streams) or for its removal
 // (docker wait --condition=removed). The container service settles them; they hold nothing else.
 
-import { abortable } from '../util/promises';
+import { processAlive } from '../host/process-alive';
+import { abortable, withTimeout } from '../util/promises';
 import { isRunning, type ContainerRecord } from './container-record';
 
 export interface WaitResult { StatusCode: number; Error: { Message: string } | null }
@@ -85,4 +86,15 @@ export class ContainerWaiters {
     if (!isRunning(c.state.status)) return Promise.resolve();
     return this.nextExit(c.id).then(() => undefined);
   }
+}
+
+/**
+ * Whether `exited` (a container's next exit) settles after a SIGKILL. 10 s for the process to go; a process gone whose
+ * exit is still being handled (behind a thousand others' after `docker rm -f $(docker ps -aq)`: each exit unmounts,
+ * deletes the runtime's record and tears the network down) is waited for longer rather than reported unkillable.
+ */
+export async function exitAfterKill(exited: Promise<number>, pid: number): Promise<boolean> {
+  if (await withTimeout(exited, 10_000)) return true;
+  if (processAlive(pid)) return false;
+  return withTimeout(exited, 120_000);
 }

@@ -1,21 +1,17 @@
 // Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit.
-// Create-time config is container-config.ts's, the runtime spec container-spec.ts's, /etc files container-etc-files.ts's.
+// The create request is container-create.ts's, its config container-config.ts's, the runtime spec container-spec.ts's,
+// /etc files container-etc-files.ts's, the root's mount rootfs-premount.ts's.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ContainerConfig, ContainerCreateBody, EndpointConfigBody, HostConfig } from '../wire/docker';
+import type { ContainerCreateBody } from '../wire/docker';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from '../errdefs';
-import type { EventBus } from './events';
 import { ContainerRecordStore, ZERO_TIME, isRunning, type ContainerRecord } from './container-record';
-import { randomContainerName, validateContainerName } from './names';
+import { validateContainerName } from './names';
 import { parseSignal } from '../wire/signals';
 import type { LogEntry, ReadOptions } from './logs';
-import { checkLogConfig, conmonLogCap, presentedLogConfig } from './log-drivers';
-import { checkSecurity } from './security';
-import { checkResources } from './resources';
-import type { HostResources } from '../host/resources';
+import { conmonLogCap, presentedLogConfig } from './log-drivers';
 import { processAlive } from '../host/process-alive';
 import { ExitMonitor } from '../runtime/exit-monitor';
 import { KeyedMutex } from '../util/mutex';
@@ -24,47 +20,20 @@ import { allSettledOrThrow, withTimeout } from '../util/promises';
 import { RootfsUsers } from './rootfs-users';
 import { RootfsPremounts } from './rootfs-premount';
 import { pruneContainers, type PruneReport } from './container-prune';
-import { ContainerWaiters, type WaitCondition, type WaitResult } from './container-waiters';
+import { ContainerWaiters, exitAfterKill, type WaitCondition, type WaitResult } from './container-waiters';
 import { ContainerStreams } from './container-streams';
 import { ContainerRecords, checkNameFree, findContainer, linkNamesOf, nameTaken } from './container-lookup';
 import { ContainerFilesystem, type CommitOptions } from './container-filesystem';
-import { ContainerMountSetup, planMounts, type ContainerVolumes } from './container-mounts';
+import { ContainerMountSetup } from './container-mounts';
 import { parseLink } from './network-dns';
-import { checkCreateBody, commandOf, mergeConfig, normalizeHostConfig, validateNetworkMode } from './container-config';
+import { normalizeHostConfig } from './container-config';
+import { prepareCreate } from './container-create';
 import { containerSpec, type SpecContext } from './container-spec';
 import { writeEtcFiles, type EtcFile } from './container-etc-files';
-import type { CgroupProbe, ContainerNetworking, ContainerRuntime, ImageLookup, RootfsMounter, StdinConnector } from './container-ports';
+import type { ContainerServiceOptions } from './container-ports';
+export type { ContainerServiceOptions } from './container-ports';
 export { commandOf, mergeConfig, processEnv, resourcesOf } from './container-config';
 export { isRunning } from './container-record';
-
-export interface ContainerServiceOptions {
-  root: string;
-  runRoot: string;
-  images: ImageLookup;
-  runtime: ContainerRuntime;
-  mounter: RootfsMounter;
-  events: EventBus;
-  stdin: StdinConnector;
-  cgroups?: CgroupProbe;
-  /** The host's CPUs, cgroup features and berthd's own limits, that resource limits are checked against. */
-  hostResources?: HostResources;
-  defaultRuntime: string;
-  /** The host's resolver configuration, copied into containers. */
-  hostResolvConf: string;
-  hostHosts: string;
-  /** Size cap of each container's log before conmon starts it afresh (0 = none). */
-  logSizeMax: number;
-  log: { info(msg: string): void; error(msg: string): void };
-  /** Volumes for the containers' mounts (engine/volumes.ts in production). */
-  volumes: ContainerVolumes;
-  /**
-   * Bridge networks: endpoints with addresses and published ports (engine/network-endpoints.ts), names and links
-   * (engine/network-dns.ts); without them a container gets loopback only.
-   */
-  networks?: ContainerNetworking;
-  /** Phase timings of each container's life, create to removal (BERTH_TRACE=1); off when absent. */
-  trace?: PhaseTrace;
-}
 
 const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -96,7 +65,10 @@ export class ContainerService {
       etcPath: (c, file) => this.etcPath(c, file),
     };
     this.exits = new ExitMonitor(this.exitDir, (id, code, exitedAt) => this.onExit(id, code, '', exitedAt));
-    this.premounts = new RootfsPremounts((c) => this.mountRootfs(c));
+    this.premounts = new RootfsPremounts({
+      mounter: o.mounter, runtime: o.runtime, log: o.log,
+      mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
+    });
     this.rootfsUsers = new RootfsUsers(o.mounter, {
       mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
       running: (c) => isRunning(c.state.status), mountSettled: (c) => this.premounts.settled(c.id),
@@ -185,40 +157,10 @@ export class ContainerService {
   // ---------- create ----------
 
   async create(body: ContainerCreateBody, nameParam?: string): Promise<{ Id: string; Warnings: string[] }> {
-    if (!body || typeof body !== 'object') throw new InvalidParameterError('config cannot be empty in order to create a container');
-    if (Array.isArray(body)) throw new InvalidParameterError('invalid JSON: the container config must be an object, not an array');
-    checkCreateBody(body);
-    if (!body.Image) throw new InvalidParameterError('No command specified');
-    const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
-    const logConfig = checkLogConfig(hostConfig.LogConfig);
-    const name = nameParam ? validateContainerName(nameParam) : randomContainerName((n) => nameTaken(this.records, n));
-    const image = await this.o.images.resolve(body.Image);
-    const imageCfg: ContainerConfig = image.config.config ?? {};
-    const config = mergeConfig(body, imageCfg);
-    const { entrypoint, cmd } = commandOf(body, imageCfg);
-    const argv = [...entrypoint, ...cmd];
-    if (argv.length === 0) throw new InvalidParameterError('No command specified');
-    const runtime = hostConfig.Runtime || this.o.defaultRuntime;
-    this.o.runtime.runtimePath(runtime);
-    if (hostConfig.AutoRemove && hostConfig.RestartPolicy?.Name && !['', 'no'].includes(hostConfig.RestartPolicy.Name)) {
-      throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
-    }
-    const network = this.o.networks
-      ? this.o.networks.endpoints.prepare(name, hostConfig, body, (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, EndpointConfigBody>)
-      : (validateNetworkMode(hostConfig.NetworkMode), undefined);
-    // container:<name> shares that container's network and so its hostname, as in Docker.
-    const joined = network && hostConfig.NetworkMode?.startsWith('container:') ? this.find(hostConfig.NetworkMode.slice('container:'.length)) : undefined;
-    if (joined) config.Hostname = joined.config.Hostname;
-    const warnings = checkResources(hostConfig, this.o.hostResources);
-    checkSecurity(hostConfig, this.o.hostResources?.kernel ?? '');
-    const plannedMounts = planMounts({
-      hostConfig, volumes: config.Volumes, sourceExists: (p) => fs.existsSync(p),
-      mountsOf: (ref) => {
-        const from = this.find(ref);
-        if (!from) throw new InvalidParameterError(`No such container: ${ref}`);
-        return from.mounts ?? [];
-      },
-    });
+    const { name, image, config, entrypoint, cmd, argv, runtime, hostConfig, logConfig, network, warnings, plannedMounts } = await prepareCreate({
+      images: this.o.images, runtime: this.o.runtime, defaultRuntime: this.o.defaultRuntime, networks: this.o.networks,
+      hostResources: this.o.hostResources, nameTaken: (n) => nameTaken(this.records, n), find: (ref) => this.find(ref),
+    }, body, nameParam);
 
     return this.lock.run('names', async () => {
       checkNameFree(this.records, name);
@@ -306,7 +248,7 @@ export class ContainerService {
       await allSettledOrThrow([
         this.exits.clear(c.id),
         fsp.mkdir(bundle, { recursive: true }),
-        this.mountRootfs(c),
+        this.premounts.mount(c),
         this.o.networks?.endpoints.attach(c),
       ]);
       t.mark(c.id, 'mount+network');
@@ -375,7 +317,7 @@ export class ContainerService {
       await Promise.all([
         // Attached clients get the last output before anyone hears of the exit (a wait answered, docker run done).
         this.streams.drain(id),
-        removing ? undefined : this.releaseHost(c),
+        removing ? undefined : this.premounts.release(c),
         this.mounts.teardown(c.id, c.mounts).catch((e) => this.o.log.error(`volumes of ${id}: ${errorMessage(e)}`)),
         this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${id}: ${errorMessage(e)}`)),
       ]);
@@ -393,17 +335,6 @@ export class ContainerService {
     if (c.hostConfig.AutoRemove && this.records.has(id)) {
       await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log.error(`auto-remove ${id}: ${errorMessage(e)}`));
     }
-  }
-
-  /**
-   * Whether `exited` (its next exit) settles after a SIGKILL. 10 s for the process to go; a process gone whose exit
-   * is still being handled (behind a thousand others' after `docker rm -f $(docker ps -aq)`: each exit unmounts,
-   * deletes the runtime's record and tears the network down) is waited for longer rather than reported unkillable.
-   */
-  private async exitAfterKill(c: ContainerRecord, exited: Promise<number>): Promise<boolean> {
-    if (await withTimeout(exited, 10_000)) return true;
-    if (processAlive(c.state.pid)) return false;
-    return withTimeout(exited, 120_000);
   }
 
   /** A promise that settles when the container next stops running (immediately if it is not running). */
@@ -429,7 +360,7 @@ export class ContainerService {
     const done = timeout < 0 ? await exited.then(() => true) : await withTimeout(exited, timeout * 1000);
     if (!done) {
       await this.signal(c, 9).catch(() => undefined);
-      if (!(await this.exitAfterKill(c, exited))) throw new SystemError(`cannot stop container ${c.id}: it did not exit after SIGKILL`);
+      if (!(await exitAfterKill(exited, c.state.pid))) throw new SystemError(`cannot stop container ${c.id}: it did not exit after SIGKILL`);
     }
     this.emit(c, 'stop');
     return true;
@@ -505,26 +436,18 @@ export class ContainerService {
     });
   }
 
-  async pause(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.whileExists(c, async () => {
-      if (c.state.status !== 'running') throw new StateError(`Container ${c.id} is not running`);
-      await this.o.runtime.pause(c.runtime, c.id);
-      c.state.status = 'paused';
-      await this.store.save(c);
-    });
-    this.emit(c, 'pause');
-  }
+  async pause(ref: string): Promise<void> { await this.setPaused(ref, true); }
+  async unpause(ref: string): Promise<void> { await this.setPaused(ref, false); }
 
-  async unpause(ref: string): Promise<void> {
+  private async setPaused(ref: string, pause: boolean): Promise<void> {
     const c = this.get(ref);
     await this.whileExists(c, async () => {
-      if (c.state.status !== 'paused') throw new StateError(`Container ${c.id} is not paused`);
-      await this.o.runtime.resume(c.runtime, c.id);
-      c.state.status = 'running';
+      if (c.state.status !== (pause ? 'running' : 'paused')) throw new StateError(`Container ${c.id} is not ${pause ? 'running' : 'paused'}`);
+      await (pause ? this.o.runtime.pause(c.runtime, c.id) : this.o.runtime.resume(c.runtime, c.id));
+      c.state.status = pause ? 'paused' : 'running';
       await this.store.save(c);
     });
-    this.emit(c, 'unpause');
+    this.emit(c, pause ? 'pause' : 'unpause');
   }
 
   // ---------- wait ----------
@@ -559,7 +482,7 @@ export class ContainerService {
       const exited = this.waiters.nextExit(c.id);
       if (c.state.status === 'paused') await this.o.runtime.resume(c.runtime, c.id).catch(() => undefined);
       await this.signal(c, 9).catch(() => undefined);
-      if (!(await this.exitAfterKill(c, exited))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
+      if (!(await exitAfterKill(exited, c.state.pid))) throw new SystemError(`could not kill running container ${c.id}, cannot remove`);
     }
     let answered = false;
     let announce = () => {};
@@ -596,27 +519,10 @@ export class ContainerService {
     this.waiters.removed(c.id);
     t.end(c.id, 'removed');
     announce();
-    await this.releaseHost(c);
+    await this.premounts.release(c);
     await this.exits.clear(c.id);
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);
-  }
-
-  /** Mounts the container's root unless it has its own filesystem there already. */
-  private async mountRootfs(c: ContainerRecord): Promise<void> {
-    const merged = this.mergedDir(c);
-    if (!(await this.o.mounter.hasOwnFilesystem(merged))) await this.o.mounter.mountOverlay(c.lowerDirs, this.upperDir(c), this.workDir(c), merged);
-  }
-
-  /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */
-  private async releaseHost(c: ContainerRecord): Promise<void> {
-    await this.premounts.settled(c.id);
-    const merged = this.mergedDir(c);
-    await Promise.all([
-      this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${c.id}: ${errorMessage(e)}`)),
-      this.o.mounter.hasOwnFilesystem(merged).then((mounted) => mounted ? this.o.mounter.umount(merged) : undefined)
-        .catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`)),
-    ]);
   }
 
   /**
@@ -690,7 +596,3 @@ export class ContainerService {
     this.o.events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.config.Image ?? '', name: c.name, ...extra });
   }
 }
-
-// ---------- helpers ----------
-
-

@@ -18,12 +18,19 @@ class SlowUnmounter extends FakeMounter {
   finishUnmounts(): void { for (const g of this.gates.splice(0)) g(); }
 }
 
+/** The mounter with a tick before each overlay mount: a mount begun at create is still under way when a user comes. */
+function slowMounting(m: FakeMounter): FakeMounter {
+  const mountOverlay = m.mountOverlay.bind(m);
+  m.mountOverlay = async (...args: Parameters<FakeMounter['mountOverlay']>) => { await tick(); return mountOverlay(...args); };
+  return m;
+}
+
 function setup(running = false) {
   const mounter = new SlowUnmounter();
   const c = { id: 'c1', lowerDirs: ['/l'], state: { status: running ? 'running' : 'exited' } } as unknown as ContainerRecord;
-  const premounts = new RootfsPremounts(async (r) => {
-    await tick();
-    if (!(await mounter.isMountPoint('/m'))) await mounter.mountOverlay(r.lowerDirs, '/u', '/w', '/m');
+  const premounts = new RootfsPremounts({
+    mounter: slowMounting(mounter), runtime: { delete: async () => undefined }, log: { error: () => undefined },
+    mergedDir: () => '/m', upperDir: () => '/u', workDir: () => '/w',
   });
   const users = new RootfsUsers(mounter, {
     mergedDir: () => '/m', upperDir: () => '/u', workDir: () => '/w', running: (r) => r.state.status === 'running',
@@ -89,7 +96,12 @@ test('a mount begun at create: a user arriving meanwhile waits for it and neithe
 });
 
 test('a mount begun at create that fails is forgotten: settled resolves, and the next mount is start\'s', async () => {
-  const premounts = new RootfsPremounts(async () => { await tick(); throw new Error('mount: no space'); });
+  const failing = new FakeMounter();
+  failing.mountOverlay = async () => { await tick(); throw new Error('mount: no space'); };
+  const premounts = new RootfsPremounts({
+    mounter: failing, runtime: { delete: async () => undefined }, log: { error: () => undefined },
+    mergedDir: () => '/m', upperDir: () => '/u', workDir: () => '/w',
+  });
   const c = { id: 'c2' } as unknown as ContainerRecord;
   premounts.begin(c);
   await premounts.settled('c2');
