@@ -159,9 +159,9 @@ teardown_berthd() {
   for p in $(pgrep -f "aardvark-dns --config $BRUN/" || true); do stop_pid "$p" 2; done
   for p in $(pids_of etcd "$BASE/berth/"); do stop_pid "$p" 5; done
   bench/umount-under.sh "$BASE/berth" "$BRUN"
-  delete_links "${NET_LINKS[@]}" "$BRIDGE"
-  # A bridge network's rules outlive berthd on purpose (decision 19): once its bridges are gone, theirs go too.
-  node dist/tools/remove-stale-bridge-rules.js || true
+  delete_links "${NET_LINKS[@]}"
+  # bench/lib.sh's: the default bridge, then the rules of every Berth bridge gone (they outlive berthd, decision 19).
+  remove_berth_bridge "$BRIDGE"
   rm -rf "$BASE/berth" "$BRUN"
 }
 
