@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { ramInBytes } from './util/units';
 import { DEFAULT_CONFIG, startDaemon, stderrLogger, type DaemonConfig } from './daemon';
 import { parseAddressPoolFlag, parseAddressPools, parseBridgeIp, parseFixedCidr } from './network/address-pools';
+import { parseMetricsAddress } from './metrics/address';
 
 const USAGE = `Usage: berthd [OPTIONS]
 
@@ -23,6 +24,8 @@ Options:
   --swarm-control-port N swarm mode's control endpoint (join) on the advertise address (default 2377)
   --etcd-client-port N   this node's etcd member, clients (default 2379)
   --etcd-peer-port N     this node's etcd member, peers (default 2380)
+  --metrics-addr HOST:PORT  serve Prometheus metrics at /metrics (default: off; a PORT alone
+                         listens on 127.0.0.1; another host only when written out)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -38,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--bip', '--fixed-cidr', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--bip', '--fixed-cidr', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port', '--metrics-addr'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
@@ -85,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${flag}: not a port: ${flags.get(flag)}`);
     cfg.swarmPorts[key] = port;
   }
+  const metricsAddr = parseMetricsAddress(flags.get('--metrics-addr') ?? fileCfg['metrics-addr']);
+  if (metricsAddr) cfg.metricsAddr = metricsAddr;
   if (flags.has('--default-runtime')) cfg.defaultRuntime = flags.get('--default-runtime')!;
   if (flags.has('--host')) cfg.socket = flags.get('--host')!.replace(/^unix:\/\//, '');
   const pidfile = flags.get('--pidfile') ?? path.join(cfg.runRoot, 'berthd.pid');

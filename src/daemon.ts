@@ -91,6 +91,10 @@ import { clusterRoles } from './cluster/node/roles';
 import { EngineTaskRuntime } from './cluster/agent/task-runtime-engine';
 import { startControlServer } from './cluster/control/server';
 import { joinThrough, peerImage, peerTaskLogs, promoteThrough } from './cluster/control/client';
+import type { MetricsAddress } from './metrics/address';
+import { EngineMetrics } from './metrics/engine-metrics';
+import { registerContainerMetrics } from './metrics/container-metrics';
+import { startMetricsServer, type MetricsServer } from './metrics/server';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -116,6 +120,8 @@ export interface DaemonConfig {
   experimental: boolean;
   /** Swarm mode's ports on the advertise address: the control endpoint (join) and this node's etcd member. */
   swarmPorts: { control: number; etcdClient: number; etcdPeer: number };
+  /** Where GET /metrics is served (--metrics-addr, daemon.json "metrics-addr"); none when absent. */
+  metricsAddr?: MetricsAddress;
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -154,6 +160,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   // --privileged gets every capability berthd itself may pass on: the kernel's, less what its bounding set lacks.
 
   const events = new EventBus();
+  // Without metrics-addr nothing is counted: no registry, no hooks.
+  const metrics = cfg.metricsAddr ? new EngineMetrics(() => containers.all().map((c) => c.state.status)) : undefined;
+  if (metrics) events.subscribe(metrics.observeEvent);
   // Who uses an image (rmi's conflicts, the release of retained layers) is the container service's answer once it has
   // loaded its containers further down; until then there is no answer, and nothing retained is released.
   let containersLoaded = false;
@@ -169,6 +178,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const imageCommit = new ImageCommit(images, events);
   const distribution = new DistributionService({
     images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
+    meter: metrics,
   });
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
@@ -274,6 +284,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     },
     containers: containerEngineOf(containers), mounter,
     fetchBase: baseImageFetcher((ref, progress) => distribution.pull(ref, { progress }), debian),
+    meter: metrics,
   });
   await builds.init();
 
@@ -347,9 +358,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerBootstrapRoutes(router, debian);
   registerVolumeRoutes(router, volumes);
   registerExecRoutes(router, execs);
+  // One sampler for `docker stats` and the metrics' per-container figures.
+  const stats = new ContainerStats(containers, cgroups, log);
+  if (metrics) registerContainerMetrics(metrics.registry, stats);
   registerContainerOpsRoutes(router, {
     archive: new ContainerArchive(containers, specialFiles),
-    stats: new ContainerStats(containers, cgroups, log),
+    stats,
     update: new ContainerUpdate(containers, runtime, hostResources),
   });
   const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });
@@ -373,7 +387,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerSecretRoutes(router, cluster);
   registerConfigRoutes(router, cluster);
 
-  const server = createApiServer(router, log);
+  const server = createApiServer(router, log, metrics?.observeRequest);
   await fsp.mkdir(path.dirname(cfg.socket), { recursive: true });
   await fsp.rm(cfg.socket, { force: true });
   await new Promise<void>((resolve, reject) => {
@@ -381,6 +395,15 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     server.listen(cfg.socket, () => resolve());
   });
   await fsp.chmod(cfg.socket, 0o660);
+  let metricsServer: MetricsServer | undefined;
+  if (metrics && cfg.metricsAddr) {
+    try {
+      metricsServer = await startMetricsServer(cfg.metricsAddr, metrics.registry, log);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
   log.info(`berthd ${BERTH_VERSION} listening on ${cfg.socket} (data ${cfg.dataRoot}, cgroups ${report.cgroupMode})`);
   const running = containers.all().filter((c) => isRunning(c.state.status)).length;
   if (running) log.info(`restored ${running} running containers`);
@@ -393,6 +416,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       restarts.stop();
       health.stop();
       await cluster.close();
+      await metricsServer?.close();
       containers.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

@@ -26,6 +26,8 @@ export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;
 
 interface Route {
   method: string;
+  /** The path as registered ("/containers/{id}/json"): a request's route in the metrics, whatever its parameters. */
+  template: string;
   pattern: RegExp;
   names: string[];
   handler: Handler;
@@ -52,12 +54,12 @@ export class Router {
       last = m.index! + m[0].length;
     }
     source += escape(path.slice(last));
-    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    this.routes.push({ method, template: path, pattern: new RegExp(`^${source}/?$`), names, handler });
     return this;
   }
 
   /** Finds the handler; `allowed` lists the methods that match the path when none matches the method. */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; template: string } | { allowed: string[] } {
     const allowed: string[] = [];
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
@@ -68,7 +70,7 @@ export class Router {
       }
       const params: Record<string, string> = {};
       route.names.forEach((n, i) => { params[n] = decodePathParam(m[i + 1]!); });
-      return { handler: route.handler, params };
+      return { handler: route.handler, params, template: route.template };
     }
     return { allowed };
   }

@@ -20,16 +20,19 @@ export interface ApiLogger {
 /** Go's http.DefaultMaxHeaderBytes. */
 const MAX_HEADER_BYTES = 1 << 20;
 
-export function createApiServer(router: Router, log: ApiLogger): http.Server {
+/** Told of each request once it is over (metrics): the route it matched as registered, or "unmatched". */
+export type RequestObserver = (r: { method: string; route: string; status: number; seconds: number }) => void;
+
+export function createApiServer(router: Router, log: ApiLogger, observe?: RequestObserver): http.Server {
   // Request heads up to 1 MiB, as Go's http.DefaultMaxHeaderBytes in dockerd (Node's own limit is 16 KiB): an
   // X-Registry-Auth header with an identity token, or a long query, is accepted as dockerd accepts it.
   const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    void dispatch(router, req, res, undefined, log);
+    void dispatch(router, req, res, undefined, log, 0, observe);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (head.length) socket.unshift(head);
-    void dispatch(router, req, undefined, socket, log, head.length);
+    void dispatch(router, req, undefined, socket, log, head.length, observe);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: http.ServerResponse }) => {
     // As Node's own handler: a 400 only for a malformed request, never into a response already under way (a
@@ -48,7 +51,16 @@ export function createApiServer(router: Router, log: ApiLogger): http.Server {
 }
 
 /** `arrivedWithRequest`: for an upgrade, how many bytes Node read past the request's head in the same go. */
-async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger, arrivedWithRequest = 0): Promise<void> {
+async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgradeSocket: Duplex | undefined, log: ApiLogger, arrivedWithRequest = 0, observe?: RequestObserver): Promise<void> {
+  const started = process.hrtime.bigint();
+  let route = 'unmatched';
+  // An upgrade's status is its 101, or the error answered instead.
+  let upgradeStatus = 101;
+  const report = (status: number) => observe?.({ method: req.method ?? 'GET', route, status, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+  if (observe) {
+    if (res) res.once('close', () => report(res.statusCode));
+    else upgradeSocket?.once('close', () => report(upgradeStatus));
+  }
   // A request target Node's parser accepts but WHATWG URL refuses (e.g. "http://[x") is answered 400 below.
   let url: URL | undefined;
   try {
@@ -97,6 +109,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
       throw new NotFoundError('page not found');
     }
     ctx.params = found.params;
+    route = found.template;
     const result = await found.handler(ctx);
     if (hijacked) return;
     if (res && !res.headersSent) {
@@ -110,6 +123,7 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     }
   } catch (err) {
     const status = err instanceof MethodNotAllowed ? 405 : statusOf(err);
+    upgradeStatus = status;
     if (status >= 500) log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? errorMessage(err)}`);
     if (hijacked) {
       socket.destroy();

@@ -97,6 +97,13 @@ export interface BuilderDeps {
   tmpDir: string;
   /** Makes a base image that is neither local nor pullable (Debian bootstrap); resolves to undefined when it cannot. */
   fetchBase?(ref: string, out: BuildOutput, signal: AbortSignal): Promise<string | undefined>;
+  /** Told of each instruction a build runs (the metrics), when there is one. */
+  meter?: BuildMeter;
+}
+
+/** What the metrics count of builds: each step by its instruction and how it went. */
+export interface BuildMeter {
+  step(instruction: string, outcome: 'cached' | 'built' | 'failed'): void;
 }
 
 export interface BuildOptions {
@@ -187,6 +194,8 @@ class BuildRun {
   private readonly globalArgs: BuildArgs;
   /** With --cache-from: the images a cache hit may be (the sources and their ancestors). */
   private cacheSources?: Set<string>;
+  /** Whether the step under way was taken from the cache (set by probe, for the metrics). */
+  private stepCached = false;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -231,12 +240,12 @@ class BuildRun {
     for (const stage of stages) {
       this.checkCancelled();
       print(stage.from.original);
-      state = await this.beginStage(stage);
+      state = await this.metered('FROM', () => this.beginStage(stage));
       this.out.stream(` ---> ${truncateId(state.imageId)}\n`);
       for (const ins of stage.instructions) {
         this.checkCancelled();
         print(ins.original);
-        await this.dispatch(state, ins);
+        await this.metered(ins.kind, () => this.dispatch(state!, ins));
         this.out.stream(` ---> ${truncateId(state.imageId)}\n`);
       }
       if (state.imageId) this.out.aux(state.imageId);
@@ -255,6 +264,19 @@ class BuildRun {
       this.out.stream(`Successfully tagged ${ref.familiar()}\n`);
     }
     return imageId;
+  }
+
+  /** One step, counted by the metrics as it ends. */
+  private async metered<T>(instruction: string, step: () => Promise<T>): Promise<T> {
+    this.stepCached = false;
+    try {
+      const result = await step();
+      this.deps.meter?.step(instruction, this.stepCached ? 'cached' : 'built');
+      return result;
+    } catch (err) {
+      this.deps.meter?.step(instruction, 'failed');
+      throw err;
+    }
   }
 
   private checkCancelled(): void {
@@ -447,6 +469,7 @@ class BuildRun {
     const hit = this.deps.cache.lookup(key, (id) => this.deps.images.has(id));
     if (!hit || (this.cacheSources && !this.cacheSources.has(hit))) return false;
     this.out.stream(' ---> Using cache\n');
+    this.stepCached = true;
     state.imageId = hit;
     state.image = null;
     return true;

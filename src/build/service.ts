@@ -32,6 +32,7 @@ export interface BuildServiceOptions {
   containers: BuildContainerEngine;
   mounter: BuilderDeps['mounter'];
   fetchBase?: BuilderDeps['fetchBase'];
+  meter?: BuilderDeps['meter'];
 }
 
 export class BuildService {
@@ -47,7 +48,7 @@ export class BuildService {
     this.cache = new BuildCache(this.dir);
     this.contexts = new ContextDirectories(path.join(this.dir, 'contexts'));
     this.builder = new Builder({
-      images: o.images, containers: o.containers, mounter: o.mounter, cache: this.cache, tmpDir: this.tmpDir, fetchBase: o.fetchBase,
+      images: o.images, containers: o.containers, mounter: o.mounter, cache: this.cache, tmpDir: this.tmpDir, fetchBase: o.fetchBase, meter: o.meter,
     });
   }
 

@@ -26,6 +26,8 @@ export interface BlobDownloadOptions {
   file: string;
   /** Bytes received so far (local ones included), for the progress bar. */
   onBytes: (received: number) => void;
+  /** Each chunk that came from the registry (not from the partial area): the metrics' pulled bytes. */
+  onNetworkBytes?: (n: number) => void;
   /** Backoff between attempts, ms (tests shorten it). */
   retryDelayMs?: number;
 }
@@ -97,6 +99,7 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
             throw new SystemError(`failed to download layer ${desc.digest}: the registry sent more than the ${desc.size} bytes its manifest gives for ${desc.digest}`);
           }
           if (!sink.write(chunk)) await once(sink, 'drain');
+          o.onNetworkBytes?.(chunk.length);
           await forward(chunk);
         }
         lastError = undefined;

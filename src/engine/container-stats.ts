@@ -167,6 +167,29 @@ export class ContainerStats {
     yield withPrev(await this.freshSample(c), prev);
   }
 
+  /**
+   * A sample of every running (or paused) container for a metrics scrape, from this same sampler: a sample the
+   * collector's tick, a `docker stats` request or an earlier scrape took in the last `maxAgeMs` serves as it is,
+   * the others are taken now through the limiter (and serve `docker stats --no-stream` in turn). A container whose
+   * sample fails is left out of this scrape, said once per scrape in the log.
+   */
+  async current(maxAgeMs: number): Promise<{ container: ContainerRecord; sample: StatsJSON }[]> {
+    const live = this.containers.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused');
+    const now = Date.now();
+    let failures = 0;
+    let firstFailure = '';
+    const taken = await Promise.all(live.map(async (container) => {
+      const r = this.recent.get(container.id);
+      if (r && now - r.at <= maxAgeMs) return { container, sample: r.sample };
+      const sample = await this.sampleOrError(container);
+      if (!(sample instanceof Error)) return { container, sample };
+      if (!failures++) firstFailure = `${container.id}: ${errorMessage(sample)}`;
+      return undefined;
+    }));
+    if (failures) this.log?.error(`metrics: ${failures} container samples failed and are left out of this scrape (first: ${firstFailure})`);
+    return taken.filter((t) => t !== undefined);
+  }
+
   /** A collector's sample, or the error that kept it from being taken. */
   private sampleOrError(c: ContainerRecord): Promise<StatsJSON | Error> {
     return this.freshSample(c).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));

@@ -6,7 +6,7 @@ import { RegistryClient, RegistryResponseError, RegistryUnreachableError, readSm
 import { InvalidParameterError, SystemError, UnauthorizedError } from '../errdefs';
 import type { AuthConfig, SearchResult } from '../wire/distribution';
 import type { EventBus } from './events';
-import { ImagePuller, type PullOptions } from './image-pull';
+import { ImagePuller, type PullOptions, type TransferMeter } from './image-pull';
 import { ImagePusher, type PushOptions } from './image-push';
 import { checkedRegistryHost } from './registry-auth';
 
@@ -17,33 +17,44 @@ export interface DistributionOptions {
   imageRoot: string;
   insecureRegistries?: string[];
   certsDir?: string;
+  /** The metrics' counts of pulls and pushes (absent without metrics-addr). */
+  meter?: TransferMeter;
 }
 
 export class DistributionService {
   readonly client: RegistryClient;
   private readonly puller: ImagePuller;
   private readonly pusher: ImagePusher;
+  private readonly meter?: TransferMeter;
 
   constructor(opts: DistributionOptions) {
     this.client = new RegistryClient({ insecureRegistries: opts.insecureRegistries, certsDir: opts.certsDir });
-    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot) };
+    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot), meter: opts.meter };
+    this.meter = opts.meter;
     this.puller = new ImagePuller(context);
     this.pusher = new ImagePusher(context);
   }
 
   /** `docker pull`; resolves to the image ID. */
   pull(refString: string, opts: PullOptions = {}): Promise<string> {
-    return this.puller.pull(refString, opts);
+    return this.metered('pull', this.puller.pull(refString, opts));
   }
 
   /** `docker pull --all-tags`: every tag of the repository, one after the other. */
   pullAllTags(refString: string, opts: PullOptions = {}): Promise<void> {
-    return this.puller.pullAllTags(refString, opts);
+    return this.metered('pull', this.puller.pullAllTags(refString, opts));
   }
 
   /** `docker push` of each tag of `name`, or only `tag`. */
   push(name: string, tag: string | undefined, opts: PushOptions = {}): Promise<void> {
-    return this.pusher.push(name, tag, opts);
+    return this.metered('push', this.pusher.push(name, tag, opts));
+  }
+
+  /** The transfer, counted by the metrics as it ends (a success or a failure). */
+  private metered<T>(kind: 'pull' | 'push', transfer: Promise<T>): Promise<T> {
+    const meter = this.meter;
+    if (!meter) return transfer;
+    return transfer.then((v) => { meter.finished(kind, false); return v; }, (err: unknown) => { meter.finished(kind, true); throw err; });
   }
 
   // ---------- login / search ----------

@@ -46,6 +46,16 @@ export interface TransferContext {
   client: RegistryClient;
   /** Where each layer was pulled from or pushed to, for a push's cross-repository mounts. */
   sources: BlobSources;
+  /** Told of the layer bytes each pull receives and each push sends (the metrics), when there is one. */
+  meter?: TransferMeter;
+}
+
+/** What the metrics count of pulls and pushes (metrics/engine-metrics.ts implements it). */
+export interface TransferMeter {
+  /** Compressed layer bytes received from (pull) or sent to (push) a registry. */
+  bytes(kind: 'pull' | 'push', n: number): void;
+  /** A pull or push is over: `failed` when it ended in an error. */
+  finished(kind: 'pull' | 'push', failed: boolean): void;
 }
 
 /** A small registry reply read whole; a cut or oversized one is named as what it was (not a bare "aborted"). */
@@ -291,6 +301,7 @@ export class ImagePuller {
       const download = downloadBlob({
         session, url: `/v2/${ref.path}/blobs/${desc.digest}`, scope, desc, file: this.partialFile(desc),
         onBytes: (n) => bar.bytes('Downloading', n, desc.size),
+        onNetworkBytes: (n) => this.o.meter?.bytes('pull', n),
       });
       download.done.catch(() => undefined);
       // Node has no zstd: Debian's zstd decompresses (the layer store then sees a plain tar).

@@ -172,6 +172,7 @@ export class ImagePusher {
     put.res.resume();
     bar.bytes('Pushing', tar.size, tar.size, true);
     bar.status('Pushed');
+    this.o.meter?.bytes('push', hasher.size);
     await this.o.sources.add(diffId, { digest, size: hasher.size, mediaType: MediaTypes.dockerLayerGzip, registry: host, repository: ref.path });
     return { mediaType: MediaTypes.dockerLayerGzip, size: hasher.size, digest };
   }
