@@ -2,7 +2,8 @@
 # make bench SCALE=1, the scale section: N idle containers (`run -d busybox sleep 1d`, 4 clients at once) on the
 # default bridge of a berthd of its own; their start time, berthd's and the conmons' RSS, berthd's open files and the
 # bridge's ports, `docker ps`, `run --rm --network none busybox true` at that size against none present,
-# `stats --no-stream` (the first, whose CPU base is cold, and the next ones), a berthd restart with them running (all
+# `stats --no-stream` (the first, whose CPU base is cold, and the next ones), a Prometheus scrape of /metrics (its
+# time and berthd's CPU, each scrape sampling every container afresh: metrics-addr 127.0.0.1:0), a berthd restart with them running (all
 # still running after), and their removal. Writes RESULTS_DIR/scale-berth.json and prints its table.
 # Usage: bench/scale.sh [RESULTS_DIR]     Knobs: BENCH_SCALE_N (1000), BENCH_SCALE_RUNS (5).
 # dockerd beside (PEERS=1) is not run: n/a in the table.
@@ -49,7 +50,7 @@ median_ms() { # command...
   for i in $(seq 1 "$RUNS"); do s=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - s )); done | median int
 }
 start_berthd() {
-  BERTHD_PID=$(bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
+  BERTHD_PID=$(bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE" --metrics-addr 127.0.0.1:0) || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
 }
 running() { bdocker ps -q | wc -l; }
 berthd_rss() { node bench/rss.js --pid "$BERTHD_PID" | jq .kib; }
@@ -93,6 +94,22 @@ b0=$(proc_cpu_ms "$BERTHD_PID")
 stats_cli_cpu=$(DOCKER_HOST="unix://$BSOCK" "$DOCKER" stats --no-stream >/dev/null 2>&1; proc_cpu_ms "$BASHPID")
 stats_berthd_cpu=$(( $(proc_cpu_ms "$BERTHD_PID") - b0 ))
 
+# A scrape as Prometheus makes it, RUNS times, each more than the sampler's reuse age (2 s) after the last, so each
+# samples every container: its wall time and berthd's CPU (the median of each), the series it gave.
+say "metrics: $RUNS scrapes of /metrics at $started containers, 3 s apart"
+murl=$(sed -n 's/.*metrics: serving GET \(http:[^ ]*\).*/\1/p' "$BASE/berthd.log" | tail -n 1)
+for i in $(seq 1 "$RUNS"); do
+  sleep 3
+  c=$(proc_cpu_ms "$BERTHD_PID"); s=$(now_ms)
+  curl -sf "$murl" >"$BASE/scrape.out" || say "scrape of $murl failed"
+  echo "$(( $(now_ms) - s )) $(( $(proc_cpu_ms "$BERTHD_PID") - c ))"
+done >"$BASE/scrapes"
+scrape_ms=$(cut -d' ' -f1 "$BASE/scrapes" | median int)
+scrape_cpu=$(cut -d' ' -f2 "$BASE/scrapes" | median int)
+scrape_series=$(grep -c '^berth_container_cpu_usage_seconds_total{' "$BASE/scrape.out")
+scrape_kib=$(( $(wc -c <"$BASE/scrape.out") / 1024 ))
+scrape_valid=$(if ! command -v promtool >/dev/null; then echo '"n/a"'; elif promtool check metrics <"$BASE/scrape.out" >/dev/null 2>&1; then echo true; else echo false; fi)
+
 say "berthd restart with $started running"
 stop_pid "$BERTHD_PID" 10
 s=$(now_ms)
@@ -115,6 +132,8 @@ jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_m
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
   --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
   --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" \
+  --argjson scrape_ms "$scrape_ms" --argjson scrape_cpu "$scrape_cpu" --argjson scrape_series "$scrape_series" \
+  --argjson scrape_kib "$scrape_kib" --argjson scrape_valid "$scrape_valid" \
   --argjson mounts_empty "$mounts_empty" --argjson mntns_empty "$mntns_empty" --argjson mounts_full "$mounts_full" --argjson mntns_full "$mntns_full" \
   --argjson stats_rows "$stats_rows" --argjson restart_ms "$restart_ms" --argjson after_restart "$after_restart" \
   --argjson rss_after "$rss_after" --argjson remove_ms "$remove_ms" --argjson left "$left" --arg subnet "$subnet" \
@@ -137,6 +156,7 @@ console.log(`| \`run --rm --network none busybox true\` at ${r.started} / with n
 console.log(`| the kernel's part: \`unshare -m true\` with ${r.mounts_full} / ${r.mounts_empty} host mounts | ${r.mntns_full} / ${r.mntns_empty} ms | |`);
 console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
 console.log(`| one \`stats --no-stream\`: CPU of the docker CLI / of berthd | ${s(r.stats_cli_cpu)} / ${s(r.stats_berthd_cpu)} s | |`);
+console.log(`| one Prometheus scrape of /metrics (${r.scrape_series} containers' series, ${r.scrape_kib} KiB; promtool: ${r.scrape_valid}): time / berthd CPU | ${s(r.scrape_ms)} / ${s(r.scrape_cpu)} s | |`);
 console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
 console.log(`| removal (one \`rm -f\` of them all) | ${s(r.remove_ms)} s, ${r.left} left | |`);
 JS

@@ -180,7 +180,7 @@ export class ContainerStats {
     let firstFailure = '';
     const taken = await Promise.all(live.map(async (container) => {
       const r = this.recent.get(container.id);
-      if (r && now - r.at <= maxAgeMs) return { container, sample: r.sample };
+      if (r && now - r.at < maxAgeMs) return { container, sample: r.sample };
       const sample = await this.sampleOrError(container);
       if (!(sample instanceof Error)) return { container, sample };
       if (!failures++) firstFailure = `${container.id}: ${errorMessage(sample)}`;
