@@ -80,27 +80,19 @@ export function registerContainerMetrics(registry: Registry, samples: ContainerS
     return inflight;
   };
   for (const f of FAMILIES) {
-    const labelNames = f.perInterface ? [...CONTAINER_LABELS, 'interface'] : [...CONTAINER_LABELS];
-    if (f.counter) {
-      // A counter rebuilt from the cgroup's own running totals: reset, then each container's total added once.
-      new Counter({
-        name: f.name, help: f.help, labelNames, registers: [registry],
-        async collect() {
-          const snap = await snapshot();
-          this.reset();
-          forEachValue(f, snap, (labels, v) => this.inc(labels, v));
-        },
-      });
-    } else {
-      new Gauge({
-        name: f.name, help: f.help, labelNames, registers: [registry],
-        async collect() {
-          const snap = await snapshot();
-          this.reset();
-          forEachValue(f, snap, (labels, v) => this.set(labels, v));
-        },
-      });
-    }
+    // Rebuilt at each scrape from the snapshot: reset, then each container's figure added once (a counter's is the
+    // cgroup's own running total, so the series is a counter all the same).
+    const config = {
+      name: f.name, help: f.help, registers: [registry],
+      labelNames: f.perInterface ? [...CONTAINER_LABELS, 'interface'] : [...CONTAINER_LABELS],
+      async collect(this: { reset(): void; inc(labels: Record<string, string>, v: number): void }) {
+        const snap = await snapshot();
+        this.reset();
+        forEachValue(f, snap, (labels, v) => this.inc(labels, v));
+      },
+    };
+    if (f.counter) new Counter(config);
+    else new Gauge(config);
   }
 }
 
