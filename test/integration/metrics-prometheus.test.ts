@@ -72,7 +72,7 @@ test('the engine\'s and each container\'s figures move as containers run, and pr
   await sleep(2500);
   const later = await scrape();
   promtoolAccepts(later.text);
-  assert.ok(cpu(later.samples)! > cpu(early)! + 0.5, `cpu ${cpu(early)} then ${cpu(later.samples)}`);
+  assert.ok(cpu(later.samples)! > cpu(early)! + 0.2, `cpu ${cpu(early)} then ${cpu(later.samples)}`);
   assert.equal(valueOf(later.samples, 'berth_container_samples'), 1, 'only running containers are sampled');
 
   // Routes as registered (bounded), never a raw path with an ID in it.
