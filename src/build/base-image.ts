@@ -3,7 +3,7 @@
 import { errorMessage } from '../errdefs';
 import { debianTarget, type DebianBootstrap } from '../image/bootstrap';
 import type { JsonMessage } from '../wire/docker';
-import type { BuilderDeps } from './executor';
+import type { BuilderDeps } from './builder-ports';
 
 export type Pull = (ref: string, progress: (msg: JsonMessage) => void) => Promise<string>;
 

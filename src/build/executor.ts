@@ -6,17 +6,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError, InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
+import { InvalidParameterError, NotFoundError, errorMessage } from '../errdefs';
 import { hostArchitecture } from '../image/platform';
 import { parseSignal } from '../wire/signals';
 import { parsePortSpec } from '../wire/ports';
 import { resolveInRoot } from '../host/rootfs';
 import { truncateId, parseNormalizedNamed } from '../wire/reference';
-import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig, JsonMessage } from '../wire/docker';
-import type { ImageConfig } from '../wire/oci';
+import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } from '../wire/docker';
 import { formatGoDuration } from '../wire/durations';
 import { BuildArgs, prependEnvOnCmd } from './args';
-import { BuildCache, stepKey } from './cache';
+import { stepKey } from './cache';
 import type { BuildContext } from './context';
 import { containsWildcards, copyInto, hashSource, matchWildcard, normalizeDest, resolveChown, type Owner } from './copy';
 import { parseDockerfile, parseInstruction, parseHeredocWord } from './dockerfile';
@@ -24,129 +23,15 @@ import { expandInstruction } from './expand';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions';
 import { validateDockerfile } from './validate';
 import { download } from './download';
-import { Workspace, type WorkspaceMounter } from './workspace';
+import { Workspace } from './workspace';
+import { BuildCancelledError, RunStepError, type BuildImage, type BuildOptions, type BuildOutput, type BuilderDeps, type BuildStepCommit } from './builder-ports';
+import { reproducibility, type Reproducibility } from './reproducibility';
 
 /** The network RUN steps use unless the request names one: `docker run`'s default (the bridge), as moby's builder. */
 export const DEFAULT_BUILD_NETWORK = 'default';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-export interface BuildImage { id: string; config: ImageConfig }
-
-/** One build step's commit (engine/image-commit.ts makes the image). */
-export interface BuildStepCommit {
-  /** The image the step ran on; null for `FROM scratch`. */
-  parent: { id: string; config: ImageConfig } | null;
-  /** The step's changes (an overlay upper dir); absent for a step that changes only the config. */
-  upperDir?: string;
-  /** The stage's config after the step: the new image's config. */
-  config: ContainerConfig;
-  /** The history line (Docker's "/bin/sh -c #(nop) ..." form). */
-  createdBy: string;
-  author?: string;
-  /** The image's and the history entry's creation time (RFC 3339). */
-  created: string;
-  /** Seconds since the epoch: later mtimes in the layer tar are written as this. */
-  clampMtime?: number;
-  /** Entries of the upper dir to leave out of the layer (runtime mount-point stubs). */
-  exclude?: (rel: string, st: fs.Stats) => boolean;
-  /** OS and architecture of an image built FROM scratch. */
-  platform?: { os: string; architecture: string; variant?: string };
-}
-
-/** What the builder needs of the image service. */
-export interface BuildImageStore {
-  resolve(refOrId: string): Promise<BuildImage>;
-  has(refOrId: string): boolean;
-  /** The image `id` was built or committed on ("" if none). */
-  parentOf(id: string): string;
-  lowerDirs(image: BuildImage): string[];
-  commitBuildStep(o: BuildStepCommit): Promise<string>;
-  tag(source: string, repo: string, tag: string): Promise<void>;
-}
-
-/** What the builder needs of the container service, for RUN. */
-export interface BuildContainerEngine {
-  create(body: ContainerCreateBody): Promise<{ Id: string; Warnings: string[] }>;
-  start(id: string): Promise<unknown>;
-  /** The container's output from its start until it exits. */
-  output(id: string): AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>;
-  wait(id: string): Promise<{ StatusCode: number }>;
-  /** Kills (if running) and removes. */
-  remove(id: string): Promise<void>;
-  upperDir(id: string): string;
-}
-
-/** Where the builder's text goes: Docker's JSON message stream, in the end. */
-export interface BuildOutput {
-  /** Text for the client's stdout (`{"stream": ...}`). */
-  stream(text: string): void;
-  /** The image ID of a finished stage (`{"aux": {"ID": ...}}`). */
-  aux(id: string): void;
-  /** A progress message (downloads, bootstrap). */
-  progress(msg: JsonMessage): void;
-}
-
-export interface BuilderDeps {
-  images: BuildImageStore;
-  containers: BuildContainerEngine;
-  mounter: WorkspaceMounter;
-  cache: BuildCache;
-  /** Scratch space on the data root's filesystem. */
-  tmpDir: string;
-  /** Makes a base image that is neither local nor pullable (Debian bootstrap); resolves to undefined when it cannot. */
-  fetchBase?(ref: string, out: BuildOutput, signal: AbortSignal): Promise<string | undefined>;
-  /** Told of each instruction a build runs (the metrics), when there is one. */
-  meter?: BuildMeter;
-}
-
-/** What the metrics count of builds: each step by its instruction and how it went. */
-export interface BuildMeter {
-  step(instruction: string, outcome: 'cached' | 'built' | 'failed'): void;
-}
-
-export interface BuildOptions {
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Map<string, string | null>;
-  target?: string;
-  noCache: boolean;
-  /**
-   * --cache-from: when given, a cached step is used only if its image is one of these images or an ancestor of
-   * one (moby's ImageCache with sources); names that are not local images are skipped.
-   */
-  cacheFrom?: string[];
-  labels: Record<string, string>;
-  /** Remove intermediate containers after a successful step (default); `forceRemove` also after a failed one. */
-  remove: boolean;
-  forceRemove: boolean;
-  networkMode?: string;
-  platform?: string;
-  extraHosts: string[];
-  shmSize?: number;
-  memory?: number;
-  memorySwap?: number;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  cpuPeriod?: number;
-  cpuQuota?: number;
-  ulimits?: { Name: string; Soft: number; Hard: number }[];
-}
-
-/** A RUN that exited non-zero: Docker's message, and the exit code for the error's `code`. */
-export class RunStepError extends BerthError {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
-}
-
-/** The client went away or cancelled. */
-export class BuildCancelledError extends BerthError {
-  constructor() {
-    super('Build cancelled');
-  }
-}
 
 type Ins<K extends Instruction['kind']> = Extract<Instruction, { kind: K }>;
 
@@ -163,12 +48,6 @@ interface StageState {
   platform: { os: string; architecture: string; variant?: string };
 }
 
-interface Reproducibility {
-  /** `created` of every image and history entry the build writes. */
-  created: string;
-  /** Layer mtimes are clamped to this (seconds); undefined when reproducible output is off. */
-  clamp?: number;
-}
 
 export class Builder {
   constructor(private readonly deps: BuilderDeps) {}
@@ -780,24 +659,6 @@ function commandLength(cmd: CommandForm): number {
 
 function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
-}
-
-/** SOURCE_DATE_EPOCH (default 0) and the BERTH_REPRODUCIBLE opt-out, from the build args. */
-export function reproducibility(buildArgs: ReadonlyMap<string, string | null>): Reproducibility {
-  const off = ['0', 'false', 'no', 'off'].includes((buildArgs.get('BERTH_REPRODUCIBLE') ?? '').toLowerCase());
-  const raw = buildArgs.get('SOURCE_DATE_EPOCH');
-  let epoch = 0;
-  if (raw !== undefined && raw !== null && raw !== '') {
-    if (!/^\d+$/.test(raw)) throw new InvalidParameterError(`invalid SOURCE_DATE_EPOCH ${JSON.stringify(raw)}: expected seconds since 1970-01-01`);
-    epoch = Number(raw);
-  }
-  const given = raw !== undefined && raw !== null && raw !== '';
-  const created = off && !given ? new Date().toISOString() : rfc3339(epoch);
-  return off ? { created } : { created, clamp: epoch };
-}
-
-function rfc3339(secs: number): string {
-  return new Date(secs * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 /** Accepts the host's platform only ("linux", "linux/amd64", "amd64", "linux/amd64/v2"). */

@@ -9,7 +9,8 @@ import { BuildCache } from './cache';
 import { BuildContext } from './context';
 import { ContextDirectories } from './context-directories';
 import { dockerignoreMatcher, parseDockerignore } from './dockerignore';
-import { Builder, type BuildContainerEngine, type BuildImageStore, type BuildOptions, type BuildOutput, type BuilderDeps } from './executor';
+import { Builder } from './executor';
+import type { BuildContainerEngine, BuildImageStore, BuildOptions, BuildOutput, BuilderDeps } from './builder-ports';
 
 /** `docker system df`'s BuildCache items (moby's build.CacheRecord). */
 export interface CacheRecord {

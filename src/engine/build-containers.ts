@@ -1,5 +1,5 @@
 // The container service seen as the builder's RUN engine: the adapter daemon.ts hands the builder.
-import type { BuildContainerEngine } from '../build/executor';
+import type { BuildContainerEngine } from '../build/builder-ports';
 import type { ContainerService } from './containers';
 
 /** The RUN side of the container service, as the builder uses it. */

@@ -2,7 +2,7 @@
 // image; also `docker diff`, the same changes listed.
 import type { Readable } from 'node:stream';
 import { applyChanges } from '../build/config-changes';
-import type { BuildStepCommit } from '../build/executor';
+import type { BuildStepCommit } from '../build/builder-ports';
 import { assertContainerConfig } from '../image/archive';
 import { dockerContainerConfig } from '../image/container-config';
 import { changes as overlayChanges, layerTarFromUpper, type Change } from '../image/diff';

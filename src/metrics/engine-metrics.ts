@@ -1,6 +1,6 @@
 // The engine's own metrics: API requests, containers by state, image pulls and pushes, build steps, events, berthd's process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BuildMeter } from '../build/executor';
+import type { BuildMeter } from '../build/builder-ports';
 import type { ContainerStatus } from '../engine/container-record';
 import type { TransferMeter } from '../engine/image-pull';
 import type { EventMessage } from '../wire/docker';

@@ -2,8 +2,8 @@
 // POST /build streams Docker's JSON messages; POST /build/prune and /build/cancel.
 import type { ServerResponse } from 'node:http';
 import { InvalidParameterError, NotImplementedError } from '../../errdefs';
-import type { BuildOptions, BuildOutput } from '../../build/executor';
-import { RunStepError } from '../../build/executor';
+import type { BuildOptions, BuildOutput } from '../../build/builder-ports';
+import { RunStepError } from '../../build/builder-ports';
 import type { BuildService } from '../../build/service';
 import type { JsonMessage } from '../../wire/docker';
 import { queryBool, queryFilters, type Router } from '../router';
