@@ -26,6 +26,7 @@ Options:
   --etcd-peer-port N     this node's etcd member, peers (default 2380)
   --metrics-addr HOST:PORT  serve Prometheus metrics at /metrics (default: off; a PORT alone
                          listens on 127.0.0.1; another host only when written out)
+  --signature-policy PATH  containers-policy.json checked at each pull (default /etc/berth/policy.json)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return; }
     const [k, inline] = a.split(/=(.*)/s) as [string, string | undefined];
     const key = k === '-H' ? '--host' : k;
-    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--bip', '--fixed-cidr', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port', '--metrics-addr'].includes(key)) {
+    if (!['--config-file', '--data-root', '--exec-root', '--host', '--default-runtime', '--pidfile', '--bridge', '--default-address-pool', '--bip', '--fixed-cidr', '--swarm-control-port', '--etcd-client-port', '--etcd-peer-port', '--metrics-addr', '--signature-policy'].includes(key)) {
       process.stderr.write(`berthd: unknown flag: ${a}\n${USAGE}`);
       process.exit(2);
     }
@@ -66,6 +67,8 @@ async function main(argv: string[]): Promise<void> {
   if (typeof fileCfg.bridge === 'string') cfg.bridge = fileCfg.bridge;
   if (typeof fileCfg.experimental === 'boolean') cfg.experimental = fileCfg.experimental;
   if (Array.isArray(fileCfg['insecure-registries'])) cfg.insecureRegistries = fileCfg['insecure-registries'].map(String);
+  if (typeof fileCfg['signature-policy'] === 'string') cfg.signaturePolicy = fileCfg['signature-policy'];
+  if (flags.has('--signature-policy')) cfg.signaturePolicy = flags.get('--signature-policy')!;
   if (fileCfg['default-address-pools'] !== undefined) cfg.addressPools = parseAddressPools(fileCfg['default-address-pools']);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);

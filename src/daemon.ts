@@ -106,6 +106,8 @@ export interface DaemonConfig {
   /** Default size cap of each container log (bytes; 0 = none). */
   logSizeMax: number;
   insecureRegistries: string[];
+  /** The signature policy (containers-policy.json) every pull is checked against (--signature-policy, daemon.json "signature-policy"). */
+  signaturePolicy: string;
   /** The default bridge's interface name (--bridge, daemon.json "bridge"); unique per daemon on one host. */
   bridge: string;
   /** Where network subnets come from (--default-address-pool, daemon.json "default-address-pools"). */
@@ -133,6 +135,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   conmon: '/usr/bin/conmon',
   logSizeMax: 20 * 1024 * 1024,
   insecureRegistries: [],
+  signaturePolicy: '/etc/berth/policy.json',
   bridge: 'berth0',
   criu: '/usr/local/lib/berth/criu/bin/criu',
   experimental: true,
@@ -179,7 +182,15 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const distribution = new DistributionService({
     images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
     meter: metrics,
+    signaturePolicy: cfg.signaturePolicy,
   });
+  // A malformed policy is said at once; berthd still starts, and every pull is refused with the same words until it is fixed.
+  try {
+    const policy = distribution.trust.load();
+    log.info(`signature policy: ${policy ? cfg.signaturePolicy : `none (${cfg.signaturePolicy} absent): every image accepted`}`);
+  } catch (err) {
+    log.error(`${(err as Error).message}; every pull is refused until the file is fixed`);
+  }
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;

@@ -67,6 +67,7 @@ const networkCommand = lazy(() => require('./commands/network'), 'networkCommand
 const volumeCommand = lazy(() => require('./commands/volume'), 'volumeCommand');
 const checkpointCommand = lazy(() => require('./commands/checkpoint'), 'checkpointCommand');
 const registryCommand = lazy(() => require('./commands/registry'), 'registryCommand');
+const trustCommand = lazy(() => require('./commands/trust'), 'trustCommand');
 const bootstrapCommand = lazy(() => require('./commands/bootstrap'), 'bootstrapCommand');
 const swarmCommand = lazy(() => require('./commands/swarm'), 'swarmCommand');
 const nodeCommand = lazy(() => require('./commands/node'), 'nodeCommand');
@@ -105,7 +106,7 @@ export function verbOf(args: string[]): string | undefined {
 export function buildProgram(cli: Cli, verb?: string): Command {
   const known = new Set([...CONTAINER_VERBS.map(([n]) => n), ...IMAGE_VERBS.map(([n]) => n),
     'ps', 'images', 'rmi', 'inspect', 'login', 'logout', 'version', 'info', 'events', 'container', 'image',
-    'network', 'volume', 'system', 'check-config', 'registry', 'checkpoint',
+    'network', 'volume', 'system', 'check-config', 'registry', 'trust', 'checkpoint',
     'swarm', 'node', 'service', 'stack', 'secret', 'config']);
   const want = (name: string) => verb === undefined || !known.has(verb) || verb === name;
   const program = new BerthCommand('berth')
@@ -155,6 +156,7 @@ export function buildProgram(cli: Cli, verb?: string): Command {
   if (want('volume')) program.addCommand(volumeCommand(cli));
   if (want('checkpoint')) program.addCommand(checkpointCommand(cli));
   if (want('registry')) program.addCommand(registryCommand(cli));
+  if (want('trust')) program.addCommand(trustCommand(cli));
   // Swarm mode: the cluster's verbs, as docker's management commands.
   if (want('swarm')) program.addCommand(swarmCommand(cli));
   if (want('node')) program.addCommand(nodeCommand(cli));

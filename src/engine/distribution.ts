@@ -9,6 +9,7 @@ import type { EventBus } from './events';
 import { ImagePuller, type PullOptions, type TransferMeter } from './image-pull';
 import { ImagePusher, type PushOptions } from './image-push';
 import { checkedRegistryHost } from './registry-auth';
+import { ImageTrust } from '../trust/image-trust';
 
 export interface DistributionOptions {
   images: LocalImages;
@@ -19,17 +20,21 @@ export interface DistributionOptions {
   certsDir?: string;
   /** The metrics' counts of pulls and pushes (absent without metrics-addr). */
   meter?: TransferMeter;
+  /** containers-policy.json checked at each pull (absent file: accept anything). */
+  signaturePolicy: string;
 }
 
 export class DistributionService {
   readonly client: RegistryClient;
+  readonly trust: ImageTrust;
   private readonly puller: ImagePuller;
   private readonly pusher: ImagePusher;
   private readonly meter?: TransferMeter;
 
   constructor(opts: DistributionOptions) {
     this.client = new RegistryClient({ insecureRegistries: opts.insecureRegistries, certsDir: opts.certsDir });
-    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot), meter: opts.meter };
+    this.trust = new ImageTrust({ policyPath: opts.signaturePolicy });
+    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot), trust: this.trust, meter: opts.meter };
     this.meter = opts.meter;
     this.puller = new ImagePuller(context);
     this.pusher = new ImagePusher(context);

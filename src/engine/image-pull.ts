@@ -14,6 +14,8 @@ import type { LocalImages, PreparedLayer } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
 import { parseNormalizedNamed, truncateId, type ImageReference } from '../wire/reference';
 import { RegistryResponseError, RegistryUnreachableError, readSmall, type RegistryClient, type RegistrySession } from '../registry/client';
+import { RegistryRepository } from '../registry/repository';
+import type { ImageTrust } from '../trust/image-trust';
 import { KeyedMutex } from '../util/mutex';
 import { isSha256Digest } from '../wire/digest';
 import type { AuthConfig } from '../wire/distribution';
@@ -48,6 +50,8 @@ export interface TransferContext {
   sources: BlobSources;
   /** Told of the layer bytes each pull receives and each push sends (the metrics), when there is one. */
   meter?: TransferMeter;
+  /** The signature policy checked at pull and the signer of pushes. */
+  trust: ImageTrust;
 }
 
 /** What the metrics count of pulls and pushes (metrics/engine-metrics.ts implements it). */
@@ -114,6 +118,12 @@ export class ImagePuller {
     const reference = ref.digest ?? ref.tag!;
 
     const top = await this.fetchManifest(session, ref, reference, scope);
+    // The policy decides on the digest the reference resolved to, before any manifest, config or layer is stored.
+    try {
+      await this.o.trust.admit(ref, top.digest, new RegistryRepository(session, ref.path));
+    } catch (err) {
+      throw this.pullError(err, ref);
+    }
     let manifestBytes = top.body;
     let manifestType = top.mediaType;
     if (manifestType === MediaTypes.dockerManifestList || manifestType === MediaTypes.ociIndex) {

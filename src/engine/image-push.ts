@@ -1,12 +1,13 @@
 // docker push: each tag's layers uploaded in parallel unless the registry has them ("Layer already exists") or
 // another of its repositories does ("Mounted from"), then the config and a Docker v2 schema 2 manifest.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError } from '../errdefs';
 import { sha256Digest } from '../image/content-store';
 import { AdaptiveGzip } from '../image/gzip';
 import { parseNormalizedNamed, truncateId, type ImageReference } from '../wire/reference';
 import { RegistryResponseError, RegistryUnreachableError, type RegistrySession } from '../registry/client';
+import { RegistryRepository } from '../registry/repository';
 import type { AuthConfig } from '../wire/distribution';
 import { MediaTypes, type Descriptor, type ImageConfig } from '../wire/oci';
 import type { TransferContext } from './image-pull';
@@ -19,6 +20,8 @@ const UPLOAD_CONCURRENCY = 5;
 export interface PushOptions {
   auth?: AuthConfig;
   progress?: Progress;
+  /** Signs each pushed manifest with this sigstore (ECDSA P-256) key and stores the signature beside it. */
+  signWith?: KeyObject;
 }
 
 class Hasher extends Transform {
@@ -82,10 +85,10 @@ export class ImagePusher {
     const host = registryHost(repo.domain);
     const session = this.o.client.session(host, opts.auth ?? {});
     progress({ status: `The push refers to repository [${repo.nameOnly().toString()}]` });
-    for (const t of tags) await this.pushTag(session, host, t, progress);
+    for (const t of tags) await this.pushTag(session, host, t, progress, opts.signWith);
   }
 
-  private async pushTag(session: RegistrySession, host: string, ref: ImageReference, progress: Progress): Promise<void> {
+  private async pushTag(session: RegistrySession, host: string, ref: ImageReference, progress: Progress, signWith: KeyObject | undefined): Promise<void> {
     const id = this.o.images.resolveId(ref.toString());
     const lease = this.o.images.beginLease();
     try {
@@ -102,7 +105,8 @@ export class ImagePusher {
       const layers: Descriptor[] = new Array(diffIds.length);
       order.forEach((i, k) => { layers[i] = done[k]!; });
       const configDesc = { mediaType: MediaTypes.dockerConfig, size: configBytes.length, digest: id };
-      if (!(await this.blobExists(session, ref, scope, id))) await this.uploadBuffer(session, ref, scope, configBytes, id);
+      const repository = new RegistryRepository(session, ref.path);
+      await this.wrap(repository.putBlob(configBytes), ref);
       const manifest = {
         schemaVersion: 2,
         mediaType: MediaTypes.dockerManifest,
@@ -115,6 +119,12 @@ export class ImagePusher {
       await this.wrap(session.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, {
         scope, body, headers: { 'Content-Type': MediaTypes.dockerManifest },
       }).then((r) => { r.res.resume(); }), ref);
+      if (signWith) {
+        // After the manifest: a signature names a digest the registry already serves (containers/image's order).
+        progress({ status: 'Signing manifest using a sigstore signature' });
+        const { referrer } = await this.wrap(this.o.trust.sign(repository, ref, { mediaType: MediaTypes.dockerManifest, digest, size: body.length }, signWith), ref);
+        progress({ status: `Storing signatures${referrer ? ' (also listed by the referrers API)' : ''}` });
+      }
       progress({ status: `${ref.tag}: digest: ${digest} size: ${body.length}` });
       progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: body.length } });
       await this.o.images.addReferences(id, [ref.nameOnly().withDigest(digest)]);
@@ -185,12 +195,6 @@ export class ImagePusher {
     return new URL(loc, session.origin).href;
   }
 
-  private async uploadBuffer(session: RegistrySession, ref: ImageReference, scope: string, data: Buffer, digest: string): Promise<void> {
-    const location = new URL(await this.startUpload(session, ref, scope));
-    location.searchParams.set('digest', digest);
-    const r = await this.wrap(session.request('PUT', location.pathname + location.search, { scope, body: data, headers: { 'Content-Type': 'application/octet-stream' } }), ref);
-    r.res.resume();
-  }
 
   /** Registry errors of a push in Docker's words. */
   private async wrap<T>(p: Promise<T>, ref: ImageReference): Promise<T> {

@@ -9,7 +9,7 @@ import type { Plugin } from 'esbuild';
 import { cacheFileOf, compileBundle } from '../cli/launch';
 
 /** Built component directories (relative to dist/) that the bundle requires at run time instead of holding. */
-export const LAZY_COMPONENTS = ['compose', 'registry', 'host'];
+export const LAZY_COMPONENTS = ['compose', 'registry', 'host', 'trust'];
 
 /**
  * The specifier the bundle (in outDir) uses for a relative import of a module outside it, or undefined when the

@@ -100,3 +100,29 @@ export function parseScope(scope: string): ResourceActions | null {
 export function formatScope(a: ResourceActions): string {
   return `${a.type}:${a.name}:${a.actions.join(',')}`;
 }
+
+// ---------- sigstore signatures in a registry (cosign's and containers/image's layout) ----------
+
+/** The simple-signing payload's `critical.type` every sigstore image signature carries. */
+export const SIGSTORE_PAYLOAD_TYPE = 'cosign container image signature';
+/** The media type of each signature layer: the payload's bytes. */
+export const SIGSTORE_PAYLOAD_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
+/** The layer annotation holding the base64 ECDSA signature of the payload. */
+export const SIGSTORE_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+/** The artifactType cosign gives a signature manifest found through the referrers API. */
+export const SIGSTORE_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+
+/** cosign's simple-signing payload. */
+export interface SimpleSigningPayload {
+  critical: {
+    identity: { 'docker-reference': string };
+    image: { 'docker-manifest-digest': string };
+    type: typeof SIGSTORE_PAYLOAD_TYPE;
+  };
+  optional: { creator?: string; timestamp?: number } | null;
+}
+
+/** The tag the signatures of `manifestDigest` live under: "sha256-<hex>.sig". */
+export function sigstoreAttachmentTag(manifestDigest: string): string {
+  return `${manifestDigest.replace(':', '-')}.sig`;
+}

@@ -2,7 +2,7 @@
 import { InvalidParameterError } from '../../errdefs';
 import { parseGoBool } from '../../wire/go-bool';
 import type { DistributionService } from '../../engine/distribution';
-import { authConfig, registryAuthHeader } from '../shapes/registry';
+import { SIGSTORE_SIGN_HEADER, authConfig, registryAuthHeader, sigstoreSignHeader } from '../shapes/registry';
 import type { AuthConfig, SearchResult } from '../../wire/distribution';
 import { queryFilters, queryInt, type Router } from '../router';
 import type { Filters } from '../../wire/filters';
@@ -20,9 +20,10 @@ export function registryPull(distribution: DistributionService): PullHandler {
 export function registerDistributionRoutes(router: Router, distribution: DistributionService): void {
   router.post('/images/{name:.*}/push', async (ctx) => {
     const auth = registryAuthHeader(ctx.req.headers['x-registry-auth']);
+    const signWith = sigstoreSignHeader(ctx.req.headers[SIGSTORE_SIGN_HEADER]);
     const stream = new JsonMessageStream(ctx.res!);
     try {
-      await distribution.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, progress: (m) => stream.write(m) });
+      await distribution.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, signWith, progress: (m) => stream.write(m) });
       stream.finish();
     } catch (err) {
       stream.finish(err);

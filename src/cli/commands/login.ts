@@ -1,36 +1,9 @@
 // `berth login` / `berth logout`: POST /auth, then credentials in ~/.berth/config.json (docker's format).
 import { Command } from 'commander';
+import { readLine } from '../prompt';
 import { BerthCommand, Cli, StatusError } from '../command';
 import { authKey, loadConfig, saveConfig, INDEX_SERVER } from '../config-file';
 
-function readLine(cli: Cli, prompt: string, hidden = false): Promise<string> {
-  cli.out.write(prompt);
-  const stdin = cli.in;
-  const raw = hidden && stdin.isTTY && typeof stdin.setRawMode === 'function';
-  if (raw) stdin.setRawMode(true);
-  return new Promise((resolve) => {
-    let buf = '';
-    const onData = (c: Buffer) => {
-      const s = c.toString('utf8');
-      for (const ch of s) {
-        if (ch === '\n' || ch === '\r') { finish(); return; }
-        if (ch === '\u0003') { finish(); process.exit(130); }
-        if (ch === '\u007f') buf = buf.slice(0, -1);
-        else buf += ch;
-      }
-    };
-    const finish = () => {
-      stdin.removeListener('data', onData);
-      stdin.removeListener('end', finish);
-      if (raw) { stdin.setRawMode(false); cli.out.write('\n'); }
-      stdin.pause();
-      resolve(buf.trim());
-    };
-    stdin.on('data', onData);
-    stdin.on('end', finish);
-    stdin.resume();
-  });
-}
 
 function serverKey(server: string | undefined): string {
   if (!server) return INDEX_SERVER;

@@ -1,7 +1,9 @@
 // `berth pull` and `berth push`: POST /images/create?fromImage= and POST /images/{name}/push, with progress.
 import { Command } from 'commander';
 import { Readable, Writable } from 'node:stream';
-import { BerthCommand, Cli } from '../command';
+import * as fs from 'node:fs';
+import { BerthCommand, Cli, StatusError } from '../command';
+import { readPassphrase } from '../prompt';
 import { registryAuthHeader } from '../config-file';
 import { displayJsonMessages } from '../format/progress';
 import { parseReference, registryOf } from '../reference';
@@ -51,12 +53,21 @@ export function pushCommand(cli: Cli, name = 'push'): Command {
     .option('-q, --quiet', 'Suppress verbose output')
     .option('--platform <platform>', 'Push a platform-specific manifest as a single-platform image')
     .option('--disable-content-trust', 'Skip image signing (default true)')
-    .action(async (ref: string, o: { allTags?: boolean; quiet?: boolean; platform?: string }) => {
+    .option('--sign-by-sigstore-private-key <key>', 'Sign the pushed manifest with this sigstore private key file')
+    .option('--sign-passphrase-file <file>', 'Read the signing key\'s passphrase from the first line of this file')
+    .action(async (ref: string, o: { allTags?: boolean; quiet?: boolean; platform?: string; signBySigstorePrivateKey?: string; signPassphraseFile?: string }) => {
       const p = parseReference(ref);
+      const headers: Record<string, string> = { 'X-Registry-Auth': registryAuthHeader(registryOf(ref), cli.env) };
+      if (o.signPassphraseFile !== undefined && o.signBySigstorePrivateKey === undefined) throw new StatusError(1, '--sign-passphrase-file needs --sign-by-sigstore-private-key');
+      if (o.signBySigstorePrivateKey !== undefined) {
+        // The daemon signs: the key file's text and its passphrase go over the API socket, as X-Registry-Auth's credentials do.
+        const privateKey = fs.readFileSync(o.signBySigstorePrivateKey, 'utf8');
+        const passphrase = await readPassphrase(cli, `Passphrase for key ${o.signBySigstorePrivateKey}: `, o.signPassphraseFile);
+        headers['X-Berth-Sigstore-Sign'] = Buffer.from(JSON.stringify({ privateKey, passphrase })).toString('base64url');
+      }
       if (!p.tag && !o.allTags) cli.out.write('Using default tag: latest\n');
       const res = await cli.api.request('POST', `/images/${encodeURIComponent(p.repository)}/push`, {
-        query: { tag: o.allTags ? undefined : p.tag ?? 'latest', platform: o.platform },
-        headers: { 'X-Registry-Auth': registryAuthHeader(registryOf(ref), cli.env) },
+        query: { tag: o.allTags ? undefined : p.tag ?? 'latest', platform: o.platform }, headers,
       });
       await showProgress(cli, res, o.quiet ? quietSink() : cli.out);
       if (o.quiet) cli.out.write(`${ref}\n`);
