@@ -46,13 +46,14 @@ export async function readSignatures(repo: RepositoryDocuments, manifestDigest: 
     return signaturesOf(repo, m);
   }
   const referrers = await repo.referrers(manifestDigest, SIGSTORE_ARTIFACT_TYPE);
-  const out: StoredSignature[] = [];
+  // Each rewrite of the attachment (one more signature) is another referrer listing the earlier ones again.
+  const out = new Map<string, StoredSignature>();
   for (const d of (referrers ?? []).slice(0, MAX_SIGNATURES)) {
     const body = await repo.getManifest(d.digest, MediaTypes.ociManifest);
     const m = body && parseManifest(body);
-    if (m) out.push(...await signaturesOf(repo, m));
+    if (m) for (const s of await signaturesOf(repo, m)) out.set(`${s.signature}\0${s.payload.toString('base64')}`, s);
   }
-  return out;
+  return [...out.values()];
 }
 
 /**
