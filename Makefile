@@ -1,6 +1,6 @@
 # Berth: `make up` installs, builds, prepares the host, starts berthd and runs a container; `make test` runs the suite.
 SHELL := /bin/bash
-DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps curl tini netavark aardvark-dns iproute2 zstd mmdebstrap docker-compose etcd-server rsyslog prometheus
+DEB_PACKAGES := crun conmon runc iptables busybox-static skopeo attr socat util-linux procps curl tini netavark aardvark-dns iproute2 zstd mmdebstrap docker-compose etcd-server rsyslog prometheus patchelf
 # The libraries of trixie's criu that bookworm provides (scripts/criu.sh installs criu itself).
 CRIU_LIBS := libbsd0 libgnutls30 libnftables1 libnet1 libnl-3-200 libprotobuf-c1 libuuid1 tar
 SOCK ?= /run/berth/berth.sock
@@ -24,6 +24,7 @@ bench: build
 deps:
 	@scripts/deps.sh $(DEB_PACKAGES) $(CRIU_LIBS)
 	@scripts/criu.sh
+	@scripts/signers.sh
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund

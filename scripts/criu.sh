@@ -6,8 +6,8 @@
 # and bookworm has 2.36, so the trixie .debs of criu and libc6 are unpacked under $PREFIX/root (nothing in the
 # system's dpkg database or apt configuration changes) and $PREFIX/bin/criu runs criu through trixie's dynamic
 # loader, trixie's libc first and bookworm's libraries (DEB_PACKAGES in the Makefile) for the rest. runc is
-# given that wrapper with its --criu flag. The packages come through apt with a private sources list and
-# state directory, so the archive signature is checked against Debian's keyring as for any apt download.
+# given that wrapper with its --criu flag. The packages come through scripts/suite-debs.sh (apt with a private
+# sources list and state directory, so the archive signature is checked against Debian's keyring as for any apt download).
 # See docs/decisions/0007-checkpoint-restore.md.
 set -euo pipefail
 PREFIX=${BERTH_CRIU_PREFIX:-/usr/local/lib/berth/criu}
@@ -18,18 +18,8 @@ if [ -x "$PREFIX/bin/criu" ] && "$PREFIX/bin/criu" check >/dev/null 2>&1; then e
 
 tmp=$(mktemp -d /var/tmp/berth-criu.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/sources.list.d" "$tmp/preferences.d" "$tmp/debs"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" > "$tmp/sources.list"
-: > "$tmp/status"
-apt_opts=(
-  -o "Dir::Etc::sourcelist=$tmp/sources.list" -o "Dir::Etc::sourceparts=$tmp/sources.list.d"
-  -o "Dir::Etc::preferencesparts=$tmp/preferences.d" -o "Dir::State::Lists=$tmp/lists"
-  -o "Dir::State::status=$tmp/status" -o "Dir::Cache=$tmp/cache" -o "APT::Architectures::=amd64"
-  -o "Acquire::Languages=none" -o "APT::Sandbox::User=root"
-)
 echo "installing criu from Debian $SUITE into $PREFIX"
-apt-get "${apt_opts[@]}" -qq update
-(cd "$tmp/debs" && apt-get "${apt_opts[@]}" -qq download criu libc6 >/dev/null)
+"$(dirname "$0")/suite-debs.sh" "$SUITE" "$MIRROR" "$tmp/debs" criu libc6
 
 new="$PREFIX.new"
 rm -rf "$new"
