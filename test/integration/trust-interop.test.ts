@@ -153,6 +153,10 @@ test('an unsigned image is refused by Berth, skopeo and podman, and nothing of i
   makeImage(`${R}/signed/unsigned:1`);
   berthPush(`${R}/signed/unsigned:1`);
   berthRefuses(`${R}/signed/unsigned:1`, /a signature was required, but no signature exists/);
+  // A run that has to pull goes through the same check.
+  const run = dst.docker(['run', '--rm', `${R}/signed/unsigned:1`, 'cat', '/msg']);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /refused by signature policy .* no signature exists/);
   const sk = skopeoPull(`${R}/signed/unsigned:1`);
   assert.notEqual(sk.code, 0);
   assert.match(sk.out, /A signature was required, but no signature exists/);

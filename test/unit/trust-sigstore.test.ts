@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decryptPrivateKey, generateKeyPair, parsePublicKey, COSIGN_PRIVATE_KEY_PEM } from '../../src/trust/sigstore-key';
 import { buildPayload, signPayload, verifySignature, SignatureRejected } from '../../src/trust/simple-signing';
+import { sigstoreSignHeader } from '../../src/api/shapes/registry';
 import { repoRoot } from '../helpers/paths';
 
 const FIXTURES = path.join(repoRoot, 'test/unit/fixtures/sigstore');
@@ -69,4 +70,15 @@ test('a validly signed payload is still read strictly: unknown critical fields a
   assert.throws(signed({ critical }), /no field "optional"/);
   assert.throws(signed({ critical: { ...critical, image: { 'docker-manifest-digest': 'md5:x' } }, optional: null }), /not a sha256 digest/);
   assert.doesNotThrow(signed({ critical, optional: { anything: [1, 2] } }));
+});
+
+test('the push\'s X-Berth-Sigstore-Sign header is decoded and its key decrypted at the API edge', () => {
+  const header = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const pem = fixture('skopeo-1.18.private');
+  assert.equal(sigstoreSignHeader(undefined), undefined);
+  assert.equal(sigstoreSignHeader(header({ privateKey: pem, passphrase: 'pw' }))!.asymmetricKeyType, 'ec');
+  assert.throws(() => sigstoreSignHeader(header({ privateKey: pem, passphrase: 'no' })), /wrong passphrase/);
+  assert.throws(() => sigstoreSignHeader(header({ privateKey: 5 })), /invalid X-Berth-Sigstore-Sign header: .*privateKey/);
+  assert.throws(() => sigstoreSignHeader(header({ passphrase: 'pw' })), /privateKey \(the encrypted key PEM\) is required/);
+  assert.throws(() => sigstoreSignHeader('%%%'), /not base64-encoded JSON/);
 });
