@@ -122,8 +122,8 @@ export class ImagePusher {
       if (signWith) {
         // After the manifest: a signature names a digest the registry already serves (containers/image's order).
         progress({ status: 'Signing manifest using a sigstore signature' });
-        const { referrer } = await this.wrap(this.o.trust.sign(repository, ref, { mediaType: MediaTypes.dockerManifest, digest, size: body.length }, signWith), ref);
-        progress({ status: `Storing signatures${referrer ? ' (also listed by the referrers API)' : ''}` });
+        const { stored, referrer } = await this.wrap(this.o.trust.sign(repository, ref, { mediaType: MediaTypes.dockerManifest, digest, size: body.length }, signWith), ref);
+        progress({ status: stored ? `Storing signatures${referrer ? ' (also listed by the referrers API)' : ''}` : 'Signature already stored (this key, this digest and name)' });
       }
       progress({ status: `${ref.tag}: digest: ${digest} size: ${body.length}` });
       progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: body.length } });

@@ -1,14 +1,14 @@
 // The engine's view of image trust: the policy file read afresh for each pull and checked before anything is stored,
 // and a pushed manifest signed with a sigstore key and its signature stored beside it in the registry.
 import * as fs from 'node:fs';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ForbiddenError } from '../errdefs';
 import type { RepositoryDocuments } from '../registry/repository';
 import type { ImageReference } from '../wire/reference';
 import type { Descriptor } from '../wire/oci';
 import { evaluate, parsePolicy, type KeyFileReader, type Policy } from './policy';
 import { readSignatures, writeSignature } from './signature-store';
-import { buildPayload, signPayload } from './simple-signing';
+import { SignatureRejected, buildPayload, signPayload, verifySignature } from './simple-signing';
 
 /** The creator named in Berth's payloads (containers/image writes "containers/image <version>"). */
 const CREATOR = 'berth';
@@ -59,9 +59,21 @@ export class ImageTrust {
     }
   }
 
-  /** Signs the manifest `subject` as `ref` (its full name and tag) and stores the signature in the repository. */
-  async sign(repo: RepositoryDocuments, ref: ImageReference, subject: Descriptor, key: KeyObject): Promise<{ referrer: boolean }> {
+  /**
+   * Signs the manifest `subject` as `ref` (its full name and tag) and stores the signature in the repository, unless
+   * this key's signature of the same digest and name is there already: pushing again does not pile up signatures.
+   */
+  async sign(repo: RepositoryDocuments, ref: ImageReference, subject: Descriptor, key: KeyObject): Promise<{ stored: boolean; referrer: boolean }> {
+    const publicKey = createPublicKey(key);
+    for (const existing of await readSignatures(repo, subject.digest)) {
+      try {
+        const claims = verifySignature(existing.payload, existing.signature, [publicKey]);
+        if (claims.manifestDigest === subject.digest && claims.dockerReference === ref.toString()) return { stored: false, referrer: false };
+      } catch (err) {
+        if (!(err instanceof SignatureRejected)) throw err;
+      }
+    }
     const payload = buildPayload(ref.toString(), subject.digest, CREATOR);
-    return writeSignature(repo, subject, { payload, signature: signPayload(payload, key) });
+    return { stored: true, ...await writeSignature(repo, subject, { payload, signature: signPayload(payload, key) }) };
   }
 }

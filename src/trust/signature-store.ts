@@ -25,7 +25,8 @@ function parseManifest(body: Buffer): Manifest | null {
 
 async function signaturesOf(repo: RepositoryDocuments, manifest: Manifest): Promise<StoredSignature[]> {
   const out: StoredSignature[] = [];
-  for (const layer of manifest.layers.slice(0, MAX_SIGNATURES)) {
+  // The newest (appended last) when there are more: a rotated key's signatures come after the old key's.
+  for (const layer of manifest.layers.slice(-MAX_SIGNATURES)) {
     const signature = layer.annotations?.[SIGSTORE_SIGNATURE_ANNOTATION];
     if (layer.mediaType !== SIGSTORE_PAYLOAD_MEDIA_TYPE || typeof signature !== 'string') continue;
     if (!Number.isSafeInteger(layer.size) || layer.size > MAX_PAYLOAD) continue;

@@ -31,9 +31,12 @@ export interface SigstoreKeyPair {
   publicPem: string;
 }
 
-function scryptKey(passphrase: Buffer, salt: Buffer, p: { N: number; r: number; p: number }): Buffer {
-  // Node's default maxmem (32 MiB) is exactly 128*N*r for N=2^15: leave room for the larger accepted cost.
-  return crypto.scryptSync(passphrase, salt, KEY_BYTES, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r });
+/** scrypt off the event loop (half a second of CPU at N=2^15: berthd keeps serving meanwhile). */
+function scryptKey(passphrase: Buffer, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // Node's default maxmem (32 MiB) is exactly 128*N*r for N=2^15: leave room for the larger accepted cost.
+    crypto.scrypt(passphrase, salt, KEY_BYTES, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r }, (err, key) => (err ? reject(err) : resolve(key)));
+  });
 }
 
 function pem(type: string, der: Buffer): string {
@@ -49,10 +52,10 @@ function decodePem(text: string, what: string): { type: string; der: Buffer } {
 }
 
 /** Encrypts a PKCS#8 key the way go-securesystemslib's encrypted.Encrypt does. */
-export function encryptPrivateKey(pkcs8: Buffer, passphrase: Buffer): string {
+export async function encryptPrivateKey(pkcs8: Buffer, passphrase: Buffer): Promise<string> {
   const salt = crypto.randomBytes(SALT_BYTES);
   const nonce = crypto.randomBytes(nacl.secretbox.nonceLength);
-  const key = scryptKey(passphrase, salt, WRITE_SCRYPT);
+  const key = await scryptKey(passphrase, salt, WRITE_SCRYPT);
   const sealed = nacl.secretbox(pkcs8, nonce, key);
   const body: EncryptedKeyJson = {
     kdf: { name: 'scrypt', params: { ...WRITE_SCRYPT }, salt: salt.toString('base64') },
@@ -74,7 +77,7 @@ function base64Field(obj: unknown, key: string, what: string): Buffer {
 }
 
 /** Decrypts an encrypted sigstore/cosign private key PEM; a wrong passphrase is named as such. */
-export function decryptPrivateKey(pemText: string, passphrase: Buffer, what = 'private key'): crypto.KeyObject {
+export async function decryptPrivateKey(pemText: string, passphrase: Buffer, what = 'private key'): Promise<crypto.KeyObject> {
   const { type, der } = decodePem(pemText, what);
   if (type !== COSIGN_PRIVATE_KEY_PEM && type !== SIGSTORE_PRIVATE_KEY_PEM) {
     throw new InvalidParameterError(`${what}: unsupported PEM type ${JSON.stringify(type)} (expected ${COSIGN_PRIVATE_KEY_PEM} or ${SIGSTORE_PRIVATE_KEY_PEM})`);
@@ -96,7 +99,7 @@ export function decryptPrivateKey(pemText: string, passphrase: Buffer, what = 'p
   const nonce = base64Field(cipher, 'nonce', what);
   const sealed = base64Field(json, 'ciphertext', what);
   if (nonce.length !== nacl.secretbox.nonceLength) throw new InvalidParameterError(`${what}: the nonce is not ${nacl.secretbox.nonceLength} bytes`);
-  const opened = nacl.secretbox.open(sealed, nonce, scryptKey(passphrase, salt, cost));
+  const opened = nacl.secretbox.open(sealed, nonce, await scryptKey(passphrase, salt, cost));
   if (!opened) throw new InvalidParameterError(`${what}: cannot decrypt: wrong passphrase or damaged file`);
   let key: crypto.KeyObject;
   try {
@@ -129,10 +132,10 @@ export function parsePublicKey(pemText: string, what = 'public key'): crypto.Key
 }
 
 /** A new ECDSA P-256 key pair, the private key encrypted with `passphrase` (cosign generate-key-pair's files). */
-export function generateKeyPair(passphrase: Buffer): SigstoreKeyPair {
+export async function generateKeyPair(passphrase: Buffer): Promise<SigstoreKeyPair> {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
-    privatePem: encryptPrivateKey(privateKey.export({ format: 'der', type: 'pkcs8' }), passphrase),
+    privatePem: await encryptPrivateKey(privateKey.export({ format: 'der', type: 'pkcs8' }), passphrase),
     publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
   };
 }

@@ -1,29 +1,40 @@
 // containers-policy.json as Berth reads it: strict parsing, docker scopes longest match first, requirements and signed
-// identities evaluated with signatures from a fake store; and the signature store's layout over a fake repository.
-import test from 'node:test';
+// identities evaluated with signatures from a fake store; the signature store's layout and ImageTrust over a fake repository.
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { decryptPrivateKey, generateKeyPair } from '../../src/trust/sigstore-key';
 import { buildPayload, signPayload } from '../../src/trust/simple-signing';
 import { dockerScopes, evaluate, parsePolicy, requirementsFor, type StoredSignature } from '../../src/trust/policy';
 import { readSignatures, writeSignature } from '../../src/trust/signature-store';
+import { ImageTrust } from '../../src/trust/image-trust';
+import { ForbiddenError } from '../../src/errdefs';
 import type { RepositoryDocuments } from '../../src/registry/repository';
 import type { Descriptor } from '../../src/wire/oci';
 import { parseNormalizedNamed } from '../../src/wire/reference';
 
-const trusted = generateKeyPair(Buffer.from('t'));
-const foreign = generateKeyPair(Buffer.from('f'));
-const keys: Record<string, string> = { '/keys/trusted.pub': trusted.publicPem, '/keys/foreign.pub': foreign.publicPem };
+type Pair = Awaited<ReturnType<typeof generateKeyPair>>;
+let trusted: Pair;
+let foreign: Pair;
+const keys: Record<string, string> = {};
+const privateKeys = new Map<Pair, KeyObject>();
+
+before(async () => {
+  trusted = await generateKeyPair(Buffer.from('t'));
+  foreign = await generateKeyPair(Buffer.from('f'));
+  keys['/keys/trusted.pub'] = trusted.publicPem;
+  keys['/keys/foreign.pub'] = foreign.publicPem;
+  // Decrypted once each: scrypt's cost is paid per decryption.
+  privateKeys.set(trusted, await decryptPrivateKey(trusted.privatePem, Buffer.from('t')));
+  privateKeys.set(foreign, await decryptPrivateKey(foreign.privatePem, Buffer.from('f')));
+});
 const readKey = (p: string) => { const k = keys[p]; if (k === undefined) throw new Error('ENOENT: no such file'); return k; };
 const DIGEST = `sha256:${'1'.repeat(64)}`;
 const OTHER = `sha256:${'2'.repeat(64)}`;
 
-/** Decrypted once each: scrypt's cost is paid per decryption. */
-const privateKeys = new Map<string, ReturnType<typeof decryptPrivateKey>>();
-function sign(pair: typeof trusted, pass: string, reference: string, digest = DIGEST): StoredSignature {
+function sign(pair: Pair, reference: string, digest = DIGEST): StoredSignature {
   const payload = buildPayload(reference, digest, 'test');
-  if (!privateKeys.has(pass)) privateKeys.set(pass, decryptPrivateKey(pair.privatePem, Buffer.from(pass)));
-  return { payload, signature: signPayload(payload, privateKeys.get(pass)!) };
+  return { payload, signature: signPayload(payload, privateKeys.get(pair)!) };
 }
 
 function policy(docker: Record<string, unknown>, def: unknown = [{ type: 'insecureAcceptAnything' }]) {
@@ -74,27 +85,27 @@ test('sigstoreSigned: the trusted key\'s signature for this digest and reference
   const p = policy({ 'localhost:5000/a': signed() });
   let asked = 0;
   const store = (sigs: StoredSignature[]) => async () => { asked++; return sigs; };
-  assert.equal(await evaluate(p, ref, DIGEST, store([sign(trusted, 't', 'localhost:5000/a:1')])), null);
+  assert.equal(await evaluate(p, ref, DIGEST, store([sign(trusted, 'localhost:5000/a:1')])), null);
   assert.equal(asked, 1);
   assert.match((await evaluate(p, ref, DIGEST, store([])))!.reason, /no signature exists/);
-  assert.match((await evaluate(p, ref, DIGEST, store([sign(foreign, 'f', 'localhost:5000/a:1')])))!.reason, /not made by the trusted key/);
-  assert.match((await evaluate(p, ref, DIGEST, store([sign(trusted, 't', 'localhost:5000/a:1', OTHER)])))!.reason, /does not match the digest: it is for sha256:2222/);
-  assert.match((await evaluate(p, ref, DIGEST, store([sign(trusted, 't', 'localhost:5000/a:2')])))!.reason, /identity mismatch/);
+  assert.match((await evaluate(p, ref, DIGEST, store([sign(foreign, 'localhost:5000/a:1')])))!.reason, /not made by the trusted key/);
+  assert.match((await evaluate(p, ref, DIGEST, store([sign(trusted, 'localhost:5000/a:1', OTHER)])))!.reason, /does not match the digest: it is for sha256:2222/);
+  assert.match((await evaluate(p, ref, DIGEST, store([sign(trusted, 'localhost:5000/a:2')])))!.reason, /identity mismatch/);
   // Any one good signature among bad ones is enough.
-  assert.equal(await evaluate(p, ref, DIGEST, store([sign(foreign, 'f', 'localhost:5000/a:1'), sign(trusted, 't', 'localhost:5000/a:1')])), null);
+  assert.equal(await evaluate(p, ref, DIGEST, store([sign(foreign, 'localhost:5000/a:1'), sign(trusted, 'localhost:5000/a:1')])), null);
   // keyPaths: any of the keys.
   const either = policy({ 'localhost:5000/a': [{ type: 'sigstoreSigned', keyPaths: ['/keys/trusted.pub', '/keys/foreign.pub'] }] });
-  assert.equal(await evaluate(either, ref, DIGEST, store([sign(foreign, 'f', 'localhost:5000/a:1')])), null);
+  assert.equal(await evaluate(either, ref, DIGEST, store([sign(foreign, 'localhost:5000/a:1')])), null);
   // keyData: the PEM base64-encoded in the policy.
   const inline = policy({ 'localhost:5000/a': [{ type: 'sigstoreSigned', keyData: Buffer.from(trusted.publicPem).toString('base64') }] });
-  assert.equal(await evaluate(inline, ref, DIGEST, store([sign(trusted, 't', 'localhost:5000/a:1')])), null);
+  assert.equal(await evaluate(inline, ref, DIGEST, store([sign(trusted, 'localhost:5000/a:1')])), null);
 });
 
 test('signed identities: matchRepoDigestOrExact (default), matchExact, matchRepository, exactReference, exactRepository, remapIdentity', async () => {
   const tagged = parseNormalizedNamed('localhost:5000/a:1');
   const byDigest = parseNormalizedNamed(`localhost:5000/a@${DIGEST}`);
   const run = async (identity: unknown, ref: typeof tagged, signedAs: string) =>
-    evaluate(policy({ 'localhost:5000': signed({ signedIdentity: identity }) }), ref, DIGEST, async () => [sign(trusted, 't', signedAs)]);
+    evaluate(policy({ 'localhost:5000': signed({ signedIdentity: identity }) }), ref, DIGEST, async () => [sign(trusted, signedAs)]);
   assert.equal(await run(undefined, byDigest, 'localhost:5000/a:whatever'), null);
   assert.notEqual(await run(undefined, tagged, 'localhost:5000/a:2'), null);
   assert.notEqual(await run({ type: 'matchExact' }, byDigest, 'localhost:5000/a:1'), null);
@@ -127,8 +138,8 @@ class FakeRepository implements RepositoryDocuments {
 test('signatures are stored under sha256-<hex>.sig with a subject, appended to, and read back (also through referrers alone)', async () => {
   const repo = new FakeRepository();
   const subject = { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: DIGEST, size: 500 };
-  const first = sign(trusted, 't', 'localhost:5000/a:1');
-  const second = sign(foreign, 'f', 'localhost:5000/a:1');
+  const first = sign(trusted, 'localhost:5000/a:1');
+  const second = sign(foreign, 'localhost:5000/a:1');
   assert.deepEqual(await writeSignature(repo, subject, first), { referrer: true });
   await writeSignature(repo, subject, second);
   const tag = `sha256-${'1'.repeat(64)}.sig`;
@@ -143,4 +154,26 @@ test('signatures are stored under sha256-<hex>.sig with a subject, appended to, 
   repo.manifests.delete(tag);
   assert.equal((await readSignatures(repo, DIGEST)).length, 2);
   assert.deepEqual(await readSignatures(repo, OTHER), []);
+});
+
+test('ImageTrust: no policy file accepts; admit names image, digest, file, scope and reason; signing again with the same key adds nothing', async () => {
+  const files: Record<string, string> = { ...keys };
+  const trust = new ImageTrust({ policyPath: '/etc/berth/policy.json', readFile: (p) => { const t = files[p]; if (t === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' }); return t; } });
+  const repo = new FakeRepository();
+  const ref = parseNormalizedNamed('localhost:5000/a:1');
+  assert.equal(trust.load(), null);
+  await trust.admit(ref, DIGEST, repo);
+  files['/etc/berth/policy.json'] = JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { 'localhost:5000/a': signed() } } });
+  await assert.rejects(trust.admit(ref, DIGEST, repo), (e: Error) => e instanceof ForbiddenError
+    && e.message === `image localhost:5000/a:1 (${DIGEST}) refused by signature policy /etc/berth/policy.json, scope "localhost:5000/a": a signature was required, but no signature exists`);
+  const subject = { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: DIGEST, size: 10 };
+  assert.deepEqual(await trust.sign(repo, ref, subject, privateKeys.get(trusted)!), { stored: true, referrer: true });
+  await trust.admit(ref, DIGEST, repo);
+  assert.deepEqual(await trust.sign(repo, ref, subject, privateKeys.get(trusted)!), { stored: false, referrer: false });
+  assert.equal((await trust.sign(repo, ref, subject, privateKeys.get(foreign)!)).stored, true);
+  assert.equal((await readSignatures(repo, DIGEST)).length, 2);
+  // Another image's name is another statement: signed anew.
+  assert.equal((await trust.sign(repo, parseNormalizedNamed('localhost:5000/a:2'), subject, privateKeys.get(trusted)!)).stored, true);
+  files['/etc/berth/policy.json'] = '{"default": [';
+  await assert.rejects(trust.admit(ref, DIGEST, repo), /signature policy \/etc\/berth\/policy\.json: not JSON/);
 });

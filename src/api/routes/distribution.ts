@@ -20,7 +20,7 @@ export function registryPull(distribution: DistributionService): PullHandler {
 export function registerDistributionRoutes(router: Router, distribution: DistributionService): void {
   router.post('/images/{name:.*}/push', async (ctx) => {
     const auth = registryAuthHeader(ctx.req.headers['x-registry-auth']);
-    const signWith = sigstoreSignHeader(ctx.req.headers[SIGSTORE_SIGN_HEADER]);
+    const signWith = await sigstoreSignHeader(ctx.req.headers[SIGSTORE_SIGN_HEADER]);
     const stream = new JsonMessageStream(ctx.res!);
     try {
       await distribution.push(ctx.params.name!, ctx.query.get('tag') || undefined, { auth, signWith, progress: (m) => stream.write(m) });

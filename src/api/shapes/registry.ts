@@ -34,7 +34,7 @@ export const SIGSTORE_SIGN_HEADER = 'x-berth-sigstore-sign';
 export const sigstoreSigning = struct('SigstoreSigning', { privateKey: str, passphrase: str }, 'SigstoreSigning');
 
 /** The signing key a push carries, decrypted here so a wrong passphrase is a 400 before anything is pushed; undefined when absent. */
-export function sigstoreSignHeader(header: string | string[] | undefined): KeyObject | undefined {
+export async function sigstoreSignHeader(header: string | string[] | undefined): Promise<KeyObject | undefined> {
   const v = Array.isArray(header) ? header[0] : header;
   if (!v) return undefined;
   let parsed: unknown;

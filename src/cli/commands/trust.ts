@@ -20,7 +20,7 @@ export function trustCommand(cli: Cli): Command {
       if (o.passphraseFile === undefined && passphrase !== await readPassphrase(cli, 'Same passphrase again: ', undefined)) {
         throw new StatusError(1, 'the passphrases do not match');
       }
-      const pair = generateKeyPair(Buffer.from(passphrase, 'utf8'));
+      const pair = await generateKeyPair(Buffer.from(passphrase, 'utf8'));
       fs.writeFileSync(privatePath, pair.privatePem, { mode: 0o600, flag: 'wx' });
       fs.writeFileSync(publicPath, pair.publicPem, { mode: 0o644, flag: 'wx' });
       cli.out.write(`Key written to ${privatePath} and ${publicPath}\n`);
