@@ -87,6 +87,12 @@ export class TestRegistry {
   }
 }
 
+/**
+ * A request to a registry, sent once more if the connection fails: undici may reuse a kept-alive connection the
+ * registry has just closed ('fetch failed' under load). Only for reads and idempotent writes (a PUT by tag or digest).
+ */
+export const fetchOnceMore = (url: string | URL, init?: RequestInit): Promise<Response> => fetch(url, init).catch(() => fetch(url, init));
+
 export const sha256 = (data: crypto.BinaryLike): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 
 /** A self-signed certificate for 127.0.0.1, localhost and `ips` (openssl), written into dir: { cert, key }. */

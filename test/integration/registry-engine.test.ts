@@ -10,17 +10,14 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { TestDaemon, type RunOpts } from '../helpers/daemon';
-import { TestRegistry, sha256, selfSignedCert, htpasswd } from '../helpers/registry';
+import { TestRegistry, fetchOnceMore, sha256, selfSignedCert, htpasswd } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
 import { repoRoot } from '../helpers/paths';
 import type { ImageConfig, Manifest } from '../../src/wire/oci';
 import type { ErrorBody, ImageInspect, JSONMessage } from '../helpers/api-types';
 
-/**
- * A GET to a registry, asked once more if the connection fails: undici may reuse a kept-alive connection the
- * registry has just closed ('fetch failed' under load). Only for reads; writes are never repeated.
- */
-const getFrom = (url: string, init?: RequestInit): Promise<Response> => fetch(url, init).catch(() => fetch(url, init));
+/** A GET to a registry, asked once more if the connection fails (writes are never repeated here). */
+const getFrom = fetchOnceMore;
 
 const work = tempDir('berth-reg-engine-');
 const hostIp = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));

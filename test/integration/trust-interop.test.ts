@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon';
-import { TestRegistry, sha256 } from '../helpers/registry';
+import { TestRegistry, fetchOnceMore, sha256 } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
 import { repoRoot } from '../helpers/paths';
 
@@ -92,7 +92,7 @@ function berthPush(ref: string, key?: string) {
 }
 
 async function manifestDigest(repo: string, tag: string): Promise<string> {
-  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
+  const res = await fetchOnceMore(`${registry.url}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
   assert.equal(res.status, 200);
   return sha256(Buffer.from(await res.arrayBuffer()));
 }
@@ -135,9 +135,9 @@ test('berth push signs; skopeo, podman and Berth accept it under the same policy
   const out = berthPush(`${R}/signed/by-berth:1`, 'trusted');
   assert.match(out, /Signing manifest using a sigstore signature/);
   const digest = await manifestDigest('signed/by-berth', '1');
-  const sig = await fetch(`${registry.url}/v2/signed/by-berth/manifests/${digest.replace(':', '-')}.sig`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const sig = await fetchOnceMore(`${registry.url}/v2/signed/by-berth/manifests/${digest.replace(':', '-')}.sig`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
   assert.equal(sig.status, 200);
-  const referrers = await (await fetch(`${registry.url}/v2/signed/by-berth/referrers/${digest}`)).json() as { manifests: { artifactType?: string }[] };
+  const referrers = await (await fetchOnceMore(`${registry.url}/v2/signed/by-berth/referrers/${digest}`)).json() as { manifests: { artifactType?: string }[] };
   assert.deepEqual(referrers.manifests.map((m) => m.artifactType), ['application/vnd.dev.cosign.artifact.sig.v1+json']);
   const sk = skopeoPull(`${R}/signed/by-berth:1`);
   assert.equal(sk.code, 0, sk.out);
@@ -188,9 +188,9 @@ test('tampering: a good signature moved to another manifest, and an altered payl
   berthPush(`${R}/signed/tampered:bad`);
   const good = await manifestDigest('signed/tampered', 'good');
   const bad = await manifestDigest('signed/tampered', 'bad');
-  const sigRes = await fetch(`${registry.url}/v2/signed/tampered/manifests/${good.replace(':', '-')}.sig`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const sigRes = await fetchOnceMore(`${registry.url}/v2/signed/tampered/manifests/${good.replace(':', '-')}.sig`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
   const sigManifest = Buffer.from(await sigRes.arrayBuffer());
-  const put = (tag: string, body: Buffer) => fetch(`${registry.url}/v2/signed/tampered/manifests/${tag}`, { method: 'PUT', body, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const put = (tag: string, body: Buffer) => fetchOnceMore(`${registry.url}/v2/signed/tampered/manifests/${tag}`, { method: 'PUT', body, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
   // The trusted key's valid signature of `good`, presented as the signature of `bad`.
   assert.equal((await put(`${bad.replace(':', '-')}.sig`, sigManifest)).status, 201);
   berthRefuses(`${R}/signed/tampered:bad`, /the signature does not match the digest: it is for sha256:[0-9a-f]{64}, the manifest is sha256:/);
@@ -202,12 +202,12 @@ test('tampering: a good signature moved to another manifest, and an altered payl
 
   // The payload rewritten to name `bad`, kept with the original signature.
   const parsed = JSON.parse(sigManifest.toString()) as { layers: { digest: string; size: number }[] };
-  const payload = Buffer.from(await (await fetch(`${registry.url}/v2/signed/tampered/blobs/${parsed.layers[0]!.digest}`)).arrayBuffer());
+  const payload = Buffer.from(await (await fetchOnceMore(`${registry.url}/v2/signed/tampered/blobs/${parsed.layers[0]!.digest}`)).arrayBuffer());
   const altered = Buffer.from(payload.toString().replace(good, bad));
-  const upload = await fetch(`${registry.url}/v2/signed/tampered/blobs/uploads/`, { method: 'POST' });
+  const upload = await fetchOnceMore(`${registry.url}/v2/signed/tampered/blobs/uploads/`, { method: 'POST' });
   const loc = new URL(upload.headers.get('location')!, registry.url);
   loc.searchParams.set('digest', sha256(altered));
-  assert.equal((await fetch(loc, { method: 'PUT', body: altered })).status, 201);
+  assert.equal((await fetchOnceMore(loc, { method: 'PUT', body: altered })).status, 201);
   parsed.layers[0]!.digest = sha256(altered);
   parsed.layers[0]!.size = altered.length;
   assert.equal((await put(`${bad.replace(':', '-')}.sig`, Buffer.from(JSON.stringify(parsed)))).status, 201);
