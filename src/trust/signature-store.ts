@@ -24,15 +24,11 @@ function parseManifest(body: Buffer): Manifest | null {
 }
 
 async function signaturesOf(repo: RepositoryDocuments, manifest: Manifest): Promise<StoredSignature[]> {
-  const out: StoredSignature[] = [];
   // The newest (appended last) when there are more: a rotated key's signatures come after the old key's.
-  for (const layer of manifest.layers.slice(-MAX_SIGNATURES)) {
-    const signature = layer.annotations?.[SIGSTORE_SIGNATURE_ANNOTATION];
-    if (layer.mediaType !== SIGSTORE_PAYLOAD_MEDIA_TYPE || typeof signature !== 'string') continue;
-    if (!Number.isSafeInteger(layer.size) || layer.size > MAX_PAYLOAD) continue;
-    out.push({ payload: await repo.getBlob(layer.digest, MAX_PAYLOAD), signature });
-  }
-  return out;
+  const layers = manifest.layers.slice(-MAX_SIGNATURES).filter((l) => l.mediaType === SIGSTORE_PAYLOAD_MEDIA_TYPE
+    && typeof l.annotations?.[SIGSTORE_SIGNATURE_ANNOTATION] === 'string' && Number.isSafeInteger(l.size) && l.size <= MAX_PAYLOAD);
+  // Fetched together: an image pushed and signed many times has many small payloads, each a round trip.
+  return Promise.all(layers.map(async (l) => ({ payload: await repo.getBlob(l.digest, MAX_PAYLOAD), signature: l.annotations![SIGSTORE_SIGNATURE_ANNOTATION]! })));
 }
 
 /**
