@@ -1,5 +1,6 @@
 // docker push: each tag's layers uploaded in parallel unless the registry has them ("Layer already exists") or
-// another of its repositories does ("Mounted from"), then the config and a Docker v2 schema 2 manifest.
+// another of its repositories does ("Mounted from"), then the config and a Docker v2 schema 2 manifest, and its
+// sigstore signature when asked (trust/image-trust.ts).
 import { createHash, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError } from '../errdefs';
@@ -194,7 +195,6 @@ export class ImagePusher {
     if (!loc) throw new SystemError(`the registry started an upload without a Location header (${r.url.href})`);
     return new URL(loc, session.origin).href;
   }
-
 
   /** Registry errors of a push in Docker's words. */
   private async wrap<T>(p: Promise<T>, ref: ImageReference): Promise<T> {
