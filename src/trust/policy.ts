@@ -86,6 +86,8 @@ function parseKeys(o: Record<string, unknown>, what: string, readKey: KeyFileRea
   if (given.length !== 1) throw new InvalidParameterError(`${what}: exactly one of keyPath, keyPaths, keyData and keyDatas must be set`);
   const fromFile = (p: unknown, w: string): KeyObject => {
     const file = str(p, w);
+    // berthd's working directory is no place to look for keys: a relative path would mean whatever it happens to be.
+    if (!file.startsWith('/')) throw new InvalidParameterError(`${w}: ${JSON.stringify(file)} must be an absolute path`);
     let text: string;
     try {
       text = readKey(file);

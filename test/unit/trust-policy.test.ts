@@ -65,6 +65,7 @@ test('malformed policies are refused with the file and the place named', () => {
   bad('{"default":[{"type":"reject","x":1}]}', /unknown field "x"/);
   bad('{"default":[{"type":"sigstoreSigned"}]}', /exactly one of keyPath/);
   bad('{"default":[{"type":"sigstoreSigned","keyPath":"/keys/none.pub"}]}', /cannot read \/keys\/none\.pub/);
+  bad('{"default":[{"type":"sigstoreSigned","keyPath":"keys/trusted.pub"}]}', /default\[0\]\.keyPath: "keys\/trusted\.pub" must be an absolute path/);
   bad('{"default":[{"type":"sigstoreSigned","keyPath":"/keys/trusted.pub","fulcio":{}}]}', /keyless signing\) is not supported/);
   bad('{"default":[{"type":"sigstoreSigned","keyPath":"/keys/trusted.pub","signedIdentity":{"type":"matchFuzzy"}}]}', /unknown signedIdentity type/);
   bad('{"default":[{"type":"reject"}],"transports":{"docker":{"library/busybox":[{"type":"reject"}]}}}', /must be written fully qualified, as "docker.io\/library\/busybox"/);
