@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // berthd: parses flags and the config file, starts the daemon, and shuts down on SIGTERM/SIGINT.
+import { checkLogConfig } from './engine/log-drivers';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ramInBytes } from './util/units';
@@ -72,6 +73,14 @@ async function main(argv: string[]): Promise<void> {
   if (fileCfg['default-address-pools'] !== undefined) cfg.addressPools = parseAddressPools(fileCfg['default-address-pools']);
   const logOpts = fileCfg['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) cfg.logSizeMax = ramInBytes(logOpts['max-size']);
+  if (fileCfg['log-driver'] !== undefined || logOpts !== undefined) {
+    // As dockerd, a default that no container could use stops the daemon at start rather than every `docker run`.
+    try {
+      cfg.logDefaults = checkLogConfig({ Type: fileCfg['log-driver'], Config: logOpts });
+    } catch (e) {
+      throw new Error(`${configFile}: log-driver/log-opts: ${(e as Error).message}`);
+    }
+  }
   if (flags.has('--data-root')) cfg.dataRoot = flags.get('--data-root')!;
   if (flags.has('--exec-root')) {
     cfg.runRoot = flags.get('--exec-root')!;

@@ -57,6 +57,10 @@ import { probeHostRoutes } from './network/host-routes';
 import { VolumeService } from './engine/volumes';
 import { EventBus } from './engine/events';
 import { ContainerService, isRunning } from './engine/containers';
+import { LogShippingService } from './engine/log-shipping';
+import { realLogHostProbe } from './engine/log-destinations';
+import type { LogConfig } from './engine/log-drivers';
+import { dialLogEndpoint } from './network/log-links';
 import { LocalImages } from './image/local-images';
 import { hostArchitecture } from './image/platform';
 import { ImageQueries } from './engine/image-queries';
@@ -105,6 +109,8 @@ export interface DaemonConfig {
   conmon: string;
   /** Default size cap of each container log (bytes; 0 = none). */
   logSizeMax: number;
+  /** daemon.json's log-driver and log-opts (checked at start-up as a container's would be). */
+  logDefaults?: LogConfig;
   insecureRegistries: string[];
   /** The signature policy (containers-policy.json) every pull is checked against (--signature-policy, daemon.json "signature-policy"). */
   signaturePolicy: string;
@@ -255,6 +261,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     hostResolvConf: '/etc/resolv.conf',
     hostHosts: '/etc/hosts',
     logSizeMax: cfg.logSizeMax,
+    logDefaults: cfg.logDefaults,
     log,
     volumes,
     networks: { endpoints, dns: networkDns },
@@ -262,7 +269,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   });
   const restarts = new RestartManager(containers, events, log);
   restarts.watch();
+  // Watching before init: the restart manager's starts below and the clients' later ones start shippers.
+  const logShipping = new LogShippingService({ containers, events, dial: dialLogEndpoint, probe: realLogHostProbe, log });
+  logShipping.watch();
   await containers.init();
+  await logShipping.restoreAll();
   await endpoints.reconcile((id) => isRunning(containers.find(id)?.state.status ?? 'exited'));
   restarts.restoreAll();
   const execFifos = new FifoStock(path.join(cfg.runRoot, 'exec', 'fifos'));
@@ -389,6 +400,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     },
     startFromCheckpoint: (ref, name, dir) => checkpoints.start(ref, name, dir),
     execIds: (id) => execs.idsOf(id),
+    logShipping: (id) => logShipping.status(id),
   });
   registerNetworkRoutes(router, networks, endpoints, cluster.swarmNetworks());
   registerSwarmRoutes(router, cluster);
@@ -428,6 +440,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       health.stop();
       await cluster.close();
       await metricsServer?.close();
+      await logShipping.close();
       containers.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

@@ -8,7 +8,7 @@ import { checkCreateBody, commandOf, mergeConfig, validateNetworkMode } from './
 import type { ContainerRecord } from './container-record';
 import type { ContainerServiceOptions } from './container-ports';
 import { planMounts } from './container-mounts';
-import { checkLogConfig } from './log-drivers';
+import { checkLogConfig, type LogConfig } from './log-drivers';
 import { checkResources } from './resources';
 import { checkSecurity } from './security';
 import { randomContainerName, validateContainerName } from './names';
@@ -21,6 +21,8 @@ export interface CreateDeps {
   hostResources?: HostResources;
   nameTaken(name: string): boolean;
   find(ref: string): ContainerRecord | undefined;
+  /** daemon.json's log-driver and log-opts. */
+  logDefaults?: LogConfig;
 }
 
 export async function prepareCreate(d: CreateDeps, body: ContainerCreateBody, nameParam?: string) {
@@ -29,7 +31,7 @@ export async function prepareCreate(d: CreateDeps, body: ContainerCreateBody, na
   checkCreateBody(body);
   if (!body.Image) throw new InvalidParameterError('No command specified');
   const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
-  const logConfig = checkLogConfig(hostConfig.LogConfig);
+  const logConfig = checkLogConfig(hostConfig.LogConfig, d.logDefaults);
   const name = nameParam ? validateContainerName(nameParam) : randomContainerName((n) => d.nameTaken(n));
   const image = await d.images.resolve(body.Image);
   const imageCfg: ContainerConfig = image.config.config ?? {};

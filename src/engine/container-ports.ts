@@ -8,6 +8,7 @@ import type { ContainerNetwork, ContainerRecord } from './container-record';
 import type { EventBus } from './events';
 import type { HostResources } from '../host/resources';
 import type { ContainerVolumes } from './container-mounts';
+import type { LogConfig } from './log-drivers';
 import type { PhaseTrace } from '../util/phase-trace';
 
 export interface ImageRef { id: string; config: ImageConfig; repoTags: string[] }
@@ -97,6 +98,8 @@ export interface ContainerServiceOptions {
   hostHosts: string;
   /** Size cap of each container's log before conmon starts it afresh (0 = none). */
   logSizeMax: number;
+  /** daemon.json's log-driver and log-opts: the driver of a container that names none. */
+  logDefaults?: LogConfig;
   log: { info(msg: string): void; error(msg: string): void };
   /** Volumes for the containers' mounts (engine/volumes.ts in production). */
   volumes: ContainerVolumes;

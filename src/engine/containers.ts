@@ -159,7 +159,7 @@ export class ContainerService {
   async create(body: ContainerCreateBody, nameParam?: string): Promise<{ Id: string; Warnings: string[] }> {
     const { name, image, config, entrypoint, cmd, argv, runtime, hostConfig, logConfig, network, warnings, plannedMounts } = await prepareCreate({
       images: this.o.images, runtime: this.o.runtime, defaultRuntime: this.o.defaultRuntime, networks: this.o.networks,
-      hostResources: this.o.hostResources, nameTaken: (n) => nameTaken(this.records, n), find: (ref) => this.find(ref),
+      hostResources: this.o.hostResources, logDefaults: this.o.logDefaults, nameTaken: (n) => nameTaken(this.records, n), find: (ref) => this.find(ref),
     }, body, nameParam);
 
     return this.lock.run('names', async () => {

@@ -1,5 +1,7 @@
-// Docker's log drivers as Berth offers them: json-file (conmon's k8s-file underneath, size-capped) and none.
+// Docker's log drivers as Berth offers them: json-file and local (conmon's k8s-file underneath, size-capped), none,
+// and the forwarding drivers (log-destinations.ts), whose lines the shipper sends on from the same local log.
 import { InvalidParameterError } from '../errdefs';
+import { FORWARDING_DRIVERS, checkForwardingOptions, realLogHostProbe, type LogHostProbe } from './log-destinations';
 import { fromHumanSize, ramInBytes } from '../util/units';
 import { parseGoBool } from '../wire/go-bool';
 
@@ -7,7 +9,7 @@ export interface LogConfig { Type: string; Config: Record<string, string> }
 
 /** dockerd's default driver, and Berth's: what clients (docker-py's run()) read output from. */
 export const DEFAULT_LOG_DRIVER = 'json-file';
-export const LOG_DRIVERS = ['json-file', 'none'];
+export const LOG_DRIVERS = ['json-file', 'local', 'none', ...FORWARDING_DRIVERS];
 /**
  * What conmon keeps for a `none` container: attach reads a container's output from conmon's log, so a small
  * rolling file stays even when no log is kept for `docker logs`.
@@ -17,6 +19,9 @@ const NONE_ATTACH_CAP = 1024 * 1024;
 const MIN_CONMON_CAP = 8192;
 
 const JSON_FILE_OPTS = ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'];
+const LOCAL_OPTS = ['max-file', 'max-size', 'compress'];
+/** moby's local driver keeps 5 files of 20 MB, compressed, unless told otherwise. */
+const LOCAL_DEFAULTS = { 'max-size': '20m', 'max-file': '5' };
 /** Options every driver takes (moby's builtInLogOpts). */
 const BUILTIN_OPTS = ['mode', 'max-buffer-size'];
 
@@ -25,8 +30,8 @@ const BUILTIN_OPTS = ['mode', 'max-buffer-size'];
  * option is refused with dockerd's words. Option values (which dockerd checks only when the container starts)
  * are checked here too, so a mistake is a 400 at the moment it is made.
  */
-export function checkLogConfig(raw: unknown): LogConfig {
-  if (raw === undefined || raw === null) return { Type: DEFAULT_LOG_DRIVER, Config: {} };
+export function checkLogConfig(raw: unknown, defaults: LogConfig = { Type: DEFAULT_LOG_DRIVER, Config: {} }, probe: LogHostProbe = realLogHostProbe): LogConfig {
+  if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidParameterError(`json: cannot unmarshal ${jsonType(raw)} into Go struct field HostConfig.LogConfig of type container.LogConfig`);
   }
@@ -42,7 +47,10 @@ export function checkLogConfig(raw: unknown): LogConfig {
     if (typeof v !== 'string') throw new InvalidParameterError(`json: cannot unmarshal ${jsonType(v)} into Go struct field LogConfig.HostConfig.LogConfig.Config of type string`);
     opts[k] = v;
   }
-  const out: LogConfig = { Type: type || DEFAULT_LOG_DRIVER, Config: opts };
+  const out: LogConfig = { Type: type || defaults.Type, Config: opts };
+  // As moby's mergeAndVerifyLogConfig: daemon.json's log-opts fill in what the container leaves out, when the
+  // container uses the daemon's driver.
+  if (out.Type === defaults.Type) for (const [k, v] of Object.entries(defaults.Config)) if (!(k in opts)) opts[k] = v;
   if (out.Type === 'none') return out;
   const mode = opts.mode ?? '';
   if (!['', 'blocking', 'non-blocking'].includes(mode)) throw new InvalidParameterError(`logger: logging mode not supported: ${mode}`);
@@ -51,15 +59,22 @@ export function checkLogConfig(raw: unknown): LogConfig {
     try { ramInBytes(opts['max-buffer-size']); } catch { throw new InvalidParameterError(`error parsing option max-buffer-size: invalid size: '${opts['max-buffer-size']}'`); }
   }
   if (!LOG_DRIVERS.includes(out.Type)) throw new InvalidParameterError(`logger: no log driver named '${out.Type}' is registered`);
-  for (const key of Object.keys(opts)) {
-    if (!BUILTIN_OPTS.includes(key) && !JSON_FILE_OPTS.includes(key)) throw new InvalidParameterError(`unknown log opt '${key}' for json-file log driver`);
+  if (FORWARDING_DRIVERS.includes(out.Type)) {
+    checkForwardingOptions(out.Type, opts, BUILTIN_OPTS, probe);
+    return out;
   }
-  jsonFileLimits(opts);
+  for (const key of Object.keys(opts)) {
+    if (BUILTIN_OPTS.includes(key)) continue;
+    if (out.Type === 'local' && !LOCAL_OPTS.includes(key)) throw new InvalidParameterError(`unknown log opt '${key}' for log driver local`);
+    if (out.Type === 'json-file' && !JSON_FILE_OPTS.includes(key)) throw new InvalidParameterError(`unknown log opt '${key}' for json-file log driver`);
+  }
+  fileLimits(out);
   return out;
 }
 
-/** json-file's max-size (decimal units, as dockerd reads it) and max-file, checked with dockerd's words. */
-function jsonFileLimits(opts: Record<string, string>): { maxSize?: number; maxFiles: number } {
+/** json-file's and local's max-size (decimal units, as dockerd reads it) and max-file, checked with dockerd's words. */
+function fileLimits(lc: LogConfig): { maxSize?: number; maxFiles: number } {
+  const opts = lc.Type === 'local' ? { ...LOCAL_DEFAULTS, ...lc.Config } : lc.Config;
   let maxSize: number | undefined;
   if (opts['max-size'] !== undefined) {
     try {
@@ -91,9 +106,24 @@ function jsonFileLimits(opts: Record<string, string>): { maxSize?: number; maxFi
  */
 export function conmonLogCap(lc: LogConfig | undefined, defaultCap: number): number {
   if (lc?.Type === 'none') return NONE_ATTACH_CAP;
-  const { maxSize, maxFiles } = jsonFileLimits(lc?.Config ?? {});
+  if (!lc || (lc.Type !== 'json-file' && lc.Type !== 'local')) return defaultCap;
+  const { maxSize, maxFiles } = fileLimits(lc);
   if (maxSize === undefined) return defaultCap;
   return Math.max(MIN_CONMON_CAP, maxSize * maxFiles);
+}
+
+/** Whether berthd ships this container's lines somewhere besides its local log. */
+export function isForwarding(lc: LogConfig | undefined): boolean {
+  return !!lc && FORWARDING_DRIVERS.includes(lc.Type);
+}
+
+/**
+ * The shipper's bound (bytes of lines held while the destination is down): max-buffer-size, else 1 MiB, the
+ * size moby's non-blocking mode holds by default.
+ */
+export function shippingBufferBytes(lc: LogConfig): number {
+  const v = lc.Config['max-buffer-size'];
+  return v ? ramInBytes(v) : 1024 * 1024;
 }
 
 /** `docker logs` (and attach's logs=1) can read the log: every driver but none. */

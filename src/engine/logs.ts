@@ -10,6 +10,10 @@ export interface LogEntry {
   stream: 'stdout' | 'stderr';
   /** The bytes of the line, with the newline unless the line was partial. */
   data: Buffer;
+  /** Where the line ends in the file (read from a file; the log shipper's position). */
+  end?: number;
+  /** Whether conmon marked the line partial (more of it follows in the next entry). */
+  partial?: boolean;
 }
 
 export function parseTimeNano(ts: string): bigint {
@@ -38,7 +42,7 @@ export function parseLogLine(line: Buffer): LogEntry | undefined {
   if (stream !== 'stdout' && stream !== 'stderr') return undefined;
   const text = line.subarray(s3 + 1);
   const full = tag.split(',').includes('F');
-  return { time, timeNano: parseTimeNano(time), stream, data: full ? Buffer.concat([text, Buffer.from('\n')]) : Buffer.from(text) };
+  return { time, timeNano: parseTimeNano(time), stream, data: full ? Buffer.concat([text, Buffer.from('\n')]) : Buffer.from(text), partial: !full };
 }
 
 /** A point in a log file: its byte offset in the file of that inode (-1: the file did not exist). */
@@ -107,8 +111,11 @@ function inWindow(e: LogEntry, o: ReadOptions): boolean {
   return true;
 }
 
-/** Reads the complete lines after `offset`; a rotated (replaced or truncated) file is read from its start. */
-async function readFrom(path: string, offset: number, ino = -1): Promise<{ entries: LogEntry[]; offset: number; ino: number }> {
+/**
+ * Reads the complete lines after `offset` (each entry with its end offset); a rotated (replaced or truncated) file is
+ * read from its start, which `rotated` says.
+ */
+export async function readFrom(path: string, offset: number, ino = -1): Promise<{ entries: LogEntry[]; offset: number; ino: number; rotated?: boolean }> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
@@ -117,8 +124,9 @@ async function readFrom(path: string, offset: number, ino = -1): Promise<{ entri
   }
   try {
     const st = await fh.stat();
-    if ((ino !== -1 && st.ino !== ino) || st.size < offset) offset = 0;
-    if (st.size === offset) return { entries: [], offset, ino: st.ino };
+    const rotated = (ino !== -1 && st.ino !== ino) || st.size < offset;
+    if (rotated) offset = 0;
+    if (st.size === offset) return { entries: [], offset, ino: st.ino, rotated };
     const entries: LogEntry[] = [];
     const chunkSize = 1 << 20;
     let carry = Buffer.alloc(0);
@@ -133,20 +141,24 @@ async function readFrom(path: string, offset: number, ino = -1): Promise<{ entri
       let start = 0;
       for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
         const entry = parseLogLine(data.subarray(start, nl));
-        if (entry) entries.push(entry);
         consumed += nl - start + 1;
+        if (entry) {
+          entry.end = consumed;
+          entries.push(entry);
+        }
         start = nl + 1;
       }
       carry = Buffer.from(data.subarray(start));
       data = Buffer.alloc(0);
     }
-    return { entries, offset: consumed, ino: st.ino };
+    return { entries, offset: consumed, ino: st.ino, rotated };
   } finally {
     await fh.close();
   }
 }
 
-function waitForChange(path: string, o: ReadOptions): Promise<void> {
+/** Resolves when the log may have grown (inotify), after 250 ms at most, or when following should stop. */
+export function waitForChange(path: string, o: Pick<ReadOptions, 'signal' | 'stopped'>): Promise<void> {
   return new Promise((resolve) => {
     let watcher: fs.FSWatcher | undefined;
     const done = () => {

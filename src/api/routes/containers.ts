@@ -1,4 +1,5 @@
 // Container routes of the Docker Engine API: HTTP in, ContainerService calls, Docker's wire types out.
+import type { LogShippingStatus } from '../../engine/log-shipper';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerSummary, EndpointSettings, MountPoint } from '../../wire/docker';
 import type { ContainerRecord, EndpointRecord } from '../../engine/container-record';
@@ -24,6 +25,8 @@ export interface ContainerRouteDeps {
   startFromCheckpoint?(ref: string, checkpoint: string, checkpointDir: string): Promise<boolean>;
   /** The container's live exec sessions, for inspect's ExecIDs (engine/exec.ts). */
   execIds?(containerId: string): string[] | null;
+  /** A forwarding log driver's shipping counters, for inspect's State.LogShipping (engine/log-shipping.ts). */
+  logShipping?(containerId: string): LogShippingStatus | undefined;
 }
 
 export function registerContainerRoutes(router: Router, containers: ContainerService, deps: ContainerRouteDeps): void {
@@ -54,7 +57,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   router.get('/containers/{id}/json', async (ctx) => {
     const c = containers.get(ctx.params.id!);
     const size = queryBool(ctx.query, 'size');
-    return inspect(c, containers, deps.execIds?.(c.id) ?? null, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined);
+    return inspect(c, containers, deps.execIds?.(c.id) ?? null, size ? await containers.sizeRw(c) : undefined, size ? await imageSize(c.imageId) : undefined, deps.logShipping?.(c.id));
   });
 
   router.post('/containers/{id}/start', async (ctx) => {
@@ -288,7 +291,7 @@ function defaultBridgeEndpoint(c: ContainerRecord): EndpointSettings {
   return endpoint(e);
 }
 
-function inspect(c: ContainerRecord, containers: ContainerService, execIds: string[] | null, sizeRw?: number, imageSize?: number) {
+function inspect(c: ContainerRecord, containers: ContainerService, execIds: string[] | null, sizeRw?: number, imageSize?: number, logShipping?: LogShippingStatus) {
   const s = c.state;
   return {
     Id: c.id,
@@ -308,6 +311,8 @@ function inspect(c: ContainerRecord, containers: ContainerService, execIds: stri
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
       ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
+      // Berth's own: how the forwarding log driver is doing (decision 24); absent for json-file, local and none.
+      ...(logShipping ? { LogShipping: logShipping } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: containers.etcPath(c, 'resolv.conf'),
