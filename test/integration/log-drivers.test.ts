@@ -73,7 +73,7 @@ test('log drivers deliver to real receivers and survive their restarts', { timeo
     await rs.start();
     out(['wait', id]);
     const s = await settled(id);
-    const texts = rs.lines().filter((l) => l.startsWith('restart')).map((l) => l.split('|')[5]!);
+    const texts = rs.lines().filter((l) => l.startsWith('restart')).map((l) => l.split('|')[5]!.trim());
     const lost = missing(texts, 300, 'sl');
     assert.ok(lost.length <= s.Dropped, explain(`lines lost unseen over TCP syslog: ${lost.join(',')} (dropped ${s.Dropped})`));
     assert.ok(texts.includes('sl-300'), 'lines after the restart arrive');
