@@ -6,6 +6,7 @@ import * as fsp from 'node:fs/promises';
 import { errorMessage } from '../errdefs';
 import { writeFileAtomic } from '../store/atomic';
 import { describeEndpoint, type LogDialer, type LogLink } from '../network/log-links';
+import { Fifo } from '../util/fifo';
 import { readFrom, waitForChange } from './logs';
 import type { LogDestination, LogLine } from './log-destinations';
 
@@ -60,8 +61,9 @@ const SAVE_EVERY_MS = 1000;
 const SLOW_DROPS_EVERY_MS = 5000;
 
 export class LogShipper {
-  private readonly queue: Pending[] = [];
-  private readonly sent: Pending[] = [];
+  private readonly queue = new Fifo<Pending>();
+  /** Sent, not yet counted delivered (the confirmation window), oldest first. */
+  private readonly sent = new Fifo<Pending>();
   private queuedBytes = 0;
   private delivered = 0;
   private dropped = 0;
@@ -257,7 +259,7 @@ export class LogShipper {
         this.sent.push(...batch);
         if (this.outage && this.link === link) this.noteBack();
       } catch (err) {
-        this.queue.unshift(...batch);
+        this.queue.unshift(batch);
         this.queuedBytes += bytes;
         if (this.link === link) this.broke(err);
         await this.waitForWork(backoff, true);
@@ -270,7 +272,7 @@ export class LogShipper {
   private confirm(): void {
     const cutoff = Date.now() - this.confirmMs;
     let n = 0;
-    while (this.sent.length && (this.sent[0].sentAt ?? 0) <= cutoff) {
+    while (this.sent.length && (this.sent.peek()!.sentAt ?? 0) <= cutoff) {
       const p = this.sent.shift()!;
       this.position = { ino: p.ino, offset: p.end };
       n++;
@@ -283,8 +285,9 @@ export class LogShipper {
     this.link?.close();
     this.link = undefined;
     if (this.sent.length) {
-      for (const p of this.sent) { p.sentAt = undefined; this.queuedBytes += p.bytes; }
-      this.queue.unshift(...this.sent.splice(0));
+      const again = this.sent.drain();
+      for (const p of again) { p.sentAt = undefined; this.queuedBytes += p.bytes; }
+      this.queue.unshift(again);
     }
     this.noteDown(err);
     this.enforceBound();

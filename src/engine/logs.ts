@@ -16,10 +16,15 @@ export interface LogEntry {
   partial?: boolean;
 }
 
+/** The last whole second parsed: a log's lines come many to a second (the shipper reads thousands a second). */
+let lastSecond = { text: '', secs: 0n };
+
 export function parseTimeNano(ts: string): bigint {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
   if (!m) return 0n;
-  const secs = BigInt(Math.floor(Date.parse(`${m[1]}${m[3]}`) / 1000));
+  const whole = `${m[1]}${m[3]}`;
+  if (whole !== lastSecond.text) lastSecond = { text: whole, secs: BigInt(Math.floor(Date.parse(whole) / 1000)) };
+  const secs = lastSecond.secs;
   const frac = BigInt(((m[2] ?? '') + '000000000').slice(0, 9));
   return secs * 1_000_000_000n + frac;
 }

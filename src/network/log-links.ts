@@ -99,14 +99,19 @@ async function dialUdp(host: string, port: number): Promise<LogLink> {
   void broken.then((err) => { down = err; try { socket.close(); } catch { /* closed */ } });
   return {
     broken,
-    send: async (messages) => {
-      for (const frames of messages) {
-        for (const frame of frames) {
-          if (down) throw down;
-          await new Promise<void>((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
-        }
-      }
-    },
+    // All of a batch's datagrams handed to the kernel at once; the batch settles when the last is sent or one fails.
+    send: (messages) => new Promise<void>((resolve, reject) => {
+      if (down) return reject(down);
+      let pending = 0;
+      let failed = false;
+      const done = (err: Error | null) => {
+        if (failed) return;
+        if (err) { failed = true; return reject(err); }
+        if (--pending === 0) resolve();
+      };
+      for (const frames of messages) for (const frame of frames) { pending++; socket.send(frame, done); }
+      if (pending === 0) resolve();
+    }),
     close: () => { try { socket.close(); } catch { /* closed */ } },
   };
 }
