@@ -301,6 +301,8 @@ sub_bench() { # name command...
 sub_bench build env PEERS="$PEERS" bench/build.sh "$RES"
 # The registry: push and pull of a 1 GiB image through Berth's registry, against skopeo and a plain copy.
 sub_bench registry bench/registry.sh "$RES"
+# Logging: lines/s and MB/s each forwarding log driver delivers to a loopback receiver, and the container's time beside json-file's.
+sub_bench logging bench/logging.sh "$RES"
 # The network: run --rm on the default bridge against --network none (and dockerd's), 1 GiB through a published port.
 sub_bench network env PEERS="$PEERS" bench/network.sh "$RES"
 # Compose: up -d, a no-change up -d and down -v of a 20-service app, Berth's plugin beside docker-compose 1.29.
