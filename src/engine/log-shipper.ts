@@ -59,6 +59,7 @@ const BATCH_LINES = 512;
 const BATCH_BYTES = 256 * 1024;
 const SAVE_EVERY_MS = 1000;
 const SLOW_DROPS_EVERY_MS = 5000;
+const RETIRE_MS = 5000;
 
 export class LogShipper {
   private readonly queue = new Fifo<Pending>();
@@ -76,6 +77,7 @@ export class LogShipper {
   private slowDrops = 0;
   private slowDropsSaid = 0;
   private readerIdle = false;
+  private retiring = false;
   private closed = false;
   private wakeSender = () => {};
   private wakeReader = () => {};
@@ -117,8 +119,21 @@ export class LogShipper {
     };
   }
 
+  /**
+   * The container is being removed (`docker rm`, `--rm`): what the log holds is read one last time and sent for up
+   * to `ms` (a container removed at its exit still gets its last lines out), then the shipper stops for good, its
+   * position going with the container's directory.
+   */
+  async retire(ms = RETIRE_MS): Promise<void> {
+    this.retiring = true;
+    this.wakeReader();
+    const deadline = Date.now() + ms;
+    while (!this.closed && Date.now() < deadline && (!this.readerIdle || this.queue.length)) await sleep(20);
+    await this.close(false);
+  }
+
   /** Stops and saves the position (what is still buffered is read again from the log by the next berthd). */
-  async close(): Promise<void> {
+  async close(save = true): Promise<void> {
     this.closed = true;
     this.abort.abort();
     this.wakeReader();
@@ -127,7 +142,7 @@ export class LogShipper {
     this.link?.close();
     this.link = undefined;
     await this.loops;
-    await this.save();
+    if (save) await this.save();
   }
 
   /** Settles once everything read so far has been delivered or dropped (tests, bench). */
@@ -142,7 +157,7 @@ export class LogShipper {
     const partial: Partial<Record<LogLine['stream'], LogLine>> = {};
     while (!this.closed) {
       // Seen before the read: a container that stopped has written all it will, so this read drains its log.
-      const wasStopped = !this.o.running();
+      const wasStopped = this.retiring || !this.o.running();
       const stopped = this.o.stopped();
       const r = await readFrom(this.o.logPath, offset, ino);
       if (r.rotated && offset > 0) this.o.log.info(`log shipping for ${this.o.id}: the log was started afresh (size cap); following the new one`);
@@ -169,6 +184,7 @@ export class LogShipper {
         }
         this.readerIdle = true;
         this.wakeSender();
+        if (this.retiring) return;
         // Nothing more comes until the container starts again (resume) or the shipper closes.
         await new Promise<void>((resolve) => { this.wakeReader = resolve; });
         this.readerIdle = false;

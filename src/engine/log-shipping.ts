@@ -44,7 +44,7 @@ export class LogShippingService {
       } else if (ev.Action === 'destroy') {
         const s = this.shippers.get(id);
         this.shippers.delete(id);
-        void s?.close();
+        void s?.retire();
       }
     });
   }

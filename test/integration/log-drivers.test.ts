@@ -235,6 +235,9 @@ test('daemon.json log-driver and log-opts are the defaults of containers that na
   assert.equal(recs[0]!.tag, 'dflt.dflt');
   assert.equal(recs[0]!.record.log, 'by default');
   assert.equal(d.dockerOk(['inspect', '-f', '{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "tag"}}', 'dflt']).trim(), 'fluentd dflt.{{.Name}}');
+  // A container removed at its exit (--rm) still gets its last lines out.
+  d.dockerOk(['run', '--rm', 'busybox', 'echo', 'removed at exit']);
+  await until(() => receivedRecords<ForwardRecord>(file).some((r) => r.record.log === 'removed at exit'), `the --rm container's line\n${d.logTail()}`);
   // A container naming another driver gets none of the daemon's options.
   assert.equal(d.dockerOk(['run', '--rm', '--log-driver', 'json-file', 'busybox', 'echo', 'local only']), 'local only\n');
 

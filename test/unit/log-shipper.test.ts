@@ -119,3 +119,17 @@ test('a link that breaks gets the lines of its last moment again: none lost unse
   assert.deepEqual([...new Set(rx.received)].sort(), ['stdout:1', 'stdout:2', 'stdout:3', 'stdout:4']);
   assert.equal(s.status().Dropped, 0);
 });
+
+test('a container removed at its exit: retire reads the log one last time and sends it before stopping', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipper-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const logPath = path.join(dir, 'container.log');
+  fs.writeFileSync(logPath, '');
+  const rx = new FakeReceiver();
+  // Still 'running' as far as the shipper knows: the removal comes before it saw the stop.
+  const s = shipperFor(dir, rx, { running: () => true, stopped: () => new Promise(() => undefined) });
+  await s.start();
+  fs.appendFileSync(logPath, k8sLines(['last words']));
+  await s.retire(2000);
+  assert.deepEqual(rx.received, ['stdout:last words']);
+});
