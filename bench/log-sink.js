@@ -29,9 +29,10 @@ setInterval(write, 200);
 
 const ready = () => process.stdout.write('listening\n');
 if (kind === 'fluentd') {
+  // One reader of the socket (a 'data' listener beside the decoder's iteration would split the chunks between them).
+  async function* counted(sock) { for await (const d of sock) { bytes += d.length; yield d; } }
   net.createServer((sock) => {
-    sock.on('data', (d) => { bytes += d.length; });
-    (async () => { for await (const _ of new Decoder().decodeStream(sock)) count(1, 0); })().catch(() => undefined);
+    (async () => { for await (const _ of new Decoder().decodeStream(counted(sock))) count(1, 0); })().catch(() => undefined);
   }).listen(port, '127.0.0.1', ready);
 } else if (kind === 'gelf-tcp' || kind === 'syslog-tcp') {
   const sep = kind === 'gelf-tcp' ? 0 : 10;

@@ -5,7 +5,7 @@
 # 100 bytes as fast as it can; the buffer is made large enough (max-buffer-size) that berthd drops none (its count
 # is reported beside); over UDP the receiver's own losses show as delivered < LINES. Rounds rotate the drivers'
 # order; medians.
-# Usage: bench/logging.sh [RESULTS_DIR]     Knobs: BENCH_LOG_ROUNDS (3), BENCH_LOG_LINES (100000).
+# Usage: bench/logging.sh [RESULTS_DIR]     Knobs: BENCH_LOG_ROUNDS (3), BENCH_LOG_LINES (100000), BENCH_LOG_DRIVERS.
 # Self-contained: its own berthd (own data root, exec root, socket, bridge) and receivers; all removed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -60,14 +60,14 @@ driver_args() { # driver
     gelf-tcp) echo --log-driver gelf --log-opt "gelf-address=tcp://127.0.0.1:$PORT" "${HOLD[@]}" ;;
   esac
 }
-DRIVERS=(json-file syslog-udp syslog-tcp fluentd gelf-udp gelf-tcp)
+read -r -a DRIVERS <<<"${BENCH_LOG_DRIVERS:-json-file syslog-udp syslog-tcp fluentd gelf-udp gelf-tcp}"
 
 # One run: the container's own time (StartedAt to FinishedAt, as conmon saw it) and the client's (run -d, then wait,
 # which includes berthd noticing the exit), then the receiver's count until all LINES arrived (or 120 s).
 one() { # driver -> "container_ms deliver_ms delivered dropped wire_bytes client_ms"
   local d=$1 sink="$BASE/sink-$1" t0 t1 t2 id n=0 b=0 dropped=0 own
   if [ "$d" != json-file ]; then
-    rm -f "$sink"
+    rm -f "$sink"; : >"$BASE/sink.out"
     node bench/log-sink.js "$d" "$PORT" "$sink" >"$BASE/sink.out" 2>>"$BASE/sink.err" &
     SINK_PID=$!
     for _ in $(seq 1 100); do grep -q listening "$BASE/sink.out" 2>/dev/null && break; sleep 0.05; done
