@@ -119,6 +119,20 @@ remove_berth_bridge() {
   node dist/tools/remove-stale-bridge-rules.js || true
 }
 
+# The teardown of a sub-bench's own berthd (bench/registry.sh, bench/logging.sh): its containers, the daemon, the
+# mounts under its directories, its bridge (and stale bridges' rules), the directories.
+teardown_own_berthd() { # pid socket exec-root bridge dir...
+  local pid=$1 sock=$2 run=$3 bridge=$4
+  shift 4
+  if [ -n "$pid" ]; then
+    kill -0 "$pid" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$sock" /usr/local/bin/docker >/dev/null 2>&1
+    stop_pid "$pid" 5
+  fi
+  bench/umount-under.sh "$@" "$run"
+  remove_berth_bridge "$bridge"
+  rm -rf "$run" "$@"
+}
+
 # Stops the bench's dockerd (DOCKERD_PID, DSOCK, DRUN) and removes what it made: its rules and chains (for the
 # bridges named), those bridges, the mounts under $BASE/dockerd, its run dirs and the paths note_made_paths saw
 # appear; then releases the peer lock (fd 9) if LOCKED. Runs once: DOCKERD_PID is cleared.

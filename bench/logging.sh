@@ -27,20 +27,16 @@ BERTHD_PID='' SINK_PID=''
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$SINK_PID" 5
-  if [ -n "$BERTHD_PID" ]; then
-    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >/dev/null 2>&1
-    stop_pid "$BERTHD_PID" 5
-  fi
-  bench/umount-under.sh "$BASE" "$BRUN"
-  remove_berth_bridge "$BRIDGE"
-  rm -rf "$BRUN" "$BASE"
+  teardown_own_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" "$BRIDGE" "$BASE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+# A fresh port for each run: a removed container's shipper still sends its last lines (decision 24), which must not
+# reach the next run's receiver.
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 say "starting berthd (data $BASE/berth, exec root $BRUN)"
 BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }
@@ -50,7 +46,8 @@ node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" && bdocker import --chang
 TEXT=$(printf 'log line %090d' 0)
 CMD=(sh -c "yes '$TEXT' | head -n $LINES")
 HOLD=(--log-opt mode=non-blocking --log-opt max-buffer-size=256m)
-driver_args() { # driver
+driver_args() { # driver port
+  local PORT=$2
   case $1 in
     json-file) echo --log-driver json-file ;;
     syslog-udp) echo --log-driver syslog --log-opt "syslog-address=udp://127.0.0.1:$PORT" --log-opt syslog-format=rfc5424 "${HOLD[@]}" ;;
@@ -65,7 +62,8 @@ read -r -a DRIVERS <<<"${BENCH_LOG_DRIVERS:-json-file syslog-udp syslog-tcp flue
 # One run: the container's own time (StartedAt to FinishedAt, as conmon saw it) and the client's (run -d, then wait,
 # which includes berthd noticing the exit), then the receiver's count until all LINES arrived (or 120 s).
 one() { # driver -> "container_ms deliver_ms delivered dropped wire_bytes client_ms"
-  local d=$1 sink="$BASE/sink-$1" t0 t1 t2 id n=0 b=0 dropped=0 own
+  local d=$1 sink="$BASE/sink-$1" t0 t1 t2 id n=0 b=0 dropped=0 own PORT
+  PORT=$(free_port)
   if [ "$d" != json-file ]; then
     rm -f "$sink"; : >"$BASE/sink.out"
     node bench/log-sink.js "$d" "$PORT" "$sink" >"$BASE/sink.out" 2>>"$BASE/sink.err" &
@@ -74,7 +72,7 @@ one() { # driver -> "container_ms deliver_ms delivered dropped wire_bytes client
   fi
   # shellcheck disable=SC2046
   t0=$(now_ms)
-  id=$(bdocker run -d $(driver_args "$d") busybox "${CMD[@]}") || { say "$d: run failed"; return 1; }
+  id=$(bdocker run -d $(driver_args "$d" "$PORT") busybox "${CMD[@]}") || { say "$d: run failed"; return 1; }
   bdocker wait "$id" >/dev/null
   t1=$(now_ms)
   t2=$t1

@@ -28,13 +28,7 @@ BERTHD_PID='' REG_PID=''
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$REG_PID" 5
-  if [ -n "$BERTHD_PID" ]; then
-    kill -0 "$BERTHD_PID" 2>/dev/null && bench/remove-all.sh env DOCKER_HOST="unix://$BSOCK" "$DOCKER" >/dev/null 2>&1
-    stop_pid "$BERTHD_PID" 5
-  fi
-  bench/umount-under.sh "$BASE" "$BRUN"
-  remove_berth_bridge "$BRIDGE"
-  rm -rf "$BRUN" "$BASE"
+  teardown_own_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" "$BRIDGE" "$BASE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
