@@ -58,11 +58,6 @@ export class LogShippingService {
     return this.shippers.get(id)?.status();
   }
 
-  /** Waits until a container's shipper has delivered or dropped everything read so far. */
-  async idle(id: string): Promise<void> {
-    await this.shippers.get(id)?.idle();
-  }
-
   async close(): Promise<void> {
     this.unsubscribe?.();
     await Promise.all([...this.shippers.values()].map((s) => s.close()));
