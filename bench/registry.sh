@@ -69,7 +69,8 @@ tar -C "$IMG" -cf "$BASE/big.tar" .
 BYTES=$(cat "$IMG"/layer*.tar | wc -c)
 
 say "starting berthd (data $BASE/berth, exec root $BRUN) and loading the image"
-setsid bin/berthd --data-root "$BASE/berth" --exec-root "$BRUN" --bridge "$BRIDGE" >>"$BASE/berthd.log" 2>&1 </dev/null &
+# BERTH_TRACE=1: berthd logs each pull's phases (manifest, config, layers streamed, sync, commit, record).
+BERTH_TRACE=1 setsid bin/berthd --data-root "$BASE/berth" --exec-root "$BRUN" --bridge "$BRIDGE" >>"$BASE/berthd.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 bench/await-daemon.sh berthd "$BERTHD_PID" "$BSOCK" "$BASE/berthd.log" 100 || exit 1
 bdocker load -i "$BASE/big.tar" >/dev/null || { say "docker load failed"; exit 1; }
@@ -121,3 +122,4 @@ console.log(`| pull, Berth (docker pull via berthd, unpacked) | ${s(r.pull_berth
 console.log(`| pull, skopeo (registry -> dir:, not unpacked) | ${s(r.pull_skopeo)} | ${mibs(r.pull_skopeo)} | ${x(r.pull_berth, r.pull_skopeo)} |`);
 console.log(`| plain copy of the same bytes with fsync (the floor) | ${s(r.floor)} | ${mibs(r.floor)} | push ${x(r.push_berth, r.floor)}, pull ${x(r.pull_berth, r.floor)} |`);
 JS
+node bench/trace-table.js "$BASE/berthd.log" pull | tee "$RES/trace-pull.txt"

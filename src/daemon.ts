@@ -185,8 +185,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const imageRemoval = new ImageRemoval(images, events);
   const imageArchives = new ImageArchives(images, events);
   const imageCommit = new ImageCommit(images, events);
+  // BERTH_TRACE=1: each container's, exec's and pull's phase timings in the log (make bench prints their medians).
+  const trace = traceFromEnv(process.env, log);
   const distribution = new DistributionService({
-    images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d',
+    images, events, imageRoot: path.join(cfg.dataRoot, 'image'), insecureRegistries: cfg.insecureRegistries, certsDir: '/etc/berth/certs.d', trace,
     meter: metrics,
     signaturePolicy: cfg.signaturePolicy,
   });
@@ -239,8 +241,6 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     ...networks.all().filter((n) => n.driver === 'bridge').map(bridgeNetworkInfo),
     ...sandboxes.all().flatMap((s) => s.attachments.flatMap((a) => Object.values(a.opts.network_info))),
   ]).catch((e) => log.error(`network: reconciling the bridges' rules: ${errorMessage(e)}`));
-  // BERTH_TRACE=1: each container's and exec's phase timings in the log (make bench prints their medians).
-  const trace = traceFromEnv(process.env, log);
   const containers = new ContainerService({
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,

@@ -13,8 +13,8 @@ import type { Descriptor } from '../wire/oci';
 
 /** A dropped download is continued with a Range request this many times before the pull fails. */
 const DOWNLOAD_ATTEMPTS = 5;
-/** Reads of the bytes an earlier pull kept. */
-const LOCAL_CHUNK = 1 << 20;
+/** Reads of the bytes an earlier pull kept, and the blocks network bytes are gathered into before they go on. */
+const BLOCK = 1 << 20;
 
 export interface BlobDownloadOptions {
   session: RegistrySession;
@@ -38,6 +38,20 @@ export class BlobRefusedError extends Error {
 }
 
 /**
+ * Resolves when `w` drains or closes, and takes both listeners off again: a race of two once() calls left the
+ * loser's listeners behind at every wait, thousands per layer, each later removal scanning them all.
+ */
+function drainedOrClosed(w: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      w.off('drain', settle).off('close', settle);
+      resolve();
+    };
+    w.on('drain', settle).on('close', settle);
+  });
+}
+
+/**
  * Starts the download. `stream` yields the blob's bytes once each, in order (a consumer that stops reading
  * slows the download: backpressure); it fails with the download's error, and a digest mismatch fails it
  * before its end, so nothing downstream ever commits unverified content. `done` settles when every byte
@@ -57,7 +71,21 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
     received += chunk.length;
     o.onBytes(received);
     if (consumerGone) return;
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
+    if (!out.write(chunk)) await drainedOrClosed(out);
+  };
+
+  // The socket's 64 KiB reads gathered into 1 MiB blocks: every stage downstream (the partial file, gunzip, the
+  // tar parser, the unpacked files' writes) then pays its per-chunk cost (a thread-pool round trip each for the
+  // writes and zlib) 16 times less often; measured, a third of the pull's CPU.
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async (sink: fs.WriteStream): Promise<void> => {
+    if (!batched) return;
+    const block = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+    batch = [];
+    batched = 0;
+    if (!sink.write(block)) await once(sink, 'drain');
+    await forward(block);
   };
 
   const run = async (): Promise<void> => {
@@ -67,7 +95,7 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
     const have = await fsp.stat(file).then((st) => st.size, () => 0);
     if (have > desc.size) await fsp.truncate(file, 0);
     else if (have > 0) {
-      for await (const c of fs.createReadStream(file, { highWaterMark: LOCAL_CHUNK })) await forward(c as Buffer);
+      for await (const c of fs.createReadStream(file, { highWaterMark: BLOCK })) await forward(c as Buffer);
     }
     let lastError: unknown;
     for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS && received < desc.size; attempt++) {
@@ -94,13 +122,16 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
             skip = 0;
           }
           // Refused as it happens: a registry sending more than the manifest says must not fill the disk first.
-          if (received + chunk.length > desc.size) {
+          if (received + batched + chunk.length > desc.size) {
+            batch = [];
+            batched = 0;
             await fsp.rm(file, { force: true });
             throw new SystemError(`failed to download layer ${desc.digest}: the registry sent more than the ${desc.size} bytes its manifest gives for ${desc.digest}`);
           }
-          if (!sink.write(chunk)) await once(sink, 'drain');
           o.onNetworkBytes?.(chunk.length);
-          await forward(chunk);
+          batch.push(chunk);
+          batched += chunk.length;
+          if (batched >= BLOCK) await flush(sink);
         }
         lastError = undefined;
       } catch (err) {
@@ -109,6 +140,8 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
         if (err instanceof RegistryResponseError) throw new BlobRefusedError(err);
         await new Promise((r) => setTimeout(r, (o.retryDelayMs ?? 200) * (attempt + 1)));
       } finally {
+        // What arrived before a drop is a good prefix: kept and passed on, the next attempt continues after it.
+        await flush(sink).catch((err: unknown) => { lastError ??= err; });
         sink.end();
         await once(sink, 'close').catch(() => undefined);
       }

@@ -10,6 +10,7 @@ import { ImagePuller, type PullOptions, type TransferMeter } from './image-pull'
 import { ImagePusher, type PushOptions } from './image-push';
 import { checkedRegistryHost } from './registry-auth';
 import { ImageTrust } from '../trust/image-trust';
+import type { PhaseTrace } from '../util/phase-trace';
 
 export interface DistributionOptions {
   images: LocalImages;
@@ -22,6 +23,8 @@ export interface DistributionOptions {
   meter?: TransferMeter;
   /** containers-policy.json checked at each pull (absent file: accept anything). */
   signaturePolicy: string;
+  /** Each pull's phase timings (BERTH_TRACE=1). */
+  trace?: PhaseTrace;
 }
 
 export class DistributionService {
@@ -34,7 +37,7 @@ export class DistributionService {
   constructor(opts: DistributionOptions) {
     this.client = new RegistryClient({ insecureRegistries: opts.insecureRegistries, certsDir: opts.certsDir });
     this.trust = new ImageTrust({ policyPath: opts.signaturePolicy });
-    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot), trust: this.trust, meter: opts.meter };
+    const context = { images: opts.images, events: opts.events, client: this.client, sources: new BlobSources(opts.imageRoot), trust: this.trust, meter: opts.meter, ...(opts.trace ? { trace: opts.trace } : {}) };
     this.meter = opts.meter;
     this.puller = new ImagePuller(context);
     this.pusher = new ImagePusher(context);

@@ -17,6 +17,8 @@ import { RegistryResponseError, RegistryUnreachableError, readSmall, type Regist
 import { RegistryRepository } from '../registry/repository';
 import type { ImageTrust } from '../trust/image-trust';
 import { KeyedMutex } from '../util/mutex';
+import { PhaseTrace } from '../util/phase-trace';
+import { WriteBehind } from '../util/write-behind';
 import { isSha256Digest } from '../wire/digest';
 import type { AuthConfig } from '../wire/distribution';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
@@ -52,6 +54,8 @@ export interface TransferContext {
   meter?: TransferMeter;
   /** The signature policy checked at pull and the signer of pushes. */
   trust: ImageTrust;
+  /** A pull's phase timings (manifest, config, layers streamed, sync, commit, record), when tracing is on. */
+  trace?: PhaseTrace;
 }
 
 /** What the metrics count of pulls and pushes (metrics/engine-metrics.ts implements it). */
@@ -101,14 +105,30 @@ function parsePlatform(p: string | undefined): { os: string; architecture: strin
 
 export class ImagePuller {
   private readonly downloads = new KeyedMutex();
+  private readonly trace: PhaseTrace;
+  private pulls = 0;
 
-  constructor(private readonly o: TransferContext) {}
+  constructor(private readonly o: TransferContext) {
+    this.trace = o.trace ?? new PhaseTrace();
+  }
 
   /**
    * `docker pull`: the manifest (an index resolved to the wanted platform), the config, then the layers not
    * already here, downloaded in parallel and verified, extracted in order. Resolves to the image ID.
    */
   async pull(refString: string, opts: PullOptions = {}): Promise<string> {
+    const traceId = `pull-${++this.pulls}`;
+    this.trace.begin('pull', traceId);
+    try {
+      const id = await this.pullTraced(refString, opts, traceId);
+      this.trace.end(traceId, 'record');
+      return id;
+    } finally {
+      this.trace.drop(traceId);
+    }
+  }
+
+  private async pullTraced(refString: string, opts: PullOptions, traceId: string): Promise<string> {
     const progress = opts.progress ?? (() => undefined);
     const named = parseNormalizedNamed(refString);
     const ref = named.digest !== undefined ? named.nameOnly().withDigest(named.digest) : named.withDefaultTag();
@@ -134,6 +154,7 @@ export class ImagePuller {
       manifestType = m.mediaType;
     }
     const manifest = this.checkManifest(manifestBytes, manifestType, ref);
+    this.trace.mark(traceId, 'manifest');
     progress({ status: `Pulling from ${ref.path}`, id: reference });
 
     const configBytes = await this.fetchSmallBlob(session, ref, manifest.config, scope, MAX_CONFIG);
@@ -148,6 +169,7 @@ export class ImagePuller {
       throw new InvalidParameterError(`invalid image config ${manifest.config.digest}: ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
     }
     const id = manifest.config.digest;
+    this.trace.mark(traceId, 'config');
     const existedBefore = this.o.images.has(id);
     const tagRef = ref.tag !== undefined ? ref : undefined;
     const upToDate = existedBefore && (tagRef ? this.o.images.has(tagRef.toString()) && this.o.images.resolveId(tagRef.toString()) === id : true);
@@ -170,7 +192,9 @@ export class ImagePuller {
       // Each layer in one pass (download, verify, decompress, unpack recording the tar), a bounded number at once;
       // none is visible until all are through, flushed to disk by one sync, and committed in layer order.
       const slot = semaphore(DOWNLOAD_CONCURRENCY);
-      const prepared = new Map(missing.map((i) => [i, slot(() => this.fetchLayer(session, ref, manifest.layers[i]!, parents[i]!, diffIds[i]!, scope, bars[i]!))]));
+      // The disk starts on what the layers write while they stream; the sync below then has little left.
+      const writeBehind = new WriteBehind(() => this.o.images.syncStore());
+      const prepared = new Map(missing.map((i) => [i, slot(() => this.fetchLayer(session, ref, manifest.layers[i]!, parents[i]!, diffIds[i]!, scope, bars[i]!, writeBehind))]));
       const settled = await Promise.allSettled(prepared.values());
       const failure = settled.find((r) => r.status === 'rejected');
       if (failure) {
@@ -180,9 +204,12 @@ export class ImagePuller {
       }
       // The compressed downloads go before the sync: deleted while still in the page cache, they are never written.
       for (const i of missing) await fsp.rm(this.partialFile(manifest.layers[i]!), { force: true });
+      this.trace.mark(traceId, 'layers');
       let committed = 0;
       try {
+        await writeBehind.settle();
         if (missing.length) await this.o.images.syncStore();
+        this.trace.mark(traceId, 'sync');
         for (const i of missing) {
           const layer = await prepared.get(i)!;
           await layer.commit(lease);
@@ -194,6 +221,7 @@ export class ImagePuller {
       } finally {
         for (const i of missing.slice(committed)) await (await prepared.get(i)!).abort();
       }
+      this.trace.mark(traceId, 'commit');
       const refs: ImageReference[] = [];
       if (tagRef) refs.push(tagRef);
       refs.push(ref.nameOnly().withDigest(top.digest));
@@ -306,11 +334,17 @@ export class ImagePuller {
    * The same blob twice in a manifest, or in two pulls at once, is downloaded once: the later one reads it back
    * from the partial area.
    */
-  private fetchLayer(session: RegistrySession, ref: ImageReference, desc: Descriptor, parent: string | null, diffId: string, scope: string, bar: LayerProgress): Promise<PreparedLayer> {
+  private fetchLayer(session: RegistrySession, ref: ImageReference, desc: Descriptor, parent: string | null, diffId: string, scope: string, bar: LayerProgress, writeBehind: WriteBehind): Promise<PreparedLayer> {
     return this.downloads.run(desc.digest, async () => {
+      let counted = 0;
       const download = downloadBlob({
         session, url: `/v2/${ref.path}/blobs/${desc.digest}`, scope, desc, file: this.partialFile(desc),
-        onBytes: (n) => bar.bytes('Downloading', n, desc.size),
+        onBytes: (n) => {
+          bar.bytes('Downloading', n, desc.size);
+          // The blob's bytes stand for what unpacking them writes (about as much, more when compressed).
+          writeBehind.wrote(n - counted);
+          counted = n;
+        },
         onNetworkBytes: (n) => this.o.meter?.bytes('pull', n),
       });
       download.done.catch(() => undefined);
