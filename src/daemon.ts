@@ -14,6 +14,7 @@ import { registerCheckpointRoutes } from './api/routes/checkpoints';
 import { CheckpointService } from './engine/checkpoints';
 import { ContainerArchive } from './engine/archive';
 import { ContainerStats } from './engine/container-stats';
+import { ContainerStatsFeed } from './engine/container-stats-feed';
 import { ContainerUpdate } from './engine/container-update';
 import { RestartManager } from './engine/restart-manager';
 import { HealthMonitor } from './engine/health';
@@ -380,12 +381,13 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   registerBootstrapRoutes(router, debian);
   registerVolumeRoutes(router, volumes);
   registerExecRoutes(router, execs);
-  // One sampler for `docker stats` and the metrics' per-container figures.
+  // One sampler for `docker stats`, the metrics' per-container figures and /berth/stats.
   const stats = new ContainerStats(containers, cgroups, log);
   if (metrics) registerContainerMetrics(metrics.registry, stats);
   registerContainerOpsRoutes(router, {
     archive: new ContainerArchive(containers, specialFiles),
     stats,
+    feed: new ContainerStatsFeed(stats, log),
     update: new ContainerUpdate(containers, runtime, hostResources),
   });
   const checkpoints = new CheckpointService({ containers, runtime, experimental: cfg.experimental });

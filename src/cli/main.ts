@@ -68,6 +68,7 @@ const volumeCommand = lazy(() => require('./commands/volume'), 'volumeCommand');
 const checkpointCommand = lazy(() => require('./commands/checkpoint'), 'checkpointCommand');
 const registryCommand = lazy(() => require('./commands/registry'), 'registryCommand');
 const trustCommand = lazy(() => require('./commands/trust'), 'trustCommand');
+const dashboardCommand = lazy(() => require('./commands/dashboard'), 'dashboardCommand');
 const bootstrapCommand = lazy(() => require('./commands/bootstrap'), 'bootstrapCommand');
 const swarmCommand = lazy(() => require('./commands/swarm'), 'swarmCommand');
 const nodeCommand = lazy(() => require('./commands/node'), 'nodeCommand');
@@ -106,7 +107,7 @@ export function verbOf(args: string[]): string | undefined {
 export function buildProgram(cli: Cli, verb?: string): Command {
   const known = new Set([...CONTAINER_VERBS.map(([n]) => n), ...IMAGE_VERBS.map(([n]) => n),
     'ps', 'images', 'rmi', 'inspect', 'login', 'logout', 'version', 'info', 'events', 'container', 'image',
-    'network', 'volume', 'system', 'check-config', 'registry', 'trust', 'checkpoint',
+    'network', 'volume', 'system', 'check-config', 'registry', 'trust', 'dashboard', 'checkpoint',
     'swarm', 'node', 'service', 'stack', 'secret', 'config']);
   const want = (name: string) => verb === undefined || !known.has(verb) || verb === name;
   const program = new BerthCommand('berth')
@@ -157,6 +158,7 @@ export function buildProgram(cli: Cli, verb?: string): Command {
   if (want('checkpoint')) program.addCommand(checkpointCommand(cli));
   if (want('registry')) program.addCommand(registryCommand(cli));
   if (want('trust')) program.addCommand(trustCommand(cli));
+  if (want('dashboard')) program.addCommand(dashboardCommand(cli));
   // Swarm mode: the cluster's verbs, as docker's management commands.
   if (want('swarm')) program.addCommand(swarmCommand(cli));
   if (want('node')) program.addCommand(nodeCommand(cli));

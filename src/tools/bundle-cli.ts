@@ -1,7 +1,7 @@
 // Build step: bundles the `berth` CLI (dist/cli/main.js and what it imports, commander included) into one file,
 // dist/cli/berth.js, and writes V8's code cache for it beside it (see cli/launch.ts, which loads both). The
-// components the CLI loads only for a few verbs (compose, the registry server, check-config) stay out of the
-// bundle and are required from their own built modules, so `berth run` neither reads nor parses them.
+// components the CLI loads only for a few verbs (compose, the registry server, check-config, the dashboard) stay
+// out of the bundle and are required from their own built modules, so `berth run` neither reads nor parses them.
 // Usage: node dist/tools/bundle-cli.js [DIST_CLI_DIR]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import type { Plugin } from 'esbuild';
 import { cacheFileOf, compileBundle } from '../cli/launch';
 
 /** Built component directories (relative to dist/) that the bundle requires at run time instead of holding. */
-export const LAZY_COMPONENTS = ['compose', 'registry', 'host', 'trust'];
+export const LAZY_COMPONENTS = ['compose', 'registry', 'host', 'trust', 'dashboard'];
 
 /**
  * The specifier the bundle (in outDir) uses for a relative import of a module outside it, or undefined when the

@@ -53,7 +53,7 @@ test('the real bundle runs berth verbs and berth compose', async () => {
   const text = fs.readFileSync(bundle, 'utf8');
   const relative = [...text.matchAll(/require\("(\.[^"]*)"\)/g)].map((m) => m[1]!);
   assert.ok(relative.length > 0);
-  for (const spec of relative) assert.match(spec, /^\.\.\/(compose|registry|host|trust)\//, `${spec} is bundled or a lazy component`);
+  for (const spec of relative) assert.match(spec, /^\.\.\/(compose|registry|host|trust|dashboard)\//, `${spec} is bundled or a lazy component`);
   assert.equal(compileBundle(bundle, text, fs.readFileSync(cacheFileOf(bundle))).cachedDataRejected, false);
   const entry = loadBundle(bundle) as unknown as { main(argv: string[], cli: Cli): Promise<number> };
   const run = async (...args: string[]) => {

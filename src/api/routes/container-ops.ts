@@ -1,16 +1,19 @@
-// Container routes for operations on a container's contents and resources: archive (cp), top, stats, update.
+// Container routes for operations on a container's contents and resources: archive (cp), top, stats, update, and
+// Berth's stats of all running containers in one stream (/berth/stats, the dashboard's).
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerArchive, PathStat } from '../../engine/archive';
 import type { ContainerStats } from '../../engine/container-stats';
+import type { ContainerStatsFeed } from '../../engine/container-stats-feed';
 import type { ContainerUpdate, UpdateConfig } from '../../engine/container-update';
 import { InvalidParameterError } from '../../errdefs';
-import { queryBool, type Router } from '../router';
+import { queryBool, queryInt, type Router } from '../router';
+import { BERTH_STATS_DEFAULT_INTERVAL_MS, BERTH_STATS_MAX_INTERVAL_MS, BERTH_STATS_MIN_INTERVAL_MS } from '../../wire/container-stats';
 import { startJsonStream } from '../streams';
 import { containerUpdate } from '../shapes/containers';
 
-export interface ContainerOps { archive: ContainerArchive; stats: ContainerStats; update: ContainerUpdate }
+export interface ContainerOps { archive: ContainerArchive; stats: ContainerStats; feed: ContainerStatsFeed; update: ContainerUpdate }
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 
@@ -71,6 +74,31 @@ export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): v
       if (!res.write(JSON.stringify(s) + '\n')) await drained(res, abort.signal);
     }
     if (!res.destroyed && !res.writableEnded) res.end();
+  });
+
+  // Berth's own: every running container's figures in one line per tick, one sampling shared by all its clients.
+  router.get('/berth/stats', async (ctx) => {
+    const interval = queryInt(ctx.query, 'interval') ?? BERTH_STATS_DEFAULT_INTERVAL_MS;
+    if (interval < BERTH_STATS_MIN_INTERVAL_MS || interval > BERTH_STATS_MAX_INTERVAL_MS) {
+      throw new InvalidParameterError(`invalid value for interval: ${interval} ms is outside ${BERTH_STATS_MIN_INTERVAL_MS}..${BERTH_STATS_MAX_INTERVAL_MS}`);
+    }
+    const res = ctx.res!;
+    startJsonStream(res);
+    // A client that does not keep up skips lines (the next one has the same counters, newer): none queue for it.
+    let waiting = false;
+    const leave = ops.feed.subscribe(interval, (line) => {
+      if (waiting || res.destroyed || res.writableEnded) return;
+      if (!res.write(line)) {
+        waiting = true;
+        res.once('drain', () => { waiting = false; });
+      }
+    });
+    // The stream ends when the client leaves; the feed's loop stops with its last client.
+    await new Promise<void>((resolve) => {
+      if (res.destroyed) resolve();
+      res.once('close', resolve);
+    });
+    leave();
   });
 
   router.post('/containers/{id}/update', async (ctx) => ops.update.update(ctx.params.id!, await ctx.body(containerUpdate) as UpdateConfig | undefined));

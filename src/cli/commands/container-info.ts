@@ -4,6 +4,7 @@ import { jsonValues } from '../api-client';
 import { BerthCommand, Cli, StatusError } from '../command';
 import { renderRows, tabwrite } from '../format/table';
 import { bytesSize, humanSize, shortId } from '../../util/units';
+import { statsFigures, type StatsSample } from '../../wire/container-stats';
 
 const cpath = (n: string) => `/containers/${encodeURIComponent(n)}`;
 
@@ -57,41 +58,17 @@ export function diffCommand(cli: Cli, name = 'diff'): Command {
     });
 }
 
-interface StatsJson {
-  id?: string; name?: string; read: string;
-  cpu_stats: { cpu_usage: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
-  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
-  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
-  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
-  blkio_stats?: { io_service_bytes_recursive?: { op: string; value: number }[] | null };
-  pids_stats?: { current?: number };
-}
-
-/** One stats row as docker computes it (cgroup v2 memory excludes inactive_file). */
-export function statsRow(id: string, s: StatsJson): Record<string, string> {
-  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
-  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
-  const cpus = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 1;
-  const cpu = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
-  const ms = s.memory_stats ?? {};
-  const inactive = ms.stats?.inactive_file ?? ms.stats?.total_inactive_file ?? 0;
-  const mem = Math.max(0, (ms.usage ?? 0) - inactive);
-  const limit = ms.limit ?? 0;
-  let rx = 0; let tx = 0;
-  for (const n of Object.values(s.networks ?? {})) { rx += n.rx_bytes; tx += n.tx_bytes; }
-  let blkRead = 0; let blkWrite = 0;
-  for (const e of s.blkio_stats?.io_service_bytes_recursive ?? []) {
-    if (e.op.toLowerCase() === 'read') blkRead += e.value;
-    if (e.op.toLowerCase() === 'write') blkWrite += e.value;
-  }
+/** One stats row as docker shows it (the figures as docker computes them, wire/container-stats.ts). */
+export function statsRow(id: string, s: StatsSample): Record<string, string> {
+  const f = statsFigures(s);
   return {
     ID: shortId(id), Container: id, Name: (s.name ?? '').replace(/^\//, ''),
-    CPUPerc: `${cpu.toFixed(2)}%`,
-    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
-    MemPerc: `${(limit ? (mem / limit) * 100 : 0).toFixed(2)}%`,
-    NetIO: `${humanSize(rx, 3)} / ${humanSize(tx, 3)}`,
-    BlockIO: `${humanSize(blkRead, 3)} / ${humanSize(blkWrite, 3)}`,
-    PIDs: String(s.pids_stats?.current ?? 0),
+    CPUPerc: `${f.CPUPercent.toFixed(2)}%`,
+    MemUsage: `${bytesSize(f.MemoryUsage)} / ${bytesSize(f.MemoryLimit)}`,
+    MemPerc: `${(f.MemoryLimit ? (f.MemoryUsage / f.MemoryLimit) * 100 : 0).toFixed(2)}%`,
+    NetIO: `${humanSize(f.NetRx, 3)} / ${humanSize(f.NetTx, 3)}`,
+    BlockIO: `${humanSize(f.BlockRead, 3)} / ${humanSize(f.BlockWrite, 3)}`,
+    PIDs: String(f.Pids),
   };
 }
 
@@ -119,7 +96,7 @@ export function statsCommand(cli: Cli, name = 'stats'): Command {
       };
       if (!o.stream) {
         await Promise.all(ids.map(async (id) => {
-          const s = await cli.api.json<StatsJson>('GET', `${cpath(id)}/stats`, { query: { stream: false } });
+          const s = await cli.api.json<StatsSample>('GET', `${cpath(id)}/stats`, { query: { stream: false } });
           rows.set(id, statsRow(s.id ?? id, s));
         }));
         render();
@@ -129,7 +106,7 @@ export function statsCommand(cli: Cli, name = 'stats'): Command {
       try {
         await Promise.all(ids.map(async (id) => {
           const res = await cli.api.request('GET', `${cpath(id)}/stats`, { query: { stream: true } });
-          for await (const s of jsonValues<StatsJson>(res)) rows.set(id, statsRow(s.id ?? id, s));
+          for await (const s of jsonValues<StatsSample>(res)) rows.set(id, statsRow(s.id ?? id, s));
         }));
       } finally {
         clearInterval(timer);
