@@ -44,6 +44,8 @@ export class ContainerStatsFeed {
   private timer: unknown;
   private running = false;
   private period = 0;
+  /** When the last tick started. */
+  private lastTick = 0;
   /** The previous sampling of each container: the base of its CPU %. */
   private previous = new Map<string, { sample: StatsJSON; cpuPercent: number }>();
   /** The last line, sent at once to a subscriber who arrives while the loop runs. */
@@ -62,8 +64,13 @@ export class ContainerStatsFeed {
       this.running = true;
       this.timer = this.clock.setTimeout(() => void this.tick(), 0);
     } else if (shortest < this.period) {
-      // The loop speeds up from its next tick; a slower subscriber does not slow it down until the faster ones go.
+      // The loop speeds up at once (a pending tick is brought forward); a slower subscriber does not slow it down
+      // until the faster ones go.
       this.period = shortest;
+      if (this.timer !== undefined) {
+        this.clock.clearTimeout(this.timer);
+        this.timer = this.clock.setTimeout(() => void this.tick(), Math.max(0, this.period - (this.clock.now() - this.lastTick)));
+      }
     }
     return () => this.unsubscribe(sub);
   }
@@ -95,6 +102,7 @@ export class ContainerStatsFeed {
   private async tick(): Promise<void> {
     this.timer = undefined;
     const started = this.clock.now();
+    this.lastTick = started;
     try {
       this.lastLine = JSON.stringify(await this.sampling()) + '\n';
       const now = this.clock.now();

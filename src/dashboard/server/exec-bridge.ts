@@ -121,12 +121,19 @@ export async function bridgeExec(ws: WebSocket, daemon: ExecDaemon, request: Exe
   // The page closed the terminal: the exec's stream ends (its shell sees the hang-up).
   ws.on('close', () => stream.destroy());
   stream.on('error', () => stream.destroy());
-  stream.on('close', () => {
+  // The output ends when the process does (berthd closes its side): the exit status follows, then the close.
+  let ended = false;
+  const ending = () => {
+    if (ended) return;
+    ended = true;
+    stream.destroy();
     if (ws.readyState !== ws.OPEN) return;
     daemon.exitCode(execId).then((code) => {
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify({ type: 'exit', code }));
       ws.close(1000, 'the process ended');
     }, (e: unknown) => fail(errorMessage(e)));
-  });
+  };
+  stream.on('end', ending);
+  stream.on('close', ending);
 }
