@@ -151,6 +151,11 @@ test('/api/berth/stats: one line a second with every running container and its n
     assert.ok(busy.MemoryUsage > 0 && busy.MemoryLimit >= busy.MemoryUsage && busy.Pids >= 1, JSON.stringify(busy));
     assert.ok(busy.NetRx >= 0 && busy.BlockRead >= 0, JSON.stringify(busy));
     assert.ok(last.containers.some((c) => c.Name === 'web'), 'every running container is in the line');
+    // Two pages at once get the very same lines (one sampling per tick for both: the same sampling time).
+    const [a, b] = await Promise.all([dash.open('/api/berth/stats'), dash.open('/api/berth/stats')]);
+    const times = async (res: typeof a) => { const t: string[] = []; for await (const l of lines(res)) { t.push((JSON.parse(l) as BerthStatsLine).time); if (t.length === 3) break; } res.destroy(); return t; };
+    const [ta, tb] = await Promise.all([times(a), times(b)]);
+    assert.deepEqual(tb.slice(1), ta.slice(1), 'both clients got the lines of the same ticks');
     const bad = await dash.request('/api/berth/stats?interval=100');
     assert.equal(bad.status, 400);
     assert.match(bad.body, /interval: 100 ms is outside 500\.\.3600000/);
