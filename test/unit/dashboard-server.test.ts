@@ -174,6 +174,25 @@ test('the exec bridge: a TTY exec of /bin/sh sized as asked, bytes both ways, re
   await h.stop();
 });
 
+test('the exec bridge: keys and a resize sent as the socket opens, before the exec has started, reach it in order', async () => {
+  const daemon = new FakeExecDaemon();
+  let started!: () => void;
+  const startNow = daemon.start.bind(daemon);
+  daemon.start = async () => { await new Promise<void>((r) => { started = r; }); return startNow(); };
+  const b = await bridged(daemon);
+  b.client.send(JSON.stringify({ type: 'resize', cols: 120, rows: 50 }));
+  b.client.send(Buffer.from('ls\n'));
+  await until(() => started, 'the start was asked for');
+  await new Promise((r) => setTimeout(r, 50));
+  const typed: Buffer[] = [];
+  daemon.toShell.on('data', (c: Buffer) => typed.push(c));
+  started();
+  await until(() => Buffer.concat(typed).toString() === 'ls\n' && daemon.resizes.length, 'the early frames reached the exec');
+  assert.deepEqual(daemon.resizes, [[120, 50]]);
+  b.client.close();
+  await b.stop();
+});
+
 test('the exec bridge: a daemon error and a malformed control frame end the session with an error frame saying why', async () => {
   const missing = new FakeExecDaemon();
   missing.failCreate = new Error('No such container: nope');

@@ -87,6 +87,11 @@ export async function bridgeExec(ws: WebSocket, daemon: ExecDaemon, request: Exe
     // A close reason is at most 123 bytes.
     ws.close(1011, Buffer.from(message).subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, ''));
   };
+  // The page may type or resize (xterm's first fit) as soon as the socket opens, before the exec has started:
+  // those frames wait here and go to the exec, in order, once it runs.
+  const early: { data: Buffer; isBinary: boolean }[] = [];
+  const holdEarly = (data: Buffer, isBinary: boolean) => { early.push({ data, isBinary }); };
+  ws.on('message', holdEarly);
   let stream: Duplex;
   let execId: string;
   try {
@@ -112,12 +117,15 @@ export async function bridgeExec(ws: WebSocket, daemon: ExecDaemon, request: Exe
       }, 20);
     }
   });
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
+  const onMessage = (data: Buffer, isBinary: boolean) => {
     if (isBinary) return void stream.write(data);
     const control = parseControlFrame(data.toString('utf8'));
     if (typeof control === 'string') return fail(control);
     daemon.resize(execId, control.cols, control.rows).catch((e: unknown) => fail(`resize: ${errorMessage(e)}`));
-  });
+  };
+  ws.off('message', holdEarly);
+  for (const m of early) onMessage(m.data, m.isBinary);
+  ws.on('message', onMessage);
   // The page closed the terminal: the exec's stream ends (its shell sees the hang-up).
   ws.on('close', () => stream.destroy());
   stream.on('error', () => stream.destroy());
