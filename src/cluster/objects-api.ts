@@ -1,6 +1,7 @@
 // The manager-only half of ClusterBackend: swarm, nodes, services, tasks, secrets and configs read and written in
 // the store, with swarmkit's controlapi semantics on top of the spec checks of src/cluster/spec (service update
 // keeps the previous spec, manual rollback swaps them, in-use checks, network targets as IDs, status counts).
+import { expectedVersionFor, withSpecChange, withoutSpecBase, type SpecVersioned } from './store/spec-base';
 import { PassThrough, type Readable } from 'node:stream';
 import { NotFoundError } from '../errdefs';
 import type { Filters } from '../wire/filters';
@@ -28,7 +29,7 @@ import { clusterAddressPool, SwarmNetworksApi } from './overlay/networks-api';
 import { allocateEndpoint, releaseEndpoint, releaseStale } from './overlay/service-endpoints';
 
 /** A service as stored: the API's Service plus the registry auth it was created with (never returned). */
-interface StoredService extends Service { EncodedAuth?: string }
+type StoredService = SpecVersioned<Service & { EncodedAuth?: string }>;
 
 /** A swarm-scoped network as the cluster keeps it (overlay networks made while in a swarm, stack networks). */
 export interface ClusterNetwork {
@@ -178,7 +179,7 @@ export class SwarmObjectsApi {
   // --------------------------------------------------------------------------------------------- services
 
   private forRead(s: StoredService): Service {
-    const { EncodedAuth: _a, ...service } = s;
+    const { EncodedAuth: _a, ...service } = withoutSpecBase(s);
     void _a;
     return service;
   }
@@ -260,15 +261,15 @@ export class SwarmObjectsApi {
       if (options.rollback) {
         // swarmkit's manual rollback: the previous spec comes back, the current one becomes the previous.
         if (!current.PreviousSpec) throw failedPrecondition(`service ${current.ID} does not have a previous spec`);
-        next = {
+        next = withSpecChange(current, {
           ...current, Spec: current.PreviousSpec, PreviousSpec: current.Spec, UpdatedAt: now,
           UpdateStatus: { State: 'rollback_started', StartedAt: now, Message: 'manually requested rollback' },
-        };
+        });
       } else {
         const spec = normaliseServiceSpec(input, { nameTaken: () => true });
         checkServiceUpdate(current.Spec, spec);
         await this.checkAgainstStore(spec, current.ID);
-        next = { ...current, Spec: spec, PreviousSpec: current.Spec, UpdatedAt: now };
+        next = withSpecChange(current, { ...current, Spec: spec, PreviousSpec: current.Spec, UpdatedAt: now });
         delete next.UpdateStatus;
         if (isJob(spec)) next.JobStatus = { JobIteration: { Index: (current.JobStatus?.JobIteration.Index ?? 0) + 1 }, LastExecution: now };
       }
@@ -279,7 +280,7 @@ export class SwarmObjectsApi {
       } else if (options.encodedAuth) {
         next.EncodedAuth = options.encodedAuth;
       }
-      await this.objects.update<StoredService>('services', next, version);
+      await this.objects.update<StoredService>('services', next, expectedVersionFor(current, version));
       await releaseStale(this.allocator, current.ID, stale);
       return { Warnings: null };
     });

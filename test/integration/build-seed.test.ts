@@ -63,7 +63,10 @@ test('the static site on busybox httpd builds, runs with -p and answers', async 
   const port = await freePort(8081);
   const id = d.dockerOk(['run', '-d', '-p', `${port}:80`, 'seed/static']).trim();
   try {
-    const page = await until(() => { const b = curl(port); return b.includes('<h1>') && b; }, 'the static site to answer', 100);
+    const page = await until(() => { const b = curl(port); return b.includes('<h1>') && b; }, 'the static site to answer', 100).catch((err: Error) => {
+      // What the container and berthd did, for a failure CI shows only the test output of.
+      throw new Error(`${err.message} on 127.0.0.1:${port}\n${d.docker(['ps', '-a']).stdout}\n${d.docker(['logs', id]).stdout}\n${d.logTail()}`);
+    });
     assert.match(page, /Hello from a static site on Berth/);
   } finally {
     d.docker(['rm', '-f', id]);

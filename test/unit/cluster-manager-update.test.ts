@@ -99,9 +99,11 @@ test('failure action rollback: Spec ← PreviousSpec, PreviousSpec dropped, then
   await w.manager.settle();
   const bad = (await w.tasks(s.ID)).find((t) => image(t) === 'app:broken')!;
   await w.setState(bad.ID, 'failed');
+  const beforeRollback = (await w.service(s.ID)).Version.Index;
   await w.manager.settle();
   let svc = await w.service(s.ID);
   assert.equal(svc.UpdateStatus?.State, 'rollback_started');
+  assert.ok(((svc as { SpecBase?: number }).SpecBase ?? 0) >= beforeRollback, 'the automatic rollback is a spec change: clients that read before it are refused');
   assert.equal(svc.UpdateStatus?.Message, `update rolled back due to failure or early termination of task ${bad.ID}`);
   assert.equal(svc.Spec.TaskTemplate.ContainerSpec?.Image, 'app:1');
   assert.equal(svc.PreviousSpec, undefined);

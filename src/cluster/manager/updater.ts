@@ -5,6 +5,7 @@
 // pauses, rolls back (Spec ← PreviousSpec, PreviousSpec dropped) or carries on. A rollback (automatic, or
 // manual: the API swaps the specs and sets rollback_started) runs the same way with RollbackConfig.
 // UpdateStatus states and messages are swarmkit's; a task that cannot be placed is named in the message.
+import { withSpecChange } from '../store/spec-base';
 import type { FailureAction, Node, Service, Task, UpdateConfig, UpdateStatus } from '../../wire/swarm';
 import { nsToMs, timestamp } from './clock';
 import { placementMatches } from './constraints';
@@ -218,12 +219,12 @@ export class RollingUpdater {
         };
       }
       const { PreviousSpec: _dropped, ...rest } = s;
-      return {
+      return withSpecChange(s, {
         ...rest,
         Spec: s.PreviousSpec,
         UpdatedAt: timestamp(now),
         UpdateStatus: { State: 'rollback_started', StartedAt: timestamp(now), Message: `update rolled back ${FAILURE_SUFFIX} ${taskID}` },
-      };
+      });
     });
   }
 
