@@ -1,0 +1,96 @@
+// Images: sizes, what shared layers save, the tree of images over their shared layers, and removal and prune with
+// what they free shown before they run. Refetched on image events.
+import { html } from 'htm/preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { EventMessage, HistoryItem, ImageSummary } from '../../../wire/docker';
+import { bytes, shortId } from '../model/format';
+import { freedByRemoving, layerSizesFromHistory, layerTree, pruneCandidates, sharingSavings, type DiskUsage, type ImageLayers, type LayerNode } from '../model/layers';
+import { call, getJson } from './api';
+import { confirmAction, showNotice } from './confirm';
+import { useEvents } from './live';
+
+interface Loaded {
+  images: ImageSummary[];
+  df: DiskUsage;
+  layers: ImageLayers[];
+}
+
+const names = (i: ImageSummary) => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+
+async function loadLayers(images: ImageSummary[]): Promise<ImageLayers[]> {
+  const out: ImageLayers[] = [];
+  // A few at a time: a host with hundreds of images should not open hundreds of requests at once.
+  for (let i = 0; i < images.length; i += 6) {
+    out.push(...await Promise.all(images.slice(i, i + 6).map(async (img) => {
+      const [inspect, history] = await Promise.all([
+        getJson<{ RootFS?: { Layers?: string[] } }>(`/images/${encodeURIComponent(img.Id)}/json`),
+        getJson<HistoryItem[]>(`/images/${encodeURIComponent(img.Id)}/history`).catch(() => [] as HistoryItem[]),
+      ]);
+      const layers = inspect.RootFS?.Layers ?? [];
+      return { id: img.Id, names: names(img), layers, layerSizes: layerSizesFromHistory(history, layers.length) };
+    })));
+  }
+  return out;
+}
+
+function Tree({ nodes }: { nodes: LayerNode[] }) {
+  return html`<ul class="layer-tree">${nodes.map((n) => html`<li>
+    <span class=${n.users > 1 ? 'layer shared' : 'layer'} title=${n.layer}>${shortId(n.layer.replace(/^sha256:/, ''))}</span>
+    ${n.size !== undefined && html` <span class="muted">${bytes(n.size)}</span>`}
+    ${n.users > 1 && html` <span class="badge">shared by ${n.users}</span>`}
+    ${n.images.map((i) => html` <span class="image-tag">${i.names.join(', ') || shortId(i.id.replace(/^sha256:/, ''))}</span>`)}
+    ${n.children.length > 0 && html`<${Tree} nodes=${n.children} />`}
+  </li>`)}</ul>`;
+}
+
+export function ImagesView() {
+  const [data, setData] = useState<Loaded | undefined>();
+  const [error, setError] = useState('');
+  const load = useCallback(() => {
+    (async () => {
+      const [images, df] = await Promise.all([getJson<ImageSummary[]>('/images/json'), getJson<DiskUsage>('/system/df')]);
+      setData({ images, df, layers: await loadLayers(images) });
+      setError('');
+    })().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+  }, []);
+  useEffect(load, [load]);
+  useEvents(useCallback((ev: EventMessage) => { if (ev.Type === 'image') load(); }, [load]));
+  if (!data) return html`<section class="view">${error ? html`<p class="error">${error}</p>` : html`<p class="muted">Loading…</p>`}</section>`;
+  const savings = sharingSavings(data.df);
+  const sizeOf = (id: string) => data.df.Images?.find((i) => i.Id === id);
+  const remove = async (img: ImageSummary) => {
+    const usage = sizeOf(img.Id) ?? img;
+    const label = names(img).join(', ') || shortId(img.Id.replace(/^sha256:/, ''));
+    if (!(await confirmAction(`Remove ${label}?`, [`Frees ${bytes(freedByRemoving(usage))} (its layers no other image uses).`], 'remove'))) return;
+    try { await call('DELETE', `/images/${encodeURIComponent(img.Id)}`); } catch (err) { showNotice(`remove ${label}: ${err instanceof Error ? err.message : String(err)}`); }
+    load();
+  };
+  const prune = async () => {
+    const { ids, freed } = pruneCandidates(data.df);
+    const details = ids.length ? [`${ids.length} dangling image(s): ${ids.map((i) => shortId(i.replace(/^sha256:/, ''))).join(', ')}`, `Frees about ${bytes(freed)}.`] : ['No dangling images: nothing to free.'];
+    if (!(await confirmAction('Prune dangling images?', details, 'prune'))) return;
+    try {
+      const r = (await call('POST', '/images/prune')) as { SpaceReclaimed?: number } | undefined;
+      showNotice(`Pruned: ${bytes(r?.SpaceReclaimed ?? 0)} reclaimed.`);
+    } catch (err) { showNotice(`prune: ${err instanceof Error ? err.message : String(err)}`); }
+    load();
+  };
+  return html`<section class="view images">
+    <div class="toolbar">
+      <span>${data.images.length} images: ${bytes(savings.total)} in all, ${bytes(savings.onDisk)} on disk — shared layers save <strong data-testid="shared-savings">${bytes(savings.saved)}</strong></span>
+      <button class="danger" data-testid="images-prune" onClick=${prune}>Prune…</button>
+    </div>
+    <table class="list"><thead><tr><th>Tags</th><th>ID</th><th>Size</th><th>Shared</th><th>Containers</th><th></th></tr></thead><tbody>
+      ${data.images.map((img) => {
+        const du = sizeOf(img.Id);
+        return html`<tr data-testid="image-row" data-id=${img.Id}>
+          <td>${names(img).join(', ') || html`<span class="muted">&lt;none&gt;</span>`}</td><td class="mono">${shortId(img.Id.replace(/^sha256:/, ''))}</td>
+          <td>${bytes(img.Size)}</td><td>${du && du.SharedSize >= 0 ? bytes(du.SharedSize) : '–'}</td><td>${du?.Containers ?? img.Containers ?? ''}</td>
+          <td><button class="act danger" data-testid="image-remove" onClick=${() => void remove(img)}>remove</button></td></tr>`;
+      })}
+    </tbody></table>
+    <h3>Images over their layers</h3>
+    <p class="muted">Each image stands on the chain of layers above it; branches show where images share a base.</p>
+    <${Tree} nodes=${layerTree(data.layers)} />
+  </section>`;
+}
