@@ -39,27 +39,32 @@ export function layerTree(images: readonly ImageLayers[]): LayerNode[] {
   return roots;
 }
 
-/** Of /system/df's answer: images' sizes (own and shared) and the layers' total on disk. */
-export interface DiskUsage {
-  LayersSize?: number;
-  Images?: { Id: string; Size: number; SharedSize: number; Containers: number; RepoTags?: string[] | null }[] | null;
+/** What an image listing (GET /images/json?shared-size=1) says of one image. */
+export interface ImageUsage {
+  Id: string;
+  Size: number;
+  SharedSize: number;
+  RepoTags?: string[] | null;
 }
 
-/** The sum of image sizes, what the layers take on disk, and the difference sharing saves. */
-export function sharingSavings(df: DiskUsage): { total: number; onDisk: number; saved: number } {
-  const total = (df.Images ?? []).reduce((a, i) => a + Math.max(0, i.Size), 0);
-  const onDisk = df.LayersSize ?? total;
-  return { total, onDisk, saved: Math.max(0, total - onDisk) };
+/** Every layer counted once per layer (sizes from the tree) against once per image: what sharing saves. */
+export function sharingSavings(images: readonly ImageUsage[], tree: readonly LayerNode[]): { total: number; onDisk: number; saved: number } {
+  const total = images.reduce((a, i) => a + Math.max(0, i.Size), 0);
+  let saved = 0;
+  const walk = (nodes: readonly LayerNode[]) => nodes.forEach((n) => { saved += (n.size ?? 0) * Math.max(0, n.users - 1); walk(n.children); });
+  walk(tree);
+  saved = Math.min(saved, total);
+  return { total, onDisk: total - saved, saved };
 }
 
-/** What removing the image frees: its layers no other image uses (Size minus SharedSize, as docker system df counts). */
-export function freedByRemoving(image: { Size: number; SharedSize: number }): number {
+/** What removing the image frees: its layers no other image uses (its size less its shared size). */
+export function freedByRemoving(image: Pick<ImageUsage, 'Size' | 'SharedSize'>): number {
   return Math.max(0, image.Size - Math.max(0, image.SharedSize));
 }
 
-/** What `image prune` (dangling only, as its default) would remove: untagged images no container uses, and their space. */
-export function pruneCandidates(df: DiskUsage): { ids: string[]; freed: number } {
-  const dangling = (df.Images ?? []).filter((i) => i.Containers === 0 && !(i.RepoTags ?? []).some((t) => t !== '<none>:<none>'));
+/** What `image prune` (dangling only, its default) would remove: untagged images no container uses, and their space. */
+export function pruneCandidates(images: readonly ImageUsage[], usedImageIds: ReadonlySet<string>): { ids: string[]; freed: number } {
+  const dangling = images.filter((i) => !usedImageIds.has(i.Id) && !(i.RepoTags ?? []).some((t) => t !== '<none>:<none>'));
   return { ids: dangling.map((i) => i.Id), freed: dangling.reduce((a, i) => a + freedByRemoving(i), 0) };
 }
 

@@ -22,11 +22,18 @@ interface Inspect {
   Config: { Image: string; Tty: boolean; Labels?: Record<string, string> };
 }
 
+/** Over this many times the peak usage, the memory limit (the host's memory, without --memory) is noted, not drawn. */
+const LIMIT_DRAWN_WITHIN = 4;
+
 function Plots({ id }: { id: string }) {
   const s = live.stats.series(id);
+  const peak = Math.max(0, ...s.mem.map((v) => v ?? 0));
+  const limit = s.memLimit.reduce<number | null>((last, v) => v ?? last, null);
+  const limitOff = limit !== null && peak > 0 && limit > peak * LIMIT_DRAWN_WITHIN;
+  const memCeiling = () => (limitOff ? peak * 1.2 : undefined);
   return html`<div class="plots">
     <${Plot} testid="plot-cpu" title="CPU" time=${s.time} format=${percent} lines=${[{ label: 'CPU', values: s.cpu, stroke: '#4a9eff' }]} />
-    <${Plot} testid="plot-mem" title="Memory" time=${s.time} format=${bytes} lines=${[{ label: 'used', values: s.mem, stroke: '#b57bff' }, { label: 'limit', values: s.memLimit, stroke: '#e06c75', dash: [6, 4] }]} />
+    <${Plot} testid="plot-mem" title=${limitOff ? `Memory (limit ${bytes(limit!)}, far above)` : 'Memory'} time=${s.time} format=${bytes} ceiling=${memCeiling} lines=${[{ label: 'used', values: s.mem, stroke: '#b57bff' }, { label: 'limit', values: s.memLimit, stroke: '#e06c75', dash: [6, 4] }]} />
     <${Plot} testid="plot-net" title="Network" time=${s.time} format=${rate} lines=${[{ label: 'received', values: s.netRx, stroke: '#56b6c2' }, { label: 'sent', values: s.netTx, stroke: '#e5c07b' }]} />
     <${Plot} testid="plot-blk" title="Block I/O" time=${s.time} format=${rate} lines=${[{ label: 'read', values: s.blkRead, stroke: '#98c379' }, { label: 'written', values: s.blkWrite, stroke: '#d19a66' }]} />
   </div>`;

@@ -4,14 +4,13 @@ import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { EventMessage, HistoryItem, ImageSummary } from '../../../wire/docker';
 import { bytes, shortId } from '../model/format';
-import { freedByRemoving, layerSizesFromHistory, layerTree, pruneCandidates, sharingSavings, type DiskUsage, type ImageLayers, type LayerNode } from '../model/layers';
+import { freedByRemoving, layerSizesFromHistory, layerTree, pruneCandidates, sharingSavings, type ImageLayers, type LayerNode } from '../model/layers';
 import { call, getJson } from './api';
 import { confirmAction, showNotice } from './confirm';
-import { useEvents } from './live';
+import { live, useEvents } from './live';
 
 interface Loaded {
   images: ImageSummary[];
-  df: DiskUsage;
   layers: ImageLayers[];
 }
 
@@ -48,25 +47,26 @@ export function ImagesView() {
   const [error, setError] = useState('');
   const load = useCallback(() => {
     (async () => {
-      const [images, df] = await Promise.all([getJson<ImageSummary[]>('/images/json'), getJson<DiskUsage>('/system/df')]);
-      setData({ images, df, layers: await loadLayers(images) });
+      const images = await getJson<ImageSummary[]>('/images/json?shared-size=1');
+      setData({ images, layers: await loadLayers(images) });
       setError('');
     })().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
   }, []);
   useEffect(load, [load]);
   useEvents(useCallback((ev: EventMessage) => { if (ev.Type === 'image') load(); }, [load]));
   if (!data) return html`<section class="view">${error ? html`<p class="error">${error}</p>` : html`<p class="muted">Loading…</p>`}</section>`;
-  const savings = sharingSavings(data.df);
-  const sizeOf = (id: string) => data.df.Images?.find((i) => i.Id === id);
+  const tree = layerTree(data.layers);
+  const savings = sharingSavings(data.images, tree);
+  const users = new Map<string, number>();
+  for (const c of live.containers) users.set(c.ImageID, (users.get(c.ImageID) ?? 0) + 1);
   const remove = async (img: ImageSummary) => {
-    const usage = sizeOf(img.Id) ?? img;
     const label = names(img).join(', ') || shortId(img.Id.replace(/^sha256:/, ''));
-    if (!(await confirmAction(`Remove ${label}?`, [`Frees ${bytes(freedByRemoving(usage))} (its layers no other image uses).`], 'remove'))) return;
+    if (!(await confirmAction(`Remove ${label}?`, [`Frees ${bytes(freedByRemoving(img))} (its layers no other image uses).`], 'remove'))) return;
     try { await call('DELETE', `/images/${encodeURIComponent(img.Id)}`); } catch (err) { showNotice(`remove ${label}: ${err instanceof Error ? err.message : String(err)}`); }
     load();
   };
   const prune = async () => {
-    const { ids, freed } = pruneCandidates(data.df);
+    const { ids, freed } = pruneCandidates(data.images, new Set(users.keys()));
     const details = ids.length ? [`${ids.length} dangling image(s): ${ids.map((i) => shortId(i.replace(/^sha256:/, ''))).join(', ')}`, `Frees about ${bytes(freed)}.`] : ['No dangling images: nothing to free.'];
     if (!(await confirmAction('Prune dangling images?', details, 'prune'))) return;
     try {
@@ -82,15 +82,14 @@ export function ImagesView() {
     </div>
     <table class="list"><thead><tr><th>Tags</th><th>ID</th><th>Size</th><th>Shared</th><th>Containers</th><th></th></tr></thead><tbody>
       ${data.images.map((img) => {
-        const du = sizeOf(img.Id);
         return html`<tr data-testid="image-row" data-id=${img.Id}>
           <td>${names(img).join(', ') || html`<span class="muted">&lt;none&gt;</span>`}</td><td class="mono">${shortId(img.Id.replace(/^sha256:/, ''))}</td>
-          <td>${bytes(img.Size)}</td><td>${du && du.SharedSize >= 0 ? bytes(du.SharedSize) : '–'}</td><td>${du?.Containers ?? img.Containers ?? ''}</td>
+          <td>${bytes(img.Size)}</td><td>${img.SharedSize >= 0 ? bytes(img.SharedSize) : '–'}</td><td>${users.get(img.Id) ?? 0}</td>
           <td><button class="act danger" data-testid="image-remove" onClick=${() => void remove(img)}>remove</button></td></tr>`;
       })}
     </tbody></table>
     <h3>Images over their layers</h3>
     <p class="muted">Each image stands on the chain of layers above it; branches show where images share a base.</p>
-    <${Tree} nodes=${layerTree(data.layers)} />
+    <${Tree} nodes=${tree} />
   </section>`;
 }

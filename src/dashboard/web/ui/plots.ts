@@ -23,14 +23,20 @@ function useUplot(make: (el: HTMLElement) => uPlot, data: uPlot.AlignedData, dep
   return box;
 }
 
-/** A plot over time; data-points on its element counts the points its first line draws (the tests' hook). */
-export function Plot({ testid, title, time, lines, format }: { testid: string; title: string; time: number[]; lines: Line[]; format: (v: number) => string }) {
+/**
+ * A plot over time; data-points on its element counts the points its first line draws (the tests' hook). `ceiling`,
+ * when given, caps the y axis (a memory limit far above the usage would flatten the usage into the axis).
+ */
+export function Plot({ testid, title, time, lines, format, ceiling }: { testid: string; title: string; time: number[]; lines: Line[]; format: (v: number) => string; ceiling?: () => number | undefined }) {
   const data = [time, ...lines.map((l) => l.values)] as uPlot.AlignedData;
+  // uPlot keeps the range function it was made with: it reads the newest ceiling through this ref.
+  const ceil = useRef(ceiling);
+  ceil.current = ceiling;
   const box = useUplot((el) => new uPlot({
     width: Math.max(280, el.clientWidth || 480),
     height: 170,
     legend: { show: true },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => { const top = Math.min(max, ceil.current?.() ?? Infinity); return [0, top > 0 ? top * 1.1 : 1]; } } },
     axes: [{ stroke: '#889' }, { stroke: '#889', size: 70, values: (_u, ticks) => ticks.map(format) }],
     series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 1.5, dash: l.dash, value: (_u: uPlot, v: number | null) => (v === null ? '–' : format(v)) }))],
   }, data, el), data, [lines.length]);
