@@ -2,6 +2,7 @@
 // containers; the container list refetched on container events (throttled); views subscribe to changes.
 import type { ContainerSummary, EventMessage } from '../../../wire/docker';
 import { NdjsonSplitter } from '../model/ndjson';
+import { SERVICE_NAME_LABEL } from '../model/grouping';
 import { StatsHistory, type StatsTick } from '../model/stats-history';
 import { EventLog, Throttle, changesContainerList } from '../model/events';
 import { getJson, keepStreaming } from './api';
@@ -11,6 +12,8 @@ import { useEffect, useState } from 'preact/hooks';
 const HISTORY_TICKS = 300;
 /** At most two container-list refetches a second, however many events arrive. */
 const LIST_REFETCH_MS = 500;
+/** berthd sends no event when the node joins or leaves a swarm: /info is asked again this often (and when a task shows up). */
+const INFO_RECHECK_MS = 30_000;
 
 export class LiveState {
   containers: ContainerSummary[] = [];
@@ -36,7 +39,8 @@ export class LiveState {
       for (const tick of ticks.push(chunk)) this.stats.push(tick);
       this.changed();
     });
-    signal.addEventListener('abort', () => this.refetch.cancel());
+    const infoTimer = setInterval(() => void this.loadInfo(), INFO_RECHECK_MS);
+    signal.addEventListener('abort', () => { this.refetch.cancel(); clearInterval(infoTimer); });
   }
 
   subscribe(fn: () => void): () => void {
@@ -66,6 +70,7 @@ export class LiveState {
     try {
       this.containers = await getJson<ContainerSummary[]>('/containers/json?all=1');
       this.containersLoaded = true;
+      if (!this.swarmActive && this.containers.some((c) => c.Labels?.[SERVICE_NAME_LABEL])) void this.loadInfo();
       this.changed();
     } catch (err) {
       console.warn(`container list: ${err instanceof Error ? err.message : String(err)}`);
