@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { ROOT, TestDaemon } from '../helpers/daemon';
 import { killSwarmEtcd, swarmPortArgs } from '../helpers/cluster';
-import { DashboardProcess, TestBrowser } from '../helpers/dashboard';
+import { TestDashboard } from '../helpers/dashboard';
+import { TestBrowser } from '../helpers/browser';
 import { composeDir } from '../helpers/compose';
 import { until } from '../helpers/wait';
 
@@ -40,7 +41,7 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 
 describe('the dashboard in chromium', { timeout: 300_000 }, () => {
   let d: TestDaemon;
-  let dash: DashboardProcess;
+  let dash: TestDashboard;
   const browser = new TestBrowser();
   let page: Page;
   let evil: http.Server | undefined;
@@ -54,7 +55,7 @@ describe('the dashboard in chromium', { timeout: 300_000 }, () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     d = new TestDaemon('dashboard', { args: swarmPortArgs() });
     await d.startWithBusybox();
-    dash = await new DashboardProcess(d).start();
+    dash = await new TestDashboard(d).start();
     await browser.start();
     page = await browser.newPage();
   });
@@ -68,13 +69,13 @@ describe('the dashboard in chromium', { timeout: 300_000 }, () => {
 
   test('the token gate: nothing without the token, a wrong token gets no cookie, the right one signs in', async () => {
     for (const p of ['/', '/assets/dashboard.js', '/api/containers/json', '/api/berth/stats']) {
-      const r = await request(`${dash.origin}${p}`);
+      const r = await request(`${dash.base}${p}`);
       assert.equal(r.status, 401, `${p} without the cookie: ${r.status} ${r.body}`);
     }
-    const wrong = await request(`${dash.origin}/?token=${'0'.repeat(64)}`);
+    const wrong = await request(`${dash.base}/?token=${'0'.repeat(64)}`);
     assert.equal(wrong.status, 401);
     assert.equal(wrong.headers['set-cookie'], undefined, 'a wrong token sets no cookie');
-    const res = await page.goto(`${dash.origin}/?token=nope`);
+    const res = await page.goto(`${dash.base}/?token=nope`);
     assert.equal(res?.status(), 401);
     assert.equal(await page.$('[data-testid=container-count]'), null, 'no page behind a wrong token');
     await page.goto(dash.url);
@@ -147,15 +148,15 @@ describe('the dashboard in chromium', { timeout: 300_000 }, () => {
 
   test('another origin is refused: its requests stop nothing and its WebSocket does not open', async () => {
     for (const origin of ['http://evil.example', 'http://127.0.0.1:1']) {
-      const r = await request(`${dash.origin}/api/containers/live1/stop`, { method: 'POST', headers: { Origin: origin } });
+      const r = await request(`${dash.base}/api/containers/live1/stop`, { method: 'POST', headers: { Origin: origin } });
       assert.equal(r.status, 403, `Origin ${origin}: ${r.status}`);
     }
     // Another port of 127.0.0.1 is the same site (its requests carry the SameSite cookie) but not the same origin.
     evil = http.createServer((_req, res) => {
       res.setHeader('Content-Type', 'text/html');
       res.end(`<!doctype html><script>
-        fetch(${JSON.stringify(`${dash.origin}/api/containers/live1/kill`)}, { method: 'POST', credentials: 'include', mode: 'no-cors' }).catch(() => {});
-        const ws = new WebSocket(${JSON.stringify(`${dash.origin.replace('http', 'ws')}/ws/exec/live1?cols=80&rows=24&cmd=kill%201`)});
+        fetch(${JSON.stringify(`${dash.base}/api/containers/live1/kill`)}, { method: 'POST', credentials: 'include', mode: 'no-cors' }).catch(() => {});
+        const ws = new WebSocket(${JSON.stringify(`${dash.base.replace('http', 'ws')}/ws/exec/live1?cols=80&rows=24&cmd=kill%201`)});
         ws.onopen = () => { document.title = 'opened'; };
         ws.onclose = () => { if (document.title !== 'opened') document.title = 'refused'; };
       </script>`);
