@@ -49,7 +49,7 @@ node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar"
 bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null
 BERTH_HOST="unix://$BSOCK" setsid bin/berth dashboard --addr 127.0.0.1:0 >"$BASE/dashboard.out" 2>"$BASE/dashboard.err" </dev/null &
 DASH_PID=$!
-for _ in $(seq 1 100); do grep -q '^Dashboard: ' "$BASE/dashboard.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -qs "^Dashboard: " "$BASE/dashboard.out" && break; sleep 0.1; done
 URL=$(sed -n 's/^Dashboard: //p' "$BASE/dashboard.out")
 [ -n "$URL" ] || { say "berth dashboard printed no URL: $(cat "$BASE/dashboard.err")"; exit 1; }
 

@@ -4,7 +4,7 @@
 # the daemon's CPU while `docker stats` streams all those idle containers; prints tables and ratios.
 # Everything it makes (daemons, containers, mounts, dirs, cgroups) is removed at exit, failed or not.
 # Knobs: PEERS=1, SCALE=1 (adds bench/scale.sh, 1,000 containers), BENCH_RUNS (40), BENCH_WARMUP (5), BENCH_IDLE (100), BENCH_EXEC_RUNS (BENCH_RUNS, at least 30),
-# BENCH_STATS_SECONDS (20), BENCH_STATS_ROUNDS (2). See docs/decisions/bench-method.md.
+# BENCH_STATS_SECONDS (20), BENCH_STATS_ROUNDS (2); the dashboard's BENCH_DASH_* (bench/dashboard.sh). See docs/decisions/bench-method.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -311,6 +311,8 @@ sub_bench compose bench/compose.sh "$RES"
 sub_bench cluster env PEERS="$PEERS" bench/cluster.sh "$RES"
 # Cluster networking: throughput over the overlay against the underlay, through the mesh against straight to a task.
 sub_bench overlay bench/overlay.sh "$RES"
+# The dashboard: its page showing 1,000 containers, its CPU beside `docker stats` for 100, its memory after minutes open.
+sub_bench dashboard bench/dashboard.sh "$RES"
 # Scale (SCALE=1 only: it takes minutes): 1,000 idle containers on the default bridge, and what they cost.
 [ "${SCALE:-}" = 1 ] && sub_bench scale bench/scale.sh "$RES"
 if [ ${#failed_subs[@]} -gt 0 ]; then
