@@ -78,7 +78,7 @@ test('window: only the rows in view (and the overscan) of 1,000', () => {
   assert.deepEqual(visibleRange(0, 340, 34, 0), { start: 0, end: 0 });
 });
 
-const sample = (id: string, s: Partial<ContainerSample> = {}): ContainerSample => ({ Id: id, CPUPercent: 1, MemoryUsage: 100, MemoryLimit: 1000, NetRx: 0, NetTx: 0, BlockRead: 0, BlockWrite: 0, ...s });
+const sample = (id: string, s: Partial<ContainerSample> = {}): ContainerSample => ({ Id: id, Name: id, Pids: 1, CPUPercent: 1, MemoryUsage: 100, MemoryLimit: 1000, NetRx: 0, NetTx: 0, BlockRead: 0, BlockWrite: 0, ...s });
 
 test('stats history: one ring of ticks for all containers, counters become rates, gaps stay gaps', () => {
   const h = new StatsHistory(3);

@@ -1,25 +1,11 @@
 // The last minutes of every running container's stats, from the one shared stream (GET /berth/stats): a ring of
 // ticks shared by all containers, each container a row of fixed-size typed arrays (no allocation per tick), and
 // counters (network, block I/O) turned into rates as they arrive.
+import type { BerthStatsEntry, BerthStatsLine } from '../../../wire/container-stats';
 
-/** One container in one tick of /berth/stats (the wire shape of the contract). */
-export interface ContainerSample {
-  Id: string;
-  Name?: string;
-  CPUPercent: number;
-  MemoryUsage: number;
-  MemoryLimit: number;
-  NetRx: number;
-  NetTx: number;
-  BlockRead: number;
-  BlockWrite: number;
-  Pids?: number;
-}
-
-export interface StatsTick {
-  time: string;
-  containers: ContainerSample[];
-}
+/** One container in one tick, and the tick: the wire shapes of GET /berth/stats. */
+export type ContainerSample = BerthStatsEntry;
+export type StatsTick = BerthStatsLine;
 
 export const METRICS = ['cpu', 'mem', 'memLimit', 'netRx', 'netTx', 'blkRead', 'blkWrite'] as const;
 export type Metric = (typeof METRICS)[number];
