@@ -9,8 +9,23 @@ export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 /** Where the daemon listens, parsed from -H, BERTH_HOST or DOCKER_HOST. */
 export type DaemonAddress = { socketPath: string } | { host: string; port: number };
 
+/**
+ * `instanceof` for the client's errors that holds across copies of this module: the `berth` bundle holds one copy
+ * and the components it loads lazily (compose, the dashboard) require the built module, another copy. A class
+ * identity check would fail between them (a 404 from the bundle's client would not be a DaemonError to compose), so
+ * each class is recognised by a process-wide symbol instead.
+ */
+function brandedInstanceCheck(brand: symbol): (value: unknown) => boolean {
+  return (value) => typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+const DAEMON_ERROR = Symbol.for('berth.cli.DaemonError');
+const CONNECTION_ERROR = Symbol.for('berth.cli.ConnectionError');
+
 /** An error the daemon answered with; `message` is its `{"message": ...}` body. */
 export class DaemonError extends Error {
+  static override [Symbol.hasInstance] = brandedInstanceCheck(DAEMON_ERROR);
+  readonly [DAEMON_ERROR] = true;
   constructor(readonly statusCode: number, message: string) {
     super(message);
     this.name = 'DaemonError';
@@ -19,6 +34,8 @@ export class DaemonError extends Error {
 
 /** The daemon could not be reached at all. */
 export class ConnectionError extends Error {
+  static override [Symbol.hasInstance] = brandedInstanceCheck(CONNECTION_ERROR);
+  readonly [CONNECTION_ERROR] = true;
   constructor(readonly address: string, cause: Error) {
     super(`Cannot connect to the Berth daemon at ${address}. Is the berth daemon running? (${cause.message})`);
     this.name = 'ConnectionError';
