@@ -3,7 +3,7 @@
 // errors become messages and exit statuses.
 import { Command } from 'commander';
 import { BERTH_VERSION } from '../wire/docker';
-import { ConnectionError, DaemonError } from './api-client';
+import { ConnectionError, DaemonError, resolveHost } from './api-client';
 import { BerthCommand, Cli, isCommanderExit, StatusError, UsageError } from './command';
 import { InvalidFlagError } from './container-options';
 import { JsonMessageError } from './format/progress';
@@ -187,6 +187,14 @@ export function buildProgram(cli: Cli, verb?: string): Command {
   return program;
 }
 
+/**
+ * The daemon `berth compose` talks to: the one every other berth verb uses (-H, BERTH_HOST, DOCKER_HOST, Berth's
+ * socket), not the docker CLI's /var/run/docker.sock; a --context given to compose still names a docker context.
+ */
+export function berthComposeDaemon<D extends { host?: string; context?: string }>(daemon: D, env: NodeJS.ProcessEnv): D {
+  return daemon.host || daemon.context ? daemon : { ...daemon, host: resolveHost(undefined, env) };
+}
+
 /** Runs the CLI on argv and resolves with the exit status (printing errors as docker does). */
 export async function main(argv: string[], cli = new Cli()): Promise<number> {
   // `berth compose ...`: the rest of the line is compose's (its own flags and verbs); berth's -H is the host.
@@ -195,7 +203,7 @@ export async function main(argv: string[], cli = new Cli()): Promise<number> {
     const { parsePluginArgv } = require('../compose/cli/argv') as typeof import('../compose/cli/argv');
     const { runCompose } = require('../compose/cli/main') as typeof import('../compose/cli/main');
     const { args, debug: _debug, ...daemon } = parsePluginArgv(argv.slice(2));
-    return runCompose(args, { daemon: { ...daemon, host: daemon.host ?? cli.env.BERTH_HOST }, programName: 'berth compose', cli });
+    return runCompose(args, { daemon: berthComposeDaemon(daemon, cli.env), programName: 'berth compose', cli });
   }
   const program = buildProgram(cli, verbOf(argv.slice(2)));
   try {
