@@ -25,7 +25,8 @@ export class TestDashboard {
   /** scheme://host:port, without a path. */
   base = '';
   token = '';
-  /** The session cookie's value once signed in. */
+  /** The session cookie's name (the process's own) and value once signed in. */
+  cookieName = '';
   session = '';
   stderr = '';
 
@@ -62,20 +63,21 @@ export class TestDashboard {
   async signIn(): Promise<DashboardAnswer> {
     const r = await this.request(`/?token=${this.token}`, { cookie: false });
     assert.equal(r.status, 303, `sign-in: ${r.status} ${r.body}`);
-    const m = /^berth_dashboard=([0-9a-f]{64});/.exec(String(r.headers['set-cookie'] ?? ''));
+    const m = /^(berth_dashboard_[0-9a-f]{8})=([0-9a-f]{64});/.exec(String(r.headers['set-cookie'] ?? ''));
     assert.ok(m, `a session cookie: ${String(r.headers['set-cookie'])}`);
-    this.session = m[1]!;
+    this.cookieName = m[1]!;
+    this.session = m[2]!;
     return r;
   }
 
   /** Headers a browser on the dashboard's own page would send (Origin for writes, the cookie). */
   ownHeaders(extra: Record<string, string> = {}): Record<string, string> {
-    return { Origin: this.base, ...(this.session ? { Cookie: `berth_dashboard=${this.session}` } : {}), ...extra };
+    return { Origin: this.base, ...(this.session ? { Cookie: `${this.cookieName}=${this.session}` } : {}), ...extra };
   }
 
   /** Starts a request and resolves with the response as it begins (for streams). */
   open(urlPath: string, o: DashboardRequest = {}): Promise<http.IncomingMessage> {
-    const headers: Record<string, string> = { ...(o.cookie !== false && this.session ? { Cookie: `berth_dashboard=${this.session}` } : {}), ...o.headers };
+    const headers: Record<string, string> = { ...(o.cookie !== false && this.session ? { Cookie: `${this.cookieName}=${this.session}` } : {}), ...o.headers };
     const u = new URL(this.base);
     const lib = u.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {

@@ -49,7 +49,7 @@ test('no token, a wrong token or a wrong cookie: 401; the token gives a cookie a
   assert.equal(wrong.headers['set-cookie'], undefined, 'no cookie for a wrong token');
   const signIn = await dash.signIn();
   assert.equal(signIn.headers.location, '/');
-  assert.match(String(signIn.headers['set-cookie']), /^berth_dashboard=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
+  assert.match(String(signIn.headers['set-cookie']), /^berth_dashboard_[0-9a-f]{8}=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
   const page = await dash.request('/');
   assert.equal(page.status, 200, explain());
   assert.match(page.body, /<title>Berth<\/title>/);
@@ -60,7 +60,7 @@ test('no token, a wrong token or a wrong cookie: 401; the token gives a cookie a
   const script = await dash.request('/assets/app.js');
   assert.equal(script.status, 200);
   assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
-  const forged = await dash.request('/api/_ping', { cookie: false, headers: { Cookie: `berth_dashboard=${'f'.repeat(64)}` } });
+  const forged = await dash.request('/api/_ping', { cookie: false, headers: { Cookie: `${dash.cookieName}=${'f'.repeat(64)}` } });
   assert.equal(forged.status, 401);
 });
 
@@ -206,7 +206,7 @@ test('the terminal: a shell in the container shows `echo hi`, takes a resize, an
 test('the terminal refuses a forged Origin, a missing Origin, no cookie and a bad size before upgrading', async () => {
   const cases: [string, Record<string, string>, string, number][] = [
     ['a forged Origin', dash.ownHeaders({ Origin: 'http://attacker.example' }), '/ws/exec/web?cols=80&rows=24', 403],
-    ['no Origin', { Cookie: `berth_dashboard=${dash.session}` }, '/ws/exec/web?cols=80&rows=24', 403],
+    ['no Origin', { Cookie: `${dash.cookieName}=${dash.session}` }, '/ws/exec/web?cols=80&rows=24', 403],
     ['cross-site', dash.ownHeaders({ 'Sec-Fetch-Site': 'cross-site' }), '/ws/exec/web?cols=80&rows=24', 403],
     ['no cookie', { Origin: dash.base }, '/ws/exec/web?cols=80&rows=24', 401],
     ['no size', dash.ownHeaders(), '/ws/exec/web', 400],

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
-  allowedHosts, cookieValue, refusal, sameSecret, sessionCookie, type GateConfig,
+  allowedHosts, cookieValue, newSecrets, refusal, sameSecret, sessionCookie, type GateConfig,
 } from '../../src/dashboard/server/gate';
 import { resolveStatic } from '../../src/dashboard/server/static-files';
 import { bridgeExec, parseControlFrame, parseExecRequest, type ExecDaemon } from '../../src/dashboard/server/exec-bridge';
@@ -20,7 +20,7 @@ import { InvalidParameterError } from '../../src/errdefs';
 import { tempDir } from '../helpers/tmp';
 import { until } from '../helpers/wait';
 
-const secrets = { token: 'a'.repeat(64), session: 'b'.repeat(64) };
+const secrets = { token: 'a'.repeat(64), session: 'b'.repeat(64), cookieName: 'berth_dashboard_0a0b0c0d' };
 const gate: GateConfig = { secrets, tls: false, hosts: allowedHosts({ host: '127.0.0.1', port: 7475 }, false) };
 const req = (o: { method?: string; url?: string; headers?: Record<string, string> }) =>
   ({ method: o.method ?? 'GET', url: o.url ?? '/', headers: { host: '127.0.0.1:7475', ...o.headers } }) as unknown as http.IncomingMessage;
@@ -33,7 +33,11 @@ test('secrets compare in constant time whatever their lengths; the cookie is Htt
   assert.equal(cookieValue('x=1; berth_dashboard=abc ; y=2', 'berth_dashboard'), 'abc');
   assert.equal(cookieValue('berth_dashboard_old=abc', 'berth_dashboard'), undefined);
   assert.equal(cookieValue(undefined, 'berth_dashboard'), undefined);
-  assert.equal(sessionCookie(secrets, false), `berth_dashboard=${'b'.repeat(64)}; HttpOnly; SameSite=Strict; Path=/`);
+  assert.equal(sessionCookie(secrets, false), `berth_dashboard_0a0b0c0d=${'b'.repeat(64)}; HttpOnly; SameSite=Strict; Path=/`);
+  // Cookies do not tell ports apart: two dashboards on one host each sign in under a name of their own.
+  const [one, two] = [newSecrets(), newSecrets()];
+  assert.match(one.cookieName, /^berth_dashboard_[0-9a-f]{8}$/);
+  assert.notEqual(one.cookieName, two.cookieName);
   assert.match(sessionCookie(secrets, true), /; Secure$/);
 });
 

@@ -5,7 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as os from 'node:os';
 import { formatListenAddress, isLoopbackIp } from '../../wire/listen-address';
 
-export const COOKIE_NAME = 'berth_dashboard';
+/** The session cookie's name: this prefix and the process's own id (cookies do not tell ports apart, so two
+ *  dashboards on one host under one name would sign each other out). */
+export const COOKIE_PREFIX = 'berth_dashboard_';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
@@ -15,11 +17,11 @@ export const SIGN_IN_HINT = 'Not signed in: open the URL `berth dashboard` print
 export interface Refusal { status: 400 | 401 | 403 | 404 | 405; message: string }
 
 /** The secrets of one dashboard process: the token it prints and the session value its cookie carries. */
-export interface Secrets { token: string; session: string }
+export interface Secrets { token: string; session: string; cookieName: string }
 
-/** 32 random bytes each, hex: a token that cannot be guessed, and a cookie that is not the token. */
+/** 32 random bytes each, hex: a token that cannot be guessed, and a cookie that is not the token, under a name of its own. */
 export function newSecrets(): Secrets {
-  return { token: randomBytes(32).toString('hex'), session: randomBytes(32).toString('hex') };
+  return { token: randomBytes(32).toString('hex'), session: randomBytes(32).toString('hex'), cookieName: `${COOKIE_PREFIX}${randomBytes(4).toString('hex')}` };
 }
 
 /** Constant-time equality of two strings of any lengths (their digests are compared, so the length leaks nothing). */
@@ -39,11 +41,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** The Set-Cookie header that signs a browser in: the page's scripts cannot read it, no other site's request carries it. */
 export function sessionCookie(secrets: Secrets, tls: boolean): string {
-  return `${COOKIE_NAME}=${secrets.session}; HttpOnly; SameSite=Strict; Path=/${tls ? '; Secure' : ''}`;
+  return `${secrets.cookieName}=${secrets.session}; HttpOnly; SameSite=Strict; Path=/${tls ? '; Secure' : ''}`;
 }
 
 export function hasSession(req: IncomingMessage, secrets: Secrets): boolean {
-  const value = cookieValue(req.headers.cookie, COOKIE_NAME);
+  const value = cookieValue(req.headers.cookie, secrets.cookieName);
   return value !== undefined && sameSecret(value, secrets.session);
 }
 
