@@ -368,8 +368,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       insecureRegistries: cfg.insecureRegistries, runtimes, defaultRuntime: cfg.defaultRuntime,
     }),
     df: async () => ({
-      LayersSize: 0,
-      Images: await imageQueries.list({ all: false }),
+      LayersSize: imageQueries.layersSize(),
+      // SharedSize lets the CLI count as reclaimable only what removing an unused image frees.
+      Images: await imageQueries.list({ all: false, sharedSize: true }),
       Containers: [],
       Volumes: await volumes.usage(),
       BuildCache: await builds.usage(),

@@ -43,6 +43,20 @@ export interface ImageInspect {
 export class ImageQueries {
   constructor(private readonly images: LocalImages) {}
 
+  /**
+   * The disk the images' layers take, each layer once however many images share it (`docker system df`'s images
+   * SIZE, /system/df's LayersSize).
+   */
+  layersSize(): number {
+    const seen = new Map<string, number>();
+    for (const id of this.images.index.ids()) {
+      for (const l of this.images.layers.chain(this.images.record(id).topChainId)) seen.set(l.chainId, l.size);
+    }
+    let total = 0;
+    for (const size of seen.values()) total += size;
+    return total;
+  }
+
   async list(opts: ListOptions = {}): Promise<ImageSummary[]> {
     const filters = opts.filters ?? new Filters();
     const dangling = filters.bool('dangling');

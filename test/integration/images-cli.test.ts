@@ -317,3 +317,22 @@ test('save writes a docker-archive skopeo reads; archives skopeo writes load (do
   assert.notEqual(q.status, 0);
   assert.match(q.stderr, /No such image: nosuch:latest/);
 });
+
+test('system df counts each layer once: the images\' SIZE is their layers\' total, shared layers not twice', async () => {
+  d.dockerOk(['run', '--name', 'df-src', 'busybox', 'sh', '-c', 'head -c 300000 /dev/urandom > /grown']);
+  d.dockerOk(['commit', 'df-src', 'df/child']);
+  d.dockerOk(['rm', 'df-src']);
+  try {
+    const df = JSON.parse(d.api('GET', '/system/df').body) as { LayersSize: number; Images: { Id: string; Size: number; SharedSize: number }[] };
+    const base = df.Images.find((i) => i.Id === busyboxId)!;
+    const child = df.Images.find((i) => i.Id === inspect('df/child').Id)!;
+    assert.ok(base && child, 'both images listed');
+    assert.ok(child.Size >= base.Size + 300_000, `the child holds the base and its own layer: ${child.Size} vs ${base.Size}`);
+    assert.equal(child.SharedSize, base.Size, 'the base layer is shared');
+    assert.ok(df.LayersSize >= child.Size && df.LayersSize < child.Size + base.Size, `each layer once: ${df.LayersSize}`);
+    const sizes = d.dockerOk(['system', 'df', '--format', '{{.Type}}={{.Size}}']);
+    assert.doesNotMatch(sizes, /^Images=0B$/m, sizes);
+  } finally {
+    d.docker(['rmi', 'df/child']);
+  }
+});
