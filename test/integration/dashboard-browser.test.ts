@@ -229,7 +229,9 @@ describe('the dashboard in chromium', { timeout: 300_000 }, () => {
 
   test('images, volumes and networks, with what uses them; the events feed filters', async () => {
     await go('#/images');
-    await page.waitForSelector('[data-testid=image-row]', { timeout: 10_000 });
+    await page.waitForSelector('[data-testid=image-row]', { timeout: 10_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the view shows: ${await page.$eval('main', (el) => el.textContent ?? '').catch(() => '?')}`);
+    });
     assert.match(await page.$eval('main', (el) => el.textContent ?? ''), /busybox:latest/);
     await shot('images');
     await go('#/volumes');

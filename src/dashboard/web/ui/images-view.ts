@@ -1,7 +1,7 @@
 // Images: sizes, what shared layers save, the tree of images over their shared layers, and removal and prune with
 // what they free shown before they run. Refetched on image events.
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { EventMessage, HistoryItem, ImageSummary } from '../../../wire/docker';
 import { bytes, shortId } from '../model/format';
 import { freedByRemoving, layerSizesFromHistory, layerTree, pruneCandidates, sharingSavings, type ImageLayers, type LayerNode } from '../model/layers';
@@ -22,7 +22,8 @@ async function loadLayers(images: ImageSummary[]): Promise<ImageLayers[]> {
   for (let i = 0; i < images.length; i += 6) {
     out.push(...await Promise.all(images.slice(i, i + 6).map(async (img) => {
       const [inspect, history] = await Promise.all([
-        getJson<{ RootFS?: { Layers?: string[] } }>(`/images/${encodeURIComponent(img.Id)}/json`),
+        // An image removed since the list was read has no layers to show; its removal's event reloads the view.
+        getJson<{ RootFS?: { Layers?: string[] } }>(`/images/${encodeURIComponent(img.Id)}/json`).catch(() => ({ RootFS: { Layers: [] } })),
         getJson<HistoryItem[]>(`/images/${encodeURIComponent(img.Id)}/history`).catch(() => [] as HistoryItem[]),
       ]);
       const layers = inspect.RootFS?.Layers ?? [];
@@ -43,6 +44,7 @@ function Tree({ nodes }: { nodes: LayerNode[] }) {
 }
 
 export function ImagesView() {
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const [data, setData] = useState<Loaded | undefined>();
   const [error, setError] = useState('');
   const load = useCallback(() => {
@@ -50,9 +52,16 @@ export function ImagesView() {
       const images = await getJson<ImageSummary[]>('/images/json?shared-size=1');
       setData({ images, layers: await loadLayers(images) });
       setError('');
-    })().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    })().catch((err: unknown) => {
+      setError(err instanceof Error ? err.message : String(err));
+      // A failed load (berthd restarting, a request cut) is tried again rather than left on the error.
+      retry.current = setTimeout(load, 2000);
+    });
   }, []);
-  useEffect(load, [load]);
+  useEffect(() => {
+    load();
+    return () => clearTimeout(retry.current);
+  }, [load]);
   useEvents(useCallback((ev: EventMessage) => { if (ev.Type === 'image') load(); }, [load]));
   if (!data) return html`<section class="view">${error ? html`<p class="error">${error}</p>` : html`<p class="muted">Loading…</p>`}</section>`;
   const tree = layerTree(data.layers);

@@ -1,6 +1,6 @@
 // Volumes and networks, each with the containers that use them (from the page's one container listing).
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { EventMessage } from '../../../wire/docker';
 import { networkUsers, volumeUsers } from '../model/usage';
 import { getJson } from './api';
@@ -10,8 +10,18 @@ import { live, useEvents, useLive } from './live';
 function useListing<T>(path: string, type: EventMessage['Type']): { data: T | undefined; error: string } {
   const [data, setData] = useState<T | undefined>();
   const [error, setError] = useState('');
-  const load = useCallback(() => { getJson<T>(path).then((d) => { setData(d); setError(''); }, (err: unknown) => setError(err instanceof Error ? err.message : String(err))); }, [path]);
-  useEffect(load, [load]);
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const load = useCallback(() => {
+    getJson<T>(path).then((d) => { setData(d); setError(''); }, (err: unknown) => {
+      setError(err instanceof Error ? err.message : String(err));
+      // A failed fetch (berthd restarting, a request cut) is tried again rather than left on the error.
+      retry.current = setTimeout(load, 2000);
+    });
+  }, [path]);
+  useEffect(() => {
+    load();
+    return () => clearTimeout(retry.current);
+  }, [load]);
   useEvents(useCallback((ev: EventMessage) => { if (ev.Type === type) load(); }, [load, type]));
   return { data, error };
 }
