@@ -101,6 +101,9 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
     for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS && received < desc.size; attempt++) {
       const offset = received;
       const sink = fs.createWriteStream(file, { flags: offset > 0 ? 'a' : 'w' });
+      // Set when what was kept is not this blob: the file goes once the sink has closed (the sink opens its file
+      // asynchronously, so a removal before that would see the file made again behind it).
+      let discard = false;
       try {
         const reply = await o.session.request('GET', o.url, {
           scope: o.scope, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, ok: (st) => st === 200 || st === 206,
@@ -125,7 +128,7 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
           if (received + batched + chunk.length > desc.size) {
             batch = [];
             batched = 0;
-            await fsp.rm(file, { force: true });
+            discard = true;
             throw new SystemError(`failed to download layer ${desc.digest}: the registry sent more than the ${desc.size} bytes its manifest gives for ${desc.digest}`);
           }
           o.onNetworkBytes?.(chunk.length);
@@ -144,6 +147,7 @@ export function downloadBlob(o: BlobDownloadOptions): { stream: Readable; done: 
         await flush(sink).catch((err: unknown) => { lastError ??= err; });
         sink.end();
         await once(sink, 'close').catch(() => undefined);
+        if (discard) await fsp.rm(file, { force: true });
       }
     }
     if (received !== desc.size) {
