@@ -18,17 +18,12 @@ COMPOSE_V1=/usr/bin/docker-compose
 say() { echo "bench/compose: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 
-BASE=$(mktemp -d /var/tmp/berth-bench-compose.XXXXXX)
-RES=${1:-$BASE/results}
-mkdir -p "$RES"
-BRUN=/run/bbc-$$ BSOCK=/run/bbc-$$/berth.sock BRIDGE=bbc$$
+. bench/lib.sh   # stop_pid, median, contender
 # The plugin is found where the docker CLI looks first: $DOCKER_CONFIG/cli-plugins (never the host's install).
-export DOCKER_CONFIG=$BASE/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+bench_workspace compose bbc "${1:-}"
 export DOCKER_HOST=unix://$BSOCK
 BERTHD_PID=''
 
-. bench/lib.sh   # stop_pid, median, contender
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$BERTHD_PID" ]; then
@@ -42,7 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # ---------- the app: SERVICES busybox services on two networks, a named volume each ----------
 APP=$BASE/app

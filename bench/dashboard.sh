@@ -23,12 +23,7 @@ say() { echo "bench/dashboard: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 [ -x /usr/bin/chromium ] || { say "Debian's chromium is missing (make deps installs it)"; exit 1; }
 
-BASE=$(mktemp -d /var/tmp/berth-bench-dash.XXXXXX)
-RES=${1:-$BASE/results}
-mkdir -p "$RES"
-BRUN=/run/bda-$$ BSOCK=/run/bda-$$/berth.sock BRIDGE=bda$$
-export DOCKER_CONFIG=$BASE/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+bench_workspace dash bda "${1:-}"
 BERTHD_PID='' DASH_PID='' HOLD_PID=''
 
 cleanup() {
@@ -43,7 +38,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 BERTHD_PID=$(bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { say "berthd did not start"; exit 1; }
 node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar"
 bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null

@@ -1,5 +1,5 @@
-# What the bench scripts share: sourced (from the repository's root) by scripts/bench.sh, bench/build.sh,
-# bench/network.sh and bench/registry.sh. The caller sets DOCKER (the docker CLI v28) and say (its messages on stderr).
+# What the bench scripts share: sourced (from the repository's root) by scripts/bench.sh and the sub-benches (bench/*.sh),
+# The caller sets DOCKER (the docker CLI v28) and say (its messages on stderr).
 
 # Stops a process we started: SIGTERM, then SIGKILL after `secs` seconds. A zombie counts as stopped.
 stop_pid() { # pid secs
@@ -152,4 +152,23 @@ teardown_bench_dockerd() { # bridge...
 # CPU milliseconds a process has used, with the children it reaped (utime+stime+cutime+cstime of /proc/PID/stat).
 proc_cpu_ms() { # pid
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13 + $14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+}
+
+# The workspace of a sub-bench with a berthd of its own: BASE (a fresh directory under /var/tmp), RES (the results
+# directory given, else BASE/results), BRUN/BSOCK/BRIDGE (its daemon's exec root, socket and bridge, named from
+# TAG and this shell's PID) and a DOCKER_CONFIG of its own (never the host's). Also bdocker (the docker CLI at that
+# daemon) and now_ms.
+bench_workspace() { # name tag [results-dir]
+  BASE=$(mktemp -d "/var/tmp/berth-bench-$1.XXXXXX")
+  RES=${3:-$BASE/results}
+  mkdir -p "$RES"
+  BRUN=/run/$2-$$ BSOCK=/run/$2-$$/berth.sock BRIDGE=$2$$
+  export DOCKER_CONFIG=$BASE/docker-config
+  mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+}
+bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# A TCP port free on ADDRESS (127.0.0.1 unless given) now, for a receiver or a published port.
+free_port() { # [address]
+  node -e 'const s=require("net").createServer().listen(0,process.argv[1],()=>{console.log(s.address().port);s.close()})' "${1:-127.0.0.1}"
 }

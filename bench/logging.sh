@@ -15,15 +15,10 @@ DOCKER=/usr/local/bin/docker
 say() { echo "bench/logging: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 
-BASE=$(mktemp -d /var/tmp/berth-bench-logging.XXXXXX)
-RES=${1:-$BASE/results}
-mkdir -p "$RES"
-BRUN=/run/bbl-$$ BSOCK=/run/bbl-$$/berth.sock BRIDGE=bbl$$
-export DOCKER_CONFIG=$BASE/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+. bench/lib.sh   # stop_pid, median
+bench_workspace logging bbl "${1:-}"
 BERTHD_PID='' SINK_PID=''
 
-. bench/lib.sh   # stop_pid, median
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$SINK_PID" 5
@@ -32,11 +27,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# A fresh port for each run: a removed container's shipper still sends its last lines (decision 24), which must not
-# reach the next run's receiver.
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# free_port (bench/lib.sh) gives each run a fresh port: a removed container's shipper still sends its last lines
+# (decision 24), which must not reach the next run's receiver.
 
 say "starting berthd (data $BASE/berth, exec root $BRUN)"
 BERTHD_PID=$(bench/start-berthd.sh "$BASE/berth" "$BRUN" "$BASE/berthd.log" "$BRIDGE") || { BERTHD_PID=${BERTHD_PID:-}; exit 1; }

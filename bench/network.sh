@@ -57,7 +57,6 @@ trap 'exit 130' INT TERM
 
 bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
 ddocker() { DOCKER_HOST="unix://$DSOCK" "$DOCKER" "$@"; }
-free_port() { node -e 'const s=require("net").createServer().listen(0,"0.0.0.0",()=>{console.log(s.address().port);s.close()})'; }
 # A /24 under 10.216.0.0/16 that the host routes nowhere, for dockerd's bridge.
 free_subnet() {
   local i routes
@@ -120,12 +119,12 @@ node bench/timeit.js "$BASE/net-spec.json" >"$RES/network-start.json"
 
 # ---------- (2) 1 GiB into a container: through a published port, and to its own IP ----------
 SINK=(nc -ll -p 80 -e sh -c 'dd of=/dev/null bs=1M 2>/dev/null; echo done')
-bport=$(free_port)
+bport=$(free_port 0.0.0.0)
 bdocker run -d --name bench-sink -p "$bport:80" busybox "${SINK[@]}" >/dev/null || { say "berthd: the sink container did not start"; exit 1; }
 bip=$(bdocker inspect -f '{{.NetworkSettings.IPAddress}}' bench-sink)
 targets=("berth-port 127.0.0.1 $bport" "berth-ip $bip 80")
 if [ -n "$dockerd_ok" ]; then
-  dport=$(free_port)
+  dport=$(free_port 0.0.0.0)
   if ddocker run -d --name bench-sink -p "$dport:80" busybox "${SINK[@]}" >/dev/null; then
     dip=$(ddocker inspect -f '{{.NetworkSettings.IPAddress}}' bench-sink)
     targets+=("dockerd-port 127.0.0.1 $dport" "dockerd-ip $dip 80")

@@ -16,15 +16,10 @@ say() { echo "bench/registry: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 command -v skopeo >/dev/null || { say "skopeo is missing (make deps)"; exit 1; }
 
-BASE=$(mktemp -d /var/tmp/berth-bench-registry.XXXXXX)
-RES=${1:-$BASE/results}
-mkdir -p "$RES"
-BRUN=/run/bbr-$$ BSOCK=/run/bbr-$$/berth.sock BRIDGE=bbr$$
-export DOCKER_CONFIG=$BASE/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+. bench/lib.sh   # stop_pid, median
+bench_workspace registry bbr "${1:-}"
 BERTHD_PID='' REG_PID=''
 
-. bench/lib.sh   # stop_pid, median
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$REG_PID" 5
@@ -33,10 +28,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+PORT=$(free_port)
 R=127.0.0.1:$PORT
 start_registry() { # fresh root each time
   stop_pid "$REG_PID" 5

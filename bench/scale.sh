@@ -17,12 +17,7 @@ say() { echo "bench/scale: $*" >&2; }
 . bench/lib.sh
 [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
 
-BASE=$(mktemp -d /var/tmp/berth-bench-scale.XXXXXX)
-RES=${1:-$BASE/results}
-mkdir -p "$RES"
-BRUN=/run/bsc-$$ BSOCK=/run/bsc-$$/berth.sock BRIDGE=bsc$$
-export DOCKER_CONFIG=$BASE/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
+bench_workspace scale bsc "${1:-}"
 BERTHD_PID=''
 snapshot_netfilter "$BASE"
 
@@ -42,8 +37,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bdocker() { DOCKER_HOST="unix://$BSOCK" "$DOCKER" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # The median of RUNS timings (ms) of a command, its output dropped.
 median_ms() { # command...
   local i s
