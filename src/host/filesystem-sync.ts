@@ -1,11 +1,15 @@
-// Flushes a whole filesystem to disk at once (syncfs(2)): one flush for every file a pull wrote, instead of one per file.
+// Flushes written files to disk: a whole filesystem at once (syncfs(2)), one flush for every file a pull wrote
+// instead of one per file, or named files only (fdatasync(2)), leaving alone what is written beside them.
 import { spawn } from 'node:child_process';
-import { SystemError } from '../errdefs';
+import * as fsp from 'node:fs/promises';
+import { SystemError, errorMessage } from '../errdefs';
 
 /** The narrow interface the image store needs; HostFilesystemSync is the real one, test/fakes has the double. */
 export interface FilesystemSync {
   /** Returns once everything written to the filesystem holding `path` is on disk. */
   syncFilesystem(path: string): Promise<void>;
+  /** Returns once the data of each of `files` is on disk; a file no longer there is skipped (something replaced it). */
+  syncFiles(files: readonly string[]): Promise<void>;
 }
 
 /**
@@ -24,5 +28,27 @@ export class HostFilesystemSync implements FilesystemSync {
         else reject(new SystemError(`sync --file-system ${path}: ${stderr.trim() || `exit status ${code}`}`));
       });
     });
+  }
+
+  /** fdatasync(2) through a read-only descriptor of each file: it flushes the file's dirty pages, whoever wrote them. */
+  async syncFiles(files: readonly string[]): Promise<void> {
+    // One at a time: each holds a thread of libuv's pool (4) for as long as the disk takes, and the pull's own
+    // writes and gunzip need the others.
+    for (const file of files) {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(file, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new SystemError(`flushing ${file}: ${errorMessage(err)}`);
+      }
+      try {
+        await handle.datasync();
+      } catch (err) {
+        throw new SystemError(`flushing ${file}: ${errorMessage(err)}`);
+      } finally {
+        await handle.close();
+      }
+    }
   }
 }

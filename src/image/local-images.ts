@@ -296,8 +296,8 @@ export class LocalImages {
    * (not as a second copy: decision 3). Nothing is visible until commit(); content whose diff ID is not
    * `expectedDiffId` is refused and nothing is kept.
    */
-  async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string): Promise<PreparedLayer> {
-    const layer = await this.layers.prepare(tarStream, parent, { expectedDiffId, compressedDigest, parentMayFollow: true, recordTar: true });
+  async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string, onFileBytes?: (file: string, bytes: number) => void): Promise<PreparedLayer> {
+    const layer = await this.layers.prepare(tarStream, parent, { expectedDiffId, compressedDigest, parentMayFollow: true, recordTar: true, ...(onFileBytes ? { onFileBytes } : {}) });
     return {
       diffId: layer.diffId,
       chainId: layer.chainId,
@@ -313,6 +313,11 @@ export class LocalImages {
   /** Everything written under the store so far, on disk: what prepareLayer() wrote, before it is committed. */
   async syncStore(): Promise<void> {
     await this.sync.syncFilesystem(this.root);
+  }
+
+  /** The data of these files (written under the store by prepareLayer()) on disk; a write-behind's early flush. */
+  async syncFiles(files: readonly string[]): Promise<void> {
+    await this.sync.syncFiles(files);
   }
 
   /**

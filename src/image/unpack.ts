@@ -54,6 +54,8 @@ export interface UnpackOptions {
   mode?: 'layer' | 'archive';
   /** Records the tar as it passes (a pulled layer keeps this record instead of a copy of its tar). */
   recorder?: TarSplitRecorder;
+  /** Told of each regular file's bytes as they are written to it (a pull's write-behind flushes those files). */
+  onFileBytes?: (file: string, bytes: number) => void;
 }
 
 export interface UnpackResult {
@@ -321,11 +323,13 @@ export async function unpack(source: Readable, dest: string, opts: UnpackOptions
         await replace(rel, false);
         const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
         const out = fs.createWriteStream(target, { flags: flags as unknown as string, mode: 0o600 });
-      try {
-        await Promise.race([pipeline(entry, out), inputFailed]);
-      } finally {
-        if (!out.closed) out.destroy();
-      }
+        const onFileBytes = opts.onFileBytes;
+        if (onFileBytes) entry.on('data', (chunk: unknown) => onFileBytes(target, (chunk as Buffer).length));
+        try {
+          await Promise.race([pipeline(entry, out), inputFailed]);
+        } finally {
+          if (!out.closed) out.destroy();
+        }
         recorder?.written(h, rel);
         // O_EXCL|O_NOFOLLOW made a fresh regular file in a directory only this unpack writes to.
         if (layer) await fsp.lchown(target, uid, gid);

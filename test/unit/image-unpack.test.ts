@@ -172,3 +172,18 @@ test('overlayfs attributes in PAX records are dropped, others kept', () => withD
   const attrs = fake.xattrs.get(path.join(dest, 'f'));
   assert.deepEqual([...(attrs?.keys() ?? [])], ['user.k']);
 }));
+
+test('tells onFileBytes of every regular file it writes with all its bytes, and of nothing else', () => withDirs(async (dest) => {
+  const big = Buffer.alloc(3 << 20, 7);
+  const t = await makeTar([
+    { name: 'd/', type: 'directory' },
+    { name: 'd/big', data: big },
+    { name: 'd/small', data: 'x' },
+    { name: 'd/link', type: 'symlink', linkname: 'small' },
+    { name: 'd/.wh.gone', data: '' },
+  ]);
+  const told = new Map<string, number>();
+  await unpack(Readable.from([t]), dest, { special: new FakeSpecialFiles(), onFileBytes: (f, n) => told.set(f, (told.get(f) ?? 0) + n) });
+  const real = fs.realpathSync(dest);
+  assert.deepEqual([...told.entries()].sort(), [[path.join(real, 'd/big'), big.length], [path.join(real, 'd/small'), 1]]);
+}));
