@@ -6,10 +6,11 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyChanges } from '../build/config-changes';
-import { archivePath, readArchive, writeArchive, type SaveImage } from '../image/archive';
+import { archivePath, readArchive, writeArchive, type ArchiveImage, type SaveImage } from '../image/archive';
 import { dockerContainerConfig } from '../image/container-config';
 import { VerifyDigestStream, sha256Digest } from '../image/content-store';
 import { tarDirectory } from '../image/diff';
+import { storeLayerBatch, type LayerSource } from '../image/layer-batch';
 import { chainIdNext } from '../image/layer-store';
 import type { Lease, LocalImages } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
@@ -31,6 +32,9 @@ export interface ImportOptions {
   /** Overrides "now" as the creation time (reproducible imports); Docker always uses now. */
   created?: string;
 }
+
+/** Layers of a load unpacked at once (as a pull's downloads). */
+const LOAD_CONCURRENCY = 3;
 
 export class ImageArchives {
   constructor(private readonly images: LocalImages, private readonly events: EventBus) {}
@@ -147,24 +151,10 @@ export class ImageArchives {
         if (diffIds.length !== img.layers.length) {
           throw new InvalidParameterError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${img.layers.length}`);
         }
-        let parent: string | null = null;
-        for (let i = 0; i < diffIds.length; i++) {
-          const expected = diffIds[i]!;
-          const chain = chainIdNext(parent, expected);
-          const l = img.layers[i]!;
-          const file = await archivePath(staging, l.file);
-          let source: Readable = fs.createReadStream(file);
-          if (l.digest) source = source.pipe(new VerifyDigestStream(l.digest, `layer ${l.file}`));
-          try {
-            await this.images.addLayer(parent, source, lease, expected, l.digest);
-          } catch (err) {
-            const m = /digest mismatch: expected (\S+), got (\S+)/.exec(errorMessage(err));
-            if (m && !/^layer /.test(errorMessage(err))) throw new InvalidParameterError(`invalid diffID for layer ${i}: expected "${m[1]}", got "${m[2]}"`);
-            throw err;
-          }
-          failpoint('load-layer');
-          parent = chain;
-        }
+        // The staged layer files a later image of the archive does not need go before the sync: deleted while
+        // still in the page cache, they are never written to the disk.
+        const laterFiles = new Set(images.slice(images.indexOf(img) + 1).flatMap((later) => later.layers.map((l) => l.file)));
+        await this.loadLayers(img, staging, lease, laterFiles);
         const { previous } = await this.images.addImage(config, lease, { configBytes: img.configBytes, refs: img.names });
         for (const [i, ref] of img.names.entries()) {
           const prev = previous[i];
@@ -183,6 +173,42 @@ export class ImageArchives {
       await this.images.endLease(lease, failed);
       await fsp.rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The layers of one image not already here, each unpacked straight from its staged file (verified against the
+   * blob digest the archive names, recorded as tar-split like a pulled layer's, so its tar is not stored again),
+   * three at once, then made durable by one sync and committed in order (image/layer-batch.ts).
+   */
+  private async loadLayers(img: ArchiveImage, staging: string, lease: Lease, keep: ReadonlySet<string>): Promise<void> {
+    const diffIds = img.config.rootfs.diff_ids;
+    const sources: (LayerSource & { index: number; file: string; digest?: string })[] = [];
+    let parent: string | null = null;
+    for (let i = 0; i < diffIds.length; i++) {
+      const l = img.layers[i]!;
+      if (!this.images.hasLayer(parent, diffIds[i]!)) {
+        sources.push({ index: i, parent, diffId: diffIds[i]!, file: await archivePath(staging, l.file), ...(l.digest ? { compressedDigest: l.digest, digest: l.digest } : {}) });
+      }
+      parent = chainIdNext(parent, diffIds[i]!);
+    }
+    await storeLayerBatch(this.images, lease, sources, {
+      concurrency: LOAD_CONCURRENCY,
+      prepare: async (s, prepare) => {
+        let source: Readable = fs.createReadStream(s.file, { highWaterMark: 1 << 20 });
+        if (s.digest) source = source.pipe(new VerifyDigestStream(s.digest, `layer ${img.layers[s.index]!.file}`));
+        try {
+          return await prepare(source);
+        } catch (err) {
+          const m = /diff ID mismatch: expected (\S+), got (\S+)/.exec(errorMessage(err));
+          if (m) throw new InvalidParameterError(`invalid diffID for layer ${s.index}: expected "${m[1]}", got "${m[2]}"`);
+          throw err;
+        }
+      },
+      beforeSync: async () => {
+        for (const s of sources) if (!keep.has(img.layers[s.index]!.file)) await fsp.rm(s.file, { force: true });
+      },
+      committed: () => failpoint('load-layer'),
+    });
   }
 
   private event(action: string, id: string, name: string): void {

@@ -9,6 +9,7 @@ import { BlobRefusedError, downloadBlob } from './blob-download';
 import { decompress } from '../image/unpack';
 import type { BlobSources } from '../image/blob-sources';
 import { sha256Digest } from '../image/content-store';
+import { storeLayerBatch } from '../image/layer-batch';
 import { chainIdNext } from '../image/layer-store';
 import type { LocalImages, PreparedLayer } from '../image/local-images';
 import { hostArchitecture } from '../image/platform';
@@ -18,7 +19,6 @@ import { RegistryRepository } from '../registry/repository';
 import type { ImageTrust } from '../trust/image-trust';
 import { KeyedMutex } from '../util/mutex';
 import { PhaseTrace } from '../util/phase-trace';
-import { WriteBehind } from '../util/write-behind';
 import { isSha256Digest } from '../wire/digest';
 import type { AuthConfig } from '../wire/distribution';
 import { MediaTypes, type Descriptor, type ImageConfig, type Index, type Manifest } from '../wire/oci';
@@ -30,8 +30,6 @@ import { registryHost, scopeOf } from './registry-auth';
 const DOWNLOAD_CONCURRENCY = 3;
 const MAX_MANIFEST = 4 * 1024 * 1024;
 const MAX_CONFIG = 8 * 1024 * 1024;
-/** Above this many files written since the last early flush, the whole store is flushed in one syncfs instead. */
-const MAX_FILES_PER_EARLY_FLUSH = 64;
 
 const MANIFEST_ACCEPT = [MediaTypes.dockerManifest, MediaTypes.dockerManifestList, MediaTypes.ociManifest, MediaTypes.ociIndex].join(', ');
 const LAYER_TYPES: readonly string[] = [MediaTypes.dockerLayerGzip, MediaTypes.dockerLayer, MediaTypes.ociLayer, MediaTypes.ociLayerGzip, MediaTypes.ociLayerZstd,
@@ -75,22 +73,6 @@ async function readReply(res: Readable, limit: number, what: string, session: Re
   } catch (err) {
     throw new SystemError(`reading ${what} from ${session.origin}: ${err instanceof Error && err.message === 'aborted' ? 'the registry closed the connection before the end of the reply' : errorMessage(err)}`);
   }
-}
-
-/** Runs what it is given with at most `limit` at a time, in the order given. */
-function semaphore(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <R>(fn: () => Promise<R>): Promise<R> => {
-    if (active >= limit) await new Promise<void>((r) => queue.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
 }
 
 function bareType(ct: string | string[] | undefined): string {
@@ -192,40 +174,24 @@ export class ImagePuller {
       for (let i = 0; i < bars.length; i++) bars[i]!.status(missing.includes(i) ? 'Pulling fs layer' : 'Already exists');
       for (const i of missing.slice(DOWNLOAD_CONCURRENCY)) bars[i]!.status('Waiting');
       // Each layer in one pass (download, verify, decompress, unpack recording the tar), a bounded number at once;
-      // none is visible until all are through, flushed to disk by one sync, and committed in layer order.
-      const slot = semaphore(DOWNLOAD_CONCURRENCY);
-      // The disk starts on what the layers write while they stream; the sync below then has little left. Only the
-      // unpacked files are flushed early: the compressed downloads beside them are deleted before the final sync,
-      // and never written to the disk at all when no flush took them (half of what a whole-store flush wrote).
-      // A layer of many small files is flushed whole instead (one syncfs, not one fdatasync per file).
-      const writeBehind = new WriteBehind((files) => (files.length <= MAX_FILES_PER_EARLY_FLUSH ? this.o.images.syncFiles(files) : this.o.images.syncStore()));
-      const prepared = new Map(missing.map((i) => [i, slot(() => this.fetchLayer(session, ref, manifest.layers[i]!, parents[i]!, diffIds[i]!, scope, bars[i]!, writeBehind))]));
-      const settled = await Promise.allSettled(prepared.values());
-      const failure = settled.find((r) => r.status === 'rejected');
-      if (failure) {
-        // On failure every downloaded blob stays in the partial area: the next pull takes it from there.
-        for (const r of settled) if (r.status === 'fulfilled') await r.value.abort();
-        throw (failure as PromiseRejectedResult).reason;
-      }
-      // The compressed downloads go before the sync: deleted while still in the page cache, they are never written.
-      for (const i of missing) await fsp.rm(this.partialFile(manifest.layers[i]!), { force: true });
-      this.trace.mark(traceId, 'layers');
-      let committed = 0;
-      try {
-        await writeBehind.settle();
-        if (missing.length) await this.o.images.syncStore();
-        this.trace.mark(traceId, 'sync');
-        for (const i of missing) {
-          const layer = await prepared.get(i)!;
-          await layer.commit(lease);
-          committed++;
-          bars[i]!.status('Pull complete');
-          const desc = manifest.layers[i]!;
-          await this.o.sources.add(diffIds[i]!, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: registryHost(ref.domain), repository: ref.path });
-        }
-      } finally {
-        for (const i of missing.slice(committed)) await (await prepared.get(i)!).abort();
-      }
+      // none is visible until all are through, flushed to disk by one sync, and committed in layer order. On
+      // failure every downloaded blob stays in the partial area: the next pull takes it from there.
+      const sources = missing.map((i) => ({ index: i, parent: parents[i]!, diffId: diffIds[i]!, compressedDigest: manifest.layers[i]!.digest }));
+      await storeLayerBatch(this.o.images, lease, sources, {
+        concurrency: DOWNLOAD_CONCURRENCY,
+        prepare: (s, prepare) => this.fetchLayer(session, ref, manifest.layers[s.index]!, scope, bars[s.index]!, prepare),
+        beforeSync: async () => {
+          // The compressed downloads go before the sync: deleted while still in the page cache, they are never written.
+          for (const i of missing) await fsp.rm(this.partialFile(manifest.layers[i]!), { force: true });
+          this.trace.mark(traceId, 'layers');
+        },
+        synced: () => this.trace.mark(traceId, 'sync'),
+        committed: async (s) => {
+          bars[s.index]!.status('Pull complete');
+          const desc = manifest.layers[s.index]!;
+          await this.o.sources.add(s.diffId, { digest: desc.digest, size: desc.size, mediaType: desc.mediaType, registry: registryHost(ref.domain), repository: ref.path });
+        },
+      });
       this.trace.mark(traceId, 'commit');
       const refs: ImageReference[] = [];
       if (tagRef) refs.push(tagRef);
@@ -339,7 +305,7 @@ export class ImagePuller {
    * The same blob twice in a manifest, or in two pulls at once, is downloaded once: the later one reads it back
    * from the partial area.
    */
-  private fetchLayer(session: RegistrySession, ref: ImageReference, desc: Descriptor, parent: string | null, diffId: string, scope: string, bar: LayerProgress, writeBehind: WriteBehind): Promise<PreparedLayer> {
+  private fetchLayer(session: RegistrySession, ref: ImageReference, desc: Descriptor, scope: string, bar: LayerProgress, prepare: (tar: Readable) => Promise<PreparedLayer>): Promise<PreparedLayer> {
     return this.downloads.run(desc.digest, async () => {
       const download = downloadBlob({
         session, url: `/v2/${ref.path}/blobs/${desc.digest}`, scope, desc, file: this.partialFile(desc),
@@ -351,7 +317,7 @@ export class ImagePuller {
       const tar = desc.mediaType === MediaTypes.ociLayerZstd ? decompressWithTool('zstd', download.stream) : await decompress(download.stream);
       let layer: PreparedLayer;
       try {
-        layer = await this.o.images.prepareLayer(parent, tar, diffId, desc.digest, (file, n) => writeBehind.wrote(file, n));
+        layer = await prepare(tar);
       } catch (err) {
         tar.destroy();
         download.stream.destroy();

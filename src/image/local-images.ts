@@ -296,8 +296,8 @@ export class LocalImages {
    * (not as a second copy: decision 3). Nothing is visible until commit(); content whose diff ID is not
    * `expectedDiffId` is refused and nothing is kept.
    */
-  async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string, onFileBytes?: (file: string, bytes: number) => void): Promise<PreparedLayer> {
-    const layer = await this.layers.prepare(tarStream, parent, { expectedDiffId, compressedDigest, parentMayFollow: true, recordTar: true, ...(onFileBytes ? { onFileBytes } : {}) });
+  async prepareLayer(parent: string | null, tarStream: Readable, expectedDiffId: string, compressedDigest: string | undefined, onFileBytes?: (file: string, bytes: number) => void): Promise<PreparedLayer> {
+    const layer = await this.layers.prepare(tarStream, parent, { expectedDiffId, ...(compressedDigest ? { compressedDigest } : {}), parentMayFollow: true, recordTar: true, ...(onFileBytes ? { onFileBytes } : {}) });
     return {
       diffId: layer.diffId,
       chainId: layer.chainId,

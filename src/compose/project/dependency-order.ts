@@ -3,6 +3,7 @@
 // dependents), independent services in parallel up to a bound.
 import type { Project, Service } from '../model';
 import { ComposeProjectError } from './naming';
+import { semaphore } from '../../util/semaphore';
 
 export const DEFAULT_PARALLELISM = 8;
 
@@ -59,28 +60,13 @@ export function dependencyGraph(project: Project, selected: string[]): Dependenc
   return graph;
 }
 
-/** A counting semaphore: at most `limit` holders at once. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(limit: number) { this.free = Math.max(1, limit); }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
-    try { return await fn(); } finally {
-      const next = this.waiting.shift();
-      if (next) next(); else this.free++;
-    }
-  }
-}
-
 /**
  * Runs `step` for each item, at most `parallelism` at once, starting them in the given order (so a fake daemon
  * sees the calls in that order); every step runs to its end, then the first failure is thrown.
  */
 export async function inParallel<T>(items: T[], step: (item: T) => Promise<void>, parallelism?: number): Promise<void> {
-  const slots = new Slots(parallelism ?? DEFAULT_PARALLELISM);
-  const results = await Promise.allSettled(items.map((item) => slots.run(() => step(item))));
+  const slot = semaphore(parallelism ?? DEFAULT_PARALLELISM);
+  const results = await Promise.allSettled(items.map((item) => slot(() => step(item))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -103,12 +89,12 @@ export async function inDependencyOrder(
       else before.get(name)!.push(d);
     }
   }
-  const slots = new Slots(options.parallelism ?? DEFAULT_PARALLELISM);
+  const slot = semaphore(options.parallelism ?? DEFAULT_PARALLELISM);
   const runs = new Map<string, Promise<void>>();
   const run = (name: string): Promise<void> => {
     let p = runs.get(name);
     if (!p) {
-      p = Promise.all(before.get(name)!.map(run)).then(() => slots.run(() => step(name)));
+      p = Promise.all(before.get(name)!.map(run)).then(() => slot(() => step(name)));
       runs.set(name, p);
     }
     return p;
