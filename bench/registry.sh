@@ -66,7 +66,10 @@ say "starting berthd (data $BASE/berth, exec root $BRUN) and loading the image"
 BERTH_TRACE=1 setsid bin/berthd --data-root "$BASE/berth" --exec-root "$BRUN" --bridge "$BRIDGE" >>"$BASE/berthd.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 bench/await-daemon.sh berthd "$BERTHD_PID" "$BSOCK" "$BASE/berthd.log" 100 || exit 1
+# The load is timed once (a fresh store): the same bytes as the pull, from a docker-archive on the local disk.
+load_t0=$(now_ms)
 bdocker load -i "$BASE/big.tar" >/dev/null || { say "docker load failed"; exit 1; }
+load_ms=$(( $(now_ms) - load_t0 ))
 
 # ---------- rounds: every contender in each, the order rotating ----------
 push_berth=() push_skopeo=() floor=() pull_berth=() pull_skopeo=()
@@ -99,8 +102,8 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 m() { printf '%s\n' "$@" | median int; }
-printf '{"bytes": %s, "layers": %s, "rounds": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s}\n' \
-  "$BYTES" "$LAYERS" "$ROUNDS" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" >"$RES/registry.json"
+printf '{"bytes": %s, "layers": %s, "rounds": %s, "load_berth": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s}\n' \
+  "$BYTES" "$LAYERS" "$ROUNDS" "$load_ms" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" >"$RES/registry.json"
 node - "$RES/registry.json" <<'JS'
 const r = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const s = (ms) => (ms == null ? "n/a" : (ms / 1000).toFixed(1));
@@ -114,5 +117,6 @@ console.log(`| push, skopeo (docker-archive -> registry) | ${s(r.push_skopeo)} |
 console.log(`| pull, Berth (docker pull via berthd, unpacked) | ${s(r.pull_berth)} | ${mibs(r.pull_berth)} | 1 |`);
 console.log(`| pull, skopeo (registry -> dir:, not unpacked) | ${s(r.pull_skopeo)} | ${mibs(r.pull_skopeo)} | ${x(r.pull_berth, r.pull_skopeo)} |`);
 console.log(`| plain copy of the same bytes with fsync (the floor) | ${s(r.floor)} | ${mibs(r.floor)} | push ${x(r.push_berth, r.floor)}, pull ${x(r.pull_berth, r.floor)} |`);
+console.log(`| docker load of the same image from a docker-archive (once, first) | ${s(r.load_berth)} | ${mibs(r.load_berth)} | ${x(r.load_berth, r.floor)} of the floor |`);
 JS
 node bench/trace-table.js "$BASE/berthd.log" pull | tee "$RES/trace-pull.txt"
