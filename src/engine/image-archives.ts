@@ -152,8 +152,12 @@ export class ImageArchives {
           throw new InvalidParameterError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${img.layers.length}`);
         }
         // The staged layer files a later image of the archive does not need go before the sync: deleted while
-        // still in the page cache, they are never written to the disk.
-        const laterFiles = new Set(images.slice(images.indexOf(img) + 1).flatMap((later) => later.layers.map((l) => l.file)));
+        // still in the page cache, they are never written to the disk. Compared by real path: a legacy archive
+        // links one image's layer.tar to another's.
+        const laterFiles = new Set<string>();
+        for (const later of images.slice(images.indexOf(img) + 1)) {
+          for (const l of later.layers) laterFiles.add(await archivePath(staging, l.file).catch(() => ''));
+        }
         await this.loadLayers(img, staging, lease, laterFiles);
         const { previous } = await this.images.addImage(config, lease, { configBytes: img.configBytes, refs: img.names });
         for (const [i, ref] of img.names.entries()) {
@@ -205,7 +209,7 @@ export class ImageArchives {
         }
       },
       beforeSync: async () => {
-        for (const s of sources) if (!keep.has(img.layers[s.index]!.file)) await fsp.rm(s.file, { force: true });
+        for (const s of sources) if (!keep.has(s.file)) await fsp.rm(s.file, { force: true });
       },
       committed: () => failpoint('load-layer'),
     });

@@ -356,6 +356,28 @@ test('hostile or corrupt archives are refused and nothing is written outside the
   assert.deepEqual(fs.readdirSync(path.join(root, 'image/layers')), []);
 }));
 
+test('an archive whose images share a layer file on different parents loads both (a file a later image needs is kept)', () => withService(async (svc) => {
+  const l1 = await makeTar([{ name: 'one', data: '1' }]);
+  const l2 = await makeTar([{ name: 'two', data: '2' }]);
+  const d = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+  const cfg = (diffIds: string[]) => JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } });
+  const archive = await makeTar([
+    { name: 'a.json', data: cfg([d(l1), d(l2)]) },
+    { name: 'b.json', data: cfg([d(l2)]) },
+    { name: 'l1/layer.tar', data: l1 },
+    { name: 'l2/layer.tar', data: l2 },
+    // A legacy archive's link from one image's layer.tar to another's.
+    { name: 'l2b/layer.tar', type: 'symlink', linkname: '../l2/layer.tar' },
+    { name: 'manifest.json', data: JSON.stringify([
+      { Config: 'a.json', RepoTags: ['a:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] },
+      { Config: 'b.json', RepoTags: ['b:1'], Layers: ['l2b/layer.tar'] },
+    ]) },
+  ]);
+  const ids = await svc.load(Readable.from([archive]), () => {});
+  assert.equal(ids.length, 2);
+  assert.deepEqual((await svc.list({})).map((i) => i.RepoTags).flat().sort(), ['a:1', 'b:1']);
+}));
+
 test('init() after a crash at any point leaves a consistent store', () => withService(async (svc, { root }) => {
   const id = await importBase(svc);
   const img = path.join(root, 'image');
