@@ -70,6 +70,7 @@ import { ImageRemoval } from './engine/image-removal';
 import { ImageArchives } from './engine/image-archives';
 import { ImageCommit } from './engine/image-commit';
 import { OciRuntime } from './runtime/oci-runtime';
+import { RuntimeBinaryViews } from './runtime/runtime-binary-view';
 import { connectStdin } from './runtime/stdin';
 import { startExecProcess } from './runtime/exec-process';
 import { startDirectExec } from './runtime/exec-direct';
@@ -203,7 +204,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const cgroups = await createCgroupDriver();
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
-  const runtimeBinaries = { runtimes, conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime'), criu: cfg.criu };
+  // Each runtime runs from a read-only view of its binary, which spares it a copy and re-exec of itself per call.
+  const runtimeViews = new RuntimeBinaryViews(path.join(cfg.runRoot, 'runtime-bin'), mounter);
+  const runtimeBinaries = { runtimes: await runtimeViews.prepare(runtimes, log), conmon: cfg.conmon, stateRoot: path.join(cfg.runRoot, 'runtime'), criu: cfg.criu };
   const runtime = new OciRuntime(runtimeBinaries);
   const specialFiles = new HostSpecialFiles();
   const volumes = new VolumeService({ root: cfg.dataRoot, mounter, events, special: specialFiles, log });
@@ -447,6 +450,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       containers.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      await runtimeViews.release();
     },
   };
 }
