@@ -183,7 +183,7 @@ trace_from=$(wc -l <"$BASE/berthd.log")
   [ -n "$podman_ok" ] && contender podman '{}' "${PODMAN[@]}" run --rm --network none "${PODMAN_RUN[@]}" busybox true
   if [ -n "$floor_ok" ]; then
     contender floor '{}' "$ROOT/bench/floor-run.sh" "$FLOOR"
-    contender crun-only '{}' crun --root="$FLOOR/state-plain" run --bundle "$FLOOR/bundle-plain" bench-floor
+    contender crun-only '{}' "$FLOOR/bin/crun" --root="$FLOOR/state-plain" run --bundle "$FLOOR/bundle-plain" bench-floor
   fi
 } | jq -s --argjson runs "$RUNS" --argjson warmup "$WARMUP" '{runs: $runs, warmup: $warmup, contenders: .}' >"$BASE/timing-spec.json"
 node bench/timeit.js "$BASE/timing-spec.json" >"$RES/timing.json"
