@@ -1,7 +1,6 @@
 // Mounts: mount(8)/umount(8) spawned for mount(2), /proc/self/mountinfo parsed, overlayfs for container rootfs.
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidParameterError, NotFoundError, SystemError } from '../errdefs';
 
@@ -90,14 +89,19 @@ export function isMountPointIn(table: MountInfo[], target: string): boolean {
 /** How mountOverlay will call mount(8): the option string and the directory to run it from. */
 export interface OverlayMountPlan {
   options: string;
-  /** Set when paths were shortened to fit MOUNT_DATA_MAX; mount(8) must run with this cwd. */
-  cwd?: string;
-  /**
-   * Set when even relative paths are too long: the mounter makes a temporary directory holding a symlink
-   * named `String(i)` to `links[i]` for each lower layer and runs mount(8) from it. overlayfs resolves the
-   * links at mount time, so the directory can go as soon as the mount is done.
-   */
-  links?: string[];
+  /** mount(8) runs from here: the options' relative paths are relative to it. */
+  cwd: string;
+}
+
+/** Whether overlayfs can take these lower layers, upper and work directories; a clear error naming the problem if not. */
+export function checkOverlayLayers(lowerDirs: string[], upperDir: string, workDir: string): void {
+  if (lowerDirs.length === 0) throw new InvalidParameterError('overlay needs at least one lower directory');
+  if (lowerDirs.length > OVERLAY_MAX_LOWER) {
+    throw new InvalidParameterError(`overlay supports at most ${OVERLAY_MAX_LOWER} lower layers, got ${lowerDirs.length}`);
+  }
+  lowerDirs.forEach((d) => checkOverlayDir(d, 'lowerdir'));
+  checkOverlayDir(upperDir, 'upperdir');
+  checkOverlayDir(workDir, 'workdir');
 }
 
 function checkOverlayDir(dir: string, what: string): void {
@@ -126,32 +130,30 @@ function commonParent(dirs: string[]): string {
 const fits = (options: string): boolean => Buffer.byteLength(options) <= MOUNT_DATA_MAX;
 
 /**
- * Chooses the overlay options. Long layer chains exceed the one page the kernel copies, so like containerd
- * (compactLowerdirOption) the paths are made relative to their common parent and mount(8) runs from there;
- * if that is still too long, like dockerd's overlay2 "l/" directory, through short symlinks.
+ * Chooses the overlay options for lower layers reached through numbered links in `linkDir` (link `i` to
+ * `lowerDirs[i]`, top-most first; the mounter makes them and removes them once mounted: overlayfs resolves them
+ * at mount time).
+ *
+ * Short on purpose: the kernel keeps the option strings as given and formats them, escaped character by
+ * character, into every read of the mount table, for every overlay in it. crun reads all of /proc/mounts at each
+ * create and exec, so with 1,000 containers running, absolute paths (~340 bytes a mount) cost every new container
+ * milliseconds (decision 21, 2026-12-07). So mount(8) runs from the directory holding upper, work and the links,
+ * with `lowerdir=.lower-XXXXXX/0,upperdir=upper,workdir=work`. When that is over one page (hundreds of layers),
+ * it runs from `linkDir` with bare link numbers and absolute upper and work, as dockerd's overlay2 uses short links.
  */
-export function planOverlayMount(lowerDirs: string[], upperDir: string, workDir: string): OverlayMountPlan {
-  if (lowerDirs.length === 0) throw new InvalidParameterError('overlay needs at least one lower directory');
-  if (lowerDirs.length > OVERLAY_MAX_LOWER) {
-    throw new InvalidParameterError(`overlay supports at most ${OVERLAY_MAX_LOWER} lower layers, got ${lowerDirs.length}`);
-  }
-  lowerDirs.forEach((d) => checkOverlayDir(d, 'lowerdir'));
-  checkOverlayDir(upperDir, 'upperdir');
-  checkOverlayDir(workDir, 'workdir');
-  const lower = lowerDirs.map((d) => path.resolve(d));
+export function planOverlayMount(lowerDirs: string[], upperDir: string, workDir: string, linkDir: string): OverlayMountPlan {
+  checkOverlayLayers(lowerDirs, upperDir, workDir);
   const upper = path.resolve(upperDir);
   const work = path.resolve(workDir);
-  const absolute = overlayOptions(lower, upper, work);
-  if (fits(absolute)) return { options: absolute };
-
-  const cwd = commonParent([...lower, upper, work]);
+  const links = path.resolve(linkDir);
+  const cwd = commonParent([upper, work, links]);
   if (cwd !== '/') {
     const rel = (p: string): string => path.relative(cwd, p);
-    const relative = overlayOptions(lower.map(rel), rel(upper), rel(work));
-    if (fits(relative)) return { options: relative, cwd };
+    const short = overlayOptions(lowerDirs.map((_d, i) => `${rel(links)}/${i}`), rel(upper), rel(work));
+    if (fits(short)) return { options: short, cwd };
   }
-  const linked = overlayOptions(lower.map((_d, i) => String(i)), upper, work);
-  if (fits(linked)) return { options: linked, links: lower };
+  const linked = overlayOptions(lowerDirs.map((_d, i) => String(i)), upper, work);
+  if (fits(linked)) return { options: linked, cwd: links };
   throw new InvalidParameterError(
     `overlay mount options are ${Buffer.byteLength(linked)} bytes even with short links, over the ` +
       `${MOUNT_DATA_MAX}-byte limit of mount(2); upperdir and workdir paths are too long`,
@@ -219,12 +221,13 @@ export class LinuxMounter implements Mounter {
   }
 
   async mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void> {
-    const plan = planOverlayMount(lowerDirs, upperDir, workDir);
-    if (!plan.links) return this.runMount('overlay', 'overlay', path.resolve(target), plan.options, plan.cwd);
-    const linkDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-ovl-'));
+    checkOverlayLayers(lowerDirs, upperDir, workDir);
+    // Beside the upper directory (the container's own), so the mount data names everything by short relative paths.
+    const linkDir = await fsp.mkdtemp(path.join(path.dirname(path.resolve(upperDir)), '.lower-'));
     try {
-      await Promise.all(plan.links.map((dir, i) => fsp.symlink(dir, path.join(linkDir, String(i)))));
-      await this.runMount('overlay', 'overlay', path.resolve(target), plan.options, linkDir);
+      await Promise.all(lowerDirs.map((dir, i) => fsp.symlink(path.resolve(dir), path.join(linkDir, String(i)))));
+      const plan = planOverlayMount(lowerDirs, upperDir, workDir, linkDir);
+      await this.runMount('overlay', 'overlay', path.resolve(target), plan.options, plan.cwd);
     } finally {
       await fsp.rm(linkDir, { recursive: true, force: true });
     }

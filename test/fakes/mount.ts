@@ -50,9 +50,9 @@ export class FakeMounter implements Mounter {
   }
 
   async mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void> {
-    const plan = planOverlayMount(lowerDirs, upperDir, workDir);
-    const from = plan.cwd ? ` (cwd ${plan.cwd})` : plan.links ? ' (cwd: links)' : '';
-    this.calls.push(`mount -t overlay -o ${plan.options} overlay ${target}${from}`);
+    // The real mounter's link directory has a random suffix; the fake's is fixed, so tests can name it.
+    const plan = planOverlayMount(lowerDirs, upperDir, workDir, path.join(path.dirname(upperDir), '.lower-fake'));
+    this.calls.push(`mount -t overlay -o ${plan.options} overlay ${target} (cwd ${plan.cwd})`);
     this.add('overlay', 'overlay', target, plan.options.split(','));
   }
 

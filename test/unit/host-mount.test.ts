@@ -43,44 +43,47 @@ test('isMountPointIn matches resolved mount points only', () => {
   assert.equal(isMountPointIn(m, '/sys/fs'), false);
 });
 
-test('planOverlayMount: absolute paths when they fit, lowerdir top-first, index=off', () => {
-  const p = planOverlayMount(['/l/top', '/l/bottom'], '/c/upper', '/c/work');
-  assert.equal(p.options, 'lowerdir=/l/top:/l/bottom,upperdir=/c/upper,workdir=/c/work,index=off');
-  assert.equal(p.cwd, undefined);
-  assert.equal(p.links, undefined);
+test('planOverlayMount: short paths relative to the container directory, lowerdir top-first, index=off', () => {
+  const p = planOverlayMount(['/l/top', '/l/bottom'], '/c/upper', '/c/work', '/c/.lower-ab12cd');
+  assert.equal(p.options, 'lowerdir=.lower-ab12cd/0:.lower-ab12cd/1,upperdir=upper,workdir=work,index=off');
+  assert.equal(p.cwd, '/c');
 });
 
 const hex = (i: number): string => i.toString(16).padStart(64, '0');
 
-test('planOverlayMount: long chains become relative to the common parent', () => {
-  const root = '/var/lib/berth/storage/overlay';
-  const lower = Array.from({ length: 50 }, (_v, i) => `${root}/${hex(i)}/diff`);
-  const p = planOverlayMount(lower, `${root}/ctr/diff`, `${root}/ctr/work`);
+test('planOverlayMount: the mount data no longer grows with the paths of the layers or the data root', () => {
+  const root = '/var/lib/berth/containers/' + hex(7);
+  const lower = [`/var/lib/berth/image/layers/${hex(1)}/diff`];
+  const p = planOverlayMount(lower, `${root}/upper`, `${root}/work`, `${root}/.lower-x1y2z3`);
   assert.equal(p.cwd, root);
-  assert.ok(Buffer.byteLength(p.options) <= MOUNT_DATA_MAX);
-  assert.ok(p.options.startsWith(`lowerdir=${hex(0)}/diff:${hex(1)}/diff:`));
-  assert.ok(p.options.endsWith(',upperdir=ctr/diff,workdir=ctr/work,index=off'));
+  assert.equal(p.options, 'lowerdir=.lower-x1y2z3/0,upperdir=upper,workdir=work,index=off');
 });
 
-test('planOverlayMount: chains too long even relative go through numbered links', () => {
-  const root = '/var/lib/berth/storage/overlay';
-  const lower = Array.from({ length: 120 }, (_v, i) => `${root}/${hex(i)}/diff`);
-  const p = planOverlayMount(lower, `${root}/ctr/diff`, `${root}/ctr/work`);
-  assert.equal(p.cwd, undefined);
-  assert.deepEqual(p.links, lower);
+test('planOverlayMount: hundreds of layers go through bare link numbers from the link directory', () => {
+  const root = '/var/lib/berth/containers/' + hex(7);
+  const lower = Array.from({ length: 400 }, (_v, i) => `/var/lib/berth/image/layers/${hex(i)}/diff`);
+  const p = planOverlayMount(lower, `${root}/upper`, `${root}/work`, `${root}/.lower-x1y2z3`);
+  assert.equal(p.cwd, `${root}/.lower-x1y2z3`);
+  assert.ok(Buffer.byteLength(p.options) <= MOUNT_DATA_MAX);
   assert.ok(p.options.startsWith('lowerdir=0:1:2:'));
-  assert.ok(p.options.includes(`,upperdir=${root}/ctr/diff,`));
+  assert.ok(p.options.endsWith(`,upperdir=${root}/upper,workdir=${root}/work,index=off`));
+});
+
+test('planOverlayMount: upper and work with no common parent stay absolute', () => {
+  const p = planOverlayMount(['/l/0'], '/u', '/w', '/tmp/.lower-q');
+  assert.equal(p.cwd, '/tmp/.lower-q');
+  assert.equal(p.options, 'lowerdir=0,upperdir=/u,workdir=/w,index=off');
 });
 
 test('planOverlayMount: clear errors for bad input', () => {
-  assert.throws(() => planOverlayMount([], '/u', '/w'), InvalidParameterError);
-  assert.throws(() => planOverlayMount(['rel/dir'], '/u', '/w'), /absolute/);
-  assert.throws(() => planOverlayMount(['/a:b'], '/u', '/w'), InvalidParameterError);
-  assert.throws(() => planOverlayMount(['/a,b'], '/u', '/w'), InvalidParameterError);
+  assert.throws(() => planOverlayMount([], '/u', '/w', '/k'), InvalidParameterError);
+  assert.throws(() => planOverlayMount(['rel/dir'], '/u', '/w', '/k'), /absolute/);
+  assert.throws(() => planOverlayMount(['/a:b'], '/u', '/w', '/k'), InvalidParameterError);
+  assert.throws(() => planOverlayMount(['/a,b'], '/u', '/w', '/k'), InvalidParameterError);
   const many = Array.from({ length: OVERLAY_MAX_LOWER + 1 }, (_v, i) => `/l/${i}`);
-  assert.throws(() => planOverlayMount(many, '/u', '/w'), /at most 500 lower layers/);
+  assert.throws(() => planOverlayMount(many, '/u', '/w', '/k'), /at most 500 lower layers/);
   const longUpper = '/' + 'u'.repeat(4100);
-  assert.throws(() => planOverlayMount(['/l/1'], longUpper, '/w'), /4095-byte limit/);
+  assert.throws(() => planOverlayMount(['/l/1'], longUpper, '/w', '/k'), /4095-byte limit/);
 });
 
 test('FakeMounter keeps a mount table and records calls', async () => {
@@ -97,7 +100,7 @@ test('FakeMounter keeps a mount table and records calls', async () => {
   await assert.rejects(fake.umount('/c/merged'), NotFoundError);
   assert.deepEqual(fake.calls, [
     'mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb',
-    'mount -t overlay -o lowerdir=/l/1:/l/0,upperdir=/c/u,workdir=/c/w,index=off overlay /c/merged',
+    'mount -t overlay -o lowerdir=.lower-fake/0:.lower-fake/1,upperdir=u,workdir=w,index=off overlay /c/merged (cwd /c)',
     'umount -l /c/merged',
     'umount /c/merged',
   ]);
