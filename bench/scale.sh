@@ -2,8 +2,9 @@
 # make bench SCALE=1, the scale section: N idle containers (`run -d busybox sleep 1d`, 4 clients at once) on the
 # default bridge of a berthd of its own; their start time, berthd's and the conmons' RSS, berthd's open files and the
 # bridge's ports, `docker ps`, `run --rm --network none busybox true` at that size against none present,
-# `stats --no-stream` (the first, whose CPU base is cold, and the next ones), a Prometheus scrape of /metrics (its
-# time and berthd's CPU, each scrape sampling every container afresh: metrics-addr 127.0.0.1:0), a berthd restart with them running (all
+# berthd's phase medians of those runs at each size (BERTH_TRACE=1; RESULTS_DIR/scale-trace-empty.txt and
+# scale-trace-full.txt: where the extra time goes), `stats --no-stream` (the first, whose CPU base is cold, and the next
+# ones), a Prometheus scrape of /metrics (its time and berthd's CPU, each scrape sampling every container afresh: metrics-addr 127.0.0.1:0), a berthd restart with them running (all
 # still running after), and their removal. Writes RESULTS_DIR/scale-berth.json and prints its table.
 # Usage: bench/scale.sh [RESULTS_DIR]     Knobs: BENCH_SCALE_N (1000), BENCH_SCALE_RUNS (5).
 # dockerd beside (PEERS=1) is not run: n/a in the table.
@@ -43,7 +44,7 @@ median_ms() { # command...
   for i in $(seq 1 "$RUNS"); do s=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - s )); done | median int
 }
 start_berthd() {
-  BERTHD_PID=$(bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE" --metrics-addr 127.0.0.1:0) || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
+  BERTHD_PID=$(BERTH_TRACE=1 bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE" --metrics-addr 127.0.0.1:0) || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
 }
 running() { bdocker ps -q | wc -l; }
 berthd_rss() { node bench/rss.js --pid "$BERTHD_PID" | jq .kib; }
@@ -52,7 +53,9 @@ start_berthd || exit 1
 node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" && bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null || { say "busybox import failed"; exit 1; }
 bdocker run --rm --network none busybox true >/dev/null || { say "a first run failed"; exit 1; }
 say "run --rm --network none with none present: $RUNS runs"
+since=$(wc -l <"$BASE/berthd.log")
 run_empty=$(median_ms bdocker run --rm --network none busybox true)
+node bench/trace-table.js "$BASE/berthd.log" container "$since" >"$RES/scale-trace-empty.txt"
 # The kernel's share: every container start makes a mount namespace, a copy of the host's mount table, which holds
 # one overlay mount per running container (dockerd's and podman's too).
 mounts_empty=$(wc -l </proc/self/mountinfo)
@@ -74,7 +77,9 @@ neigh=$(ip neigh show dev "$BRIDGE" 2>/dev/null | wc -l)
 
 say "ps, run --rm --network none and stats --no-stream at $started containers"
 ps_ms=$(median_ms bdocker ps)
+since=$(wc -l <"$BASE/berthd.log")
 run_full=$(median_ms bdocker run --rm --network none busybox true)
+node bench/trace-table.js "$BASE/berthd.log" container "$since" >"$RES/scale-trace-full.txt"
 mounts_full=$(wc -l </proc/self/mountinfo)
 mntns_full=$(median_ms unshare -m true)
 sleep 6   # past the last samples' age: the first stats below has a cold CPU base
@@ -155,4 +160,6 @@ console.log(`| one Prometheus scrape of /metrics (${r.scrape_series} containers'
 console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
 console.log(`| removal (one \`rm -f\` of them all) | ${s(r.remove_ms)} s, ${r.left} left | |`);
 JS
+echo; echo "berthd's phases of \`run --rm --network none\` with none present, then at $started:"
+paste "$RES/scale-trace-empty.txt" "$RES/scale-trace-full.txt" | sed 's/\t/  |  /'
 [ "$started" -eq "$N" ] && [ "$after_restart" -eq "$started" ] && [ "$left" -eq 0 ]
