@@ -150,9 +150,13 @@ test('docker CLI v28 drives the container lifecycle on berthd', { timeout: 300_0
     const rootMount = fs.readFileSync(`/proc/${info.State.Pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
     assert.ok(rootMount);
     assert.match(rootMount, / - overlay overlay /);
-    assert.ok(rootMount.includes(`upperdir=${upper}`), rootMount);
-    assert.ok(rootMount.includes(`lowerdir=${info.GraphDriver.Data.LowerDir}`), rootMount);
+    // The options are short paths relative to the container's directory (decision 21, 2026-12-07): one upper,
+    // one work, as many lower layers as the image has.
+    assert.ok(rootMount.includes(',upperdir=upper,workdir=work'), rootMount);
+    const lowers = /lowerdir=([^,]*)/.exec(rootMount)?.[1]?.split(':') ?? [];
+    assert.equal(lowers.length, info.GraphDriver.Data.LowerDir.split(':').length, rootMount);
     assert.ok(fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${merged} overlay `), 'the merged dir is mounted on the host');
+    assert.equal(fs.statSync(`/proc/${info.State.Pid}/root`).dev, fs.statSync(merged).dev, 'the root is the overlay mounted at MergedDir');
     assert.equal(fs.readFileSync(info.HostnamePath, 'utf8'), `${info.Config.Hostname}\n`);
     ok(['rm', '-f', 'insp']);
     assert.ok(!fs.readFileSync('/proc/self/mounts', 'utf8').includes(merged), 'rm unmounts the root');
