@@ -1,6 +1,12 @@
-// Shared by the image tests: builds tar archives in memory with tar-stream. (No tests here.)
+// Shared by the image tests: builds tar archives in memory with tar-stream, and a LocalImages on a temporary root. (No tests here.)
 // JavaScript integration tests reach the compiled form: require('../../dist-test/test/unit/image-helpers').
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tar from 'tar-stream';
+import { LocalImages } from '../../src/image/local-images';
+import { FakeFilesystemSync } from '../fakes/filesystem-sync';
+import { FakeSpecialFiles } from '../fakes/special-files';
 
 /** One entry of a test tar: tar-stream's header fields (all optional but the name) and the entry's data. */
 export type TarEntry = Partial<tar.Header> & { name: string; data?: string | Buffer };
@@ -25,4 +31,20 @@ export async function makeTar(entries: Array<TarEntry>, defaults: Partial<tar.He
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/**
+ * A LocalImages on a fresh temporary root with fake special files and a recording sync, removed afterwards; `fn`
+ * gets it, its image directory and the sync.
+ */
+export async function withLocalImages(prefix: string, fn: (images: LocalImages, imageRoot: string, sync: FakeFilesystemSync) => Promise<void>): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    const sync = new FakeFilesystemSync();
+    const images = new LocalImages({ root, special: new FakeSpecialFiles(), sync });
+    await images.init();
+    await fn(images, path.join(root, 'image'), sync);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }

@@ -3,27 +3,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { makeTar } from './image-helpers';
-import { LocalImages } from '../../src/image/local-images';
+import { makeTar, withLocalImages } from './image-helpers';
 import { storeLayerBatch } from '../../src/image/layer-batch';
 import { sha256Digest } from '../../src/image/content-store';
-import { FakeSpecialFiles } from '../fakes/special-files';
-import { FakeFilesystemSync } from '../fakes/filesystem-sync';
 
-async function withStore(fn: (images: LocalImages, root: string, sync: FakeFilesystemSync) => Promise<void>): Promise<void> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-layer-batch-'));
-  try {
-    const sync = new FakeFilesystemSync();
-    const images = new LocalImages({ root, special: new FakeSpecialFiles(), sync });
-    await images.init();
-    await fn(images, path.join(root, 'image'), sync);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-}
+const withStore = (fn: Parameters<typeof withLocalImages>[1]): Promise<void> => withLocalImages('berth-layer-batch-', fn);
 
 async function stack(): Promise<{ tars: Buffer[]; sources: { parent: string | null; diffId: string; compressedDigest: string; tar: Buffer }[] }> {
   const tars = [

@@ -3,27 +3,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { makeTar } from './image-helpers';
-import { LocalImages } from '../../src/image/local-images';
+import { makeTar, withLocalImages } from './image-helpers';
 import { chainIdNext } from '../../src/image/layer-store';
 import { sha256Digest } from '../../src/image/content-store';
-import { FakeSpecialFiles } from '../fakes/special-files';
-import { FakeFilesystemSync } from '../fakes/filesystem-sync';
 
-async function withStore(fn: (images: LocalImages, root: string, sync: FakeFilesystemSync) => Promise<void>): Promise<void> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-pull-layers-'));
-  try {
-    const sync = new FakeFilesystemSync();
-    const images = new LocalImages({ root, special: new FakeSpecialFiles(), sync });
-    await images.init();
-    await fn(images, path.join(root, 'image'), sync);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-}
+const withStore = (fn: Parameters<typeof withLocalImages>[1]): Promise<void> => withLocalImages('berth-pull-layers-', fn);
 
 /** What a failed or aborted prepare must not leave: ingest files (but the partial area), temporary layers. */
 function leftovers(imageRoot: string): string[] {
