@@ -80,24 +80,27 @@ timed() { # array-name command...
   t1=$(now_ms)
   eval "$name+=($((t1 - t0)))"
 }
-do_floor() { cat "$IMG"/layer*.tar | dd of="$BASE/floor.copy" bs=4M conv=fsync status=none && rm -f "$BASE/floor.copy"; }
-do_pull_berth() { bdocker rmi -f "$R/bench/big:1" >/dev/null && bdocker pull "$R/bench/big:1"; }
-do_pull_skopeo() { rm -rf "$BASE/skopeo-out" && skopeo copy --quiet --src-tls-verify=false "docker://$R/skopeo/big:1" "dir:$BASE/skopeo-out"; }
+do_floor() { cat "$IMG"/layer*.tar | dd of="$BASE/floor.copy" bs=4M conv=fsync status=none; }
+# The image and skopeo's directory are removed before each timed pull, outside the time, with a sync so the removal's
+# disk work does not land in the next contender's time either.
+clear_pulls() { bdocker rmi -f "$R/bench/big:1" >/dev/null 2>&1; rm -rf "$BASE/skopeo-out" "$BASE/floor.copy"; sync; }
+do_pull_berth() { bdocker pull "$R/bench/big:1"; }
+do_pull_skopeo() { skopeo copy --quiet --src-tls-verify=false "docker://$R/skopeo/big:1" "dir:$BASE/skopeo-out"; }
 for r in $(seq 1 "$ROUNDS"); do
   say "round $r of $ROUNDS"
   start_registry || exit 1
   if [ $((r % 2)) = 1 ]; then
     timed push_berth bdocker push "$R/bench/big:1"
     timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
-    timed floor do_floor
-    timed pull_berth do_pull_berth
-    timed pull_skopeo do_pull_skopeo
+    clear_pulls; timed floor do_floor
+    clear_pulls; timed pull_berth do_pull_berth
+    clear_pulls; timed pull_skopeo do_pull_skopeo
   else
     timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
     timed push_berth bdocker push "$R/bench/big:1"
-    timed floor do_floor
-    timed pull_skopeo do_pull_skopeo
-    timed pull_berth do_pull_berth
+    clear_pulls; timed floor do_floor
+    clear_pulls; timed pull_skopeo do_pull_skopeo
+    clear_pulls; timed pull_berth do_pull_berth
   fi
 done
 
