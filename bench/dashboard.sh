@@ -89,7 +89,8 @@ mem_json=$(node bench/dashboard-page.js memory "$URL" "$BASE/profile-mem" "$MINU
 # ---------- report ----------
 pct() { # group files... : the median of the group's CPU % over the files
   local g=$1; shift
-  jq -s --arg g "$g" 'map(.groups[$g].pct) | sort | if length == 0 then null else (if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end) end' "$@"
+  # Rounded to 0.01 (the median of two is a sum that prints as 3.9000000000000004 otherwise).
+  jq -s --arg g "$g" 'map(.groups[$g].pct) | sort | if length == 0 then null else (if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end) * 100 | round / 100 end' "$@"
 }
 jq -n --argjson list "$list_json" --argjson mem "$mem_json" --argjson live "$LIVE" --argjson secs "$SECS" --argjson rounds "$ROUNDS" \
   --argjson base "$(pct berthd "$BASE/cpu-baseline.json")" \
