@@ -81,9 +81,17 @@ timed() { # array-name command...
   eval "$name+=($((t1 - t0)))"
 }
 do_floor() { cat "$IMG"/layer*.tar | dd of="$BASE/floor.copy" bs=4M conv=fsync status=none; }
-# The image and skopeo's directory are removed before each timed pull, outside the time, with a sync so the removal's
-# disk work does not land in the next contender's time either.
-clear_pulls() { bdocker rmi -f "$R/bench/big:1" >/dev/null 2>&1; rm -rf "$BASE/skopeo-out" "$BASE/floor.copy"; sync; }
+# What a timed step replaces (Berth's image, skopeo's directory, the floor's copy) is removed just before it, outside
+# the time, with a sync so the removal's disk work does not land in anyone's time. Berth's image is pulled back in
+# every round, so the next round's push has it.
+before() { # berth|skopeo|floor
+  case $1 in
+    berth) bdocker rmi -f "$R/bench/big:1" >/dev/null 2>&1 ;;
+    skopeo) rm -rf "$BASE/skopeo-out" ;;
+    floor) rm -f "$BASE/floor.copy" ;;
+  esac
+  sync
+}
 do_pull_berth() { bdocker pull "$R/bench/big:1"; }
 do_pull_skopeo() { skopeo copy --quiet --src-tls-verify=false "docker://$R/skopeo/big:1" "dir:$BASE/skopeo-out"; }
 for r in $(seq 1 "$ROUNDS"); do
@@ -92,15 +100,15 @@ for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then
     timed push_berth bdocker push "$R/bench/big:1"
     timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
-    clear_pulls; timed floor do_floor
-    clear_pulls; timed pull_berth do_pull_berth
-    clear_pulls; timed pull_skopeo do_pull_skopeo
+    before floor; timed floor do_floor
+    before berth; timed pull_berth do_pull_berth
+    before skopeo; timed pull_skopeo do_pull_skopeo
   else
     timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
     timed push_berth bdocker push "$R/bench/big:1"
-    clear_pulls; timed floor do_floor
-    clear_pulls; timed pull_skopeo do_pull_skopeo
-    clear_pulls; timed pull_berth do_pull_berth
+    before floor; timed floor do_floor
+    before skopeo; timed pull_skopeo do_pull_skopeo
+    before berth; timed pull_berth do_pull_berth
   fi
 done
 
