@@ -76,13 +76,31 @@ function sha256(data: Buffer | string): string {
 }
 
 /** A pass-through that feeds a hash (when there is one) and counts bytes. */
+/** What Tee gathers the socket's 64 KiB reads into before the file write: one thread-pool round trip per MiB, not 16. */
+const WRITE_BLOCK = 1 << 20;
+
 class Tee extends Transform {
   size = 0;
+  private gathered: Buffer[] = [];
+  private gatheredSize = 0;
   constructor(private readonly hash: Hash | null) { super(); }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.hash?.update(chunk);
     this.size += chunk.length;
-    cb(null, chunk);
+    this.gathered.push(chunk);
+    this.gatheredSize += chunk.length;
+    if (this.gatheredSize >= WRITE_BLOCK) this.pass();
+    cb();
+  }
+  override _flush(cb: TransformCallback): void {
+    this.pass();
+    cb();
+  }
+  private pass(): void {
+    if (!this.gatheredSize) return;
+    this.push(this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered, this.gatheredSize));
+    this.gathered = [];
+    this.gatheredSize = 0;
   }
 }
 
