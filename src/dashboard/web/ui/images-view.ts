@@ -1,13 +1,12 @@
 // Images: sizes, what shared layers save, the tree of images over their shared layers, and removal and prune with
 // what they free shown before they run. Refetched on image events.
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { EventMessage, HistoryItem, ImageSummary } from '../../../wire/docker';
+import type { HistoryItem, ImageSummary } from '../../../wire/docker';
 import { bytes, shortId } from '../model/format';
 import { freedByRemoving, layerSizesFromHistory, layerTree, pruneCandidates, sharingSavings, type ImageLayers, type LayerNode } from '../model/layers';
 import { call, getJson } from './api';
 import { confirmAction, showNotice } from './confirm';
-import { live, useEvents } from './live';
+import { live, useListing } from './live';
 
 interface Loaded {
   images: ImageSummary[];
@@ -43,26 +42,14 @@ function Tree({ nodes }: { nodes: LayerNode[] }) {
   </li>`)}</ul>`;
 }
 
+/** The images with each one's layers: what the view shows. */
+async function loadImages(): Promise<Loaded> {
+  const images = await getJson<ImageSummary[]>('/images/json?shared-size=1');
+  return { images, layers: await loadLayers(images) };
+}
+
 export function ImagesView() {
-  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const [data, setData] = useState<Loaded | undefined>();
-  const [error, setError] = useState('');
-  const load = useCallback(() => {
-    (async () => {
-      const images = await getJson<ImageSummary[]>('/images/json?shared-size=1');
-      setData({ images, layers: await loadLayers(images) });
-      setError('');
-    })().catch((err: unknown) => {
-      setError(err instanceof Error ? err.message : String(err));
-      // A failed load (berthd restarting, a request cut) is tried again rather than left on the error.
-      retry.current = setTimeout(load, 2000);
-    });
-  }, []);
-  useEffect(() => {
-    load();
-    return () => clearTimeout(retry.current);
-  }, [load]);
-  useEvents(useCallback((ev: EventMessage) => { if (ev.Type === 'image') load(); }, [load]));
+  const { data, error, reload } = useListing(loadImages, 'image');
   if (!data) return html`<section class="view">${error ? html`<p class="error">${error}</p>` : html`<p class="muted">Loading…</p>`}</section>`;
   const tree = layerTree(data.layers);
   const savings = sharingSavings(data.images, tree);
@@ -72,7 +59,7 @@ export function ImagesView() {
     const label = names(img).join(', ') || shortId(img.Id.replace(/^sha256:/, ''));
     if (!(await confirmAction(`Remove ${label}?`, [`Frees ${bytes(freedByRemoving(img))} (its layers no other image uses).`], 'remove'))) return;
     try { await call('DELETE', `/images/${encodeURIComponent(img.Id)}`); } catch (err) { showNotice(`remove ${label}: ${err instanceof Error ? err.message : String(err)}`); }
-    load();
+    reload();
   };
   const prune = async () => {
     const { ids, freed } = pruneCandidates(data.images, new Set(users.keys()));
@@ -82,7 +69,7 @@ export function ImagesView() {
       const r = (await call('POST', '/images/prune')) as { SpaceReclaimed?: number } | undefined;
       showNotice(`Pruned: ${bytes(r?.SpaceReclaimed ?? 0)} reclaimed.`);
     } catch (err) { showNotice(`prune: ${err instanceof Error ? err.message : String(err)}`); }
-    load();
+    reload();
   };
   return html`<section class="view images">
     <div class="toolbar">

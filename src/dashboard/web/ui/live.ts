@@ -6,7 +6,7 @@ import { SERVICE_NAME_LABEL } from '../model/grouping';
 import { StatsHistory, type StatsTick } from '../model/stats-history';
 import { EventLog, Throttle, changesContainerList } from '../model/events';
 import { getJson, keepStreaming } from './api';
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
 /** Ticks kept per container: five minutes at the stream's one tick a second. */
 const HISTORY_TICKS = 300;
@@ -109,4 +109,29 @@ export function useLive(): number {
 /** Calls `fn` for every event while the component is mounted. */
 export function useEvents(fn: (ev: EventMessage) => void): void {
   useEffect(() => live.onEvents(fn), [fn]);
+}
+
+/** After a failed load, the next try: berthd restarting or a request cut leaves no view on its error. */
+const RELOAD_AFTER_FAILURE_MS = 2000;
+
+/**
+ * Loads with `fetch` (a function that stays the same between renders) on mount, again on events of `type`, on
+ * reload(), and 2 s after a failure, until the component goes.
+ */
+export function useListing<T>(fetch: () => Promise<T>, type: EventMessage['Type']): { data: T | undefined; error: string; reload: () => void } {
+  const [data, setData] = useState<T | undefined>();
+  const [error, setError] = useState('');
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reload = useCallback(() => {
+    fetch().then((d) => { setData(d); setError(''); }, (err: unknown) => {
+      setError(err instanceof Error ? err.message : String(err));
+      retry.current = setTimeout(reload, RELOAD_AFTER_FAILURE_MS);
+    });
+  }, [fetch]);
+  useEffect(() => {
+    reload();
+    return () => clearTimeout(retry.current);
+  }, [reload]);
+  useEvents(useCallback((ev: EventMessage) => { if (ev.Type === type) reload(); }, [reload, type]));
+  return { data, error, reload };
 }

@@ -1,39 +1,18 @@
 // Volumes and networks, each with the containers that use them (from the page's one container listing).
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { EventMessage } from '../../../wire/docker';
 import { networkUsers, volumeUsers } from '../model/usage';
 import { getJson } from './api';
-import { live, useEvents, useLive } from './live';
-
-/** Fetches `path` on mount and again on events of `type`. */
-function useListing<T>(path: string, type: EventMessage['Type']): { data: T | undefined; error: string } {
-  const [data, setData] = useState<T | undefined>();
-  const [error, setError] = useState('');
-  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const load = useCallback(() => {
-    getJson<T>(path).then((d) => { setData(d); setError(''); }, (err: unknown) => {
-      setError(err instanceof Error ? err.message : String(err));
-      // A failed fetch (berthd restarting, a request cut) is tried again rather than left on the error.
-      retry.current = setTimeout(load, 2000);
-    });
-  }, [path]);
-  useEffect(() => {
-    load();
-    return () => clearTimeout(retry.current);
-  }, [load]);
-  useEvents(useCallback((ev: EventMessage) => { if (ev.Type === type) load(); }, [load, type]));
-  return { data, error };
-}
+import { live, useListing, useLive } from './live';
 
 const Users = ({ names }: { names: string[] | undefined }) =>
   names && names.length ? html`${names.map((n, i) => html`${i ? ', ' : ''}<a href=${`#/containers/${encodeURIComponent(n)}`}>${n}</a>`)}` : html`<span class="muted">none</span>`;
 
 interface Volume { Name: string; Driver: string; Mountpoint: string; CreatedAt?: string; Labels?: Record<string, string> | null }
+const fetchVolumes = () => getJson<{ Volumes: Volume[] | null }>('/volumes');
 
 export function VolumesView() {
   useLive();
-  const { data, error } = useListing<{ Volumes: Volume[] | null }>('/volumes', 'volume');
+  const { data, error } = useListing(fetchVolumes, 'volume');
   const users = volumeUsers(live.containers);
   return html`<section class="view">
     ${error && html`<p class="error">${error}</p>`}
@@ -43,10 +22,11 @@ export function VolumesView() {
 }
 
 interface Network { Id: string; Name: string; Driver: string; Scope: string; Internal?: boolean; IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } }
+const fetchNetworks = () => getJson<Network[]>('/networks');
 
 export function NetworksView() {
   useLive();
-  const { data, error } = useListing<Network[]>('/networks', 'network');
+  const { data, error } = useListing(fetchNetworks, 'network');
   const users = networkUsers(live.containers);
   return html`<section class="view">
     ${error && html`<p class="error">${error}</p>`}
