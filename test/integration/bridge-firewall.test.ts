@@ -58,8 +58,12 @@ function udp(ns: string, host: string, port: number): string {
  * a default capability, allows a container), and what a listener on the host's loopback got: the text, or "nothing".
  */
 async function sneakToHostLoopback(ns: string, srcIp: string, bridge: string): Promise<string> {
-  const listen = `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { console.log(String(m)); process.exit(0); });
-    s.bind(7777, '127.0.0.1', () => console.log('ready')); setTimeout(() => { console.log('nothing'); process.exit(0); }, 1500);`;
+  // The listener answers once a control datagram, sent from the host's own loopback after the sender has exited,
+  // arrives: what came before it is the verdict. No timeout decides 'nothing' (a loaded machine starting python3
+  // late made one say 'nothing' before the sneaked packet was even sent); the long one only ends a stuck run.
+  const listen = `const s = require('dgram').createSocket('udp4'); let got = 'nothing';
+    s.on('message', (m) => { if (String(m) === 'control') { console.log(got); process.exit(0); } got = String(m); });
+    s.bind(7777, '127.0.0.1', () => console.log('ready')); setTimeout(() => { console.log('no control datagram'); process.exit(0); }, 30000);`;
   const listener = spawn('ip', ['netns', 'exec', HOST, process.execPath, '-e', listen], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   listener.stdout.on('data', (b) => { out += b; });
@@ -75,6 +79,7 @@ def ip_header(csum): return struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp),
 h = ip_header(0); total = sum(struct.unpack('!10H', h)); total = (total & 0xffff) + (total >> 16); total = (total & 0xffff) + (total >> 16)
 s.send(bytes.fromhex('${mac.replace(/:/g, '')}') + s.getsockname()[4] + b'\\x08\\x00' + ip_header(~total & 0xffff) + udp)`;
   inNs(ns, 'python3', '-c', send);
+  inNs(HOST, 'python3', '-c', "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'control', ('127.0.0.1', 7777))");
   await ended;
   return out.replace('ready', '').trim();
 }
