@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { AdaptiveGzip } from '../../src/image/gzip';
+import { AdaptiveGzip, SAMPLE } from '../../src/image/gzip';
 
 async function gz(data: Buffer, chunk = 300_000): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -30,4 +30,16 @@ test('compressible, incompressible and mixed content round-trip through zlib and
   const r = await gz(random);
   assert.ok(r.length > random.length && r.length < random.length + 1024);
   assert.ok((await gz(mixed)).length < mixed.length * 0.5);
+});
+
+test('each 1 MiB block is judged by its first SAMPLE bytes only: random bytes there store the whole block', async () => {
+  const text = Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(30_000)).subarray(0, (1 << 20) - SAMPLE);
+  // Stored: the probe saw only random bytes, though most of the block is text a larger probe would have deflated.
+  const randomHead = Buffer.concat([crypto.randomBytes(SAMPLE), text]);
+  const stored = await gz(randomHead);
+  assert.ok(zlib.gunzipSync(stored).equals(randomHead));
+  assert.ok(stored.length > randomHead.length, `stored: ${stored.length} bytes for ${randomHead.length}`);
+  // Deflated: the same block with the text first.
+  const textHead = Buffer.concat([text.subarray(0, SAMPLE), crypto.randomBytes(SAMPLE), text.subarray(SAMPLE)]);
+  assert.ok((await gz(textHead)).length < textHead.length * 0.2);
 });
