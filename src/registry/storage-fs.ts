@@ -5,8 +5,10 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HostFilesystemSync, type FilesystemSync } from '../host/filesystem-sync';
 import { fsyncDir } from '../store/atomic';
 import { discardPartialFile } from '../store/partial-file';
+import { DEFAULT_FLUSH_EVERY, WriteBehind } from '../util/write-behind';
 import { storagePath, type ObjectInfo, type StorageDriver } from './storage-driver';
 
 /** Temporary files live in one directory on the same filesystem, so a rename moves them into place. */
@@ -15,10 +17,19 @@ const TEMP_DIR = '.tmp';
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
   private readonly tempDir: string;
+  /**
+   * Flushes the files streams are writing every `flushEvery` bytes streamed, while they are written: the disk
+   * would otherwise idle until each object's fsync at its end (the kernel's writeback starts far later), which then
+   * waited for the whole object. One for the driver, so one flush at a time however many uploads run: each holds a
+   * thread of libuv's pool (4) while the disk works, and the uploads' own writes need the others.
+   */
+  private readonly behind: WriteBehind | null;
 
   /** `durable`: fsync files and directories before a write counts as done (off only for benchmarks of the floor). */
-  constructor(readonly root: string, private readonly durable = true) {
+  constructor(readonly root: string, private readonly durable = true,
+    sync: FilesystemSync = new HostFilesystemSync(), flushEvery = DEFAULT_FLUSH_EVERY) {
     this.tempDir = path.join(root, TEMP_DIR);
+    this.behind = durable ? new WriteBehind((files) => sync.syncFiles(files), flushEvery) : null;
   }
 
   /** Creates the root and drops temporary files older than `staleMs` (left by a killed server). */
@@ -70,14 +81,23 @@ export class FilesystemDriver implements StorageDriver {
     const tmp = this.tempFile();
     let size = 0;
     const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+    const behind = this.behind;
     try {
-      const counter = new Transform({ transform(chunk: Buffer, _e, cb) { size += chunk.length; cb(null, chunk); } });
+      const counter = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          size += chunk.length;
+          behind?.wrote(tmp, chunk.length);
+          cb(null, chunk);
+        },
+      });
       await pipeline(source, counter, out);
       if (this.durable) {
+        // Not behind.settle(): its flush may be another upload's; this fsync waits for this file's pages only.
         const fh = await fsp.open(tmp, 'r+');
         try { await fh.sync(); } finally { await fh.close(); }
       }
     } catch (err) {
+      // A flush of the file removed here skips it or flushes an unlinked inode: neither needs waiting for.
       await discardPartialFile(out, tmp);
       throw err;
     }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { tempDir } from '../helpers/tmp';
+import { FakeFilesystemSync } from '../fakes/filesystem-sync';
 import { FilesystemDriver } from '../../src/registry/storage-fs';
 import { S3Driver } from '../../src/registry/storage-s3';
 import { storagePath, type StorageDriver } from '../../src/registry/storage-driver';
@@ -97,6 +98,28 @@ test('filesystem: temporary files stay out of the tree and stale ones are droppe
   await new FilesystemDriver(root).init();
   assert.deepEqual(fs.readdirSync(path.join(root, '.tmp')), []);
   assert.deepEqual(await d.list('/'), []);
+});
+
+test('filesystem: a streamed object\'s file is flushed while it is written, not only at the end', async () => {
+  const root = tempDir('berth-reg-fs-');
+  const sync = new FakeFilesystemSync();
+  const d = new FilesystemDriver(root, true, sync, 1 << 20);
+  await d.init();
+  const chunks = Array.from({ length: 12 }, (_, i) => Buffer.alloc(256 * 1024, i));
+  assert.equal(await d.putStream('/blob', Readable.from(chunks)), 3 << 20);
+  assert.deepEqual(await d.getContent('/blob'), Buffer.concat(chunks));
+  // Every 1 MiB streamed, one flush of the temporary file then being written (the object's own, under .tmp).
+  assert.ok(sync.syncedFiles.length >= 2, `flushes: ${JSON.stringify(sync.syncedFiles)}`);
+  for (const files of sync.syncedFiles) {
+    assert.equal(files.length, 1);
+    assert.equal(path.dirname(files[0]!), path.join(root, '.tmp'));
+  }
+  // Not durable (the floor's benchmarks): no flush at all.
+  const quiet = new FakeFilesystemSync();
+  const fast = new FilesystemDriver(tempDir('berth-reg-fs-'), false, quiet, 1 << 20);
+  await fast.init();
+  await fast.putStream('/blob', Readable.from(chunks));
+  assert.deepEqual(quiet.syncedFiles, []);
 });
 
 test('storage paths refuse . and .. segments', () => {
