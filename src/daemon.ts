@@ -253,7 +253,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       lowerDirs: (image) => images.lowerDirs(image),
       commit: (o) => imageCommit.commit(o),
       changes: (upperDir, image) => imageCommit.changes(upperDir, image),
-      exportRootfs: (dir) => imageArchives.exportRootfs(dir),
+      exportRootfs: (dir, dev) => imageArchives.exportRootfs(dir, dev),
     },
     runtime,
     mounter,

@@ -4,7 +4,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerRecord } from './container-record';
-import { isRunning, type ContainerService } from './containers';
+import type { ContainerService } from './containers';
+import type { RootfsView } from './rootfs-users';
 import { InvalidParameterError, NotFoundError } from '../errdefs';
 import { sourceMounts } from './container-mounts';
 import { resolveInContainer } from '../host/rootfs';
@@ -47,7 +48,7 @@ export class ContainerArchive {
   /** HEAD /containers/{id}/archive. */
   async stat(ref: string, p: string): Promise<PathStat> {
     const c = this.containers.get(ref);
-    return this.containers.unlessRemoved(c, 'stat a path in', () => this.withRoot(c, async (root) => this.statIn(root, ref, p, await this.viewMounts(c))));
+    return this.containers.unlessRemoved(c, 'stat a path in', () => this.withRoot(c, async (view) => this.statIn(view, ref, p, await this.viewMounts(c, view))));
   }
 
   /** GET /containers/{id}/archive: the stat, and a tar of the path named after its last component. */
@@ -57,21 +58,25 @@ export class ContainerArchive {
   }
 
   private async getFrom(c: ContainerRecord, ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
-    const release = await this.containers.rootfsUsers.acquire(c);
+    const view = await this.containers.rootfsUsers.acquire(c);
     try {
-      const root = this.containers.mergedDir(c);
-      const mounts = await this.viewMounts(c);
-      const stat = await this.statIn(root, ref, p, mounts);
-      const { resolved, base, containerPath } = await resolvePath(root, p, mounts);
-      // A directory's tree shows the mounts inside it, as `docker cp` out of dockerd does.
+      const mounts = await this.viewMounts(c, view);
+      const stat = await this.statIn(view, ref, p, mounts);
+      const { resolved, base, containerPath } = await resolvePath(view.root, p, mounts);
+      // A directory's tree shows the mounts inside it, as `docker cp` out of dockerd does; not what the runtime
+      // mounted in a running container (/proc, /sys, /dev), which the root filesystem has as empty directories.
       const sources = new Map(mounts.map((m) => [m.destination, m.source]));
-      const tar = tarPathAs(resolved, base, (rel) => sources.get(path.posix.join(containerPath, rel)));
+      const tar = tarPathAs(asEntry(view, resolved), base, {
+        mounted: (rel) => sources.get(path.posix.join(containerPath, rel)),
+        ...(view.liveDev !== undefined && !mapped(mounts, containerPath) ? { dev: view.liveDev } : {}),
+      });
+      view.signal.addEventListener('abort', () => tar.destroy(view.signal.reason as Error), { once: true });
       // The release counts once however many of these come (rootfs-users.ts).
-      for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void release());
+      for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void view.release());
       this.containers.emit(c, 'archive-path');
       return { stat, tar };
     } catch (err) {
-      await release();
+      await view.release();
       throw err;
     }
   }
@@ -84,16 +89,22 @@ export class ContainerArchive {
   }
 
   private async putInto(c: ContainerRecord, ref: string, p: string, body: Readable, o: { noOverwriteDirNonDir?: boolean }): Promise<void> {
-    await this.withRoot(c, async (root) => {
-      const mounts = await this.viewMounts(c);
+    await this.withRoot(c, async (view) => {
+      // A container stopping under the copy ends it: the body stops, and what was staged is removed.
+      view.signal.addEventListener('abort', () => body.destroy(view.signal.reason as Error), { once: true });
+      const mounts = await this.viewMounts(c, view);
       // Paths inside a volume or bind land there, as in Docker; only the rootfs itself can be read-only.
-      const where = await resolveInContainer(root, mounts, p);
+      const where = await resolveInContainer(view.root, mounts, p);
       const dest = where.hostPath;
       const into = mountHolding(c.mounts ?? [], where.containerPath);
       if (into && !into.rw) throw new InvalidParameterError('mounted volume is marked read-only');
       if (!into && c.hostConfig.ReadonlyRootfs) throw new InvalidParameterError('container rootfs is marked read-only');
       const st = await fsp.stat(dest).catch(() => undefined);
-      if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
+      const own = view.liveDev !== undefined && !mapped(mounts, where.containerPath);
+      if (!st || (own && await underRuntimeMount(view, dest))) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
+      if (own && st.dev !== view.liveDev) {
+        throw new InvalidParameterError(`cannot copy into ${p}: the runtime mounted another filesystem there in the running container`);
+      }
       if (!st.isDirectory()) throw new InvalidParameterError('extraction point is not a directory');
       // The unpacker writes only into a directory it owns: a staging directory on the same filesystem, whose
       // entries are then moved into place without following any link the container has in the destination.
@@ -122,12 +133,12 @@ export class ContainerArchive {
     });
   }
 
-  private async statIn(root: string, ref: string, p: string, mounts: { destination: string; source: string }[]): Promise<PathStat> {
-    const { resolved } = await resolvePath(root, p, mounts);
-    const st = await fsp.lstat(resolved).catch(() => undefined);
-    if (!st) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
+  private async statIn(view: RootfsView, ref: string, p: string, mounts: { destination: string; source: string }[]): Promise<PathStat> {
+    const { resolved, containerPath } = await resolvePath(view.root, p, mounts);
+    const st = await fsp.lstat(asEntry(view, resolved)).catch(() => undefined);
+    if (!st || (!mapped(mounts, containerPath) && await underRuntimeMount(view, resolved))) throw new NotFoundError(`Could not find the file ${p} in container ${ref}`);
     let linkTarget = '';
-    if (st.isSymbolicLink()) linkTarget = (await resolveInContainer(root, mounts, p)).containerPath;
+    if (st.isSymbolicLink()) linkTarget = (await resolveInContainer(view.root, mounts, p)).containerPath;
     return { name: path.posix.basename(p) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
   }
 
@@ -137,28 +148,28 @@ export class ContainerArchive {
    * tmpfs mounts, read live through its mount namespace. A stopped container's tmpfs is gone: the directory under
    * it shows, as in Docker.
    */
-  private async viewMounts(c: ContainerRecord): Promise<{ destination: string; source: string }[]> {
+  private async viewMounts(c: ContainerRecord, view: RootfsView): Promise<{ destination: string; source: string }[]> {
     const mounts = sourceMounts(c.mounts);
     for (const file of ['hostname', 'hosts', 'resolv.conf'] as const) {
       const source = this.containers.etcPath(c, file);
       if (await fsp.lstat(source).then((st) => st.isFile(), () => false)) mounts.push({ destination: `/etc/${file}`, source });
     }
-    if (isRunning(c.state.status) && c.state.pid > 0) {
+    if (view.liveDev !== undefined) {
       const tmpfs = [...Object.keys(c.hostConfig.Tmpfs ?? {}), ...(c.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => m.destination)];
       for (const destination of tmpfs.map((d) => path.posix.resolve('/', d))) {
-        const source = await liveMountPath(c.state.pid, destination);
+        const source = await liveMountPath(view.root, destination);
         if (source) mounts.unshift({ destination, source });
       }
     }
     return mounts;
   }
 
-  private async withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
-    const release = await this.containers.rootfsUsers.acquire(c);
+  private async withRoot<T>(c: ContainerRecord, fn: (view: RootfsView) => Promise<T>): Promise<T> {
+    const view = await this.containers.rootfsUsers.acquire(c);
     try {
-      return await fn(this.containers.mergedDir(c));
+      return await fn(view);
     } finally {
-      await release();
+      await view.release();
     }
   }
 }
@@ -183,12 +194,36 @@ export async function resolvePath(
 }
 
 /**
- * `destination` inside a running container's mount namespace (/proc/<pid>/root/...), where its tmpfs mounts
- * live; undefined if any component there is a symlink (the kernel would follow an absolute one from the
- * daemon's root, outside the container) or missing.
+ * `hostPath` to lstat as an entry of the container: a running container's root is a link to its namespace's root
+ * (/proc/<pid>/fd/<n>), which lstat would report as a symlink; "/." names the directory it leads to.
  */
-async function liveMountPath(pid: number, destination: string): Promise<string | undefined> {
-  let at = `/proc/${pid}/root`;
+function asEntry(view: RootfsView, hostPath: string): string {
+  return view.liveDev !== undefined && hostPath === view.root ? `${hostPath}/.` : hostPath;
+}
+
+/** Whether a mount of the container's view (a volume, bind, /etc file or tmpfs) holds `containerPath`. */
+function mapped(mounts: { destination: string }[], containerPath: string): boolean {
+  return mounts.some((m) => containerPath === m.destination || containerPath.startsWith(m.destination + '/'));
+}
+
+/**
+ * Whether `hostPath`, under a running container's own root and no mount of its view, lies below a filesystem the
+ * runtime mounted there (inside /proc, /sys, /dev): the root filesystem has nothing there, as the host's mount of
+ * a stopped container shows.
+ */
+async function underRuntimeMount(view: RootfsView, hostPath: string): Promise<boolean> {
+  if (view.liveDev === undefined || hostPath === view.root) return false;
+  const parent = await fsp.stat(path.dirname(hostPath)).catch(() => undefined);
+  return !!parent && parent.dev !== view.liveDev;
+}
+
+/**
+ * `destination` inside a running container's mount namespace (its live root), where its tmpfs mounts live;
+ * undefined if any component there is a symlink (the kernel would follow an absolute one from the daemon's root,
+ * outside the container) or missing.
+ */
+async function liveMountPath(root: string, destination: string): Promise<string | undefined> {
+  let at = root;
   for (const part of destination.split('/').filter(Boolean)) {
     at = path.join(at, part);
     const st = await fsp.lstat(at).catch(() => undefined);

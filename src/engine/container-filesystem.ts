@@ -16,8 +16,7 @@ export interface ContainerFilesystemOptions {
   images: ImageLookup;
   runtime: ContainerRuntime;
   upperDir(c: ContainerRecord): string;
-  mergedDir(c: ContainerRecord): string;
-  /** Mounts a stopped container's root while it is read. */
+  /** A running container's root through its own namespace; a stopped one's mounted while it is read. */
   rootfsUsers: RootfsUsers;
   emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
 }
@@ -56,11 +55,17 @@ export class ContainerFilesystem {
     return this.o.images.changes(this.o.upperDir(c), image);
   }
 
-  /** A tar of the container's whole filesystem; a stopped container's root is mounted for the time of the export. */
+  /**
+   * A tar of the container's root filesystem, as dockerd exports its graph driver's mount: the image's layers and
+   * the container's changes, without its volumes, binds or what the runtime mounted (/proc, /sys, /dev). A stopped
+   * container's root is mounted for the time of the export; a running one's is read through its own mount
+   * namespace, kept to the root's filesystem: each mount point there is an empty directory (or an empty file).
+   */
   async export(c: ContainerRecord): Promise<Readable> {
-    const release = await this.o.rootfsUsers.acquire(c);
-    const tar = this.o.images.exportRootfs(this.o.mergedDir(c));
-    for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void release());
+    const view = await this.o.rootfsUsers.acquire(c);
+    const tar = this.o.images.exportRootfs(view.root, view.liveDev);
+    view.signal.addEventListener('abort', () => tar.destroy(view.signal.reason as Error), { once: true });
+    for (const ev of ['close', 'end', 'error'] as const) tar.once(ev, () => void view.release());
     this.o.emit(c, 'export');
     return tar;
   }

@@ -22,7 +22,8 @@ export interface ImageLookup {
     repo?: string; tag?: string; comment?: string; author?: string; changes?: string[];
   }): Promise<string>;
   changes(upperDir: string, image: ImageRef): Promise<{ Path: string; Kind: number }[]>;
-  exportRootfs(mergedDir: string): Readable;
+  /** A tar of a container's root filesystem at `root`; with `dev`, of what is on that device only (tarDirectory). */
+  exportRootfs(root: string, dev?: number): Readable;
 }
 
 /** The OCI runtime as the container lifecycle drives it (runtime/oci-runtime.ts in production). */

@@ -157,6 +157,11 @@ export class ContainerRecordStore {
 }
 
 /** Running as far as stop, kill and removal go: paused and restarting count. */
+/** The container's cgroup, as its runtime spec names it (relative to berthd's cgroup root). */
+export function cgroupPathOf(c: Pick<ContainerRecord, 'id'>): string {
+  return `/berth/${c.id}`;
+}
+
 export function isRunning(s: ContainerStatus): boolean {
   return s === 'running' || s === 'paused' || s === 'restarting';
 }

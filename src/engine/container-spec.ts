@@ -9,7 +9,7 @@ import { DEFAULT_CAPABILITIES, buildSpec, effectiveCapabilities } from '../runti
 import type { RuntimeMount, RuntimeSpec } from '../wire/oci';
 import { netMode, processEnv, resourcesOf } from './container-config';
 import { writeEtcFiles, type EtcFilesContext } from './container-etc-files';
-import type { ContainerRecord } from './container-record';
+import { cgroupPathOf, type ContainerRecord } from './container-record';
 import { securitySpecOf, tmpfsMounts } from './security';
 import { resolveUser } from './user';
 
@@ -56,7 +56,7 @@ export async function containerSpec(c: ContainerRecord, rootfs: string, mounts: 
     network: ctx.networks ? ctx.networks.endpoints.specNetwork(c) : net === 'host' ? 'host' : 'private',
     etcFiles: { hosts: ctx.etcPath(c, 'hosts'), hostname: ctx.etcPath(c, 'hostname'), resolvConf: ctx.etcPath(c, 'resolv.conf') },
     extraMounts: [...initMounts(hc.Init), ...tmpfsMounts(hc.Tmpfs), ...mounts],
-    cgroupsPath: `/berth/${c.id}`,
+    cgroupsPath: cgroupPathOf(c),
     shmSize: hc.ShmSize || DEFAULT_SHM_SIZE,
     privileged: !!hc.Privileged,
     capabilities,

@@ -1,5 +1,5 @@
 // `docker stats` and `docker top`: a running container's cgroup figures in Docker's stats JSON, and ps filtered to its cgroup.
-import type { ContainerRecord } from './container-record';
+import { cgroupPathOf, type ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import { NotFoundError, StateError, errorMessage } from '../errdefs';
 import type { CgroupDriver, CgroupStats } from '../host/cgroups';
@@ -81,7 +81,7 @@ export class ContainerStats {
     return this.systemCpu.value;
   }
 
-  private cgroupsPath(c: ContainerRecord): string { return `/berth/${c.id}`; }
+  private cgroupsPath(c: ContainerRecord): string { return cgroupPathOf(c); }
 
   /** One sample; `prev` becomes its precpu_stats. A container that is not running gives Docker's zeroed sample. */
   async sample(c: ContainerRecord, prev?: StatsJSON): Promise<StatsJSON> {

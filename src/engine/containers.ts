@@ -7,12 +7,13 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateBody } from '../wire/docker';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from '../errdefs';
-import { ContainerRecordStore, ZERO_TIME, isRunning, type ContainerRecord } from './container-record';
+import { ContainerRecordStore, ZERO_TIME, cgroupPathOf, isRunning, type ContainerRecord } from './container-record';
 import { validateContainerName } from './names';
 import { parseSignal } from '../wire/signals';
 import type { LogEntry, ReadOptions } from './logs';
 import { conmonLogCap, presentedLogConfig } from './log-drivers';
 import { processAlive } from '../host/process-alive';
+import { openProcessRoot } from '../host/process-root';
 import { ExitMonitor } from '../runtime/exit-monitor';
 import { KeyedMutex } from '../util/mutex';
 import { PhaseTrace } from '../util/phase-trace';
@@ -47,7 +48,7 @@ export class ContainerService {
   private readonly socketDir: string;
   private readonly mounts: ContainerMountSetup;
   private readonly streams: ContainerStreams;
-  /** A stopped container's root, mounted while `docker cp` or an export reads or writes it. */
+  /** A container's root for `docker cp`, export and exec: its own view while it runs, mounted for the time when stopped. */
   readonly rootfsUsers: RootfsUsers;
   private readonly specContext: SpecContext;
   private readonly filesystem: ContainerFilesystem;
@@ -68,10 +69,12 @@ export class ContainerService {
     this.premounts = new RootfsPremounts({
       mounter: o.mounter, runtime: o.runtime, log: o.log,
       mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
+      liveViewsGone: (c) => this.rootfsUsers.liveViewsGone(c),
     });
-    this.rootfsUsers = new RootfsUsers(o.mounter, {
-      mergedDir: (c) => this.mergedDir(c), upperDir: (c) => this.upperDir(c), workDir: (c) => this.workDir(c),
-      running: (c) => isRunning(c.state.status), mountSettled: (c) => this.premounts.settled(c.id),
+    this.rootfsUsers = new RootfsUsers(this.premounts, {
+      mergedDir: (c) => this.mergedDir(c),
+      running: (c) => (c.state.status === 'running' || c.state.status === 'paused') && c.state.pid > 0,
+      openLive: (c) => openProcessRoot(c.state.pid, cgroupPathOf(c)),
     });
     this.streams = new ContainerStreams({
       logPath: (c) => this.logPath(c), bundleDir: (c) => path.join(this.dirOf(c), 'bundle'), stdin: o.stdin,
@@ -79,7 +82,7 @@ export class ContainerService {
     });
     this.filesystem = new ContainerFilesystem({
       images: o.images, runtime: o.runtime, rootfsUsers: this.rootfsUsers, emit: (c, action, extra) => this.emit(c, action, extra),
-      upperDir: (c) => this.upperDir(c), mergedDir: (c) => this.mergedDir(c),
+      upperDir: (c) => this.upperDir(c),
     });
   }
 
@@ -112,6 +115,11 @@ export class ContainerService {
     for (const c of this.records.values()) {
       if (c.hostConfig.AutoRemove && (c.state.status === 'exited' || c.state.status === 'dead')) {
         await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
+      }
+      // A build before decision 21's last step left running containers' roots mounted on the host: they go (never
+      // mounted again while the container runs; its namespace has its own).
+      if (c.state.status === 'running' || c.state.status === 'paused') {
+        this.premounts.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`));
       }
     }
   }
@@ -241,7 +249,6 @@ export class ContainerService {
     t.mark(c.id, 'start-lock');
     const merged = this.mergedDir(c);
     const bundle = path.join(this.dirOf(c), 'bundle');
-    await this.premounts.settled(c.id);
     try {
       // Independent of each other (the network needs no rootfs): the root's mount(8) spawn and the network's setup
       // overlap. All settle before a failure is undone below.
@@ -269,6 +276,9 @@ export class ContainerService {
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
       t.mark(c.id, 'conmon-create');
+      // The container pivoted into its own copy of the root's mount: the host's goes, beside the start and off its
+      // answer, so the next container's runtime copies and reads one mount fewer (decision 21).
+      this.premounts.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id} after create: ${errorMessage(e)}`));
       // The record says 'running' while the runtime starts the process (a restored one already runs when `runc
       // restore --detach` returns); both settle before a failed start is recorded below.
       await allSettledOrThrow([restoreFrom ? undefined : this.o.runtime.start(c.runtime, c.id), this.store.save(c)]);
@@ -276,7 +286,7 @@ export class ContainerService {
     } catch (err) {
       const message = errorMessage(err);
       await this.o.runtime.delete(c.runtime, c.id).catch(() => undefined);
-      await this.o.mounter.umount(merged).catch(() => undefined);
+      await this.premounts.unmountUnlessHeld(c).catch(() => undefined);
       await this.mounts.teardown(c.id, c.mounts).catch(() => undefined);
       await this.o.networks?.endpoints.detach(c).catch((e) => this.o.log.error(`network of ${c.id}: ${errorMessage(e)}`));
       // Docker keeps a container that never ran in 'created', with the error and exit code 127 recorded.
@@ -304,13 +314,15 @@ export class ContainerService {
   private async onExit(id: string, code: number, error = '', exitedAt = new Date()): Promise<void> {
     const c = this.records.get(id);
     if (!c) return;
+    // Operations reading its root through its namespace end now; its next mount waits for them (rootfs-users.ts).
+    this.rootfsUsers.stopped(c);
     // From start's answer to the exit file seen: the container's own run.
     this.trace.mark(id, 'running');
     await this.lock.run(id, async () => {
       if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
       this.trace.mark(id, 'exit-lock');
       const started = Date.parse(c.state.startedAt);
-      const oom = await this.o.cgroups?.oomKilled(`/berth/${c.id}`).catch(() => false) ?? false;
+      const oom = await this.o.cgroups?.oomKilled(cgroupPathOf(c)).catch(() => false) ?? false;
       // An auto-removed container goes on to removal at once: the runtime's record and the root's mount are left
       // to it (done after its answer), and so is the record on disk, which says 'removing' next.
       const removing = !!c.hostConfig.AutoRemove;
@@ -519,7 +531,8 @@ export class ContainerService {
     this.waiters.removed(c.id);
     t.end(c.id, 'removed');
     announce();
-    await this.premounts.release(c);
+    this.rootfsUsers.forget(c.id);
+    await this.premounts.release(c, true);
     await this.exits.clear(c.id);
     await fsp.rm(path.join(this.socketDir, c.id), { recursive: true, force: true });
     await this.store.remove(c.id);

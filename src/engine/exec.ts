@@ -260,12 +260,10 @@ export class ExecService {
 
   /** The container's own process spec (capabilities, rlimits, security settings) with the exec's command, user, env and cwd. */
   private async processSpec(c: ContainerRecord, s: ExecSession): Promise<ProcessSpec> {
-    const rootfs = this.o.containers.mergedDir(c);
-    // Three independent reads, side by side: they are on every exec's path.
-    const [bundleText, passwd, group] = await Promise.all([
+    // The container's own view of its root (the host does not mount a running container's: rootfs-users.ts).
+    const [bundleText, [passwd, group]] = await Promise.all([
       fsp.readFile(path.join(this.o.containers.dirOf(c), 'bundle', 'config.json'), 'utf8'),
-      readFileInRoot(rootfs, '/etc/passwd'),
-      readFileInRoot(rootfs, '/etc/group'),
+      this.userFiles(c),
     ]);
     const bundleSpec = JSON.parse(bundleText) as { process: ProcessSpec };
     const userSpec = s.user || c.config.User || '';
@@ -283,6 +281,16 @@ export class ExecService {
       ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps } } : {}),
       ...(s.tty && s.consoleSize && s.consoleSize[0] > 0 ? { consoleSize: { height: s.consoleSize[0], width: s.consoleSize[1] } } : {}),
     } as ProcessSpec;
+  }
+
+  /** The container's /etc/passwd and /etc/group as it sees them (undefined where missing), read side by side. */
+  private async userFiles(c: ContainerRecord): Promise<[string | undefined, string | undefined]> {
+    const view = await this.o.containers.rootfsUsers.acquire(c);
+    try {
+      return await Promise.all([readFileInRoot(view.root, '/etc/passwd'), readFileInRoot(view.root, '/etc/group')]);
+    } finally {
+      await view.release();
+    }
   }
 
   private output(s: ExecSession, signal?: AbortSignal): AsyncGenerator<LogEntry> {

@@ -73,9 +73,9 @@ export class ImageArchives {
   }
 
 
-  /** `docker export`: a tar of a mounted root filesystem. */
-  exportRootfs(mergedDir: string): Readable {
-    return tarDirectory(mergedDir);
+  /** `docker export`: a tar of a container's root filesystem, kept to device `dev` if given (a running one's). */
+  exportRootfs(root: string, dev?: number): Readable {
+    return tarDirectory(root, dev);
   }
 
 

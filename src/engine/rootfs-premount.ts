@@ -1,8 +1,12 @@
-// A container's root filesystem on the host: mounted (a new container's right after create's answer, so the mount(8)
-// process runs while the client does its own work between create and start — the docker CLI attaches and asks to
-// wait first), and let go of with the runtime's record once the container stopped. Docker mounts at start; a created
-// container holding its mount costs no disk, and removal unmounts it as before.
-import { errorMessage } from '../errdefs';
+// A container's root filesystem mounted on the host (<container dir>/merged): there while the container is created
+// (mounted right after create's answer, so the mount(8) process runs while the client does its own work between
+// create and start — the docker CLI attaches and asks to wait first) and while an operation on a stopped container
+// (`docker cp`, export) holds it; unmounted once the runtime's create has returned (the container's mount namespace
+// has its own copy of the mount, the same filesystem, and every mount left in the host's table costs each later
+// container start: decision 21), once the container stopped, and at removal. Every mount and unmount of one
+// container takes its turn, so none overlaps another. Docker mounts at start; a created container holding its mount
+// costs no disk.
+import { NotFoundError, errorMessage } from '../errdefs';
 import type { ContainerRecord } from './container-record';
 import type { ContainerRuntime, RootfsMounter } from './container-ports';
 
@@ -13,40 +17,90 @@ export interface RootfsHost {
   mergedDir(c: ContainerRecord): string;
   upperDir(c: ContainerRecord): string;
   workDir(c: ContainerRecord): string;
+  /**
+   * Settles once nothing reads the container's last run through its own mount namespace (rootfs-users.ts): a
+   * second overlay on the same upper directory while the first is alive is undefined behaviour in overlayfs.
+   */
+  liveViewsGone(c: ContainerRecord): Promise<void>;
 }
 
 export class RootfsPremounts {
-  private readonly pending = new Map<string, Promise<void>>();
+  /** Per container, the last mount or unmount asked for, settled either way. */
+  private readonly turns = new Map<string, Promise<void>>();
+  /** Containers whose host mount operations are using, with their count. */
+  private readonly holders = new Map<string, number>();
 
   constructor(private readonly o: RootfsHost) {}
 
-  /** Mounts the container's root unless it has its own filesystem there already. */
-  async mount(c: ContainerRecord): Promise<void> {
-    const merged = this.o.mergedDir(c);
-    if (!(await this.o.mounter.hasOwnFilesystem(merged))) await this.o.mounter.mountOverlay(c.lowerDirs, this.o.upperDir(c), this.o.workDir(c), merged);
+  /** Mounts the container's root for its start, unless the host has it mounted already. */
+  mount(c: ContainerRecord): Promise<void> {
+    return this.inTurn(c.id, () => this.mountNow(c));
   }
 
-  /** Starts mounting `c`'s root in the background; a failure is start's to meet and report. */
+  /** Starts mounting `c`'s root in the background (at create); a failure is start's to meet and report. */
   begin(c: ContainerRecord): void {
-    const p: Promise<void> = this.mount(c).catch(() => undefined).finally(() => {
-      if (this.pending.get(c.id) === p) this.pending.delete(c.id);
-    });
-    this.pending.set(c.id, p);
+    this.mount(c).catch(() => undefined);
   }
 
-  /** Settles once no mount begun here for the container is under way: whoever mounts or unmounts it waits first. */
-  settled(id: string): Promise<void> {
-    return this.pending.get(id) ?? Promise.resolve();
+  /**
+   * Mounts the root for an operation on a container that is not running, and counts it; the returned release lets
+   * go of it, and the last one out unmounts it unless the container is (still) only created.
+   */
+  hold(c: ContainerRecord): Promise<() => Promise<void>> {
+    return this.inTurn(c.id, async () => {
+      await this.mountNow(c);
+      this.holders.set(c.id, (this.holders.get(c.id) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return Promise.resolve();
+        released = true;
+        return this.inTurn(c.id, async () => {
+          const n = (this.holders.get(c.id) ?? 1) - 1;
+          if (n > 0) { this.holders.set(c.id, n); return; }
+          this.holders.delete(c.id);
+          if (c.state.status !== 'created') await this.unmountNow(c);
+        });
+      };
+    });
+  }
+
+  /**
+   * Unmounts the host's copy of the root unless an operation holds it (its release unmounts it then): after the
+   * runtime's create (the container keeps its own), after a failed start, and for running containers found at
+   * berthd's start (mounted by a build that kept them).
+   */
+  unmountUnlessHeld(c: ContainerRecord): Promise<void> {
+    return this.inTurn(c.id, async () => { if (!this.holders.has(c.id)) await this.unmountNow(c); });
   }
 
   /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */
-  async release(c: ContainerRecord): Promise<void> {
-    await this.settled(c.id);
-    const merged = this.o.mergedDir(c);
+  async release(c: ContainerRecord, removing = false): Promise<void> {
     await Promise.all([
       this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${c.id}: ${errorMessage(e)}`)),
-      this.o.mounter.hasOwnFilesystem(merged).then((mounted) => mounted ? this.o.mounter.umount(merged) : undefined)
+      this.inTurn(c.id, async () => { if (removing || !this.holders.has(c.id)) await this.unmountNow(c); })
         .catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`)),
     ]);
+  }
+
+  private async mountNow(c: ContainerRecord): Promise<void> {
+    const merged = this.o.mergedDir(c);
+    if (await this.o.mounter.hasOwnFilesystem(merged)) return;
+    await this.o.liveViewsGone(c);
+    await this.o.mounter.mountOverlay(c.lowerDirs, this.o.upperDir(c), this.o.workDir(c), merged);
+  }
+
+  private async unmountNow(c: ContainerRecord): Promise<void> {
+    const merged = this.o.mergedDir(c);
+    if (!(await this.o.mounter.hasOwnFilesystem(merged))) return;
+    await this.o.mounter.umount(merged).catch((e) => { if (!(e instanceof NotFoundError)) throw e; });
+  }
+
+  /** Runs `fn` after every earlier mount change of container `id` has finished. */
+  private inTurn<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const result = (this.turns.get(id) ?? Promise.resolve()).then(fn);
+    const settled = result.then(() => undefined, () => undefined);
+    this.turns.set(id, settled);
+    void settled.then(() => { if (this.turns.get(id) === settled) this.turns.delete(id); });
+    return result;
   }
 }

@@ -20,20 +20,36 @@ interface WalkEntry {
   rel: string;
   abs: string;
   st: fs.Stats;
+  /** A mount point on another filesystem than the walk's own (see TreeScope.dev): listed, its content left out. */
+  foreign?: boolean;
+}
+
+/** What a walk takes in besides its root. */
+export interface TreeScope {
+  /** What stands in for an entry (by its path below the walked root): a container's mount there, as it sees it. */
+  mounted?: MountedAt;
+  /**
+   * The device of the walked tree's own filesystem (a running container's root seen through its mount namespace,
+   * where /proc, /sys, /dev, tmpfs, volumes and binds are mounted): an entry on another device that `mounted` did
+   * not put there is listed as a stub (a directory without its content, a file without its bytes), as the
+   * container's root filesystem has it under the mount. Below what `mounted` put there, anything goes.
+   */
+  dev?: number;
 }
 
 /**
- * Depth-first, names in byte order, parents before children (as Go's filepath.Walk). `mounted` names what
- * stands in for an entry (by its path under `dir`): a container's mount there, as the container sees it.
+ * Depth-first, names in byte order, parents before children (as Go's filepath.Walk), within `scope`.
  */
-async function* walk(dir: string, rel = '', mounted?: MountedAt): AsyncGenerator<WalkEntry> {
+async function* walk(dir: string, rel = '', scope: TreeScope = {}): AsyncGenerator<WalkEntry> {
   const names = (await fsp.readdir(dir)).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
   for (const name of names) {
     const childRel = rel ? `${rel}/${name}` : name;
-    const abs = mounted?.(childRel) ?? path.join(dir, name);
+    const mountedAbs = scope.mounted?.(childRel);
+    const abs = mountedAbs ?? path.join(dir, name);
     const st = await fsp.lstat(abs);
-    yield { rel: childRel, abs, st };
-    if (st.isDirectory()) yield* walk(abs, childRel, mounted);
+    const foreign = mountedAbs === undefined && scope.dev !== undefined && st.dev !== scope.dev;
+    yield { rel: childRel, abs, st, ...(foreign ? { foreign } : {}) };
+    if (st.isDirectory() && !foreign) yield* walk(abs, childRel, mountedAbs === undefined ? scope : { mounted: scope.mounted });
   }
 }
 
@@ -150,7 +166,7 @@ export async function addTarEntry(pack: tar.Pack, header: TarHeader, content?: B
 type HeaderFor = (e: WalkEntry) => TarHeader[] | null;
 
 /** A tar of the tree under `root`, entries sorted, only mtimes kept (reproducible); `convert` may rewrite headers. */
-function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[], as?: string, mounted?: MountedAt): Readable {
+function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHeader[], as?: string, scope: TreeScope = {}): Readable {
   const pack = tar.pack();
   const seenInodes = new Map<string, string>();
   const headerFor: HeaderFor = (e) => {
@@ -165,7 +181,7 @@ function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHea
         if (first !== undefined) return [{ ...base, type: 'link', linkname: first }];
         seenInodes.set(key, e.rel);
       }
-      return [{ ...base, type: 'file', size: st.size }];
+      return [{ ...base, type: 'file', size: e.foreign ? 0 : st.size }];
     }
     if (st.isCharacterDevice() || st.isBlockDevice()) {
       return [{ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) }];
@@ -174,7 +190,7 @@ function packTree(root: string, convert?: (e: WalkEntry, h: TarHeader) => TarHea
     return null; // sockets are not archived
   };
   const produce = async () => {
-    const entries = as === undefined ? walk(root) : named(root, as, mounted);
+    const entries = as === undefined ? walk(root, '', scope) : named(root, as, scope);
     for await (const e of entries) {
       const headers = headerFor(e);
       if (!headers) continue;
@@ -225,22 +241,24 @@ export async function layerTarFromUpper(upperDir: string, special: SpecialFiles 
 }
 
 /** `abs` itself under the name `as`, then (a directory) its tree with names below `as`. */
-async function* named(abs: string, as: string, mounted?: MountedAt): AsyncGenerator<WalkEntry> {
+async function* named(abs: string, as: string, scope: TreeScope): AsyncGenerator<WalkEntry> {
   const st = await fsp.lstat(abs);
-  yield { rel: as, abs, st };
-  if (!st.isDirectory()) return;
-  for await (const e of walk(abs, '', mounted)) yield { ...e, rel: `${as}/${e.rel}` };
+  const foreign = scope.dev !== undefined && st.dev !== scope.dev;
+  yield { rel: as, abs, st, ...(foreign ? { foreign } : {}) };
+  if (!st.isDirectory() || foreign) return;
+  for await (const e of walk(abs, '', scope)) yield { ...e, rel: `${as}/${e.rel}` };
 }
 
 /**
- * A tar of one file, link or directory tree, its entries named from `as` (docker cp's archive GET); `mounted`
- * (by path below `abs`) puts a container's mounts inside the tree in place of what they cover.
+ * A tar of one file, link or directory tree, its entries named from `as` (docker cp's archive GET); `scope.mounted`
+ * (by path below `abs`) puts a container's mounts inside the tree in place of what they cover. With `scope.dev`,
+ * `abs` itself is on that device unless it was a mount's source (then the caller leaves `dev` out).
  */
-export function tarPathAs(abs: string, as: string, mounted?: MountedAt): Readable {
-  return packTree(abs, undefined, as, mounted);
+export function tarPathAs(abs: string, as: string, scope: TreeScope = {}): Readable {
+  return packTree(abs, undefined, as, scope);
 }
 
-/** A tar of a whole directory (a mounted rootfs, for `docker export`). */
-export function tarDirectory(dir: string): Readable {
-  return packTree(dir);
+/** A tar of a whole directory (a container's root filesystem, for `docker export`), kept to device `dev` if given. */
+export function tarDirectory(dir: string, dev?: number): Readable {
+  return packTree(dir, undefined, undefined, dev === undefined ? {} : { dev });
 }

@@ -86,13 +86,17 @@ test('create refuses a taken name, an unknown image, a missing command and --rm 
   assert.equal(svc.all().length, 1);
 }));
 
-test('start mounts the root, writes the /etc files and runs it; a second start answers false', () => withService(async ({ svc, runtime, mounter, actions }) => {
+test('start mounts the root, writes the /etc files and runs it, then unmounts the host\'s copy; a second start answers false', () => withService(async ({ svc, runtime, mounter, actions }) => {
   const { Id } = await svc.create({ Image: 'busybox' }, 'web');
   assert.equal(await svc.start('web'), true);
   const c = svc.get(Id);
   assert.equal(c.state.status, 'running');
   assert.equal(c.state.pid, process.pid);
-  assert.ok(await mounter.isMountPoint(svc.mergedDir(c)));
+  assert.deepEqual(mounter.calls.filter((l) => l.startsWith('mount')).length, 1, 'mounted once, for the runtime\'s create');
+  // The unmount runs beside the start, after its answer: the container keeps its own copy of the mount.
+  for (let i = 0; i < 50 && await mounter.isMountPoint(svc.mergedDir(c)); i++) await new Promise((r) => setImmediate(r));
+  assert.equal(await mounter.isMountPoint(svc.mergedDir(c)), false);
+  assert.deepEqual(mounter.calls.map((l) => l.split(' ')[0]), ['mount', 'umount']);
   assert.deepEqual(runtime.calls, [`delete ${Id}`, `create ${Id}`, `start ${Id}`]);
   assert.equal(fs.readFileSync(svc.etcPath(c, 'hostname'), 'utf8'), `${Id.slice(0, 12)}\n`);
   assert.equal(fs.readFileSync(svc.etcPath(c, 'resolv.conf'), 'utf8'), 'nameserver 192.0.2.53\n');

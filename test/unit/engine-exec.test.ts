@@ -53,7 +53,8 @@ function world(t: { after(fn: () => void): void }) {
     find: (ref: string) => (ref === 'c1' || ref === c.id ? c : undefined),
     emit: (_c: ContainerRecord, action: string, extra: Record<string, string> = {}) => events.push(extra.exitCode !== undefined ? `${action} ${extra.exitCode}` : action.split(':')[0]!),
     dirOf: () => cdir,
-    mergedDir: () => path.join(cdir, 'merged'),
+    // A running container's root as its own namespace shows it (rootfs-users.ts): here a plain directory.
+    rootfsUsers: { acquire: async () => ({ root: path.join(cdir, 'merged'), signal: new AbortController().signal, release: async () => undefined }) },
   } as unknown as ContainerService;
   const runs: ExecProcessOptions[] = [];
   const resizes: string[] = [];
