@@ -232,7 +232,13 @@ export class ContainerService {
     // From create's answer to here: the client's own work (the docker CLI attaches and waits first).
     this.trace.mark(c.id, 'client');
     try {
-      return await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
+      const started = await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
+      // The container pivoted into its own copy of the root's mount: the host's goes, so the next container's runtime
+      // copies and reads one mount fewer (decision 21). A moment later, not now: spawning umount(8) holds berthd's
+      // thread until it has exec'd (~10 ms on a loaded host), which inside the start or just after it lengthened
+      // every `run --rm`; a container gone by then had its root unmounted by its removal, after that one's answer.
+      if (started) this.premounts.unmountLater(c, () => this.records.get(c.id) === c && (c.state.status === 'running' || c.state.status === 'paused'));
+      return started;
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
@@ -276,9 +282,6 @@ export class ContainerService {
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false };
       t.mark(c.id, 'conmon-create');
-      // The container pivoted into its own copy of the root's mount: the host's goes, beside the start and off its
-      // answer, so the next container's runtime copies and reads one mount fewer (decision 21).
-      this.premounts.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id} after create: ${errorMessage(e)}`));
       // The record says 'running' while the runtime starts the process (a restored one already runs when `runc
       // restore --detach` returns); both settle before a failed start is recorded below.
       await allSettledOrThrow([restoreFrom ? undefined : this.o.runtime.start(c.runtime, c.id), this.store.save(c)]);

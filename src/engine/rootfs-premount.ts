@@ -24,6 +24,12 @@ export interface RootfsHost {
   liveViewsGone(c: ContainerRecord): Promise<void>;
 }
 
+/**
+ * How long after its start a running container's root stays mounted on the host. Long enough for a short-lived
+ * container (`run --rm`) to be gone first, its removal unmounting it after that one's answer as before.
+ */
+const HOST_UNMOUNT_DELAY_MS = 1_000;
+
 export class RootfsPremounts {
   /** Per container, the last mount or unmount asked for, settled either way. */
   private readonly turns = new Map<string, Promise<void>>();
@@ -71,6 +77,13 @@ export class RootfsPremounts {
    */
   unmountUnlessHeld(c: ContainerRecord): Promise<void> {
     return this.inTurn(c.id, async () => { if (!this.holders.has(c.id)) await this.unmountNow(c); });
+  }
+
+  /** unmountUnlessHeld after HOST_UNMOUNT_DELAY_MS, if `stillRunning` then. */
+  unmountLater(c: ContainerRecord, stillRunning: () => boolean): void {
+    setTimeout(() => {
+      if (stillRunning()) this.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id} after start: ${errorMessage(e)}`));
+    }, HOST_UNMOUNT_DELAY_MS).unref();
   }
 
   /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */

@@ -93,8 +93,8 @@ test('start mounts the root, writes the /etc files and runs it, then unmounts th
   assert.equal(c.state.status, 'running');
   assert.equal(c.state.pid, process.pid);
   assert.deepEqual(mounter.calls.filter((l) => l.startsWith('mount')).length, 1, 'mounted once, for the runtime\'s create');
-  // The unmount runs beside the start, after its answer: the container keeps its own copy of the mount.
-  for (let i = 0; i < 50 && await mounter.isMountPoint(svc.mergedDir(c)); i++) await new Promise((r) => setImmediate(r));
+  // The unmount comes a moment after the start's answer: the container keeps its own copy of the mount.
+  for (let i = 0; i < 100 && await mounter.isMountPoint(svc.mergedDir(c)); i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(await mounter.isMountPoint(svc.mergedDir(c)), false);
   assert.deepEqual(mounter.calls.map((l) => l.split(' ')[0]), ['mount', 'umount']);
   assert.deepEqual(runtime.calls, [`delete ${Id}`, `create ${Id}`, `start ${Id}`]);
