@@ -1,6 +1,7 @@
 // Container use-cases: create, start, stop, kill, wait, remove, rename, list, inspect, logs, attach, prune, commit.
-// The create request is container-create.ts's, its config container-config.ts's, the runtime spec container-spec.ts's,
-// /etc files container-etc-files.ts's, the root's mount rootfs-premount.ts's.
+// Names and links are container-naming.ts's, the create request container-create.ts's, its config
+// container-config.ts's, the runtime spec container-spec.ts's, /etc files container-etc-files.ts's, the root's mount
+// rootfs-premount.ts's.
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -8,7 +9,6 @@ import type { Readable } from 'node:stream';
 import type { ContainerCreateBody } from '../wire/docker';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from '../errdefs';
 import { ContainerRecordStore, ZERO_TIME, cgroupPathOf, isRunning, type ContainerRecord } from './container-record';
-import { validateContainerName } from './names';
 import { parseSignal } from '../wire/signals';
 import type { LogEntry, ReadOptions } from './logs';
 import { conmonLogCap, presentedLogConfig } from './log-drivers';
@@ -26,7 +26,7 @@ import { ContainerStreams } from './container-streams';
 import { ContainerRecords, checkNameFree, findContainer, linkNamesOf, nameTaken } from './container-lookup';
 import { ContainerFilesystem, type CommitOptions } from './container-filesystem';
 import { ContainerMountSetup } from './container-mounts';
-import { parseLink } from './network-dns';
+import { removeLink, renameContainer, type NamingContext } from './container-naming';
 import { normalizeHostConfig } from './container-config';
 import { prepareCreate } from './container-create';
 import { containerSpec, type SpecContext } from './container-spec';
@@ -541,41 +541,17 @@ export class ContainerService {
     await this.store.remove(c.id);
   }
 
-  /**
-   * DELETE /containers/{parent}/{alias}?link=1 (moby's rmLink): the parent forgets its link, the linked container
-   * stays. A running parent's /etc/hosts loses the link's line; its environment changes at its next start.
-   */
-  async removeLink(ref: string): Promise<void> {
-    this.get(ref);
-    const name = ref.startsWith('/') ? ref : `/${ref}`;
-    const parentName = path.posix.dirname(name);
-    if (parentName === '/') throw new ConflictError('Conflict, cannot remove the default link name of the container');
-    const alias = path.posix.basename(name);
-    const parent = this.find(parentName);
-    if (!parent) throw new NotFoundError(`Cannot get parent ${parentName} for link name ${name}`);
-    await this.whileExists(parent, async () => {
-      const links = parent.hostConfig.Links ?? [];
-      const kept = links.filter((l) => parseLink(l).alias !== alias);
-      parent.hostConfig = { ...parent.hostConfig, Links: kept.length ? kept : null };
-      await this.store.save(parent);
-      if (isRunning(parent.state.status)) {
-        await writeEtcFiles(parent, this.specContext).catch((e) => this.o.log.error(`/etc/hosts of ${parent.id} after removing link ${name}: ${errorMessage(e)}`));
-      }
-    });
-  }
+  // ---------- names and legacy links (container-naming.ts) ----------
 
-  async rename(ref: string, newName: string): Promise<void> {
-    if (!ref || !newName) throw new InvalidParameterError('Neither old nor new names may be empty');
-    const c = this.get(ref);
-    const name = validateContainerName(newName);
-    await this.lock.run('names', async () => {
-      if (c.name === name) throw new ConflictError(`Renaming a container with the same name as its current name`);
-      checkNameFree(this.records, name);
-      const oldName = c.name;
-      this.records.rename(c, name);
-      await this.store.save(c);
-      this.emit(c, 'rename', { oldName: `/${oldName}` });
-    });
+  removeLink(ref: string): Promise<void> { return removeLink(this.naming(), ref); }
+  rename(ref: string, newName: string): Promise<void> { return renameContainer(this.naming(), ref, newName); }
+
+  private naming(): NamingContext {
+    return {
+      records: this.records, store: this.store, lock: this.lock, get: (r) => this.get(r), find: (r) => this.find(r),
+      whileExists: (c, fn) => this.whileExists(c, fn), rewriteEtcFiles: (c) => writeEtcFiles(c, this.specContext),
+      emit: (c, action, extra) => this.emit(c, action, extra), log: this.o.log,
+    };
   }
 
   /** docker container prune (container-prune.ts). */
