@@ -201,9 +201,14 @@ function asEntry(view: RootfsView, hostPath: string): string {
   return view.liveDev !== undefined && hostPath === view.root ? `${hostPath}/.` : hostPath;
 }
 
+/** Whether the mount at `m.destination` holds `containerPath` (is it, or lies above it). */
+function holds(m: { destination: string }, containerPath: string): boolean {
+  return containerPath === m.destination || containerPath.startsWith(m.destination + '/');
+}
+
 /** Whether a mount of the container's view (a volume, bind, /etc file or tmpfs) holds `containerPath`. */
 function mapped(mounts: { destination: string }[], containerPath: string): boolean {
-  return mounts.some((m) => containerPath === m.destination || containerPath.startsWith(m.destination + '/'));
+  return mounts.some((m) => holds(m, containerPath));
 }
 
 /**
@@ -234,7 +239,7 @@ async function liveMountPath(root: string, destination: string): Promise<string 
 
 /** The bind or volume whose destination holds `containerPath`, if any (the deepest one). */
 function mountHolding<T extends { destination: string; type: string }>(mounts: T[], containerPath: string): T | undefined {
-  return mounts.filter((m) => m.type !== 'tmpfs' && (containerPath === m.destination || containerPath.startsWith(m.destination + '/')))
+  return mounts.filter((m) => m.type !== 'tmpfs' && holds(m, containerPath))
     .sort((a, b) => b.destination.length - a.destination.length)[0];
 }
 

@@ -165,3 +165,8 @@ export function cgroupPathOf(c: Pick<ContainerRecord, 'id'>): string {
 export function isRunning(s: ContainerStatus): boolean {
   return s === 'running' || s === 'paused' || s === 'restarting';
 }
+
+/** Whether a container in status `s` has its process (running or paused; not one waiting to restart). */
+export function hasProcess(s: ContainerStatus): boolean {
+  return s === 'running' || s === 'paused';
+}

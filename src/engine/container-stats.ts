@@ -1,5 +1,5 @@
 // `docker stats` and `docker top`: a running container's cgroup figures in Docker's stats JSON, and ps filtered to its cgroup.
-import { cgroupPathOf, type ContainerRecord } from './container-record';
+import { cgroupPathOf, hasProcess, type ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import { NotFoundError, StateError, errorMessage } from '../errdefs';
 import type { CgroupDriver, CgroupStats } from '../host/cgroups';
@@ -174,7 +174,7 @@ export class ContainerStats {
    * sample fails is left out of this scrape, said once per scrape in the log.
    */
   async current(maxAgeMs: number): Promise<{ container: ContainerRecord; sample: StatsJSON }[]> {
-    const live = this.containers.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused');
+    const live = this.containers.all().filter((c) => hasProcess(c.state.status));
     const now = Date.now();
     let failures = 0;
     let firstFailure = '';

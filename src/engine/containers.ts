@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateBody } from '../wire/docker';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, StateError, SystemError, errorMessage } from '../errdefs';
-import { ContainerRecordStore, ZERO_TIME, cgroupPathOf, isRunning, type ContainerRecord } from './container-record';
+import { ContainerRecordStore, ZERO_TIME, cgroupPathOf, hasProcess, isRunning, type ContainerRecord } from './container-record';
 import { parseSignal } from '../wire/signals';
 import type { LogEntry, ReadOptions } from './logs';
 import { conmonLogCap, presentedLogConfig } from './log-drivers';
@@ -73,7 +73,7 @@ export class ContainerService {
     });
     this.rootfsUsers = new RootfsUsers(this.premounts, {
       mergedDir: (c) => this.mergedDir(c),
-      running: (c) => (c.state.status === 'running' || c.state.status === 'paused') && c.state.pid > 0,
+      running: (c) => hasProcess(c.state.status) && c.state.pid > 0,
       openLive: (c) => openProcessRoot(c.state.pid, cgroupPathOf(c)),
     });
     this.streams = new ContainerStreams({
@@ -96,7 +96,7 @@ export class ContainerService {
       c.hostConfig.LogConfig = presentedLogConfig(c.hostConfig.LogConfig);
       this.records.set(c.id, c);
     }
-    await this.o.volumes.restore([...this.records.values()].map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused', mounts: c.mounts ?? [] })));
+    await this.o.volumes.restore([...this.records.values()].map((c) => ({ id: c.id, running: hasProcess(c.state.status), mounts: c.mounts ?? [] })));
     await this.exits.start();
     for (const c of this.records.values()) {
       if (c.state.status === 'removing') {
@@ -118,7 +118,7 @@ export class ContainerService {
       }
       // A build before decision 21's last step left running containers' roots mounted on the host: they go (never
       // mounted again while the container runs; its namespace has its own).
-      if (c.state.status === 'running' || c.state.status === 'paused') {
+      if (hasProcess(c.state.status)) {
         this.premounts.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`));
       }
     }
@@ -237,7 +237,7 @@ export class ContainerService {
       // copies and reads one mount fewer (decision 21). A moment later, not now: spawning umount(8) holds berthd's
       // thread until it has exec'd (~10 ms on a loaded host), which inside the start or just after it lengthened
       // every `run --rm`; a container gone by then had its root unmounted by its removal, after that one's answer.
-      if (started) this.premounts.unmountLater(c, () => this.records.get(c.id) === c && (c.state.status === 'running' || c.state.status === 'paused'));
+      if (started) this.premounts.unmountLater(c, () => this.records.get(c.id) === c && hasProcess(c.state.status));
       return started;
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
@@ -247,7 +247,7 @@ export class ContainerService {
   }
 
   private async startLocked(c: ContainerRecord, restoreFrom?: string, byPolicy = false): Promise<boolean> {
-    if (c.state.status === 'running' || c.state.status === 'paused') return false;
+    if (hasProcess(c.state.status)) return false;
     if (c.state.status === 'removing') throw new StateError(`container is marked for removal and cannot be started`);
     // A user's start or restart begins the policy afresh: count and back-off (restart-manager.ts reads the count).
     if (!byPolicy) c.restartCount = 0;

@@ -1,6 +1,6 @@
 // Health checks: runs a container's HEALTHCHECK probe on its interval, keeps State.Health, publishes health_status events.
 import type { HealthConfig } from '../wire/docker';
-import type { ContainerRecord } from './container-record';
+import { hasProcess, type ContainerRecord } from './container-record';
 import type { ContainerService } from './containers';
 import type { EventBus } from './events';
 import { errorMessage } from '../errdefs';
@@ -47,7 +47,7 @@ export class HealthMonitor {
         this.end(ev.Actor.ID);
       }
     });
-    for (const c of this.containers.all()) if (c.state.status === 'running' || c.state.status === 'paused') this.begin(c, false);
+    for (const c of this.containers.all()) if (hasProcess(c.state.status)) this.begin(c, false);
   }
 
   stop(): void {

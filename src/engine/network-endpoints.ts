@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
-import type { ContainerNetwork, ContainerRecord, EndpointRecord } from './container-record';
+import { hasProcess, type ContainerNetwork, type ContainerRecord, type EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { failpoint } from '../store/failpoint';
@@ -262,7 +262,7 @@ export class NetworkEndpoints {
     const net = this.recordOf(c);
     if (net.endpoints.some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
     const endpoint = checkedEndpoint(n, ep ?? {});
-    const running = c.state.status === 'running' || c.state.status === 'paused';
+    const running = hasProcess(c.state.status);
     if (running) {
       await this.o.networks.exclusive(async () => {
         const s = this.o.sandboxes.get(c.id);

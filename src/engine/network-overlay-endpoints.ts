@@ -4,7 +4,7 @@
 // endpoints a container has and calls this for the overlay ones; the swarm's side is behind overlay-port.ts.
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { ContainerRecord, EndpointRecord } from './container-record';
+import { hasProcess, type ContainerRecord, type EndpointRecord } from './container-record';
 import { NotFoundError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { parseSubnet } from '../network/addresses';
@@ -74,7 +74,7 @@ export class OverlayEndpoints {
     await this.o.netavark.setup(s, a);
     await port.joined(n.id, c.id);
     // A start begins the health check afresh (status starting); a running container connected keeps its status.
-    const running = c.state.status === 'running' || c.state.status === 'paused';
+    const running = hasProcess(c.state.status);
     if (hasHealthcheck(c) && (!running || c.state.health?.status !== 'healthy')) await port.serving(n.id, c.id, false);
   }
 

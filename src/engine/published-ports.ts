@@ -2,7 +2,7 @@
 // `docker port` and `docker ps`.
 import { isIPv4 } from 'node:net';
 import type { Port, PortBinding } from '../wire/docker';
-import type { ContainerRecord } from './container-record';
+import { hasProcess, type ContainerRecord } from './container-record';
 import { InvalidParameterError } from '../errdefs';
 import type { PortRequest } from '../network/ports';
 import { parsePortKey, parsePortRange } from '../wire/ports';
@@ -37,7 +37,7 @@ export function portRequests(c: Pick<ContainerRecord, 'hostConfig' | 'config'>):
 
 /** NetworkSettings.Ports: every exposed or bound port, with its host bindings while the container runs. */
 export function portMap(c: Pick<ContainerRecord, 'hostConfig' | 'config' | 'network' | 'state'>): Record<string, { HostIp: string; HostPort: string }[] | null> {
-  const running = c.state.status === 'running' || c.state.status === 'paused';
+  const running = hasProcess(c.state.status);
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   if (!running || !c.network?.sandboxKey) return out;
   const keys = new Set([...Object.keys(c.config.ExposedPorts ?? {}), ...Object.keys(c.hostConfig.PortBindings ?? {})]);

@@ -7,6 +7,7 @@
 // container takes its turn, so none overlaps another. Docker mounts at start; a created container holding its mount
 // costs no disk.
 import { NotFoundError, errorMessage } from '../errdefs';
+import { KeyedMutex } from '../util/mutex';
 import type { ContainerRecord } from './container-record';
 import type { ContainerRuntime, RootfsMounter } from './container-ports';
 
@@ -31,8 +32,8 @@ export interface RootfsHost {
 const HOST_UNMOUNT_DELAY_MS = 1_000;
 
 export class RootfsPremounts {
-  /** Per container, the last mount or unmount asked for, settled either way. */
-  private readonly turns = new Map<string, Promise<void>>();
+  /** Per container, its mounts and unmounts one at a time, in the order asked. */
+  private readonly turns = new KeyedMutex();
   /** Containers whose host mount operations are using, with their count. */
   private readonly holders = new Map<string, number>();
 
@@ -40,7 +41,7 @@ export class RootfsPremounts {
 
   /** Mounts the container's root for its start, unless the host has it mounted already. */
   mount(c: ContainerRecord): Promise<void> {
-    return this.inTurn(c.id, () => this.mountNow(c));
+    return this.turns.run(c.id, () => this.mountNow(c));
   }
 
   /** Starts mounting `c`'s root in the background (at create); a failure is start's to meet and report. */
@@ -53,14 +54,14 @@ export class RootfsPremounts {
    * go of it, and the last one out unmounts it unless the container is (still) only created.
    */
   hold(c: ContainerRecord): Promise<() => Promise<void>> {
-    return this.inTurn(c.id, async () => {
+    return this.turns.run(c.id, async () => {
       await this.mountNow(c);
       this.holders.set(c.id, (this.holders.get(c.id) ?? 0) + 1);
       let released = false;
       return () => {
         if (released) return Promise.resolve();
         released = true;
-        return this.inTurn(c.id, async () => {
+        return this.turns.run(c.id, async () => {
           const n = (this.holders.get(c.id) ?? 1) - 1;
           if (n > 0) { this.holders.set(c.id, n); return; }
           this.holders.delete(c.id);
@@ -76,7 +77,7 @@ export class RootfsPremounts {
    * berthd's start (mounted by a build that kept them).
    */
   unmountUnlessHeld(c: ContainerRecord): Promise<void> {
-    return this.inTurn(c.id, async () => { if (!this.holders.has(c.id)) await this.unmountNow(c); });
+    return this.turns.run(c.id, async () => { if (!this.holders.has(c.id)) await this.unmountNow(c); });
   }
 
   /** unmountUnlessHeld after HOST_UNMOUNT_DELAY_MS, if `stillRunning` then. */
@@ -90,7 +91,7 @@ export class RootfsPremounts {
   async release(c: ContainerRecord, removing = false): Promise<void> {
     await Promise.all([
       this.o.runtime.delete(c.runtime, c.id).catch((e) => this.o.log.error(`runtime delete ${c.id}: ${errorMessage(e)}`)),
-      this.inTurn(c.id, async () => { if (removing || !this.holders.has(c.id)) await this.unmountNow(c); })
+      this.turns.run(c.id, async () => { if (removing || !this.holders.has(c.id)) await this.unmountNow(c); })
         .catch((e) => this.o.log.error(`umount ${c.id}: ${errorMessage(e)}`)),
     ]);
   }
@@ -106,14 +107,5 @@ export class RootfsPremounts {
     const merged = this.o.mergedDir(c);
     if (!(await this.o.mounter.hasOwnFilesystem(merged))) return;
     await this.o.mounter.umount(merged).catch((e) => { if (!(e instanceof NotFoundError)) throw e; });
-  }
-
-  /** Runs `fn` after every earlier mount change of container `id` has finished. */
-  private inTurn<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const result = (this.turns.get(id) ?? Promise.resolve()).then(fn);
-    const settled = result.then(() => undefined, () => undefined);
-    this.turns.set(id, settled);
-    void settled.then(() => { if (this.turns.get(id) === settled) this.turns.delete(id); });
-    return result;
   }
 }
