@@ -237,7 +237,10 @@ export class ContainerService {
       // copies and reads one mount fewer (decision 21). A moment later, not now: spawning umount(8) holds berthd's
       // thread until it has exec'd (~10 ms on a loaded host), which inside the start or just after it lengthened
       // every `run --rm`; a container gone by then had its root unmounted by its removal, after that one's answer.
-      if (started) this.premounts.unmountLater(c, () => this.records.get(c.id) === c && hasProcess(c.state.status));
+      // Its network namespace's bind mount goes the same way (netns.ts).
+      const stillRunning = (): boolean => this.records.get(c.id) === c && hasProcess(c.state.status);
+      if (started) this.premounts.unmountLater(c, stillRunning);
+      if (started) this.o.networks?.endpoints.holdLater(c, stillRunning);
       return started;
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.

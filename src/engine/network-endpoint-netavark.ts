@@ -19,10 +19,12 @@ export class NetavarkEndpoints {
   constructor(private readonly o: NetavarkEndpointsOptions) {}
 
   async setup(s: SandboxRecord, a: Attachment): Promise<void> {
-    const status = await this.o.driver.setup(s.netns, a.opts);
+    // The namespace's file until berthd holds the namespace by a descriptor (netns.ts), that descriptor then.
+    const netns = await this.o.netns.enterPath(s.containerId);
+    const status = await this.o.driver.setup(netns, a.opts);
     a.mac = status[a.networkId]?.interfaces?.[a.interfaceName]?.mac_address || a.mac;
     // As moby's sandbox adds them: IPv4 link-local in 169.254.0.0/16, IPv6 in fe80::/64.
-    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(s.netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
+    if (a.linkLocalIPs?.length) await this.o.driver.addAddresses(netns, a.interfaceName, a.linkLocalIPs.map((ip) => `${ip}/${isIPv4(ip) ? 16 : 64}`));
     a.ready = true;
   }
 
@@ -31,7 +33,7 @@ export class NetavarkEndpoints {
     // overlay's bridge here lives as long as the node's endpoints on it, so the last one's teardown removes it.
     const last = !!a.overlay && this.lastOn(a.networkId, s);
     if (netnsLive) {
-      await this.o.driver.teardown(s.netns, a.opts, last, namespaceGoes).catch((e) => {
+      await this.o.driver.teardown(await this.o.netns.enterPath(s.containerId), a.opts, last, namespaceGoes).catch((e) => {
         if (a.ready) this.o.log.error(`network teardown of ${s.containerId.slice(0, 12)} on ${a.networkName}: ${errorMessage(e)}`);
       });
       return;

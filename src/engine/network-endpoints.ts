@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
-import { hasProcess, type ContainerNetwork, type ContainerRecord, type EndpointRecord } from './container-record';
+import { cgroupPathOf, hasProcess, type ContainerNetwork, type ContainerRecord, type EndpointRecord } from './container-record';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../errdefs';
 import type { EventBus } from './events';
 import { failpoint } from '../store/failpoint';
@@ -74,11 +74,19 @@ export class NetworkEndpoints {
    * was down, or berthd died half-way through a start) are torn down, and namespace files nobody owns removed.
    */
   async reconcile(isRunning: (containerId: string) => boolean): Promise<void> {
+    // The running ones' namespaces are held again, together: their bind mounts (left by a berthd killed within a
+    // second of a start, or by an older build) go in one umount(8).
+    const holds: Promise<void>[] = [];
     for (const s of this.o.sandboxes.all()) {
-      if (isRunning(s.containerId)) continue;
+      if (isRunning(s.containerId)) {
+        const c = this.o.containers.find(s.containerId);
+        if (c) holds.push(this.holdNamespace(c));
+        continue;
+      }
       this.o.log.info(`network: tearing down the sandbox of ${s.containerId.slice(0, 12)} (not running)`);
       await this.o.networks.exclusive(() => this.teardownSandbox(s));
     }
+    await Promise.all(holds);
     for (const id of await this.o.netns.list()) {
       if (!this.o.sandboxes.has(id)) await this.o.netns.remove(id).catch(() => undefined);
     }
@@ -216,6 +224,20 @@ export class NetworkEndpoints {
     const ep = net.endpoints.find((e) => e.networkId === a.networkId);
     if (!ep) return;
     Object.assign(ep, liveFields(a));
+  }
+
+  /**
+   * Once `c` has run for NAMESPACE_HOLD_DELAY_MS (and `stillRunning` says so): berthd holds its namespace by a
+   * descriptor, and the file's bind mount leaves the host's mount table (netns.ts).
+   */
+  holdLater(c: ContainerRecord, stillRunning: () => boolean): void {
+    setTimeout(() => { if (stillRunning()) void this.holdNamespace(c); }, NAMESPACE_HOLD_DELAY_MS).unref();
+  }
+
+  private async holdNamespace(c: ContainerRecord): Promise<void> {
+    if (!this.o.sandboxes.has(c.id)) return;
+    await this.o.netns.hold(c.id, c.state.pid, cgroupPathOf(c))
+      .catch((e) => this.o.log.error(`hold the network namespace of ${c.id.slice(0, 12)}: ${errorMessage(e)}`));
   }
 
   /** Undoes attach: interfaces, rules, DNS entries, addresses, namespace, host ports. Safe to call twice. */
@@ -358,6 +380,12 @@ export class NetworkEndpoints {
 }
 
 // ---------- helpers ----------
+
+/**
+ * How long after its start a container's namespace stays mounted on its file: a short-lived container (`run --rm`)
+ * is gone first and pays nothing more; the hand-over's descriptor, reads and umount(8) run off every start's path.
+ */
+const NAMESPACE_HOLD_DELAY_MS = 1_000;
 
 function driverOf(a: Attachment): string {
   return a.overlay ? 'overlay' : 'bridge';

@@ -16,7 +16,7 @@ export interface ProcessRoot {
  * Whether process `pid` is in the cgroup `cgroupPath` or below it (a container's systemd moves itself into a child),
  * on any hierarchy's line of /proc/<pid>/cgroup ("id:controllers:path").
  */
-async function inCgroup(pid: number, cgroupPath: string): Promise<boolean> {
+export async function processInCgroup(pid: number, cgroupPath: string): Promise<boolean> {
   const text = await fsp.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
   return text.split('\n').some((line) => {
     const at = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
@@ -29,12 +29,12 @@ async function inCgroup(pid: number, cgroupPath: string): Promise<boolean> {
  * that ended and was reused in between would be in another cgroup. Undefined when the process is gone or not there.
  */
 export async function openProcessRoot(pid: number, cgroupPath: string): Promise<ProcessRoot | undefined> {
-  if (!(pid > 0) || !(await inCgroup(pid, cgroupPath))) return undefined;
+  if (!(pid > 0) || !(await processInCgroup(pid, cgroupPath))) return undefined;
   const handle = await fsp.open(`/proc/${pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY).catch(() => undefined);
   if (!handle) return undefined;
   try {
     const st = await handle.stat();
-    if (!(await inCgroup(pid, cgroupPath))) throw new Error('the process left its cgroup');
+    if (!(await processInCgroup(pid, cgroupPath))) throw new Error('the process left its cgroup');
     let closed = false;
     return {
       path: `/proc/${process.pid}/fd/${handle.fd}`,

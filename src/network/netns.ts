@@ -1,12 +1,18 @@
-// Persistent network namespaces: a file under the exec root that an nsfs bind mount keeps alive (as `ip netns` does).
+// Network namespaces that outlive the processes in them, one per container, under the exec root. A namespace is
+// made on its file as an nsfs bind mount (as `ip netns` does); once the container's process is in it, berthd holds
+// it by a descriptor instead and the bind mount goes: every mount in the host's table is copied into each later
+// container's mount namespace and read by its runtime, so a thousand of them slowed every start (decision 21). The
+// file then becomes a symlink to /proc/<pid>/ns/net, so Docker's SandboxKey still opens the namespace.
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { SystemError } from '../errdefs';
+import { processInCgroup } from '../host/process-root';
+import { KeyedMutex } from '../util/mutex';
 
 /** Network namespaces that outlive the process that made them, one file per container. */
 export interface NetnsManager {
-  /** The path of a container's namespace file (it need not exist). */
+  /** The path of a container's namespace file (it need not exist): Docker's SandboxKey. */
   pathOf(id: string): string;
   /** Creates a fresh namespace at pathOf(id) (replacing a stale one) and returns its path. */
   create(id: string): Promise<string>;
@@ -16,80 +22,150 @@ export interface NetnsManager {
    * and configuring cost one process. Returns the path.
    */
   reserve(id: string): Promise<string>;
-  /** Unmounts and deletes the namespace file; absent is fine. */
+  /**
+   * Holds the namespace by a descriptor from now on, and lets its file's bind mount go: `pid`, the container's
+   * process, is in it (checked to be in `cgroupPath`, the container's cgroup, so a reused pid is never taken for
+   * it). Also for containers found running at berthd's start, whose file may already be a symlink. Does nothing when
+   * there is no namespace or the pid is not in it.
+   */
+  hold(id: string, pid: number, cgroupPath: string): Promise<void>;
+  /**
+   * A path another process opens for the namespace now (nsenter, unshare): berthd's descriptor once held, else the
+   * file, which may be only reserved (not yet a namespace). Not a path to keep: it names a descriptor of this berthd.
+   */
+  enterPath(id: string): Promise<string>;
+  /** Unmounts and deletes the namespace file and lets go of the descriptor; absent is fine. */
   remove(id: string): Promise<void>;
   /**
    * remove() without waiting for it (errors go to `onError`): the other calls for the same ID wait for it, so a
    * container that starts again gets a fresh namespace. For the stop path, whose caller has no use for the wait.
    */
   discard(id: string, onError: (e: unknown) => void): void;
-  /** Whether the file is a live namespace (mounted nsfs). */
+  /** Whether the namespace is live: held by berthd, or mounted on its file. */
   exists(id: string): Promise<boolean>;
   /** IDs of every namespace file present (for reconciliation at start-up). */
   list(): Promise<string[]>;
 }
 
+/**
+ * How long hand-overs gather before their bind mounts go in one umount(8): a burst of starts pays one process,
+ * not one each.
+ */
+const UNMOUNT_BATCH_MS = 50;
+
 export class LinuxNetns implements NetnsManager {
-  /** Removals under way (discard), by ID. */
-  private readonly removing = new Map<string, Promise<void>>();
+  /** Every operation on one ID's namespace takes its turn (a start again waits for the last stop's removal). */
+  private readonly turns = new KeyedMutex();
+  /** Namespaces berthd holds open, by ID. */
+  private readonly held = new Map<string, fsp.FileHandle>();
+  /** Files whose bind mount goes in the next batch, with who waits for it. */
+  private unmounts: { file: string; done: () => void }[] = [];
 
   constructor(private readonly dir: string) {}
 
   pathOf(id: string): string { return path.join(this.dir, id); }
 
-  async create(id: string): Promise<string> {
-    const file = await this.reserve(id);
-    // unshare(1) makes the namespace and bind-mounts /proc/<pid>/ns/net on the file; the mount keeps it alive.
-    const r = await run('unshare', [`--net=${file}`, 'true']);
-    if (r.code !== 0) {
-      await fsp.rm(file, { force: true });
-      throw new SystemError(`cannot create network namespace ${file}: ${r.stderr.trim() || `unshare exited ${r.code}`}`);
-    }
-    return file;
+  create(id: string): Promise<string> {
+    return this.turns.run(id, async () => {
+      const file = await this.reserveNow(id);
+      // unshare(1) makes the namespace and bind-mounts /proc/<pid>/ns/net on the file; the mount keeps it alive.
+      const r = await run('unshare', [`--net=${file}`, 'true']);
+      if (r.code !== 0) {
+        await fsp.rm(file, { force: true });
+        throw new SystemError(`cannot create network namespace ${file}: ${r.stderr.trim() || `unshare exited ${r.code}`}`);
+      }
+      return file;
+    });
   }
 
-  async reserve(id: string): Promise<string> {
-    await this.removing.get(id);
+  reserve(id: string): Promise<string> {
+    return this.turns.run(id, () => this.reserveNow(id));
+  }
+
+  private async reserveNow(id: string): Promise<string> {
     const file = this.pathOf(id);
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await this.remove(id);
+    await this.removeNow(id);
     await fsp.writeFile(file, '', { mode: 0o444 });
     return file;
   }
 
-  discard(id: string, onError: (e: unknown) => void): void {
-    const done = (this.removing.get(id) ?? Promise.resolve())
-      .then(() => this.removeNow(id))
-      .catch(onError)
-      .finally(() => { if (this.removing.get(id) === done) this.removing.delete(id); });
-    this.removing.set(id, done);
+  hold(id: string, pid: number, cgroupPath: string): Promise<void> {
+    return this.turns.run(id, async () => {
+      if (this.held.has(id) || !(pid > 0)) return;
+      const file = this.pathOf(id);
+      const kind = await fileKind(file);
+      if (kind === 'mounted') {
+        // The mount itself is opened (no pid in between), then checked to be the process's namespace.
+        const handle = await fsp.open(file, 'r');
+        const ours = await sameNamespace(handle, pid, cgroupPath);
+        if (!ours) { await handle.close(); return; }
+        this.held.set(id, handle);
+        await this.unmountSoon(file);
+        await replaceWithLink(file, pid);
+      } else if (kind === 'link') {
+        // Made by an earlier berthd: the process is the way in, trusted only while it is in the container's cgroup.
+        if (!(await processInCgroup(pid, cgroupPath))) return;
+        const handle = await fsp.open(`/proc/${pid}/ns/net`, 'r').catch(() => undefined);
+        if (!handle) return;
+        if (!(await processInCgroup(pid, cgroupPath))) { await handle.close(); return; }
+        this.held.set(id, handle);
+        await replaceWithLink(file, pid);
+      }
+    });
   }
 
-  async remove(id: string): Promise<void> {
-    await this.removing.get(id);
-    await this.removeNow(id);
+  async enterPath(id: string): Promise<string> {
+    await this.turns.run(id, async () => undefined);
+    const handle = this.held.get(id);
+    return handle ? `/proc/${process.pid}/fd/${handle.fd}` : this.pathOf(id);
+  }
+
+  discard(id: string, onError: (e: unknown) => void): void {
+    this.turns.run(id, () => this.removeNow(id)).catch(onError);
+  }
+
+  remove(id: string): Promise<void> {
+    return this.turns.run(id, () => this.removeNow(id));
   }
 
   private async removeNow(id: string): Promise<void> {
+    const handle = this.held.get(id);
+    this.held.delete(id);
+    await handle?.close();
     const file = this.pathOf(id);
     // Detach every mount stacked on the file (a crash could leave more than one), then delete it.
-    for (let i = 0; i < 4 && (await isNsfs(file)); i++) await run('umount', ['-l', '-n', file]);
+    for (let i = 0; i < 4 && (await fileKind(file)) === 'mounted'; i++) await run('umount', ['-l', '-n', file]);
     await fsp.rm(file, { force: true });
   }
 
-  async exists(id: string): Promise<boolean> {
-    await this.removing.get(id);
-    return isNsfs(this.pathOf(id));
+  exists(id: string): Promise<boolean> {
+    return this.turns.run(id, async () => this.held.has(id) || (await fileKind(this.pathOf(id))) === 'mounted');
   }
 
   async list(): Promise<string[]> {
     return (await fsp.readdir(this.dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
   }
+
+  /** Lazily unmounts `file` with the others asked for within UNMOUNT_BATCH_MS, in one umount(8). */
+  private unmountSoon(file: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.unmounts.push({ file, done: resolve });
+      if (this.unmounts.length > 1) return;
+      // Not unref'd: a hold awaits it, at start-up too, before anything else keeps the process alive.
+      setTimeout(() => {
+        const batch = this.unmounts;
+        this.unmounts = [];
+        // A failure leaves that file mounted (harmless: removal unmounts it), and the others are unmounted anyway.
+        void run('umount', ['-l', '-n', ...batch.map((b) => b.file)]).then(() => batch.forEach((b) => b.done()));
+      }, UNMOUNT_BATCH_MS);
+    });
+  }
 }
 
 /**
- * A file on which a network namespace is bind-mounted: statfs says nsfs. (The mount table says so too, but reading
- * /proc/self/mountinfo costs tens of milliseconds on a host with a thousand mounts, several times per container.)
+ * A file on which a network namespace is bind-mounted, or a path that opens one: statfs says nsfs. (The mount table
+ * says so too, but reading /proc/self/mountinfo costs tens of milliseconds on a host with a thousand mounts.)
  */
 export async function isNsfs(file: string): Promise<boolean> {
   const s = await fsp.statfs(file).catch(() => undefined);
@@ -98,6 +174,31 @@ export async function isNsfs(file: string): Promise<boolean> {
 
 /** statfs(2)'s f_type of nsfs (linux/magic.h). */
 const NSFS_MAGIC = 0x6e736673;
+
+/** What a namespace file is: a namespace mounted on it, a symlink to a process's (never followed here), or else. */
+async function fileKind(file: string): Promise<'mounted' | 'link' | 'other' | 'absent'> {
+  const st = await fsp.lstat(file).catch(() => undefined);
+  if (!st) return 'absent';
+  if (st.isSymbolicLink()) return 'link';
+  return (await isNsfs(file)) ? 'mounted' : 'other';
+}
+
+/** Whether the namespace open at `handle` is the one process `pid`, in `cgroupPath`, is in. */
+async function sameNamespace(handle: fsp.FileHandle, pid: number, cgroupPath: string): Promise<boolean> {
+  if (!(await processInCgroup(pid, cgroupPath))) return false;
+  const [mine, its] = await Promise.all([handle.stat(), fsp.stat(`/proc/${pid}/ns/net`).catch(() => undefined)]);
+  return !!its && its.dev === mine.dev && its.ino === mine.ino && (await processInCgroup(pid, cgroupPath));
+}
+
+/** Points `file` at /proc/<pid>/ns/net (atomically: a symlink renamed over it). */
+async function replaceWithLink(file: string, pid: number): Promise<void> {
+  const target = `/proc/${pid}/ns/net`;
+  if ((await fsp.readlink(file).catch(() => '')) === target) return;
+  const tmp = `${path.dirname(file)}/.${path.basename(file)}.link`;
+  await fsp.rm(tmp, { force: true });
+  await fsp.symlink(target, tmp);
+  await fsp.rename(tmp, file).catch(async (e: unknown) => { await fsp.rm(tmp, { force: true }); throw e; });
+}
 
 function run(file: string, args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {

@@ -25,8 +25,11 @@ export class FakeNetns implements NetnsManager {
   async create(id: string): Promise<string> { this.live.add(id); return this.pathOf(id); }
   /** Live at once: the real file becomes a namespace in the driver's first setup, which the fake drivers skip. */
   async reserve(id: string): Promise<string> { return this.create(id); }
-  async remove(id: string): Promise<void> { this.live.delete(id); }
-  discard(id: string): void { this.live.delete(id); }
+  readonly held = new Set<string>();
+  async hold(id: string): Promise<void> { if (this.live.has(id)) this.held.add(id); }
+  async enterPath(id: string): Promise<string> { return this.held.has(id) ? `/proc/self/fd/${id}` : this.pathOf(id); }
+  async remove(id: string): Promise<void> { this.live.delete(id); this.held.delete(id); }
+  discard(id: string): void { this.live.delete(id); this.held.delete(id); }
   async exists(id: string): Promise<boolean> { return this.live.has(id); }
   async list(): Promise<string[]> { return [...this.live]; }
 }

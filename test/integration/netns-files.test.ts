@@ -1,9 +1,11 @@
 // LinuxNetns against the kernel: a namespace file is live (nsfs, told by statfs) once made, discard unmounts it after
 // the call returns and a create of the same ID waits for that, reserve leaves a file a namespace can be made on,
-// remove and a second remove leave nothing.
+// remove and a second remove leave nothing. hold: the namespace held by a descriptor after a process in the right
+// cgroup joined it, the bind mount gone from the host's table, the file a symlink that still opens it, and a new
+// manager (berthd restarted) holding it again through that process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,3 +52,78 @@ test('LinuxNetns: create, exists, discard, create again, remove', { skip: proces
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('LinuxNetns: hold trades the bind mount for a descriptor, checked against the cgroup', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netns-'));
+  const cgroupName = `/berth-netns-test-${process.pid}`;
+  const cgroupDir = `/sys/fs/cgroup/pids${cgroupName}`;
+  fs.mkdirSync(cgroupDir);
+  const ns = new LinuxNetns(path.join(dir, 'netns'));
+  const id = 'b'.repeat(64);
+  const file = ns.pathOf(id);
+  const inode = (p: string) => fs.statSync(p).ino;
+  const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
+  let sleeper: ReturnType<typeof spawn> | undefined;
+  const errors: unknown[] = [];
+  try {
+    await ns.create(id);
+    const made = inode(file);
+    assert.ok(mounted(), 'made as a bind mount');
+    // The container's process: in the namespace and in its own cgroup.
+    sleeper = spawn('nsenter', [`--net=${file}`, 'sleep', '60'], { stdio: 'ignore' });
+    await waitFor(() => { try { return inode(`/proc/${sleeper!.pid}/ns/net`) === made; } catch { return false; } });
+    const pid = sleeper.pid!;
+    fs.writeFileSync(`${cgroupDir}/cgroup.procs`, String(pid));
+
+    await ns.hold(id, pid, '/somewhere-else');
+    assert.ok(mounted(), 'a pid outside the container\'s cgroup is not trusted: nothing changes');
+    assert.equal(await ns.enterPath(id), file);
+
+    await ns.hold(id, pid, cgroupName);
+    assert.ok(!mounted(), 'the bind mount is gone');
+    assert.equal(fs.readlinkSync(file), `/proc/${pid}/ns/net`, 'the file is a symlink to the process\'s namespace');
+    assert.equal(inode(file), made, 'which opens the same namespace');
+    const held = await ns.enterPath(id);
+    assert.match(held, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+    assert.equal(inode(held), made);
+    assert.equal(spawnSync('nsenter', [`--net=${held}`, 'true']).status, 0, 'nsenter enters it by the descriptor');
+    assert.equal(await ns.exists(id), true);
+
+    // berthd restarted: a new manager finds the symlink and holds the namespace through the process again.
+    const again = new LinuxNetns(path.join(dir, 'netns'));
+    assert.equal(await again.exists(id), false, 'a symlink alone is not trusted');
+    await again.hold(id, pid, '/somewhere-else');
+    assert.equal(await again.exists(id), false);
+    await again.hold(id, pid, cgroupName);
+    assert.equal(await again.exists(id), true);
+    assert.equal(inode(await again.enterPath(id)), made);
+
+    // The process ends: the descriptor keeps the namespace (the teardown still finds its interfaces), until discard.
+    sleeper.kill('SIGKILL');
+    await waitFor(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'));
+    sleeper = undefined;
+    assert.equal(await ns.exists(id), true);
+    assert.equal(inode(await ns.enterPath(id)), made);
+    ns.discard(id, (e) => errors.push(e));
+    again.discard(id, (e) => errors.push(e));
+    assert.equal(await ns.exists(id), false);
+    assert.equal(await again.exists(id), false);
+    assert.deepEqual(await ns.list(), []);
+    assert.deepEqual(errors, []);
+  } finally {
+    sleeper?.kill('SIGKILL');
+    await ns.remove(id).catch(() => undefined);
+    for (let i = 0; i < 50 && fs.existsSync(cgroupDir); i++) {
+      try { fs.rmdirSync(cgroupDir); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out');
+}
