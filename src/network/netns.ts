@@ -134,7 +134,10 @@ export class LinuxNetns implements NetnsManager {
     this.held.delete(id);
     await handle?.close();
     const file = this.pathOf(id);
-    // Detach every mount stacked on the file (a crash could leave more than one), then delete it.
+    // Detach every mount stacked on the file (a crash could leave more than one), then delete it. The first goes
+    // with the batch, a moment later: spawning umount(8) holds berthd's thread until it has exec'd, which inside a
+    // container's exit (`run --rm`) lengthened its answer by that much.
+    if ((await fileKind(file)) === 'mounted') await this.unmountSoon(file);
     for (let i = 0; i < 4 && (await fileKind(file)) === 'mounted'; i++) await run('umount', ['-l', '-n', file]);
     await fsp.rm(file, { force: true });
   }
