@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { BerthBridgeDriver, bridgeNetworkInfo, specOf } from '../../src/network/bridge/driver';
 import { bridgeLines, bridgeMac, dockerMac, endpointLines, hostVethName } from '../../src/network/bridge/links';
-import { dnsLine, withNames, withoutEntry } from '../../src/network/bridge/dns';
+import { dnsLine, procNetAddress, withNames, withoutEntry } from '../../src/network/bridge/dns';
 import type { NetavarkNetwork, NetavarkOptions } from '../../src/network/netavark';
 import type { NetworkRecord } from '../../src/network/network-store';
 import { FakeBridgeDns, FakeBridgeFirewall, FakeBridgeLinks } from '../fakes/bridge';
@@ -176,4 +176,11 @@ test('aardvark-dns lines: netavark\'s format, entries removed and renamed by con
   assert.deepEqual(withoutEntry(file, 'c1'), ['10.9.0.1', 'ovr1 10.9.0.9  far', 'c2 10.9.0.3  two', '']);
   assert.deepEqual(withoutEntry(['10.9.0.1', 'c1 10.9.0.2  one', ''], 'c1'), [], 'the last line gone: the file goes');
   assert.deepEqual(withNames(file, { c2: ['two', 'deux'], c9: ['x'] }), ['10.9.0.1', 'c1 10.9.0.2  one', 'ovr1 10.9.0.9  far', 'c2 10.9.0.3  two,deux', '']);
+});
+
+test('procNetAddress: addresses as /proc/net/udp and udp6 print them (words in little-endian order, then the port)', () => {
+  assert.equal(procNetAddress('127.0.0.1', 53), '0100007F:0035');
+  assert.equal(procNetAddress('10.78.161.1', 53), '01A14E0A:0035');
+  assert.equal(procNetAddress('::1', 53), '00000000000000000000000001000000:0035');
+  assert.equal(procNetAddress('fd00:1::1', 5353), '010000FD000000000000000001000000:14E9');
 });

@@ -2,7 +2,10 @@
 // layout netavark used (so the overlay's lines, aardvark-files.ts, sit beside them), and the one aardvark-dns
 // process of this daemon's config dir, started with the first network that needs it and stopped after the last.
 import { spawn } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { SystemError } from '../../errdefs';
+import { ip6ToBig, ipToInt } from '../addresses';
 import { KeyedMutex } from '../../util/mutex';
 import { AardvarkFiles } from '../aardvark-files';
 
@@ -70,6 +73,9 @@ export class AardvarkBridgeDns implements BridgeDns {
       // Running: the edit's SIGHUP had it read the file. Not running: it reads every file as it starts.
       if (!(await this.files.running())) await this.start();
     });
+    // aardvark-dns binds a network's gateway a moment after its start or the SIGHUP: the container's first lookup
+    // (often its first act) met "connection refused" when it came first, on a loaded host.
+    await udpListening(listen, 53);
   }
 
   async remove(network: string, containerId: string): Promise<void> {
@@ -97,4 +103,42 @@ export class AardvarkBridgeDns implements BridgeDns {
     // The daemon writes its pid file a moment after the first process exits; the next add must find it running.
     for (let i = 0; i < 200 && !(await this.files.running()); i++) await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** How long an add waits for aardvark-dns to bind its addresses before going on (its lookups then may fail). */
+const LISTEN_WAIT_MS = 3_000;
+
+/**
+ * Settles once something listens on UDP `port` at each of `addresses` (the host's /proc/net/udp and udp6), or after
+ * LISTEN_WAIT_MS. A few reads of small tables: once bound, the first one answers.
+ */
+export async function udpListening(addresses: string[], port: number): Promise<boolean> {
+  const wanted = addresses.map((a) => procNetAddress(a, port));
+  for (let waited = 0; ; waited += 10) {
+    const [v4, v6] = await Promise.all(['/proc/net/udp', '/proc/net/udp6'].map((f) => fsp.readFile(f, 'utf8').catch(() => '')));
+    const bound = new Set(`${v4}\n${v6}`.split('\n').map((l) => l.trim().split(/\s+/)[1]));
+    if (wanted.every((w) => bound.has(w))) return true;
+    if (waited >= LISTEN_WAIT_MS) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * An address and port as /proc/net/udp{,6} print a local address: the address in 32-bit words, each in the host's
+ * byte order (little-endian here), then the port, in hex (10.0.0.1:53 → 0100000A:0035).
+ */
+export function procNetAddress(address: string, port: number): string {
+  const bytes: number[] = [];
+  if (isIPv4(address)) {
+    const n = ipToInt(address);
+    for (let i = 3; i >= 0; i--) bytes.push((n >>> (8 * i)) & 0xff);
+  } else {
+    const n = ip6ToBig(address);
+    for (let i = 15; i >= 0; i--) bytes.push(Number((n >> BigInt(8 * i)) & 0xffn));
+  }
+  let hex = '';
+  for (let i = 0; i < bytes.length; i += 4) {
+    hex += bytes.slice(i, i + 4).reverse().map((b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  return `${hex.toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
