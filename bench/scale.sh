@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # make bench SCALE=1, the scale section: N idle containers (`run -d busybox sleep 1d`, 4 clients at once) on the
 # default bridge of a berthd of its own; their start time, berthd's and the conmons' RSS, berthd's open files and the
-# bridge's ports, `docker ps`, `run --rm --network none busybox true` at that size against none present,
+# bridge's ports, `docker ps`, `run --rm --network none busybox true` at that size against none present and, interleaved
+# at the same moment, against an empty berthd beside it (the VM's speed drifts over the minutes the start takes),
 # berthd's phase medians of those runs at each size (BERTH_TRACE=1; RESULTS_DIR/scale-trace-empty.txt and
 # scale-trace-full.txt: where the extra time goes), `stats --no-stream` (the first, whose CPU base is cold, and the next
 # ones), a Prometheus scrape of /metrics (its time and berthd's CPU, each scrape sampling every container afresh: metrics-addr 127.0.0.1:0), a berthd restart with them running (all
 # still running after), and their removal. Writes RESULTS_DIR/scale-berth.json and prints its table.
-# Usage: bench/scale.sh [RESULTS_DIR]     Knobs: BENCH_SCALE_N (1000), BENCH_SCALE_RUNS (5).
+# Usage: bench/scale.sh [RESULTS_DIR]     Knobs: BENCH_SCALE_N (1000), BENCH_SCALE_RUNS (5), BENCH_SCALE_PAIRS (15: the
+# interleaved runs against the reference).
 # dockerd beside (PEERS=1) is not run: n/a in the table.
 # Self-contained: its daemon (own data root, exec root, socket and bridge) and everything it made go at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_SCALE_N:-1000}
 RUNS=${BENCH_SCALE_RUNS:-5}
+PAIRS=${BENCH_SCALE_PAIRS:-15}
 DOCKER=/usr/local/bin/docker
 say() { echo "bench/scale: $*" >&2; }
 . bench/lib.sh
@@ -20,6 +23,8 @@ say() { echo "bench/scale: $*" >&2; }
 
 bench_workspace scale bsc "${1:-}"
 BERTHD_PID=''
+# The empty reference berthd beside (own data root, exec root, socket and bridge).
+REF_PID='' REF_BASE=$BASE/ref REF_RUN=${BRUN}r REF_SOCK=${BRUN}r/berth.sock REF_BRIDGE=${BRIDGE}r
 snapshot_netfilter "$BASE"
 
 cleanup() {
@@ -28,12 +33,15 @@ cleanup() {
     stop_berthd "$BERTHD_PID" "$BSOCK" "$BRUN" >/dev/null 2>&1
     for p in $(pids_of aardvark-dns "$BRUN/"); do stop_pid "$p" 2; done
   fi
+  [ -n "$REF_PID" ] && stop_berthd "$REF_PID" "$REF_SOCK" "$REF_RUN" >/dev/null 2>&1
   bench/umount-under.sh "$BASE" "$BRUN"
+  bench/umount-under.sh "$REF_BASE" "$REF_RUN"
   remove_berth_bridge "$BRIDGE"
+  remove_berth_bridge "$REF_BRIDGE"
   local left
   left=$( { iptables -S; iptables -t nat -S; } | grep -F -- "$BRIDGE" | grep -vxF -f <(cat "$IPT_BEFORE.filter" "$IPT_BEFORE.nat"); ip -o link | grep -E ": $BRIDGE[:@]|master $BRIDGE ")
   [ -z "$left" ] || { say "WARNING: left behind:"; echo "$left" >&2; }
-  rm -rf "$BRUN" "$BASE"
+  rm -rf "$BRUN" "$REF_RUN" "$BASE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -46,12 +54,28 @@ median_ms() { # command...
 start_berthd() {
   BERTHD_PID=$(BERTH_TRACE=1 bench/start-berthd.sh "$BASE/data" "$BRUN" "$BASE/berthd.log" "$BRIDGE" --metrics-addr 127.0.0.1:0) || { say "berthd did not start: $(tail -n 3 "$BASE/berthd.log" | tr '\n' ' ')"; return 1; }
 }
+rdocker() { DOCKER_HOST="unix://$REF_SOCK" "$DOCKER" "$@"; }
+# PAIRS timings of `run --rm --network none busybox true` on berthd and on the reference, alternating: their medians.
+interleaved_runs() {
+  local i s
+  : >"$BASE/runs.full"; : >"$BASE/runs.ref"
+  for i in $(seq 1 "$PAIRS"); do
+    s=$(now_ms); bdocker run --rm --network none busybox true >/dev/null 2>&1; echo $(( $(now_ms) - s )) >>"$BASE/runs.full"
+    s=$(now_ms); rdocker run --rm --network none busybox true >/dev/null 2>&1; echo $(( $(now_ms) - s )) >>"$BASE/runs.ref"
+  done
+  echo "$(median int <"$BASE/runs.full") $(median int <"$BASE/runs.ref")"
+}
 running() { bdocker ps -q | wc -l; }
 berthd_rss() { node bench/rss.js --pid "$BERTHD_PID" | jq .kib; }
 
 start_berthd || exit 1
+mkdir -p "$REF_BASE"
+REF_PID=$(bench/start-berthd.sh "$REF_BASE/data" "$REF_RUN" "$REF_BASE/berthd.log" "$REF_BRIDGE" | head -n 1)
+rdocker version >/dev/null 2>&1 || { say "the reference berthd did not start: $(tail -n 3 "$REF_BASE/berthd.log" | tr '\n' ' ')"; exit 1; }
 node dist/tools/busybox-rootfs.js >"$BASE/busybox.tar" && bdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null || { say "busybox import failed"; exit 1; }
+rdocker import --change 'CMD ["sh"]' "$BASE/busybox.tar" busybox:latest >/dev/null || { say "busybox import (reference) failed"; exit 1; }
 bdocker run --rm --network none busybox true >/dev/null || { say "a first run failed"; exit 1; }
+rdocker run --rm --network none busybox true >/dev/null || { say "a first run (reference) failed"; exit 1; }
 say "run --rm --network none with none present: $RUNS runs"
 since=$(wc -l <"$BASE/berthd.log")
 run_empty=$(median_ms bdocker run --rm --network none busybox true)
@@ -78,7 +102,7 @@ neigh=$(ip neigh show dev "$BRIDGE" 2>/dev/null | wc -l)
 say "ps, run --rm --network none and stats --no-stream at $started containers"
 ps_ms=$(median_ms bdocker ps)
 since=$(wc -l <"$BASE/berthd.log")
-run_full=$(median_ms bdocker run --rm --network none busybox true)
+read -r run_full run_ref < <(interleaved_runs)
 node bench/trace-table.js "$BASE/berthd.log" container "$since" >"$RES/scale-trace-full.txt"
 mounts_full=$(wc -l </proc/self/mountinfo)
 mntns_full=$(median_ms unshare -m true)
@@ -130,7 +154,7 @@ left=$(bdocker ps -aq | wc -l)
 
 jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_ms" --argjson rss_berthd "$rss_berthd" \
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
-  --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
+  --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson run_ref "$run_ref" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
   --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" \
   --argjson scrape_ms "$scrape_ms" --argjson scrape_cpu "$scrape_cpu" --argjson scrape_series "$scrape_series" \
   --argjson scrape_kib "$scrape_kib" --argjson scrape_valid "$scrape_valid" --argjson scrape_sampling "${scrape_sampling:-null}" \
@@ -152,7 +176,8 @@ console.log(`| berthd RSS with them / after a restart | ${mib(r.rss_berthd)} / $
 console.log(`| conmons' RSS | ${mib(r.rss_conmon.kib)} MiB for ${r.rss_conmon.count} (${(r.rss_conmon.kib / Math.max(1, r.rss_conmon.count) / 1024).toFixed(1)} MiB each) | |`);
 console.log(`| berthd open files; bridge ports; neighbours | ${r.fds}; ${r.ports} (the kernel's cap: 1023); ${r.neigh} | |`);
 console.log(`| \`docker ps\` | ${r.ps_ms} ms | |`);
-console.log(`| \`run --rm --network none busybox true\` at ${r.started} / with none | ${r.run_full} / ${r.run_empty} ms = ${x(r.run_full, r.run_empty)} | ≤ 1.2x |`);
+console.log(`| \`run --rm --network none busybox true\` at ${r.started} / an empty berthd beside, interleaved | ${r.run_full} / ${r.run_ref} ms = ${x(r.run_full, r.run_ref)} | ≤ 1.2x |`);
+console.log(`| the same at ${r.started} / on this berthd before they started | ${r.run_full} / ${r.run_empty} ms = ${x(r.run_full, r.run_empty)} (the VM's speed drifts between the two) | |`);
 console.log(`| the kernel's part: \`unshare -m true\` with ${r.mounts_full} / ${r.mounts_empty} host mounts | ${r.mntns_full} / ${r.mntns_empty} ms | |`);
 console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
 console.log(`| one \`stats --no-stream\`: CPU of the docker CLI / of berthd | ${s(r.stats_cli_cpu)} / ${s(r.stats_berthd_cpu)} s | |`);
