@@ -33,16 +33,21 @@ async function executedFile(binary: string, dir: string): Promise<string> {
   const child = spawn(binary, [`--root=${path.join(dir, 'state')}`, 'create', '--bundle', bundle, 'view-probe'], { stdio: 'ignore' });
   try {
     // The FIFO opens for writing without blocking only once crun holds it open for reading: by then it has re-executed, if it does.
-    for (let i = 0; ; i++) {
+    // The writer stays open while /proc is read: closed, it would give crun end of file, and crun could exit first.
+    let writer: number | undefined;
+    for (let i = 0; writer === undefined; i++) {
       try {
-        fs.closeSync(fs.openSync(path.join(bundle, 'config.json'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-        break;
+        writer = fs.openSync(path.join(bundle, 'config.json'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || i > 500) throw e;
         await new Promise((r) => setTimeout(r, 10));
       }
     }
-    return fs.readlinkSync(`/proc/${child.pid}/exe`);
+    try {
+      return fs.readlinkSync(`/proc/${child.pid}/exe`);
+    } finally {
+      fs.closeSync(writer);
+    }
   } finally {
     child.kill('SIGKILL');
   }
