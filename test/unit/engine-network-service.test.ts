@@ -33,7 +33,7 @@ type AddressSettings = Pick<NetworkServiceOptions, 'pools' | 'bridgeIp' | 'fixed
  */
 async function withNetworks(fn: (t: {
   networks: NetworkService; endpoints: NetworkEndpoints; routes: FakeHostRoutes; containers: FakeContainerDirectory; actions: string[];
-  sandboxes: SandboxTable;
+  sandboxes: SandboxTable; netns: FakeNetns; driver: FakeNetworkDriver;
 }) => Promise<void>, settings: AddressSettings = SMALL_POOL, o: { root?: string; routes?: FakeHostRoutes; log?: { info(m: string): void; error(m: string): void } } = {}): Promise<void> {
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
   try {
@@ -49,12 +49,13 @@ async function withNetworks(fn: (t: {
     const networks = new NetworkService({ store, sandboxes, addresses, containers, routes: routes.probe, routes6, events, bridgeName: 'berthtest0', ...settings, log: o.log ?? log });
     const driver = new FakeNetworkDriver();
     const dns = new NetworkDns({ networks, sandboxes, containers, driver, log });
+    const netns = new FakeNetns();
     const endpoints = new NetworkEndpoints({
-      networks, store, sandboxes, addresses, dns, containers, driver, netns: new FakeNetns(), ports: new FakeHostPorts(), routes: routes.probe, routes6, events, log,
+      networks, store, sandboxes, addresses, dns, containers, driver, netns, ports: new FakeHostPorts(), routes: routes.probe, routes6, events, log,
     });
     await networks.init();
     await endpoints.init();
-    await fn({ networks, endpoints, routes, containers, actions, sandboxes });
+    await fn({ networks, endpoints, routes, containers, actions, sandboxes, netns, driver });
   } finally {
     if (!o.root) fs.rmSync(root, { recursive: true, force: true });
   }
@@ -187,6 +188,23 @@ test('connect and disconnect a created container: endpoints recorded, addresses 
   await assert.rejects(endpoints.disconnect('front', 'web'), { name: 'ForbiddenError', message: `container ${c.id} is not connected to network front` });
   assert.deepEqual(actions, ['create front', 'connect front', 'disconnect front']);
   assert.deepEqual(containers.saved, [c.id, c.id]);
+}));
+
+test('a running container\'s namespace: held again at start-up, and entered through the hold when connected', () => withNetworks(async ({ networks, endpoints, containers, netns, driver }) => {
+  const c = createdContainer('d'.repeat(64), 'app');
+  containers.records.set(c.id, c);
+  await endpoints.attach(c);
+  assert.deepEqual(driver.calls, [`setup /run/netns/${c.id} ${networks.byName('bridge')!.id}`], 'the first setup makes the namespace on its file');
+  c.state = { ...c.state, status: 'running', pid: 4242 };
+  const gone = createdContainer('e'.repeat(64), 'gone');
+  containers.records.set(gone.id, gone);
+  await endpoints.attach(gone);
+  await endpoints.reconcile((id) => containers.records.get(id)?.state.status === 'running');
+  assert.deepEqual([...netns.held], [c.id], 'the running one is held; the stopped one torn down');
+  const { Id } = await networks.create({ Name: 'back' });
+  driver.calls.length = 0;
+  await endpoints.connect('back', 'app');
+  assert.deepEqual(driver.calls, [`setup /proc/self/fd/${c.id} ${Id}`]);
 }));
 
 test('remove refuses the predefined networks; a removed network\'s subnet is free again', () => withNetworks(async ({ networks, actions }) => {
