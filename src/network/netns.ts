@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { SystemError } from '../errdefs';
-import { processInCgroup } from '../host/process-root';
+import { openProcessEntry } from '../host/process-root';
 import { KeyedMutex } from '../util/mutex';
 
 /** Network namespaces that outlive the process that made them, one file per container. */
@@ -105,10 +105,8 @@ export class LinuxNetns implements NetnsManager {
         await replaceWithLink(file, pid);
       } else if (kind === 'link') {
         // Made by an earlier berthd: the process is the way in, trusted only while it is in the container's cgroup.
-        if (!(await processInCgroup(pid, cgroupPath))) return;
-        const handle = await fsp.open(`/proc/${pid}/ns/net`, 'r').catch(() => undefined);
+        const handle = await openProcessEntry(pid, cgroupPath, 'ns/net');
         if (!handle) return;
-        if (!(await processInCgroup(pid, cgroupPath))) { await handle.close(); return; }
         this.held.set(id, handle);
         await replaceWithLink(file, pid);
       }
@@ -188,9 +186,14 @@ async function fileKind(file: string): Promise<'mounted' | 'link' | 'other' | 'a
 
 /** Whether the namespace open at `handle` is the one process `pid`, in `cgroupPath`, is in. */
 async function sameNamespace(handle: fsp.FileHandle, pid: number, cgroupPath: string): Promise<boolean> {
-  if (!(await processInCgroup(pid, cgroupPath))) return false;
-  const [mine, its] = await Promise.all([handle.stat(), fsp.stat(`/proc/${pid}/ns/net`).catch(() => undefined)]);
-  return !!its && its.dev === mine.dev && its.ino === mine.ino && (await processInCgroup(pid, cgroupPath));
+  const its = await openProcessEntry(pid, cgroupPath, 'ns/net');
+  if (!its) return false;
+  try {
+    const [a, b] = await Promise.all([handle.stat(), its.stat()]);
+    return a.dev === b.dev && a.ino === b.ino;
+  } finally {
+    await its.close();
+  }
 }
 
 /** Points `file` at /proc/<pid>/ns/net (atomically: a symlink renamed over it). */
