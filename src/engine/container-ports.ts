@@ -65,8 +65,8 @@ export interface ContainerEndpoints {
   attach(c: ContainerRecord): Promise<void>;
   /** Undoes attach when the container stops or is removed. */
   detach(c: ContainerRecord): Promise<void>;
-  /** After a start: the namespace leaves the host's mount table a moment later, if `stillRunning` then. */
-  holdLater(c: ContainerRecord, stillRunning: () => boolean): void;
+  /** A moment into a container's run: berthd holds its network namespace, whose bind mount leaves the host. */
+  hold(c: ContainerRecord): Promise<void>;
   specNetwork(c: ContainerRecord): 'host' | 'private' | { joinPath: string };
   /** The container whose network (and /etc/hosts, resolv.conf) a container:<name> container shares. */
   joinedContainer(c: ContainerRecord): ContainerRecord | undefined;

@@ -37,6 +37,8 @@ export { commandOf, mergeConfig, processEnv, resourcesOf } from './container-con
 export { isRunning } from './container-record';
 
 const DEFAULT_STOP_TIMEOUT = 10;
+/** How long into its run a container keeps its host mounts (releaseHostMounts): a `run --rm` is gone first. */
+const HOST_RELEASE_DELAY_MS = 1_000;
 
 export class ContainerService {
   private readonly records = new ContainerRecords();
@@ -233,20 +235,24 @@ export class ContainerService {
     this.trace.mark(c.id, 'client');
     try {
       const started = await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
-      // The container pivoted into its own copy of the root's mount: the host's goes, so the next container's runtime
-      // copies and reads one mount fewer (decision 21). A moment later, not now: spawning umount(8) holds berthd's
-      // thread until it has exec'd (~10 ms on a loaded host), which inside the start or just after it lengthened
-      // every `run --rm`; a container gone by then had its root unmounted by its removal, after that one's answer.
-      // Its network namespace's bind mount goes the same way (netns.ts).
-      const stillRunning = (): boolean => this.records.get(c.id) === c && hasProcess(c.state.status);
-      if (started) this.premounts.unmountLater(c, stillRunning);
-      if (started) this.o.networks?.endpoints.holdLater(c, stillRunning);
+      if (started) setTimeout(() => this.releaseHostMounts(c), HOST_RELEASE_DELAY_MS).unref();
       return started;
     } catch (err) {
       // As Docker does, a --rm container that cannot start is removed.
       if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Two host mounts a running container needs no more, each costing every later start (decision 21): its root's (it
+   * has its own copy) and its namespace's (berthd holds it by a descriptor, netns.ts). Not at the start: a umount(8)
+   * spawn holds berthd's thread ~10 ms, which lengthened every `run --rm`; one gone by then had both undone by its removal.
+   */
+  private releaseHostMounts(c: ContainerRecord): void {
+    if (this.records.get(c.id) !== c || !hasProcess(c.state.status)) return;
+    this.premounts.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id} after start: ${errorMessage(e)}`));
+    void this.o.networks?.endpoints.hold(c);
   }
 
   private async startLocked(c: ContainerRecord, restoreFrom?: string, byPolicy = false): Promise<boolean> {

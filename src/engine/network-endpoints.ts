@@ -80,7 +80,7 @@ export class NetworkEndpoints {
     for (const s of this.o.sandboxes.all()) {
       if (isRunning(s.containerId)) {
         const c = this.o.containers.find(s.containerId);
-        if (c) holds.push(this.holdNamespace(c));
+        if (c) holds.push(this.hold(c));
         continue;
       }
       this.o.log.info(`network: tearing down the sandbox of ${s.containerId.slice(0, 12)} (not running)`);
@@ -227,14 +227,10 @@ export class NetworkEndpoints {
   }
 
   /**
-   * Once `c` has run for NAMESPACE_HOLD_DELAY_MS (and `stillRunning` says so): berthd holds its namespace by a
-   * descriptor, and the file's bind mount leaves the host's mount table (netns.ts).
+   * berthd holds the running `c`'s namespace by a descriptor, and the file's bind mount leaves the host's mount table
+   * (netns.ts). A failure is logged: the mount then stays until the stop, as it did before.
    */
-  holdLater(c: ContainerRecord, stillRunning: () => boolean): void {
-    setTimeout(() => { if (stillRunning()) void this.holdNamespace(c); }, NAMESPACE_HOLD_DELAY_MS).unref();
-  }
-
-  private async holdNamespace(c: ContainerRecord): Promise<void> {
+  async hold(c: ContainerRecord): Promise<void> {
     if (!this.o.sandboxes.has(c.id)) return;
     await this.o.netns.hold(c.id, c.state.pid, cgroupPathOf(c))
       .catch((e) => this.o.log.error(`hold the network namespace of ${c.id.slice(0, 12)}: ${errorMessage(e)}`));
@@ -380,12 +376,6 @@ export class NetworkEndpoints {
 }
 
 // ---------- helpers ----------
-
-/**
- * How long after its start a container's namespace stays mounted on its file: a short-lived container (`run --rm`)
- * is gone first and pays nothing more; the hand-over's descriptor, reads and umount(8) run off every start's path.
- */
-const NAMESPACE_HOLD_DELAY_MS = 1_000;
 
 function driverOf(a: Attachment): string {
   return a.overlay ? 'overlay' : 'bridge';

@@ -25,12 +25,6 @@ export interface RootfsHost {
   liveViewsGone(c: ContainerRecord): Promise<void>;
 }
 
-/**
- * How long after its start a running container's root stays mounted on the host. Long enough for a short-lived
- * container (`run --rm`) to be gone first, its removal unmounting it after that one's answer as before.
- */
-const HOST_UNMOUNT_DELAY_MS = 1_000;
-
 export class RootfsPremounts {
   /** Per container, its mounts and unmounts one at a time, in the order asked. */
   private readonly turns = new KeyedMutex();
@@ -72,19 +66,12 @@ export class RootfsPremounts {
   }
 
   /**
-   * Unmounts the host's copy of the root unless an operation holds it (its release unmounts it then): after the
-   * runtime's create (the container keeps its own), after a failed start, and for running containers found at
-   * berthd's start (mounted by a build that kept them).
+   * Unmounts the host's copy of the root unless an operation holds it (its release unmounts it then): a moment into
+   * a container's run (it keeps its own copy: ContainerService.releaseHostMounts), after a failed start, and for
+   * running containers found at berthd's start (mounted by a build that kept them).
    */
   unmountUnlessHeld(c: ContainerRecord): Promise<void> {
     return this.turns.run(c.id, async () => { if (!this.holders.has(c.id)) await this.unmountNow(c); });
-  }
-
-  /** unmountUnlessHeld after HOST_UNMOUNT_DELAY_MS, if `stillRunning` then. */
-  unmountLater(c: ContainerRecord, stillRunning: () => boolean): void {
-    setTimeout(() => {
-      if (stillRunning()) this.unmountUnlessHeld(c).catch((e) => this.o.log.error(`umount ${c.id} after start: ${errorMessage(e)}`));
-    }, HOST_UNMOUNT_DELAY_MS).unref();
   }
 
   /** Lets go of what a stopped container holds on the host: the runtime's record of it and its root's mount. */
