@@ -451,6 +451,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await runtimeViews.release();
+      await images.index.flushNow(); // what is held back for the next write (a re-tag's time)
     },
   };
 }

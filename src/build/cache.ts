@@ -27,7 +27,10 @@ export function stepKey(parent: string, descriptor: unknown): string {
 export class BuildCache {
   private readonly file: string;
   private entries: Record<string, CacheEntry> = {};
+  /** Entries were added or removed since the last write. */
   private dirty = false;
+  /** Only last-used times moved since the last write. */
+  private touched = false;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string) {
@@ -51,7 +54,7 @@ export class BuildCache {
       return undefined;
     }
     e.lastUsedAt = new Date().toISOString();
-    this.dirty = true;
+    this.touched = true;
     return e.image;
   }
 
@@ -71,12 +74,15 @@ export class BuildCache {
 
   /**
    * Writes the index if it changed. The rename is atomic, so a crash leaves the old or the new index; an entry
-   * lost to a power cut only costs a rebuild of that step.
+   * lost to a power cut only costs a rebuild of that step. When only last-used times moved (a rebuild that hit
+   * the cache everywhere), the write is started and not waited for: the build's answer does not wait on a
+   * file that only `docker system df` reads.
    */
   async flush(): Promise<void> {
     const run = async () => {
-      if (!this.dirty) return;
+      if (!this.dirty && !this.touched) return;
       this.dirty = false;
+      this.touched = false;
       const data: CacheFile = { version: 1, entries: this.entries };
       try {
         await writeJsonAtomic(this.file, data, { durable: false });
@@ -85,7 +91,9 @@ export class BuildCache {
         throw err;
       }
     };
+    const waitFor = this.dirty;
     this.writing = this.writing.then(run, run);
-    return this.writing;
+    if (waitFor) return this.writing;
+    this.writing.catch(() => undefined);
   }
 }

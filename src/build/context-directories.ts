@@ -9,6 +9,14 @@ import { ExtractedTree } from './untar';
 export interface ContextDirectory {
   root: string;
   tree: ExtractedTree;
+  /**
+   * The upload it holds, when that tar was read whole before unpacking: `key` is its sha256 (decompressed) with
+   * the Dockerfile path asked for, and the Dockerfile as read then (.dockerignore may have removed the file
+   * since). An upload with the same key finds everything already in place.
+   */
+  upload?: { key: string; dockerfileText: string; dockerfilePath: string };
+  /** COPY sources' checksums computed on what it holds now (BuildContext.sourceHash); emptied whenever it is unpacked into. */
+  sourceHashes: Map<string, string>;
 }
 
 export interface ContextDirectoryLimits {
@@ -42,13 +50,17 @@ export class ContextDirectories {
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  /** A directory for one build's context, its own until given back: the last one given back, else a new one. */
-  async take(): Promise<ContextDirectory> {
-    const spare = this.spares.pop();
+  /**
+   * A directory for one build's context, its own until given back: the one that holds the upload `uploadKey`
+   * when one does, else the last one given back, else a new one.
+   */
+  async take(uploadKey?: string): Promise<ContextDirectory> {
+    const same = uploadKey === undefined ? -1 : this.spares.findIndex((d) => d.upload?.key === uploadKey);
+    const spare = same >= 0 ? this.spares.splice(same, 1)[0] : this.spares.pop();
     if (spare) return spare;
     const root = path.join(this.dir, `context-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
-    return { root, tree: new ExtractedTree() };
+    return { root, tree: new ExtractedTree(), sourceHashes: new Map() };
   }
 
   /**

@@ -1,14 +1,15 @@
 // The build context: the client's tar unpacked into a private directory under the data root, its Dockerfile read,
 // .dockerignore applied, and COPY/ADD sources resolved inside it and nowhere else.
+import { createHash } from 'node:crypto';
 import type * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { InvalidParameterError, errorMessage } from '../errdefs';
 import { resolveInRoot } from '../host/rootfs';
-import { peek } from '../util/streams';
-import type { ContextDirectories } from './context-directories';
-import { decompressAny, extractTar, looksLikeTar, type ExtractedTree } from './untar';
+import { peek, readUpTo } from '../util/streams';
+import type { ContextDirectories, ContextDirectory } from './context-directories';
+import { decompressAny, extractTar, ExtractedTree, looksLikeTar } from './untar';
 
 /** Docker's .dockerignore matcher (dockerignore.ts). */
 export interface IgnoreMatcher {
@@ -21,12 +22,19 @@ export type IgnoreParser = (text: string) => IgnoreMatcher;
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
 
+/**
+ * A context up to this size (decompressed) is read whole before it is unpacked, so that the same upload as a kept
+ * directory's last one (a rebuild with nothing changed: the docker CLI's tar is byte for byte the same) is not
+ * unpacked at all. A larger one is unpacked as it arrives.
+ */
+const WHOLE_CONTEXT_LIMIT = 16 << 20;
+
 export class BuildContext {
   private constructor(
     readonly root: string,
     readonly dockerfileText: string,
     readonly dockerfilePath: string,
-    private readonly tree?: ExtractedTree,
+    private readonly dir: Pick<ContextDirectory, 'tree' | 'sourceHashes'> = { tree: new ExtractedTree(), sourceHashes: new Map() },
     private readonly release?: () => Promise<void>,
   ) {}
 
@@ -36,21 +44,32 @@ export class BuildContext {
    * removes what .dockerignore excludes.
    */
   static async fromUpload(body: Readable, dirs: ContextDirectories, dockerfile: string, parseIgnore: IgnoreParser): Promise<BuildContext> {
-    const dir = await dirs.take();
+    let upload: Awaited<ReturnType<typeof readUpTo>>;
     try {
-      const { stream } = await decompressAny(body);
-      const { head, stream: tarStream } = await peek(stream, 512);
+      upload = await readUpTo((await decompressAny(body)).stream, WHOLE_CONTEXT_LIMIT);
+    } catch (err) {
+      throw contextError(err);
+    }
+    const name = dockerfile || DEFAULT_DOCKERFILE;
+    const key = 'whole' in upload ? `${createHash('sha256').update(upload.whole).digest('hex')}:${name}` : undefined;
+    const dir = await dirs.take(key);
+    try {
+      if (key !== undefined && dir.upload?.key === key) {
+        // What the last build unpacked here from the same bytes, .dockerignore already applied: nothing to do.
+        return new BuildContext(dir.root, dir.upload.dockerfileText, dir.upload.dockerfilePath, dir, () => dirs.give(dir));
+      }
+      dir.upload = undefined;
+      dir.sourceHashes.clear();
+      const { head, stream: tarStream } = 'whole' in upload ? { head: upload.whole, stream: Readable.from([upload.whole]) } : await peek(upload.stream, 512);
       if (head.length === 0) throw new InvalidParameterError('the build context is empty: send a tar of the context directory');
       if (!looksLikeTar(head)) throw new InvalidParameterError('the build context is not a tar archive');
       await extractTar(tarStream, dir.root, { keepOwnership: false, tree: dir.tree });
-      const { text, rel } = await BuildContext.read(dir.root, dockerfile || DEFAULT_DOCKERFILE, parseIgnore);
-      return new BuildContext(dir.root, text, rel, dir.tree, () => dirs.give(dir));
+      const { text, rel } = await BuildContext.read(dir.root, name, parseIgnore);
+      if (key !== undefined) dir.upload = { key, dockerfileText: text, dockerfilePath: rel };
+      return new BuildContext(dir.root, text, rel, dir, () => dirs.give(dir));
     } catch (err) {
       await dirs.give(dir);
-      // A corrupt or cut compressed stream (zlib's Z_* codes) is the client's upload, not a daemon fault.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidParameterError(`the build context is not a valid compressed archive: ${errorMessage(err)}`);
-      throw err;
+      throw contextError(err);
     }
   }
 
@@ -60,6 +79,7 @@ export class BuildContext {
     return new BuildContext(root, text, rel);
   }
 
+  /** The Dockerfile's text and path, read before what .dockerignore excludes is removed (it may list the Dockerfile). */
   private static async read(root: string, dockerfile: string, parseIgnore: IgnoreParser): Promise<{ text: string; rel: string }> {
     const ignoreText = await fsp.readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => undefined);
     const ignore = ignoreText === undefined ? undefined : parseIgnore(ignoreText);
@@ -80,8 +100,22 @@ export class BuildContext {
    */
   knownDigest(abs: string, st: fs.Stats): string | undefined {
     const rel = path.relative(this.root, abs);
-    if (!this.tree || !rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-    return this.tree.digestOf(rel, st);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    return this.dir.tree.digestOf(rel, st);
+  }
+
+  /**
+   * The checksum of the COPY source `abs` (a path in the context) under `variant` (what else decides it, such
+   * as the mtime clamp): computed by `compute` once per content of the directory. A kept directory keeps them
+   * while an identical upload finds it unchanged, so a rebuild with nothing changed reads no source again.
+   */
+  async sourceHash(abs: string, variant: string, compute: () => Promise<string>): Promise<string> {
+    const key = `${variant}\0${abs}`;
+    const known = this.dir.sourceHashes.get(key);
+    if (known !== undefined) return known;
+    const hash = await compute();
+    this.dir.sourceHashes.set(key, hash);
+    return hash;
   }
 
   /**
@@ -141,4 +175,11 @@ async function prune(root: string, ignore: IgnoreMatcher): Promise<void> {
     }
   };
   await walk('');
+}
+
+/** A corrupt or cut compressed stream (zlib's Z_* codes) is the client's upload, not a daemon fault. */
+function contextError(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return new InvalidParameterError(`the build context is not a valid compressed archive: ${errorMessage(err)}`);
+  return err;
 }

@@ -585,7 +585,10 @@ class BuildRun {
               ? `${name} failed: file not found in build context or excluded by .dockerignore: stat ${m}: file does not exist`
               : `${name} failed: stat ${m}: file does not exist`);
           }
-          sources.push({ abs, name: m || '.', unpack: isAdd, hash: await hashSource(abs, hashOpts) });
+          const hash = fromRoot === undefined
+            ? await this.ctx.sourceHash(abs, `clamp=${this.repro.clamp ?? ''}`, () => hashSource(abs, hashOpts))
+            : await hashSource(abs, hashOpts);
+          sources.push({ abs, name: m || '.', unpack: isAdd, hash });
         }
       }
       if (sources.length === 0) throw new InvalidParameterError(`${name} failed: no source files were specified`);

@@ -167,10 +167,16 @@ export class ImageStore {
   async setReference(ref: ImageReference, id: string, tagTime?: string): Promise<string | undefined> {
     const key = ref.toString();
     const prev = this.index.references[key];
-    this.index.references[key] = id;
     if (tagTime) this.meta(id).lastTagTime = tagTime;
+    if (prev === id) {
+      // The same reference again (a rebuild's -t with nothing changed) moves only the tag time: carried by the
+      // index's next write (or berthd's stop) rather than a synced write of its own in the build's answer.
+      this.dirty = true;
+      return undefined;
+    }
+    this.index.references[key] = id;
     await this.flush();
-    return prev !== id ? prev : undefined;
+    return prev;
   }
 
   async deleteReference(ref: ImageReference): Promise<boolean> {

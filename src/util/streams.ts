@@ -60,3 +60,29 @@ export class ChunkGatherer {
     this.size = 0;
   }
 }
+
+/**
+ * Reads `source` whole when it ends within `limit` bytes (`whole`); otherwise a stream that yields what was
+ * read and then the rest (`stream`), so a large input is still streamed.
+ */
+export async function readUpTo(source: Readable | AsyncIterable<Buffer>, limit: number): Promise<{ whole: Buffer } | { stream: Readable }> {
+  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const r = await it.next();
+    if (r.done) return { whole: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* chunks.splice(0);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  }
+  return { stream: Readable.from(rest(), { objectMode: false }) };
+}
