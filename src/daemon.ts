@@ -81,6 +81,7 @@ import { CAPABILITY_NAMES } from './runtime/spec';
 import { LinuxMounter } from './host/mount';
 import { prepareHost } from './host/prepare';
 import { createCgroupDriver } from './host/cgroups';
+import { createCgroupLockWarmer } from './host/cgroup-lock-warmer';
 import { readHostResources } from './host/resources';
 import { BERTH_VERSION, COMPAT_DOCKER_VERSION } from './wire/docker';
 import { EtcdOverlayAllocator } from './cluster/overlay/allocator-etcd';
@@ -202,6 +203,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     log.error(`${(err as Error).message}; every pull is refused until the file is fixed`);
   }
   const cgroups = await createCgroupDriver();
+  const cgroupLockWarmer = await createCgroupLockWarmer({ env: process.env, log: (msg) => log.info(msg) });
+  if (cgroupLockWarmer) log.info('cgroups: the migration lock is kept ready around starts and execs (BERTH_CGROUP_WARM=0 turns it off)');
   const runtimes: Record<string, string> = {};
   for (const [name, bin] of Object.entries(cfg.runtimes)) if (fs.existsSync(bin)) runtimes[name] = bin;
   // Each runtime runs from a read-only view of its binary, which spares it a copy and re-exec of itself per call.
@@ -246,6 +249,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
     ...sandboxes.all().flatMap((s) => s.attachments.flatMap((a) => Object.values(a.opts.network_info))),
   ]).catch((e) => log.error(`network: reconciling the bridges' rules: ${errorMessage(e)}`));
   const containers = new ContainerService({
+    ...(cgroupLockWarmer ? { cgroupLockWarmer } : {}),
     root: cfg.dataRoot,
     runRoot: cfg.runRoot,
     images: {
@@ -284,6 +288,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   execFifos.warm();
   const execs = new ExecService({
     runRoot: cfg.runRoot, containers, resize: resizeConsole, stdin: connectStdin, log, trace,
+    ...(cgroupLockWarmer ? { cgroupLockWarmer } : {}),
     // A TTY's pty master comes over a console socket, which only conmon can take; without one berthd holds the pipes.
     run: (o) => (o.terminal ? startExecProcess(runtimeBinaries, o) : startDirectExec(runtimeBinaries, execFifos, o)),
     hostCapabilities: hostResources.boundingCapabilities,

@@ -1,5 +1,6 @@
 // What the container service needs of the layers beside and below it, as narrow interfaces it owns: daemon.ts passes
 // the real ones (images, OCI runtime, overlay mounts, networks), the unit tests fakes (test/fakes/).
+import type { CgroupLockWarmer } from '../host/cgroup-lock-warmer';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig, EndpointConfigBody, HostConfig } from '../wire/docker';
 import type { ImageConfig, RuntimeSpec } from '../wire/oci';
@@ -93,6 +94,8 @@ export interface ContainerServiceOptions {
   events: EventBus;
   stdin: StdinConnector;
   cgroups?: CgroupProbe;
+  /** Told that a container is about to start: the runtime's cgroup move then waits for no grace period (host/cgroup-lock-warmer.ts). */
+  cgroupLockWarmer?: CgroupLockWarmer;
   /** The host's CPUs, cgroup features and berthd's own limits, that resource limits are checked against. */
   hostResources?: HostResources;
   defaultRuntime: string;

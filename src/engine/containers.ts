@@ -171,6 +171,8 @@ export class ContainerService {
       images: this.o.images, runtime: this.o.runtime, defaultRuntime: this.o.defaultRuntime, networks: this.o.networks,
       hostResources: this.o.hostResources, logDefaults: this.o.logDefaults, nameTaken: (n) => nameTaken(this.records, n), find: (ref) => this.find(ref),
     }, body, nameParam);
+    // A start usually follows within milliseconds (`docker run`): the grace period passes meanwhile, not inside `crun create`.
+    this.o.cgroupLockWarmer?.warm();
 
     return this.lock.run('names', async () => {
       checkNameFree(this.records, name);
@@ -231,10 +233,11 @@ export class ContainerService {
    */
   async start(ref: string, opts: { restoreFrom?: string; byPolicy?: boolean } = {}): Promise<boolean> {
     const c = this.get(ref);
+    const releaseLock = this.o.cgroupLockWarmer?.hold();
     // From create's answer to here: the client's own work (the docker CLI attaches and waits first).
     this.trace.mark(c.id, 'client');
     try {
-      const started = await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy));
+      const started = await this.whileExists(c, () => this.startLocked(c, opts.restoreFrom, opts.byPolicy)).finally(() => releaseLock?.());
       if (started) setTimeout(() => this.releaseHostMounts(c), HOST_RELEASE_DELAY_MS).unref();
       return started;
     } catch (err) {

@@ -1,4 +1,5 @@
 // Exec use-cases (`docker exec`): sessions created in a running container, started, resized, inspected.
+import type { CgroupLockWarmer } from '../host/cgroup-lock-warmer';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -32,6 +33,8 @@ export interface ExecServiceOptions {
   log: { error(msg: string): void };
   /** Phase timings of each exec, create to the client's last inspect (BERTH_TRACE=1); off when absent. */
   trace?: PhaseTrace;
+  /** Told that an exec is about to start: `crun exec`'s cgroup move then waits for no grace period (host/cgroup-lock-warmer.ts). */
+  cgroupLockWarmer?: CgroupLockWarmer;
 }
 
 interface ExecSession {
@@ -89,6 +92,8 @@ export class ExecService {
     if (cmd.length === 0) throw new InvalidParameterError('No exec command specified');
     for (const e of body.Env ?? []) if (e.startsWith('=') || e === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
     this.checkRunning(c);
+    // The start usually follows within milliseconds: the grace period passes meanwhile, not inside `crun exec`.
+    this.o.cgroupLockWarmer?.warm();
     // Sessions live as long as their container (Docker forgets them with it): those of removed containers go here.
     for (const [sid, old] of this.sessions) if (!this.o.containers.find(old.containerId)) this.sessions.delete(sid);
     const id = randomBytes(32).toString('hex');
@@ -155,6 +160,7 @@ export class ExecService {
    */
   async start(id: string, o: { detach: boolean; consoleSize?: [number, number] | null; signal?: AbortSignal }): Promise<ExecStream & { startError?: string }> {
     const { s, c } = this.startable(id);
+    const releaseLock = this.o.cgroupLockWarmer?.hold();
     this.trace.mark(id, 'client');
     if (o.consoleSize && o.consoleSize.length === 2) s.consoleSize = o.consoleSize;
     s.state = 'running';
@@ -174,6 +180,7 @@ export class ExecService {
       });
       this.trace.mark(id, proc.pipes ? 'runtime-exec' : 'conmon-exec');
     } catch (err) {
+      releaseLock?.();
       const message = errorMessage(err);
       s.state = 'exited';
       s.exitCode = /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
@@ -182,6 +189,7 @@ export class ExecService {
       if (err instanceof ExecStartError || err instanceof InvalidParameterError) return stream(message);
       throw err;
     }
+    releaseLock?.();
     s.pid = proc.pid;
     s.kill = proc.kill;
     s.pipes = proc.pipes;
