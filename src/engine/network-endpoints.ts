@@ -253,8 +253,9 @@ export class NetworkEndpoints {
       await this.teardownAttachment(s, a, live, true);
       if (a.ready) this.o.events.publish('network', 'disconnect', a.networkId, { container: s.containerId, name: a.networkName, type: driverOf(a) });
     }
-    // Unmounting the namespace (a process, and the kernel's cleanup) is nobody's wait: a start again waits for it.
-    this.o.netns.discard(s.containerId, (e) => this.o.log.error(`remove netns of ${s.containerId.slice(0, 12)}: ${errorMessage(e)}`));
+    // Awaited: the stop answers with the namespace let go, and the kernel deletes its veth a few milliseconds later
+    // (a held namespace costs the close of a descriptor; one stopped within its first second, one umount(8)).
+    await this.o.netns.remove(s.containerId).catch((e) => this.o.log.error(`remove netns of ${s.containerId.slice(0, 12)}: ${errorMessage(e)}`));
     await this.o.ports.release(s.containerId);
     await this.o.sandboxes.remove(s);
     await this.o.dns.refreshLinkAliases(linkedNetworks(s.attachments));

@@ -29,7 +29,6 @@ export class FakeNetns implements NetnsManager {
   async hold(id: string): Promise<void> { if (this.live.has(id)) this.held.add(id); }
   async enterPath(id: string): Promise<string> { return this.held.has(id) ? `/proc/self/fd/${id}` : this.pathOf(id); }
   async remove(id: string): Promise<void> { this.live.delete(id); this.held.delete(id); }
-  discard(id: string): void { this.live.delete(id); this.held.delete(id); }
   async exists(id: string): Promise<boolean> { return this.live.has(id); }
   async list(): Promise<string[]> { return [...this.live]; }
 }
