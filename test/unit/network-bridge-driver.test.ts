@@ -184,3 +184,20 @@ test('procNetAddress: addresses as /proc/net/udp and udp6 print them (words in l
   assert.equal(procNetAddress('::1', 53), '00000000000000000000000001000000:0035');
   assert.equal(procNetAddress('fd00:1::1', 5353), '010000FD000000000000000001000000:14E9');
 });
+
+test('on a bridge the daemon has not attached to yet, a publication waits for the attach that may make the bridge', async () => {
+  const w = world();
+  const order: string[] = [];
+  const attach = w.links.attach.bind(w.links);
+  // The attach takes a while (it makes the bridge); the firewall's publication turns on the bridge's route_localnet.
+  w.links.attach = async (n, ep) => { await new Promise((r) => setTimeout(r, 20)); await attach(n, ep); order.push(`attached ${ep.hostIfname.slice(0, 8)}`); };
+  const publish = w.firewall.publish.bind(w.firewall);
+  w.firewall.publish = async (n, p) => { order.push(`publish ${p.containerId.slice(0, 4)}`); await publish(n, p); };
+  const ports = [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' as const }];
+  await w.driver.setup('/run/ns/c1', opts(C1, '10.9.0.2', { port_mappings: ports }));
+  assert.deepEqual(order.map((o) => o.split(' ')[0]), ['attached', 'publish'], 'the first publication after the bridge exists');
+  // The bridge is there now: the next container's publication goes beside its attach.
+  order.length = 0;
+  await w.driver.setup('/run/ns/c2', opts(C2, '10.9.0.3', { port_mappings: [{ ...ports[0]!, host_port: 8081 }] }));
+  assert.deepEqual(order.map((o) => o.split(' ')[0]), ['publish', 'attached']);
+});

@@ -38,11 +38,16 @@ export class BerthBridgeDriver implements NetworkDriver {
         gateways: n.internal ? [] : [...ips.v4, ...ips.v6].map((a) => a.gateway),
       };
       const published = publishedOf(opts, ips);
-      // The rules do not need the interfaces (they name the bridge and addresses): made side by side.
+      // Whether this attach may be the one that makes the bridge (the first on it in this daemon's life).
+      const bridgeMayBeNew = !this.ensured.has(n.bridge);
+      const attached = this.o.links.attach(n, endpoint);
+      // The rules do not need the interfaces (they name the bridge and addresses): made side by side. Except that a
+      // publication on 127.0.0.1 turns on the bridge's route_localnet, a setting of the device itself: on a bridge
+      // this attach may be making, it waits for the attach (else the setting was skipped and 127.0.0.1 never answered).
       await Promise.all([
         this.ensureNetwork(n),
-        this.o.links.attach(n, endpoint),
-        published ? this.o.firewall.publish(n, published) : undefined,
+        attached,
+        published ? (bridgeMayBeNew ? attached.then(() => this.o.firewall.publish(n, published)) : this.o.firewall.publish(n, published)) : undefined,
       ]);
       // aardvark-dns binds the gateway, which exists once the bridge does.
       if (info.dns_enabled) {
