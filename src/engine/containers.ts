@@ -171,9 +171,7 @@ export class ContainerService {
       images: this.o.images, runtime: this.o.runtime, defaultRuntime: this.o.defaultRuntime, networks: this.o.networks,
       hostResources: this.o.hostResources, logDefaults: this.o.logDefaults, nameTaken: (n) => nameTaken(this.records, n), find: (ref) => this.find(ref),
     }, body, nameParam);
-    // A start usually follows within milliseconds (`docker run`): the grace period passes meanwhile, not inside `crun create`.
-    this.o.cgroupLockWarmer?.warm();
-
+    this.o.cgroupLockWarmer?.warm(); // the start follows within ms (`docker run`): the grace period passes meanwhile
     return this.lock.run('names', async () => {
       checkNameFree(this.records, name);
       const id = randomBytes(32).toString('hex');
