@@ -180,7 +180,6 @@ export class ExecService {
       });
       this.trace.mark(id, proc.pipes ? 'runtime-exec' : 'conmon-exec');
     } catch (err) {
-      releaseLock?.();
       const message = errorMessage(err);
       s.state = 'exited';
       s.exitCode = /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
@@ -188,8 +187,9 @@ export class ExecService {
       this.o.containers.emit(c, 'exec_die', { execID: s.id, exitCode: String(s.exitCode) });
       if (err instanceof ExecStartError || err instanceof InvalidParameterError) return stream(message);
       throw err;
+    } finally {
+      releaseLock?.();
     }
-    releaseLock?.();
     s.pid = proc.pid;
     s.kill = proc.kill;
     s.pipes = proc.pipes;

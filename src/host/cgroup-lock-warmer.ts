@@ -127,8 +127,8 @@ export function warmingHelps(layout: CgroupLayout, favordynmods: boolean): boole
 
 /**
  * The warmer berthd runs with: undefined where it does not help (v2 host, favordynmods, BERTH_CGROUP_WARM=0, no
- * v1 hierarchy holding this process). The file is looked up again at each burst, so a berthd moved to another
- * cgroup meanwhile is never moved back.
+ * v1 hierarchy holding this process). The file is looked up again when the last lookup is HOLD_MS old (about once
+ * per burst), so a berthd moved to another cgroup meanwhile is never moved back.
  */
 export function hostCgroupLockWarmer(layout: CgroupLayout, o: { favordynmods: boolean; env: NodeJS.ProcessEnv; log: (msg: string) => void }): BurstWarmer | undefined {
   if (o.env.BERTH_CGROUP_WARM === '0' || !warmingHelps(layout, o.favordynmods)) return undefined;
