@@ -62,6 +62,8 @@ interface ExecSession {
   pipes?: ExecPipes;
   /** Readers of the session's log; its directory is removed once the process ended and they are done. */
   readers: number;
+  /** The process's inputs, read from the create on, so the start does not wait for them (about 2.5 ms). */
+  readAhead?: { at: number; inputs: Promise<ProcessInputs> };
 }
 
 export interface ExecStream {
@@ -75,6 +77,15 @@ export interface ExecStream {
 
 /** What a health probe gives: its exit code (-1 when it timed out or could not start) and its output, capped. */
 export interface ProbeResult { exitCode: number; output: string; timedOut: boolean }
+
+/** What a session's process is made from: the container's own process, and its /etc/passwd and /etc/group. */
+interface ProcessInputs { base: ProcessSpec; passwd: string | undefined; group: string | undefined }
+
+/**
+ * Inputs read at create serve a start that follows within this long (the docker CLI starts at once); a later
+ * start reads them again, so that a user added to the container meanwhile is seen.
+ */
+const READ_AHEAD_MS = 1000;
 
 export class ExecService {
   private readonly sessions = new Map<string, ExecSession>();
@@ -104,6 +115,8 @@ export class ExecService {
       consoleSize: Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? body.ConsoleSize : null,
       state: 'created', pid: 0, exitCode: null, dir: path.join(this.o.runRoot, 'exec', id.slice(0, 16)), readers: 0,
     };
+    s.readAhead = { at: Date.now(), inputs: this.processInputs(c) };
+    s.readAhead.inputs.catch(() => undefined); // the start reads again and reports the failure
     this.sessions.set(id, s);
     this.trace.begin('exec', id);
     this.o.containers.emit(c, `exec_create: ${cmd.join(' ')}`, { execID: id });
@@ -267,17 +280,23 @@ export class ExecService {
   }
 
   /** The container's own process spec (capabilities, rlimits, security settings) with the exec's command, user, env and cwd. */
-  private async processSpec(c: ContainerRecord, s: ExecSession): Promise<ProcessSpec> {
+  private async processInputs(c: ContainerRecord): Promise<ProcessInputs> {
     // The container's own view of its root (the host does not mount a running container's: rootfs-users.ts).
     const [bundleText, [passwd, group]] = await Promise.all([
       fsp.readFile(path.join(this.o.containers.dirOf(c), 'bundle', 'config.json'), 'utf8'),
       this.userFiles(c),
     ]);
-    const bundleSpec = JSON.parse(bundleText) as { process: ProcessSpec };
+    return { base: (JSON.parse(bundleText) as { process: ProcessSpec }).process, passwd, group };
+  }
+
+  private async processSpec(c: ContainerRecord, s: ExecSession): Promise<ProcessSpec> {
+    const ahead = s.readAhead;
+    s.readAhead = undefined;
+    const early = ahead && Date.now() - ahead.at <= READ_AHEAD_MS ? await ahead.inputs.catch(() => undefined) : undefined;
+    const { base, passwd, group } = early ?? await this.processInputs(c);
     const userSpec = s.user || c.config.User || '';
     const user = resolveUser(userSpec, passwd, group, c.hostConfig.GroupAdd ?? []);
     const env = processEnv({ ...c.config, Tty: s.tty, Env: [...(c.config.Env ?? []), ...s.env] }, user.home);
-    const base = bundleSpec.process;
     const caps = s.privileged ? effectiveCapabilities(['ALL'], [], this.o.hostCapabilities ?? DEFAULT_CAPABILITIES) : undefined;
     return {
       ...base,

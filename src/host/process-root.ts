@@ -16,8 +16,13 @@ export interface ProcessRoot {
  * Whether process `pid` is in the cgroup `cgroupPath` or below it (a container's systemd moves itself into a child),
  * on any hierarchy's line of /proc/<pid>/cgroup ("id:controllers:path").
  */
-async function processInCgroup(pid: number, cgroupPath: string): Promise<boolean> {
-  const text = await fsp.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+function processInCgroup(pid: number, cgroupPath: string): boolean {
+  // Read synchronously: the kernel makes this file from memory at the read (no disk, never a wait), and each
+  // asynchronous step would be a thread-pool round trip, five for one read; an exec's start waited on ten of them.
+  let text = '';
+  try {
+    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch { /* the process is gone */ }
   return text.split('\n').some((line) => {
     const at = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
     return at === cgroupPath || at.startsWith(cgroupPath + '/');
@@ -30,10 +35,10 @@ async function processInCgroup(pid: number, cgroupPath: string): Promise<boolean
  * the process is gone or not there.
  */
 export async function openProcessEntry(pid: number, cgroupPath: string, entry: string, flags = fs.constants.O_RDONLY): Promise<fsp.FileHandle | undefined> {
-  if (!(pid > 0) || !(await processInCgroup(pid, cgroupPath))) return undefined;
+  if (!(pid > 0) || !processInCgroup(pid, cgroupPath)) return undefined;
   const handle = await fsp.open(`/proc/${pid}/${entry}`, flags).catch(() => undefined);
   if (!handle) return undefined;
-  if (await processInCgroup(pid, cgroupPath)) return handle;
+  if (processInCgroup(pid, cgroupPath)) return handle;
   await handle.close();
   return undefined;
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseBind, parseMountSpec, parseVolumesFrom, planMounts, validMountMode, ociMount, mountPointsOf, usesVolume, sortMounts, type ContainerMount, type MountInputs } from '../../src/engine/container-mounts';
-import { resolveInContainer, resolveInRoot } from '../../src/host/rootfs';
+import { readFileInRoot, resolveInContainer, resolveInRoot } from '../../src/host/rootfs';
 import { tempDir } from '../helpers/tmp';
 
 const exists = () => true;
@@ -184,4 +184,23 @@ test('paths resolve as the container sees them, never outside its root or its mo
   assert.equal(await resolveInRoot(root, 'abs/missing/x'), path.join(root, 'etc/missing/x'));
   await assert.rejects(resolveInRoot(root, '/loop2'), /too many levels of symbolic links/);
   assert.ok(os.tmpdir());
+});
+
+test('readFileInRoot reads a file whole through the container\'s links, at any size, and undefined when missing', async () => {
+  const root = tempDir('berth-read-in-root-');
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.symlinkSync('/etc', path.join(root, 'conf'));
+  const line = (i: number) => `user${i}:x:${i}:${i}::/home/user${i}:/bin/sh\n`;
+  // Around the one-read size (64 KiB): under it, exactly it, and past it (the rest read after the first block).
+  for (const size of [0, 100, 65535, 65536, 65537, 300_000]) {
+    let text = '';
+    for (let i = 0; text.length < size; i++) text += line(i);
+    text = text.slice(0, size);
+    fs.writeFileSync(path.join(root, 'etc/passwd'), text);
+    assert.equal(await readFileInRoot(root, '/conf/passwd'), text, `a file of ${size} bytes`);
+  }
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nwheel:x:10:root\n');
+  assert.equal(await readFileInRoot(root, '/etc/group'), 'root:x:0:\nwheel:x:10:root\n');
+  assert.equal(await readFileInRoot(root, '/etc/shadow'), undefined);
+  assert.equal(await readFileInRoot(root, '/etc'), undefined, 'a directory is not a file');
 });
