@@ -1,6 +1,7 @@
 // BridgeLinks on Linux: iproute2's `ip -batch -` in the container's namespace (under unshare, which makes it, or
 // nsenter), and on the host for the bridge; the state of the bridge, its ports' hairpin mode and the host's sysctls
 // through /sys and /proc, which cost no process.
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
@@ -107,8 +108,10 @@ export async function readBridgeState(bridge: string): Promise<BridgeState> {
 
 /** Whether the bridge is still the one of that ifindex, and up (IFF_UP in its flags). */
 async function bridgeUp(bridge: string, index: number): Promise<boolean> {
+  // Read synchronously on every attach: sysfs attributes, made from memory at the read (decision 29).
   const dir = `/sys/class/net/${bridge}`;
-  const [ifindex, flags] = await Promise.all([fsp.readFile(`${dir}/ifindex`, 'utf8').catch(() => ''), fsp.readFile(`${dir}/flags`, 'utf8').catch(() => '')]);
+  const read = (f: string) => { try { return fs.readFileSync(`${dir}/${f}`, 'utf8'); } catch { return ''; } };
+  const [ifindex, flags] = [read('ifindex'), read('flags')];
   return Number(ifindex.trim()) === index && (Number(flags.trim()) & 1) === 1;
 }
 
@@ -123,6 +126,7 @@ function namespaceCommand(ep: BridgeEndpoint): string[] {
   return ['sh', '-c', 'd=/proc/sys/net/ipv4/conf/default/arp_notify; read -r was <"$d"; [ -n "$was" ] && echo 1 >"$d" || exit 1; ip -batch -; r=$?; echo "$was" >"$d"; exit $r'];
 }
 
-function present(file: string): Promise<boolean> {
-  return fsp.access(file).then(() => true, () => false);
+/** Whether a /sys entry exists; synchronous, as sysfs answers from memory (decision 29). */
+async function present(file: string): Promise<boolean> {
+  return fs.existsSync(file);
 }
