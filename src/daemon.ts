@@ -225,8 +225,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   // aardvark-dns's config dir (its per-network files), per daemon, on the exec root's tmpfs; still named after
   // netavark, whose layout it keeps, so a berthd upgraded in place finds the running aardvark-dns and its files.
   const netavarkConfigDir = path.join(cfg.runRoot, 'netavark');
+  // One manager of the containers' namespaces: the endpoints own them, the bridge's links make fresh ones held.
+  const netns = new LinuxNetns(path.join(cfg.runRoot, 'netns'));
   const bridgeDriver = new BerthBridgeDriver({
-    links: new IprouteBridgeLinks(), firewall: new IptablesBridgeFirewall(), dns: new AardvarkBridgeDns(netavarkConfigDir, DEFAULT_AARDVARK), log,
+    links: new IprouteBridgeLinks(netns), firewall: new IptablesBridgeFirewall(), dns: new AardvarkBridgeDns(netavarkConfigDir, DEFAULT_AARDVARK), log,
   });
   const networks = new NetworkService({
     store: networkStore, sandboxes, addresses, containers: containerDirectory, routes: probeHostRoutes, events, bridgeName: cfg.bridge, log,
@@ -238,7 +240,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger = stderrLogger)
   const networkDns = new NetworkDns({ networks, sandboxes, containers: containerDirectory, driver: bridgeDriver, log });
   const endpoints = new NetworkEndpoints({
     networks, store: networkStore, sandboxes, addresses, dns: networkDns, containers: containerDirectory, driver: bridgeDriver,
-    netns: new LinuxNetns(path.join(cfg.runRoot, 'netns')), ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
+    netns, ports: new SocketHostPorts(), routes: probeHostRoutes, events, log,
   });
   await networks.init();
   await endpoints.init();

@@ -3,11 +3,12 @@
 // it by a descriptor instead and the bind mount goes: every mount in the host's table is copied into each later
 // container's mount namespace and read by its runtime, so a thousand of them slowed every start (decision 21). The
 // file then becomes a symlink to /proc/<pid>/ns/net, so Docker's SandboxKey still opens the namespace.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { SystemError } from '../errdefs';
+import { onMemoryFilesystem } from '../host/memory-filesystem';
 import { openProcessEntry } from '../host/process-root';
 import { KeyedMutex } from '../util/mutex';
 
@@ -47,12 +48,24 @@ export interface NetnsManager {
 }
 
 /**
+ * Makes a container's namespace and configures it with one process, held by berthd's descriptor from the start:
+ * never mounted, so nothing is unmounted at the hand-over or the stop (links-iproute.ts uses it for a fresh endpoint).
+ */
+export interface FreshNamespaces {
+  /**
+   * Runs `command` (given `input` on its stdin) in a new network namespace for `file`, a reserved pathOf(id); once it
+   * has succeeded berthd holds the namespace and the file is a symlink to that descriptor. On failure nothing is held.
+   */
+  configureFresh(file: string, command: string[], input: string): Promise<void>;
+}
+
+/**
  * How long hand-overs gather before their bind mounts go in one umount(8): a burst of starts pays one process,
  * not one each.
  */
 const UNMOUNT_BATCH_MS = 50;
 
-export class LinuxNetns implements NetnsManager {
+export class LinuxNetns implements NetnsManager, FreshNamespaces {
   /** Every operation on one ID's namespace takes its turn (a start again waits for the last stop's removal). */
   private readonly turns = new KeyedMutex();
   /** Namespaces berthd holds open, by ID. */
@@ -83,18 +96,46 @@ export class LinuxNetns implements NetnsManager {
 
   private async reserveNow(id: string): Promise<string> {
     const file = this.pathOf(id);
-    // The files are in the exec root (tmpfs): synchronous calls, no thread-pool round trips on a start (decision 29).
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    // On a tmpfs (the exec root under /run) synchronous calls: no thread-pool round trips on a start (decision 29).
+    if (onMemoryFilesystem(this.dir)) fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    else await fsp.mkdir(this.dir, { recursive: true, mode: 0o755 });
     await this.removeNow(id);
-    fs.writeFileSync(file, '', { mode: 0o444 });
+    if (onMemoryFilesystem(this.dir)) fs.writeFileSync(file, '', { mode: 0o444 });
+    else await fsp.writeFile(file, '', { mode: 0o444 });
     return file;
+  }
+
+  configureFresh(file: string, command: string[], input: string): Promise<void> {
+    const id = path.basename(file);
+    if (this.pathOf(id) !== file) return Promise.reject(new SystemError(`${file} is not a namespace file of ${this.dir}`));
+    return this.turns.run(id, async () => {
+      const handle = await runInNewNamespace(command, input);
+      const old = this.held.get(id);
+      this.held.set(id, handle);
+      await old?.close();
+      try {
+        // Docker's SandboxKey opens the namespace through the file: here through berthd's descriptor, and through the
+        // container's process once it runs (hold).
+        await replaceWithLink(file, `/proc/${process.pid}/fd/${handle.fd}`);
+      } catch (e) {
+        this.held.delete(id);
+        await handle.close();
+        throw e;
+      }
+    });
   }
 
   hold(id: string, pid: number, cgroupPath: string): Promise<void> {
     return this.turns.run(id, async () => {
-      if (this.held.has(id) || !(pid > 0)) return;
+      if (!(pid > 0)) return;
       const file = this.pathOf(id);
       const kind = await fileKind(file);
+      const handle = this.held.get(id);
+      if (handle) {
+        // Made held (configureFresh): the file is pointed at the container's process, which outlives this berthd.
+        if (kind === 'link' && (await sameNamespace(handle, pid, cgroupPath))) await replaceWithLink(file, `/proc/${pid}/ns/net`);
+        return;
+      }
       if (kind === 'mounted') {
         // The mount itself is opened (no pid in between), then checked to be the process's namespace.
         const handle = await fsp.open(file, 'r');
@@ -102,13 +143,13 @@ export class LinuxNetns implements NetnsManager {
         if (!ours) { await handle.close(); return; }
         this.held.set(id, handle);
         await this.unmountSoon(file);
-        await replaceWithLink(file, pid);
+        await replaceWithLink(file, `/proc/${pid}/ns/net`);
       } else if (kind === 'link') {
         // Made by an earlier berthd: the process is the way in, trusted only while it is in the container's cgroup.
         const handle = await openProcessEntry(pid, cgroupPath, 'ns/net');
         if (!handle) return;
         this.held.set(id, handle);
-        await replaceWithLink(file, pid);
+        await replaceWithLink(file, `/proc/${pid}/ns/net`);
       }
     });
   }
@@ -132,7 +173,8 @@ export class LinuxNetns implements NetnsManager {
     // hand-overs' batch: a stop answers once the namespace is let go, so that its veth is gone (as with dockerd) when
     // the client looks, not 50 ms later. Only a namespace stopped within its first second is still mounted here.
     for (let i = 0; i < 5 && (await fileKind(file)) === 'mounted'; i++) await run('umount', ['-l', '-n', file]);
-    fs.rmSync(file, { force: true });
+    if (onMemoryFilesystem(this.dir)) fs.rmSync(file, { force: true });
+    else await fsp.rm(file, { force: true });
   }
 
   exists(id: string): Promise<boolean> {
@@ -164,7 +206,8 @@ export class LinuxNetns implements NetnsManager {
  * says so too, but reading /proc/self/mountinfo costs tens of milliseconds on a host with a thousand mounts.)
  */
 export async function isNsfs(file: string): Promise<boolean> {
-  // Synchronous: a namespace file, a /proc path or an empty file in the exec root (tmpfs), never a disk (decision 29).
+  // Synchronous (decision 29): statfs of a namespace file, a /proc path or a file just made in the exec root reads
+  // what the kernel has in memory.
   try {
     return fs.statfsSync(file).type === NSFS_MAGIC;
   } catch {
@@ -195,9 +238,8 @@ async function sameNamespace(handle: fsp.FileHandle, pid: number, cgroupPath: st
   }
 }
 
-/** Points `file` at /proc/<pid>/ns/net (atomically: a symlink renamed over it). */
-async function replaceWithLink(file: string, pid: number): Promise<void> {
-  const target = `/proc/${pid}/ns/net`;
+/** Points `file` at `target` (/proc/<pid>/ns/net, or berthd's descriptor), atomically: a symlink renamed over it. */
+async function replaceWithLink(file: string, target: string): Promise<void> {
   if ((await fsp.readlink(file).catch(() => '')) === target) return;
   const tmp = `${path.dirname(file)}/.${path.basename(file)}.link`;
   await fsp.rm(tmp, { force: true });
@@ -211,4 +253,60 @@ function run(file: string, args: string[]): Promise<{ code: number; stderr: stri
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
     });
   });
+}
+
+/**
+ * The line after the caller's: `ip -batch` answers it (and flushes) only once every line before it succeeded, and
+ * stops at the first that fails.
+ */
+const DONE_LINE = 'link show dev lo\n';
+const DONE_ANSWER = /^\d+: lo:/m;
+
+/**
+ * `unshare --net COMMAND` with `input` then DONE_LINE on its stdin, kept open until berthd has opened the process's
+ * namespace (/proc/<pid>/ns/net, checked not to be berthd's own); then the input ends and the command must exit 0.
+ */
+async function runInNewNamespace(command: string[], input: string): Promise<fsp.FileHandle> {
+  const fail = (why: string) => new SystemError(`unshare --net ${command.join(' ')}: ${why}`);
+  const child = spawn('unshare', ['--net', ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdin.on('error', () => undefined); // a command that fails stops reading: its own message says why
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', (e) => { err ||= e.message; resolve(-1); });
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+  const answered = new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (DONE_ANSWER.test(out)) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  child.stdin.write(input + DONE_LINE);
+  if (!(await answered)) {
+    child.stdin.destroy();
+    const code = await exited;
+    throw fail(err.trim() || `exited ${code} before it got through its input`);
+  }
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(`/proc/${child.pid}/ns/net`, 'r');
+    const [ours, made] = [fs.statSync('/proc/self/ns/net'), await handle.stat()];
+    if (ours.dev === made.dev && ours.ino === made.ino) throw fail('the command is not in a namespace of its own');
+  } catch (e) {
+    child.stdin.end();
+    await exited;
+    await handle?.close();
+    throw e instanceof SystemError ? e : fail((e as Error).message);
+  }
+  child.stdin.end();
+  const code = await exited;
+  if (code !== 0) {
+    await handle.close();
+    throw fail(err.trim() || `exited ${code}`);
+  }
+  return handle;
 }

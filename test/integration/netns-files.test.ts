@@ -2,7 +2,9 @@
 // it resolves and a create of the same ID started meanwhile waits for that, reserve leaves a file a namespace can be made on,
 // remove and a second remove leave nothing. hold: the namespace held by a descriptor after a process in the right
 // cgroup joined it, the bind mount gone from the host's table, the file a symlink that still opens it, and a new
-// manager (berthd restarted) holding it again through that process.
+// manager (berthd restarted) holding it again through that process. configureFresh: a namespace made and configured
+// by one process and held by a descriptor from the start, never in the host's mount table; a failing input leaves
+// nothing held and names the error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -114,6 +116,65 @@ test('LinuxNetns: hold trades the bind mount for a descriptor, checked against t
     assert.equal(await again.exists(id), false);
     assert.deepEqual(await ns.list(), []);
     assert.deepEqual(errors, []);
+  } finally {
+    sleeper?.kill('SIGKILL');
+    await ns.remove(id).catch(() => undefined);
+    for (let i = 0; i < 50 && fs.existsSync(cgroupDir); i++) {
+      try { fs.rmdirSync(cgroupDir); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LinuxNetns: configureFresh makes the namespace held, never mounted, and fails cleanly', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netns-'));
+  const cgroupName = `/berth-netns-fresh-${process.pid}`;
+  const cgroupDir = `/sys/fs/cgroup/pids${cgroupName}`;
+  fs.mkdirSync(cgroupDir);
+  const ns = new LinuxNetns(path.join(dir, 'netns'));
+  const id = 'c'.repeat(64);
+  const file = ns.pathOf(id);
+  const inode = (p: string) => fs.statSync(p).ino;
+  const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
+  let sleeper: ReturnType<typeof spawn> | undefined;
+  try {
+    // A failing line: an error naming ip's complaint, nothing held, the reserved file left as it was.
+    await ns.reserve(id);
+    await assert.rejects(ns.configureFresh(file, ['ip', '-batch', '-'], 'link add dummy0 type veth peer name dummy1\nlink set nosuchdev up\n'),
+      (e: Error) => /unshare --net ip -batch -: .*(nosuchdev|Cannot find device)/s.test(e.message));
+    assert.equal(await ns.exists(id), false);
+    assert.equal(fs.lstatSync(file).isFile(), true, 'still the reserved file');
+    await assert.rejects(ns.configureFresh(path.join(dir, 'elsewhere'), ['ip', '-batch', '-'], ''), /not a namespace file/);
+
+    // Made and configured by one process: held, the file a symlink to berthd's descriptor, nothing mounted.
+    await ns.configureFresh(file, ['ip', '-batch', '-'], 'link add dummy0 type veth peer name dummy1\nlink set dummy0 up\n');
+    assert.equal(await ns.exists(id), true);
+    assert.ok(!mounted(), 'never a bind mount');
+    const held = await ns.enterPath(id);
+    assert.match(held, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+    assert.equal(fs.readlinkSync(file), held, 'the file points at the descriptor');
+    const made = inode(held);
+    assert.notEqual(made, inode('/proc/self/ns/net'), 'a namespace of its own');
+    assert.equal(inode(file), made);
+    const links = spawnSync('nsenter', [`--net=${held}`, 'ip', '-o', 'link', 'show', 'dummy0'], { encoding: 'utf8' });
+    assert.match(links.stdout, /dummy0@dummy1: <[^>]*\bUP\b/, 'the input ran in it');
+
+    // The container's process joins it: hold points the file at the process, keeping the descriptor.
+    sleeper = spawn('nsenter', [`--net=${held}`, 'sleep', '60'], { stdio: 'ignore' });
+    await waitFor(() => { try { return inode(`/proc/${sleeper!.pid}/ns/net`) === made; } catch { return false; } });
+    const pid = sleeper.pid!;
+    fs.writeFileSync(`${cgroupDir}/cgroup.procs`, String(pid));
+    await ns.hold(id, pid, '/somewhere-else');
+    assert.equal(fs.readlinkSync(file), held, 'a pid outside the cgroup changes nothing');
+    await ns.hold(id, pid, cgroupName);
+    assert.equal(fs.readlinkSync(file), `/proc/${pid}/ns/net`);
+    assert.equal(await ns.enterPath(id), held, 'still held by the same descriptor');
+
+    // Removal lets go of it: the file goes, no mount was ever there.
+    await ns.remove(id);
+    assert.equal(await ns.exists(id), false);
+    assert.equal(fs.existsSync(file), false);
+    assert.ok(!mounted());
   } finally {
     sleeper?.kill('SIGKILL');
     await ns.remove(id).catch(() => undefined);

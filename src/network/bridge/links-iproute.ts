@@ -7,7 +7,7 @@ import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
 import { exec } from '../overlay/iproute2';
 import type { BridgeNetworkSpec } from './contract';
-import { isNsfs } from '../netns';
+import { isNsfs, type FreshNamespaces } from '../netns';
 import { bridgeLines, endpointLines, type BridgeEndpoint, type BridgeLinks, type BridgeState } from './links';
 
 export class IprouteBridgeLinks implements BridgeLinks {
@@ -15,6 +15,12 @@ export class IprouteBridgeLinks implements BridgeLinks {
   private readonly forwarding = new Set<string>();
   /** The bridges this daemon made what their spec said, with the ifindex they had then. */
   private readonly bridges = new Map<string, { spec: string; index: number }>();
+
+  /**
+   * `namespaces`: where a fresh endpoint's namespace is made, held by berthd's descriptor from the start (netns.ts);
+   * without it, `unshare --net=FILE` bind-mounts it on its file as before.
+   */
+  constructor(private readonly namespaces?: FreshNamespaces) {}
 
   /**
    * One process per endpoint: `ip` in the container's namespace (made by the same process, `unshare --net=FILE ip`,
@@ -29,7 +35,8 @@ export class IprouteBridgeLinks implements BridgeLinks {
     const lines = endpointLines(n, ep, { netns: `/proc/${process.pid}/ns/net`, bridgeIndex }).join('\n') + '\n';
     const fresh = !(await isNsfs(ep.netns));
     try {
-      await exec(fresh ? 'unshare' : 'nsenter', [`--net=${ep.netns}`, ...namespaceCommand(ep)], lines);
+      if (fresh && this.namespaces) await this.namespaces.configureFresh(ep.netns, namespaceCommand(ep), lines);
+      else await exec(fresh ? 'unshare' : 'nsenter', [`--net=${ep.netns}`, ...namespaceCommand(ep)], lines);
       await fsp.writeFile(`/sys/class/net/${ep.hostIfname}/brport/hairpin_mode`, '1');
     } catch (e) {
       // The bridge may be what failed (deleted or replaced meanwhile): the next attach makes it again.
