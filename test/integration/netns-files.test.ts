@@ -60,15 +60,8 @@ test('LinuxNetns: create, exists, remove, create again', { skip: process.getuid?
 });
 
 test('LinuxNetns: hold trades the bind mount for a descriptor, checked against the cgroup', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netns-'));
-  const cgroupName = `/berth-netns-test-${process.pid}`;
-  const cgroupDir = `/sys/fs/cgroup/pids${cgroupName}`;
-  fs.mkdirSync(cgroupDir);
-  const ns = new LinuxNetns(path.join(dir, 'netns'));
-  const id = 'b'.repeat(64);
-  const file = ns.pathOf(id);
+  const { dir, cgroupName, cgroupDir, ns, id, file, mounted, cleanUp } = await cgroupScratch('test', 'b');
   const inode = (p: string) => fs.statSync(p).ino;
-  const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
   let sleeper: ReturnType<typeof spawn> | undefined;
   const errors: unknown[] = [];
   try {
@@ -118,24 +111,13 @@ test('LinuxNetns: hold trades the bind mount for a descriptor, checked against t
     assert.deepEqual(errors, []);
   } finally {
     sleeper?.kill('SIGKILL');
-    await ns.remove(id).catch(() => undefined);
-    for (let i = 0; i < 50 && fs.existsSync(cgroupDir); i++) {
-      try { fs.rmdirSync(cgroupDir); } catch { await new Promise((r) => setTimeout(r, 100)); }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
   }
 });
 
 test('LinuxNetns: configureFresh makes the namespace held, never mounted, and fails cleanly', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netns-'));
-  const cgroupName = `/berth-netns-fresh-${process.pid}`;
-  const cgroupDir = `/sys/fs/cgroup/pids${cgroupName}`;
-  fs.mkdirSync(cgroupDir);
-  const ns = new LinuxNetns(path.join(dir, 'netns'));
-  const id = 'c'.repeat(64);
-  const file = ns.pathOf(id);
+  const { dir, cgroupName, cgroupDir, ns, id, file, mounted, cleanUp } = await cgroupScratch('fresh', 'c');
   const inode = (p: string) => fs.statSync(p).ino;
-  const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
   let sleeper: ReturnType<typeof spawn> | undefined;
   try {
     // A failing line: an error naming ip's complaint, nothing held, the reserved file left as it was.
@@ -177,13 +159,31 @@ test('LinuxNetns: configureFresh makes the namespace held, never mounted, and fa
     assert.ok(!mounted());
   } finally {
     sleeper?.kill('SIGKILL');
+    await cleanUp();
+  }
+});
+
+/**
+ * A namespace directory and a pids cgroup of the test's own (the container's cgroup), and what removes them: the
+ * namespace first, then the cgroup once the killed process has left it.
+ */
+async function cgroupScratch(tag: string, idChar: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netns-'));
+  const cgroupName = `/berth-netns-${tag}-${process.pid}`;
+  const cgroupDir = `/sys/fs/cgroup/pids${cgroupName}`;
+  fs.mkdirSync(cgroupDir);
+  const ns = new LinuxNetns(path.join(dir, 'netns'));
+  const id = idChar.repeat(64);
+  const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
+  const cleanUp = async () => {
     await ns.remove(id).catch(() => undefined);
     for (let i = 0; i < 50 && fs.existsSync(cgroupDir); i++) {
       try { fs.rmdirSync(cgroupDir); } catch { await new Promise((r) => setTimeout(r, 100)); }
     }
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  };
+  return { dir, cgroupName, cgroupDir, ns, id, file: ns.pathOf(id), mounted, cleanUp };
+}
 
 async function waitFor(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
