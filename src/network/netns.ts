@@ -1,8 +1,11 @@
-// Network namespaces that outlive the processes in them, one per container, under the exec root. A namespace is
-// made on its file as an nsfs bind mount (as `ip netns` does); once the container's process is in it, berthd holds
-// it by a descriptor instead and the bind mount goes: every mount in the host's table is copied into each later
-// container's mount namespace and read by its runtime, so a thousand of them slowed every start (decision 21). The
-// file then becomes a symlink to /proc/<pid>/ns/net, so Docker's SandboxKey still opens the namespace.
+// Network namespaces that outlive the processes in them, one per container, under the exec root. A bridge endpoint's
+// namespace is made held: berthd keeps it by a descriptor from the moment the process that made and configured it has
+// answered (configureFresh), and its file is a symlink to that descriptor, later to /proc/<pid>/ns/net of the
+// container's process, so Docker's SandboxKey opens it. It is never mounted: every mount in the host's table is copied
+// into each later container's mount namespace and read by its runtime (a thousand of them slowed every start,
+// decision 21), and a mount needs a umount(8) process to go (decision 19). `create` still makes a namespace as an
+// nsfs bind mount on its file (as `ip netns` does), for the scratch namespace of a replayed teardown; such a mount,
+// or one an older berthd made, is traded for a descriptor by `hold` once the container's process is in it.
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -19,9 +22,9 @@ export interface NetnsManager {
   /** Creates a fresh namespace at pathOf(id) (replacing a stale one) and returns its path. */
   create(id: string): Promise<string>;
   /**
-   * Readies pathOf(id) for a namespace made later (replacing a stale one): an empty file, on which the first
-   * configuration of the namespace mounts it as it makes it (`unshare --net=FILE ip …`, links-iproute.ts), so making
-   * and configuring cost one process. Returns the path.
+   * Readies pathOf(id) for a namespace made later (replacing a stale one): an empty file, which the first
+   * configuration of the namespace replaces as it makes it (configureFresh, from links-iproute.ts), so making and
+   * configuring cost one process. Returns the path.
    */
   reserve(id: string): Promise<string>;
   /**
@@ -171,7 +174,7 @@ export class LinuxNetns implements NetnsManager, FreshNamespaces {
     const file = this.pathOf(id);
     // Detach every mount stacked on the file (a crash could leave more than one), then delete it. Not with the
     // hand-overs' batch: a stop answers once the namespace is let go, so that its veth is gone (as with dockerd) when
-    // the client looks, not 50 ms later. Only a namespace stopped within its first second is still mounted here.
+    // the client looks, not 50 ms later. Only a scratch namespace, or one an older berthd mounted, is mounted here.
     for (let i = 0; i < 5 && (await fileKind(file)) === 'mounted'; i++) await run('umount', ['-l', '-n', file]);
     if (onMemoryFilesystem(this.dir)) fs.rmSync(file, { force: true });
     else await fsp.rm(file, { force: true });

@@ -23,8 +23,9 @@ export class IprouteBridgeLinks implements BridgeLinks {
   constructor(private readonly namespaces?: FreshNamespaces) {}
 
   /**
-   * One process per endpoint: `ip` in the container's namespace (made by the same process, `unshare --net=FILE ip`,
-   * when the file is only reserved), plus a write to /sys; the host's `ip` only when the bridge needs it.
+   * One process per endpoint: `ip` in the container's namespace (made by the same process, `unshare --net ip`, held
+   * by berthd through configureFresh, when the file is only reserved), plus a write to /sys; the host's `ip` only
+   * when the bridge needs it.
    */
   async attach(n: BridgeNetworkSpec, ep: BridgeEndpoint): Promise<void> {
     await this.enableForwarding(n);
