@@ -112,6 +112,8 @@ export class LinuxNetns implements NetnsManager, FreshNamespaces {
     const id = path.basename(file);
     if (this.pathOf(id) !== file) return Promise.reject(new SystemError(`${file} is not a namespace file of ${this.dir}`));
     return this.turns.run(id, async () => {
+      // Only on a file reserve() made: never a namespace where nobody asked for one.
+      if ((await fileKind(file)) !== 'other' || !fs.lstatSync(file).isFile()) throw new SystemError(`cannot create network namespace ${file}: the file is not reserved for one`);
       const handle = await runInNewNamespace(command, input);
       const old = this.held.get(id);
       this.held.set(id, handle);

@@ -97,7 +97,7 @@ describe('IprouteBridgeLinks', { skip: process.getuid?.() !== 0 && 'needs root' 
     fs.writeFileSync(file, '');
     const ep = { ...endpoint(2), netns: file, ifname: 'eth1', announce: true };
     const inside = (cmd: string) => ['sh', `nsenter --net=${file} ${cmd}`];
-    // The namespace lives in the child's mount namespace (ip netns exec's): what the test must see, the child shows.
+    // The namespace is held by the child's descriptor (as berthd holds it): what the test must see, the child shows.
     const [addrs, notify, routes, host, ping] = inChild([['attach', NET, ep], inside('ip -d -j addr show'),
       inside('cat /proc/sys/net/ipv4/conf/eth1/arp_notify /proc/sys/net/ipv4/conf/default/arp_notify'), inside('ip route show default'),
       ['sh', `ip -d -j link show dev ${ep.hostIfname}`], inside('busybox ping -c 1 -W 2 10.88.0.10')]);

@@ -127,6 +127,8 @@ test('LinuxNetns: configureFresh makes the namespace held, never mounted, and fa
     assert.equal(await ns.exists(id), false);
     assert.equal(fs.lstatSync(file).isFile(), true, 'still the reserved file');
     await assert.rejects(ns.configureFresh(path.join(dir, 'elsewhere'), ['ip', '-batch', '-'], ''), /not a namespace file/);
+    await assert.rejects(ns.configureFresh(ns.pathOf('d'.repeat(64)), ['ip', '-batch', '-'], ''), /not reserved/, 'a file reserve() did not make');
+    assert.equal(fs.existsSync(ns.pathOf('d'.repeat(64))), false);
 
     // Made and configured by one process: held, the file a symlink to berthd's descriptor, nothing mounted.
     await ns.configureFresh(file, ['ip', '-batch', '-'], 'link add dummy0 type veth peer name dummy1\nlink set dummy0 up\n');

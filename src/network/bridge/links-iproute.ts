@@ -16,11 +16,8 @@ export class IprouteBridgeLinks implements BridgeLinks {
   /** The bridges this daemon made what their spec said, with the ifindex they had then. */
   private readonly bridges = new Map<string, { spec: string; index: number }>();
 
-  /**
-   * `namespaces`: where a fresh endpoint's namespace is made, held by berthd's descriptor from the start (netns.ts);
-   * without it, `unshare --net=FILE` bind-mounts it on its file as before.
-   */
-  constructor(private readonly namespaces?: FreshNamespaces) {}
+  /** `namespaces`: where a fresh endpoint's namespace is made, held by berthd's descriptor from the start (netns.ts). */
+  constructor(private readonly namespaces: FreshNamespaces) {}
 
   /**
    * One process per endpoint: `ip` in the container's namespace (made by the same process, `unshare --net ip`, held
@@ -36,8 +33,8 @@ export class IprouteBridgeLinks implements BridgeLinks {
     const lines = endpointLines(n, ep, { netns: `/proc/${process.pid}/ns/net`, bridgeIndex }).join('\n') + '\n';
     const fresh = !(await isNsfs(ep.netns));
     try {
-      if (fresh && this.namespaces) await this.namespaces.configureFresh(ep.netns, namespaceCommand(ep), lines);
-      else await exec(fresh ? 'unshare' : 'nsenter', [`--net=${ep.netns}`, ...namespaceCommand(ep)], lines);
+      if (fresh) await this.namespaces.configureFresh(ep.netns, namespaceCommand(ep), lines);
+      else await exec('nsenter', [`--net=${ep.netns}`, ...namespaceCommand(ep)], lines);
       await fsp.writeFile(`/sys/class/net/${ep.hostIfname}/brport/hairpin_mode`, '1');
     } catch (e) {
       // The bridge may be what failed (deleted or replaced meanwhile): the next attach makes it again.
