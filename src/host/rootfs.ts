@@ -71,7 +71,8 @@ export async function readFileInRoot(root: string, p: string): Promise<string | 
       const buf = Buffer.allocUnsafe(SMALL_READ);
       const { bytesRead } = await fh.read(buf, 0, SMALL_READ, null);
       if (bytesRead < SMALL_READ) return buf.toString('utf8', 0, bytesRead);
-      return await fh.readFile('utf8').then((rest) => buf.toString('utf8') + rest);
+      // Decoded whole: a character whose bytes straddle the first block must not be decoded in two halves.
+      return Buffer.concat([buf, await fh.readFile()]).toString('utf8');
     } finally {
       await fh.close();
     }

@@ -199,6 +199,10 @@ test('readFileInRoot reads a file whole through the container\'s links, at any s
     fs.writeFileSync(path.join(root, 'etc/passwd'), text);
     assert.equal(await readFileInRoot(root, '/conf/passwd'), text, `a file of ${size} bytes`);
   }
+  // A two-byte character whose bytes straddle the first 64 KiB block (a GECOS field in UTF-8) comes back whole.
+  const straddling = 'x'.repeat(65535) + 'é:x:1:1::/home/e:/bin/sh\n';
+  fs.writeFileSync(path.join(root, 'etc/passwd'), straddling);
+  assert.equal(await readFileInRoot(root, '/etc/passwd'), straddling);
   fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nwheel:x:10:root\n');
   assert.equal(await readFileInRoot(root, '/etc/group'), 'root:x:0:\nwheel:x:10:root\n');
   assert.equal(await readFileInRoot(root, '/etc/shadow'), undefined);
