@@ -3,6 +3,7 @@
 // descriptor (/proc/<berthd>/fd/<n>), so a later pid reuse cannot swap another process's root in under an operation.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { readNow } from './procfs';
 
 export interface ProcessRoot {
   /** A path to the root that stays the same directory while open (berthd's descriptor, not the pid's /proc entry). */
@@ -17,12 +18,8 @@ export interface ProcessRoot {
  * on any hierarchy's line of /proc/<pid>/cgroup ("id:controllers:path").
  */
 function processInCgroup(pid: number, cgroupPath: string): boolean {
-  // Read synchronously: the kernel makes this file from memory at the read (no disk, never a wait), and each
-  // asynchronous step would be a thread-pool round trip, five for one read; an exec's start waited on ten of them.
-  let text = '';
-  try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch { /* the process is gone */ }
+  // Read synchronously (an exec's start waited on ten thread-pool round trips for these two reads); gone: ''.
+  const text = readNow(`/proc/${pid}/cgroup`) ?? '';
   return text.split('\n').some((line) => {
     const at = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
     return at === cgroupPath || at.startsWith(cgroupPath + '/');

@@ -7,6 +7,19 @@ import { InvalidParameterError } from '../errdefs';
 
 const CLOCK_TICKS = 100; // USER_HZ: what Docker's getSystemCPUUsage assumes too.
 
+/**
+ * A small file read synchronously, undefined when it cannot be read: for what the kernel makes from memory at the
+ * read (/proc, /sys) or a few bytes just written (a pid file), where each asynchronous step would be a thread-pool
+ * round trip, five for one read, and the read itself never waits (decision 29).
+ */
+export function readNow(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host's total CPU time in nanoseconds (the first line of /proc/stat), as Docker's system_cpu_usage. */
 export async function systemCpuNanos(): Promise<number> {
   const text = await fsp.readFile('/proc/stat', 'utf8');
@@ -56,13 +69,8 @@ export function parseNetDev(text: string): Record<string, NetDevCounters> {
 
 export async function netDev(pid: number): Promise<Record<string, NetDevCounters> | undefined> {
   // One synchronous read of a small procfs file (see CgroupFiles.read); a process gone gives undefined.
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return parseNetDev(text);
+  const text = readNow(`/proc/${pid}/net/dev`);
+  return text === undefined ? undefined : parseNetDev(text);
 }
 
 /** Runs the host's ps with the user's arguments (as moby does) and returns its output. */

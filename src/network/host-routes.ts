@@ -1,7 +1,7 @@
 // What the host already routes (/proc/net/route, /proc/net/ipv6_route) and the subnets of its addresses, so networks pick subnets that
 // collide with nothing. Read without running `ip`: this is asked on every container start.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { readNow } from '../host/procfs';
 import { contains6, intToIp, parseRouteDst, parseSubnet6, routeDst6, type Subnet4, type Subnet6 } from './addresses';
 
 export interface HostRoute { dst: Subnet4; dev: string }
@@ -9,17 +9,8 @@ export interface HostRoute { dst: Subnet4; dev: string }
 /** Reads the host's IPv4 routes (main table; default routes left out) and interface addresses. */
 export type HostRouteProbe = () => Promise<HostRoute[]>;
 
-/** A /proc file read synchronously: made from memory at the read, never a wait (decision 29); '' if unreadable. */
-function readProc(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 export const probeHostRoutes: HostRouteProbe = async () => {
-  const text = readProc('/proc/net/route');
+  const text = readNow('/proc/net/route') ?? '';
   return [...parseProcNetRoute(text), ...addressSubnets(os.networkInterfaces())];
 };
 
@@ -76,7 +67,7 @@ export interface HostRoute6 { dst: Subnet6; dev: string }
 export type HostRouteProbe6 = () => Promise<HostRoute6[]>;
 
 export const probeHostRoutes6: HostRouteProbe6 = async () => {
-  const text = readProc('/proc/net/ipv6_route');
+  const text = readNow('/proc/net/ipv6_route') ?? '';
   return [...parseProcNetIpv6Route(text), ...addressSubnets6(os.networkInterfaces())];
 };
 

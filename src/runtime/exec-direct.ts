@@ -10,6 +10,7 @@ import { cleanRuntimeMessage, type RuntimeBinaries } from './oci-runtime';
 import { ExecStartError, type ExecPipes, type ExecProcess, type ExecProcessOptions } from './exec-process';
 import { inputPipe, outputPipe, type FifoStock } from './fifo-stock';
 import { onMemoryFilesystem } from '../host/memory-filesystem';
+import { readNow } from '../host/procfs';
 
 /**
  * Without conmon in between (its start, its double fork, the k8s-file log berthd then reads back) an exec costs one
@@ -113,11 +114,7 @@ function watchPidFile(file: string): { pid: Promise<number>; close(): void } {
 
 /** The pid file's number, read synchronously: a few bytes the runtime has just written, in the page cache. */
 function readPidNow(file: string): number | undefined {
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch { /* not there (yet) */ }
-  const n = Number(text.trim());
+  const n = Number((readNow(file) ?? '').trim());
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
+import { readNow } from '../../host/procfs';
 import { exec } from '../overlay/iproute2';
 import type { BridgeNetworkSpec } from './contract';
 import { isNsfs, type FreshNamespaces } from '../netns';
@@ -115,8 +116,7 @@ export async function readBridgeState(bridge: string): Promise<BridgeState> {
 async function bridgeUp(bridge: string, index: number): Promise<boolean> {
   // Read synchronously on every attach: sysfs attributes, made from memory at the read (decision 29).
   const dir = `/sys/class/net/${bridge}`;
-  const read = (f: string) => { try { return fs.readFileSync(`${dir}/${f}`, 'utf8'); } catch { return ''; } };
-  const [ifindex, flags] = [read('ifindex'), read('flags')];
+  const [ifindex, flags] = [readNow(`${dir}/ifindex`) ?? '', readNow(`${dir}/flags`) ?? ''];
   return Number(ifindex.trim()) === index && (Number(flags.trim()) & 1) === 1;
 }
 
