@@ -3,6 +3,9 @@
 # registry on loopback, by Berth's engine (docker CLI v28 -> berthd), by skopeo under the same conditions (same
 # registry, same bytes: push from a docker-archive, pull into a dir:), and a plain copy of the same bytes with
 # fsync (the floor). Each round starts the registry on an empty root, so every push uploads everything.
+# Beside the floor, the work every verifying pull does whatever its code, by the host's C tools: each blob fetched by
+# curl, its SHA-256 taken, gunzipped, the tar's SHA-256 taken (the diff_id) and unpacked by GNU tar, three layers at
+# once as Docker's downloads, one sync at the end (the copy above neither decompresses nor verifies).
 # Usage: bench/registry.sh [RESULTS_DIR]     Knobs: BENCH_REGISTRY_ROUNDS (3), BENCH_REGISTRY_MIB (1024).
 # Self-contained: its own berthd (own data root, exec root, socket, bridge) and registry; all removed at the end.
 # Neither dockerd nor podman is used, so it takes no flock.
@@ -72,7 +75,7 @@ bdocker load -i "$BASE/big.tar" >/dev/null || { say "docker load failed"; exit 1
 load_ms=$(( $(now_ms) - load_t0 ))
 
 # ---------- rounds: every contender in each, the order rotating ----------
-push_berth=() push_skopeo=() floor=() pull_berth=() pull_skopeo=()
+push_berth=() push_skopeo=() floor=() pull_berth=() pull_skopeo=() pull_native=()
 timed() { # array-name command...
   local name=$1 t0 t1; shift
   t0=$(now_ms)
@@ -89,10 +92,30 @@ before() { # berth|skopeo|floor
     berth) bdocker rmi -f "$R/bench/big:1" >/dev/null 2>&1 ;;
     skopeo) rm -rf "$BASE/skopeo-out" ;;
     floor) rm -f "$BASE/floor.copy" ;;
+    native) rm -rf "$BASE/native" ;;
   esac
   sync
 }
 do_pull_berth() { bdocker pull "$R/bench/big:1"; }
+# One layer of the native pull: fetched, both digests taken (checked against the manifest's and the config's), unpacked.
+native_layer() { # digest diff_id dir
+  set -o pipefail
+  mkdir -p "$3" && curl -sf "http://$R/v2/bench/big/blobs/$1" | tee >(sha256sum >"$3.blob.sum") | gzip -dc \
+    | tee >(sha256sum >"$3.tar.sum") | tar -x -C "$3" || return 1
+  # tee's process substitutions may still be writing their sums
+  for _ in $(seq 1 200); do [ -s "$3.blob.sum" ] && [ -s "$3.tar.sum" ] && break; sleep 0.01; done
+  [ "sha256:$(cut -d' ' -f1 "$3.blob.sum")" = "$1" ] && [ "sha256:$(cut -d' ' -f1 "$3.tar.sum")" = "$2" ] \
+    || { echo "native pull: a digest of $1 does not match" >&2; return 1; }
+}
+export -f native_layer
+do_pull_native() {
+  local manifest cfg
+  manifest=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' "http://$R/v2/bench/big/manifests/1") || return 1
+  cfg=$(curl -sf "http://$R/v2/bench/big/blobs/$(jq -r .config.digest <<<"$manifest")") || return 1
+  paste <(jq -r '.layers[].digest' <<<"$manifest") <(jq -r '.rootfs.diff_ids[]' <<<"$cfg") | nl -w1 \
+    | R=$R xargs -P 3 -L 1 bash -c 'native_layer "$1" "$2" "'"$BASE"'/native/$0"' || return 1
+  sync -f "$BASE/native"
+}
 do_pull_skopeo() { skopeo copy --quiet --src-tls-verify=false "docker://$R/skopeo/big:1" "dir:$BASE/skopeo-out"; }
 for r in $(seq 1 "$ROUNDS"); do
   say "round $r of $ROUNDS"
@@ -103,18 +126,20 @@ for r in $(seq 1 "$ROUNDS"); do
     before floor; timed floor do_floor
     before berth; timed pull_berth do_pull_berth
     before skopeo; timed pull_skopeo do_pull_skopeo
+    before native; timed pull_native do_pull_native
   else
     timed push_skopeo skopeo copy --quiet --dest-tls-verify=false "docker-archive:$BASE/big.tar" "docker://$R/skopeo/big:1"
     timed push_berth bdocker push "$R/bench/big:1"
     before floor; timed floor do_floor
+    before native; timed pull_native do_pull_native
     before skopeo; timed pull_skopeo do_pull_skopeo
     before berth; timed pull_berth do_pull_berth
   fi
 done
 
 m() { printf '%s\n' "$@" | median int; }
-printf '{"bytes": %s, "layers": %s, "rounds": %s, "load_berth": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s}\n' \
-  "$BYTES" "$LAYERS" "$ROUNDS" "$load_ms" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" >"$RES/registry.json"
+printf '{"bytes": %s, "layers": %s, "rounds": %s, "load_berth": %s, "push_berth": %s, "push_skopeo": %s, "floor": %s, "pull_berth": %s, "pull_skopeo": %s, "pull_native": %s}\n' \
+  "$BYTES" "$LAYERS" "$ROUNDS" "$load_ms" "$(m "${push_berth[@]}")" "$(m "${push_skopeo[@]}")" "$(m "${floor[@]}")" "$(m "${pull_berth[@]}")" "$(m "${pull_skopeo[@]}")" "$(m "${pull_native[@]}")" >"$RES/registry.json"
 node - "$RES/registry.json" <<'JS'
 const r = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const s = (ms) => (ms == null ? "n/a" : (ms / 1000).toFixed(1));
@@ -127,6 +152,7 @@ console.log(`| push, Berth (docker push via berthd) | ${s(r.push_berth)} | ${mib
 console.log(`| push, skopeo (docker-archive -> registry) | ${s(r.push_skopeo)} | ${mibs(r.push_skopeo)} | ${x(r.push_berth, r.push_skopeo)} |`);
 console.log(`| pull, Berth (docker pull via berthd, unpacked) | ${s(r.pull_berth)} | ${mibs(r.pull_berth)} | 1 |`);
 console.log(`| pull, skopeo (registry -> dir:, not unpacked) | ${s(r.pull_skopeo)} | ${mibs(r.pull_skopeo)} | ${x(r.pull_berth, r.pull_skopeo)} |`);
+console.log(`| pull by C tools: curl, sha256sum of the blob and of the tar, gunzip, tar -x, 3 layers at once, one sync (the same work by C tools) | ${s(r.pull_native)} | ${mibs(r.pull_native)} | ${x(r.pull_berth, r.pull_native)} |`);
 console.log(`| plain copy of the same bytes with fsync (the floor) | ${s(r.floor)} | ${mibs(r.floor)} | push ${x(r.push_berth, r.floor)}, pull ${x(r.pull_berth, r.floor)} |`);
 console.log(`| docker load of the same image from a docker-archive (once, first) | ${s(r.load_berth)} | ${mibs(r.load_berth)} | ${x(r.load_berth, r.floor)} of the floor |`);
 JS

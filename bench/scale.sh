@@ -115,6 +115,9 @@ b0=$(proc_cpu_ms "$BERTHD_PID")
 # (a subshell's reaped children are the CLI: its cutime+cstime once the CLI has exited)
 stats_cli_cpu=$(DOCKER_HOST="unix://$BSOCK" "$DOCKER" stats --no-stream >/dev/null 2>&1; proc_cpu_ms "$BASHPID")
 stats_berthd_cpu=$(( $(proc_cpu_ms "$BERTHD_PID") - b0 ))
+# berthd's own part of it: the same requests, all at once, from a small Node client (bench/stats-burst.js); the CLI
+# adds its start, its list, its own CPU per request and its 500 ms ticker after the last answer before it prints.
+stats_burst=$(for i in $(seq 1 "$RUNS"); do node bench/stats-burst.js "$BSOCK"; done | median int)
 
 # A scrape as Prometheus makes it, RUNS times, each more than the sampler's reuse age (2 s) after the last, so each
 # samples every container: its wall time and berthd's CPU (the median of each), the series it gave.
@@ -155,7 +158,7 @@ left=$(bdocker ps -aq | wc -l)
 jq -n --argjson n "$N" --argjson started "$started" --argjson start_ms "$start_ms" --argjson rss_berthd "$rss_berthd" \
   --argjson rss_conmon "$rss_conmon" --argjson fds "$fds" --argjson ports "$ports" --argjson neigh "$neigh" --argjson ps_ms "$ps_ms" \
   --argjson run_empty "$run_empty" --argjson run_full "$run_full" --argjson run_ref "$run_ref" --argjson stats_cold "$stats_cold" --argjson stats_warm "$stats_warm" \
-  --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" \
+  --argjson stats_cli_cpu "${stats_cli_cpu:-0}" --argjson stats_berthd_cpu "$stats_berthd_cpu" --argjson stats_burst "${stats_burst:-null}" \
   --argjson scrape_ms "$scrape_ms" --argjson scrape_cpu "$scrape_cpu" --argjson scrape_series "$scrape_series" \
   --argjson scrape_kib "$scrape_kib" --argjson scrape_valid "$scrape_valid" --argjson scrape_sampling "${scrape_sampling:-null}" \
   --argjson mounts_empty "$mounts_empty" --argjson mntns_empty "$mntns_empty" --argjson mounts_full "$mounts_full" --argjson mntns_full "$mntns_full" \
@@ -181,6 +184,7 @@ console.log(`| the same at ${r.started} / on this berthd before they started | $
 console.log(`| the kernel's part: \`unshare -m true\` with ${r.mounts_full} / ${r.mounts_empty} host mounts | ${r.mntns_full} / ${r.mntns_empty} ms | |`);
 console.log(`| \`stats --no-stream\` (${r.stats_rows} rows): first (cold CPU base) / next | ${s(r.stats_cold)} / ${s(r.stats_warm)} s | ≤ 0.5 s |`);
 console.log(`| one \`stats --no-stream\`: CPU of the docker CLI / of berthd | ${s(r.stats_cli_cpu)} / ${s(r.stats_berthd_cpu)} s | |`);
+console.log(`| berthd's answer to its ${r.stats_rows} requests at once (bench/stats-burst.js); the CLI then waits its 500 ms ticker | ${r.stats_burst === null ? 'n/a' : s(r.stats_burst)} s | |`);
 console.log(`| one Prometheus scrape of /metrics (${r.scrape_series} containers' series, ${r.scrape_kib} KiB; promtool: ${r.scrape_valid}): time (its sampling) / berthd CPU | ${s(r.scrape_ms)} (${r.scrape_sampling === null ? 'n/a' : s(r.scrape_sampling)}) / ${s(r.scrape_cpu)} s | |`);
 console.log(`| berthd restart with them running | ${s(r.restart_ms)} s, ${r.after_restart} running after | all running |`);
 console.log(`| removal (one \`rm -f\` of them all) | ${s(r.remove_ms)} s, ${r.left} left | |`);

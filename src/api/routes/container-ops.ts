@@ -63,15 +63,23 @@ export function registerContainerOpsRoutes(router: Router, ops: ContainerOps): v
     const samples = ops.stats.stats(ctx.params.id!, { stream, oneShot, signal: abort.signal });
     const res = ctx.res!;
     // The client may go at any moment (a killed `docker stats`): sampling stops at once, nothing is written after.
-    res.on('close', () => abort.abort());
-    res.on('error', () => abort.abort());
+    // Not after the last sample: the close of every answered request would make an AbortError (a DOMException with
+    // its stack) costing 10 ms of berthd's CPU in `docker stats --no-stream` of 1,000 containers.
+    let sampling = true;
+    const leave = () => { if (sampling) abort.abort(); };
+    res.on('close', leave);
+    res.on('error', leave);
     // Headers at once: `docker stats` shows its table as soon as the response starts.
     startJsonStream(res);
-    for await (const s of samples) {
-      if (res.destroyed || res.writableEnded) break;
-      // A client that stops reading holds the next sample back, as Go's blocking write does in dockerd: the
-      // daemon never queues samples for it without bound.
-      if (!res.write(JSON.stringify(s) + '\n')) await drained(res, abort.signal);
+    try {
+      for await (const s of samples) {
+        if (res.destroyed || res.writableEnded) break;
+        // A client that stops reading holds the next sample back, as Go's blocking write does in dockerd: the
+        // daemon never queues samples for it without bound.
+        if (!res.write(JSON.stringify(s) + '\n')) await drained(res, abort.signal);
+      }
+    } finally {
+      sampling = false;
     }
     if (!res.destroyed && !res.writableEnded) res.end();
   });
