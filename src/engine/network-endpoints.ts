@@ -50,6 +50,11 @@ export class NetworkEndpoints {
   private readonly routes6: HostRouteProbe6;
   private readonly netavark: NetavarkEndpoints;
   private readonly overlays: OverlayEndpoints;
+  /**
+   * Attaches under way, by container, settled either way: their interfaces are made outside the networks' lock, so a
+   * detach, connect or disconnect of the same container waits for its attach first, as it waited for the lock before.
+   */
+  private readonly attaching = new Map<string, Promise<void>>();
 
   constructor(private readonly o: NetworkEndpointsOptions) {
     this.routes6 = o.routes6 ?? probeHostRoutes6;
@@ -125,10 +130,44 @@ export class NetworkEndpoints {
       return;
     }
     if (mode.kind !== 'network') return;
-    await this.o.networks.exclusive(() => this.attachLocked(c, net));
+    const attaching = this.attachInSteps(c, net);
+    const settled = attaching.then(() => undefined, () => undefined);
+    this.attaching.set(c.id, settled);
+    try {
+      await attaching;
+    } finally {
+      if (this.attaching.get(c.id) === settled) this.attaching.delete(c.id);
+    }
   }
 
-  private async attachLocked(c: ContainerRecord, net: ContainerNetwork): Promise<void> {
+  /**
+   * The attach in three steps. Under the networks' lock, the plan: addresses, host ports, the record written ahead
+   * and the namespace's file reserved. Outside it, the interfaces: one `ip` process per network (10 ms and more
+   * each), which containers starting together (`compose up`, `run -d` from several clients) run side by side rather
+   * than one after the other; a network's first endpoint makes the bridge and its rules once (the driver's single
+   * flights). Under the lock again, the record saved and the link aliases refreshed. On a swarm overlay the whole
+   * attach stays under the lock, as the swarm's side (joins, owed releases) expects.
+   */
+  private async attachInSteps(c: ContainerRecord, net: ContainerNetwork): Promise<void> {
+    const exclusive = <T>(fn: () => Promise<T>) => this.o.networks.exclusive(fn);
+    const planned = await exclusive(async () => {
+      const p = await this.planSandbox(c, net);
+      if (!p.sandbox.attachments.some((a) => a.overlay)) return p;
+      // An overlay's endpoints come up under this same hold of the lock, and the rest of the attach with them.
+      await this.bringUpAll(c, net, p);
+      await this.finishAttach(c, net, p.sandbox);
+      return undefined;
+    });
+    if (!planned) return;
+    await this.bringUpAll(c, net, planned, exclusive);
+    await exclusive(() => this.finishAttach(c, net, planned.sandbox));
+  }
+
+  /**
+   * The sandbox of `c` planned and written ahead (under the networks' lock): a crash from here on leaves a record
+   * that start-up reconciliation tears down. A failure undoes what it made.
+   */
+  private async planSandbox(c: ContainerRecord, net: ContainerNetwork): Promise<{ sandbox: SandboxRecord; networks: NetworkRecord[] }> {
     if (this.o.sandboxes.has(c.id)) await this.teardownSandbox(this.o.sandboxes.get(c.id)!);
     const networks = net.endpoints.map((ep) => {
       const n = this.o.networks.byId(ep.networkId) ?? this.o.networks.byName(ep.network);
@@ -145,17 +184,33 @@ export class NetworkEndpoints {
       networks.forEach((n, i) => {
         sandbox.attachments.push(this.plan(c, n, net.endpoints[i]!, `eth${i}`, i === 0 ? sandbox.ports : [], i === 0 ? endpointId : undefined, sandbox));
       });
-      // Written ahead: a crash from here on leaves a record that start-up reconciliation tears down. Beside it the
-      // namespace's file only (a crash leaves a file nobody owns, which reconciliation removes too): the first
-      // endpoint's setup makes the namespace on it as it configures it (one process).
+      // Beside the record the namespace's file only (a crash leaves a file nobody owns, which reconciliation removes
+      // too): the first endpoint's setup makes the namespace on it as it configures it (one process).
       await Promise.all([this.o.sandboxes.put(sandbox), this.o.netns.reserve(c.id)]);
-      for (const [i, a] of sandbox.attachments.entries()) await this.bringUp(c, networks[i]!, net.endpoints[i]!, sandbox, a);
-      failpoint('network-attached');
-      await this.o.sandboxes.save(sandbox);
     } catch (err) {
       await this.teardownSandbox(sandbox);
       throw err;
     }
+    return { sandbox, networks };
+  }
+
+  /**
+   * Every planned endpoint's interface, in order (the first makes the namespace), and the record saved. A failure
+   * tears the sandbox down (under the networks' lock, through `locked`, when the caller does not hold it).
+   */
+  private async bringUpAll(c: ContainerRecord, net: ContainerNetwork, p: { sandbox: SandboxRecord; networks: NetworkRecord[] }, locked = <T>(fn: () => Promise<T>) => fn()): Promise<void> {
+    try {
+      for (const [i, a] of p.sandbox.attachments.entries()) await this.bringUp(c, p.networks[i]!, net.endpoints[i]!, p.sandbox, a);
+      failpoint('network-attached');
+      await this.o.sandboxes.save(p.sandbox);
+    } catch (err) {
+      await locked(() => this.teardownSandbox(p.sandbox));
+      throw err;
+    }
+  }
+
+  /** The set-up sandbox's link aliases refreshed, and the sandbox shown on the container (under the networks' lock). */
+  private async finishAttach(c: ContainerRecord, net: ContainerNetwork, sandbox: SandboxRecord): Promise<void> {
     await this.o.dns.refreshLinkAliases(linkedNetworks(sandbox.attachments));
     net.sandboxKey = sandbox.netns;
     net.sandboxId = sandbox.sandboxId;
@@ -238,6 +293,7 @@ export class NetworkEndpoints {
 
   /** Undoes attach: interfaces, rules, DNS entries, addresses, namespace, host ports. Safe to call twice. */
   async detach(c: ContainerRecord): Promise<void> {
+    await this.attaching.get(c.id);
     const net = c.network;
     if (this.o.sandboxes.has(c.id)) await this.o.networks.exclusive(async () => { const s = this.o.sandboxes.get(c.id); if (s) await this.teardownSandbox(s); });
     if (!net) return;
@@ -281,6 +337,7 @@ export class NetworkEndpoints {
     const net = this.recordOf(c);
     if (net.endpoints.some((e) => e.networkId === n.id)) throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${n.name}`);
     const endpoint = checkedEndpoint(n, ep ?? {});
+    await this.attaching.get(c.id);
     const running = hasProcess(c.state.status);
     if (running) {
       await this.o.networks.exclusive(async () => {
@@ -321,6 +378,7 @@ export class NetworkEndpoints {
     const net = this.recordOf(c);
     const ep = net.endpoints.find((e) => (n ? e.networkId === n.id : e.network === netRef));
     if (!ep) throw new ForbiddenError(`container ${c.id} is not connected to network ${n?.name ?? netRef}`);
+    await this.attaching.get(c.id);
     await this.o.networks.exclusive(async () => {
       const s = this.o.sandboxes.get(c.id);
       const a = s?.attachments.find((x) => x.networkId === ep.networkId);

@@ -4,8 +4,8 @@
 // other bad input refused with nothing made; no bridge, veth, rule, namespace, lease or DNS entry left at the end.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { TestDaemon, type RunOpts } from '../helpers/daemon';
+import { execFile, spawnSync } from 'node:child_process';
+import { DOCKER, TestDaemon, type RunOpts } from '../helpers/daemon';
 import { NetState, unroutedSubnet } from '../helpers/netstate';
 import type { ContainerInspect, NetworkInspect } from '../helpers/api-types';
 
@@ -175,6 +175,29 @@ test('user networks against berthd', { timeout: 600_000 }, async (t) => {
     assert.ok(ping('c2', inspect('s1').NetworkSettings.Networks.front.IPAddress));
     assert.ok(ping('c2', 's1'));
     ok(['rm', '-f', 's1']);
+  });
+
+  await t.test('containers started together on a new network: its bridge and rules made once, an address and a name each', async () => {
+    // berthd sets their interfaces up side by side (outside its networks lock): the first ones on the network race to
+    // make its bridge, its rules and its DNS server, which must come out made once.
+    ok(['network', 'create', 'together']);
+    state.learn();
+    const names = ['t1', 't2', 't3', 't4', 't5', 't6'];
+    const started = await Promise.all(names.map((name) => new Promise<string>((resolve) => {
+      execFile(DOCKER, ['run', '-d', '--name', name, '--network', 'together', '--network', 'other', 'busybox', 'sleep', '600'], { env: d.env }, (err, _out, stderr) => resolve(err ? `${name}: ${stderr}` : ''));
+    })));
+    assert.deepEqual(started.filter(Boolean), [], 'every run -d succeeded');
+    const ips = names.map((name) => inspect(name).NetworkSettings.Networks.together.IPAddress);
+    assert.equal(new Set(ips).size, names.length, `distinct addresses: ${ips.join(' ')}`);
+    assert.ok(names.every((name) => inspect(name).NetworkSettings.Networks.other.IPAddress), 'each on its second network too');
+    for (const name of names.slice(1)) assert.ok(ping('t1', name), `t1 reaches ${name} by name`);
+    assert.ok(ping('t6', 'o1'), 'and the containers already on the second network');
+    const together = netInspect('together');
+    const rules = state.rules().filter((r) => r.startsWith('-A ') && r.includes(together.IPAM.Config[0].Subnet));
+    assert.ok(rules.length > 0, 'the network has its rules');
+    assert.deepEqual(rules.filter((r, i) => rules.indexOf(r) !== i), [], 'none twice');
+    ok(['rm', '-f', ...names]);
+    ok(['network', 'rm', 'together']);
   });
 
   await t.test('rm and prune: a network in use is refused; unused ones go, by label too', () => {

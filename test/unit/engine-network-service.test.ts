@@ -207,6 +207,47 @@ test('a running container\'s namespace: held again at start-up, and entered thro
   assert.deepEqual(driver.calls, [`setup /proc/self/fd/${c.id} ${Id}`]);
 }));
 
+/** Resolves once `cond` holds; rejects, naming `what`, if it does not within a second. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 1000; !cond(); await new Promise((r) => setTimeout(r, 2))) {
+    if (Date.now() > deadline) throw new Error(`never came: ${what}`);
+  }
+}
+
+test('containers starting together set up their interfaces side by side: the networks\' lock holds the plan, not the setup', () => withNetworks(async ({ networks, endpoints, containers, sandboxes, driver }) => {
+  const [a, b, f] = ['a', 'b', 'f'].map((ch, i) => {
+    const c = createdContainer(ch.repeat(64), `c${i}`);
+    containers.records.set(c.id, c);
+    return c;
+  });
+  // Each setup waits for the test's go; f's then fails as `ip` would.
+  const inSetup: string[] = [];
+  const gates: (() => void)[] = [];
+  const plain = driver.setup.bind(driver);
+  driver.setup = async (netnsPath, opts) => {
+    inSetup.push(opts.container_id);
+    await new Promise<void>((go) => gates.push(go));
+    if (opts.container_id === f.id) throw new Error('RTNETLINK answers: File exists');
+    return plain(netnsPath, opts);
+  };
+  const attaches = [a, b, f].map((c) => endpoints.attach(c));
+  const fFails = assert.rejects(attaches[2]!, /File exists/);
+  await until(() => inSetup.length === 3, 'the three setups under way at once');
+  assert.equal(new Set([a, b, f].map((c) => sandboxes.get(c.id)!.attachments[0]!.ip)).size, 3, 'each planned an address of its own');
+  await networks.create({ Name: 'meanwhile' });
+  let detached = false;
+  const detach = endpoints.detach(a).then(() => { detached = true; });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(detached, false, 'a detach waits for the attach under way');
+  for (const go of gates) go();
+  await Promise.all(attaches.slice(0, 2));
+  await fFails;
+  await detach;
+  assert.deepEqual([a, b, f].map((c) => sandboxes.has(c.id)), [false, true, false], 'a detached, b attached, the failed f torn down');
+  assert.equal(b.network!.sandboxKey, sandboxes.get(b.id)!.netns);
+  assert.deepEqual(driver.calls.filter((c) => c.startsWith('teardown')).length, 2, 'a\'s and f\'s');
+}));
+
 test('remove refuses the predefined networks; a removed network\'s subnet is free again', () => withNetworks(async ({ networks, actions }) => {
   await assert.rejects(networks.remove('bridge'), { name: 'ForbiddenError', message: 'bridge is a pre-defined network and cannot be removed' });
   await assert.rejects(networks.remove('nosuch'), { name: 'NotFoundError' });

@@ -58,7 +58,7 @@ export function withNames(lines: string[], names: Record<string, string[]>): str
 
 export class AardvarkBridgeDns implements BridgeDns {
   private readonly files: AardvarkFiles;
-  /** Starting and stopping the server one at a time: two first networks must not start two servers. */
+  /** Edits with starting and stopping the server, one at a time: two first networks must not start two servers. */
   private readonly server = new KeyedMutex();
 
   constructor(configDir: string, private readonly aardvark: string) {
@@ -67,9 +67,11 @@ export class AardvarkBridgeDns implements BridgeDns {
 
   async add(network: string, listen: string[], entry: DnsEntry): Promise<void> {
     const line = dnsLine(entry);
-    // The first line is rewritten too: a network whose subnet changed listens on its new gateway.
-    await this.files.edit(network, (lines) => [listen.join(','), ...entriesOf(lines, entry.containerId), line, ''], listen.join(','));
+    // The edit and the look at the server together, in turn with removes': endpoints are set up side by side, and a
+    // remove that found no network left (its SIGTERM) between this edit and this look would leave no server.
     await this.server.run('server', async () => {
+      // The first line is rewritten too: a network whose subnet changed listens on its new gateway.
+      await this.files.edit(network, (lines) => [listen.join(','), ...entriesOf(lines, entry.containerId), line, ''], listen.join(','));
       // Running: the edit's SIGHUP had it read the file. Not running: it reads every file as it starts.
       if (!(await this.files.running())) await this.start();
     });
@@ -79,8 +81,8 @@ export class AardvarkBridgeDns implements BridgeDns {
   }
 
   async remove(network: string, containerId: string): Promise<void> {
-    await this.files.edit(network, (lines) => withoutEntry(lines, containerId));
     await this.server.run('server', async () => {
+      await this.files.edit(network, (lines) => withoutEntry(lines, containerId));
       if (!(await this.files.networks()).length) await this.files.signal('SIGTERM');
     });
   }

@@ -9,6 +9,7 @@ import type { NetavarkNetwork, NetavarkOptions, NetavarkStatus, NetworkDriver } 
 import type { NetworkRecord } from '../network-store';
 import type { BridgeFirewall, BridgeNetworkSpec, PublishedPorts } from './contract';
 import type { BridgeDns } from './dns';
+import { KeyedMutex } from '../../util/mutex';
 import { dockerMac, hostVethName, type BridgeEndpoint, type BridgeLinks } from './links';
 
 export interface BerthBridgeDriverOptions {
@@ -21,6 +22,8 @@ export interface BerthBridgeDriverOptions {
 export class BerthBridgeDriver implements NetworkDriver {
   /** The networks whose rules this daemon has ensured, by bridge, with the spec they were made for. */
   private readonly ensured = new Map<string, string>();
+  /** Endpoints set up together (they are, outside the engine's networks lock) make a network's rules once: by bridge. */
+  private readonly ensuring = new KeyedMutex();
 
   constructor(private readonly o: BerthBridgeDriverOptions) {}
 
@@ -125,8 +128,11 @@ export class BerthBridgeDriver implements NetworkDriver {
   private async ensureNetwork(n: BridgeNetworkSpec): Promise<void> {
     const key = JSON.stringify(n);
     if (this.ensured.get(n.bridge) === key) return;
-    await this.o.firewall.ensureNetwork(n);
-    this.ensured.set(n.bridge, key);
+    await this.ensuring.run(n.bridge, async () => {
+      if (this.ensured.get(n.bridge) === key) return;
+      await this.o.firewall.ensureNetwork(n);
+      this.ensured.set(n.bridge, key);
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { SystemError, errorMessage } from '../../errdefs';
 import { readNow } from '../../host/procfs';
 import { exec } from '../overlay/iproute2';
+import { KeyedMutex } from '../../util/mutex';
 import type { BridgeNetworkSpec } from './contract';
 import { isNsfs, type FreshNamespaces } from '../netns';
 import { bridgeLines, endpointLines, type BridgeEndpoint, type BridgeLinks, type BridgeState } from './links';
@@ -16,6 +17,8 @@ export class IprouteBridgeLinks implements BridgeLinks {
   private readonly forwarding = new Set<string>();
   /** The bridges this daemon made what their spec said, with the ifindex they had then. */
   private readonly bridges = new Map<string, { spec: string; index: number }>();
+  /** Endpoints attached together (outside the engine's networks lock) make or mend a bridge once: by bridge. */
+  private readonly bridgeTurns = new KeyedMutex();
 
   /** `namespaces`: where a fresh endpoint's namespace is made, held by berthd's descriptor from the start (netns.ts). */
   constructor(private readonly namespaces: FreshNamespaces) {}
@@ -54,12 +57,21 @@ export class IprouteBridgeLinks implements BridgeLinks {
    */
   private async ensureBridge(n: BridgeNetworkSpec): Promise<number> {
     const spec = JSON.stringify(n);
-    const known = this.bridges.get(n.bridge);
-    if (known?.spec === spec && (await bridgeUp(n.bridge, known.index))) return known.index;
-    await exec('ip', ['-batch', '-'], bridgeLines(n, await readBridgeState(n.bridge)).join('\n') + '\n');
-    const index = Number((await fsp.readFile(`/sys/class/net/${n.bridge}/ifindex`, 'utf8')).trim());
-    this.bridges.set(n.bridge, { spec, index });
-    return index;
+    const current = async (): Promise<number | undefined> => {
+      const known = this.bridges.get(n.bridge);
+      return known?.spec === spec && (await bridgeUp(n.bridge, known.index)) ? known.index : undefined;
+    };
+    const index = await current();
+    if (index !== undefined) return index;
+    return this.bridgeTurns.run(n.bridge, async () => {
+      // Made or mended meanwhile by the attach this one waited for.
+      const made = await current();
+      if (made !== undefined) return made;
+      await exec('ip', ['-batch', '-'], bridgeLines(n, await readBridgeState(n.bridge)).join('\n') + '\n');
+      const index = Number((await fsp.readFile(`/sys/class/net/${n.bridge}/ifindex`, 'utf8')).trim());
+      this.bridges.set(n.bridge, { spec, index });
+      return index;
+    });
   }
 
   async detach(hostIfname: string): Promise<void> {
