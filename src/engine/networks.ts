@@ -293,6 +293,18 @@ export class NetworkService {
     }));
   }
 
+  /**
+   * The containers that keep `n` from going: its set-up endpoints, and those being set up (an attach makes its
+   * interfaces outside the lock, decision 30: the network must outlive it).
+   */
+  private inUseBy(n: NetworkRecord): { containerId: string; name: string }[] {
+    const ready = this.endpointsOn(n);
+    const settingUp = this.o.sandboxes.all()
+      .filter((s) => !ready.some((e) => e.containerId === s.containerId) && s.attachments.some((a) => a.networkId === n.id))
+      .map((s) => ({ containerId: s.containerId, name: this.o.containers.find(s.containerId)?.name ?? s.containerId.slice(0, 12) }));
+    return [...ready, ...settingUp];
+  }
+
   // ---------- network create, remove, prune ----------
 
   async create(body: NetworkCreateBody): Promise<{ Id: string; Warning: string }> {
@@ -367,7 +379,7 @@ export class NetworkService {
     if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     if (n.scope === 'swarm') throw new UnavailableError(WORKER_NOT_MANAGER);
     if (!this.networks.has(n.id)) return;
-    const active = this.endpointsOn(n);
+    const active = this.inUseBy(n);
     if (active.length) {
       const list = active.map((e) => `name:"${e.name}" id:"${e.containerId.slice(0, 12)}"`).join(', ');
       throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${list})`);
@@ -386,7 +398,7 @@ export class NetworkService {
   async prune(filter: (n: NetworkRecord) => boolean): Promise<{ NetworksDeleted: string[] }> {
     const deleted: string[] = [];
     for (const n of this.all()) {
-      if (n.builtin || n.scope === 'swarm' || !filter(n) || this.endpointsOn(n).length) continue;
+      if (n.builtin || n.scope === 'swarm' || !filter(n) || this.inUseBy(n).length) continue;
       try {
         await this.exclusive(() => this.removeLocked(n));
         deleted.push(n.name);

@@ -220,13 +220,17 @@ test('containers starting together set up their interfaces side by side: the net
     containers.records.set(c.id, c);
     return c;
   });
-  // Each setup waits for the test's go; f's then fails as `ip` would.
+  // b is on a user network too, which must outlive its attach under way.
+  await networks.create({ Name: 'busy' });
+  await endpoints.connect('busy', 'c1');
+  // Each setup until the test's go waits for it; f's then fails as `ip` would.
   const inSetup: string[] = [];
   const gates: (() => void)[] = [];
+  let open = false;
   const plain = driver.setup.bind(driver);
   driver.setup = async (netnsPath, opts) => {
     inSetup.push(opts.container_id);
-    await new Promise<void>((go) => gates.push(go));
+    if (!open) await new Promise<void>((go) => gates.push(go));
     if (opts.container_id === f.id) throw new Error('RTNETLINK answers: File exists');
     return plain(netnsPath, opts);
   };
@@ -235,10 +239,12 @@ test('containers starting together set up their interfaces side by side: the net
   await until(() => inSetup.length === 3, 'the three setups under way at once');
   assert.equal(new Set([a, b, f].map((c) => sandboxes.get(c.id)!.attachments[0]!.ip)).size, 3, 'each planned an address of its own');
   await networks.create({ Name: 'meanwhile' });
+  await assert.rejects(networks.remove('busy'), { name: 'ForbiddenError', message: /network busy has active endpoints \(name:"c1"/ });
   let detached = false;
   const detach = endpoints.detach(a).then(() => { detached = true; });
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(detached, false, 'a detach waits for the attach under way');
+  open = true;
   for (const go of gates) go();
   await Promise.all(attaches.slice(0, 2));
   await fFails;
@@ -246,6 +252,7 @@ test('containers starting together set up their interfaces side by side: the net
   assert.deepEqual([a, b, f].map((c) => sandboxes.has(c.id)), [false, true, false], 'a detached, b attached, the failed f torn down');
   assert.equal(b.network!.sandboxKey, sandboxes.get(b.id)!.netns);
   assert.deepEqual(driver.calls.filter((c) => c.startsWith('teardown')).length, 2, 'a\'s and f\'s');
+  assert.equal(sandboxes.get(b.id)!.attachments.length, 2, 'b on the bridge and on busy');
 }));
 
 test('remove refuses the predefined networks; a removed network\'s subnet is free again', () => withNetworks(async ({ networks, actions }) => {
