@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import Docker from 'dockerode';
 import { TestDaemon } from '../helpers/daemon';
 import { tarOf, readAll, untar } from '../helpers/tar-files';
@@ -60,6 +61,9 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     out.on('data', (c) => chunks.push(c));
     const [result] = await docker.run('dockerode/built:1', [], out, { HostConfig: { AutoRemove: true } });
     assert.equal(result.StatusCode, 0);
+    // run resolves with wait's answer, which comes on another connection than the output: read the output to its end
+    // (the attach stream ends with the container) before looking at it, as the client may not have read it yet.
+    await finished(out);
     // docker.run creates with Tty: true by default: the terminal turns \n into \r\n, as on dockerd.
     assert.equal(Buffer.concat(chunks).toString(), 'hello from dockerode\r\nbuilt\r\n');
   });
@@ -117,6 +121,7 @@ test('dockerode against berthd', { timeout: 300_000 }, async (t) => {
     const chunks: Buffer[] = [];
     out.on('data', (c) => chunks.push(c));
     await docker.run('busybox', ['cat', '/v/f'], out, { HostConfig: { Binds: ['dockerode-vol:/v'], AutoRemove: true } });
+    await finished(out);
     assert.equal(Buffer.concat(chunks).toString(), 'kept\r\n'); // Tty: true, as docker.run creates
     // docker.run resolves at the exit; AutoRemove follows it (on dockerd as well), so the volume frees a moment later.
     for (let i = 0; ; i++) {
