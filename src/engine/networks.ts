@@ -294,15 +294,14 @@ export class NetworkService {
   }
 
   /**
-   * The containers that keep `n` from going: its set-up endpoints, and those being set up (an attach makes its
-   * interfaces outside the lock, decision 30: the network must outlive it).
+   * The containers that keep `n` from going: every sandbox with an endpoint on it, set up or being set up (an attach
+   * makes its interfaces outside the lock, decision 30: the network must outlive it).
    */
   private inUseBy(n: NetworkRecord): { containerId: string; name: string }[] {
-    const ready = this.endpointsOn(n);
-    const settingUp = this.o.sandboxes.all()
-      .filter((s) => !ready.some((e) => e.containerId === s.containerId) && s.attachments.some((a) => a.networkId === n.id))
-      .map((s) => ({ containerId: s.containerId, name: this.o.containers.find(s.containerId)?.name ?? s.containerId.slice(0, 12) }));
-    return [...ready, ...settingUp];
+    return this.o.sandboxes.all().flatMap((s) => {
+      const a = s.attachments.find((x) => x.networkId === n.id);
+      return a ? [{ containerId: s.containerId, name: this.o.containers.find(s.containerId)?.name ?? a.opts.container_name }] : [];
+    });
   }
 
   // ---------- network create, remove, prune ----------
@@ -398,7 +397,7 @@ export class NetworkService {
   async prune(filter: (n: NetworkRecord) => boolean): Promise<{ NetworksDeleted: string[] }> {
     const deleted: string[] = [];
     for (const n of this.all()) {
-      if (n.builtin || n.scope === 'swarm' || !filter(n) || this.inUseBy(n).length) continue;
+      if (n.builtin || n.scope === 'swarm' || !filter(n) || this.o.sandboxes.uses(n.id)) continue;
       try {
         await this.exclusive(() => this.removeLocked(n));
         deleted.push(n.name);

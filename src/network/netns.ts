@@ -100,10 +100,11 @@ export class LinuxNetns implements NetnsManager, FreshNamespaces {
   private async reserveNow(id: string): Promise<string> {
     const file = this.pathOf(id);
     // On a tmpfs (the exec root under /run) synchronous calls: no thread-pool round trips on a start (decision 29).
-    if (onMemoryFilesystem(this.dir)) fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    const inMemory = onMemoryFilesystem(this.dir);
+    if (inMemory) fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     else await fsp.mkdir(this.dir, { recursive: true, mode: 0o755 });
     await this.removeNow(id);
-    if (onMemoryFilesystem(this.dir)) fs.writeFileSync(file, '', { mode: 0o444 });
+    if (inMemory) fs.writeFileSync(file, '', { mode: 0o444 });
     else await fsp.writeFile(file, '', { mode: 0o444 });
     return file;
   }

@@ -17,6 +17,7 @@ import { overlaps, parseSubnet } from '../../src/network/addresses';
 import { AddressAllocator, POOL_OVERLAPS } from '../../src/network/ipam';
 import { NetworkStore, type Attachment } from '../../src/network/network-store';
 import { FakeContainerDirectory, FakeHostPorts, FakeHostRoutes, FakeNetns, FakeNetworkDriver } from '../fakes/network-ports';
+import { until } from '../helpers/wait';
 
 const log = { info: () => undefined, error: () => undefined };
 
@@ -206,13 +207,6 @@ test('a running container\'s namespace: held again at start-up, and entered thro
   await endpoints.connect('back', 'app');
   assert.deepEqual(driver.calls, [`setup /proc/self/fd/${c.id} ${Id}`]);
 }));
-
-/** Resolves once `cond` holds; rejects, naming `what`, if it does not within a second. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 1000; !cond(); await new Promise((r) => setTimeout(r, 2))) {
-    if (Date.now() > deadline) throw new Error(`never came: ${what}`);
-  }
-}
 
 test('containers starting together set up their interfaces side by side: the networks\' lock holds the plan, not the setup', () => withNetworks(async ({ networks, endpoints, containers, sandboxes, driver }) => {
   const [a, b, f] = ['a', 'b', 'f'].map((ch, i) => {
